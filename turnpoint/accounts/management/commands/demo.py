@@ -1,0 +1,50 @@
+"""`turnpoint demo [--reset]`: an SQLite database with the shipped programmes, one user per role
+and a synthetic caseload, ready for `turnpoint runserver`."""
+
+import secrets
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+
+from turnpoint.accounts.personas import PERSONAS, persona_user
+from turnpoint.journeys.synth import synth_caseload
+from turnpoint.programmes.models import Programme
+
+
+class Command(BaseCommand):
+    help = "Set up a demo: programmes, one user per role and a synthetic caseload."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset", action="store_true", help="start from an empty database")
+        parser.add_argument("--participants", type=int, default=300)
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument("--password", help="password for every demo user (default: random)")
+
+    def handle(self, *args, reset, participants, seed, password, **options):
+        if settings.PRODUCTION:
+            raise CommandError("the demo refuses to run with TURNPOINT_ENV=production")
+        if reset:
+            if connection.vendor != "sqlite":
+                raise CommandError("--reset only empties the embedded SQLite database")
+            call_command("flush", interactive=False, verbosity=0)
+        call_command("migrate", verbosity=0)
+        call_command("programmes", "load", "--shipped", stdout=self.stdout)
+        programmes = list(Programme.objects.all())
+        password = password or f"demo-{secrets.token_urlsafe(9)}"
+        users = [persona_user(p, programmes=programmes, password=password) for p in PERSONAS]
+        admin = users[-1]
+        admin.is_superuser = True
+        admin.save(update_fields=["is_superuser"])
+        coordinator = users[0]
+        summary = synth_caseload(participants=participants, seed=seed, acting_user=coordinator)
+        self.stdout.write(
+            f"\nSynthetic demo caseload: {summary['participants']} participants "
+            f"(marked SYNTHETIC everywhere they show).\n"
+        )
+        self.stdout.write("Demo sign-ins (every user has the same password):")
+        for persona in PERSONAS:
+            self.stdout.write(f"  {persona.username:<14} {persona.role}")
+        self.stdout.write(f"  password: {password}\n")
+        self.stdout.write("Open http://127.0.0.1:8000 and sign in.")

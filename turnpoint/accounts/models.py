@@ -1,0 +1,94 @@
+"""Staff, their agencies and roles, and API tokens.
+
+A user belongs to one agency and holds one role; the role decides the default access to each data
+category (turnpoint.sharing.policy) and the programmes the user is a member of decide which
+participants they can reach at all.
+"""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils import timezone
+
+
+class AgencyKind(models.TextChoices):
+    COURT = "court", "Court"
+    PROSECUTION = "prosecution", "Prosecution"
+    DEFENCE = "defence", "Defence"
+    PROBATION = "probation", "Probation / justice social work"
+    TREATMENT = "treatment", "Treatment provider"
+    POLICE = "police", "Police"
+    COMMUNITY = "community", "Community partner"
+    COORDINATION = "coordination", "Programme coordination"
+    RESEARCH = "research", "Evaluation and research"
+
+
+class Agency(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=20, choices=AgencyKind.choices)
+
+    class Meta:
+        verbose_name_plural = "agencies"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    COORDINATOR = "coordinator", "Programme coordinator"
+    CASE_MANAGER = "case_manager", "Case manager"
+    CLINICIAN = "clinician", "Clinician / key worker"
+    PROBATION_OFFICER = "probation_officer", "Probation officer / justice social worker"
+    JUDGE = "judge", "Judge"
+    PROSECUTOR = "prosecutor", "Prosecutor"
+    DEFENCE = "defence", "Defence lawyer"
+    ANALYST = "analyst", "Analyst"
+    ADMINISTRATOR = "administrator", "Administrator"
+
+
+class User(AbstractUser):
+    role = models.CharField(max_length=30, choices=Role.choices, blank=True)
+    agency = models.ForeignKey(Agency, null=True, blank=True, on_delete=models.PROTECT)
+    programmes = models.ManyToManyField(
+        "programmes.Programme",
+        blank=True,
+        related_name="members",
+        help_text="The programme teams this user works in; they reach only these participants.",
+    )
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def for_raw(self, raw: str):
+        return self.filter(digest=_digest(raw), revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token. Only its SHA-256 digest is stored; the raw value is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    digest = models.CharField(max_length=64, unique=True)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"token {self.pk} for {self.user}"
+
+
+def api_token_create(*, user: User, label: str = "") -> str:
+    """Create a token for `user` and return its raw value (the only time it is visible)."""
+    raw = "tp_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=user, digest=_digest(raw), label=label)
+    return raw

@@ -1,0 +1,197 @@
+"""Everything that can happen to a referral or an episode. Pages, API and CLI call these and never
+set fields themselves; each write checks the policy and writes its audit row in the same
+transaction (STYLE.md rules 1–3)."""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.sharing.audit import audit_write
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.policy import PolicyDenied, require
+
+from . import machine
+from .models import DrugRelatedType, Episode, OffenceCategory, Referral, Source, State, Transition
+
+
+def _require_member(acting_user, programme) -> None:
+    if not acting_user.programmes.filter(pk=programme.pk).exists():
+        raise PolicyDenied(f"you are not a member of the {programme.name} team")
+
+
+def referral_create(
+    *,
+    acting_user,
+    participant,
+    programme,
+    source: str,
+    offence_category: str,
+    drug_related_type: str,
+    offence_date: date,
+    referral_date: date | None = None,
+    offence_summary: str = "",
+    synthetic: bool = False,
+) -> Referral:
+    require(acting_user, Category.LEGAL, programme=programme, action="write")
+    require(acting_user, Category.PATHWAY, programme=programme, action="write")
+    _require_member(acting_user, programme)
+    today = timezone.localdate()
+    referral_date = referral_date or today
+    problems = []
+    for name, value, choices in (
+        ("source", source, Source),
+        ("offence_category", offence_category, OffenceCategory),
+        ("drug_related_type", drug_related_type, DrugRelatedType),
+    ):
+        if value not in choices.values:
+            problems.append(Problem(name, f"must be one of: {', '.join(choices.values)}"))
+    if offence_date > today:
+        problems.append(Problem("offence_date", "is in the future"))
+    if referral_date > today:
+        problems.append(Problem("referral_date", "is in the future"))
+    if offence_date > referral_date:
+        problems.append(Problem("offence_date", "is after the referral date"))
+    if offence_date < participant.date_of_birth:
+        problems.append(Problem("offence_date", "is before the participant's date of birth"))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        referral = Referral.objects.create(
+            participant=participant,
+            programme=programme,
+            source=source,
+            offence_category=offence_category,
+            drug_related_type=drug_related_type,
+            offence_date=offence_date,
+            referral_date=referral_date,
+            offence_summary=offence_summary.strip(),
+            created_by=acting_user,
+            synthetic=synthetic,
+        )
+        Transition.objects.create(
+            referral=referral,
+            kind=Transition.Kind.CREATED,
+            to_state=State.REFERRAL,
+            occurred_on=referral_date,
+            acting_user=acting_user,
+            data={"source": source},
+        )
+        audit_write(
+            acting_user=acting_user,
+            action="create",
+            categories=[Category.LEGAL, Category.PATHWAY],
+            participant_ids=[participant.pk],
+            obj=referral,
+        )
+    return referral
+
+
+def referral_last_occurred_on(referral: Referral) -> date:
+    last = referral.transitions.order_by("-occurred_on", "-id").first()
+    return last.occurred_on if last else referral.referral_date
+
+
+def referral_transition(
+    referral: Referral,
+    *,
+    acting_user,
+    to_state: str,
+    occurred_on: date | None = None,
+    reason_code: str = "",
+    reason: str = "",
+    recommended_disposal: str = "",
+    imposed_disposal: str = "",
+    exit_type: str = "",
+    phase_number: int | None = None,
+    expected_version: int | None = None,
+) -> Transition:
+    """Move a referral one step along the pathway, or change its episode's phase.
+
+    Refused with InvalidInput naming the current state and the allowed next steps when the step
+    is not allowed; with Conflict when `expected_version` is stale (nothing is changed).
+    """
+    programme = referral.programme
+    require(acting_user, Category.PATHWAY, programme=programme, action="write")
+    _require_member(acting_user, programme)
+    with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise Conflict(
+                f"this referral changed since you opened it (version {expected_version}, "
+                f"now {locked.version}); reload and try again"
+            )
+        episode = Episode.objects.filter(referral=locked).first()
+        step, problems = machine.plan_step(
+            state=locked.state,
+            to_state=to_state,
+            occurred_on=occurred_on or timezone.localdate(),
+            last_occurred_on=referral_last_occurred_on(locked),
+            today=timezone.localdate(),
+            reason_code=reason_code,
+            reason=reason,
+            recommended_disposal=recommended_disposal,
+            imposed_disposal=imposed_disposal,
+            exit_type=exit_type,
+            exit_types=tuple(e["code"] for e in programme.exit_types),
+            phase_number=phase_number,
+            current_phase=episode.phase_number if episode else None,
+            phase_count=programme.phases.count(),
+        )
+        if problems:
+            raise InvalidInput(problems)
+        transition = _apply(locked, episode, step, acting_user)
+        audit_write(
+            acting_user=acting_user,
+            action="transition",
+            categories=[Category.PATHWAY],
+            participant_ids=[locked.participant_id],
+            obj=transition,
+            detail={"from": step.from_state, "to": step.to_state, "kind": step.kind},
+        )
+    referral.refresh_from_db()
+    return transition
+
+
+def _apply(referral: Referral, episode: Episode | None, step: machine.Step, acting_user):
+    """Write a planned step: the transition row plus the referral and episode it moves."""
+    transition = Transition.objects.create(
+        referral=referral,
+        kind=step.kind,
+        from_state=step.from_state,
+        to_state=step.to_state,
+        occurred_on=step.occurred_on,
+        acting_user=acting_user,
+        reason_code=step.reason_code,
+        reason=step.reason,
+        data=step.data,
+    )
+    fields = ["state", "version"]
+    if "recommended_disposal" in step.data:
+        referral.recommended_disposal = step.data["recommended_disposal"]
+        fields.append("recommended_disposal")
+    if "imposed_disposal" in step.data:
+        referral.imposed_disposal = step.data["imposed_disposal"]
+        fields.append("imposed_disposal")
+    referral.state = step.to_state
+    referral.version += 1
+    referral.save(update_fields=fields)
+    if step.to_state == State.EPISODE and step.kind == "advance":
+        Episode.objects.create(
+            referral=referral,
+            programme_id=referral.programme_id,
+            participant_id=referral.participant_id,
+            started_on=step.occurred_on,
+            phase_number=1,
+        )
+    elif step.kind == "phase":
+        episode.phase_number = step.data["phase_number"]
+        episode.version += 1
+        episode.save(update_fields=["phase_number", "version"])
+    elif step.to_state == State.EXIT:
+        episode.ended_on = step.occurred_on
+        episode.exit_type = step.data["exit_type"]
+        episode.version += 1
+        episode.save(update_fields=["ended_on", "exit_type", "version"])
+    return transition

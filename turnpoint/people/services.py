@@ -1,0 +1,106 @@
+"""Creating and changing participants."""
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.sharing.audit import audit_write
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.policy import require
+
+from .models import Ethnicity, Participant, Sex
+
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "ethnicity",
+    "demographics_consent",
+)
+
+
+def _validate(values: dict) -> list[Problem]:
+    problems = []
+    for name in ("given_name", "family_name"):
+        if name in values and not str(values[name]).strip():
+            problems.append(Problem(name, "is required"))
+    for name in ("given_name", "family_name", "preferred_name"):
+        if name in values and len(str(values[name])) > 100:
+            problems.append(Problem(name, "is longer than 100 characters"))
+    dob = values.get("date_of_birth")
+    if dob is not None:
+        today = timezone.localdate()
+        if not isinstance(dob, date):
+            problems.append(Problem("date_of_birth", "is not a date (use YYYY-MM-DD)"))
+        elif dob > today:
+            problems.append(Problem("date_of_birth", "is in the future"))
+        elif today.year - dob.year < 10 or today.year - dob.year > 110:
+            problems.append(Problem("date_of_birth", "gives an age outside 10 to 110 years"))
+    if "sex" in values and values["sex"] not in Sex.values:
+        problems.append(Problem("sex", f"must be one of: {', '.join(Sex.values)}"))
+    if "ethnicity" in values and values["ethnicity"] not in Ethnicity.values:
+        problems.append(Problem("ethnicity", f"must be one of: {', '.join(Ethnicity.values)}"))
+    return problems
+
+
+def participant_create(*, acting_user, synthetic: bool = False, **values) -> Participant:
+    require(acting_user, Category.IDENTITY, action="write")
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    problems = [Problem(name, "is not a field you can set") for name in sorted(unknown)]
+    problems += [Problem(n, "is required") for n in ("given_name", "family_name", "date_of_birth")
+                 if n not in values]  # fmt: skip
+    problems += _validate(values)
+    if problems:
+        raise InvalidInput(problems)
+    values = _clean(values)
+    with transaction.atomic():
+        participant = Participant.objects.create(synthetic=synthetic, **values)
+        audit_write(
+            acting_user=acting_user,
+            action="create",
+            categories=[Category.IDENTITY],
+            participant_ids=[participant.pk],
+            obj=participant,
+        )
+    return participant
+
+
+def participant_update(
+    participant: Participant, *, acting_user, expected_version: int, **values
+) -> Participant:
+    """Change a participant's details; refused with Conflict if someone saved in between."""
+    require(acting_user, Category.IDENTITY, action="write")
+    unknown = set(values) - set(EDITABLE_FIELDS)
+    problems = [Problem(name, "is not a field you can set") for name in sorted(unknown)]
+    problems += _validate(values)
+    if problems:
+        raise InvalidInput(problems)
+    values = _clean(values)
+    with transaction.atomic():
+        changed = Participant.objects.filter(pk=participant.pk, version=expected_version).update(
+            **values, version=expected_version + 1, updated_at=timezone.now()
+        )
+        if not changed:
+            current = Participant.objects.get(pk=participant.pk).version
+            raise Conflict(
+                f"this participant changed since you opened it (version {expected_version}, "
+                f"now {current}); reload and try again"
+            )
+        audit_write(
+            acting_user=acting_user,
+            action="update",
+            categories=[Category.IDENTITY],
+            participant_ids=[participant.pk],
+            obj=participant,
+            detail={"fields": sorted(values)},
+        )
+    participant.refresh_from_db()
+    return participant
+
+
+def _clean(values: dict) -> dict:
+    return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}

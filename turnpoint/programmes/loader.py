@@ -1,0 +1,283 @@
+"""Validating and loading programme definition files (YAML).
+
+A file is checked completely before anything is written: every problem is reported with the
+file, the path inside it and the reason, and a file with any problem loads nothing. Loading the
+same file twice changes nothing; loading a changed file raises the programme's revision.
+See docs/programmes.md for the format.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+
+from .models import Phase, Programme, ReviewMode, Stage
+
+ELIGIBILITY_FIELDS = {
+    "age": int,
+    "offence_category": str,
+    "drug_related_type": str,
+    "source": str,
+}
+ELIGIBILITY_OPS = {">=", "<=", "==", "!=", "in", "not_in"}
+EXIT_OUTCOMES = {"completed", "unsuccessful", "neutral"}
+
+TOP_LEVEL = {
+    "slug": (str, True),
+    "name": (str, True),
+    "jurisdiction": (str, True),
+    "stage": (str, True),
+    "legal_basis": (str, True),
+    "description": (str, False),
+    "sources": (list, True),
+    "max_duration_weeks": (int, True),
+    "eligibility": (list, True),
+    "phases": (list, True),
+    "exit_types": (list, True),
+    "policy": (dict, True),
+}
+PHASE_KEYS = {
+    "name": (str, True),
+    "description": (str, False),
+    "min_weeks": (int, True),
+    "contacts_per_week": ((int, float), True),
+    "tests_per_week": ((int, float), True),
+    "reviews_per_month": ((int, float), True),
+}
+POLICY_KEYS = {
+    "court_receives_test_results": (bool, True),
+    "non_completion_penalised": (bool, True),
+    "reviews": (str, True),
+    "max_duration_not_longer_than_custody": (bool, False),
+}
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    file: str
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.path or '(top)'}: {self.reason}"
+
+
+class ProgrammeFileInvalid(Exception):
+    def __init__(self, problems: list[FileProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _type_name(expected) -> str:
+    types = expected if isinstance(expected, tuple) else (expected,)
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
+             list: "a list", dict: "a mapping"}  # fmt: skip
+    return " or ".join(names[t] for t in types)
+
+
+def _check_keys(obj: dict, spec: dict, path: str, say) -> None:
+    for key in obj:
+        if key not in spec:
+            say(f"{path}{key}", f"unknown key (expected one of: {', '.join(spec)})")
+    for key, (expected, required) in spec.items():
+        if key not in obj:
+            if required:
+                say(f"{path}{key}", "is required")
+            continue
+        value = obj[key]
+        # bool is an int in Python; a count given as `true` is a mistake.
+        wrong_bool = isinstance(value, bool) and expected is not bool
+        if wrong_bool or not isinstance(value, expected):
+            say(f"{path}{key}", f"must be {_type_name(expected)}")
+        elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
+            say(f"{path}{key}", "must not be negative")
+        elif isinstance(value, str) and not value.strip():
+            say(f"{path}{key}", "must not be empty")
+
+
+def validate_definition(data, file: str) -> list[FileProblem]:
+    problems: list[FileProblem] = []
+
+    def say(path: str, reason: str) -> None:
+        problems.append(FileProblem(file, path, reason))
+
+    if not isinstance(data, dict):
+        say("", "must be a mapping of keys to values")
+        return problems
+    _check_keys(data, TOP_LEVEL, "", say)
+    slug = data.get("slug")
+    if isinstance(slug, str) and not slug.replace("-", "").isalnum():
+        say("slug", "may contain only letters, digits and hyphens")
+    if data.get("stage") not in Stage.values and isinstance(data.get("stage"), str):
+        say("stage", f"must be one of: {', '.join(Stage.values)}")
+    if data.get("max_duration_weeks") == 0:
+        say("max_duration_weeks", "must be at least 1")
+
+    for i, source in enumerate(data.get("sources") or []):
+        if not isinstance(source, str) or not source.strip():
+            say(f"sources[{i}]", "must be a citation in text")
+    if isinstance(data.get("sources"), list) and not data["sources"]:
+        say("sources", "must cite at least one source for the programme's rules")
+
+    for i, rule in enumerate(data.get("eligibility") or []):
+        _check_rule(rule, f"eligibility[{i}]", say)
+
+    phases = data.get("phases")
+    if isinstance(phases, list):
+        if not phases:
+            say("phases", "must list at least one phase")
+        names = set()
+        for i, phase in enumerate(phases):
+            if not isinstance(phase, dict):
+                say(f"phases[{i}]", "must be a mapping")
+                continue
+            _check_keys(phase, PHASE_KEYS, f"phases[{i}].", say)
+            if phase.get("name") in names:
+                say(f"phases[{i}].name", f"'{phase['name']}' is used by an earlier phase")
+            names.add(phase.get("name"))
+        total_min = sum(
+            p.get("min_weeks", 0) for p in phases
+            if isinstance(p, dict) and isinstance(p.get("min_weeks"), int)
+        )  # fmt: skip
+        max_weeks = data.get("max_duration_weeks")
+        if isinstance(max_weeks, int) and total_min > max_weeks:
+            say("phases", f"minimum lengths add up to {total_min} weeks, past the "
+                f"maximum duration of {max_weeks}")  # fmt: skip
+
+    exit_types = data.get("exit_types")
+    if isinstance(exit_types, list):
+        codes = set()
+        for i, exit_type in enumerate(exit_types):
+            if not isinstance(exit_type, dict):
+                say(f"exit_types[{i}]", "must be a mapping")
+                continue
+            _check_keys(exit_type, {"code": (str, True), "label": (str, True),
+                                    "outcome": (str, True)}, f"exit_types[{i}].", say)  # fmt: skip
+            if exit_type.get("outcome") not in EXIT_OUTCOMES and "outcome" in exit_type:
+                say(f"exit_types[{i}].outcome", f"must be one of: {', '.join(sorted(EXIT_OUTCOMES))}")
+            if exit_type.get("code") in codes:
+                say(f"exit_types[{i}].code", f"'{exit_type['code']}' is used twice")
+            codes.add(exit_type.get("code"))
+        outcomes = {e.get("outcome") for e in exit_types if isinstance(e, dict)}
+        if "completed" not in outcomes:
+            say("exit_types", "must include an exit type whose outcome is 'completed'")
+
+    policy = data.get("policy")
+    if isinstance(policy, dict):
+        _check_keys(policy, POLICY_KEYS, "policy.", say)
+        if isinstance(policy.get("reviews"), str) and policy["reviews"] not in ReviewMode.values:
+            say("policy.reviews", f"must be one of: {', '.join(ReviewMode.values)}")
+    return problems
+
+
+def _check_rule(rule, path: str, say) -> None:
+    if not isinstance(rule, dict):
+        say(path, "must be a mapping with field, op, value and reason")
+        return
+    _check_keys(rule, {"field": (str, True), "op": (str, True), "value": ((str, int, list), True),
+                       "reason": (str, True)}, f"{path}.", say)  # fmt: skip
+    field, op, value = rule.get("field"), rule.get("op"), rule.get("value")
+    if isinstance(field, str) and field not in ELIGIBILITY_FIELDS:
+        say(f"{path}.field", f"must be one of: {', '.join(ELIGIBILITY_FIELDS)}")
+    if isinstance(op, str) and op not in ELIGIBILITY_OPS:
+        say(f"{path}.op", f"must be one of: {', '.join(sorted(ELIGIBILITY_OPS))}")
+    if op in {"in", "not_in"} and not isinstance(value, list):
+        say(f"{path}.value", f"must be a list for '{op}'")
+    if op in {">=", "<="} and (not isinstance(value, int) or isinstance(value, bool)):
+        say(f"{path}.value", f"must be a number for '{op}'")
+
+
+def read_definition(path: Path) -> dict:
+    """Parse and validate one file; raises ProgrammeFileInvalid listing every problem."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProgrammeFileInvalid([FileProblem(name, "", f"cannot be read: {exc.strerror}")]) from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else ""
+        raise ProgrammeFileInvalid([FileProblem(name, where, f"is not valid YAML: {exc}")]) from exc
+    problems = validate_definition(data, name)
+    if problems:
+        raise ProgrammeFileInvalid(problems)
+    return data
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    slug: str
+    status: str  # "created", "updated" or "unchanged"
+    revision: int
+
+
+def programme_load_files(paths: list[Path]) -> list[LoadResult]:
+    """Validate every file first, then load them all in one transaction (all or nothing)."""
+    definitions, problems = [], []
+    for path in paths:
+        try:
+            definitions.append(read_definition(path))
+        except ProgrammeFileInvalid as exc:
+            problems.extend(exc.problems)
+    slugs = [d["slug"] for d in definitions]
+    for slug in {s for s in slugs if slugs.count(s) > 1}:
+        problems.append(FileProblem(", ".join(map(str, paths)), "slug", f"'{slug}' is defined twice"))
+    if problems:
+        raise ProgrammeFileInvalid(problems)
+    with transaction.atomic():
+        return [_upsert(d) for d in definitions]
+
+
+def _upsert(data: dict) -> LoadResult:
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    existing = Programme.objects.filter(slug=data["slug"]).first()
+    if existing and existing.definition_sha256 == digest:
+        return LoadResult(existing.slug, "unchanged", existing.revision)
+    policy = data["policy"]
+    fields = dict(
+        name=data["name"],
+        jurisdiction=data["jurisdiction"],
+        stage=data["stage"],
+        legal_basis=data["legal_basis"],
+        description=data.get("description", ""),
+        max_duration_weeks=data["max_duration_weeks"],
+        court_receives_test_results=policy["court_receives_test_results"],
+        non_completion_penalised=policy["non_completion_penalised"],
+        review_mode=policy["reviews"],
+        definition=data,
+        definition_sha256=digest,
+    )
+    if existing:
+        in_use = existing.episodes.exists()
+        if in_use and len(data["phases"]) < existing.phases.count():
+            raise ProgrammeFileInvalid([FileProblem(
+                data["slug"], "phases", "removes phases that episodes may be in; add, do not remove"
+            )])  # fmt: skip
+        for key, value in fields.items():
+            setattr(existing, key, value)
+        existing.revision += 1
+        existing.save()
+        programme, status = existing, "updated"
+        programme.phases.all().delete()
+    else:
+        programme, status = Programme.objects.create(slug=data["slug"], **fields), "created"
+    Phase.objects.bulk_create(
+        Phase(
+            programme=programme,
+            number=i,
+            name=p["name"],
+            description=p.get("description", ""),
+            min_weeks=p["min_weeks"],
+            contacts_per_week=Decimal(str(p["contacts_per_week"])),
+            tests_per_week=Decimal(str(p["tests_per_week"])),
+            reviews_per_month=Decimal(str(p["reviews_per_month"])),
+        )
+        for i, p in enumerate(data["phases"], start=1)
+    )
+    return LoadResult(programme.slug, status, programme.revision)

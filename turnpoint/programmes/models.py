@@ -1,0 +1,73 @@
+"""Programme definitions. Programmes are data (loaded from YAML by `turnpoint programmes load`),
+never code: every jurisdiction's pathway is expressible without a code change (R1, R2)."""
+
+from django.db import models
+
+
+class Stage(models.TextChoices):
+    PRE_TRIAL = "pre-trial", "Pre-trial"
+    SENTENCING = "sentencing", "Sentencing"
+    POST_SENTENCE = "post-sentence", "Post-sentence"
+
+
+class ReviewMode(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled by rule"
+    ON_REQUEST = "on_request", "Only when the court asks"
+    NONE = "none", "No court reviews"
+
+
+class Programme(models.Model):
+    slug = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)
+    jurisdiction = models.CharField(max_length=100)
+    stage = models.CharField(max_length=20, choices=Stage.choices)
+    legal_basis = models.TextField()
+    description = models.TextField(blank=True)
+    max_duration_weeks = models.PositiveIntegerField()
+    # Policy switches that differ between jurisdictions (R2, R12).
+    court_receives_test_results = models.BooleanField()
+    non_completion_penalised = models.BooleanField()
+    review_mode = models.CharField(max_length=20, choices=ReviewMode.choices)
+    # The whole validated definition, for rules that need no column of their own
+    # (eligibility rules, exit types, disposals, sources).
+    definition = models.JSONField()
+    definition_sha256 = models.CharField(max_length=64)
+    revision = models.PositiveIntegerField(default=1)
+    loaded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def exit_types(self) -> list[dict]:
+        return self.definition["exit_types"]
+
+    @property
+    def eligibility_rules(self) -> list[dict]:
+        return self.definition.get("eligibility", [])
+
+    def exit_type(self, code: str) -> dict | None:
+        return next((e for e in self.exit_types if e["code"] == code), None)
+
+
+class Phase(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="phases")
+    number = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    min_weeks = models.PositiveIntegerField()
+    contacts_per_week = models.DecimalField(max_digits=4, decimal_places=2)
+    tests_per_week = models.DecimalField(max_digits=4, decimal_places=2)
+    reviews_per_month = models.DecimalField(max_digits=4, decimal_places=2)
+
+    class Meta:
+        ordering = ["programme", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "number"], name="phase_number_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme.slug} phase {self.number}: {self.name}"

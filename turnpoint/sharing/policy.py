@@ -1,0 +1,185 @@
+"""The one policy function: may this user, in this role and agency, for this purpose, read or
+write this category of this participant now?
+
+Deny by default. The answer combines, in order:
+1. object-level reach: a user reaches only participants referred to a programme whose team they
+   belong to (`participants_visible_to`); a participant out of reach is "not found", never
+   "forbidden", so identifiers reveal nothing (security.md SEC-02);
+2. the purposes the user's role may act for;
+3. role defaults per category, which keep treatment information away from court roles (R18);
+4. the programme's policy switches (e.g. the court receives drug test results: DTTO yes, CPO no,
+   R2).
+Consents and legal exceptions extend this in the consent issue; `Decision.reason` always explains.
+"""
+
+from dataclasses import dataclass
+
+from django.http import Http404
+
+from turnpoint.accounts.models import Role
+
+from .audit import audit_write
+from .categories import SENSITIVE, Category, Purpose
+
+C = Category
+_CASEWORK = frozenset(
+    {C.IDENTITY, C.LEGAL, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS, C.RISK_NEED, C.STRENGTHS,
+     C.PLAN, C.OUTCOMES, C.HOUSEHOLD}
+)  # fmt: skip
+_TREATMENT = frozenset(
+    {C.IDENTITY, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS, C.CLINICAL, C.COUNSELLING_NOTES,
+     C.MENTAL_HEALTH, C.RISK_NEED, C.STRENGTHS, C.PLAN, C.OUTCOMES, C.HOUSEHOLD}
+)  # fmt: skip
+_COURT = frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.ATTENDANCE})
+
+ROLE_READ: dict[str, frozenset[str]] = {
+    Role.COORDINATOR: _CASEWORK,
+    Role.CASE_MANAGER: _CASEWORK,
+    Role.PROBATION_OFFICER: _CASEWORK,
+    Role.CLINICIAN: _TREATMENT,
+    Role.JUDGE: _COURT,
+    Role.DEFENCE: _COURT,
+    Role.PROSECUTOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
+    # Analysts work on de-identified extracts, administrators on configuration: neither opens
+    # an identifiable record (security.md SEC-38).
+    Role.ANALYST: frozenset(),
+    Role.ADMINISTRATOR: frozenset(),
+}
+
+ROLE_WRITE: dict[str, frozenset[str]] = {
+    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
+    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
+    Role.CLINICIAN: frozenset({C.CLINICAL, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}),
+}
+
+ROLE_PURPOSES: dict[str, frozenset[str]] = {
+    Role.COORDINATOR: frozenset({Purpose.CASE_MANAGEMENT}),
+    Role.CASE_MANAGER: frozenset({Purpose.CASE_MANAGEMENT}),
+    Role.PROBATION_OFFICER: frozenset({Purpose.SUPERVISION, Purpose.CASE_MANAGEMENT}),
+    Role.CLINICIAN: frozenset({Purpose.TREATMENT}),
+    Role.JUDGE: frozenset({Purpose.COURT_REVIEW}),
+    Role.PROSECUTOR: frozenset({Purpose.COURT_REVIEW}),
+    Role.DEFENCE: frozenset({Purpose.LEGAL_REPRESENTATION}),
+    Role.ANALYST: frozenset({Purpose.EVALUATION}),
+    Role.ADMINISTRATOR: frozenset({Purpose.ADMINISTRATION}),
+}
+
+# Roles that receive drug test results when a programme's switch says the court receives them.
+_COURT_TEST_RESULT_ROLES = frozenset({Role.JUDGE, Role.DEFENCE, Role.PROSECUTOR})
+
+# Who holds information of each category by default: where the reader's agency kind differs,
+# a read is a disclosure across agencies (logged as such in the consent issue).
+WHO_HOLDS = {C.CLINICAL: "treatment", C.COUNSELLING_NOTES: "treatment", C.MENTAL_HEALTH: "treatment"}
+
+
+def default_purpose(user) -> str:
+    purposes = ROLE_PURPOSES.get(user.role, frozenset())
+    return min(purposes) if len(purposes) == 1 else Purpose.CASE_MANAGEMENT
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+class PolicyDenied(Exception):
+    """Raised by `require`; the message explains the decision to the user."""
+
+
+def decide(user, category: str, *, programme=None, action: str = "read", purpose=None) -> Decision:
+    """Decide one (user, category, programme, action, purpose) question; never queries the DB
+    beyond what `programme` already holds, so list pages ask it once per programme, not per row."""
+    category = Category(category)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Decision(False, "you are not signed in")
+    role = user.role
+    if not role:
+        return Decision(False, "your account has no role; ask an administrator to assign one")
+    purpose = purpose or default_purpose(user)
+    if purpose not in ROLE_PURPOSES.get(role, frozenset()):
+        label = Purpose(purpose).label.lower() if purpose in Purpose.values else purpose
+        return Decision(False, f"the {Role(role).label.lower()} role does not act for {label}")
+    table = ROLE_WRITE if action == "write" else ROLE_READ
+    if category in table.get(role, frozenset()):
+        return Decision(True, f"{Role(role).label} role may {action} {category.label.lower()}")
+    if (
+        action == "read"
+        and category == C.DRUG_TESTS
+        and role in _COURT_TEST_RESULT_ROLES
+        and programme is not None
+        and programme.court_receives_test_results
+    ):
+        return Decision(True, f"{programme.name}: the court receives drug test results")
+    verb = "see" if action == "read" else "change"
+    holder = WHO_HOLDS.get(category)
+    hint = f"; ask the {holder} provider" if holder else ""
+    return Decision(
+        False,
+        f"you cannot {verb} {category.label.lower()}: the {Role(role).label.lower()} role has "
+        f"no access to it and no consent or legal basis applies{hint}",
+    )
+
+
+def require(user, category: str, *, programme=None, action: str = "read", purpose=None) -> None:
+    decision = decide(user, category, programme=programme, action=action, purpose=purpose)
+    if not decision:
+        raise PolicyDenied(decision.reason)
+
+
+def readable_categories(user, *, programme=None, purpose=None) -> frozenset[str]:
+    return frozenset(
+        c for c in Category if decide(user, c, programme=programme, purpose=purpose).allowed
+    )
+
+
+def participants_visible_to(user):
+    """Every participant the user may reach (identity category), as a queryset.
+
+    The only way views, API, exports and search list participants (STYLE.md rule 5).
+    """
+    from turnpoint.people.models import Participant
+
+    if not decide(user, C.IDENTITY).allowed:
+        return Participant.objects.none()
+    return Participant.objects.filter(
+        referrals__programme__in=user.programmes.all()
+    ).distinct()
+
+
+def participant_for_user(user, pk, *, purpose=None, audit: bool = True):
+    """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden."""
+    try:
+        participant = participants_visible_to(user).get(pk=pk)
+    except (ValueError, TypeError) as exc:
+        raise Http404("No such participant") from exc
+    except Exception as exc:
+        from turnpoint.people.models import Participant
+
+        if isinstance(exc, Participant.DoesNotExist):
+            raise Http404("No such participant") from exc
+        raise
+    return participant
+
+
+def audit_read(user, *, participants, categories, purpose=None, obj=None, detail=None) -> None:
+    """Record a read when it touches a sensitive category; one row for a whole list."""
+    sensitive = sorted(set(categories) & SENSITIVE)
+    if not sensitive:
+        return
+    ids = [getattr(p, "pk", p) for p in participants]
+    if not ids:
+        return
+    audit_write(
+        acting_user=user,
+        action="read",
+        categories=sensitive,
+        participant_ids=ids,
+        obj=obj,
+        purpose=purpose or default_purpose(user),
+        detail=detail,
+    )

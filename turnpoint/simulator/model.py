@@ -1,0 +1,287 @@
+"""The pathway model: weekly cohort flows, vectorised across Monte Carlo draws.
+
+Every array has the draws on axis 0 and the 24 subgroups (sex x age band x risk x primary drug) on
+axis 1. Within one draw the model is deterministic: it moves expected numbers of people between
+states each week. Uncertainty comes only from the parameter draws. No Django, no global state.
+
+States (all counts of people)::
+
+    free_ref   (D, G)        at liberty, no recent disposal: reference reoffending hazard
+    free_hist  (D, G, H)     at liberty within the persistence window of disposal h
+    prog       (D, G, P)     in programme p (diversion, dtto, cpo, drug_court)
+    custody    (D, G)        in prison
+    released   (D, G, K, 2)  weeks since release 0..K-1, without / with opioid substitution
+
+Order of events within a week: arrivals are allocated to disposals (within programme capacity),
+then deaths (drug-related and other), then reconvictions, then exits (programme completion or
+breach, release, end of the post-release and persistence windows). People reconvicted at liberty
+come back to the disposal decision the next week.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from turnpoint.simulator.effects import probability_from_effect, rate_to_weekly_probability, weekly_hazard
+
+WEEKS_PER_YEAR = 365.25 / 7
+RELEASE_WINDOW_WEEKS = 12  # weeks since release tracked separately (Merrall et al. 2010: weeks 1-12)
+SEXES = ("male", "female")
+AGES = ("18-24", "25-39", "40+")
+RISKS = ("high", "low")
+DRUGS = ("opioid", "stimulant")
+PROGRAMMES = ("diversion", "dtto", "cpo", "drug_court")
+DISPOSALS = ("none",) + PROGRAMMES + ("custody",)
+HISTORIES = PROGRAMMES + ("custody",)
+
+
+def subgroup_index() -> dict[str, np.ndarray]:
+    """Index arrays (length 24) giving each subgroup's sex, age band, risk level and drug."""
+    grid = np.indices((len(SEXES), len(AGES), len(RISKS), len(DRUGS))).reshape(4, -1)
+    return dict(zip(("sex", "age", "risk", "drug"), grid, strict=True))
+
+
+SUBGROUPS = subgroup_index()
+N_SUBGROUPS = SUBGROUPS["sex"].size
+
+
+def subgroup_labels() -> list[str]:
+    s = SUBGROUPS
+    return [
+        f"{SEXES[a]}/{AGES[b]}/{RISKS[c]}/{DRUGS[d]}"
+        for a, b, c, d in zip(s["sex"], s["age"], s["risk"], s["drug"], strict=True)
+    ]
+
+
+@dataclass
+class ModelInputs:
+    """Everything one chunk of draws needs, already sampled. Shapes: (D,) unless stated."""
+
+    weeks: int
+    entrants_per_week: float
+    shares: np.ndarray  # (G,) subgroup composition of entrants, sums to 1
+    mix: np.ndarray  # (6,) disposal shares in DISPOSALS order
+    capacity: dict[str, float]  # programme -> maximum people at once
+    overflow: dict[str, str]  # programme -> disposal taking people when it is full
+    draws: dict[str, np.ndarray]  # parameter name -> (D,) sampled values
+    discount_rate: np.ndarray  # (D,)
+    value_deaths: bool = True
+    initial_released: np.ndarray | None = None  # (G, 2) released at week 0, for checks
+    keep_series: bool = True
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _by(draws: dict[str, np.ndarray], stem: str, labels: tuple[str, ...], dim: str) -> np.ndarray:
+    """(D, G) array taking ``stem.<label>`` for each subgroup's value on dimension ``dim``."""
+    stacked = np.stack([draws[f"{stem}.{label}"] for label in labels], axis=1)
+    return stacked[:, SUBGROUPS[dim]]
+
+
+def _weekly_exit(mean_weeks: np.ndarray) -> np.ndarray:
+    return -np.expm1(-1.0 / np.maximum(mean_weeks, 1e-9))
+
+
+def hazards(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Weekly reconviction hazards for the reference state and after each disposal."""
+    p_ref = _by(draws, "reoffending.reference_one_year", RISKS, "risk")  # (D, G)
+    lam_ref = weekly_hazard(p_ref, WEEKS_PER_YEAR)
+    d = np.stack([draws[f"effect.{h}"] for h in HISTORIES], axis=1)  # (D, H)
+    lam_hist = weekly_hazard(probability_from_effect(p_ref[:, :, None], d[:, None, :]), WEEKS_PER_YEAR)
+    high = RISKS.index("high")
+    lam_high = weekly_hazard(draws[f"reoffending.reference_one_year.{RISKS[high]}"], WEEKS_PER_YEAR)
+    return {"ref": lam_ref, "hist": lam_hist, "high": lam_high}
+
+
+def mortality(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Weekly death probabilities, drug-related and other, by state."""
+    other_rate = _by(draws, "mortality.other_cause", AGES, "age")  # per 1,000 person-years
+    stimulant = SUBGROUPS["drug"] == DRUGS.index("stimulant")
+    drd_rate = _by(draws, "mortality.drd_liberty", SEXES, "sex")
+    drd_rate = drd_rate * np.where(stimulant, draws["mortality.drd_rr_stimulant"][:, None], 1.0)
+    # Released: opioid users in weeks 1-4 take the all-cause rates of Marsden et al. (2017) by
+    # OST exposure; the drug-related part is what exceeds other-cause mortality. Stimulant users
+    # and weeks 5-12 use the at-liberty rate with Merrall et al. (2010) multipliers.
+    k = np.arange(RELEASE_WINDOW_WEEKS)
+    mult = np.where(k < 2, 1.0, 0.0)[None, :] * draws["mortality.drd_rr_weeks_1_2"][:, None]
+    mult = mult + np.where((k >= 2) & (k < 4), 1.0, 0.0)[None, :] * draws["mortality.drd_rr_weeks_3_4"][:, None]
+    mult = mult + np.where(k >= 4, 1.0, 0.0)[None, :]  # (D, K)
+    drd_rel = np.repeat((drd_rate[:, :, None] * mult[:, None, :])[..., None], 2, axis=3)  # (D,G,K,2)
+    marsden = np.stack(
+        [draws["mortality.release_weeks_1_4.no_ost"], draws["mortality.release_weeks_1_4.ost"]], axis=1
+    )  # (D, 2)
+    opioid_early = np.maximum(marsden[:, None, None, :] - other_rate[:, :, None, None], 0.0)
+    early = (~stimulant)[None, :, None, None] & (k < 4)[None, None, :, None]
+    drd_rel = np.where(early, np.broadcast_to(opioid_early, drd_rel.shape), drd_rel)
+    other_rel = np.where(
+        early, np.minimum(other_rate[:, :, None, None], marsden[:, None, None, :]), other_rate[:, :, None, None]
+    )
+    return {
+        "other": rate_to_weekly_probability(other_rate),
+        "drd": rate_to_weekly_probability(drd_rate),
+        "drd_rel": rate_to_weekly_probability(drd_rel),
+        "other_rel": rate_to_weekly_probability(other_rel),
+    }
+
+
+def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one readable weekly loop
+    """Simulate ``inputs.weeks`` weeks for every draw; return totals of shape (D,) or (D, G)."""
+    dr = inputs.draws
+    n_draws = dr["effect.drug_court"].shape[0]
+    G, P, H, K = N_SUBGROUPS, len(PROGRAMMES), len(HISTORIES), RELEASE_WINDOW_WEEKS
+    lam = hazards(dr)
+    mort = mortality(dr)
+    q_ref = -np.expm1(-lam["ref"])  # (D, G)
+    q_hist = -np.expm1(-lam["hist"])  # (D, G, H)
+    rel_crime_ref = lam["ref"] / lam["high"][:, None]
+    rel_crime_hist = lam["hist"] / lam["high"][:, None, None]
+    rel_crime_rel = rel_crime_hist[:, :, HISTORIES.index("custody")]
+    q_ref_rel = q_hist[:, :, HISTORIES.index("custody"), None, None]  # released: custody effect
+
+    exit_p = np.stack([_weekly_exit(dr[f"programme.{p}.duration_weeks"]) for p in PROGRAMMES], axis=1)
+    complete_p = np.stack([dr[f"programme.{p}.completion"] for p in PROGRAMMES], axis=1)
+    breach_custody = dr["programme.breach_to_custody"]
+    release_p = _weekly_exit(dr["custody.weeks_served"])
+    decay = _weekly_exit(dr["reoffending.persistence_weeks"])
+    opioid = SUBGROUPS["drug"] == DRUGS.index("opioid")
+    ost_share = np.where(opioid[None, :], dr["custody.ost_at_release"][:, None], 0.0)  # (D, G)
+
+    week_cost_prison = dr["cost.prison_per_year"] / WEEKS_PER_YEAR
+    week_cost_ost = dr["cost.ost_per_year"] / WEEKS_PER_YEAR
+    order_cost = np.stack([dr[f"cost.programme.{p}.per_order"] for p in PROGRAMMES], axis=1)
+    crime_week = dr["crime.cost_per_year_high_risk"] / WEEKS_PER_YEAR
+    cost_per_crime = np.maximum(dr["crime.cost_per_crime"], 1e-9)
+    cjs_per_reconviction = dr["cost.cjs_per_proven_reoffence"]
+    vpf = dr["value.prevented_fatality"] if inputs.value_deaths else np.zeros(n_draws)
+
+    free_ref = np.zeros((n_draws, G))
+    free_hist = np.zeros((n_draws, G, H))
+    prog = np.zeros((n_draws, G, P))
+    custody = np.zeros((n_draws, G))
+    released = np.zeros((n_draws, G, K, 2))
+    if inputs.initial_released is not None:
+        released[:, :, 0, :] = inputs.initial_released[None]
+    resentence = np.zeros((n_draws, G))
+
+    tot = {name: np.zeros((n_draws, G)) for name in (
+        "entrants", "reconvictions", "crimes", "deaths_drug", "deaths_other", "custody_weeks",
+        "custody_receptions", "completions", "starts", "breaches", "person_years_released",
+        "deaths_released",
+    )}
+    starts_p = np.zeros((n_draws, P))
+    completions_p = np.zeros((n_draws, P))
+    money = {name: np.zeros(n_draws) for name in (
+        "cost_prison", "cost_programmes", "cost_ost", "cost_cjs", "cost_crime_victims", "cost_deaths",
+    )}
+    series_prison = np.zeros((n_draws, inputs.weeks)) if inputs.keep_series else None
+    series_reconv = np.zeros((n_draws, inputs.weeks)) if inputs.keep_series else None
+    mix = inputs.mix
+    capped = [(PROGRAMMES.index(p), DISPOSALS.index(p), cap) for p, cap in inputs.capacity.items()]
+    weekly_entrants = inputs.entrants_per_week * inputs.shares  # (G,)
+
+    for t in range(inputs.weeks):
+        disc = (1.0 + inputs.discount_rate) ** (-t / WEEKS_PER_YEAR)  # (D,)
+        arrivals = weekly_entrants[None, :] + resentence
+        alloc = arrivals[:, :, None] * mix[None, None, :]  # (D, G, 6)
+        for pi, di, cap in capped:
+            want = alloc[:, :, di].sum(axis=1)
+            room = np.maximum(cap - prog[:, :, pi].sum(axis=1), 0.0)
+            frac = np.where(want > room, room / np.maximum(want, 1e-12), 1.0)
+            over = alloc[:, :, di] * (1.0 - frac)[:, None]
+            alloc[:, :, di] -= over
+            alloc[:, :, DISPOSALS.index(inputs.overflow[PROGRAMMES[pi]])] += over
+        tot["entrants"] += arrivals
+        free_ref += alloc[:, :, 0]
+        prog += alloc[:, :, 1 : 1 + P]
+        custody += alloc[:, :, 1 + P]
+        tot["custody_receptions"] += alloc[:, :, 1 + P]
+        tot["starts"] += alloc[:, :, 1 : 1 + P].sum(axis=2)
+        starts_p += alloc[:, :, 1 : 1 + P].sum(axis=1)
+        money["cost_programmes"] += disc * (alloc[:, :, 1 : 1 + P].sum(axis=1) * order_cost).sum(axis=1)
+
+        # Deaths.
+        at_liberty = free_ref + free_hist.sum(axis=2) + prog.sum(axis=2)
+        rel_alive = released.sum(axis=(2, 3))
+        d_drug = at_liberty * mort["drd"] + (released * mort["drd_rel"]).sum(axis=(2, 3))
+        d_other = (at_liberty + custody) * mort["other"] + (released * mort["other_rel"]).sum(axis=(2, 3))
+        tot["deaths_drug"] += d_drug
+        tot["deaths_other"] += d_other
+        tot["person_years_released"] += rel_alive * 7.0 / 365.25
+        survive_lib = 1.0 - mort["drd"] - mort["other"]
+        free_ref *= survive_lib
+        free_hist *= survive_lib[:, :, None]
+        prog *= survive_lib[:, :, None]
+        custody *= 1.0 - mort["other"]
+        released_before = released
+        released = released * (1.0 - mort["drd_rel"] - mort["other_rel"])
+        tot["deaths_released"] += released_before.sum(axis=(2, 3)) - released.sum(axis=(2, 3))
+        money["cost_deaths"] += disc * vpf * d_drug.sum(axis=1)
+
+        # Reconvictions and the crimes behind them.
+        r_ref = free_ref * q_ref
+        r_hist = free_hist * q_hist
+        r_prog = prog * q_hist[:, :, :P]
+        r_rel = released * q_ref_rel
+        reconv = r_ref + r_hist.sum(axis=2) + r_prog.sum(axis=2) + r_rel.sum(axis=(2, 3))
+        crime_load = (
+            free_ref * rel_crime_ref
+            + (free_hist * rel_crime_hist).sum(axis=2)
+            + (prog * rel_crime_hist[:, :, :P]).sum(axis=2)
+            + released.sum(axis=(2, 3)) * rel_crime_rel
+        )  # people-weeks at the high-risk reference rate of offending
+        crime_cost = crime_load * crime_week[:, None]
+        tot["reconvictions"] += reconv
+        tot["crimes"] += crime_cost / cost_per_crime[:, None]
+        money["cost_crime_victims"] += disc * crime_cost.sum(axis=1)
+        money["cost_cjs"] += disc * cjs_per_reconviction * reconv.sum(axis=1)
+        free_ref -= r_ref
+        free_hist -= r_hist
+        released = released - r_rel
+        resentence = r_ref + r_hist.sum(axis=2) + r_rel.sum(axis=(2, 3))
+
+        # Programme exits: completion or breach.
+        exits = prog * exit_p[:, None, :]
+        done = exits * complete_p[:, None, :]
+        breach = exits - done
+        to_custody = breach * breach_custody[:, None, None]
+        prog -= exits
+        free_hist[:, :, :P] += exits - to_custody
+        custody += to_custody.sum(axis=2)
+        tot["custody_receptions"] += to_custody.sum(axis=2)
+        tot["completions"] += done.sum(axis=2)
+        tot["breaches"] += breach.sum(axis=2)
+        completions_p += done.sum(axis=1)
+
+        # Prison: bed-days this week, then releases.
+        tot["custody_weeks"] += custody
+        money["cost_prison"] += disc * week_cost_prison * custody.sum(axis=1)
+        money["cost_ost"] += disc * week_cost_ost * released[:, :, :, 1].sum(axis=(1, 2))
+        out = custody * release_p[:, None]
+        custody -= out
+        leaving_window = released[:, :, K - 1, :].sum(axis=2)
+        released[:, :, 1:, :] = released[:, :, :-1, :]
+        released[:, :, 0, 1] = out * ost_share
+        released[:, :, 0, 0] = out * (1.0 - ost_share)
+
+        # End of the persistence window of a disposal's effect.
+        ending = free_hist * decay[:, None, None]
+        free_hist -= ending
+        free_hist[:, :, HISTORIES.index("custody")] += leaving_window
+        free_ref += ending.sum(axis=2)
+
+        if series_prison is not None:
+            series_prison[:, t] = custody.sum(axis=1)
+            series_reconv[:, t] = reconv.sum(axis=1)
+
+    result: dict[str, np.ndarray] = {f"by_group.{k}": v for k, v in tot.items()}
+    result.update(money)
+    for i, p in enumerate(PROGRAMMES):
+        result[f"starts.{p}"] = starts_p[:, i]
+        result[f"completions.{p}"] = completions_p[:, i]
+    result["prison_bed_days"] = tot["custody_weeks"].sum(axis=1) * 7.0
+    result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / inputs.weeks
+    if series_prison is not None:
+        result["series.prison_population"] = series_prison
+        result["series.reconvictions"] = series_reconv
+    return result
