@@ -151,19 +151,14 @@ def participants_visible_to(user):
     ).distinct()
 
 
-def participant_for_user(user, pk, *, purpose=None, audit: bool = True):
+def participant_for_user(user, pk, *, purpose=None):
     """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden."""
-    try:
-        participant = participants_visible_to(user).get(pk=pk)
-    except (ValueError, TypeError) as exc:
-        raise Http404("No such participant") from exc
-    except Exception as exc:
-        from turnpoint.people.models import Participant
+    from turnpoint.people.models import Participant
 
-        if isinstance(exc, Participant.DoesNotExist):
-            raise Http404("No such participant") from exc
-        raise
-    return participant
+    try:
+        return participants_visible_to(user).get(pk=int(pk))
+    except (ValueError, TypeError, Participant.DoesNotExist) as exc:
+        raise Http404("No such participant") from exc
 
 
 def audit_read(user, *, participants, categories, purpose=None, obj=None, detail=None) -> None:

@@ -1,0 +1,83 @@
+"""The policy function: deny by default; treatment stays treatment (R18)."""
+
+import pytest
+from django.http import Http404
+from hypothesis import given
+from hypothesis import strategies as st
+
+from turnpoint.accounts.models import Role, User
+from turnpoint.sharing.categories import TREATMENT, Category, Purpose
+from turnpoint.sharing.policy import (
+    decide,
+    participant_for_user,
+    participants_visible_to,
+    readable_categories,
+)
+
+COURT_ROLES = [Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE]
+
+
+class FakeProgramme:
+    def __init__(self, court_receives_test_results):
+        self.court_receives_test_results = court_receives_test_results
+        self.name = "Test programme"
+
+
+def user_with(role):
+    return User(username=f"u-{role}", role=role, is_active=True)
+
+
+@given(
+    role=st.sampled_from(COURT_ROLES + [Role.ANALYST, Role.ADMINISTRATOR]),
+    category=st.sampled_from(sorted(TREATMENT)),
+    switch=st.booleans(),
+    purpose=st.sampled_from([None, *Purpose.values]),
+    action=st.sampled_from(["read", "write"]),
+)
+def test_court_and_other_roles_never_reach_treatment_information(
+    role, category, switch, purpose, action
+):
+    decision = decide(user_with(role), category, programme=FakeProgramme(switch), purpose=purpose,
+                      action=action)  # fmt: skip
+    assert not decision.allowed
+    assert decision.reason
+
+
+def test_denial_explains_where_to_ask():
+    decision = decide(user_with(Role.JUDGE), Category.CLINICAL)
+    assert decision.reason.startswith("you cannot see clinical treatment")
+    assert "ask the treatment provider" in decision.reason
+
+
+def test_clinician_reads_treatment_information():
+    assert TREATMENT <= readable_categories(user_with(Role.CLINICIAN))
+
+
+def test_court_sees_test_results_only_where_the_programme_says_so():
+    judge = user_with(Role.JUDGE)
+    assert decide(judge, Category.DRUG_TESTS, programme=FakeProgramme(True)).allowed
+    assert not decide(judge, Category.DRUG_TESTS, programme=FakeProgramme(False)).allowed
+
+
+def test_purpose_must_belong_to_the_role():
+    decision = decide(user_with(Role.JUDGE), Category.IDENTITY, purpose=Purpose.TREATMENT)
+    assert not decision.allowed and "does not act for treatment" in decision.reason
+
+
+def test_user_without_role_is_denied():
+    assert not decide(User(username="x", is_active=True), Category.IDENTITY).allowed
+
+
+@pytest.mark.django_db
+def test_outsider_and_analyst_reach_no_participant_of_the_programme(make_referral, users, outsider):
+    referral = make_referral()
+    pk = referral.participant_id
+    assert list(participants_visible_to(users["coordinator"]).values_list("pk", flat=True)) == [pk]
+    for user in (outsider, users["analyst"], users["administrator"]):
+        assert not participants_visible_to(user).exists()
+        with pytest.raises(Http404):
+            participant_for_user(user, pk)
+    with pytest.raises(Http404):
+        participant_for_user(users["coordinator"], pk + 1000)
+    with pytest.raises(Http404):
+        participant_for_user(users["coordinator"], "not-a-number")
