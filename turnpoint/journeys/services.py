@@ -1,15 +1,17 @@
 """Everything that can happen to a referral or an episode. Pages, API and CLI call these and never
 set fields themselves; each write checks the policy and writes its audit row in the same
-transaction (STYLE.md rules 1–3)."""
+transaction (STYLE.md rules 1 to 3)."""
 
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
-from turnpoint.sharing.audit import audit_write
+from turnpoint.sharing.audit import audit_entry
 from turnpoint.sharing.categories import Category
+from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import PolicyDenied, require
 
 from . import machine
@@ -39,6 +41,47 @@ def referral_create(
     _require_member(acting_user, programme)
     today = timezone.localdate()
     referral_date = referral_date or today
+    problems = referral_problems(
+        participant=participant,
+        source=source,
+        offence_category=offence_category,
+        drug_related_type=drug_related_type,
+        offence_date=offence_date,
+        referral_date=referral_date,
+        today=today,
+    )
+    if problems:
+        raise InvalidInput(problems)
+    referral, created = referral_build(
+        acting_user=acting_user,
+        participant=participant,
+        programme=programme,
+        source=source,
+        offence_category=offence_category,
+        drug_related_type=drug_related_type,
+        offence_date=offence_date,
+        referral_date=referral_date,
+        offence_summary=offence_summary,
+        synthetic=synthetic,
+    )
+    with transaction.atomic():
+        referral.save()
+        created.save()
+        referral_audit_create(referral, acting_user=acting_user).save()
+    return referral
+
+
+def referral_problems(
+    *,
+    participant,
+    source: str,
+    offence_category: str,
+    drug_related_type: str,
+    offence_date: date,
+    referral_date: date,
+    today: date,
+) -> list[Problem]:
+    """Every problem with a new referral's facts (pure: no database)."""
     problems = []
     for name, value, choices in (
         ("source", source, Source),
@@ -55,37 +98,60 @@ def referral_create(
         problems.append(Problem("offence_date", "is after the referral date"))
     if offence_date < participant.date_of_birth:
         problems.append(Problem("offence_date", "is before the participant's date of birth"))
-    if problems:
-        raise InvalidInput(problems)
-    with transaction.atomic():
-        referral = Referral.objects.create(
-            participant=participant,
-            programme=programme,
-            source=source,
-            offence_category=offence_category,
-            drug_related_type=drug_related_type,
-            offence_date=offence_date,
-            referral_date=referral_date,
-            offence_summary=offence_summary.strip(),
-            created_by=acting_user,
-            synthetic=synthetic,
-        )
-        Transition.objects.create(
-            referral=referral,
-            kind=Transition.Kind.CREATED,
-            to_state=State.REFERRAL,
-            occurred_on=referral_date,
-            acting_user=acting_user,
-            data={"source": source},
-        )
-        audit_write(
-            acting_user=acting_user,
-            action="create",
-            categories=[Category.LEGAL, Category.PATHWAY],
-            participant_ids=[participant.pk],
-            obj=referral,
-        )
-    return referral
+    return problems
+
+
+# The row builders below are the single answer to "what rows does this write produce". The
+# service functions save what they return one by one; the synthetic-data generator
+# (journeys/synth.py) collects them and bulk_creates them, so both write the same rows.
+
+
+def referral_build(
+    *,
+    acting_user,
+    participant,
+    programme,
+    source: str,
+    offence_category: str,
+    drug_related_type: str,
+    offence_date: date,
+    referral_date: date,
+    offence_summary: str = "",
+    synthetic: bool = False,
+) -> tuple[Referral, Transition]:
+    """The unsaved referral and its 'created' transition (validate with referral_problems)."""
+    referral = Referral(
+        participant=participant,
+        programme=programme,
+        source=source,
+        offence_category=offence_category,
+        drug_related_type=drug_related_type,
+        offence_date=offence_date,
+        referral_date=referral_date,
+        offence_summary=offence_summary.strip(),
+        created_by=acting_user,
+        synthetic=synthetic,
+    )
+    created = Transition(
+        referral=referral,
+        kind=Transition.Kind.CREATED,
+        to_state=State.REFERRAL,
+        occurred_on=referral_date,
+        acting_user=acting_user,
+        data={"source": source},
+    )
+    return referral, created
+
+
+def referral_audit_create(referral: Referral, *, acting_user) -> AuditEntry:
+    """The unsaved audit row for a saved, newly created referral."""
+    return audit_entry(
+        acting_user=acting_user,
+        action="create",
+        categories=[Category.LEGAL, Category.PATHWAY],
+        participant_ids=[referral.participant_id],
+        obj=referral,
+    )
 
 
 def referral_last_occurred_on(referral: Referral) -> date:
@@ -141,22 +207,35 @@ def referral_transition(
         )
         if problems:
             raise InvalidInput(problems)
-        transition = _apply(locked, episode, step, acting_user)
-        audit_write(
-            acting_user=acting_user,
-            action="transition",
-            categories=[Category.PATHWAY],
-            participant_ids=[locked.participant_id],
-            obj=transition,
-            detail={"from": step.from_state, "to": step.to_state, "kind": step.kind},
-        )
+        rows = referral_step_rows(locked, episode, step, acting_user=acting_user)
+        rows.transition.save()
+        locked.save(update_fields=rows.referral_fields)
+        if rows.episode is not None:
+            rows.episode.save(update_fields=rows.episode_fields or None)
+        transition = rows.transition
+        transition_audit(transition, acting_user=acting_user).save()
     referral.refresh_from_db()
     return transition
 
 
-def _apply(referral: Referral, episode: Episode | None, step: machine.Step, acting_user):
-    """Write a planned step: the transition row plus the referral and episode it moves."""
-    transition = Transition.objects.create(
+@dataclass
+class StepRows:
+    """What one planned step writes: a new transition, the referral's changed fields and the
+    episode it starts (unsaved, `episode_fields` empty) or changes (`episode_fields` set)."""
+
+    transition: Transition
+    referral_fields: list[str]
+    episode: Episode | None = None
+    episode_fields: list[str] = field(default_factory=list)
+
+
+def referral_step_rows(
+    referral: Referral, episode: Episode | None, step: machine.Step, *, acting_user
+) -> StepRows:
+    """Apply a planned step to the in-memory referral and episode; return the rows to write.
+
+    Saves nothing: the service saves the rows at once, the synthetic-data generator in bulk."""
+    transition = Transition(
         referral=referral,
         kind=step.kind,
         from_state=step.from_state,
@@ -176,9 +255,9 @@ def _apply(referral: Referral, episode: Episode | None, step: machine.Step, acti
         fields.append("imposed_disposal")
     referral.state = step.to_state
     referral.version += 1
-    referral.save(update_fields=fields)
+    rows = StepRows(transition=transition, referral_fields=fields)
     if step.to_state == State.EPISODE and step.kind == "advance":
-        Episode.objects.create(
+        rows.episode = Episode(
             referral=referral,
             programme_id=referral.programme_id,
             participant_id=referral.participant_id,
@@ -188,10 +267,22 @@ def _apply(referral: Referral, episode: Episode | None, step: machine.Step, acti
     elif step.kind == "phase":
         episode.phase_number = step.data["phase_number"]
         episode.version += 1
-        episode.save(update_fields=["phase_number", "version"])
+        rows.episode, rows.episode_fields = episode, ["phase_number", "version"]
     elif step.to_state == State.EXIT:
         episode.ended_on = step.occurred_on
         episode.exit_type = step.data["exit_type"]
         episode.version += 1
-        episode.save(update_fields=["ended_on", "exit_type", "version"])
-    return transition
+        rows.episode, rows.episode_fields = episode, ["ended_on", "exit_type", "version"]
+    return rows
+
+
+def transition_audit(transition: Transition, *, acting_user) -> AuditEntry:
+    """The unsaved audit row for a saved transition."""
+    return audit_entry(
+        acting_user=acting_user,
+        action="transition",
+        categories=[Category.PATHWAY],
+        participant_ids=[transition.referral.participant_id],
+        obj=transition,
+        detail={"from": transition.from_state, "to": transition.to_state, "kind": transition.kind},
+    )
