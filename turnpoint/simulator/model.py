@@ -8,6 +8,7 @@ States (all counts of people)::
 
     free_ref   (D, G)        at liberty, no recent disposal: reference reoffending hazard
     free_hist  (D, G, H)     at liberty within the persistence window of disposal h
+    desisted   (D, G)        left the pathway (stopped offending); other-cause deaths only
     prog       (D, G, P)     in programme p (diversion, dtto, cpo, drug_court)
     custody    (D, G)        in prison
     released   (D, G, K, 2)  weeks since release 0..K-1, without / with opioid substitution
@@ -144,6 +145,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
     breach_custody = dr["programme.breach_to_custody"]
     release_p = _weekly_exit(dr["custody.weeks_served"])
     decay = _weekly_exit(dr["reoffending.persistence_weeks"])
+    desist = -np.expm1(np.log1p(-dr["reoffending.desistance_per_year"]) / WEEKS_PER_YEAR)[:, None]
     opioid = SUBGROUPS["drug"] == DRUGS.index("opioid")
     ost_share = np.where(opioid[None, :], dr["custody.ost_at_release"][:, None], 0.0)  # (D, G)
 
@@ -159,6 +161,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
     free_hist = np.zeros((n_draws, G, H))
     prog = np.zeros((n_draws, G, P))
     custody = np.zeros((n_draws, G))
+    desisted = np.zeros((n_draws, G))
     released = np.zeros((n_draws, G, K, 2))
     if inputs.initial_released is not None:
         released[:, :, 0, :] = inputs.initial_released[None]
@@ -204,7 +207,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
         at_liberty = free_ref + free_hist.sum(axis=2) + prog.sum(axis=2)
         rel_alive = released.sum(axis=(2, 3))
         d_drug = at_liberty * mort["drd"] + (released * mort["drd_rel"]).sum(axis=(2, 3))
-        d_other = (at_liberty + custody) * mort["other"] + (released * mort["other_rel"]).sum(axis=(2, 3))
+        d_other = (at_liberty + custody + desisted) * mort["other"] + (released * mort["other_rel"]).sum(axis=(2, 3))
         tot["deaths_drug"] += d_drug
         tot["deaths_other"] += d_other
         tot["person_years_released"] += rel_alive * 7.0 / 365.25
@@ -213,6 +216,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
         free_hist *= survive_lib[:, :, None]
         prog *= survive_lib[:, :, None]
         custody *= 1.0 - mort["other"]
+        desisted *= 1.0 - mort["other"]
         released_before = released
         released = released * (1.0 - mort["drd_rel"] - mort["other_rel"])
         tot["deaths_released"] += released_before.sum(axis=(2, 3)) - released.sum(axis=(2, 3))
@@ -269,6 +273,11 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
         free_hist -= ending
         free_hist[:, :, HISTORIES.index("custody")] += leaving_window
         free_ref += ending.sum(axis=2)
+        # Leaving the pathway: stopping problem drug use and offending (no longer at risk).
+        stop_ref, stop_hist = free_ref * desist, free_hist * desist[:, :, None]
+        free_ref -= stop_ref
+        free_hist -= stop_hist
+        desisted += stop_ref + stop_hist.sum(axis=2)
 
         if series_prison is not None:
             series_prison[:, t] = custody.sum(axis=1)
@@ -279,6 +288,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
     for i, p in enumerate(PROGRAMMES):
         result[f"starts.{p}"] = starts_p[:, i]
         result[f"completions.{p}"] = completions_p[:, i]
+    result["desisted_at_end"] = desisted.sum(axis=1)
     result["prison_bed_days"] = tot["custody_weeks"].sum(axis=1) * 7.0
     result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / inputs.weeks
     if series_prison is not None:

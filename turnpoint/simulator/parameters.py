@@ -263,10 +263,10 @@ def override_parameter(base: Parameter | None, file: str, name: str, entry: Any)
         raise SimulatorInputError(file, key, "must be a mapping with at least value and source")
     if "source" not in entry or not str(entry["source"] or "").strip():
         raise SimulatorInputError(file, f"{key}.source", "is missing: an override must say where it comes from")
-    merged = {
-        k: getattr(base, k) for k in REQUIRED_KEYS + OPTIONAL_KEYS if getattr(base, k) is not None
-    }
-    merged.update({"value": base.value, "currency": base.currency, "price_base": base.price_base})
+    merged = {k: getattr(base, k) for k in REQUIRED_KEYS}
+    merged.update({k: getattr(base, k) for k in OPTIONAL_KEYS if getattr(base, k) is not None})
+    if entry.get("status") == "assumption":
+        merged.pop("url", None)  # the library's citation does not back an analyst's value
     if "value" in entry and "status" not in entry:
         raise SimulatorInputError(file, f"{key}.status", "is missing: say read, verify, derived or assumption")
     if "value" in entry and "distribution" not in entry:
