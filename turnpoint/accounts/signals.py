@@ -1,0 +1,26 @@
+"""Sign-in, sign-out and failed sign-ins go to the audit log (security.md SEC-20)."""
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from turnpoint.sharing.audit import audit_write
+
+
+@receiver(user_logged_in)
+def _signed_in(sender, request, user, **kwargs):
+    audit_write(acting_user=user, action="sign_in")
+
+
+@receiver(user_logged_out)
+def _signed_out(sender, request, user, **kwargs):
+    if user is not None:
+        audit_write(acting_user=user, action="sign_out")
+
+
+@receiver(user_login_failed)
+def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    # The username typed is recorded (it may not exist); the password never is.
+    audit_write(
+        acting_user=None, action="sign_in_failed",
+        detail={"username": str(credentials.get("username", ""))[:150]},
+    )  # fmt: skip
