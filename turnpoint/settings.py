@@ -98,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "turnpoint.sharing.middleware.RequestContextMiddleware",
+    "turnpoint.sharing.middleware.SecureHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "turnpoint.urls"
@@ -137,6 +138,12 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:caseload"
 LOGOUT_REDIRECT_URL = "login"
+
+AUTHENTICATION_BACKENDS = ["turnpoint.accounts.backends.LockoutBackend"]
+# After this many failed sign-ins within the window an account is locked for the window
+# (security.md SEC-26 defaults: 5 in 15 minutes).
+SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
+SIGN_IN_WINDOW_SECONDS = env_int("SIGN_IN_WINDOW_SECONDS", 15 * 60)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

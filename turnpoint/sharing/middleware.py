@@ -18,3 +18,38 @@ class RequestContextMiddleware:
             context.deactivate(token)
         response["X-Request-ID"] = ctx.request_id
         return response
+
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # Inline style attributes are allowed (charts and components set widths); scripts are not.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecureHeadersMiddleware:
+    """Content-Security-Policy on every response, and `Cache-Control: no-store` on everything but
+    static files, so no page or API response with participant data is kept by a browser or proxy
+    (security.md SEC-28)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", CSP)
+        response.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if not request.path.startswith("/static/"):
+            response["Cache-Control"] = "no-store"
+        return response

@@ -1,0 +1,43 @@
+"""Production refuses to start insecurely (security.md SEC-29)."""
+
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+GOOD = {
+    "TURNPOINT_ENV": "production",
+    "SECRET_KEY": secrets.token_urlsafe(60),
+    "ALLOWED_HOSTS": "turnpoint.example.org",
+    "PATH": "/usr/bin:/bin",
+}
+
+
+def turnpoint(*args, **env):
+    return subprocess.run(
+        [sys.executable, "-m", "turnpoint", *args],
+        env={**GOOD, **env}, cwd=settings.BASE_DIR, capture_output=True, text=True,
+    )  # fmt: skip
+
+
+def test_sec_29_deploy_check_is_clean_with_production_settings():
+    result = turnpoint("check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stderr
+
+
+def test_sec_29_refuses_debug_missing_key_weak_key_and_empty_hosts():
+    cases = [
+        ({"DEBUG": "1"}, "DEBUG must be off in production"),
+        ({"SECRET_KEY": "django-insecure-" + "x" * 50}, "SECRET_KEY must be a random value"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY must be a random value"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS must name"),
+    ]
+    for env, message in cases:
+        result = turnpoint("check", **env)
+        assert result.returncode != 0, env
+        assert message in result.stderr, (env, result.stderr[-300:])
+    env = {k: v for k, v in GOOD.items() if k != "SECRET_KEY"}
+    result = subprocess.run([sys.executable, "-m", "turnpoint", "check"], env=env,
+                            cwd=settings.BASE_DIR, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr

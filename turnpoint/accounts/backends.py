@@ -1,0 +1,40 @@
+"""Sign-in with lockout after repeated failures (security.md SEC-26).
+
+Failures are counted from the audit log, so there is no second counter to keep in step. A locked
+account gets exactly the same answer as a wrong password or an unknown username: nothing reveals
+which usernames exist.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
+from django.utils import timezone
+
+from turnpoint.sharing.audit import audit_write
+from turnpoint.sharing.models import AuditEntry
+
+
+def recent_failures(username: str) -> int:
+    since = timezone.now() - timedelta(seconds=settings.SIGN_IN_WINDOW_SECONDS)
+    last_success = (
+        AuditEntry.objects.filter(action="sign_in", username=username, at__gte=since)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+    )
+    failures = AuditEntry.objects.filter(
+        action="sign_in_failed", detail__username=username, at__gte=since
+    )
+    if last_success:
+        failures = failures.filter(id__gt=last_success)
+    return failures.count()
+
+
+class LockoutBackend(ModelBackend):
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username and recent_failures(username) >= settings.SIGN_IN_MAX_FAILURES:
+            audit_write(acting_user=None, action="denied",
+                        detail={"username": username[:150], "reason": "locked"})  # fmt: skip
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
