@@ -176,7 +176,18 @@ def _disposals(file: str, data: dict[str, Any]) -> tuple[np.ndarray, dict, dict,
     return mix, capacity, overflow, source
 
 
-def _parameters(file: str, jurisdiction: str, overrides: Any) -> tuple[dict[str, Parameter], list[str]]:
+def _unused(name: str, programmes: set[str]) -> bool:
+    """Figures of a programme nobody can enter are not needed (they are drawn as zero)."""
+    parts = name.split(".")
+    return (
+        (parts[0] in ("programme", "effect") and parts[1] in PROGRAMMES and parts[1] not in programmes)
+        or (parts[:2] == ["cost", "programme"] and parts[2] not in programmes)
+    )
+
+
+def _parameters(
+    file: str, jurisdiction: str, overrides: Any, programmes: set[str]
+) -> tuple[dict[str, Parameter], list[str]]:
     params = load_library(jurisdiction)
     for name, entry in _mapping(file, "parameters", overrides or {}).items():
         params[str(name)] = override_parameter(params.get(str(name)), file, str(name), entry)
@@ -188,6 +199,8 @@ def _parameters(file: str, jurisdiction: str, overrides: Any) -> tuple[dict[str,
                 f"parameters/{jurisdiction}.yaml", name, "is required by the model but not in the library"
             )
         if param.is_missing:
+            if _unused(name, programmes):
+                continue
             if param.if_missing == "zero":
                 missing.append(name)
                 continue
@@ -221,7 +234,9 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
     entrants, shares, sources = _inflow(file, data["inflow"])
     mix, capacity, overflow, mix_source = _disposals(file, data)
     sources["disposal_mix"] = mix_source
-    params, missing = _parameters(file, jurisdiction, data.get("parameters"))
+    programmes = {p for p in PROGRAMMES if mix[DISPOSALS.index(p)] > 0}
+    programmes |= {t for p, t in overflow.items() if p in programmes and t in PROGRAMMES}
+    params, missing = _parameters(file, jurisdiction, data.get("parameters"), programmes)
     compare_to = None
     if data.get("compare_to"):
         if not isinstance(data["compare_to"], str):

@@ -1,0 +1,147 @@
+"""The ``simulate`` command's core, callable without Django (the management command wraps it).
+
+    turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv FILE] [--parquet FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from turnpoint.simulator import outputs
+from turnpoint.simulator.errors import SimulatorInputError
+from turnpoint.simulator.runner import RunResult, simulate
+from turnpoint.simulator.scenario import load_scenario
+
+DEFAULT_RUNS = 1000
+DEFAULT_SEED = 20240601
+MAX_RUNS = 1_000_000
+
+
+@dataclass
+class Simulation:
+    result: RunResult
+    baseline: RunResult | None
+
+    def rows(self) -> list[dict[str, Any]]:
+        return outputs.run_rows(self.result, self.baseline)
+
+    def summary(self) -> dict[str, Any]:
+        return outputs.summary(self.result, self.baseline)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="scenario YAML file")
+    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="Monte Carlo draws (default 1000)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same numbers)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--csv", metavar="FILE", help="write one row per run to FILE as CSV")
+    parser.add_argument("--parquet", metavar="FILE", help="write one row per run to FILE as Parquet")
+    parser.add_argument("--no-compare", action="store_true", help="do not run the scenario's baseline")
+
+
+def run_simulation(path: Path | str, *, runs: int, seed: int, compare: bool = True) -> Simulation:
+    """Load, validate and simulate a scenario and (if it names one) its baseline, same draws."""
+    if not 1 <= runs <= MAX_RUNS:
+        raise SimulatorInputError(str(path), "--runs", f"must be between 1 and {MAX_RUNS} (got {runs})")
+    if seed < 0:
+        raise SimulatorInputError(str(path), "--seed", f"must not be negative (got {seed})")
+    scenario = load_scenario(path)
+    baseline_scenario = load_scenario(scenario.compare_to) if compare and scenario.compare_to else None
+    result = simulate(scenario, runs=runs, seed=seed)
+    baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
+    return Simulation(result, baseline)
+
+
+def _money(x: float | None) -> str:
+    return "n/a" if x is None else f"£{x / 1e6:,.1f}m"
+
+
+def _count(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:,.0f}"
+
+
+def format_text(summary: dict[str, Any]) -> str:
+    """A short plain-text report: the main outcomes with 95% intervals."""
+    s = summary["scenario"]
+    lines = [
+        f"{s['title']} ({s['name']}), {s['horizon_years']} years, {s['runs']} runs, seed {s['seed']}",
+        "",
+    ]
+
+    def line(label: str, cell: dict, fmt) -> str:
+        return f"  {label:<34}{fmt(cell['mean']):>16}   ({fmt(cell['low'])} to {fmt(cell['high'])})"
+
+    o = summary["outcomes"]
+    for key, label, fmt in (
+        ("reconvictions", "reconvictions", _count), ("crimes", "crimes", _count),
+        ("prison_population_avg", "prison population (average)", _count),
+        ("prison_bed_days", "prison bed-days", _count), ("deaths_drug", "drug-related deaths", _count),
+        ("deaths_other", "other deaths", _count), ("completions", "programme completions", _count),
+        ("payer.taxpayer_justice", "cost to justice (discounted)", _money),
+        ("payer.taxpayer_health", "cost to health (discounted)", _money),
+        ("payer.victims", "cost of crime to victims", _money),
+    ):
+        lines.append(line(label, o[key], fmt))
+    comp = summary.get("comparison")
+    if comp:
+        lines += ["", f"Against {comp['baseline']} (scenario minus baseline):"]
+        for key, label in (
+            ("reconvictions", "reconvictions"), ("prison_bed_days", "prison bed-days"),
+            ("deaths_drug", "drug-related deaths"), ("completions", "programme completions"),
+        ):
+            lines.append(line(label, comp["changes"][key], _count))
+        e = comp["economics"]
+        for key, label in (
+            ("net_cost", "net cost"), ("benefits_taxpayers", "benefits to taxpayers"),
+            ("benefits_victims", "benefits to victims"), ("benefits_deaths_valued", "deaths avoided, valued"),
+            ("npv", "net present value"),
+        ):
+            lines.append(line(label, e[key], _money))
+        lines.append(line("benefit-cost ratio", e["bcr"], lambda x: "n/a" if x is None else f"{x:.2f}"))
+        lines.append(f"  chance benefits exceed costs: {comp['probability_benefits_exceed_costs']:.0%}")
+    prov = summary["provenance"]
+    lines += ["", f"Assumptions (no published figure): {len(prov['assumptions'])}"]
+    lines += [f"  {a['parameter']} = {a['value']}: {a['source']}" for a in prov["assumptions"]]
+    for m in prov["missing_counted_as_zero"]:
+        lines.append(f"Missing, counted as zero: {m['parameter']}")
+    lines.append(prov["warning"])
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    """Run the command; print results; return the exit status (2 for bad input)."""
+    stdout = stdout or sys.stdout
+    parser = argparse.ArgumentParser(prog="turnpoint simulate", description=__doc__)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        text = execute(vars(args))
+    except SimulatorInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stdout.write(text + "\n")
+    return 0
+
+
+def execute(options: dict[str, Any]) -> str:
+    """Shared by ``main`` and the management command: run, write files, return what to print."""
+    sim = run_simulation(
+        options["scenario"], runs=options["runs"], seed=options["seed"],
+        compare=not options.get("no_compare", False),
+    )
+    if options.get("csv") or options.get("parquet"):
+        rows = sim.rows()
+        if options.get("csv"):
+            outputs.write_csv(rows, options["csv"])
+        if options.get("parquet"):
+            outputs.write_parquet(rows, options["parquet"])
+    summary = sim.summary()
+    return outputs.to_json(summary) if options.get("json") else format_text(summary)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

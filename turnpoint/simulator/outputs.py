@@ -1,0 +1,211 @@
+"""Turn run results into flat rows (one per run), a summary with intervals, and files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from turnpoint.simulator import model
+from turnpoint.simulator.economics import compare, payer_totals
+from turnpoint.simulator.runner import RunResult
+
+OUTCOMES = (
+    "entrants", "reconvictions", "crimes", "deaths_drug", "deaths_other", "completions",
+    "custody_receptions",
+)
+SCALARS = (
+    "prison_bed_days", "prison_population_avg", "cost_prison", "cost_programmes", "cost_ost",
+    "cost_cjs", "cost_crime_victims", "cost_deaths",
+)
+ECONOMICS = (
+    "net_cost", "benefits_taxpayers", "benefits_victims", "benefits_deaths_valued",
+    "benefits_indirect", "benefits_total", "npv", "bcr",
+)
+INTERVAL = (2.5, 97.5)
+
+
+def outcome_columns(result: RunResult) -> dict[str, np.ndarray]:
+    """Scalar outcomes per run, in a stable order."""
+    t = result.totals
+    cols = {name: t[f"by_group.{name}"].sum(axis=1) for name in OUTCOMES}
+    cols.update({name: t[name] for name in SCALARS})
+    for p in model.PROGRAMMES:
+        cols[f"starts.{p}"] = t[f"starts.{p}"]
+        cols[f"completions.{p}"] = t[f"completions.{p}"]
+    cols.update({f"payer.{k}": v for k, v in payer_totals(t).items()})
+    return cols
+
+
+def comparison_columns(result: RunResult, baseline: RunResult) -> dict[str, np.ndarray]:
+    """Differences from the baseline per run (scenario minus baseline) and the economics."""
+    if result.runs != baseline.runs or result.seed != baseline.seed:
+        raise ValueError("a scenario and its baseline must use the same runs and seed")
+    ours, theirs = outcome_columns(result), outcome_columns(baseline)
+    cols = {f"change.{k}": ours[k] - theirs[k] for k in ours if not k.startswith("payer.")}
+    econ = compare(result.totals, baseline.totals)
+    cols.update({f"economics.{k}": econ[k] for k in ECONOMICS})
+    return cols
+
+
+def run_rows(result: RunResult, baseline: RunResult | None = None) -> list[dict[str, Any]]:
+    """One flat row per run: outcomes, changes against the baseline, and the sampled parameters."""
+    cols: dict[str, np.ndarray] = dict(outcome_columns(result))
+    if baseline is not None:
+        cols.update(comparison_columns(result, baseline))
+    for name, values in result.draws.items():
+        if result.scenario.params[name].distribution["type"] != "fixed":
+            cols[f"param.{name}"] = values
+    rows = []
+    for i in range(result.runs):
+        row: dict[str, Any] = {"scenario": result.scenario.name, "seed": result.seed, "run": i}
+        row.update({k: _plain(v[i]) for k, v in cols.items()})
+        rows.append(row)
+    return rows
+
+
+def _plain(x: Any) -> float | None:
+    x = float(x)
+    return None if math.isnan(x) else x
+
+
+def interval(values: np.ndarray) -> dict[str, float | None]:
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return {"mean": None, "low": None, "high": None}
+    low, high = np.percentile(finite, INTERVAL)
+    return {"mean": float(finite.mean()), "low": float(low), "high": float(high)}
+
+
+def _ranks(x: np.ndarray) -> np.ndarray:
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    ranks[order] = np.arange(len(x))
+    return ranks
+
+
+def sensitivity(draws: dict[str, np.ndarray], target: np.ndarray, top: int = 12) -> list[dict]:
+    """Spearman rank correlation of each varying parameter with ``target``, largest first."""
+    rt = _ranks(np.nan_to_num(target))
+    out = []
+    for name, values in draws.items():
+        if np.ptp(values) == 0 or np.ptp(rt) == 0:
+            continue
+        rho = float(np.corrcoef(_ranks(values), rt)[0, 1])
+        out.append({"parameter": name, "correlation": rho})
+    out.sort(key=lambda item: -abs(item["correlation"]))
+    return out[:top]
+
+
+def equity(result: RunResult, baseline: RunResult | None = None) -> dict[str, list[dict]]:
+    """Rates per person entering, by each subgroup dimension (sex, age band, risk, drug)."""
+    scen = result.scenario
+    new_people = scen.entrants_per_year * scen.horizon_years * scen.shares  # (G,)
+    dims = {"sex": model.SEXES, "age": model.AGES, "risk": model.RISKS, "drug": model.DRUGS}
+    measures = {
+        "reconvictions_per_100": ("reconvictions", 100.0),
+        "drug_deaths_per_1000": ("deaths_drug", 1000.0),
+        "prison_weeks_per_person": ("custody_weeks", 1.0),
+        "completions_per_100": ("completions", 100.0),
+    }
+    out: dict[str, list[dict]] = {}
+    for dim, labels in dims.items():
+        rows = []
+        for i, label in enumerate(labels):
+            mask = model.SUBGROUPS[dim] == i
+            people = new_people[mask].sum()
+            row: dict[str, Any] = {"group": label, "people_entering": float(people)}
+            for key, (total, per) in measures.items():
+                ours = result.totals[f"by_group.{total}"][:, mask].sum(axis=1)
+                rate = ours / people * per if people else np.full(result.runs, np.nan)
+                row[key] = interval(rate)
+                if baseline is not None and people:
+                    theirs = baseline.totals[f"by_group.{total}"][:, mask].sum(axis=1)
+                    row[f"change.{key}"] = interval((ours - theirs) / people * per)
+            rows.append(row)
+        out[dim] = rows
+    return out
+
+
+def provenance(result: RunResult) -> dict[str, Any]:
+    scen = result.scenario
+    used = [scen.params[name] for name in result.draws]
+    return {
+        "sources": scen.sources,
+        "assumptions": [
+            {"parameter": p.name, "value": p.value, "distribution": p.distribution, "source": p.source}
+            for p in used if p.status == "assumption"
+        ],
+        "missing_counted_as_zero": [
+            {"parameter": name, "source": scen.params[name].source} for name in scen.missing
+        ],
+        "price_bases": sorted({str(p.price_base) for p in used if p.currency and not p.is_missing}),
+        "warning": (
+            "Money values are in the price bases of their sources and are not uprated (no deflator "
+            "series was read); treat totals as indicative."
+        ),
+    }
+
+
+def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, Any]:
+    """Everything the CLI's --json and the web page show, with 95% Monte Carlo intervals."""
+    scen = result.scenario
+    cols = outcome_columns(result)
+    out: dict[str, Any] = {
+        "scenario": {
+            "name": scen.name, "title": scen.title, "file": scen.file,
+            "jurisdiction": scen.jurisdiction, "horizon_years": scen.horizon_years,
+            "runs": result.runs, "seed": result.seed,
+        },
+        "outcomes": {k: interval(v) for k, v in cols.items()},
+        "series": {
+            k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
+            for k, v in result.totals.items() if k.startswith("series.")
+        },
+    }
+    target = cols["payer.taxpayer_justice"] + cols["payer.taxpayer_health"]
+    if baseline is not None:
+        comp = comparison_columns(result, baseline)
+        npv = comp["economics.npv"]
+        out["comparison"] = {
+            "baseline": baseline.scenario.name,
+            "changes": {k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("change.")},
+            "economics": {k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("economics.")},
+            "probability_benefits_exceed_costs": float(np.mean(npv > 0)),
+            "baseline_series": {
+                k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
+                for k, v in baseline.totals.items() if k.startswith("series.")
+            },
+        }
+        target = npv
+    out["sensitivity"] = {
+        "target": "economics.npv" if baseline is not None else "taxpayer cost",
+        "parameters": sensitivity(result.draws, target),
+    }
+    out["equity"] = equity(result, baseline)
+    out["provenance"] = provenance(result)
+    return out
+
+
+def write_csv(rows: list[dict[str, Any]], path: Path | str) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_parquet(rows: list[dict[str, Any]], path: Path | str) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    columns = {key: [row[key] for row in rows] for key in rows[0]}
+    pq.write_table(pa.table(columns), str(path))
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=False, allow_nan=False)
