@@ -40,3 +40,26 @@ def audit_write(**kwargs) -> AuditEntry:
     entry = audit_entry(**kwargs)
     entry.save()
     return entry
+
+
+def audit_verify() -> tuple[int, list[str]]:
+    """Walk the chain in order; return the number of entries checked and every break found.
+
+    A changed row fails its own hash; a deleted, inserted or reordered row breaks the link to
+    the previous hash."""
+    from .models import GENESIS
+
+    problems: list[str] = []
+    previous = GENESIS
+    checked = 0
+    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=5000):
+        checked += 1
+        if entry.prev_hash != previous:
+            problems.append(
+                f"entry {entry.pk}: does not follow the entry before it "
+                "(an entry was deleted, inserted or moved)"
+            )
+        if entry.compute_hash() != entry.entry_hash:
+            problems.append(f"entry {entry.pk}: its content was changed after it was written")
+        previous = entry.entry_hash
+    return checked, problems

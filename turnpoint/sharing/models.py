@@ -1,12 +1,21 @@
-"""The append-only audit log.
+"""The append-only, hash-chained audit log.
 
 One row per write and one row per request that reads a sensitive category (a list request writes a
 single row naming every participant shown, security.md §5.3). Rows are written in the same
 transaction as the change they record; they are never updated or deleted.
+
+Each row stores the SHA-256 of its own content chained to the previous row's hash, so
+`turnpoint audit verify` detects an altered, deleted, inserted or reordered row (security.md
+SEC-21). Writers take a database-wide lock for the moment between reading the last hash and
+inserting (PostgreSQL advisory transaction lock; SQLite serialises writers anyway).
 """
 
+import datetime
+import hashlib
+import json
+
 from django.conf import settings
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
 
@@ -14,7 +23,38 @@ class AppendOnlyError(Exception):
     pass
 
 
+GENESIS = "0" * 64
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises chain writers.
+_CHAIN_LOCK_KEY = 7_401_923
+
+
+def _chain_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+
+
+def _last_hash() -> str:
+    last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
+    return last or GENESIS
+
+
 class AuditQuerySet(models.QuerySet):
+    def bulk_create(self, objs, *args, **kwargs):
+        """Chain the new rows after the last one; the same rule as a single save."""
+        objs = list(objs)
+        if any(o.pk is not None for o in objs):
+            raise AppendOnlyError("the audit log is append-only")
+        from django.db import transaction
+
+        with transaction.atomic():
+            _chain_lock()
+            previous = _last_hash()
+            for obj in objs:
+                obj.prev_hash = previous
+                obj.entry_hash = previous = obj.compute_hash()
+            return super().bulk_create(objs, *args, **kwargs)
+
     def update(self, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
 
@@ -55,6 +95,8 @@ class AuditEntry(models.Model):
     request_id = models.CharField(max_length=32, blank=True)
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     channel = models.CharField(max_length=10, blank=True)
+    prev_hash = models.CharField(max_length=64, default=GENESIS)
+    entry_hash = models.CharField(max_length=64, blank=True)
 
     objects = AuditQuerySet.as_manager()
 
@@ -68,7 +110,41 @@ class AuditEntry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("the audit log is append-only")
-        super().save(*args, **kwargs)
+        from django.db import transaction
+
+        with transaction.atomic():
+            _chain_lock()
+            self.prev_hash = _last_hash()
+            self.entry_hash = self.compute_hash()
+            super().save(*args, **kwargs)
+
+    def canonical(self) -> str:
+        """The row's content as hashed: stable across SQLite and PostgreSQL round trips."""
+        return json.dumps(
+            {
+                "at": self.at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+                "user": self.user_id,
+                "username": self.username,
+                "role": self.role,
+                "agency": self.agency,
+                "action": self.action,
+                "categories": list(self.categories),
+                "participant_ids": list(self.participant_ids),
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "purpose": self.purpose,
+                "detail": self.detail,
+                "request_id": self.request_id,
+                "client_ip": self.client_ip,
+                "channel": self.channel,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256((self.prev_hash + self.canonical()).encode()).hexdigest()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
