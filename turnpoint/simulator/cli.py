@@ -1,6 +1,6 @@
 """The ``simulate`` command's core, callable without Django (the management command wraps it).
 
-    turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv FILE] [--parquet FILE]
+turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv FILE] [--parquet FILE]
 """
 
 from __future__ import annotations
@@ -35,22 +35,34 @@ class Simulation:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="scenario YAML file")
-    parser.add_argument("--runs", type=int, default=DEFAULT_RUNS, help="Monte Carlo draws (default 1000)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same numbers)")
+    parser.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS, help="Monte Carlo draws (default 1000)"
+    )
+    parser.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help="random seed (same seed, same numbers)"
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--csv", metavar="FILE", help="write one row per run to FILE as CSV")
-    parser.add_argument("--parquet", metavar="FILE", help="write one row per run to FILE as Parquet")
-    parser.add_argument("--no-compare", action="store_true", help="do not run the scenario's baseline")
+    parser.add_argument(
+        "--parquet", metavar="FILE", help="write one row per run to FILE as Parquet"
+    )
+    parser.add_argument(
+        "--no-compare", action="store_true", help="do not run the scenario's baseline"
+    )
 
 
 def run_simulation(path: Path | str, *, runs: int, seed: int, compare: bool = True) -> Simulation:
     """Load, validate and simulate a scenario and (if it names one) its baseline, same draws."""
     if not 1 <= runs <= MAX_RUNS:
-        raise SimulatorInputError(str(path), "--runs", f"must be between 1 and {MAX_RUNS} (got {runs})")
+        raise SimulatorInputError(
+            str(path), "--runs", f"must be between 1 and {MAX_RUNS} (got {runs})"
+        )
     if seed < 0:
         raise SimulatorInputError(str(path), "--seed", f"must not be negative (got {seed})")
     scenario = load_scenario(path)
-    baseline_scenario = load_scenario(scenario.compare_to) if compare and scenario.compare_to else None
+    baseline_scenario = (
+        load_scenario(scenario.compare_to) if compare and scenario.compare_to else None
+    )
     result = simulate(scenario, runs=runs, seed=seed)
     baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
     return Simulation(result, baseline)
@@ -68,7 +80,8 @@ def format_text(summary: dict[str, Any]) -> str:
     """A short plain-text report: the main outcomes with 95% intervals."""
     s = summary["scenario"]
     lines = [
-        f"{s['title']} ({s['name']}), {s['horizon_years']} years, {s['runs']} runs, seed {s['seed']}",
+        f"{s['title']} ({s['name']}), {s['horizon_years']} years,"
+        f" {s['runs']} runs, seed {s['seed']}",
         "",
     ]
 
@@ -77,10 +90,13 @@ def format_text(summary: dict[str, Any]) -> str:
 
     o = summary["outcomes"]
     for key, label, fmt in (
-        ("reconvictions", "reconvictions", _count), ("crimes", "crimes", _count),
+        ("reconvictions", "reconvictions", _count),
+        ("crimes", "crimes", _count),
         ("prison_population_avg", "prison population (average)", _count),
-        ("prison_bed_days", "prison bed-days", _count), ("deaths_drug", "drug-related deaths", _count),
-        ("deaths_other", "other deaths", _count), ("completions", "programme completions", _count),
+        ("prison_bed_days", "prison bed-days", _count),
+        ("deaths_drug", "drug-related deaths", _count),
+        ("deaths_other", "other deaths", _count),
+        ("completions", "programme completions", _count),
         ("payer.taxpayer_justice", "cost to justice (discounted)", _money),
         ("payer.taxpayer_health", "cost to health (discounted)", _money),
         ("payer.victims", "cost of crime to victims", _money),
@@ -90,19 +106,27 @@ def format_text(summary: dict[str, Any]) -> str:
     if comp:
         lines += ["", f"Against {comp['baseline']} (scenario minus baseline):"]
         for key, label in (
-            ("reconvictions", "reconvictions"), ("prison_bed_days", "prison bed-days"),
-            ("deaths_drug", "drug-related deaths"), ("completions", "programme completions"),
+            ("reconvictions", "reconvictions"),
+            ("prison_bed_days", "prison bed-days"),
+            ("deaths_drug", "drug-related deaths"),
+            ("completions", "programme completions"),
         ):
             lines.append(line(label, comp["changes"][key], _count))
         e = comp["economics"]
         for key, label in (
-            ("net_cost", "net cost"), ("benefits_taxpayers", "benefits to taxpayers"),
-            ("benefits_victims", "benefits to victims"), ("benefits_deaths_valued", "deaths avoided, valued"),
+            ("net_cost", "net cost"),
+            ("benefits_taxpayers", "benefits to taxpayers"),
+            ("benefits_victims", "benefits to victims"),
+            ("benefits_deaths_valued", "deaths avoided, valued"),
             ("npv", "net present value"),
         ):
             lines.append(line(label, e[key], _money))
-        lines.append(line("benefit-cost ratio", e["bcr"], lambda x: "n/a" if x is None else f"{x:.2f}"))
-        lines.append(f"  chance benefits exceed costs: {comp['probability_benefits_exceed_costs']:.0%}")
+        lines.append(
+            line("benefit-cost ratio", e["bcr"], lambda x: "n/a" if x is None else f"{x:.2f}")
+        )
+        lines.append(
+            f"  chance benefits exceed costs: {comp['probability_benefits_exceed_costs']:.0%}"
+        )
     prov = summary["provenance"]
     lines += ["", f"Assumptions (no published figure): {len(prov['assumptions'])}"]
     lines += [f"  {a['parameter']} = {a['value']}: {a['source']}" for a in prov["assumptions"]]
@@ -130,7 +154,9 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
 def execute(options: dict[str, Any]) -> str:
     """Shared by ``main`` and the management command: run, write files, return what to print."""
     sim = run_simulation(
-        options["scenario"], runs=options["runs"], seed=options["seed"],
+        options["scenario"],
+        runs=options["runs"],
+        seed=options["seed"],
         compare=not options.get("no_compare", False),
     )
     if options.get("csv") or options.get("parquet"):

@@ -88,6 +88,7 @@ def compare(
     avoided prison and criminal-justice costs; benefits to victims are avoided crime costs; deaths
     avoided are valued separately (value of a prevented fatality) and included in total benefits.
     """
+
     def delta(*lines: str) -> np.ndarray:
         return sum(baseline[line] - scenario[line] for line in lines)
 

@@ -22,7 +22,8 @@ COX_CONSTANT = 1.65
 
 def logit(p: np.ndarray | float) -> np.ndarray:
     p = np.asarray(p, dtype=float)
-    return np.log(p) - np.log1p(-p)
+    with np.errstate(divide="ignore"):  # p of 0 or 1 gives -inf or inf, which expit maps back
+        return np.log(p) - np.log1p(-p)
 
 
 def expit(x: np.ndarray | float) -> np.ndarray:
@@ -30,7 +31,7 @@ def expit(x: np.ndarray | float) -> np.ndarray:
 
 
 def probability_from_effect(p0: np.ndarray | float, d: np.ndarray | float) -> np.ndarray:
-    """Probability under the intervention given the reference probability ``p0`` and effect ``d``."""
+    """Probability with the intervention, from reference probability ``p0`` and effect ``d``."""
     return expit(logit(p0) + COX_CONSTANT * np.asarray(d, dtype=float))
 
 

@@ -25,17 +25,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from turnpoint.simulator.effects import probability_from_effect, rate_to_weekly_probability, weekly_hazard
+from turnpoint.simulator.effects import (
+    probability_from_effect,
+    rate_to_weekly_probability,
+    weekly_hazard,
+)
 
 WEEKS_PER_YEAR = 365.25 / 7
-RELEASE_WINDOW_WEEKS = 12  # weeks since release tracked separately (Merrall et al. 2010: weeks 1-12)
+RELEASE_WINDOW_WEEKS = (
+    12  # weeks since release tracked separately (Merrall et al. 2010: weeks 1-12)
+)
 SEXES = ("male", "female")
 AGES = ("18-24", "25-39", "40+")
 RISKS = ("high", "low")
 DRUGS = ("opioid", "stimulant")
 PROGRAMMES = ("diversion", "dtto", "cpo", "drug_court")
-DISPOSALS = ("none",) + PROGRAMMES + ("custody",)
-HISTORIES = PROGRAMMES + ("custody",)
+DISPOSALS = ("none", *PROGRAMMES, "custody")
+HISTORIES = (*PROGRAMMES, "custody")
 
 
 def subgroup_index() -> dict[str, np.ndarray]:
@@ -89,7 +95,9 @@ def hazards(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     p_ref = _by(draws, "reoffending.reference_one_year", RISKS, "risk")  # (D, G)
     lam_ref = weekly_hazard(p_ref, WEEKS_PER_YEAR)
     d = np.stack([draws[f"effect.{h}"] for h in HISTORIES], axis=1)  # (D, H)
-    lam_hist = weekly_hazard(probability_from_effect(p_ref[:, :, None], d[:, None, :]), WEEKS_PER_YEAR)
+    lam_hist = weekly_hazard(
+        probability_from_effect(p_ref[:, :, None], d[:, None, :]), WEEKS_PER_YEAR
+    )
     high = RISKS.index("high")
     lam_high = weekly_hazard(draws[f"reoffending.reference_one_year.{RISKS[high]}"], WEEKS_PER_YEAR)
     return {"ref": lam_ref, "hist": lam_hist, "high": lam_high}
@@ -106,17 +114,26 @@ def mortality(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # and weeks 5-12 use the at-liberty rate with Merrall et al. (2010) multipliers.
     k = np.arange(RELEASE_WINDOW_WEEKS)
     mult = np.where(k < 2, 1.0, 0.0)[None, :] * draws["mortality.drd_rr_weeks_1_2"][:, None]
-    mult = mult + np.where((k >= 2) & (k < 4), 1.0, 0.0)[None, :] * draws["mortality.drd_rr_weeks_3_4"][:, None]
+    mult = (
+        mult
+        + np.where((k >= 2) & (k < 4), 1.0, 0.0)[None, :]
+        * draws["mortality.drd_rr_weeks_3_4"][:, None]
+    )
     mult = mult + np.where(k >= 4, 1.0, 0.0)[None, :]  # (D, K)
-    drd_rel = np.repeat((drd_rate[:, :, None] * mult[:, None, :])[..., None], 2, axis=3)  # (D,G,K,2)
+    drd_rel = np.repeat(
+        (drd_rate[:, :, None] * mult[:, None, :])[..., None], 2, axis=3
+    )  # (D,G,K,2)
     marsden = np.stack(
-        [draws["mortality.release_weeks_1_4.no_ost"], draws["mortality.release_weeks_1_4.ost"]], axis=1
+        [draws["mortality.release_weeks_1_4.no_ost"], draws["mortality.release_weeks_1_4.ost"]],
+        axis=1,
     )  # (D, 2)
     opioid_early = np.maximum(marsden[:, None, None, :] - other_rate[:, :, None, None], 0.0)
     early = (~stimulant)[None, :, None, None] & (k < 4)[None, None, :, None]
     drd_rel = np.where(early, np.broadcast_to(opioid_early, drd_rel.shape), drd_rel)
     other_rel = np.where(
-        early, np.minimum(other_rate[:, :, None, None], marsden[:, None, None, :]), other_rate[:, :, None, None]
+        early,
+        np.minimum(other_rate[:, :, None, None], marsden[:, None, None, :]),
+        other_rate[:, :, None, None],
     )
     return {
         "other": rate_to_weekly_probability(other_rate),
@@ -126,7 +143,7 @@ def mortality(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one readable weekly loop
+def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
     """Simulate ``inputs.weeks`` weeks for every draw; return totals of shape (D,) or (D, G)."""
     dr = inputs.draws
     n_draws = dr["effect.drug_court"].shape[0]
@@ -135,12 +152,15 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
     mort = mortality(dr)
     q_ref = -np.expm1(-lam["ref"])  # (D, G)
     q_hist = -np.expm1(-lam["hist"])  # (D, G, H)
-    rel_crime_ref = lam["ref"] / lam["high"][:, None]
-    rel_crime_hist = lam["hist"] / lam["high"][:, None, None]
+    high_hazard = np.maximum(lam["high"], 1e-12)  # crime scales with hazard relative to this
+    rel_crime_ref = lam["ref"] / high_hazard[:, None]
+    rel_crime_hist = lam["hist"] / high_hazard[:, None, None]
     rel_crime_rel = rel_crime_hist[:, :, HISTORIES.index("custody")]
     q_ref_rel = q_hist[:, :, HISTORIES.index("custody"), None, None]  # released: custody effect
 
-    exit_p = np.stack([_weekly_exit(dr[f"programme.{p}.duration_weeks"]) for p in PROGRAMMES], axis=1)
+    exit_p = np.stack(
+        [_weekly_exit(dr[f"programme.{p}.duration_weeks"]) for p in PROGRAMMES], axis=1
+    )
     complete_p = np.stack([dr[f"programme.{p}.completion"] for p in PROGRAMMES], axis=1)
     breach_custody = dr["programme.breach_to_custody"]
     release_p = _weekly_exit(dr["custody.weeks_served"])
@@ -167,16 +187,36 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
         released[:, :, 0, :] = inputs.initial_released[None]
     resentence = np.zeros((n_draws, G))
 
-    tot = {name: np.zeros((n_draws, G)) for name in (
-        "entrants", "reconvictions", "crimes", "deaths_drug", "deaths_other", "custody_weeks",
-        "custody_receptions", "completions", "starts", "breaches", "person_years_released",
-        "deaths_released",
-    )}
+    tot = {
+        name: np.zeros((n_draws, G))
+        for name in (
+            "entrants",
+            "reconvictions",
+            "crimes",
+            "deaths_drug",
+            "deaths_other",
+            "custody_weeks",
+            "custody_receptions",
+            "completions",
+            "starts",
+            "breaches",
+            "person_years_released",
+            "deaths_released",
+        )
+    }
     starts_p = np.zeros((n_draws, P))
     completions_p = np.zeros((n_draws, P))
-    money = {name: np.zeros(n_draws) for name in (
-        "cost_prison", "cost_programmes", "cost_ost", "cost_cjs", "cost_crime_victims", "cost_deaths",
-    )}
+    money = {
+        name: np.zeros(n_draws)
+        for name in (
+            "cost_prison",
+            "cost_programmes",
+            "cost_ost",
+            "cost_cjs",
+            "cost_crime_victims",
+            "cost_deaths",
+        )
+    }
     series_prison = np.zeros((n_draws, inputs.weeks)) if inputs.keep_series else None
     series_reconv = np.zeros((n_draws, inputs.weeks)) if inputs.keep_series else None
     mix = inputs.mix
@@ -201,13 +241,17 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:  # noqa: PLR0915 - one re
         tot["custody_receptions"] += alloc[:, :, 1 + P]
         tot["starts"] += alloc[:, :, 1 : 1 + P].sum(axis=2)
         starts_p += alloc[:, :, 1 : 1 + P].sum(axis=1)
-        money["cost_programmes"] += disc * (alloc[:, :, 1 : 1 + P].sum(axis=1) * order_cost).sum(axis=1)
+        money["cost_programmes"] += disc * (alloc[:, :, 1 : 1 + P].sum(axis=1) * order_cost).sum(
+            axis=1
+        )
 
         # Deaths.
         at_liberty = free_ref + free_hist.sum(axis=2) + prog.sum(axis=2)
         rel_alive = released.sum(axis=(2, 3))
         d_drug = at_liberty * mort["drd"] + (released * mort["drd_rel"]).sum(axis=(2, 3))
-        d_other = (at_liberty + custody + desisted) * mort["other"] + (released * mort["other_rel"]).sum(axis=(2, 3))
+        d_other = (at_liberty + custody + desisted) * mort["other"] + (
+            released * mort["other_rel"]
+        ).sum(axis=(2, 3))
         tot["deaths_drug"] += d_drug
         tot["deaths_other"] += d_other
         tot["person_years_released"] += rel_alive * 7.0 / 365.25

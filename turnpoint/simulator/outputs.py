@@ -15,16 +15,33 @@ from turnpoint.simulator.economics import compare, payer_totals
 from turnpoint.simulator.runner import RunResult
 
 OUTCOMES = (
-    "entrants", "reconvictions", "crimes", "deaths_drug", "deaths_other", "completions",
+    "entrants",
+    "reconvictions",
+    "crimes",
+    "deaths_drug",
+    "deaths_other",
+    "completions",
     "custody_receptions",
 )
 SCALARS = (
-    "prison_bed_days", "prison_population_avg", "cost_prison", "cost_programmes", "cost_ost",
-    "cost_cjs", "cost_crime_victims", "cost_deaths",
+    "prison_bed_days",
+    "prison_population_avg",
+    "cost_prison",
+    "cost_programmes",
+    "cost_ost",
+    "cost_cjs",
+    "cost_crime_victims",
+    "cost_deaths",
 )
 ECONOMICS = (
-    "net_cost", "benefits_taxpayers", "benefits_victims", "benefits_deaths_valued",
-    "benefits_indirect", "benefits_total", "npv", "bcr",
+    "net_cost",
+    "benefits_taxpayers",
+    "benefits_victims",
+    "benefits_deaths_valued",
+    "benefits_indirect",
+    "benefits_total",
+    "npv",
+    "bcr",
 )
 INTERVAL = (2.5, 97.5)
 
@@ -138,8 +155,14 @@ def provenance(result: RunResult) -> dict[str, Any]:
     return {
         "sources": scen.sources,
         "assumptions": [
-            {"parameter": p.name, "value": p.value, "distribution": p.distribution, "source": p.source}
-            for p in used if p.status == "assumption"
+            {
+                "parameter": p.name,
+                "value": p.value,
+                "distribution": p.distribution,
+                "source": p.source,
+            }
+            for p in used
+            if p.status == "assumption"
         ],
         "missing_counted_as_zero": [
             {"parameter": name, "source": scen.params[name].source} for name in scen.missing
@@ -158,14 +181,19 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
     cols = outcome_columns(result)
     out: dict[str, Any] = {
         "scenario": {
-            "name": scen.name, "title": scen.title, "file": scen.file,
-            "jurisdiction": scen.jurisdiction, "horizon_years": scen.horizon_years,
-            "runs": result.runs, "seed": result.seed,
+            "name": scen.name,
+            "title": scen.title,
+            "file": scen.file,
+            "jurisdiction": scen.jurisdiction,
+            "horizon_years": scen.horizon_years,
+            "runs": result.runs,
+            "seed": result.seed,
         },
         "outcomes": {k: interval(v) for k, v in cols.items()},
         "series": {
             k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
-            for k, v in result.totals.items() if k.startswith("series.")
+            for k, v in result.totals.items()
+            if k.startswith("series.")
         },
     }
     target = cols["payer.taxpayer_justice"] + cols["payer.taxpayer_health"]
@@ -174,12 +202,19 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
         npv = comp["economics.npv"]
         out["comparison"] = {
             "baseline": baseline.scenario.name,
-            "changes": {k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("change.")},
-            "economics": {k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("economics.")},
+            "changes": {
+                k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("change.")
+            },
+            "economics": {
+                k.split(".", 1)[1]: interval(v)
+                for k, v in comp.items()
+                if k.startswith("economics.")
+            },
             "probability_benefits_exceed_costs": float(np.mean(npv > 0)),
             "baseline_series": {
                 k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
-                for k, v in baseline.totals.items() if k.startswith("series.")
+                for k, v in baseline.totals.items()
+                if k.startswith("series.")
             },
         }
         target = npv

@@ -34,7 +34,15 @@ from turnpoint.simulator.errors import SimulatorInputError
 LIBRARY_DIR = Path(__file__).parent / "parameters"
 
 REQUIRED_KEYS = (
-    "value", "unit", "distribution", "source", "year", "currency", "price_base", "basis", "status",
+    "value",
+    "unit",
+    "distribution",
+    "source",
+    "year",
+    "currency",
+    "price_base",
+    "basis",
+    "status",
 )
 OPTIONAL_KEYS = ("url", "note", "if_missing")
 STATUSES = ("read", "verify", "derived", "not_found", "assumption")
@@ -42,8 +50,18 @@ BASES = ("average", "marginal", "n/a")
 PROBABILITY_UNITS = ("probability",)
 SIGNED_UNITS = ("effect_size_d",)
 NON_NEGATIVE_UNITS = (
-    "rate_per_1000py", "weeks", "count", "count_per_year", "ratio", "crimes_per_year",
-    "GBP_per_year", "GBP_per_order", "GBP_per_crime", "GBP_per_event", "GBP", "USD",
+    "rate_per_1000py",
+    "weeks",
+    "count",
+    "count_per_year",
+    "ratio",
+    "crimes_per_year",
+    "GBP_per_year",
+    "GBP_per_order",
+    "GBP_per_crime",
+    "GBP_per_event",
+    "GBP",
+    "USD",
     "discount_rate",
 )
 UNITS = PROBABILITY_UNITS + SIGNED_UNITS + NON_NEGATIVE_UNITS
@@ -121,7 +139,9 @@ def parameter_rng(seed: int, name: str) -> np.random.Generator:
     Each parameter has its own stream so that a scenario and its baseline draw the same values
     for every parameter they share (common random numbers), whatever else they override.
     """
-    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),)))
+    return np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(zlib.crc32(name.encode()),))
+    )
 
 
 def _check_number(file: str, key: str, value: Any) -> float:
@@ -132,7 +152,9 @@ def _check_number(file: str, key: str, value: Any) -> float:
 
 def _check_value(file: str, key: str, unit: str, value: float) -> None:
     if unit in PROBABILITY_UNITS and not 0.0 <= value <= 1.0:
-        raise SimulatorInputError(file, key, f"is a probability and must be between 0 and 1 (got {value})")
+        raise SimulatorInputError(
+            file, key, f"is a probability and must be between 0 and 1 (got {value})"
+        )
     if unit in NON_NEGATIVE_UNITS and value < 0:
         raise SimulatorInputError(file, key, f"is a {unit} and must not be negative (got {value})")
 
@@ -144,7 +166,9 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
     kind = dist["type"]
     if kind not in DISTRIBUTIONS:
         raise SimulatorInputError(
-            file, f"{key}.type", f"unknown distribution {kind!r}; use one of {sorted(DISTRIBUTIONS)}"
+            file,
+            f"{key}.type",
+            f"unknown distribution {kind!r}; use one of {sorted(DISTRIBUTIONS)}",
         )
     wanted = DISTRIBUTIONS[kind]
     for extra in set(dist) - set(wanted) - {"type"}:
@@ -167,7 +191,9 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
         low, high = out["low"], out["high"]
         inside = low <= v <= high if kind != "lognormal" else 0 < low < v < high
         if not inside:
-            raise SimulatorInputError(file, key, f"needs low <= value <= high (got {low}, {v}, {high})")
+            raise SimulatorInputError(
+                file, key, f"needs low <= value <= high (got {low}, {v}, {high})"
+            )
         _check_value(file, f"{key}.low", entry["unit"], low)
         _check_value(file, f"{key}.high", entry["unit"], high)
     return out
@@ -176,7 +202,9 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
 def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
     """Validate one library entry (or a fully merged override) and build a :class:`Parameter`."""
     if not isinstance(entry, dict):
-        raise SimulatorInputError(file, name, "must be a mapping of value, unit, distribution, source, ...")
+        raise SimulatorInputError(
+            file, name, "must be a mapping of value, unit, distribution, source, ..."
+        )
     for key in entry:
         if key not in REQUIRED_KEYS and key not in OPTIONAL_KEYS:
             raise SimulatorInputError(file, f"{name}.{key}", "unknown key")
@@ -184,7 +212,9 @@ def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
         if key not in entry:
             raise SimulatorInputError(file, f"{name}.{key}", "is missing")
     if not isinstance(entry["source"], str) or not entry["source"].strip():
-        raise SimulatorInputError(file, f"{name}.source", "is missing: every figure needs its source")
+        raise SimulatorInputError(
+            file, f"{name}.source", "is missing: every figure needs its source"
+        )
     unit = entry["unit"]
     if unit not in UNITS:
         raise SimulatorInputError(file, f"{name}.unit", f"unknown unit {unit!r}")
@@ -202,7 +232,9 @@ def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
     value = entry["value"]
     if value is None:
         if entry["status"] != "not_found":
-            raise SimulatorInputError(file, f"{name}.value", "is empty; only not_found figures may be")
+            raise SimulatorInputError(
+                file, f"{name}.value", "is empty; only not_found figures may be"
+            )
     else:
         if entry["status"] == "not_found":
             raise SimulatorInputError(file, f"{name}.status", "is not_found but a value is given")
@@ -212,10 +244,20 @@ def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
         raise SimulatorInputError(file, f"{name}.if_missing", "may only be 'zero'")
     dist = _check_distribution(file, f"{name}.distribution", {**entry, "value": value})
     return Parameter(
-        name=name, value=value, unit=unit, distribution=dist, source=entry["source"].strip(),
-        year=entry["year"], currency=entry["currency"], price_base=entry["price_base"],
-        basis=entry["basis"], status=entry["status"], url=entry.get("url"), note=entry.get("note"),
-        if_missing=entry.get("if_missing"), origin=file,
+        name=name,
+        value=value,
+        unit=unit,
+        distribution=dist,
+        source=entry["source"].strip(),
+        year=entry["year"],
+        currency=entry["currency"],
+        price_base=entry["price_base"],
+        basis=entry["basis"],
+        status=entry["status"],
+        url=entry.get("url"),
+        note=entry.get("note"),
+        if_missing=entry.get("if_missing"),
+        origin=file,
     )
 
 
@@ -234,7 +276,9 @@ def parse_yaml(text: str, label: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
-        raise SimulatorInputError(label, where, f"is not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+        raise SimulatorInputError(
+            label, where, f"is not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from exc
 
 
 def load_library_file(path: Path | str, label: str | None = None) -> dict[str, Parameter]:
@@ -242,7 +286,9 @@ def load_library_file(path: Path | str, label: str | None = None) -> dict[str, P
     data = read_yaml(path, label)
     if not isinstance(data, dict):
         raise SimulatorInputError(label, "(top level)", "must be a mapping of parameter names")
-    return {str(name): parameter_from_entry(label, str(name), entry) for name, entry in data.items()}
+    return {
+        str(name): parameter_from_entry(label, str(name), entry) for name, entry in data.items()
+    }
 
 
 def load_library(jurisdiction: str) -> dict[str, Parameter]:
@@ -262,13 +308,17 @@ def override_parameter(base: Parameter | None, file: str, name: str, entry: Any)
     if not isinstance(entry, dict):
         raise SimulatorInputError(file, key, "must be a mapping with at least value and source")
     if "source" not in entry or not str(entry["source"] or "").strip():
-        raise SimulatorInputError(file, f"{key}.source", "is missing: an override must say where it comes from")
+        raise SimulatorInputError(
+            file, f"{key}.source", "is missing: an override must say where it comes from"
+        )
     merged = {k: getattr(base, k) for k in REQUIRED_KEYS}
     merged.update({k: getattr(base, k) for k in OPTIONAL_KEYS if getattr(base, k) is not None})
     if entry.get("status") == "assumption":
         merged.pop("url", None)  # the library's citation does not back an analyst's value
     if "value" in entry and "status" not in entry:
-        raise SimulatorInputError(file, f"{key}.status", "is missing: say read, verify, derived or assumption")
+        raise SimulatorInputError(
+            file, f"{key}.status", "is missing: say read, verify, derived or assumption"
+        )
     if "value" in entry and "distribution" not in entry:
         merged["distribution"] = {"type": "fixed"}
     merged.update(entry)

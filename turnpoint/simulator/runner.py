@@ -36,7 +36,9 @@ def model_inputs(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_serie
     )
 
 
-def run_draws(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_series: bool = True) -> dict:
+def run_draws(
+    scenario: Scenario, draws: dict[str, np.ndarray], *, keep_series: bool = True
+) -> dict:
     """Run the model for the given (already sampled) draws, in one go."""
     return model.run(model_inputs(scenario, draws, keep_series=keep_series))
 
@@ -50,7 +52,11 @@ def concatenate(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def simulate(
-    scenario: Scenario, *, runs: int, seed: int, chunk_size: int = DEFAULT_CHUNK,
+    scenario: Scenario,
+    *,
+    runs: int,
+    seed: int,
+    chunk_size: int = DEFAULT_CHUNK,
     keep_series: bool = True,
 ) -> RunResult:
     """Simulate ``runs`` Monte Carlo draws. The same seed gives the same numbers, to the last digit.
@@ -65,4 +71,6 @@ def simulate(
         run_draws(scenario, slice_draws(draws, start, start + chunk_size), keep_series=keep_series)
         for start in range(0, runs, chunk_size)
     ]
-    return RunResult(scenario=scenario, seed=seed, runs=runs, draws=draws, totals=concatenate(parts))
+    return RunResult(
+        scenario=scenario, seed=seed, runs=runs, draws=draws, totals=concatenate(parts)
+    )

@@ -15,15 +15,40 @@ import numpy as np
 
 from turnpoint.simulator.errors import SimulatorInputError
 from turnpoint.simulator.model import (
-    AGES, DISPOSALS, DRUGS, HISTORIES, N_SUBGROUPS, PROGRAMMES, RISKS, SEXES, SUBGROUPS,
+    AGES,
+    DISPOSALS,
+    DRUGS,
+    HISTORIES,
+    N_SUBGROUPS,
+    PROGRAMMES,
+    RISKS,
+    SEXES,
+    SUBGROUPS,
 )
 from turnpoint.simulator.parameters import (
-    LIBRARY_DIR, Parameter, load_library, override_parameter, parameter_rng, parse_yaml, read_yaml,
+    LIBRARY_DIR,
+    Parameter,
+    load_library,
+    override_parameter,
+    parameter_rng,
+    parse_yaml,
+    read_yaml,
 )
 
 TOP_KEYS = {
-    "extends", "name", "title", "jurisdiction", "description", "compare_to", "horizon_years", "inflow",
-    "disposal_mix", "capacity", "overflow", "value_deaths", "parameters",
+    "extends",
+    "name",
+    "title",
+    "jurisdiction",
+    "description",
+    "compare_to",
+    "horizon_years",
+    "inflow",
+    "disposal_mix",
+    "capacity",
+    "overflow",
+    "value_deaths",
+    "parameters",
 }
 REQUIRED_TOP = ("name", "title", "jurisdiction", "horizon_years", "inflow", "disposal_mix")
 DIMENSIONS = {"sex": SEXES, "age": AGES, "risk": RISKS, "drug": DRUGS}
@@ -32,20 +57,31 @@ DIMENSIONS = {"sex": SEXES, "age": AGES, "risk": RISKS, "drug": DRUGS}
 def required_parameter_names() -> list[str]:
     """Every parameter the model reads, in a stable order."""
     names = [f"reoffending.reference_one_year.{r}" for r in RISKS]
-    names += ["reoffending.persistence_weeks", "reoffending.desistance_per_year"] + [f"effect.{h}" for h in HISTORIES]
+    names += ["reoffending.persistence_weeks", "reoffending.desistance_per_year"] + [
+        f"effect.{h}" for h in HISTORIES
+    ]
     names += [f"mortality.other_cause.{a}" for a in AGES]
     names += [f"mortality.drd_liberty.{s}" for s in SEXES]
     names += [
-        "mortality.drd_rr_stimulant", "mortality.drd_rr_weeks_1_2", "mortality.drd_rr_weeks_3_4",
-        "mortality.release_weeks_1_4.ost", "mortality.release_weeks_1_4.no_ost",
-        "programme.breach_to_custody", "custody.weeks_served", "custody.ost_at_release",
+        "mortality.drd_rr_stimulant",
+        "mortality.drd_rr_weeks_1_2",
+        "mortality.drd_rr_weeks_3_4",
+        "mortality.release_weeks_1_4.ost",
+        "mortality.release_weeks_1_4.no_ost",
+        "programme.breach_to_custody",
+        "custody.weeks_served",
+        "custody.ost_at_release",
     ]
     for p in PROGRAMMES:
         names += [f"programme.{p}.duration_weeks", f"programme.{p}.completion"]
         names.append(f"cost.programme.{p}.per_order")
     names += [
-        "cost.prison_per_year", "cost.ost_per_year", "cost.cjs_per_proven_reoffence",
-        "crime.cost_per_year_high_risk", "crime.cost_per_crime", "value.prevented_fatality",
+        "cost.prison_per_year",
+        "cost.ost_per_year",
+        "cost.cjs_per_proven_reoffence",
+        "crime.cost_per_year_high_risk",
+        "crime.cost_per_crime",
+        "value.prevented_fatality",
         "economics.discount_rate",
     ]
     return names
@@ -73,14 +109,14 @@ class Scenario:
 
     @property
     def weeks(self) -> int:
-        return int(round(self.horizon_years * 365.25 / 7))
+        return round(self.horizon_years * 365.25 / 7)
 
     @property
     def assumptions(self) -> list[Parameter]:
         return [p for p in self.params.values() if p.status == "assumption"]
 
     def draw(self, runs: int, seed: int) -> dict[str, np.ndarray]:
-        """Sample every parameter ``runs`` times; one generator per parameter, built from ``seed``."""
+        """Sample every parameter ``runs`` times, each with a generator built from ``seed``."""
         out = {}
         for name in required_parameter_names():
             param = self.params[name]
@@ -91,14 +127,18 @@ class Scenario:
         return out
 
 
-def _number(file: str, key: str, value: Any, *, low: float = 0.0, high: float | None = None) -> float:
+def _number(
+    file: str, key: str, value: Any, *, low: float = 0.0, high: float | None = None
+) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SimulatorInputError(file, key, f"must be a number (got {value!r})")
     if value < low:
         what = "a count or cost" if high is None else "a probability"
         raise SimulatorInputError(file, key, f"is {what} and must not be below {low} (got {value})")
     if high is not None and value > high:
-        raise SimulatorInputError(file, key, f"is a probability and must be between 0 and 1 (got {value})")
+        raise SimulatorInputError(
+            file, key, f"is a probability and must be between 0 and 1 (got {value})"
+        )
     return float(value)
 
 
@@ -111,7 +151,9 @@ def _mapping(file: str, key: str, value: Any) -> dict[str, Any]:
 def _source(file: str, key: str, block: dict[str, Any]) -> str:
     text = block.get("source")
     if not isinstance(text, str) or not text.strip():
-        raise SimulatorInputError(file, f"{key}.source", "is missing: every figure needs its source")
+        raise SimulatorInputError(
+            file, f"{key}.source", "is missing: every figure needs its source"
+        )
     return text.strip()
 
 
@@ -119,14 +161,18 @@ def _shares(file: str, key: str, block: Any, labels: tuple[str, ...]) -> np.ndar
     block = _mapping(file, key, block)
     for label in block:
         if label not in labels:
-            raise SimulatorInputError(file, f"{key}.{label}", f"unknown key; expected {', '.join(labels)}")
+            raise SimulatorInputError(
+                file, f"{key}.{label}", f"unknown key; expected {', '.join(labels)}"
+            )
     values = []
     for label in labels:
         if label not in block:
             raise SimulatorInputError(file, f"{key}.{label}", "is missing")
         values.append(_number(file, f"{key}.{label}", block[label], high=1.0))
     if abs(sum(values) - 1.0) > 1e-6:
-        raise SimulatorInputError(file, key, f"shares must add up to 1 (they add up to {sum(values):.6g})")
+        raise SimulatorInputError(
+            file, key, f"shares must add up to 1 (they add up to {sum(values):.6g})"
+        )
     return np.array(values)
 
 
@@ -161,16 +207,22 @@ def _disposals(file: str, data: dict[str, Any]) -> tuple[np.ndarray, dict, dict,
     capacity = {}
     for prog, cap in _mapping(file, "capacity", data.get("capacity") or {}).items():
         if prog not in PROGRAMMES:
-            raise SimulatorInputError(file, f"capacity.{prog}", f"unknown programme; use {', '.join(PROGRAMMES)}")
+            raise SimulatorInputError(
+                file, f"capacity.{prog}", f"unknown programme; use {', '.join(PROGRAMMES)}"
+            )
         if cap is not None:
             capacity[prog] = _number(file, f"capacity.{prog}", cap)
     overflow = {p: "custody" for p in PROGRAMMES}
     for prog, target in _mapping(file, "overflow", data.get("overflow") or {}).items():
         if prog not in PROGRAMMES:
-            raise SimulatorInputError(file, f"overflow.{prog}", f"unknown programme; use {', '.join(PROGRAMMES)}")
+            raise SimulatorInputError(
+                file, f"overflow.{prog}", f"unknown programme; use {', '.join(PROGRAMMES)}"
+            )
         if target not in DISPOSALS or target in capacity or target == prog:
             raise SimulatorInputError(
-                file, f"overflow.{prog}", f"must be a disposal without a capacity limit (got {target!r})"
+                file,
+                f"overflow.{prog}",
+                f"must be a disposal without a capacity limit (got {target!r})",
             )
         overflow[prog] = target
     return mix, capacity, overflow, source
@@ -180,9 +232,10 @@ def _unused(name: str, programmes: set[str]) -> bool:
     """Figures of a programme nobody can enter are not needed (they are drawn as zero)."""
     parts = name.split(".")
     return (
-        (parts[0] in ("programme", "effect") and parts[1] in PROGRAMMES and parts[1] not in programmes)
-        or (parts[:2] == ["cost", "programme"] and parts[2] not in programmes)
-    )
+        parts[0] in ("programme", "effect")
+        and parts[1] in PROGRAMMES
+        and parts[1] not in programmes
+    ) or (parts[:2] == ["cost", "programme"] and parts[2] not in programmes)
 
 
 def _parameters(
@@ -196,7 +249,9 @@ def _parameters(
         param = params.get(name)
         if param is None:
             raise SimulatorInputError(
-                f"parameters/{jurisdiction}.yaml", name, "is required by the model but not in the library"
+                f"parameters/{jurisdiction}.yaml",
+                name,
+                "is required by the model but not in the library",
             )
         if param.is_missing:
             if _unused(name, programmes):
@@ -205,7 +260,8 @@ def _parameters(
                 missing.append(name)
                 continue
             raise SimulatorInputError(
-                file, f"parameters.{name}",
+                file,
+                f"parameters.{name}",
                 f"has no published value ({param.source}); give an assumption with value, "
                 "distribution, source and status: assumption",
             )
@@ -230,7 +286,9 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         raise SimulatorInputError(file, "jurisdiction", f"unknown; use one of {', '.join(known)}")
     horizon = data["horizon_years"]
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= 50:
-        raise SimulatorInputError(file, "horizon_years", f"must be a whole number of years, 1 to 50 (got {horizon!r})")
+        raise SimulatorInputError(
+            file, "horizon_years", f"must be a whole number of years, 1 to 50 (got {horizon!r})"
+        )
     entrants, shares, sources = _inflow(file, data["inflow"])
     mix, capacity, overflow, mix_source = _disposals(file, data)
     sources["disposal_mix"] = mix_source
@@ -246,11 +304,23 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
     if not isinstance(value_deaths, bool):
         raise SimulatorInputError(file, "value_deaths", "must be true or false")
     return Scenario(
-        name=data["name"].strip(), title=data["title"].strip(), jurisdiction=jurisdiction,
-        horizon_years=horizon, entrants_per_year=entrants, shares=shares, mix=mix, params=params,
-        file=file, description=str(data.get("description") or ""), compare_to=compare_to,
-        capacity=capacity, overflow=overflow, value_deaths=value_deaths, sources=sources,
-        missing=missing, raw=data,
+        name=data["name"].strip(),
+        title=data["title"].strip(),
+        jurisdiction=jurisdiction,
+        horizon_years=horizon,
+        entrants_per_year=entrants,
+        shares=shares,
+        mix=mix,
+        params=params,
+        file=file,
+        description=str(data.get("description") or ""),
+        compare_to=compare_to,
+        capacity=capacity,
+        overflow=overflow,
+        value_deaths=value_deaths,
+        sources=sources,
+        missing=missing,
+        raw=data,
     )
 
 
@@ -283,7 +353,9 @@ def resolve_extends(data: Any, file: str, base_dir: Path | None, seen: tuple[str
     parent = read_yaml(parent_path, str(parent_path))
     if not isinstance(parent, dict):
         raise SimulatorInputError(str(parent_path), "(top level)", "must be a mapping")
-    parent = resolve_extends(parent, str(parent_path), parent_path.parent, seen + (str(parent_path),))
+    parent = resolve_extends(
+        parent, str(parent_path), parent_path.parent, (*seen, str(parent_path))
+    )
     own = {k: v for k, v in data.items() if k != "extends"}
     parent.pop("compare_to", None)
     return _merge(parent, own)
@@ -295,6 +367,8 @@ def load_scenario(path: Path | str) -> Scenario:
     return scenario_from_data(data, str(path), path.parent)
 
 
-def scenario_from_text(text: str, label: str = "scenario", base_dir: Path | None = None) -> Scenario:
+def scenario_from_text(
+    text: str, label: str = "scenario", base_dir: Path | None = None
+) -> Scenario:
     data = resolve_extends(parse_yaml(text, label), label, base_dir)
     return scenario_from_data(data, label, base_dir)

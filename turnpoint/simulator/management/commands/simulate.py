@@ -1,4 +1,4 @@
-"""``turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv FILE] [--parquet FILE]``."""
+"""``turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv F] [--parquet F]``."""
 
 from django.core.management.base import BaseCommand, CommandError
 

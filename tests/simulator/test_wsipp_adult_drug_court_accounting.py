@@ -1,0 +1,53 @@
+"""Reproduce WSIPP's adult drug court benefit-cost page (December 2024 methods, 2023 dollars)."""
+
+import numpy as np
+
+from turnpoint.simulator.economics import wsipp_accounting, wsipp_chance_benefits_exceed_costs
+
+# https://wsipp.wa.gov/BenefitCost/Program/14, per participant, 2023 dollars.
+TAXPAYERS, OTHERS, INDIRECT, TOTAL, NET_COST, NET, RATIO = 3959, 6960, -1028, 9892, 6015, 3877, 1.64
+
+
+def test_indirect_costs_follow_wsipp_identity_exactly():
+    """indirect = 0.5 x taxpayer benefits - 0.5 x net programme cost = -1,028 exactly."""
+    acc = wsipp_accounting(taxpayer_benefits=TAXPAYERS, other_benefits=OTHERS, net_cost=NET_COST)
+    assert float(acc.indirect) == INDIRECT
+
+
+def test_every_published_figure_is_reproduced_to_the_dollar():
+    """WSIPP shows whole dollars. With inputs inside their rounding (3,959.4 and 6,960.4 round to
+    the published 3,959 and 6,960) the accounting gives every published figure exactly: indirect
+    -1,028, total 9,892, benefits minus costs 3,877, ratio 1.64. The plain sum of the rounded
+    inputs is 9,891: a one-dollar rounding gap, not a formula difference."""
+    acc = wsipp_accounting(taxpayer_benefits=3959.4, other_benefits=6960.4, net_cost=NET_COST)
+    assert round(float(acc.taxpayer_benefits)) == TAXPAYERS
+    assert round(float(acc.other_benefits)) == OTHERS
+    assert round(float(acc.indirect)) == INDIRECT
+    assert round(float(acc.total_benefits)) == TOTAL
+    assert round(float(acc.net_benefit)) == NET
+    assert round(float(acc.ratio), 2) == RATIO
+    rounded = wsipp_accounting(taxpayer_benefits=TAXPAYERS, other_benefits=OTHERS, net_cost=NET_COST)
+    assert abs(float(rounded.total_benefits) - TOTAL) <= 1.5  # three inputs, each +/- 0.5
+
+
+def test_chance_benefits_exceed_costs_is_about_97_percent():
+    """WSIPP reports a 97% chance that benefits exceed costs. Its crime model is not public, so
+    only two sources of uncertainty are reproduced: the effect size (-0.255, SE 0.025, benefits
+    scaled in proportion to the sampled effect) and the net cost (WSIPP's +/-30% range, read as a
+    normal SD of 30%). Tolerance: +/-2 percentage points. With 200,000 draws the Monte Carlo error
+    is about 0.04 points, so the tolerance covers the model difference, not sampling noise."""
+    p = wsipp_chance_benefits_exceed_costs(
+        rng=np.random.default_rng(14),
+        runs=200_000,
+        total_benefits=TOTAL,
+        net_cost=NET_COST,
+        effect_size=-0.255,
+        effect_se=0.025,
+        cost_sd_fraction=0.30,
+    )
+    assert abs(p - 0.97) <= 0.02
+
+
+def test_ratio_is_undefined_when_the_programme_saves_money():
+    acc = wsipp_accounting(taxpayer_benefits=100, other_benefits=0, net_cost=-50)
+    assert np.isnan(acc.ratio)
