@@ -148,3 +148,6 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
+
+
+from .consents import ShareConsent  # noqa: E402,F401  (a model of this app, kept in its module)

@@ -91,9 +91,23 @@ class PolicyDenied(Exception):
     """Raised by `require`; the message explains the decision to the user."""
 
 
-def decide(user, category: str, *, programme=None, action: str = "read", purpose=None) -> Decision:
-    """Decide one (user, category, programme, action, purpose) question; never queries the DB
-    beyond what `programme` already holds, so list pages ask it once per programme, not per row."""
+def decide(
+    user,
+    category: str,
+    *,
+    programme=None,
+    action: str = "read",
+    purpose=None,
+    participant=None,
+    consents=None,
+) -> Decision:
+    """Decide one (user, category, programme, action, purpose[, participant]) question.
+
+    Without `participant` it answers from role defaults and programme switches and never queries
+    the database, so list pages ask once per programme, not per row. With `participant`, a read
+    that those deny may still be opened by an active consent of that participant that matches on
+    all four axes (category, recipient, purpose, time); pass `consents` (from
+    `consents.active_consents`) to decide many rows without a query each."""
     category = Category(category)
     if user is None or not user.is_authenticated or not user.is_active:
         return Decision(False, "you are not signed in")
@@ -115,13 +129,27 @@ def decide(user, category: str, *, programme=None, action: str = "read", purpose
         and programme.court_receives_test_results
     ):
         return Decision(True, f"{programme.name}: the court receives drug test results")
+    if action == "read" and participant is not None:
+        from django.utils import timezone
+
+        from .consents import active_consents
+
+        pid = getattr(participant, "pk", participant)
+        found = consents.get(pid, []) if consents is not None else active_consents([pid])[pid]
+        now = timezone.now()
+        for consent in found:
+            if consent.covers(user, category, purpose, now):
+                return Decision(
+                    True, f"consent {consent.pk} signed {consent.signed_on:%d %B %Y} covers "
+                    f"{category.label.lower()} for you until {consent.expires_at:%d %B %Y}"
+                )  # fmt: skip
     verb = "see" if action == "read" else "change"
     holder = WHO_HOLDS.get(category)
     hint = f"; ask the {holder} provider" if holder else ""
     return Decision(
         False,
         f"you cannot {verb} {category.label.lower()}: the {Role(role).label.lower()} role has "
-        f"no access to it and no consent or legal basis applies{hint}",
+        f"no access to it and no active consent for you covers it{hint}",
     )
 
 
