@@ -26,7 +26,9 @@ def test_every_published_figure_is_reproduced_to_the_dollar():
     assert round(float(acc.total_benefits)) == TOTAL
     assert round(float(acc.net_benefit)) == NET
     assert round(float(acc.ratio), 2) == RATIO
-    rounded = wsipp_accounting(taxpayer_benefits=TAXPAYERS, other_benefits=OTHERS, net_cost=NET_COST)
+    rounded = wsipp_accounting(
+        taxpayer_benefits=TAXPAYERS, other_benefits=OTHERS, net_cost=NET_COST
+    )
     assert abs(float(rounded.total_benefits) - TOTAL) <= 1.5  # three inputs, each +/- 0.5
 
 

@@ -204,6 +204,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
             "deaths_released",
         )
     }
+    peak_p = np.zeros((n_draws, P))
     starts_p = np.zeros((n_draws, P))
     completions_p = np.zeros((n_draws, P))
     money = {
@@ -237,6 +238,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
         tot["entrants"] += arrivals
         free_ref += alloc[:, :, 0]
         prog += alloc[:, :, 1 : 1 + P]
+        peak_p = np.maximum(peak_p, prog.sum(axis=1))  # right after starts: capacity binds here
         custody += alloc[:, :, 1 + P]
         tot["custody_receptions"] += alloc[:, :, 1 + P]
         tot["starts"] += alloc[:, :, 1 : 1 + P].sum(axis=2)
@@ -332,7 +334,17 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
     for i, p in enumerate(PROGRAMMES):
         result[f"starts.{p}"] = starts_p[:, i]
         result[f"completions.{p}"] = completions_p[:, i]
+        result[f"peak_places.{p}"] = peak_p[:, i]
     result["desisted_at_end"] = desisted.sum(axis=1)
+    result["alive_at_end"] = (
+        free_ref.sum(axis=1)
+        + free_hist.sum(axis=(1, 2))
+        + prog.sum(axis=(1, 2))
+        + custody.sum(axis=1)
+        + released.sum(axis=(1, 2, 3))
+        + desisted.sum(axis=1)
+        + resentence.sum(axis=1)
+    )
     result["prison_bed_days"] = tot["custody_weeks"].sum(axis=1) * 7.0
     result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / inputs.weeks
     if series_prison is not None:
