@@ -1,3 +1,27 @@
+"""The REST API under /api/, with its OpenAPI document at /api/openapi.json (docs/api.md).
+
+Every operation needs a bearer token (auth.py); every error has the one body of errors.py; every
+response is marked `Cache-Control: no-store`, since most carry participant data (SEC-28).
+"""
+
+from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Turnpoint API", version="1", openapi_url="/openapi.json", docs_url="/docs")
+from . import episodes, errors, participants, programmes, referrals, transitions
+from .auth import BearerToken
+
+api = NinjaAPI(
+    title="Turnpoint API",
+    version="1",
+    description="Participants, referrals, transitions, episodes and programmes. See docs/api.md.",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+    auth=BearerToken(),
+)
+errors.install(api)
+api.add_decorator(never_cache, mode="view")
+api.add_router("/participants", participants.router)
+api.add_router("/referrals", referrals.router)
+api.add_router("/referrals", transitions.router)
+api.add_router("/episodes", episodes.router)
+api.add_router("/programmes", programmes.router)

@@ -1,0 +1,45 @@
+"""Querysets of journey records a user may reach, always built on the policy's
+`participants_visible_to` (security.md §4: the gate applies to querysets, not only objects).
+
+A user reaches a referral or an episode only when its participant is visible to them and it
+belongs to a programme whose team they are in: another team's referral of the same person stays
+out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-02).
+"""
+
+from django.http import Http404
+
+from turnpoint.journeys.models import Episode, Referral, Transition
+from turnpoint.sharing.policy import participants_visible_to
+
+
+def referrals_visible_to(user):
+    return Referral.objects.filter(  # policy-gate: built on participants_visible_to
+        participant__in=participants_visible_to(user), programme__in=user.programmes.all()
+    )
+
+
+def episodes_visible_to(user):
+    return Episode.objects.filter(  # policy-gate: built on participants_visible_to
+        participant__in=participants_visible_to(user), programme__in=user.programmes.all()
+    )
+
+
+def transitions_of(referral):
+    """The steps of a referral already reached through `referral_for_user`."""
+    return Transition.objects.filter(referral=referral)  # policy-gate: referral checked
+
+
+def referral_for_user(user, pk: int) -> Referral:
+    referral = referrals_visible_to(user).select_related("programme").filter(pk=pk).first()
+    if referral is None:
+        raise Http404("No such referral")
+    return referral
+
+
+def episode_for_user(user, pk: int) -> Episode:
+    episode = (
+        episodes_visible_to(user).select_related("programme", "key_worker").filter(pk=pk).first()
+    )
+    if episode is None:
+        raise Http404("No such episode")
+    return episode

@@ -1,0 +1,115 @@
+"""What every endpoint module shares: pagination, category-shaped output, versions.
+
+Minimum necessary (security.md SEC-04): each output field belongs to a data category, and a
+response carries only the fields of categories the policy lets this user read for that
+programme. Fields left out are absent, not null, so a client cannot mistake "withheld" for
+"empty".
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ninja import Field, Schema
+from pydantic import ConfigDict
+
+from turnpoint.errors import Problem
+from turnpoint.sharing.policy import readable_categories
+
+from .errors import ApiError
+
+MAX_LIMIT = 1000
+
+
+class WriteSchema(Schema):
+    """A request body: any field it does not declare is refused by name (no mass assignment,
+    security.md SEC-31), so `synthetic`, `version` or `agency` cannot be slipped in."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT}.")
+    offset: int = Field(0, ge=0)
+
+
+def page(queryset, query: PageQuery, dump: Callable[[list], list[dict]]) -> dict:
+    """One count and one page query, whatever the page size."""
+    count = queryset.count()
+    rows = list(queryset[query.offset : query.offset + query.limit])
+    return {"count": count, "limit": query.limit, "offset": query.offset, "items": dump(rows)}
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Which output field belongs to which data category, for one kind of record."""
+
+    always: tuple[str, ...]
+    by_category: dict[str, tuple[str, ...]]
+    getters: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+
+    def field_names(self) -> set[str]:
+        return set(self.always).union(*self.by_category.values())
+
+    def shown(self, readable) -> list[str]:
+        return [c for c in self.by_category if c in readable]
+
+    def dump(self, obj, readable) -> dict:
+        names = list(self.always)
+        for category in self.shown(readable):
+            names.extend(self.by_category[category])
+        return {n: self.getters[n](obj) if n in self.getters else getattr(obj, n) for n in names}
+
+
+class Readable:
+    """The categories a user may read, per programme, asked once per programme per request."""
+
+    def __init__(self, user):
+        self.user = user
+        self._cache: dict[int | None, frozenset[str]] = {}
+
+    def __call__(self, programme) -> frozenset[str]:
+        key = programme.pk if programme is not None else None
+        if key not in self._cache:
+            self._cache[key] = readable_categories(self.user, programme=programme)
+        return self._cache[key]
+
+
+def as_json(schema: type[Schema], data: dict) -> dict:
+    """Validate `data` against the declared response schema and dump it as the values to encode,
+    for responses built by hand (idempotent POSTs store exactly what they send)."""
+    return schema.model_validate(data).model_dump(exclude_unset=True)
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def if_match_version(request) -> int | None:
+    """The version an `If-Match: "<version>"` header names, or None when there is none."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise ApiError(400, Problem("If-Match", 'must be the ETag you read, e.g. If-Match: "3"'))
+    return int(value)
+
+
+def expected_version(request, body_version: int | None, *, required: bool) -> int | None:
+    """The version a write was based on, from If-Match or the body; 428 when required and absent
+    (RFC 6585 §3, security.md SEC-34)."""
+    header = if_match_version(request)
+    if header is not None and body_version is not None and header != body_version:
+        raise ApiError(400, Problem("version", "does not match the If-Match header"))
+    version = header if header is not None else body_version
+    if version is None and required:
+        raise ApiError(
+            428,
+            Problem(
+                "If-Match",
+                "is required: send the ETag you read (If-Match: \"<version>\") or a 'version' "
+                "field, so a change made by someone else since is not overwritten",
+            ),
+        )
+    return version

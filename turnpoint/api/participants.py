@@ -1,0 +1,164 @@
+"""Participants: the people in the programmes, reached only through the sharing policy."""
+
+from datetime import date
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from turnpoint.errors import Conflict, Problem
+from turnpoint.people.models import Ethnicity, Sex
+from turnpoint.people.services import participant_create, participant_update
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.policy import participant_for_user, participants_visible_to
+
+from .access import referrals_visible_to
+from .common import PageQuery, Readable, Shape, WriteSchema, as_json, etag, expected_version, page
+from .errors import ApiError
+from .idempotency import idempotent
+from .referrals import (
+    ReferralFacts,
+    ReferralOut,
+    dump_referrals,
+    programme_by_slug,
+    referral_create_from,
+)
+
+router = Router(tags=["participants"])
+
+PARTICIPANT = Shape(
+    always=("id", "reference", "version", "synthetic"),
+    by_category={
+        Category.IDENTITY: ("given_name", "family_name", "preferred_name", "date_of_birth",
+                            "sex", "ethnicity", "demographics_consent"),
+    },
+)  # fmt: skip
+
+
+class ParticipantOut(Schema):
+    id: int
+    reference: str = Field(description="The reference staff quote, e.g. TP-000042.")
+    version: int = Field(description="Also the ETag; send it back as If-Match to update.")
+    synthetic: bool = Field(description="Made by `turnpoint synth`: not a real person.")
+    # identity
+    given_name: str | None = None
+    family_name: str | None = None
+    preferred_name: str | None = None
+    date_of_birth: date | None = None
+    sex: str | None = None
+    ethnicity: str | None = None
+    demographics_consent: bool | None = None
+    # only on a single participant: their referrals in your programmes
+    referrals: list[ReferralOut] | None = None
+
+
+class ParticipantPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ParticipantOut]
+
+
+class ParticipantDetails(WriteSchema):
+    given_name: str = None
+    family_name: str = None
+    preferred_name: str = None
+    date_of_birth: date = None
+    sex: str = Field(None, json_schema_extra={"enum": Sex.values})
+    ethnicity: str = Field(None, json_schema_extra={"enum": Ethnicity.values})
+    demographics_consent: bool = Field(
+        None, description="The participant agreed to equity monitoring of sex and ethnicity."
+    )
+
+
+class ParticipantCreate(ParticipantDetails):
+    """A person enters Turnpoint through a referral, so a new participant comes with one: that
+    referral is what puts them on your team's caseload."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    referral: ReferralFacts
+
+
+class ParticipantUpdate(ParticipantDetails):
+    version: int = Field(None, description="The version you read, if you send no If-Match.")
+
+
+class ParticipantFilters(PageQuery):
+    programme: str | None = Field(None, description="Only participants referred to it (slug).")
+
+
+def dump_participant(user, participant, *, with_referrals: bool, audit: bool = True) -> dict:
+    out = PARTICIPANT.dump(participant, Readable(user)(None))
+    if with_referrals:
+        referrals = referrals_visible_to(user).filter(participant=participant)
+        out["referrals"] = dump_referrals(user, referrals.select_related("programme"), audit=audit)
+    return out
+
+
+@router.get("", response=ParticipantPage, exclude_unset=True, summary="List participants")
+def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
+    """Participants on your programmes' caseloads, by family name. Identity only: a participant's
+    referrals are at GET /api/participants/{id} and GET /api/referrals."""
+    user = request.auth
+    participants = participants_visible_to(user)
+    if filters.programme is not None:
+        programme = programme_by_slug(filters.programme, field="programme")
+        participants = participants.filter(referrals__programme=programme)
+    categories = Readable(user)(None)
+    return page(participants, filters, lambda rows: [PARTICIPANT.dump(p, categories)
+                                                     for p in rows])  # fmt: skip
+
+
+@router.post("", response={201: ParticipantOut}, summary="Add a participant with a referral")
+def create_participant(request: HttpRequest, payload: ParticipantCreate):
+    """Creates the participant and their first referral in one transaction. Unknown fields are
+    refused by name. Accepts `Idempotency-Key`."""
+    user = request.auth
+
+    def effect():
+        values = payload.model_dump(exclude_unset=True)
+        facts = values.pop("referral")
+        with transaction.atomic():
+            participant = participant_create(acting_user=user, **values)
+            referral_create_from(user, participant, facts, prefix="referral.")
+        body = dump_participant(user, participant, with_referrals=True, audit=False)
+        headers = {"Location": f"/api/participants/{participant.pk}",
+                   "ETag": etag(participant.version)}  # fmt: skip
+        return 201, as_json(ParticipantOut, body), headers
+
+    return idempotent(request, effect)
+
+
+@router.get("/{int:participant_id}", response=ParticipantOut, exclude_unset=True,
+            summary="Read a participant")  # fmt: skip
+def get_participant(request: HttpRequest, participant_id: int, response: HttpResponse):
+    """The participant and their referrals in your programmes, with only the categories your role
+    may read. The ETag is the version to send back as If-Match."""
+    participant = participant_for_user(request.auth, participant_id)
+    response["ETag"] = etag(participant.version)
+    return dump_participant(request.auth, participant, with_referrals=True)
+
+
+@router.patch("/{int:participant_id}", response=ParticipantOut, exclude_unset=True,
+              summary="Change a participant's details")  # fmt: skip
+def update_participant(
+    request: HttpRequest, participant_id: int, payload: ParticipantUpdate, response: HttpResponse
+):
+    """Needs the version you read (If-Match: "<version>" or a `version` field): without it 428;
+    if someone saved in between, 412 and nothing changes (security.md SEC-34)."""
+    user = request.auth
+    values = payload.model_dump(exclude_unset=True)
+    version = expected_version(request, values.pop("version", None), required=True)
+    if not values:
+        raise ApiError(400, Problem("", "send at least one field to change"))
+    participant = participant_for_user(user, participant_id)
+    try:
+        participant = participant_update(
+            participant, acting_user=user, expected_version=version, **values
+        )
+    except Conflict as exc:
+        raise ApiError(412, Problem("version", str(exc))) from exc
+    response["ETag"] = etag(participant.version)
+    return dump_participant(user, participant, with_referrals=True)

@@ -1,0 +1,167 @@
+"""Referrals: one entry of a participant into a programme's pathway, with its offence facts."""
+
+from datetime import date, datetime
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from turnpoint.errors import InvalidInput, Problem
+from turnpoint.journeys import machine
+from turnpoint.journeys.models import DrugRelatedType, OffenceCategory, Source, State
+from turnpoint.journeys.services import referral_create
+from turnpoint.programmes.models import Programme
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.policy import audit_read, participant_for_user
+
+from .access import referral_for_user, referrals_visible_to
+from .common import PageQuery, Readable, Shape, WriteSchema, as_json, etag, page
+from .idempotency import idempotent
+
+router = Router(tags=["referrals"])
+
+REFERRAL = Shape(
+    always=("id", "version", "participant_id", "programme", "synthetic"),
+    by_category={
+        Category.PATHWAY: ("source", "state", "referral_date", "recommended_disposal",
+                           "imposed_disposal", "allowed_next", "created_at"),
+        Category.LEGAL: ("offence_category", "drug_related_type", "offence_date",
+                         "offence_summary"),
+    },
+    getters={
+        "programme": lambda r: r.programme.slug,
+        "allowed_next": lambda r: list(machine.allowed_next(r.state)),
+    },
+)  # fmt: skip
+
+
+class ReferralOut(Schema):
+    id: int
+    version: int = Field(description="Send it back as If-Match or expected_version.")
+    participant_id: int
+    programme: str = Field(description="The programme's slug.")
+    synthetic: bool = Field(description="Made by `turnpoint synth`: not a real person.")
+    # pathway
+    source: str | None = None
+    state: str | None = None
+    referral_date: date | None = None
+    recommended_disposal: str | None = None
+    imposed_disposal: str | None = None
+    allowed_next: list[str] | None = None
+    created_at: datetime | None = None
+    # legal
+    offence_category: str | None = None
+    drug_related_type: str | None = None
+    offence_date: date | None = None
+    offence_summary: str | None = None
+
+
+class ReferralPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[ReferralOut]
+
+
+class ReferralFacts(WriteSchema):
+    """The facts of a new referral (also nested in a new participant)."""
+
+    programme: str = Field(description="Slug of a programme whose team you are in.")
+    source: str = Field(json_schema_extra={"enum": Source.values})
+    offence_category: str = Field(json_schema_extra={"enum": OffenceCategory.values})
+    drug_related_type: str = Field(json_schema_extra={"enum": DrugRelatedType.values})
+    offence_date: date
+    referral_date: date = Field(None, description="Defaults to today.")
+    offence_summary: str = ""
+
+
+class ReferralCreate(ReferralFacts):
+    participant_id: int = Field(description="A participant you can already reach.")
+
+
+class ReferralFilters(PageQuery):
+    programme: str | None = Field(None, description="Programme slug.")
+    state: str | None = Field(None, json_schema_extra={"enum": State.values})
+    participant: int | None = Field(None, description="Participant id.")
+
+
+def dump_referrals(user, referrals, *, audit: bool = True) -> list[dict]:
+    """Shape each referral for its programme, and write one audit row for the sensitive
+    categories shown (security.md SEC-19: one row per request)."""
+    readable = Readable(user)
+    items, shown, participant_ids = [], set(), []
+    for referral in referrals:
+        categories = readable(referral.programme)
+        items.append(REFERRAL.dump(referral, categories))
+        shown.update(REFERRAL.shown(categories))
+        participant_ids.append(referral.participant_id)
+    if audit:
+        audit_read(user, participants=participant_ids, categories=shown,
+                   detail={"referral_ids": [r["id"] for r in items]})  # fmt: skip
+    return items
+
+
+def programme_by_slug(slug: str, *, field: str) -> Programme:
+    programme = Programme.objects.filter(slug=slug).first()
+    if programme is None:
+        raise InvalidInput(Problem(field, f"there is no programme '{slug}'"))
+    return programme
+
+
+def referral_create_from(user, participant, facts: dict, *, prefix: str = "") -> object:
+    """Call the service with a request's facts; problems name fields as the client sent them."""
+    facts = dict(facts)
+    programme = programme_by_slug(facts.pop("programme"), field=f"{prefix}programme")
+    try:
+        return referral_create(
+            acting_user=user, participant=participant, programme=programme, **facts
+        )
+    except InvalidInput as exc:
+        raise InvalidInput([Problem(prefix + p.field, p.reason) for p in exc.problems]) from exc
+
+
+@router.get("", response=ReferralPage, exclude_unset=True, summary="List referrals")
+def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
+    """Referrals in your programmes, newest first. Fields of categories your role may not read
+    for a programme are left out; reads of legal facts are audited."""
+    referrals = referrals_visible_to(request.auth).select_related("programme")
+    if filters.programme is not None:
+        programme = programme_by_slug(filters.programme, field="programme")
+        referrals = referrals.filter(programme=programme)
+    if filters.state is not None:
+        if filters.state not in State.values:
+            raise InvalidInput(Problem("state", f"must be one of: {', '.join(State.values)}"))
+        referrals = referrals.filter(state=filters.state)
+    if filters.participant is not None:
+        referrals = referrals.filter(participant_id=filters.participant)
+    return page(referrals, filters, lambda rows: dump_referrals(request.auth, rows))
+
+
+@router.post("", response={201: ReferralOut}, summary="Refer a participant to a programme")
+def create_referral(request: HttpRequest, payload: ReferralCreate):
+    """A new referral for a participant you can reach (a new person: POST /api/participants).
+    Accepts `Idempotency-Key`."""
+    user = request.auth
+
+    def effect():
+        values = payload.model_dump(exclude_unset=True)
+        try:
+            participant = participant_for_user(user, values.pop("participant_id"))
+        except Http404 as exc:
+            raise InvalidInput(
+                Problem("participant_id", "no participant you can reach has this id")
+            ) from exc
+        referral = referral_create_from(user, participant, values)
+        body = dump_referrals(user, [referral], audit=False)[0]
+        headers = {"Location": f"/api/referrals/{referral.pk}", "ETag": etag(referral.version)}
+        return 201, as_json(ReferralOut, body), headers
+
+    return idempotent(request, effect)
+
+
+@router.get("/{int:referral_id}", response=ReferralOut, exclude_unset=True,
+            summary="Read a referral")  # fmt: skip
+def get_referral(request: HttpRequest, referral_id: int, response: HttpResponse):
+    """The referral's ETag is its version: send it as If-Match with a transition."""
+    referral = referral_for_user(request.auth, referral_id)
+    response["ETag"] = etag(referral.version)
+    return dump_referrals(request.auth, [referral])[0]
