@@ -1,0 +1,466 @@
+"""A synthetic caseload: plausible participants and their pathways, for demos and benchmarks.
+
+Every row is marked synthetic. The generator applies the same rules as real use: each step is
+planned by `machine.plan_step` (the rule function the services call), the referral is checked by
+`services.referral_problems`, and the rows come from the same builders the service functions save
+(`referral_build`, `referral_step_rows`, the audit builders). Only the saving differs: rows are
+collected for a few thousand participants and written with bulk_create in one transaction.
+
+Randomness is injected (STYLE.md rule 13): one `numpy.random.Generator` built from the seed,
+drawn in participant order, so the same seed (and the same `today`) gives the same rows whatever
+the batch size. The rates and where they come from are in docs/synth.md.
+"""
+
+import time
+from bisect import bisect
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from itertools import accumulate
+
+import numpy as np
+from django.db import connection, transaction
+from django.utils import timezone
+
+from turnpoint.errors import InvalidInput, Problem
+from turnpoint.people.models import Ethnicity, Participant, Sex
+from turnpoint.programmes.eligibility import eligibility_check
+from turnpoint.programmes.models import Programme
+from turnpoint.sharing import context
+from turnpoint.sharing.audit import audit_entry
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.policy import PolicyDenied, require
+
+from . import machine
+from .models import Disposal, Episode, Referral, State, Transition
+from .services import (
+    referral_audit_create,
+    referral_build,
+    referral_problems,
+    referral_step_rows,
+    transition_audit,
+)
+
+S = State
+
+
+class Weighted:
+    """Draw one of `items` with the given weights from a uniform number (fast, no rng.choice)."""
+
+    def __init__(self, pairs: dict):
+        self.items = list(pairs)
+        total = sum(pairs.values())
+        self.cumulative = list(accumulate(w / total for w in pairs.values()))
+
+    def pick(self, rng: np.random.Generator):
+        return self.items[min(bisect(self.cumulative, rng.random()), len(self.items) - 1)]
+
+
+# --- Who the participants are -------------------------------------------------------------
+GIVEN = {
+    Sex.FEMALE: ["Aisha", "Amy", "Chloe", "Claire", "Dana", "Emma", "Fatima", "Grace", "Hannah",
+                 "Inès", "Joanne", "Kelly", "Laura", "Lotte", "Maria", "Nadia", "Niamh", "Priya",
+                 "Rachel", "Sarah", "Shannon", "Sofie", "Tanya", "Zoe"],
+    Sex.MALE: ["Adam", "Ahmed", "Ben", "Callum", "Craig", "Daniel", "Darren", "David", "Jamal",
+               "James", "Jordan", "Kevin", "Liam", "Lucas", "Marcus", "Mark", "Michael", "Mohammed",
+               "Pieter", "Ryan", "Scott", "Stuart", "Thomas", "Wouter"],
+    "other": ["Alex", "Charlie", "Jamie", "Jordan", "Morgan", "Robin", "Sam", "Taylor"],
+}  # fmt: skip
+FAMILY = ["Ahmed", "Brown", "Campbell", "Clarke", "Davies", "De Smet", "Evans", "Fraser", "Green",
+          "Hall", "Hughes", "Jansens", "Johnson", "Jones", "Khan", "Kowalski", "MacDonald",
+          "Martin",
+          "Mensah", "Murray", "Nowak", "O'Brien", "Patel", "Peeters", "Robertson", "Ross", "Scott",
+          "Smith", "Stewart", "Taylor", "Thomson", "Walker", "Watson", "Williams", "Wilson",
+          "Wright", "Young"]  # fmt: skip
+SEX = Weighted(
+    {Sex.MALE: 0.78, Sex.FEMALE: 0.19, Sex.INTERSEX: 0.003, Sex.PREFER_NOT_TO_SAY: 0.027}
+)
+ETHNICITY = Weighted({Ethnicity.WHITE: 0.78, Ethnicity.BLACK: 0.06, Ethnicity.ASIAN: 0.06,
+                      Ethnicity.MIXED: 0.04, Ethnicity.OTHER: 0.02,
+                      Ethnicity.PREFER_NOT_TO_SAY: 0.04})  # fmt: skip
+DEMOGRAPHICS_CONSENT = 0.85
+UNDER_18 = 0.02  # a few referrals every adult programme's age rule turns away
+
+# --- The referral ---------------------------------------------------------------------------
+SOURCE_BY_STAGE = {
+    "pre-trial": Weighted({"police": 0.45, "prosecutor": 0.4, "court": 0.1, "self": 0.05}),
+    "sentencing": Weighted({"court": 0.55, "probation": 0.35, "prosecutor": 0.05, "self": 0.05}),
+    "post-sentence": Weighted({"prison": 0.6, "probation": 0.3, "court": 0.1}),
+}
+OFFENCE = Weighted({"acquisitive": 0.45, "drug_possession": 0.15, "drug_supply": 0.07,
+                    "violence": 0.08, "public_order": 0.08, "fraud": 0.07, "motoring": 0.04,
+                    "other": 0.06})  # fmt: skip
+_ECONOMIC = Weighted({"economic_compulsive": 0.85, "psychopharmacological": 0.1, "unknown": 0.05})
+DRUG_RELATED_TYPE = {
+    "acquisitive": _ECONOMIC,
+    "fraud": _ECONOMIC,
+    "drug_possession": Weighted({"drug_law": 0.97, "unknown": 0.03}),
+    "drug_supply": Weighted({"drug_law": 0.7, "systemic": 0.27, "unknown": 0.03}),
+    "violence": Weighted({"psychopharmacological": 0.5, "systemic": 0.4, "unknown": 0.1}),
+    "public_order": Weighted({"psychopharmacological": 0.85, "unknown": 0.15}),
+    "motoring": Weighted({"psychopharmacological": 0.8, "unknown": 0.2}),
+    "other": Weighted({"psychopharmacological": 0.4, "economic_compulsive": 0.3, "unknown": 0.3}),
+}
+YEARS_BACK = 3
+
+# --- The pathway: chance of leaving at each state, the reasons, days to the next step -------
+LEAVE = {
+    S.REFERRAL: (0.06, Weighted({"withdrawn": 4, "did_not_attend": 4, "moved_away": 1,
+                                 "custody": 1})),
+    S.SCREENING: (0.12, Weighted({"screened_out": 6, "declined": 2, "did_not_attend": 2})),
+    S.ELIGIBILITY: (0.05, Weighted({"declined": 6, "did_not_attend": 4})),
+    S.ASSESSMENT: (0.15, Weighted({"not_suitable": 9, "declined": 6, "did_not_attend": 4,
+                                   "custody": 1})),
+    S.RECOMMENDATION: (0.05, Weighted({"declined": 5, "withdrawn": 3, "moved_away": 2})),
+}  # fmt: skip
+NOT_ELIGIBLE_LEAVE = 0.9  # staff decide; the rules inform (a few go on despite a failed rule)
+GAP_DAYS = {
+    S.REFERRAL: (1, 14),
+    S.SCREENING: (1, 10),
+    S.ELIGIBILITY: (3, 21),
+    S.ASSESSMENT: (7, 28),
+    S.RECOMMENDATION: (7, 35),
+    S.DECISION: (0, 14),
+}
+RECOMMEND_PROGRAMME = 0.85
+OTHER_DISPOSAL = Weighted({Disposal.OTHER_COMMUNITY: 5, Disposal.CUSTODY: 2,
+                           Disposal.FINE_OR_DISCHARGE: 2,
+                           Disposal.NO_FURTHER_ACTION: 1})  # fmt: skip
+IMPOSED_AS_RECOMMENDED = 0.8  # evidence.md R3 and simulation.md "Scottish funnel": they diverge
+DIVERTED_ANYWAY = 0.3  # another disposal recommended, the programme imposed
+
+# --- The episode ------------------------------------------------------------------------------
+COMPLETION = {"england-drr": 0.44, "scotland-dtto": 0.39, "scotland-cpo-dtr": 0.39}  # R23
+COMPLETION_DEFAULT = 0.38  # R23: 28-44% England and Wales, 38-40% Scotland
+NEUTRAL_EXIT = 0.06
+PHASE_STRETCH = (1.0, 1.6)  # phases last their minimum length or up to 60% longer
+FOLLOW_UP = 0.6
+EXIT_REASON = {
+    "completed": "Completed the programme",
+    "unsuccessful": "Stopped before completion",
+    "neutral": "Left the programme for reasons outside it",
+}
+PHASE_REASON = "Met the goals of the phase; the team agreed to move on"
+CLOSE_WITHOUT_FOLLOW_UP = "No follow-up possible: could not be contacted after exit"
+
+
+@dataclass
+class _Facts:
+    """What the generator needs about one programme, read once per run."""
+
+    programme: Programme
+    phase_weeks: list[int]
+    max_weeks: int
+    exit_types: tuple[str, ...]
+    exits: dict[str, Weighted]
+    completion: float
+    sources: Weighted
+    pre_trial: bool
+
+
+@dataclass
+class _Batch:
+    participants: list = field(default_factory=list)
+    referrals: list = field(default_factory=list)
+    transitions: list = field(default_factory=list)  # in order, per participant
+    episodes: list = field(default_factory=list)
+
+
+def synth_caseload(
+    *,
+    participants: int,
+    seed: int,
+    acting_user,
+    programmes=None,
+    batch_size: int = 2000,
+    today: date | None = None,
+) -> dict:
+    """Generate `participants` synthetic participants with a referral each and their pathway.
+
+    Returns counts of what was written. Refused with InvalidInput for a bad count or no
+    programmes, with PolicyDenied when `acting_user` may not write to a programme.
+    """
+    started = time.perf_counter()
+    problems = []
+    if not isinstance(participants, int) or participants < 1:
+        problems.append(Problem("participants", "must be a whole number of at least 1"))
+    if batch_size < 1:
+        problems.append(Problem("batch_size", "must be at least 1"))
+    programmes = list(Programme.objects.all() if programmes is None else programmes)
+    if not programmes:
+        problems.append(Problem("programmes", "none are loaded: run `turnpoint programmes load "
+                                "--shipped` first"))  # fmt: skip
+    if problems:
+        raise InvalidInput(problems)
+    if not connection.features.can_return_rows_from_bulk_insert:
+        # The audit rows name the ids bulk_create returns (SQLite 3.35+, PostgreSQL).
+        raise RuntimeError("this database cannot return ids from a bulk insert")
+    member_of = set(acting_user.programmes.values_list("pk", flat=True))
+    for programme in programmes:
+        for category in (Category.IDENTITY, Category.LEGAL, Category.PATHWAY):
+            require(acting_user, category, programme=programme, action="write")
+        if programme.pk not in member_of:
+            raise PolicyDenied(
+                f"{acting_user.username} is not a member of the {programme.name} team"
+            )
+    facts = [_programme_facts(p) for p in programmes]
+    rng = np.random.default_rng(seed)
+    today = today or timezone.localdate()
+    summary = {
+        "participants": 0,
+        "referrals": 0,
+        "transitions": 0,
+        "episodes": 0,
+        "active_episodes": 0,
+        "completions": 0,
+        "left": {},
+        "exits": {},
+        "audit_entries": 0,
+        "seed": seed,
+    }
+    # One request context for the run: every audit row carries the same request id.
+    token = context.activate(context.current())
+    try:
+        done = 0
+        while done < participants:
+            size = min(batch_size, participants - done)
+            batch = _Batch()
+            for _ in range(size):
+                _one_participant(rng, facts, today, acting_user, batch, summary)
+            _write(batch, acting_user, summary)
+            done += size
+    finally:
+        context.deactivate(token)
+    summary["left"] = dict(sorted(summary["left"].items()))
+    summary["exits"] = dict(sorted(summary["exits"].items()))
+    summary["elapsed_seconds"] = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _programme_facts(programme: Programme) -> _Facts:
+    exit_types = programme.exit_types
+    exits = {}
+    for outcome in ("completed", "unsuccessful", "neutral"):
+        codes = [e["code"] for e in exit_types if e["outcome"] == outcome]
+        # The first completion code is the usual one (e.g. 'completed', 'graduated').
+        weights = {c: (6.0 if i == 0 and outcome == "completed" else 1.0) for i, c in
+                   enumerate(codes)}  # fmt: skip
+        if "died" in weights:
+            weights["died"] = 0.15
+        if weights:
+            exits[outcome] = Weighted(weights)
+    return _Facts(
+        programme=programme,
+        phase_weeks=list(programme.phases.order_by("number").values_list("min_weeks", flat=True)),
+        max_weeks=programme.max_duration_weeks,
+        exit_types=tuple(e["code"] for e in exit_types),
+        exits=exits,
+        completion=COMPLETION.get(programme.slug, COMPLETION_DEFAULT),
+        sources=SOURCE_BY_STAGE.get(programme.stage, SOURCE_BY_STAGE["sentencing"]),
+        pre_trial=programme.stage == "pre-trial",
+    )
+
+
+def _days(rng, low: int, high: int) -> timedelta:
+    return timedelta(days=int(low + rng.random() * (high - low + 1)))
+
+
+def _one_participant(rng, facts: list[_Facts], today: date, user, batch: _Batch, summary) -> None:
+    f = facts[int(rng.random() * len(facts))]
+    referral_date = today - _days(rng, 0, YEARS_BACK * 365)
+    offence_date = referral_date - timedelta(days=min(700, int(7 + rng.lognormal(3.8, 0.8))))
+    if rng.random() < UNDER_18:
+        age_years = 16 + rng.random() * 2
+    else:
+        age_years = 18 + min(rng.gamma(2.5, 6.0), 52)
+    born = offence_date - timedelta(days=int(age_years * 365.25))
+    sex = SEX.pick(rng)
+    consent = rng.random() < DEMOGRAPHICS_CONSENT
+    ethnicity = ETHNICITY.pick(rng) if consent else Ethnicity.PREFER_NOT_TO_SAY
+    names = GIVEN.get(sex, GIVEN["other"])
+    participant = Participant(
+        given_name=names[int(rng.random() * len(names))],
+        family_name=FAMILY[int(rng.random() * len(FAMILY))],
+        date_of_birth=born,
+        sex=sex if consent else Sex.PREFER_NOT_TO_SAY,
+        ethnicity=ethnicity,
+        demographics_consent=consent,
+        synthetic=True,
+    )
+    offence = OFFENCE.pick(rng)
+    values = dict(
+        participant=participant,
+        source=f.sources.pick(rng),
+        offence_category=offence,
+        drug_related_type=DRUG_RELATED_TYPE[offence].pick(rng),
+        offence_date=offence_date,
+        referral_date=referral_date,
+    )
+    problems = referral_problems(today=today, **values)
+    if problems:  # a bug in the generator, never bad luck
+        raise AssertionError(f"synthetic referral refused: {problems}")
+    referral, created = referral_build(
+        acting_user=user, programme=f.programme, synthetic=True, **values
+    )
+    batch.participants.append(participant)
+    batch.referrals.append(referral)
+    batch.transitions.append(created)
+    summary["participants"] += 1
+    summary["referrals"] += 1
+    _walk(rng, f, referral, today, user, batch, summary)
+
+
+class _Walker:
+    """Plans each step with the state machine and collects the rows it writes."""
+
+    def __init__(self, f: _Facts, referral, today: date, user, batch: _Batch):
+        self.f, self.referral, self.today, self.user, self.batch = f, referral, today, user, batch
+        self.last = referral.referral_date
+        self.episode = None
+
+    def step(self, to_state: str, on: date, **kwargs) -> bool:
+        """Take one step if its date has come; False when it lies in the future."""
+        if on > self.today:
+            return False
+        step, problems = machine.plan_step(
+            state=self.referral.state,
+            to_state=to_state,
+            occurred_on=on,
+            last_occurred_on=self.last,
+            today=self.today,
+            exit_types=self.f.exit_types,
+            current_phase=self.episode.phase_number if self.episode else None,
+            phase_count=len(self.f.phase_weeks),
+            **kwargs,
+        )
+        if problems:  # the generator asked for an illegal step: a bug, never data
+            raise AssertionError(f"synthetic step refused: {problems}")
+        rows = referral_step_rows(self.referral, self.episode, step, acting_user=self.user)
+        self.batch.transitions.append(rows.transition)
+        if rows.episode is not None and not rows.episode_fields:
+            self.episode = rows.episode
+            self.batch.episodes.append(rows.episode)
+        self.last = on
+        return True
+
+
+def _walk(rng, f: _Facts, referral, today: date, user, batch: _Batch, summary) -> None:
+    w = _Walker(f, referral, today, user, batch)
+    left = summary["left"]
+    recommended = ""
+    for state in (S.REFERRAL, S.SCREENING, S.ELIGIBILITY, S.ASSESSMENT, S.RECOMMENDATION):
+        on = w.last + _days(rng, *GAP_DAYS[state])
+        chance, reasons = LEAVE[state]
+        code = reasons.pick(rng) if rng.random() < chance else ""
+        if state == S.ELIGIBILITY and not code:
+            failed = [r.reason for r in eligibility_check(f.programme, referral) if not r.passed]
+            if failed and rng.random() < NOT_ELIGIBLE_LEAVE:
+                if not w.step(S.LEFT, on, reason_code="not_eligible", reason="; ".join(failed)):
+                    return
+                left["not_eligible"] = left.get("not_eligible", 0) + 1
+                return
+        if code:
+            if w.step(S.LEFT, on, reason_code=code):
+                left[code] = left.get(code, 0) + 1
+            return
+        nxt = machine.FORWARD[state]
+        if nxt == S.DECISION:
+            recommended = (
+                Disposal.PROGRAMME
+                if rng.random() < RECOMMEND_PROGRAMME
+                else OTHER_DISPOSAL.pick(rng)
+            )
+            if not w.step(nxt, on, recommended_disposal=recommended):
+                return
+        elif not w.step(nxt, on):
+            return
+    on = w.last + _days(rng, *GAP_DAYS[S.DECISION])
+    if recommended == Disposal.PROGRAMME:
+        diverted = rng.random() < IMPOSED_AS_RECOMMENDED
+        imposed = Disposal.PROGRAMME if diverted else OTHER_DISPOSAL.pick(rng)
+        code = (
+            "prosecution_declined" if f.pre_trial and rng.random() < 0.5 else "court_other_disposal"
+        )
+    else:
+        diverted = rng.random() < DIVERTED_ANYWAY
+        imposed = Disposal.PROGRAMME if diverted else recommended
+        code = "recommended_other"
+    if not diverted:
+        if w.step(S.LEFT, on, reason_code=code, imposed_disposal=imposed):
+            left[code] = left.get(code, 0) + 1
+        return
+    if not w.step(S.EPISODE, on, imposed_disposal=Disposal.PROGRAMME):
+        return
+    summary["episodes"] += 1
+    _episode(rng, f, w, summary)
+
+
+def _episode(rng, f: _Facts, w: _Walker, summary) -> None:
+    start = w.last
+    weeks = [m * (PHASE_STRETCH[0] + rng.random() * (PHASE_STRETCH[1] - PHASE_STRETCH[0]))
+             for m in f.phase_weeks]  # fmt: skip
+    if sum(weeks) > f.max_weeks * 0.95:
+        weeks = [x * f.max_weeks * 0.95 / sum(weeks) for x in weeks]
+    full = sum(weeks)
+    draw = rng.random()
+    if draw < f.completion:
+        outcome, length = "completed", full
+    else:
+        outcome = "neutral" if draw < f.completion + NEUTRAL_EXIT else "unsuccessful"
+        length = full * (0.05 + rng.random() * 0.85)
+    exit_type = f.exits[outcome].pick(rng)
+    exit_on = start + timedelta(days=max(1, int(length * 7)))
+    boundary = 0.0
+    for number in range(2, len(weeks) + 1):
+        boundary += weeks[number - 2]
+        on = start + timedelta(days=int(boundary * 7))
+        if on >= exit_on or not w.step(S.EPISODE, on, phase_number=number, reason=PHASE_REASON):
+            break
+    if not w.step(S.EXIT, exit_on, exit_type=exit_type, reason=EXIT_REASON[outcome]):
+        summary["active_episodes"] += 1
+        return
+    summary["completions"] += outcome == "completed"
+    summary["exits"][exit_type] = summary["exits"].get(exit_type, 0) + 1
+    if exit_type == "died":
+        w.step(S.CLOSED, exit_on + _days(rng, 1, 14), reason="Died; no follow-up is possible")
+        return
+    if rng.random() < FOLLOW_UP:
+        if w.step(S.FOLLOW_UP, exit_on + _days(rng, 60, 120)):
+            w.step(S.CLOSED, w.last + _days(rng, 180, 365))
+    else:
+        w.step(S.CLOSED, exit_on + _days(rng, 14, 60), reason=CLOSE_WITHOUT_FOLLOW_UP)
+
+
+def _write(batch: _Batch, user, summary) -> None:
+    """Save one batch as the services would, in bulk: the same rows, one transaction.
+
+    bulk_create fills each foreign key from the (now saved) object it points to."""
+    with transaction.atomic():
+        Participant.objects.bulk_create(batch.participants)
+        Referral.objects.bulk_create(batch.referrals)
+        Transition.objects.bulk_create(batch.transitions)
+        for episode in batch.episodes:
+            episode.participant_id = episode.referral.participant_id
+        Episode.objects.bulk_create(batch.episodes)
+        entries = []
+        for t in batch.transitions:  # in the order the services would write them
+            if t.kind == Transition.Kind.CREATED:
+                referral = t.referral
+                entries.append(_participant_audit_create(referral.participant, acting_user=user))
+                entries.append(referral_audit_create(referral, acting_user=user))
+            else:
+                entries.append(transition_audit(t, acting_user=user))
+        AuditEntry.objects.bulk_create(entries)
+    summary["transitions"] += len(batch.transitions)
+    summary["audit_entries"] += len(entries)
+
+
+def _participant_audit_create(participant, *, acting_user):
+    """The audit row people.services.participant_create writes."""
+    return audit_entry(
+        acting_user=acting_user,
+        action="create",
+        categories=[Category.IDENTITY],
+        participant_ids=[participant.pk],
+        obj=participant,
+    )
