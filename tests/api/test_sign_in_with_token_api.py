@@ -1,0 +1,69 @@
+"""Signing in to the API with a bearer token (`turnpoint tokens create USERNAME`)."""
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from turnpoint.accounts.models import ApiToken
+from turnpoint.api.urls import api
+from turnpoint.sharing.models import AuditEntry
+
+from .helpers import ApiClient
+
+
+def operations():
+    """Every operation in the OpenAPI document, with its path parameters filled in."""
+    schema = api.get_openapi_schema()
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            filled = path.replace("{participant_id}", "1").replace("{referral_id}", "1")
+            filled = filled.replace("{episode_id}", "1").replace("{slug}", "ghent-dtc")
+            yield method.upper(), filled
+
+
+@pytest.mark.parametrize(("method", "path"), list(operations()))
+def test_anonymous_requests_are_refused_with_401(anonymous, make_referral, method, path):
+    make_referral()
+    response = anonymous.client.generic(method, path, "{}", content_type="application/json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+    assert response.json()["errors"][0]["field"] == "Authorization"
+
+
+def test_a_token_printed_by_the_command_signs_in(users, capsys, make_referral):
+    make_referral()
+    call_command("tokens", "create", "coordinator")
+    raw = capsys.readouterr().out.strip()
+    response = ApiClient(token=raw).get("/api/participants")
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+@pytest.mark.parametrize("token", ["tp_not-a-real-token", "", "x" * 500])
+def test_an_unknown_token_is_refused(db, token):
+    response = ApiClient(token=token or None).get("/api/programmes")
+    assert response.status_code == 401
+
+
+def test_a_revoked_token_or_inactive_user_signs_nobody_in(users):
+    client = ApiClient(users["coordinator"])
+    assert client.get("/api/programmes").status_code == 200
+    ApiToken.objects.filter(user=users["coordinator"]).update(revoked_at=timezone.now())
+    assert client.get("/api/programmes").status_code == 401
+
+    other = ApiClient(users["casemanager"])
+    users["casemanager"].is_active = False
+    users["casemanager"].save()
+    assert other.get("/api/programmes").status_code == 401
+
+
+def test_audit_rows_of_api_writes_name_the_user_and_the_api_channel(api_as, make_referral):
+    referral = make_referral()
+    response = api_as("casemanager").post(
+        f"/api/referrals/{referral.pk}/transitions", {"to_state": "screening"}
+    )
+    assert response.status_code == 201
+    entry = AuditEntry.objects.filter(action="transition").latest("id")
+    assert entry.username == "casemanager"
+    assert entry.channel == "api"
+    assert entry.request_id == response["X-Request-ID"]
