@@ -1,2 +1,8 @@
+from django.urls import path
+
+from turnpoint.simulator import views
+
 app_name = "simulator"
-urlpatterns = []
+urlpatterns = [
+    path("", views.simulator_page, name="page"),
+]

@@ -1,0 +1,40 @@
+"""Number formats for the simulator page: counts, pounds and ratios with their intervals."""
+
+from django import template
+
+register = template.Library()
+
+
+def _one(value, kind: str) -> str:
+    if value is None:
+        return "n/a"
+    if kind == "money":
+        return f"£{value / 1e6:,.1f}m"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "rate":
+        return f"{value:,.2f}"
+    return f"{value:,.0f}"
+
+
+@register.filter
+def sim_value(cell, kind="count"):
+    return _one(cell.get("mean"), kind)
+
+
+@register.filter
+def sim_interval(cell, kind="count"):
+    if cell.get("low") is None:
+        return "n/a"
+    return f"{_one(cell['low'], kind)} to {_one(cell['high'], kind)}"
+
+
+@register.filter
+def sim_percent(value):
+    return f"{value:.0%}"
+
+
+@register.filter
+def get_change_deaths(row):
+    cell = row.get("change.drug_deaths_per_1000")
+    return _one(cell.get("mean"), "rate") if cell else "n/a"
