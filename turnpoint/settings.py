@@ -190,6 +190,7 @@ STATICFILES_DIRS = [
     ("govuk", BASE_DIR / "node_modules" / "govuk-frontend" / "dist" / "govuk"),
     ("moj", BASE_DIR / "node_modules" / "@ministryofjustice" / "frontend" / "moj"),
     ("htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
+    BASE_DIR / "turnpoint" / "static",  # the project's own CSS and module scripts
 ]
 # Outside production, WhiteNoise serves straight from the installed packages (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION

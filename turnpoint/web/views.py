@@ -1,7 +1,355 @@
+"""Staff pages: caseload, participant, referral intake and pathway actions.
+
+Every page reaches participants only through turnpoint.sharing.policy (STYLE.md rule 5) and
+changes data only through the service functions (rule 1). The helpers at the top are the only
+ways these views get hold of a protected object; each gives the same 404 for "missing" and
+"forbidden" (security.md SEC-02).
+"""
+
+import re
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_http_methods, require_POST
+
+from turnpoint.errors import Conflict, InvalidInput
+from turnpoint.journeys.models import Episode, Referral, State
+from turnpoint.journeys.selectors import referral_timeliness
+from turnpoint.journeys.services import referral_create, referral_problems, referral_transition
+from turnpoint.people.models import Participant
+from turnpoint.people.services import participant_create
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.policy import (
+    PolicyDenied,
+    audit_read,
+    decide,
+    participant_for_user,
+    participants_visible_to,
+    readable_categories,
+)
+
+from .actions import referral_actions
+from .forms import ReferralIntakeForm, TransitionForm
+from .timeline import timeline_entries
+
+PAGE_SIZE = 50
+REFERENCE = re.compile(r"^(?:tp-?)?0*(\d{1,9})$", re.IGNORECASE)
+C = Category
+
+
+def _get_referral_for_user(user, pk) -> Referral:
+    """A referral in one of the user's programmes, of a participant the user may reach."""
+    referrals = Referral.objects  # policy-gate: narrowed to participants_visible_to(user) below
+    try:
+        return referrals.select_related("programme", "participant").get(
+            pk=int(pk),
+            participant__in=participants_visible_to(user),
+            programme__in=user.programmes.all(),
+        )
+    except (ValueError, TypeError, Referral.DoesNotExist) as exc:
+        raise Http404("No such referral") from exc
+
+
+def _episode_of(referral) -> Episode | None:
+    try:
+        return referral.episode
+    except Episode.DoesNotExist:
+        return None
+
+
+def _may_refer(user, programme, *, new_person: bool) -> bool:
+    categories = [C.LEGAL, C.PATHWAY] + ([C.IDENTITY] if new_person else [])
+    return all(decide(user, c, programme=programme, action="write") for c in categories)
+
+
+# Caseload ---------------------------------------------------------------------------------------
 
 
 @login_required
 def caseload(request):
-    return render(request, "web/caseload.html", {})
+    user = request.user
+    identity = decide(user, C.IDENTITY)
+    if not identity:
+        return render(request, "web/caseload_unavailable.html", {"reason": identity.reason})
+    programmes = list(user.programmes.all())
+    by_id = {str(p.pk): p for p in programmes}
+    query = request.GET.get("q", "").strip()[:100]
+    programme = by_id.get(request.GET.get("programme", ""))
+    state = request.GET.get("state", "")
+    state = state if state in State.values else ""
+
+    # Rows are participants; each shows their latest referral that matches the filters.
+    referrals = Referral.objects.filter(  # policy-gate: only joined to visible participants below
+        programme__in=[programme] if programme else programmes
+    )
+    if state:
+        referrals = referrals.filter(state=state)
+    rows = participants_visible_to(user)
+    if programme or state:
+        rows = rows.filter(Exists(referrals.filter(participant=OuterRef("pk"))))
+    rows = rows.filter(_search(query))
+
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    people = list(page.object_list)
+    latest = {}
+    for referral in referrals.filter(participant__in=[p.pk for p in people]).order_by(
+        "participant_id", "-referral_date", "-id"
+    ):
+        latest.setdefault(referral.participant_id, referral)
+    today = timezone.localdate()
+    results = []
+    for person in people:
+        referral = latest.get(person.pk)
+        results.append(
+            {
+                "participant": person,
+                "referral": referral,
+                "programme": by_id.get(str(referral.programme_id)) if referral else None,
+                "days": (today - referral.referral_date).days if referral else None,
+            }
+        )
+    context = {
+        "results": results,
+        "page": page,
+        "query": query,
+        "programmes": programmes,
+        "programme": programme,
+        "states": State.choices,
+        "state": state,
+        "filtered": bool(query or programme or state),
+        "may_refer": any(_may_refer(user, p, new_person=True) for p in programmes),
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "web/_caseload_results.html" if partial else "web/caseload.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _search(query: str) -> Q:
+    """Every word must match a name; a TP-reference (or its number) finds that participant."""
+    if not query:
+        return Q()
+    match = REFERENCE.match(query.replace(" ", ""))
+    if match:
+        return Q(pk=int(match.group(1)))
+    condition = Q()
+    for word in query.split()[:5]:
+        condition &= (
+            Q(given_name__icontains=word)
+            | Q(family_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+        )
+    return condition
+
+
+# Participant page -------------------------------------------------------------------------------
+
+
+@login_required
+def participant(request, pk):
+    return _participant_page(request, participant_for_user(request.user, pk))
+
+
+def _participant_page(request, person, *, failed=None, problems=(), status=200):
+    """The participant page. `failed` is (referral pk, action key, bound form) when a pathway
+    action was refused and its form must show the errors; `problems` go in the page's summary."""
+    user = request.user
+    referrals = list(
+        person.referrals.filter(programme__in=user.programmes.all())
+        .select_related("programme", "episode")
+        .prefetch_related("transitions__acting_user", "programme__phases")
+    )
+    shown = {C.IDENTITY}
+    sections = []
+    for referral in referrals:
+        section = _referral_section(user, referral, failed=failed)
+        shown |= section["categories"] & {C.LEGAL, C.PATHWAY}
+        sections.append(section)
+    readable = set(readable_categories(user))
+    for referral in referrals:
+        readable |= readable_categories(user, programme=referral.programme)
+    audit_read(user, participants=[person], categories=shown, obj=person)
+    errors = [("", p) for p in problems]
+    if failed:
+        errors += failed[2].error_list(id_prefix=f"r{failed[0]}-{failed[1]}-")
+    context = {
+        "participant": person,
+        "age": person.age_on(timezone.localdate()),
+        "sections": sections,
+        "errors": errors,
+        "readable": [c.label for c in C if c in readable],
+        "role": user.get_role_display(),
+        "may_refer": any(_may_refer(user, r.programme, new_person=False) for r in referrals),
+    }
+    return render(request, "web/participant.html", context, status=status)
+
+
+def _referral_section(user, referral, *, failed) -> dict:
+    programme = referral.programme
+    categories = readable_categories(user, programme=programme)
+    transitions = list(referral.transitions.all())
+    phases = list(programme.phases.all())
+    phase_names = {p.number: p.name for p in phases}
+    episode = _episode_of(referral)
+    forms = []
+    if C.PATHWAY in categories and decide(user, C.PATHWAY, programme=programme, action="write"):
+        for action in referral_actions(referral, episode=episode, phases=phases):
+            form = None
+            if failed and failed[0] == referral.pk and failed[1] == action.key:
+                form = failed[2]
+            forms.append(
+                {
+                    "action": action,
+                    "form": form or _transition_form(referral, action),
+                    "open": form is not None or action.primary,
+                }
+            )
+    return {
+        "referral": referral,
+        "categories": categories,
+        "legal": C.LEGAL in categories,
+        "pathway": C.PATHWAY in categories,
+        "timeliness": referral_timeliness(referral, transitions),
+        "episode": episode,
+        "phase_name": phase_names.get(episode.phase_number) if episode else "",
+        "timeline": timeline_entries(transitions, programme=programme, phase_names=phase_names),
+        "forms": forms,
+    }
+
+
+def _transition_form(referral, action, data=None) -> TransitionForm:
+    return TransitionForm(
+        data,
+        fields=action.fields,
+        required=action.required,
+        choices=action.choices,
+        initial={"expected_version": referral.version},
+        auto_id=f"r{referral.pk}-{action.key}-%s",
+    )
+
+
+# Pathway actions --------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def referral_transition_page(request, pk):
+    user = request.user
+    referral = _get_referral_for_user(user, pk)
+    person = referral.participant
+    allowed = decide(user, C.PATHWAY, programme=referral.programme, action="write")
+    if not allowed:
+        raise PermissionDenied(allowed.reason)
+    if request.POST.get("expected_version") != str(referral.version):
+        return _participant_page(request, person, problems=[_stale(referral)], status=409)
+    episode = _episode_of(referral)
+    phases = list(referral.programme.phases.all())
+    actions = {a.key: a for a in referral_actions(referral, episode=episode, phases=phases)}
+    action = actions.get(request.POST.get("action", ""))
+    if action is None:
+        offered = ", ".join(a.title.lower() for a in actions.values()) or "none"
+        problem = (
+            f"That step is not available for a referral at '{referral.get_state_display()}'. "
+            f"Steps you can record now: {offered}."
+        )
+        return _participant_page(request, person, problems=[problem], status=400)
+    form = _transition_form(referral, action, request.POST)
+    if form.is_valid():
+        try:
+            referral_transition(
+                referral,
+                acting_user=user,
+                to_state=action.to_state,
+                expected_version=form.cleaned_data["expected_version"],
+                **form.service_values(),
+                **action.fixed,
+            )
+        except Conflict:
+            return _participant_page(request, person, problems=[_stale(referral)], status=409)
+        except InvalidInput as exc:
+            form.add_problems(exc.problems)
+        except PolicyDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        else:
+            messages.success(request, f"{action.title}: recorded for {person.display_name}.")
+            url = reverse("web:participant", args=[person.pk])
+            return redirect(f"{url}#referral-{referral.pk}")
+    return _participant_page(request, person, failed=(referral.pk, action.key, form), status=400)
+
+
+def _stale(referral) -> str:
+    referral.refresh_from_db(fields=["state", "version"])
+    return (
+        "Someone else changed this referral since you opened the page: it is now at "
+        f"'{referral.get_state_display()}'. Nothing was saved. Check the timeline below and "
+        "record your step again if it is still right."
+    )
+
+
+# Referral intake --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_new(request):
+    user = request.user
+    person = None
+    if request.GET.get("participant"):
+        person = participant_for_user(user, request.GET["participant"])
+    programmes = [
+        p for p in user.programmes.all() if _may_refer(user, p, new_person=person is None)
+    ]
+    if not programmes:
+        reason = decide(user, C.LEGAL, action="write").reason
+        return render(request, "web/referral_unavailable.html", {"reason": reason}, status=403)
+    form = ReferralIntakeForm(
+        request.POST if request.method == "POST" else None,
+        programmes=programmes,
+        participant=person,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = _referral_intake(user, form, person)
+        except InvalidInput as exc:
+            form.add_problems(exc.problems)
+        except PolicyDenied as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request, f"Referral received for {person.display_name} ({person.reference})."
+            )
+            return redirect("web:participant", pk=person.pk)
+    context = {"form": form, "participant": person, "errors": form.error_list()}
+    return render(request, "web/referral_new.html", context, status=400 if form.errors else 200)
+
+
+def _referral_intake(user, form, person) -> Participant:
+    """Record the person (when new) and the referral together: both or neither."""
+    facts = form.referral_values()
+    with transaction.atomic():
+        if person is None:
+            try:
+                person = participant_create(acting_user=user, **form.person_values())
+            except InvalidInput as exc:
+                # Also report what is wrong with the referral, so one round trip shows it all.
+                stand_in = Participant(date_of_birth=form.cleaned_data["date_of_birth"])
+                more = referral_problems(
+                    participant=stand_in,
+                    today=timezone.localdate(),
+                    **{k: v for k, v in facts.items() if k not in ("programme", "offence_summary")},
+                )
+                raise InvalidInput(
+                    exc.problems + [p for p in more if p not in exc.problems]
+                ) from exc
+        referral_create(acting_user=user, participant=person, **facts)
+    return person

@@ -6,3 +6,10 @@ import { initAll as initMoj } from "../moj/moj-frontend.min.js";
 document.body.classList.add("js-enabled", "govuk-frontend-supported");
 initGovuk();
 initMoj();
+
+// htmx swaps in new HTML (the caseload results); start the components inside it too.
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const scope = event.detail.target;
+  initGovuk({ scope });
+  initMoj({ scope });
+});
