@@ -1,0 +1,52 @@
+"""The OpenAPI document at /api/openapi.json describes every endpoint."""
+
+from django.test import Client
+from django.urls import get_resolver
+
+from turnpoint.api.urls import api
+
+EXPECTED = {
+    ("get", "/api/participants"), ("post", "/api/participants"),
+    ("get", "/api/participants/{participant_id}"), ("patch", "/api/participants/{participant_id}"),
+    ("get", "/api/referrals"), ("post", "/api/referrals"),
+    ("get", "/api/referrals/{referral_id}"),
+    ("get", "/api/referrals/{referral_id}/transitions"),
+    ("post", "/api/referrals/{referral_id}/transitions"),
+    ("get", "/api/episodes"), ("get", "/api/episodes/{episode_id}"),
+    ("get", "/api/programmes"), ("get", "/api/programmes/{slug}"),
+}  # fmt: skip
+
+
+def test_the_document_is_served_and_lists_every_endpoint(db):
+    response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["info"]["title"] == "Turnpoint API"
+    operations = {(m, p) for p, methods in document["paths"].items() for m in methods}
+    assert operations == EXPECTED
+
+
+def test_every_api_route_is_in_the_document(db):
+    """A route added without reaching the document (and its tests) fails here."""
+    routes = set()
+    api_patterns = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/")
+    for pattern in api_patterns.url_patterns:
+        route = str(pattern.pattern)
+        if route in {"openapi.json", "docs", ""}:
+            continue
+        routes.add("/api/" + route.replace("<int:", "{").replace("<", "{").replace(">", "}"))
+    assert routes == {p for _, p in EXPECTED}
+
+
+def test_every_operation_requires_the_bearer_token(db):
+    document = api.get_openapi_schema()
+    assert document["components"]["securitySchemes"]["BearerToken"]["scheme"] == "bearer"
+    for methods in document["paths"].values():
+        for operation in methods.values():
+            assert operation["security"] == [{"BearerToken": []}]
+
+
+def test_write_bodies_forbid_unknown_fields_in_the_document(db):
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    for name in ("ParticipantCreate", "ParticipantUpdate", "ReferralCreate", "TransitionIn"):
+        assert schemas[name]["additionalProperties"] is False, name
