@@ -200,16 +200,19 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
     if baseline is not None:
         comp = comparison_columns(result, baseline)
         npv = comp["economics.npv"]
+        economics = {
+            k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("economics.")
+        }
+        # The mean of per-run ratios is unstable when a run's net cost is near zero; report the
+        # ratio of mean benefits to mean net cost, with the per-run interval beside it.
+        cost, benefits = comp["economics.net_cost"].mean(), comp["economics.benefits_total"].mean()
+        economics["bcr"]["mean"] = float(benefits / cost) if cost > 0 else None
         out["comparison"] = {
             "baseline": baseline.scenario.name,
             "changes": {
                 k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("change.")
             },
-            "economics": {
-                k.split(".", 1)[1]: interval(v)
-                for k, v in comp.items()
-                if k.startswith("economics.")
-            },
+            "economics": economics,
             "probability_benefits_exceed_costs": float(np.mean(npv > 0)),
             "baseline_series": {
                 k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
