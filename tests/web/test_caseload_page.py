@@ -1,0 +1,164 @@
+"""My caseload: the participants the policy lets a user reach, with search and filters."""
+
+import re
+from datetime import date
+
+import pytest
+
+from turnpoint.people.models import Participant
+from turnpoint.people.services import participant_create
+
+from .helpers import text, walk
+
+# Session, user, the user's programmes, the count and the page of participants, their latest
+# referrals, and the session save (3 with its savepoint): the same for 5 participants as for 50
+# (STYLE.md rule 8).
+CASELOAD_QUERIES = 9
+
+
+def rows(response) -> list[str]:
+    """The participant names in the results table, in order."""
+    return re.findall(
+        r'<a class="govuk-link" href="/participants/\d+/">([^<]+)</a>', text(response)
+    )
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client, db):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/")
+
+
+def test_coordinator_sees_their_participants_with_programme_stage_and_days(
+    page_as, make_referral, programme
+):
+    referral = make_referral(given_name="Robin", family_name="Example")
+    response = page_as("coordinator").get("/")
+    html = text(response)
+    assert response.status_code == 200
+    assert rows(response) == ["Robin Example"]
+    assert referral.participant.reference in html
+    assert programme.name in html
+    assert ">Referred</strong>" in html
+    assert 'data-sort-value="30">30</td>' in html  # days since referral (make_referral: 30)
+    assert 'data-module="moj-sortable-table"' in html
+
+
+def test_outsider_does_not_see_another_teams_participants(page_as, make_referral):
+    make_referral(given_name="Robin", family_name="Example")
+    response = page_as("outsider").get("/")
+    assert response.status_code == 200
+    assert rows(response) == []
+    assert "Robin" not in text(response)
+
+
+def test_search_by_name_keeps_only_matching_participants(page_as, make_referral):
+    make_referral(given_name="Robin", family_name="Example")
+    make_referral(given_name="Alex", family_name="Smith")
+    client = page_as("coordinator")
+    assert rows(client.get("/", {"q": "smi"})) == ["Alex Smith"]
+    assert rows(client.get("/", {"q": "robin example"})) == ["Robin Example"]
+    assert rows(client.get("/", {"q": "robin smith"})) == []
+
+
+def test_search_by_reference_finds_that_participant(page_as, make_referral):
+    make_referral(given_name="Robin", family_name="Example")
+    alex = make_referral(given_name="Alex", family_name="Smith").participant
+    client = page_as("coordinator")
+    assert rows(client.get("/", {"q": alex.reference})) == ["Alex Smith"]
+    assert rows(client.get("/", {"q": alex.reference.lower()})) == ["Alex Smith"]
+
+
+def test_filter_by_stage_shows_participants_at_that_stage(page_as, make_referral, coordinator):
+    walk(make_referral(given_name="Robin", family_name="Example"), coordinator, "episode")
+    make_referral(given_name="Alex", family_name="Smith")
+    client = page_as("coordinator")
+    assert rows(client.get("/", {"state": "episode"})) == ["Robin Example"]
+    assert rows(client.get("/", {"state": "referral"})) == ["Alex Smith"]
+    assert rows(client.get("/", {"state": "not-a-state"})) == ["Robin Example", "Alex Smith"]
+
+
+def test_filter_by_programme_shows_that_programmes_referral(
+    page_as, make_referral, coordinator, programmes
+):
+    dtto = programmes["scotland-dtto"]
+    coordinator.programmes.add(dtto)
+    make_referral(given_name="Robin", family_name="Example")
+    make_referral(given_name="Alex", family_name="Smith", programme=dtto)
+    client = page_as("coordinator")
+    response = client.get("/", {"programme": dtto.pk})
+    assert rows(response) == ["Alex Smith"]
+    assert dtto.name in text(response)
+
+
+def test_htmx_search_returns_only_the_results_region(page_as, make_referral):
+    make_referral(given_name="Robin", family_name="Example")
+    response = page_as("coordinator").get(
+        "/", {"q": "rob"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="caseload-results"
+    )
+    html = text(response)
+    assert rows(response) == ["Robin Example"]
+    assert "<html" not in html and "<form" not in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_search_form_works_without_javascript_and_updates_with_htmx(page_as, make_referral):
+    make_referral()
+    html = text(page_as("coordinator").get("/"))
+    assert 'method="get" action="/"' in html
+    assert 'hx-get="/"' in html and 'hx-target="#caseload-results"' in html
+    assert 'hx-push-url="true"' in html
+
+
+@pytest.mark.parametrize("username", ["analyst", "administrator"])
+def test_roles_without_identity_access_see_an_explanation(page_as, make_referral, username):
+    make_referral(given_name="Robin", family_name="Example")
+    response = page_as(username).get("/")
+    html = text(response)
+    assert response.status_code == 200
+    assert "Your role does not open individual records" in html
+    assert "Robin" not in html
+
+
+def test_synthetic_participants_are_marked(page_as, coordinator, make_referral):
+    referral = make_referral(given_name="Robin", family_name="Example")
+    Participant.objects.filter(pk=referral.participant_id).update(synthetic=True)
+    html = text(page_as("coordinator").get("/"))
+    assert re.search(r"Robin Example</a>\s*<strong[^>]*>Synthetic</strong>", html)
+
+
+def test_participants_come_fifty_to_a_page(page_as, make_referral):
+    for i in range(51):
+        make_referral(given_name=f"Person{i:02d}", family_name="Example")
+    client = page_as("coordinator")
+    first = client.get("/")
+    second = client.get("/", {"page": 2})
+    assert len(rows(first)) == 50
+    assert rows(second) == ["Person50 Example"]
+    assert "showing 1 to 50" in text(first)
+
+
+def test_caseload_query_count_does_not_grow_with_caseload(
+    page_as, make_referral, django_assert_num_queries
+):
+    for i in range(5):
+        make_referral(given_name=f"Person{i:02d}", family_name="Example")
+    client = page_as("coordinator")
+    with django_assert_num_queries(CASELOAD_QUERIES):
+        assert len(rows(client.get("/"))) == 5
+    for i in range(5, 50):
+        make_referral(given_name=f"Person{i:02d}", family_name="Example")
+    with django_assert_num_queries(CASELOAD_QUERIES):
+        assert len(rows(client.get("/"))) == 50
+    with django_assert_num_queries(CASELOAD_QUERIES):
+        assert len(rows(client.get("/", {"state": "referral", "q": "example"}))) == 50
+
+
+def test_participant_without_referral_in_users_programmes_is_not_listed(page_as, coordinator):
+    participant_create(
+        acting_user=coordinator,
+        given_name="Nobody",
+        family_name="Referred",
+        date_of_birth=date(1990, 1, 1),
+    )
+    assert rows(page_as("coordinator").get("/")) == []

@@ -1,0 +1,170 @@
+"""The participant page: identity, each referral and the journey as a timeline, showing only the
+categories the reader's role may see (R18) and auditing reads of legal information."""
+
+import re
+
+import pytest
+
+from turnpoint.journeys.services import referral_create
+from turnpoint.people.models import Participant
+from turnpoint.sharing.categories import TREATMENT, Category
+from turnpoint.sharing.models import AuditEntry
+
+from .helpers import text, walk
+
+SUMMARY = "Took bread from a shop, twice"
+# Session, user, participant, referrals (with programme and episode), transitions, their acting
+# users, phases; the audit row (reader's agency, chain hash, insert, savepoint pair); the session
+# save (with savepoint pair): 15 whatever the number of referrals and steps.
+PARTICIPANT_QUERIES = 15
+
+
+@pytest.fixture
+def referral(make_referral, coordinator):
+    referral = make_referral(given_name="Robin", family_name="Example", offence_summary=SUMMARY)
+    walk(referral, coordinator, "episode")
+    return referral
+
+
+def url(referral_or_participant) -> str:
+    pk = getattr(referral_or_participant, "participant_id", referral_or_participant.pk)
+    return f"/participants/{pk}/"
+
+
+def test_coordinator_sees_the_journey_as_a_timeline(page_as, referral, programme):
+    response = page_as("coordinator").get(url(referral))
+    html = text(response)
+    assert response.status_code == 200
+    assert 'class="moj-identity-bar"' in html
+    assert referral.participant.reference in html
+    timeline = html.split(f'id="referral-{referral.pk}-timeline"')[1]
+    titles = re.findall(r'<h4 class="moj-timeline__title">([^<]+)</h4>', timeline)
+    assert titles == [
+        "Started on the programme",
+        "Moved to decision",
+        "Moved to recommendation",
+        "Moved to assessment",
+        "Moved to eligibility",
+        "Moved to screening",
+        "Referral received",
+    ]
+    assert "by Cara Okafor" in timeline
+    assert "Recommended: This programme" in timeline and "Imposed: This programme" in timeline
+    assert programme.name in html
+    assert ">On programme</strong>" in html
+    assert SUMMARY in html
+
+
+def test_timeliness_comes_from_the_transitions(page_as, referral):
+    html = text(page_as("coordinator").get(url(referral)))
+    # make_referral: offence 60 days ago, referral 30 days ago; walk: one step a day.
+    assert re.search(r"Offence to referral</dt><dd[^>]*>30 days", html)
+    assert re.search(r"Referral to assessment done</dt><dd[^>]*>4 days", html)
+    assert re.search(r"Referral to start</dt><dd[^>]*>6 days", html)
+
+
+def test_outsider_and_missing_participant_get_the_same_404(page_as, referral):
+    client = page_as("outsider")
+    forbidden = client.get(url(referral))
+    missing = client.get("/participants/999999/")
+    assert forbidden.status_code == missing.status_code == 404
+
+
+def test_court_roles_see_no_treatment_categories(page_as, referral):
+    for username in ("judge", "prosecutor", "defence"):
+        html = text(page_as(username).get(url(referral)))
+        for category in TREATMENT:
+            assert Category(category).label not in html, (username, category)
+        assert "clinical" not in html.lower(), username
+
+
+def test_clinician_sees_treatment_categories_but_not_the_offence(page_as, referral):
+    html = text(page_as("clinician").get(url(referral)))
+    assert Category.CLINICAL.label in html
+    assert SUMMARY not in html
+    assert "Offence to referral" not in html
+    assert "Started on the programme" in html  # the pathway is shared with treatment
+
+
+def test_prosecutor_sees_only_identity_legal_and_pathway(page_as, referral):
+    html = text(page_as("prosecutor").get(url(referral)))
+    listed = re.findall(
+        r"<li>([^<]+)</li>", html.split('id="readable-categories"')[1].split("</ul>")[0]
+    )
+    assert listed == [Category.IDENTITY.label, Category.LEGAL.label, Category.PATHWAY.label]
+    assert SUMMARY in html
+
+
+def test_judge_sees_the_record_but_no_actions(page_as, referral):
+    html = text(page_as("judge").get(url(referral)))
+    assert SUMMARY in html
+    assert "Record the next step" not in html
+    assert "/transition/" not in html
+
+
+def test_reading_legal_information_is_audited(page_as, referral, users):
+    before = AuditEntry.objects.filter(action="read").count()
+    page_as("judge").get(url(referral))
+    entry = AuditEntry.objects.filter(action="read").latest("id")
+    assert AuditEntry.objects.filter(action="read").count() == before + 1
+    assert entry.user == users["judge"]
+    assert entry.participant_ids == [referral.participant_id]
+    assert entry.categories == ["legal"]
+    assert entry.channel == "web"
+
+
+def test_clinician_read_without_sensitive_categories_is_not_audited(page_as, referral):
+    before = AuditEntry.objects.filter(action="read").count()
+    page_as("clinician").get(url(referral))
+    assert AuditEntry.objects.filter(action="read").count() == before
+
+
+def test_synthetic_participant_shows_the_synthetic_banner(page_as, referral):
+    assert "Synthetic record" not in text(page_as("coordinator").get(url(referral)))
+    Participant.objects.filter(pk=referral.participant_id).update(synthetic=True)
+    html = text(page_as("coordinator").get(url(referral)))
+    assert 'aria-label="Synthetic record"' in html
+    assert "It is not a real person" in html
+
+
+def test_referral_to_another_teams_programme_stays_hidden(page_as, referral, outsider):
+    other = referral_create(
+        acting_user=outsider,
+        participant=referral.participant,
+        programme=outsider.programmes.get(),
+        source="court",
+        offence_category="fraud",
+        drug_related_type="economic_compulsive",
+        offence_date=referral.offence_date,
+        referral_date=referral.referral_date,
+        offence_summary="Another area's case",
+    )
+    html = text(page_as("coordinator").get(url(referral)))
+    assert f'id="referral-{referral.pk}"' in html
+    assert f'id="referral-{other.pk}"' not in html
+    assert "Another area&#x27;s case" not in html and "Another area's case" not in html
+
+
+def test_participant_page_query_count_does_not_grow_with_the_journey(
+    page_as, make_referral, coordinator, django_assert_num_queries
+):
+    first = make_referral(given_name="Robin", family_name="Example")
+    client = page_as("coordinator")
+    with django_assert_num_queries(PARTICIPANT_QUERIES):
+        assert client.get(url(first)).status_code == 200
+    walk(first, coordinator, "episode")
+    second = make_referral(given_name="Alex", family_name="Smith")
+    referral_create(
+        acting_user=coordinator,
+        participant=first.participant,
+        programme=first.programme,
+        source="court",
+        offence_category="fraud",
+        drug_related_type="economic_compulsive",
+        offence_date=first.offence_date,
+        referral_date=first.referral_date,
+    )
+    with django_assert_num_queries(PARTICIPANT_QUERIES):
+        html = text(client.get(url(first)))
+    assert html.count('class="moj-timeline__item"') == 8
+    assert second.participant.display_name not in html
