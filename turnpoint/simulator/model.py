@@ -21,7 +21,7 @@ come back to the disposal decision the next week.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -77,7 +77,6 @@ class ModelInputs:
     value_deaths: bool = True
     initial_released: np.ndarray | None = None  # (G, 2) released at week 0, for checks
     keep_series: bool = True
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _by(draws: dict[str, np.ndarray], stem: str, labels: tuple[str, ...], dim: str) -> np.ndarray:
@@ -98,8 +97,7 @@ def hazards(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     lam_hist = weekly_hazard(
         probability_from_effect(p_ref[:, :, None], d[:, None, :]), WEEKS_PER_YEAR
     )
-    high = RISKS.index("high")
-    lam_high = weekly_hazard(draws[f"reoffending.reference_one_year.{RISKS[high]}"], WEEKS_PER_YEAR)
+    lam_high = weekly_hazard(draws["reoffending.reference_one_year.high"], WEEKS_PER_YEAR)
     return {"ref": lam_ref, "hist": lam_hist, "high": lam_high}
 
 

@@ -105,7 +105,6 @@ class Scenario:
     value_deaths: bool = True
     sources: dict[str, str] = field(default_factory=dict)
     missing: list[str] = field(default_factory=list)  # not found, counted as zero
-    raw: dict[str, Any] = field(default_factory=dict)
 
     @property
     def weeks(self) -> int:
@@ -320,21 +319,18 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         value_deaths=value_deaths,
         sources=sources,
         missing=missing,
-        raw=data,
     )
 
 
 def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
-    """``own`` over ``base``; nested mappings merge, except a parameter override or a share table,
-    which is replaced whole so that no half-old, half-new figure results."""
+    """``own`` over ``base``. Nested mappings merge, but each parameter override and each share
+    table is replaced whole, so that no half-old, half-new figure results."""
     out = dict(base)
     for key, value in own.items():
-        whole = key in ("shares", "source") or key.startswith(("parameters.",))
-        if isinstance(value, dict) and isinstance(out.get(key), dict) and not whole:
-            if key == "parameters":
-                out[key] = {**out[key], **value}
-            else:
-                out[key] = _merge(out[key], value)
+        if key == "parameters" and isinstance(out.get(key), dict) and isinstance(value, dict):
+            out[key] = {**out[key], **value}
+        elif key != "shares" and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
         else:
             out[key] = value
     return out
