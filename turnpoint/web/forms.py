@@ -58,15 +58,12 @@ class DateInputField(forms.Field):
         return ("", "", "")
 
 
-def _required(label: str) -> dict:
-    return {"required": f"Enter the {label[0].lower()}{label[1:]}"}
+def _required(message: str) -> dict:
+    return {"required": message}
 
 
-def _choose(label: str) -> dict:
-    return {
-        "required": f"Select the {label[0].lower()}{label[1:]}",
-        "invalid_choice": f"{label} must be one of the options shown",
-    }
+def _choose(label: str, message: str) -> dict:
+    return {"required": message, "invalid_choice": f"{label} must be one of the options shown"}
 
 
 class GovukForm(forms.Form):
@@ -98,29 +95,29 @@ class GovukForm(forms.Form):
 class ReferralIntakeForm(GovukForm):
     # The person: only asked when the referral is for someone not yet recorded.
     given_name = forms.CharField(
-        label="Given name", max_length=100, error_messages=_required("Given name")
+        label="Given name", max_length=100, error_messages=_required("Enter the given name")
     )
     family_name = forms.CharField(
-        label="Family name", max_length=100, error_messages=_required("Family name")
+        label="Family name", max_length=100, error_messages=_required("Enter the family name")
     )
     date_of_birth = DateInputField(
         label="Date of birth",
         help_text="For example, 27 3 1990",
-        error_messages=_required("Date of birth"),
+        error_messages=_required("Enter the date of birth"),
     )
     sex = forms.ChoiceField(
         label="Sex",
         choices=Sex.choices,
         initial=Sex.PREFER_NOT_TO_SAY,
         widget=forms.RadioSelect,
-        error_messages=_choose("Sex"),
+        error_messages=_choose("Sex", "Select the participant's sex, or prefer not to say"),
     )
     ethnicity = forms.ChoiceField(
         label="Ethnic group",
         choices=Ethnicity.choices,
         initial=Ethnicity.PREFER_NOT_TO_SAY,
         widget=forms.RadioSelect,
-        error_messages=_choose("Ethnic group"),
+        error_messages=_choose("Ethnic group", "Select the ethnic group, or prefer not to say"),
     )
     demographics_consent = forms.BooleanField(
         label="The participant agrees that their sex and ethnic group are used to check the "
@@ -129,25 +126,33 @@ class ReferralIntakeForm(GovukForm):
         required=False,
     )
     # The referral.
-    programme = forms.ChoiceField(label="Programme", error_messages=_choose("Programme"))
+    programme = forms.ChoiceField(
+        label="Programme", error_messages=_choose("Programme", "Select the programme")
+    )
     source = forms.ChoiceField(
         label="Who made the referral",
         choices=[("", "Choose who made the referral"), *Source.choices],
-        error_messages=_choose("Source of the referral"),
+        error_messages=_choose("Who made the referral", "Select who made the referral"),
     )
     offence_category = forms.ChoiceField(
         label="Offence category",
         choices=[("", "Choose the offence category"), *OffenceCategory.choices],
-        error_messages=_choose("Offence category"),
+        error_messages=_choose("Offence category", "Select the offence category"),
     )
     drug_related_type = forms.ChoiceField(
         label="How the offence relates to drug use",
         choices=DrugRelatedType.choices,
         widget=forms.RadioSelect,
-        error_messages=_choose("How the offence relates to drug use"),
+        error_messages=_choose(
+            "How the offence relates to drug use", "Select how the offence relates to drug use"
+        ),
     )
-    offence_date = DateInputField(label="Offence date", error_messages=_required("Offence date"))
-    referral_date = DateInputField(label="Referral date", error_messages=_required("Referral date"))
+    offence_date = DateInputField(
+        label="Offence date", error_messages=_required("Enter the offence date")
+    )
+    referral_date = DateInputField(
+        label="Referral date", error_messages=_required("Enter the referral date")
+    )
     offence_summary = forms.CharField(
         label="Summary",
         help_text="What happened, in plain words. Do not record treatment information here.",
@@ -195,36 +200,40 @@ class ReferralIntakeForm(GovukForm):
 class TransitionForm(GovukForm):
     """One step along the pathway. The view keeps only the fields the step needs."""
 
-    to_state = forms.CharField(widget=forms.HiddenInput)
+    # The step itself comes from the posted action, checked against the referral's state.
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     occurred_on = DateInputField(
-        label="Date it happened", error_messages=_required("Date it happened")
+        label="Date it happened", error_messages=_required("Enter the date it happened")
     )
     recommended_disposal = forms.ChoiceField(
         label="Recommended disposal",
         choices=[("", "Choose the recommendation"), *Disposal.choices],
-        error_messages=_choose("Recommended disposal"),
+        error_messages=_choose("Recommended disposal", "Select the recommended disposal"),
     )
     imposed_disposal = forms.ChoiceField(
         label="Disposal imposed instead",
         choices=[("", "Choose the disposal"), *Disposal.choices],
         required=False,
+        error_messages=_choose("Disposal imposed instead", "Select the disposal imposed instead"),
     )
     reason_code = forms.ChoiceField(
         label="Why the participant left the pathway",
         choices=[("", "Choose the reason"), *LEAVE_REASONS.items()],
-        error_messages=_choose("Reason for leaving"),
+        error_messages=_choose(
+            "Why the participant left", "Select why the participant left the pathway"
+        ),
     )
     exit_type = forms.ChoiceField(
-        label="How the episode ended", error_messages=_choose("Exit type")
+        label="How the episode ended",
+        error_messages=_choose("How the episode ended", "Select how the episode ended"),
     )
     phase_number = forms.TypedChoiceField(
-        label="New phase", coerce=int, error_messages=_choose("New phase")
+        label="New phase", coerce=int, error_messages=_choose("New phase", "Select the new phase")
     )
     reason = forms.CharField(
         label="Reason",
         required=False,
-        error_messages=_required("Reason"),
+        error_messages=_required("Enter the reason"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
@@ -232,7 +241,7 @@ class TransitionForm(GovukForm):
     def __init__(self, *args, fields, required=(), choices=None, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("occurred_on", timezone.localdate())
         super().__init__(*args, **kwargs)
-        keep = {"to_state", "expected_version", *fields}
+        keep = {"expected_version", *fields}
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]
