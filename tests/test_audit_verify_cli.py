@@ -51,7 +51,7 @@ def test_sec_21_reordered_entries_are_detected(log):
         raw(
             "UPDATE sharing_auditentry SET participant_ids = %s, detail = %s, prev_hash = %s, "
             "entry_hash = %s WHERE id = %s",
-            ["[%d]" % source.participant_ids[0], '{"n": %d}' % source.detail["n"],
+            [f"[{source.participant_ids[0]}]", f"{{\"n\": {source.detail['n']}}}",
              source.prev_hash, source.entry_hash, target.pk],
         )  # fmt: skip
     with pytest.raises(CommandError, match="does not follow"):

@@ -21,7 +21,7 @@ while _frontier:
 
 requests = st.fixed_dictionaries(
     {
-        "to_state": st.sampled_from(State.values + ["nonsense"]),
+        "to_state": st.sampled_from([*State.values, "nonsense"]),
         "reason_code": st.sampled_from(["", "other", "declined", "bogus", *machine.LEAVE_REASONS]),
         "reason": st.sampled_from(["", "  ", "moved to a residential service"]),
         "recommended_disposal": st.sampled_from(["", *Disposal.values]),
@@ -69,7 +69,9 @@ def test_pure_machine_only_takes_allowed_steps(steps):
 
 
 @pytest.mark.django_db
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(requests, min_size=1, max_size=15))
 def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, steps):
     referral = make_referral(on=date.today() - timedelta(days=400))
@@ -87,7 +89,9 @@ def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, st
     state = State.REFERRAL
     for t in transitions[1:]:
         assert t.from_state == state
-        assert t.to_state in machine.allowed_next(state) or (t.kind == "phase" and state == "episode")
+        assert t.to_state in machine.allowed_next(state) or (
+            t.kind == "phase" and state == "episode"
+        )
         state = t.to_state
     assert stored.state == state
     assert stored.version == len(transitions)

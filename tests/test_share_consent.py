@@ -4,9 +4,9 @@ from datetime import date, timedelta
 
 import pytest
 import time_machine
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from django.utils import timezone
 
 from turnpoint.accounts.models import Agency, Role
 from turnpoint.errors import InvalidInput
@@ -102,7 +102,9 @@ def test_sec_10_expired_consent_grants_nothing(users, participant):
 
 
 @pytest.mark.django_db
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     category=st.sampled_from([Category.CLINICAL, Category.MENTAL_HEALTH]),
     consent_category=st.sampled_from([Category.CLINICAL, Category.MENTAL_HEALTH]),
@@ -113,7 +115,14 @@ def test_sec_10_expired_consent_grants_nothing(users, participant):
     expiry_offset=st.integers(1, 10),
 )
 def test_sec_07_consent_must_match_all_four_axes(
-    users, participant, category, consent_category, role, same_agency, purpose, start_offset,
+    users,
+    participant,
+    category,
+    consent_category,
+    role,
+    same_agency,
+    purpose,
+    start_offset,
     expiry_offset,
 ):
     ShareConsent.objects.all().delete()

@@ -18,7 +18,10 @@ def walk(referral, user, steps, start):
     for i, state in enumerate(steps):
         kwargs = {"recommended_disposal": "programme"} if state == "decision" else {}
         referral_transition(
-            referral, acting_user=user, to_state=state, occurred_on=start + timedelta(days=i),
+            referral,
+            acting_user=user,
+            to_state=state,
+            occurred_on=start + timedelta(days=i),
             **kwargs,
         )
 
@@ -28,7 +31,10 @@ def test_referral_reaches_an_active_episode_with_every_step_recorded(make_referr
     start = referral.referral_date
     walk(referral, coordinator, [*TO_DECISION, "decision"], start)
     referral_transition(
-        referral, acting_user=coordinator, to_state="episode", imposed_disposal="programme",
+        referral,
+        acting_user=coordinator,
+        to_state="episode",
+        imposed_disposal="programme",
         occurred_on=start + timedelta(days=10),
     )
     stored = Referral.objects.get(pk=referral.pk)
@@ -75,7 +81,10 @@ def test_recommended_and_imposed_disposals_are_kept_apart(make_referral, coordin
         referral, acting_user=coordinator, to_state="decision", recommended_disposal="programme"
     )
     referral_transition(
-        referral, acting_user=coordinator, to_state="left", reason_code="court_other_disposal",
+        referral,
+        acting_user=coordinator,
+        to_state="left",
+        reason_code="court_other_disposal",
         imposed_disposal="custody",
     )
     stored = Referral.objects.get(pk=referral.pk)

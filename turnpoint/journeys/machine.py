@@ -115,7 +115,7 @@ def plan_step(
         elif not 1 <= phase_number <= phase_count:
             problems.append(Problem("phase_number", f"must be between 1 and {phase_count}"))
         elif phase_number == current_phase:
-            problems.append(Problem("phase_number", f"is already the current phase"))
+            problems.append(Problem("phase_number", "is already the current phase"))
         if not reason:
             problems.append(Problem("reason", "is required: say why the phase changes"))
         data = {"phase_number": phase_number, "from_phase": current_phase}
@@ -145,9 +145,7 @@ def plan_step(
         data["recommended_disposal"] = recommended_disposal
     elif to_state == S.EPISODE:
         if imposed_disposal != Disposal.PROGRAMME:
-            problems.append(
-                Problem("imposed_disposal", "must be 'programme' to start an episode")
-            )
+            problems.append(Problem("imposed_disposal", "must be 'programme' to start an episode"))
         data["imposed_disposal"] = Disposal.PROGRAMME
         data["phase_number"] = 1
     elif to_state == S.EXIT:

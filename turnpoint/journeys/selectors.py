@@ -30,7 +30,9 @@ def referral_timeliness(referral: Referral, transitions=None) -> Timeliness:
 
 
 def _first(rows, to_state) -> date | None:
-    return next((t.occurred_on for t in rows if t.to_state == to_state and t.kind == "advance"), None)
+    return next(
+        (t.occurred_on for t in rows if t.to_state == to_state and t.kind == "advance"), None
+    )
 
 
 def _days(start: date, end: date | None) -> int | None:

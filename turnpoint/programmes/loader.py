@@ -158,7 +158,10 @@ def validate_definition(data, file: str) -> list[FileProblem]:
             _check_keys(exit_type, {"code": (str, True), "label": (str, True),
                                     "outcome": (str, True)}, f"exit_types[{i}].", say)  # fmt: skip
             if exit_type.get("outcome") not in EXIT_OUTCOMES and "outcome" in exit_type:
-                say(f"exit_types[{i}].outcome", f"must be one of: {', '.join(sorted(EXIT_OUTCOMES))}")
+                say(
+                    f"exit_types[{i}].outcome",
+                    f"must be one of: {', '.join(sorted(EXIT_OUTCOMES))}",
+                )
             if exit_type.get("code") in codes:
                 say(f"exit_types[{i}].code", f"'{exit_type['code']}' is used twice")
             codes.add(exit_type.get("code"))
@@ -197,7 +200,9 @@ def read_definition(path: Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ProgrammeFileInvalid([FileProblem(name, "", f"cannot be read: {exc.strerror}")]) from exc
+        raise ProgrammeFileInvalid(
+            [FileProblem(name, "", f"cannot be read: {exc.strerror}")]
+        ) from exc
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -227,7 +232,9 @@ def programme_load_files(paths: list[Path]) -> list[LoadResult]:
             problems.extend(exc.problems)
     slugs = [d["slug"] for d in definitions]
     for slug in {s for s in slugs if slugs.count(s) > 1}:
-        problems.append(FileProblem(", ".join(map(str, paths)), "slug", f"'{slug}' is defined twice"))
+        problems.append(
+            FileProblem(", ".join(map(str, paths)), "slug", f"'{slug}' is defined twice")
+        )
     if problems:
         raise ProgrammeFileInvalid(problems)
     with transaction.atomic():

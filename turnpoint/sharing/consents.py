@@ -74,7 +74,7 @@ class ShareConsent(models.Model):
         return self.revoked_at is None and self.starts_at <= at < self.expires_at
 
     def names(self, user) -> bool:
-        """Does this consent name `user` as a recipient (person, role or agency, all that are set)?"""
+        """Does this consent name `user` as a recipient? Every part that is set must match."""
         if self.recipient_user_id and self.recipient_user_id != user.pk:
             return False
         if self.recipient_role and self.recipient_role != user.role:

@@ -70,7 +70,11 @@ _COURT_TEST_RESULT_ROLES = frozenset({Role.JUDGE, Role.DEFENCE, Role.PROSECUTOR}
 
 # Who holds information of each category by default: where the reader's agency kind differs,
 # a read is a disclosure across agencies (logged as such in the consent issue).
-WHO_HOLDS = {C.CLINICAL: "treatment", C.COUNSELLING_NOTES: "treatment", C.MENTAL_HEALTH: "treatment"}
+WHO_HOLDS = {
+    C.CLINICAL: "treatment",
+    C.COUNSELLING_NOTES: "treatment",
+    C.MENTAL_HEALTH: "treatment",
+}
 
 
 def default_purpose(user) -> str:
@@ -174,9 +178,7 @@ def participants_visible_to(user):
 
     if not decide(user, C.IDENTITY).allowed:
         return Participant.objects.none()
-    return Participant.objects.filter(
-        referrals__programme__in=user.programmes.all()
-    ).distinct()
+    return Participant.objects.filter(referrals__programme__in=user.programmes.all()).distinct()
 
 
 def participant_for_user(user, pk, *, purpose=None):

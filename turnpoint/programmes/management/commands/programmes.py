@@ -51,7 +51,9 @@ class Command(BaseCommand):
             )
             fail(self, [str(p) for p in exc.problems], as_json=as_json,
                  headline=f"Nothing was loaded: {len(exc.problems)} problem(s) found.")  # fmt: skip
-        audit_write(acting_user=None, action="import", detail={"programmes": [r.slug for r in results]})
+        audit_write(
+            acting_user=None, action="import", detail={"programmes": [r.slug for r in results]}
+        )
         text = "\n".join(f"{r.status:<9} {r.slug} (revision {r.revision})" for r in results)
         emit(self, {"ok": True, "programmes": [asdict(r) for r in results]}, as_json=as_json,
              text=text)  # fmt: skip
