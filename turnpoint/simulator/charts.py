@@ -21,13 +21,16 @@ def _fmt(x: float) -> str:
         return f"{x / 1e6:.1f}m"
     if ax >= 1e4:
         return f"{x / 1e3:.0f}k"
+    if x == 0:
+        return "0"
     return f"{x:,.0f}" if ax >= 10 else f"{x:.2f}"
 
 
 def _open(title: str, desc: str, height: int = HEIGHT) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'
-        f' class="tp-chart" width="100%" style="max-width:{WIDTH}px">',
+        f' class="tp-chart" width="100%" style="max-width:{WIDTH}px"'
+        ' font-family="system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif">',
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>",
     ]
 

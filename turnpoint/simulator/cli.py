@@ -69,7 +69,7 @@ def run_simulation(path: Path | str, *, runs: int, seed: int, compare: bool = Tr
 
 
 def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"£{x / 1e6:,.1f}m"
+    return "n/a" if x is None else f"{'-' if x < 0 else ''}£{abs(x) / 1e6:,.1f}m"
 
 
 def _count(x: float | None) -> str:

@@ -224,6 +224,8 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
     out["sensitivity"] = {
         "target": "economics.npv" if baseline is not None else "taxpayer cost",
         "parameters": sensitivity(result.draws, target),
+        # Rank correlations smaller than about 2 / sqrt(runs) cannot be told apart from noise.
+        "noise_level": 2.0 / math.sqrt(result.runs),
     }
     out["equity"] = equity(result, baseline)
     out["provenance"] = provenance(result)

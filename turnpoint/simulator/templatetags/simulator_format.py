@@ -9,7 +9,8 @@ def _one(value, kind: str) -> str:
     if value is None:
         return "n/a"
     if kind == "money":
-        return f"£{value / 1e6:,.1f}m"
+        sign = "-" if value < 0 else ""
+        return f"{sign}£{abs(value) / 1e6:,.1f}m"
     if kind == "ratio":
         return f"{value:.2f}"
     if kind == "rate":
