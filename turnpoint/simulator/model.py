@@ -16,7 +16,7 @@ States (all counts of people)::
 Order of events within a week: arrivals are allocated to disposals (within programme capacity),
 then deaths (drug-related and other), then reconvictions, then exits (programme completion or
 breach, release, end of the post-release and persistence windows). People reconvicted at liberty
-come back to the disposal decision the next week.
+come back to the disposal decision the next week ("arrivals" counts new and returning people).
 """
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
     tot = {
         name: np.zeros((n_draws, G))
         for name in (
-            "entrants",
+            "arrivals",
             "reconvictions",
             "crimes",
             "deaths_drug",
@@ -233,7 +233,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
             over = alloc[:, :, di] * (1.0 - frac)[:, None]
             alloc[:, :, di] -= over
             alloc[:, :, DISPOSALS.index(inputs.overflow[PROGRAMMES[pi]])] += over
-        tot["entrants"] += arrivals
+        tot["arrivals"] += arrivals
         free_ref += alloc[:, :, 0]
         prog += alloc[:, :, 1 : 1 + P]
         peak_p = np.maximum(peak_p, prog.sum(axis=1))  # right after starts: capacity binds here

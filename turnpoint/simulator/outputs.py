@@ -15,7 +15,7 @@ from turnpoint.simulator.economics import compare, payer_totals
 from turnpoint.simulator.runner import RunResult
 
 OUTCOMES = (
-    "entrants",
+    "arrivals",
     "reconvictions",
     "crimes",
     "deaths_drug",
