@@ -11,6 +11,10 @@ from django.http import Http404
 from turnpoint.journeys.models import Episode, Referral, Transition
 from turnpoint.sharing.policy import participants_visible_to
 
+# Lists need a programme's slug and policy switches, not its whole definition: parsing that JSON
+# once per row was most of the time a 1000-row page took.
+PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme__description")
+
 
 def referrals_visible_to(user):
     return Referral.objects.filter(  # policy-gate: built on participants_visible_to

@@ -3,13 +3,13 @@
 from datetime import date
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import audit_read
 
-from .access import episode_for_user, episodes_visible_to
-from .common import PageQuery, Readable, Shape, page
+from .access import PROGRAMME_HEAVY, episode_for_user, episodes_visible_to
+from .common import OutSchema, PageQuery, Readable, Shape, page
 from .referrals import programme_by_slug
 
 router = Router(tags=["episodes"])
@@ -27,7 +27,7 @@ EPISODE = Shape(
 )  # fmt: skip
 
 
-class EpisodeOut(Schema):
+class EpisodeOut(OutSchema):
     id: int
     version: int
     participant_id: int
@@ -42,7 +42,7 @@ class EpisodeOut(Schema):
     is_active: bool | None = None
 
 
-class EpisodePage(Schema):
+class EpisodePage(OutSchema):
     count: int
     limit: int
     offset: int
@@ -69,7 +69,11 @@ def dump_episodes(user, episodes) -> list[dict]:
 @router.get("", response=EpisodePage, exclude_unset=True, summary="List episodes")
 def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
     """Episodes in your programmes, most recently started first."""
-    episodes = episodes_visible_to(request.auth).select_related("programme", "key_worker")
+    episodes = (
+        episodes_visible_to(request.auth)
+        .select_related("programme", "key_worker")
+        .defer(*PROGRAMME_HEAVY)
+    )
     if filters.programme is not None:
         programme = programme_by_slug(filters.programme, field="programme")
         episodes = episodes.filter(programme=programme)

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from turnpoint.errors import Conflict, Problem
 from turnpoint.people.models import Ethnicity, Sex
@@ -12,8 +12,18 @@ from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import participant_for_user, participants_visible_to
 
-from .access import referrals_visible_to
-from .common import PageQuery, Readable, Shape, WriteSchema, as_json, etag, expected_version, page
+from .access import PROGRAMME_HEAVY, referrals_visible_to
+from .common import (
+    OutSchema,
+    PageQuery,
+    Readable,
+    Shape,
+    WriteSchema,
+    as_json,
+    etag,
+    expected_version,
+    page,
+)
 from .errors import ApiError
 from .idempotency import idempotent
 from .referrals import (
@@ -35,7 +45,7 @@ PARTICIPANT = Shape(
 )  # fmt: skip
 
 
-class ParticipantOut(Schema):
+class ParticipantOut(OutSchema):
     id: int
     reference: str = Field(description="The reference staff quote, e.g. TP-000042.")
     version: int = Field(description="Also the ETag; send it back as If-Match to update.")
@@ -52,7 +62,7 @@ class ParticipantOut(Schema):
     referrals: list[ReferralOut] | None = None
 
 
-class ParticipantPage(Schema):
+class ParticipantPage(OutSchema):
     count: int
     limit: int
     offset: int
@@ -93,7 +103,9 @@ def dump_participant(user, participant, *, with_referrals: bool, audit: bool = T
     out = PARTICIPANT.dump(participant, Readable(user)(None))
     if with_referrals:
         referrals = referrals_visible_to(user).filter(participant=participant)
-        out["referrals"] = dump_referrals(user, referrals.select_related("programme"), audit=audit)
+        out["referrals"] = dump_referrals(
+            user, referrals.select_related("programme").defer(*PROGRAMME_HEAVY), audit=audit
+        )
     return out
 
 

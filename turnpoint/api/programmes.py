@@ -2,16 +2,16 @@
 
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router
 
 from turnpoint.programmes.models import Phase, Programme
 
-from .common import PageQuery, page
+from .common import OutSchema, PageQuery, page
 
 router = Router(tags=["programmes"])
 
 
-class PhaseOut(Schema):
+class PhaseOut(OutSchema):
     number: int
     name: str
     description: str
@@ -21,13 +21,13 @@ class PhaseOut(Schema):
     reviews_per_month: float
 
 
-class ExitTypeOut(Schema):
+class ExitTypeOut(OutSchema):
     code: str
     label: str | None = None
     outcome: str | None = None
 
 
-class ProgrammeOut(Schema):
+class ProgrammeOut(OutSchema):
     slug: str
     name: str
     jurisdiction: str
@@ -43,7 +43,7 @@ class ProgrammeOut(Schema):
     phases: list[PhaseOut]
 
 
-class ProgrammePage(Schema):
+class ProgrammePage(OutSchema):
     count: int
     limit: int
     offset: int

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys import machine
@@ -13,8 +13,8 @@ from turnpoint.programmes.models import Programme
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import audit_read, participant_for_user
 
-from .access import referral_for_user, referrals_visible_to
-from .common import PageQuery, Readable, Shape, WriteSchema, as_json, etag, page
+from .access import PROGRAMME_HEAVY, referral_for_user, referrals_visible_to
+from .common import OutSchema, PageQuery, Readable, Shape, WriteSchema, as_json, etag, page
 from .idempotency import idempotent
 
 router = Router(tags=["referrals"])
@@ -34,7 +34,7 @@ REFERRAL = Shape(
 )  # fmt: skip
 
 
-class ReferralOut(Schema):
+class ReferralOut(OutSchema):
     id: int
     version: int = Field(description="Send it back as If-Match or expected_version.")
     participant_id: int
@@ -55,7 +55,7 @@ class ReferralOut(Schema):
     offence_summary: str | None = None
 
 
-class ReferralPage(Schema):
+class ReferralPage(OutSchema):
     count: int
     limit: int
     offset: int
@@ -123,7 +123,9 @@ def referral_create_from(user, participant, facts: dict, *, prefix: str = "") ->
 def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
     """Referrals in your programmes, newest first. Fields of categories your role may not read
     for a programme are left out; reads of legal facts are audited."""
-    referrals = referrals_visible_to(request.auth).select_related("programme")
+    referrals = (
+        referrals_visible_to(request.auth).select_related("programme").defer(*PROGRAMME_HEAVY)
+    )
     if filters.programme is not None:
         programme = programme_by_slug(filters.programme, field="programme")
         referrals = referrals.filter(programme=programme)

@@ -5,7 +5,7 @@ pages and the command line call."""
 from datetime import date, datetime
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.journeys import machine
@@ -15,7 +15,17 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import audit_read
 
 from .access import referral_for_user, transitions_of
-from .common import PageQuery, Readable, Shape, WriteSchema, as_json, etag, expected_version, page
+from .common import (
+    OutSchema,
+    PageQuery,
+    Readable,
+    Shape,
+    WriteSchema,
+    as_json,
+    etag,
+    expected_version,
+    page,
+)
 from .errors import ApiError
 from .idempotency import idempotent
 from .referrals import ReferralOut, dump_referrals
@@ -32,7 +42,7 @@ TRANSITION = Shape(
 )  # fmt: skip
 
 
-class TransitionOut(Schema):
+class TransitionOut(OutSchema):
     id: int
     referral_id: int
     kind: str | None = None
@@ -46,7 +56,7 @@ class TransitionOut(Schema):
     data: dict | None = Field(None, description="Step facts: disposal, phase, exit type.")
 
 
-class TransitionPage(Schema):
+class TransitionPage(OutSchema):
     count: int
     limit: int
     offset: int
@@ -70,7 +80,7 @@ class TransitionIn(WriteSchema):
     )
 
 
-class TransitionResult(Schema):
+class TransitionResult(OutSchema):
     transition: TransitionOut
     referral: ReferralOut
 
