@@ -154,7 +154,9 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
     rel_crime_ref = lam["ref"] / high_hazard[:, None]
     rel_crime_hist = lam["hist"] / high_hazard[:, None, None]
     rel_crime_rel = rel_crime_hist[:, :, HISTORIES.index("custody")]
-    q_ref_rel = q_hist[:, :, HISTORIES.index("custody"), None, None]  # released: custody effect
+    q_rel = q_hist[:, :, HISTORIES.index("custody")]  # released: custody effect
+    q_prog = np.ascontiguousarray(q_hist[:, :, :P])
+    rel_crime_prog = np.ascontiguousarray(rel_crime_hist[:, :, :P])
 
     exit_p = np.stack(
         [_weekly_exit(dr[f"programme.{p}.duration_weeks"]) for p in PROGRAMMES], axis=1
@@ -175,6 +177,9 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
     cjs_per_reconviction = dr["cost.cjs_per_proven_reoffence"]
     vpf = dr["value.prevented_fatality"] if inputs.value_deaths else np.zeros(n_draws)
 
+    survive_lib = 1.0 - mort["drd"] - mort["other"]
+    survive_other = 1.0 - mort["other"]
+    survive_rel = 1.0 - mort["drd_rel"] - mort["other_rel"]
     free_ref = np.zeros((n_draws, G))
     free_hist = np.zeros((n_draws, G, H))
     prog = np.zeros((n_draws, G, P))
@@ -247,36 +252,34 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
 
         # Deaths.
         at_liberty = free_ref + free_hist.sum(axis=2) + prog.sum(axis=2)
-        rel_alive = released.sum(axis=(2, 3))
-        d_drug = at_liberty * mort["drd"] + (released * mort["drd_rel"]).sum(axis=(2, 3))
-        d_other = (at_liberty + custody + desisted) * mort["other"] + (
-            released * mort["other_rel"]
-        ).sum(axis=(2, 3))
+        rel_drug = np.einsum("dgko,dgko->dg", released, mort["drd_rel"])
+        rel_other = np.einsum("dgko,dgko->dg", released, mort["other_rel"])
+        d_drug = at_liberty * mort["drd"] + rel_drug
+        d_other = (at_liberty + custody + desisted) * mort["other"] + rel_other
         tot["deaths_drug"] += d_drug
         tot["deaths_other"] += d_other
-        tot["person_years_released"] += rel_alive * 7.0 / 365.25
-        survive_lib = 1.0 - mort["drd"] - mort["other"]
+        tot["deaths_released"] += rel_drug + rel_other
+        tot["person_years_released"] += released.sum(axis=(2, 3)) * (7.0 / 365.25)
         free_ref *= survive_lib
         free_hist *= survive_lib[:, :, None]
         prog *= survive_lib[:, :, None]
-        custody *= 1.0 - mort["other"]
-        desisted *= 1.0 - mort["other"]
-        released_before = released
-        released = released * (1.0 - mort["drd_rel"] - mort["other_rel"])
-        tot["deaths_released"] += released_before.sum(axis=(2, 3)) - released.sum(axis=(2, 3))
+        custody *= survive_other
+        desisted *= survive_other
+        released *= survive_rel
         money["cost_deaths"] += disc * vpf * d_drug.sum(axis=1)
 
         # Reconvictions and the crimes behind them.
         r_ref = free_ref * q_ref
         r_hist = free_hist * q_hist
-        r_prog = prog * q_hist[:, :, :P]
-        r_rel = released * q_ref_rel
-        reconv = r_ref + r_hist.sum(axis=2) + r_prog.sum(axis=2) + r_rel.sum(axis=(2, 3))
+        rel_alive = released.sum(axis=(2, 3))
+        r_rel = rel_alive * q_rel  # one hazard for the whole release window
+        resentence = r_ref + r_hist.sum(axis=2) + r_rel
+        reconv = resentence + np.einsum("dgp,dgp->dg", prog, q_prog)
         crime_load = (
             free_ref * rel_crime_ref
-            + (free_hist * rel_crime_hist).sum(axis=2)
-            + (prog * rel_crime_hist[:, :, :P]).sum(axis=2)
-            + released.sum(axis=(2, 3)) * rel_crime_rel
+            + np.einsum("dgh,dgh->dg", free_hist, rel_crime_hist)
+            + np.einsum("dgp,dgp->dg", prog, rel_crime_prog)
+            + rel_alive * rel_crime_rel
         )  # people-weeks at the high-risk reference rate of offending
         crime_cost = crime_load * crime_week[:, None]
         tot["reconvictions"] += reconv
@@ -285,8 +288,7 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
         money["cost_cjs"] += disc * cjs_per_reconviction * reconv.sum(axis=1)
         free_ref -= r_ref
         free_hist -= r_hist
-        released = released - r_rel
-        resentence = r_ref + r_hist.sum(axis=2) + r_rel.sum(axis=(2, 3))
+        released *= 1.0 - q_rel[:, :, None, None]
 
         # Programme exits: completion or breach.
         exits = prog * exit_p[:, None, :]
