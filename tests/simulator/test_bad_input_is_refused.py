@@ -190,3 +190,25 @@ def test_library_cost_needs_average_or_marginal(tmp_path):
 def test_library_impossible_beta(tmp_path):
     err = _library_refused(tmp_path, distribution={"type": "beta", "sd": 0.6})
     assert err.key == "programme.x.completion.distribution.sd"
+
+
+def test_extends_loop_is_refused(tmp_path):
+    write_yaml(tmp_path / "a.yaml", {"extends": "b.yaml", "name": "a"})
+    write_yaml(tmp_path / "b.yaml", {"extends": "a.yaml", "name": "b"})
+    with pytest.raises(SimulatorInputError, match="forms a loop"):
+        load_scenario(tmp_path / "a.yaml")
+
+
+def test_extended_scenario_replaces_a_share_table_whole(tmp_path):
+    """A policy file's disposal shares replace the baseline's: no mix of old and new keys."""
+    data = baseline_data()
+    write_yaml(tmp_path / "base.yaml", data)
+    policy = {
+        "extends": "base.yaml",
+        "disposal_mix": {"source": "policy", "shares": {"none": 1.0}},
+    }
+    path = write_yaml(tmp_path / "policy.yaml", policy)
+    with pytest.raises(SimulatorInputError) as info:
+        load_scenario(path)
+    assert info.value.key == "disposal_mix.shares.diversion"
+    assert info.value.reason == "is missing"

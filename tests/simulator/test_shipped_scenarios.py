@@ -39,3 +39,9 @@ def test_missing_figures_are_listed_not_invented():
     assumed = {p.name for p in scenario.assumptions}
     assert "custody.weeks_served" in assumed
     assert all(p.source.startswith("assumption") for p in scenario.assumptions)
+
+
+def test_scotland_policy_is_compared_with_the_scottish_baseline():
+    scenario = load_scenario(SCENARIOS / "scotland_ost_continuity_for_all.yaml")
+    assert scenario.jurisdiction == "scotland"
+    assert scenario.compare_to.name == "scotland_baseline.yaml"

@@ -69,7 +69,10 @@ def run_simulation(path: Path | str, *, runs: int, seed: int, compare: bool = Tr
 
 
 def _money(x: float | None) -> str:
-    return "n/a" if x is None else f"{'-' if x < 0 else ''}£{abs(x) / 1e6:,.1f}m"
+    if x is None:
+        return "n/a"
+    millions = round(x / 1e6, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{'-' if millions < 0 else ''}£{abs(millions):,.1f}m"
 
 
 def _count(x: float | None) -> str:

@@ -9,8 +9,8 @@ def _one(value, kind: str) -> str:
     if value is None:
         return "n/a"
     if kind == "money":
-        sign = "-" if value < 0 else ""
-        return f"{sign}£{abs(value) / 1e6:,.1f}m"
+        millions = round(value / 1e6, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+        return f"{'-' if millions < 0 else ''}£{abs(millions):,.1f}m"
     if kind == "ratio":
         return f"{value:.2f}"
     if kind == "rate":
