@@ -111,13 +111,9 @@ def mortality(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     # OST exposure; the drug-related part is what exceeds other-cause mortality. Stimulant users
     # and weeks 5-12 use the at-liberty rate with Merrall et al. (2010) multipliers.
     k = np.arange(RELEASE_WINDOW_WEEKS)
-    mult = np.where(k < 2, 1.0, 0.0)[None, :] * draws["mortality.drd_rr_weeks_1_2"][:, None]
-    mult = (
-        mult
-        + np.where((k >= 2) & (k < 4), 1.0, 0.0)[None, :]
-        * draws["mortality.drd_rr_weeks_3_4"][:, None]
-    )
-    mult = mult + np.where(k >= 4, 1.0, 0.0)[None, :]  # (D, K)
+    mult = np.ones((drd_rate.shape[0], RELEASE_WINDOW_WEEKS))  # (D, K)
+    mult[:, :2] = draws["mortality.drd_rr_weeks_1_2"][:, None]
+    mult[:, 2:4] = draws["mortality.drd_rr_weeks_3_4"][:, None]
     drd_rel = np.repeat(
         (drd_rate[:, :, None] * mult[:, None, :])[..., None], 2, axis=3
     )  # (D,G,K,2)
