@@ -87,6 +87,15 @@ def browser_page(chromium_path, monkeypatch):
         page.set_default_timeout(15_000)
         errors = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # Console errors include Content-Security-Policy violations; browsers ask for a favicon.
+        page.on(
+            "console",
+            lambda msg: (
+                msg.type == "error"
+                and "favicon" not in msg.location.get("url", "")
+                and errors.append(msg.text)
+            ),
+        )
         page.js_errors = errors
         yield page
         browser.close()
