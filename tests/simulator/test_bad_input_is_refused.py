@@ -212,3 +212,9 @@ def test_extended_scenario_replaces_a_share_table_whole(tmp_path):
         load_scenario(path)
     assert info.value.key == "disposal_mix.shares.diversion"
     assert info.value.reason == "is missing"
+
+
+def test_library_distribution_that_could_leave_the_range(tmp_path):
+    err = _library_refused(tmp_path, distribution={"type": "normal", "sd": 0.1})
+    assert err.key == "programme.x.completion.distribution.type"
+    assert "can leave the range" in err.reason

@@ -178,6 +178,12 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
         if arg not in dist:
             raise SimulatorInputError(file, f"{key}.{arg}", f"a {kind} distribution needs {arg!r}")
         out[arg] = _check_number(file, f"{key}.{arg}", dist[arg])
+    if kind == "normal" and entry["unit"] not in SIGNED_UNITS:
+        raise SimulatorInputError(
+            file, f"{key}.type", f"a normal distribution can leave the range of a {entry['unit']}"
+        )
+    if kind in ("beta",) and entry["unit"] not in PROBABILITY_UNITS:
+        raise SimulatorInputError(file, f"{key}.type", "a beta distribution is for probabilities")
     v = entry["value"]
     if v is None:
         return out
