@@ -44,6 +44,7 @@ BAD_PARAMETERS = [
     ({"limit": 0}, "limit"),
     ({"offset": -1}, "offset"),
     ({"limit": "many"}, "limit"),
+    ({"offset": 10**30}, "offset"),
     ({"programme": "nowhere"}, "programme"),
 ]
 

@@ -95,3 +95,12 @@ def test_the_etag_is_the_version(api_as, make_referral):
     assert response["ETag"] == f'"{stored.version}"'
     assert response.json()["version"] == stored.version
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("pk", [0, 2**63, 10**30])
+def test_ids_no_database_can_hold_are_not_found(api_as, make_referral, pk):
+    make_referral()
+    client = api_as("coordinator")
+    for path in (f"/api/participants/{pk}", f"/api/referrals/{pk}", f"/api/episodes/{pk}",
+                 f"/api/referrals/{pk}/transitions"):  # fmt: skip
+        assert client.get(path).status_code == 404, path

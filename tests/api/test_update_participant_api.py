@@ -66,7 +66,7 @@ def test_an_update_without_a_version_is_refused_with_428(api_as, participant):
     assert (stored.preferred_name, stored.version) == ("", 1)
 
 
-@pytest.mark.parametrize("header", ["*", "abc", '"1", "2"'])
+@pytest.mark.parametrize("header", ["*", "abc", '"1", "2"', '"²"', f'"{2**40}"'])
 def test_a_malformed_if_match_is_refused(api_as, participant, header):
     response = api_as("coordinator").patch(path(participant), {"preferred_name": "A"},
                                            **{"If-Match": header})  # fmt: skip
@@ -80,6 +80,16 @@ def test_fields_that_cannot_be_set_are_refused_by_name(api_as, participant, fiel
     assert response.status_code == 400
     assert errors_by_field(response) == {field: "is not a field you can set"}
     assert Participant.objects.get(pk=participant.pk).version == 1
+
+
+@pytest.mark.parametrize("version", [0, 2**40, "one"])
+def test_an_impossible_version_in_the_body_is_named(api_as, participant, version):
+    response = api_as("coordinator").patch(
+        path(participant), {"family_name": "X", "version": version}
+    )
+    assert response.status_code == 400
+    assert set(errors_by_field(response)) == {"version"}
+    assert Participant.objects.get(pk=participant.pk).family_name == "Example"
 
 
 def test_invalid_values_are_named_and_change_nothing(api_as, participant):

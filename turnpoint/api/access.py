@@ -11,6 +11,8 @@ from django.http import Http404
 from turnpoint.journeys.models import Episode, Referral, Transition
 from turnpoint.sharing.policy import participants_visible_to
 
+from .common import reachable_id
+
 # Lists need a programme's slug and policy switches, not its whole definition: parsing that JSON
 # once per row was most of the time a 1000-row page took.
 PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme__description")
@@ -34,6 +36,7 @@ def transitions_of(referral):
 
 
 def referral_for_user(user, pk: int) -> Referral:
+    reachable_id(pk)
     referral = referrals_visible_to(user).select_related("programme").filter(pk=pk).first()
     if referral is None:
         raise Http404("No such referral")
@@ -41,6 +44,7 @@ def referral_for_user(user, pk: int) -> Referral:
 
 
 def episode_for_user(user, pk: int) -> Episode:
+    reachable_id(pk)
     episode = (
         episodes_visible_to(user).select_related("programme", "key_worker").filter(pk=pk).first()
     )

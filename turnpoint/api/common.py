@@ -10,8 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.http import Http404
 from ninja import Field, Schema
 from pydantic import BaseModel, ConfigDict
+from pydantic import Field as PydanticField
 
 from turnpoint.errors import Problem
 from turnpoint.sharing.policy import readable_categories
@@ -19,6 +21,10 @@ from turnpoint.sharing.policy import readable_categories
 from .errors import ApiError
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 10**12
+# Ids are 64-bit on every database; a larger number is a record that cannot exist, not an error.
+MAX_ID = 2**63 - 1
+MAX_VERSION = 2**31 - 1  # versions are 32-bit columns
 
 
 class OutSchema(BaseModel):
@@ -38,7 +44,57 @@ class WriteSchema(Schema):
 
 class PageQuery(Schema):
     limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT}.")
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
+def id_field(description: str):
+    return Field(None, ge=1, le=MAX_ID, description=description)
+
+
+def reachable_id(pk: int) -> int:
+    """Refuse ids no database can hold the same way as missing ones (404)."""
+    if not 1 <= pk <= MAX_ID:
+        raise Http404("No such record")
+    return pk
+
+
+class ErrorOut(BaseModel):
+    field: str = PydanticField(description="The field, header or parameter; '' for the request.")
+    reason: str
+
+
+class ErrorsOut(BaseModel):
+    """The body of every error response (docs/api.md, "Errors")."""
+
+    errors: list[ErrorOut]
+
+
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Makes a retried POST safe: a repeat returns the first response "
+    "(docs/api.md, 'Idempotent POSTs').",
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": '^(W/)?"?[0-9]+"?$'},
+    "description": 'The ETag you read, e.g. "3": refused with 412 if the record changed since.',
+}
+
+
+def header_params(*parameters: dict) -> dict:
+    """Document request headers the endpoint reads itself (as `openapi_extra`)."""
+    return {"parameters": list(parameters)}
+
+
+def responses(ok: dict, *codes: int) -> dict:
+    """A route's documented responses: its success plus the error statuses it can answer
+    (every route can answer 401)."""
+    return {**ok, **dict.fromkeys(sorted({401, *codes}), ErrorsOut)}
 
 
 def page(queryset, query: PageQuery, dump: Callable[[list], list[dict]]) -> dict:
@@ -99,7 +155,7 @@ def if_match_version(request) -> int | None:
     if raw is None:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_VERSION):
         raise ApiError(400, Problem("If-Match", 'must be the ETag you read, e.g. If-Match: "3"'))
     return int(value)
 

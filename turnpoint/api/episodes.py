@@ -9,7 +9,7 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import audit_read
 
 from .access import PROGRAMME_HEAVY, episode_for_user, episodes_visible_to
-from .common import OutSchema, PageQuery, Readable, Shape, page
+from .common import OutSchema, PageQuery, Readable, Shape, id_field, page, responses
 from .referrals import programme_by_slug
 
 router = Router(tags=["episodes"])
@@ -52,7 +52,7 @@ class EpisodePage(OutSchema):
 class EpisodeFilters(PageQuery):
     programme: str | None = Field(None, description="Programme slug.")
     active: bool | None = Field(None, description="true: not yet exited; false: exited.")
-    participant: int | None = Field(None, description="Participant id.")
+    participant: int | None = id_field("Participant id.")
 
 
 def dump_episodes(user, episodes) -> list[dict]:
@@ -66,7 +66,9 @@ def dump_episodes(user, episodes) -> list[dict]:
     return items
 
 
-@router.get("", response=EpisodePage, exclude_unset=True, summary="List episodes")
+@router.get(
+    "", response=responses({200: EpisodePage}, 400), exclude_unset=True, summary="List episodes"
+)
 def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
     """Episodes in your programmes, most recently started first."""
     episodes = (
@@ -84,7 +86,11 @@ def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
     return page(episodes, filters, lambda rows: dump_episodes(request.auth, rows))
 
 
-@router.get("/{int:episode_id}", response=EpisodeOut, exclude_unset=True,
-            summary="Read an episode")  # fmt: skip
+@router.get(
+    "/{int:episode_id}",
+    response=responses({200: EpisodeOut}, 404),
+    exclude_unset=True,
+    summary="Read an episode",
+)
 def get_episode(request: HttpRequest, episode_id: int):
     return dump_episodes(request.auth, [episode_for_user(request.auth, episode_id)])[0]

@@ -14,6 +14,9 @@ from turnpoint.sharing.policy import participant_for_user, participants_visible_
 
 from .access import PROGRAMME_HEAVY, referrals_visible_to
 from .common import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    MAX_VERSION,
     OutSchema,
     PageQuery,
     Readable,
@@ -22,7 +25,10 @@ from .common import (
     as_json,
     etag,
     expected_version,
+    header_params,
     page,
+    reachable_id,
+    responses,
 )
 from .errors import ApiError
 from .idempotency import idempotent
@@ -92,7 +98,9 @@ class ParticipantCreate(ParticipantDetails):
 
 
 class ParticipantUpdate(ParticipantDetails):
-    version: int = Field(None, description="The version you read, if you send no If-Match.")
+    version: int = Field(
+        None, ge=1, le=MAX_VERSION, description="The version you read, if you send no If-Match."
+    )
 
 
 class ParticipantFilters(PageQuery):
@@ -109,7 +117,12 @@ def dump_participant(user, participant, *, with_referrals: bool, audit: bool = T
     return out
 
 
-@router.get("", response=ParticipantPage, exclude_unset=True, summary="List participants")
+@router.get(
+    "",
+    response=responses({200: ParticipantPage}, 400),
+    exclude_unset=True,
+    summary="List participants",
+)
 def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
     """Participants on your programmes' caseloads, by family name. Identity only: a participant's
     referrals are at GET /api/participants/{id} and GET /api/referrals."""
@@ -123,7 +136,12 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
                                                      for p in rows])  # fmt: skip
 
 
-@router.post("", response={201: ParticipantOut}, summary="Add a participant with a referral")
+@router.post(
+    "",
+    response=responses({201: ParticipantOut}, 400, 403, 409, 422),
+    summary="Add a participant with a referral",
+    openapi_extra=header_params(IDEMPOTENCY_KEY),
+)
 def create_participant(request: HttpRequest, payload: ParticipantCreate):
     """Creates the participant and their first referral in one transaction. Unknown fields are
     refused by name. Accepts `Idempotency-Key`."""
@@ -143,18 +161,27 @@ def create_participant(request: HttpRequest, payload: ParticipantCreate):
     return idempotent(request, effect)
 
 
-@router.get("/{int:participant_id}", response=ParticipantOut, exclude_unset=True,
-            summary="Read a participant")  # fmt: skip
+@router.get(
+    "/{int:participant_id}",
+    response=responses({200: ParticipantOut}, 404),
+    exclude_unset=True,
+    summary="Read a participant",
+)
 def get_participant(request: HttpRequest, participant_id: int, response: HttpResponse):
     """The participant and their referrals in your programmes, with only the categories your role
     may read. The ETag is the version to send back as If-Match."""
-    participant = participant_for_user(request.auth, participant_id)
+    participant = participant_for_user(request.auth, reachable_id(participant_id))
     response["ETag"] = etag(participant.version)
     return dump_participant(request.auth, participant, with_referrals=True)
 
 
-@router.patch("/{int:participant_id}", response=ParticipantOut, exclude_unset=True,
-              summary="Change a participant's details")  # fmt: skip
+@router.patch(
+    "/{int:participant_id}",
+    response=responses({200: ParticipantOut}, 400, 403, 404, 412, 428),
+    exclude_unset=True,
+    summary="Change a participant's details",
+    openapi_extra=header_params(IF_MATCH),
+)
 def update_participant(
     request: HttpRequest, participant_id: int, payload: ParticipantUpdate, response: HttpResponse
 ):
@@ -165,7 +192,7 @@ def update_participant(
     version = expected_version(request, values.pop("version", None), required=True)
     if not values:
         raise ApiError(400, Problem("", "send at least one field to change"))
-    participant = participant_for_user(user, participant_id)
+    participant = participant_for_user(user, reachable_id(participant_id))
     try:
         participant = participant_update(
             participant, acting_user=user, expected_version=version, **values

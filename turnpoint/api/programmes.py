@@ -6,7 +6,7 @@ from ninja import Query, Router
 
 from turnpoint.programmes.models import Phase, Programme
 
-from .common import OutSchema, PageQuery, page
+from .common import OutSchema, PageQuery, page, responses
 
 router = Router(tags=["programmes"])
 
@@ -63,12 +63,12 @@ def _dump(programme: Programme) -> dict:
     }
 
 
-@router.get("", response=ProgrammePage, summary="List programmes")
+@router.get("", response=responses({200: ProgrammePage}, 400), summary="List programmes")
 def list_programmes(request: HttpRequest, query: Query[PageQuery]):
     return page(_programmes(), query, lambda rows: [_dump(p) for p in rows])
 
 
-@router.get("/{slug}", response=ProgrammeOut, summary="Read a programme")
+@router.get("/{slug}", response=responses({200: ProgrammeOut}, 404), summary="Read a programme")
 def get_programme(request: HttpRequest, slug: str):
     programme = _programmes().filter(slug=slug).first()
     if programme is None:

@@ -14,7 +14,21 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import audit_read, participant_for_user
 
 from .access import PROGRAMME_HEAVY, referral_for_user, referrals_visible_to
-from .common import OutSchema, PageQuery, Readable, Shape, WriteSchema, as_json, etag, page
+from .common import (
+    IDEMPOTENCY_KEY,
+    MAX_ID,
+    OutSchema,
+    PageQuery,
+    Readable,
+    Shape,
+    WriteSchema,
+    as_json,
+    etag,
+    header_params,
+    id_field,
+    page,
+    responses,
+)
 from .idempotency import idempotent
 
 router = Router(tags=["referrals"])
@@ -75,13 +89,13 @@ class ReferralFacts(WriteSchema):
 
 
 class ReferralCreate(ReferralFacts):
-    participant_id: int = Field(description="A participant you can already reach.")
+    participant_id: int = Field(ge=1, le=MAX_ID, description="A participant you can reach.")
 
 
 class ReferralFilters(PageQuery):
     programme: str | None = Field(None, description="Programme slug.")
     state: str | None = Field(None, json_schema_extra={"enum": State.values})
-    participant: int | None = Field(None, description="Participant id.")
+    participant: int | None = id_field("Participant id.")
 
 
 def dump_referrals(user, referrals, *, audit: bool = True) -> list[dict]:
@@ -119,7 +133,9 @@ def referral_create_from(user, participant, facts: dict, *, prefix: str = "") ->
         raise InvalidInput([Problem(prefix + p.field, p.reason) for p in exc.problems]) from exc
 
 
-@router.get("", response=ReferralPage, exclude_unset=True, summary="List referrals")
+@router.get(
+    "", response=responses({200: ReferralPage}, 400), exclude_unset=True, summary="List referrals"
+)
 def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
     """Referrals in your programmes, newest first. Fields of categories your role may not read
     for a programme are left out; reads of legal facts are audited."""
@@ -138,7 +154,12 @@ def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
     return page(referrals, filters, lambda rows: dump_referrals(request.auth, rows))
 
 
-@router.post("", response={201: ReferralOut}, summary="Refer a participant to a programme")
+@router.post(
+    "",
+    response=responses({201: ReferralOut}, 400, 403, 409, 422),
+    summary="Refer a participant to a programme",
+    openapi_extra=header_params(IDEMPOTENCY_KEY),
+)
 def create_referral(request: HttpRequest, payload: ReferralCreate):
     """A new referral for a participant you can reach (a new person: POST /api/participants).
     Accepts `Idempotency-Key`."""
@@ -160,8 +181,12 @@ def create_referral(request: HttpRequest, payload: ReferralCreate):
     return idempotent(request, effect)
 
 
-@router.get("/{int:referral_id}", response=ReferralOut, exclude_unset=True,
-            summary="Read a referral")  # fmt: skip
+@router.get(
+    "/{int:referral_id}",
+    response=responses({200: ReferralOut}, 404),
+    exclude_unset=True,
+    summary="Read a referral",
+)
 def get_referral(request: HttpRequest, referral_id: int, response: HttpResponse):
     """The referral's ETag is its version: send it as If-Match with a transition."""
     referral = referral_for_user(request.auth, referral_id)

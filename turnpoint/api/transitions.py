@@ -16,6 +16,9 @@ from turnpoint.sharing.policy import audit_read
 
 from .access import referral_for_user, transitions_of
 from .common import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    MAX_VERSION,
     OutSchema,
     PageQuery,
     Readable,
@@ -24,7 +27,9 @@ from .common import (
     as_json,
     etag,
     expected_version,
+    header_params,
     page,
+    responses,
 )
 from .errors import ApiError
 from .idempotency import idempotent
@@ -74,9 +79,12 @@ class TransitionIn(WriteSchema):
     recommended_disposal: str = Field("", json_schema_extra={"enum": ["", *Disposal.values]})
     imposed_disposal: str = Field("", json_schema_extra={"enum": ["", *Disposal.values]})
     exit_type: str = Field("", description="One of the programme's exit types.")
-    phase_number: int = Field(None, description="The new phase, when changing phase.")
+    phase_number: int = Field(None, ge=1, le=100, description="The new phase, when changing phase.")
     expected_version: int = Field(
-        None, description="The referral version you read; refused with 409 when stale."
+        None,
+        ge=1,
+        le=MAX_VERSION,
+        description="The referral version you read; refused with 409 when stale.",
     )
 
 
@@ -93,8 +101,12 @@ def dump_transitions(user, referral, rows) -> list[dict]:
     return items
 
 
-@router.get("/{int:referral_id}/transitions", response=TransitionPage, exclude_unset=True,
-            summary="List a referral's steps")  # fmt: skip
+@router.get(
+    "/{int:referral_id}/transitions",
+    response=responses({200: TransitionPage}, 400, 404),
+    exclude_unset=True,
+    summary="List a referral's steps",
+)
 def list_transitions(request: HttpRequest, referral_id: int, query: Query[PageQuery]):
     """Every recorded step, oldest first: who, when, why, and why someone left (R3)."""
     referral = referral_for_user(request.auth, referral_id)
@@ -102,8 +114,12 @@ def list_transitions(request: HttpRequest, referral_id: int, query: Query[PageQu
     return page(rows, query, lambda items: dump_transitions(request.auth, referral, items))
 
 
-@router.post("/{int:referral_id}/transitions", response={201: TransitionResult},
-             summary="Move a referral to its next step")  # fmt: skip
+@router.post(
+    "/{int:referral_id}/transitions",
+    response=responses({201: TransitionResult}, 400, 403, 404, 409, 412, 422),
+    summary="Move a referral to its next step",
+    openapi_extra=header_params(IDEMPOTENCY_KEY, IF_MATCH),
+)
 def create_transition(request: HttpRequest, referral_id: int, payload: TransitionIn):
     """Calls the pathway state machine. An illegal step is refused with 409 and a message naming
     the current state and the allowed next steps; a stale `expected_version` with 409, a stale
