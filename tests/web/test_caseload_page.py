@@ -162,3 +162,15 @@ def test_participant_without_referral_in_users_programmes_is_not_listed(page_as,
         date_of_birth=date(1990, 1, 1),
     )
     assert rows(page_as("coordinator").get("/")) == []
+
+
+def test_a_very_large_caseload_is_counted_only_up_to_the_cap(page_as, make_referral, monkeypatch):
+    monkeypatch.setattr("turnpoint.web.views.COUNT_CAP", 3)
+    monkeypatch.setattr("turnpoint.web.views.PAGE_SIZE", 2)
+    for i in range(5):
+        make_referral(given_name=f"Person{i:02d}", family_name="Example")
+    client = page_as("coordinator")
+    html = text(client.get("/"))
+    assert "More than 3 participants on your caseload, showing 1 to 2." in html
+    assert rows(client.get("/", {"page": 2})) == ["Person02 Example", "Person03 Example"]
+    assert "1 participant matches your search." in text(client.get("/", {"q": "person00"}))

@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
 from turnpoint.errors import Conflict, InvalidInput
@@ -42,8 +43,23 @@ from .forms import ReferralIntakeForm, TransitionForm
 from .timeline import timeline_entries
 
 PAGE_SIZE = 50
+# Counting stops here, so a page costs the same for a caseload of 100 or of 100,000 (issue 2,
+# "no page's query count growing with the size of the caseload"); beyond it staff search.
+COUNT_CAP = 1000
 REFERENCE = re.compile(r"^(?:tp-?)?0*(\d{1,9})$", re.IGNORECASE)
 C = Category
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most COUNT_CAP + 1 rows (`count_capped` says it stopped)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: COUNT_CAP + 1].count()
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
 
 
 def _get_referral_for_user(user, pk) -> Referral:
@@ -98,7 +114,7 @@ def caseload(request):
         rows = rows.filter(Exists(referrals.filter(participant=OuterRef("pk"))))
     rows = rows.filter(_search(query))
 
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     people = list(page.object_list)
     latest = {}
     for referral in referrals.filter(participant__in=[p.pk for p in people]).order_by(
@@ -126,6 +142,7 @@ def caseload(request):
         "states": State.choices,
         "state": state,
         "filtered": bool(query or programme or state),
+        "count_cap": COUNT_CAP,
         "may_refer": any(_may_refer(user, p, new_person=True) for p in programmes),
     }
     partial = request.htmx and not request.htmx.history_restore_request
