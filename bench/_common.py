@@ -40,9 +40,10 @@ def run_measured(args: list[str], *, env: dict, timeout: float = 1800) -> Measur
 
 
 def run(args: list[str], *, env: dict) -> str:
-    return subprocess.run(
-        args, env=env, cwd=ROOT, check=True, capture_output=True, text=True
-    ).stdout
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+    return done.stdout
 
 
 def env_for(database_url: str) -> dict:
