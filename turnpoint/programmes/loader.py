@@ -53,6 +53,7 @@ POLICY_KEYS = {
     "non_completion_penalised": (bool, True),
     "reviews": (str, True),
     "max_duration_not_longer_than_custody": (bool, False),
+    "redisclosure_notice": (str, False),
 }
 
 

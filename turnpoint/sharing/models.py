@@ -150,4 +150,6 @@ class AuditEntry(models.Model):
         raise AppendOnlyError("the audit log is append-only")
 
 
-from .consents import ShareConsent  # noqa: E402,F401  (a model of this app, kept in its module)
+# Models of this app kept in their own modules.
+from .consents import ShareConsent  # noqa: E402,F401
+from .participation import ParticipationConsent  # noqa: E402,F401

@@ -1,0 +1,127 @@
+"""Informed consent to take part in a programme (R12; security.md).
+
+Recorded before an episode starts: the alternatives explained, the degree of coercion, the
+maximum duration (refused if longer than the custodial sentence it replaces, where the programme
+says so), what non-completion means, and the right to withdraw. Outcomes improve with
+voluntariness (seed 002: a synthesis of 129 studies found treatment's crime-reducing effect grew
+with the degree to which the person was free to choose), so the degree is data for evaluation.
+"""
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from turnpoint.errors import InvalidInput, Problem
+
+from .audit import audit_write
+from .categories import Category
+
+
+class Coercion(models.TextChoices):
+    # From ordered to freely chosen (seed 000: "legal coercion" where the legal consequences
+    # are deferred, reduced or lifted, yet the decision to enter stays with the person).
+    MANDATORY = "mandatory", "Mandatory: treatment is a condition of the order"
+    LEGAL_PRESSURE = (
+        "legal_pressure",
+        "Chosen under legal pressure: consequences deferred or reduced",
+    )
+    INFORMAL_PRESSURE = "informal_pressure", "Chosen under informal pressure (family, work)"
+    VOLUNTARY = "voluntary", "Voluntary"
+
+
+class ParticipationConsent(models.Model):
+    data_category = Category.LEGAL
+
+    referral = models.ForeignKey(
+        "journeys.Referral", on_delete=models.PROTECT, related_name="participation_consents"
+    )
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="participation_consents"
+    )
+    alternatives_explained = models.TextField()
+    coercion = models.CharField(max_length=20, choices=Coercion.choices)
+    agreed_max_weeks = models.PositiveIntegerField()
+    custodial_weeks_replaced = models.PositiveIntegerField(null=True, blank=True)
+    non_completion_explained = models.TextField()
+    right_to_withdraw_explained = models.BooleanField()
+    signed_by = models.CharField(max_length=200)
+    signed_on = models.DateField()
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_how = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Participation consent {self.pk} for referral {self.referral_id}"
+
+
+def participation_consent_problems(*, programme, values: dict) -> list[Problem]:
+    problems = []
+    for name in ("alternatives_explained", "non_completion_explained", "signed_by"):
+        if not str(values.get(name) or "").strip():
+            problems.append(Problem(name, "is required"))
+    if values.get("coercion") not in Coercion.values:
+        problems.append(Problem("coercion", f"must be one of: {', '.join(Coercion.values)}"))
+    if values.get("right_to_withdraw_explained") is not True:
+        problems.append(
+            Problem("right_to_withdraw_explained", "the right to withdraw must be explained")
+        )
+    signed_on = values.get("signed_on")
+    if not signed_on:
+        problems.append(Problem("signed_on", "is required"))
+    elif signed_on > timezone.localdate():
+        problems.append(Problem("signed_on", "is in the future"))
+    weeks = values.get("agreed_max_weeks")
+    custody = values.get("custodial_weeks_replaced")
+    if not isinstance(weeks, int) or weeks < 1:
+        problems.append(Problem("agreed_max_weeks", "must be a whole number of weeks, at least 1"))
+    else:
+        if weeks > programme.max_duration_weeks:
+            problems.append(Problem("agreed_max_weeks",
+                f"is longer than the programme's maximum of {programme.max_duration_weeks} weeks"))  # fmt: skip
+        if programme.definition["policy"].get("max_duration_not_longer_than_custody"):
+            if custody is None:
+                problems.append(Problem("custodial_weeks_replaced",
+                    "is required: this programme may not last longer than the custody it replaces"))  # fmt: skip
+            elif weeks > custody:
+                problems.append(Problem("agreed_max_weeks",
+                    f"is longer than the {custody} weeks of custody it replaces (R12)"))  # fmt: skip
+    return problems
+
+
+def participation_consent_record(*, acting_user, referral, **values) -> ParticipationConsent:
+    problems = participation_consent_problems(programme=referral.programme, values=values)
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        consent = ParticipationConsent.objects.create(
+            referral=referral, participant_id=referral.participant_id, recorded_by=acting_user,
+            **values,
+        )  # fmt: skip
+        audit_write(
+            acting_user=acting_user, action="create", obj=consent,
+            categories=[Category.LEGAL], participant_ids=[referral.participant_id],
+        )  # fmt: skip
+    return consent
+
+
+def participation_consent_withdraw(consent, *, acting_user, how: str) -> ParticipationConsent:
+    if not how.strip():
+        raise InvalidInput(Problem("how", "say how the participant withdrew"))
+    with transaction.atomic():
+        if not ParticipationConsent.objects.filter(pk=consent.pk, withdrawn_at__isnull=True).update(
+            withdrawn_at=timezone.now(), withdrawn_how=how.strip()
+        ):
+            raise InvalidInput(Problem("consent", "is already withdrawn"))
+        audit_write(
+            acting_user=acting_user, action="update", obj=consent,
+            participant_ids=[consent.participant_id], detail={"withdrawn": True},
+        )  # fmt: skip
+    consent.refresh_from_db()
+    return consent
+
+
+def participation_consent_current(referral) -> ParticipationConsent | None:
+    return referral.participation_consents.filter(withdrawn_at__isnull=True).first()
