@@ -22,6 +22,7 @@ PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:543
 @dataclass
 class Measured:
     seconds: float
+    cpu_seconds: float  # the child's own user + system time: robust to other load on the machine
     peak_mb: float
     stdout: str
 
@@ -36,7 +37,8 @@ def run_measured(args: list[str], *, env: dict, timeout: float = 1800) -> Measur
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed with status {proc.returncode}\n{out}")
-    return Measured(seconds, usage.ru_maxrss / 1024, out)  # ru_maxrss is in KiB on Linux
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(seconds, cpu, usage.ru_maxrss / 1024, out)  # ru_maxrss is in KiB on Linux
 
 
 def run(args: list[str], *, env: dict) -> str:
@@ -44,6 +46,11 @@ def run(args: list[str], *, env: dict) -> str:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
     return done.stdout
+
+
+def load_average() -> float:
+    """The machine's one-minute load average: other work competing for its cores."""
+    return round(os.getloadavg()[0], 2)
 
 
 def env_for(database_url: str) -> dict:

@@ -25,7 +25,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import TURNPOINT, PostgresDb, SqliteDb, env_for, prepare, run_measured
+from _common import (
+    TURNPOINT,
+    PostgresDb,
+    SqliteDb,
+    env_for,
+    load_average,
+    prepare,
+    run_measured,
+)
 
 BASELINE = r"""
 import sys, django
@@ -56,6 +64,7 @@ print(rows)
 def bench_one(label: str, database_url: str, *, participants: int, seed: int, batch: int) -> dict:
     prepare(database_url)
     env = env_for(database_url)
+    load_before = load_average()
     synth = run_measured(
         [TURNPOINT, "synth", "--participants", str(participants), "--seed", str(seed),
          "--batch-size", str(batch), "--json"],
@@ -78,11 +87,15 @@ def bench_one(label: str, database_url: str, *, participants: int, seed: int, ba
         "episodes": summary["episodes"],
         "completions": summary["completions"],
         "synth_seconds": round(synth.seconds, 1),
+        "synth_cpu_seconds": round(synth.cpu_seconds, 1),
         "synth_peak_mb": round(synth.peak_mb),
         "baseline_seconds": round(baseline.seconds, 1),
+        "baseline_cpu_seconds": round(baseline.cpu_seconds, 1),
         "baseline_peak_mb": round(baseline.peak_mb),
         "ratio": round(synth.seconds / baseline.seconds, 1),
         "synth_rows_per_second": round(rows / synth.seconds),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
     }
 
 
@@ -113,13 +126,15 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print("| database | participants | rows written | synth wall | synth peak RSS "
-          "| baseline wall | baseline peak RSS | ratio |")  # fmt: skip
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| database | participants | rows written | synth wall (CPU) | synth peak RSS "
+          "| baseline wall (CPU) | baseline peak RSS | ratio | load avg |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(f"| {r['database']} | {r['participants']:,} | {r['rows_written']:,} "
-              f"| {r['synth_seconds']} s | {r['synth_peak_mb']} MB | {r['baseline_seconds']} s "
-              f"| {r['baseline_peak_mb']} MB | {r['ratio']}x |")  # fmt: skip
+              f"| {r['synth_seconds']} s ({r['synth_cpu_seconds']} s) | {r['synth_peak_mb']} MB "
+              f"| {r['baseline_seconds']} s ({r['baseline_cpu_seconds']} s) "
+              f"| {r['baseline_peak_mb']} MB | {r['ratio']}x "
+              f"| {r['load_average_before']} / {r['load_average_after']} |")  # fmt: skip
 
 
 if __name__ == "__main__":
