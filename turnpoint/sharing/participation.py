@@ -78,16 +78,17 @@ def participation_consent_problems(*, programme, values: dict) -> list[Problem]:
     if not isinstance(weeks, int) or weeks < 1:
         problems.append(Problem("agreed_max_weeks", "must be a whole number of weeks, at least 1"))
     else:
-        if weeks > programme.max_duration_weeks:
-            problems.append(Problem("agreed_max_weeks",
-                f"is longer than the programme's maximum of {programme.max_duration_weeks} weeks"))  # fmt: skip
+        longest = programme.max_duration_weeks
+        if weeks > longest:
+            reason = f"is longer than the programme's maximum of {longest} weeks"
+            problems.append(Problem("agreed_max_weeks", reason))
         if programme.definition["policy"].get("max_duration_not_longer_than_custody"):
             if custody is None:
-                problems.append(Problem("custodial_weeks_replaced",
-                    "is required: this programme may not last longer than the custody it replaces"))  # fmt: skip
+                reason = "is required: the programme may not outlast the custody it replaces"
+                problems.append(Problem("custodial_weeks_replaced", reason))
             elif weeks > custody:
-                problems.append(Problem("agreed_max_weeks",
-                    f"is longer than the {custody} weeks of custody it replaces (R12)"))  # fmt: skip
+                reason = f"is longer than the {custody} weeks of custody it replaces (R12)"
+                problems.append(Problem("agreed_max_weeks", reason))
     return problems
 
 
