@@ -49,8 +49,8 @@ def test_probability_override_below_zero(tmp_path):
 
 
 def test_negative_count(tmp_path):
-    err = _refused(tmp_path, lambda d: d["inflow"].update(entrants_per_year=-5))
-    assert err.key == "inflow.entrants_per_year"
+    err = _refused(tmp_path, lambda d: d["inflow"].update(arrivals_per_year=-5))
+    assert err.key == "inflow.arrivals_per_year"
     assert "must not be below 0" in err.reason
 
 
@@ -218,3 +218,14 @@ def test_library_distribution_that_could_leave_the_range(tmp_path):
     err = _library_refused(tmp_path, distribution={"type": "normal", "sd": 0.1})
     assert err.key == "programme.x.completion.distribution.type"
     assert "can leave the range" in err.reason
+
+
+def test_inflow_needs_exactly_one_count(tmp_path):
+    err = _refused(tmp_path, lambda d: d["inflow"].update(entrants_per_year=100))
+    assert err.key == "inflow"
+    assert "exactly one" in err.reason
+
+
+def test_warm_up_must_be_whole_years(tmp_path):
+    err = _refused(tmp_path, lambda d: d.update(warm_up_years=-1))
+    assert err.key == "warm_up_years"

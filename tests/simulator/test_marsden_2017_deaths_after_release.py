@@ -24,11 +24,10 @@ def _release_cohort(people: float, ost: bool) -> dict:
     inputs = model_inputs(scenario, draws)
     inputs.entrants_per_week = 0.0
     inputs.weeks = DAYS // 7
-    start = np.zeros((model.N_SUBGROUPS, 2))
+    start = model.State.empty(1)
     group = model.subgroup_labels().index("male/25-39/high/opioid")
-    start[group, int(ost)] = people
-    inputs.initial_released = start
-    return model.run(inputs)
+    start.released[0, group, 0, int(ost)] = people  # week 1 after release, with or without OST
+    return model.run(inputs, start)
 
 
 def test_first_four_week_deaths_match_marsden_2017_as_derived():

@@ -11,6 +11,7 @@ from .helpers import SCENARIOS, baseline, point_draws
 
 def _run(scenario, runs=4, seed=2, years=3):
     scenario.horizon_years = years
+    scenario.warm_up_years = 2
     return simulate(scenario, runs=runs, seed=seed)
 
 
@@ -32,10 +33,11 @@ def test_people_are_conserved():
 def test_capacity_is_never_exceeded_and_overflow_goes_to_custody():
     capped = load_scenario(SCENARIOS / "ew_drug_court_for_short_custody.yaml")
     uncapped = load_scenario(SCENARIOS / "ew_drug_court_for_short_custody.yaml")
+    capped.capacity = {"drug_court": 3000}
     uncapped.capacity = {}
     a, b = _run(capped), _run(uncapped)
-    assert np.all(a.totals["peak_places.drug_court"] <= 8000 + 1e-6)
-    assert np.all(b.totals["peak_places.drug_court"] > 8000)
+    assert np.all(a.totals["peak_places.drug_court"] <= 3000 + 1e-6)
+    assert np.all(b.totals["peak_places.drug_court"] > 3000)
     assert np.all(
         a.totals["by_group.custody_receptions"].sum(1)
         > b.totals["by_group.custody_receptions"].sum(1)

@@ -17,6 +17,7 @@ def _short_copy(tmp_path, name="ew_ost_continuity_for_all.yaml"):
     """Copies of a policy scenario and its baseline with a two-year horizon, for speed."""
     base = baseline_data()
     base["horizon_years"] = 2
+    base["warm_up_years"] = 2
     write_yaml(tmp_path / "ew_baseline.yaml", base)
     text = (SCENARIOS / name).read_text()
     path = tmp_path / name
@@ -89,7 +90,7 @@ def test_management_command_prints_summary(tmp_path):
 
 def test_management_command_raises_command_error(tmp_path):
     data = baseline_data()
-    data["inflow"]["entrants_per_year"] = -1
+    data["inflow"]["arrivals_per_year"] = -1
     path = write_yaml(tmp_path / "bad.yaml", data)
-    with pytest.raises(CommandError, match=r"inflow\.entrants_per_year"):
+    with pytest.raises(CommandError, match=r"inflow\.arrivals_per_year"):
         call_command("simulate", str(path), runs=2, stdout=io.StringIO())

@@ -12,6 +12,7 @@ from .helpers import baseline_data, write_yaml
 def _files(tmp_path):
     base = baseline_data()
     base["horizon_years"] = 1
+    base["warm_up_years"] = 1
     write_yaml(tmp_path / "ew_baseline.yaml", base)
     policy = {
         "extends": "ew_baseline.yaml",

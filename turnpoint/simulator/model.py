@@ -75,8 +75,40 @@ class ModelInputs:
     draws: dict[str, np.ndarray]  # parameter name -> (D,) sampled values
     discount_rate: np.ndarray  # (D,)
     value_deaths: bool = True
-    initial_released: np.ndarray | None = None  # (G, 2) released at week 0, for checks
     keep_series: bool = True
+
+
+@dataclass
+class State:
+    """How many people are in each state at the start of a week (shapes in the module docstring).
+
+    ``resentence`` holds people reconvicted last week, due at the disposal decision.
+    """
+
+    free_ref: np.ndarray
+    free_hist: np.ndarray
+    prog: np.ndarray
+    custody: np.ndarray
+    desisted: np.ndarray
+    released: np.ndarray
+    resentence: np.ndarray
+
+    @classmethod
+    def empty(cls, n_draws: int) -> State:
+        G = N_SUBGROUPS
+        return cls(
+            free_ref=np.zeros((n_draws, G)),
+            free_hist=np.zeros((n_draws, G, len(HISTORIES))),
+            prog=np.zeros((n_draws, G, len(PROGRAMMES))),
+            custody=np.zeros((n_draws, G)),
+            desisted=np.zeros((n_draws, G)),
+            released=np.zeros((n_draws, G, RELEASE_WINDOW_WEEKS, 2)),
+            resentence=np.zeros((n_draws, G)),
+        )
+
+    def people(self) -> np.ndarray:
+        """Everyone alive, per draw."""
+        return sum(a.reshape(a.shape[0], -1).sum(axis=1) for a in vars(self).values())
 
 
 def _by(draws: dict[str, np.ndarray], stem: str, labels: tuple[str, ...], dim: str) -> np.ndarray:
@@ -137,11 +169,18 @@ def mortality(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     }
 
 
-def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
+def run(inputs: ModelInputs, initial: State | None = None) -> dict[str, np.ndarray]:
     """Simulate ``inputs.weeks`` weeks for every draw; return totals of shape (D,) or (D, G)."""
+    return run_with_state(inputs, initial)[0]
+
+
+def run_with_state(
+    inputs: ModelInputs, initial: State | None = None
+) -> tuple[dict[str, np.ndarray], State]:
+    """As :func:`run`, starting from ``initial`` (empty if None); also return the final state."""
     dr = inputs.draws
     n_draws = dr["effect.drug_court"].shape[0]
-    G, P, H, K = N_SUBGROUPS, len(PROGRAMMES), len(HISTORIES), RELEASE_WINDOW_WEEKS
+    P, K = len(PROGRAMMES), RELEASE_WINDOW_WEEKS
     lam = hazards(dr)
     mort = mortality(dr)
     q_ref = -np.expm1(-lam["ref"])  # (D, G)
@@ -176,18 +215,13 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
     survive_lib = 1.0 - mort["drd"] - mort["other"]
     survive_other = 1.0 - mort["other"]
     survive_rel = 1.0 - mort["drd_rel"] - mort["other_rel"]
-    free_ref = np.zeros((n_draws, G))
-    free_hist = np.zeros((n_draws, G, H))
-    prog = np.zeros((n_draws, G, P))
-    custody = np.zeros((n_draws, G))
-    desisted = np.zeros((n_draws, G))
-    released = np.zeros((n_draws, G, K, 2))
-    if inputs.initial_released is not None:
-        released[:, :, 0, :] = inputs.initial_released[None]
-    resentence = np.zeros((n_draws, G))
+    start = initial if initial is not None else State.empty(n_draws)
+    free_ref, free_hist, prog = start.free_ref.copy(), start.free_hist.copy(), start.prog.copy()
+    custody, desisted = start.custody.copy(), start.desisted.copy()
+    released, resentence = start.released.copy(), start.resentence.copy()
 
     tot = {
-        name: np.zeros((n_draws, G))
+        name: np.zeros((n_draws, N_SUBGROUPS))
         for name in (
             "arrivals",
             "reconvictions",
@@ -332,18 +366,11 @@ def run(inputs: ModelInputs) -> dict[str, np.ndarray]:
         result[f"completions.{p}"] = completions_p[:, i]
         result[f"peak_places.{p}"] = peak_p[:, i]
     result["desisted_at_end"] = desisted.sum(axis=1)
-    result["alive_at_end"] = (
-        free_ref.sum(axis=1)
-        + free_hist.sum(axis=(1, 2))
-        + prog.sum(axis=(1, 2))
-        + custody.sum(axis=1)
-        + released.sum(axis=(1, 2, 3))
-        + desisted.sum(axis=1)
-        + resentence.sum(axis=1)
-    )
+    final = State(free_ref, free_hist, prog, custody, desisted, released, resentence)
+    result["alive_at_end"] = final.people()
     result["prison_bed_days"] = tot["custody_weeks"].sum(axis=1) * 7.0
     result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / inputs.weeks
     if series_prison is not None:
         result["series.prison_population"] = series_prison
         result["series.reconvictions"] = series_reconv
-    return result
+    return result, final

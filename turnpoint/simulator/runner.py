@@ -1,13 +1,26 @@
-"""Run a scenario for many draws: sample parameters once, then run the model chunk by chunk."""
+"""Run a scenario for many draws: sample parameters once, then run the model chunk by chunk.
+
+Two things happen before the horizon starts:
+
+* **Inflow.** A scenario gives either ``entrants_per_year`` (new people) or ``arrivals_per_year``
+  (everyone reaching the disposal decision in a year, new or reconvicted, as published counts of
+  arrestees are). For the second, the number of new people is derived once, with point values,
+  from the status quo (the scenario's baseline, or itself): the model is linear in its inflow, so
+  new people = target arrivals / arrivals per new person in the first year of the horizon. A policy
+  then changes arrivals through reconvictions, never through the inflow.
+* **Warm-up.** With ``warm_up_years``, every draw first runs the status quo for that long and the
+  horizon starts from the state it reaches, so prison places and people at liberty are not counted
+  from an empty system. A policy and its baseline start from the same state.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from turnpoint.simulator import model
-from turnpoint.simulator.scenario import Scenario
+from turnpoint.simulator.scenario import Scenario, load_scenario, required_parameter_names
 
 DEFAULT_CHUNK = 250
 
@@ -21,7 +34,51 @@ class RunResult:
     totals: dict[str, np.ndarray]  # output name -> (runs,), (runs, G) or (runs, weeks)
 
 
+def status_quo(scenario: Scenario) -> Scenario:
+    """The scenario the inflow is calibrated on and the warm-up runs: the baseline, or itself."""
+    return load_scenario(scenario.compare_to) if scenario.compare_to is not None else scenario
+
+
+def point_draws(scenario: Scenario) -> dict[str, np.ndarray]:
+    """One draw with every parameter at its point value (figures counted as zero at zero)."""
+    return {
+        name: np.array(
+            [0.0 if scenario.params[name].value is None else scenario.params[name].value]
+        )
+        for name in required_parameter_names()
+    }
+
+
+def resolve_inflow(scenario: Scenario) -> Scenario:
+    """Fill in ``entrants_per_year`` from ``arrivals_per_year`` (see the module docstring)."""
+    if scenario.entrants_per_year is not None:
+        return scenario
+    base = status_quo(scenario)
+    unit = replace(base, entrants_per_year=model.WEEKS_PER_YEAR, capacity={})  # 1 a week
+    inputs = model_inputs(unit, point_draws(base), keep_series=False)
+    initial = None
+    if scenario.warm_up_years:  # the scenario's own warm-up, so a policy and its baseline agree
+        inputs.weeks = weeks(scenario.warm_up_years)
+        initial = model.run_with_state(inputs)[1]
+    inputs.weeks = weeks(1)
+    per_weekly_entrant = float(model.run(inputs, initial)["by_group.arrivals"].sum())
+    scenario.entrants_per_year = (
+        scenario.arrivals_per_year * model.WEEKS_PER_YEAR / per_weekly_entrant
+    )
+    scenario.sources["inflow.new_people"] = (
+        f"derived: {scenario.entrants_per_year:,.0f} new people a year give"
+        f" {scenario.arrivals_per_year:,.0f} arrivals at the decision in the horizon's first year"
+        f" (point values of {base.name}, after {scenario.warm_up_years} years of warm-up)"
+    )
+    return scenario
+
+
+def weeks(years: float) -> int:
+    return round(years * 365.25 / 7)
+
+
 def model_inputs(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_series: bool = True):
+    resolve_inflow(scenario)
     return model.ModelInputs(
         weeks=scenario.weeks,
         entrants_per_week=scenario.entrants_per_year / model.WEEKS_PER_YEAR,
@@ -36,11 +93,35 @@ def model_inputs(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_serie
     )
 
 
-def run_draws(
-    scenario: Scenario, draws: dict[str, np.ndarray], *, keep_series: bool = True
-) -> dict:
-    """Run the model for the given (already sampled) draws, in one go."""
-    return model.run(model_inputs(scenario, draws, keep_series=keep_series))
+@dataclass
+class Plan:
+    """Everything needed to run any chunk of draws, anywhere (a Dask task gets one of these)."""
+
+    scenario: Scenario
+    draws: dict[str, np.ndarray]
+    warm_scenario: Scenario | None = None
+    warm_draws: dict[str, np.ndarray] | None = None
+
+    def chunk(self, start: int, stop: int, *, keep_series: bool = True) -> dict[str, np.ndarray]:
+        initial = None
+        if self.warm_scenario is not None:
+            warm = model_inputs(
+                self.warm_scenario, slice_draws(self.warm_draws, start, stop), keep_series=False
+            )
+            warm.weeks = weeks(self.scenario.warm_up_years)
+            initial = model.run_with_state(warm)[1]
+        inputs = model_inputs(self.scenario, slice_draws(self.draws, start, stop))
+        inputs.keep_series = keep_series
+        return model.run(inputs, initial)
+
+
+def plan(scenario: Scenario, *, runs: int, seed: int) -> Plan:
+    resolve_inflow(scenario)
+    if not scenario.warm_up_years:
+        return Plan(scenario, scenario.draw(runs, seed))
+    base = status_quo(scenario)
+    base.entrants_per_year = scenario.entrants_per_year
+    return Plan(scenario, scenario.draw(runs, seed), base, base.draw(runs, seed))
 
 
 def slice_draws(draws: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
@@ -66,11 +147,11 @@ def simulate(
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    draws = scenario.draw(runs, seed)
+    p = plan(scenario, runs=runs, seed=seed)
     parts = [
-        run_draws(scenario, slice_draws(draws, start, start + chunk_size), keep_series=keep_series)
+        p.chunk(start, min(start + chunk_size, runs), keep_series=keep_series)
         for start in range(0, runs, chunk_size)
     ]
     return RunResult(
-        scenario=scenario, seed=seed, runs=runs, draws=draws, totals=concatenate(parts)
+        scenario=scenario, seed=seed, runs=runs, draws=p.draws, totals=concatenate(parts)
     )

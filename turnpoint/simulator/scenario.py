@@ -37,6 +37,7 @@ from turnpoint.simulator.parameters import (
 
 TOP_KEYS = {
     "extends",
+    "warm_up_years",
     "name",
     "title",
     "jurisdiction",
@@ -93,12 +94,14 @@ class Scenario:
     title: str
     jurisdiction: str
     horizon_years: int
-    entrants_per_year: float
+    entrants_per_year: float | None  # new people a year; None until derived from arrivals
     shares: np.ndarray  # (G,)
     mix: np.ndarray  # (len(DISPOSALS),)
     params: dict[str, Parameter]
     file: str
     description: str = ""
+    arrivals_per_year: float | None = None  # everyone at the decision in a year, new or returning
+    warm_up_years: int = 0
     compare_to: Path | None = None
     capacity: dict[str, float] = field(default_factory=dict)
     overflow: dict[str, str] = field(default_factory=dict)
@@ -175,15 +178,20 @@ def _shares(file: str, key: str, block: Any, labels: tuple[str, ...]) -> np.ndar
     return np.array(values)
 
 
-def _inflow(file: str, block: Any) -> tuple[float, np.ndarray, dict[str, str]]:
+def _inflow(file: str, block: Any) -> tuple[float | None, float | None, np.ndarray, dict[str, str]]:
     block = _mapping(file, "inflow", block)
     for key in block:
-        if key not in ("entrants_per_year", "source", "shares"):
+        if key not in ("entrants_per_year", "arrivals_per_year", "source", "shares"):
             raise SimulatorInputError(file, f"inflow.{key}", "unknown key")
     sources = {"inflow": _source(file, "inflow", block)}
-    if "entrants_per_year" not in block:
-        raise SimulatorInputError(file, "inflow.entrants_per_year", "is missing")
-    entrants = _number(file, "inflow.entrants_per_year", block["entrants_per_year"])
+    given = [k for k in ("entrants_per_year", "arrivals_per_year") if k in block]
+    if len(given) != 1:
+        raise SimulatorInputError(
+            file, "inflow", "give exactly one of entrants_per_year and arrivals_per_year"
+        )
+    number = _number(file, f"inflow.{given[0]}", block[given[0]])
+    entrants = number if given[0] == "entrants_per_year" else None
+    arrivals = number if given[0] == "arrivals_per_year" else None
     shares_block = _mapping(file, "inflow.shares", block.get("shares"))
     for key in shares_block:
         if key not in DIMENSIONS and key != "source":
@@ -193,7 +201,7 @@ def _inflow(file: str, block: Any) -> tuple[float, np.ndarray, dict[str, str]]:
     for dim, labels in DIMENSIONS.items():
         dim_shares = _shares(file, f"inflow.shares.{dim}", shares_block.get(dim), labels)
         shares = shares * dim_shares[SUBGROUPS[dim]]
-    return entrants, shares, sources
+    return entrants, arrivals, shares, sources
 
 
 def _disposals(file: str, data: dict[str, Any]) -> tuple[np.ndarray, dict, dict, str]:
@@ -288,7 +296,12 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         raise SimulatorInputError(
             file, "horizon_years", f"must be a whole number of years, 1 to 50 (got {horizon!r})"
         )
-    entrants, shares, sources = _inflow(file, data["inflow"])
+    entrants, arrivals, shares, sources = _inflow(file, data["inflow"])
+    warm_up = data.get("warm_up_years", 0)
+    if isinstance(warm_up, bool) or not isinstance(warm_up, int) or not 0 <= warm_up <= 60:
+        raise SimulatorInputError(
+            file, "warm_up_years", f"must be a whole number of years, 0 to 60 (got {warm_up!r})"
+        )
     mix, capacity, overflow, mix_source = _disposals(file, data)
     sources["disposal_mix"] = mix_source
     programmes = {p for p in PROGRAMMES if mix[DISPOSALS.index(p)] > 0}
@@ -308,6 +321,8 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         jurisdiction=jurisdiction,
         horizon_years=horizon,
         entrants_per_year=entrants,
+        arrivals_per_year=arrivals,
+        warm_up_years=warm_up,
         shares=shares,
         mix=mix,
         params=params,

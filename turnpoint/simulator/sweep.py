@@ -22,15 +22,14 @@ import numpy as np
 
 from turnpoint.simulator import outputs
 from turnpoint.simulator.errors import SimulatorInputError
-from turnpoint.simulator.runner import RunResult, concatenate, run_draws, slice_draws
+from turnpoint.simulator.runner import Plan, RunResult, concatenate, plan
 from turnpoint.simulator.scenario import Scenario, load_scenario
 
 
-def _tasks(scenario: Scenario, draws: dict[str, np.ndarray], runs: int, chunk: int) -> list:
-    run = dask.delayed(run_draws, pure=True)
+def _tasks(p: Plan, runs: int, chunk: int) -> list:
+    run = dask.delayed(p.chunk, pure=True)
     return [
-        run(scenario, slice_draws(draws, start, start + chunk), keep_series=False)
-        for start in range(0, runs, chunk)
+        run(start, min(start + chunk, runs), keep_series=False) for start in range(0, runs, chunk)
     ]
 
 
@@ -49,16 +48,21 @@ def sweep(
         if s.compare_to is not None:
             key = str(Path(s.compare_to).resolve())
             baselines.setdefault(key, load_scenario(s.compare_to))
-    jobs: dict[str, tuple[Scenario, dict[str, np.ndarray]]] = {}
+    plans: dict[str, Plan] = {}
     for key, s in [(str(Path(s.file).resolve()), s) for s in scenarios] + list(baselines.items()):
-        jobs.setdefault(key, (s, s.draw(runs, seed)))
-    graph = {key: _tasks(s, draws, runs, chunk) for key, (s, draws) in jobs.items()}
+        if key not in plans:
+            plans[key] = plan(s, runs=runs, seed=seed)
+    graph = {key: _tasks(p, runs, chunk) for key, p in plans.items()}
     (computed,) = dask.compute(graph, scheduler=scheduler)
     results = {
         key: RunResult(
-            scenario=s, seed=seed, runs=runs, draws=draws, totals=concatenate(computed[key])
+            scenario=p.scenario,
+            seed=seed,
+            runs=runs,
+            draws=p.draws,
+            totals=concatenate(computed[key]),
         )
-        for key, (s, draws) in jobs.items()
+        for key, p in plans.items()
     }
     out = {}
     for s in scenarios:
