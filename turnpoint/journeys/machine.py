@@ -27,6 +27,9 @@ FORWARD = {
 }
 PRE_EPISODE = (S.REFERRAL, S.SCREENING, S.ELIGIBILITY, S.ASSESSMENT, S.RECOMMENDATION, S.DECISION)
 TERMINAL = (S.CLOSED, S.LEFT)
+# `Choices.values` builds a new list on every call; the bulk generator plans ~700,000 steps.
+_STATES = frozenset(State.values)
+_DISPOSALS = frozenset(Disposal.values)
 
 LEAVE_REASONS = {
     "screened_out": "Screening found no drug use linked to the offending",
@@ -98,7 +101,7 @@ def plan_step(
 ) -> tuple[Step | None, list[Problem]]:
     """Check one requested step against the rules. Returns the step or every problem found."""
     problems: list[Problem] = []
-    if to_state not in State.values:
+    if to_state not in _STATES:
         return None, [Problem("to_state", f"'{to_state}' is not a pathway state")]
     reason = reason.strip()
     if occurred_on > today:
@@ -134,13 +137,13 @@ def plan_step(
         elif reason_code == "other" and not reason:
             problems.append(Problem("reason", "is required when the reason code is 'other'"))
         if state == S.DECISION:
-            if imposed_disposal not in Disposal.values or imposed_disposal == Disposal.PROGRAMME:
+            if imposed_disposal not in _DISPOSALS or imposed_disposal == Disposal.PROGRAMME:
                 problems.append(
                     Problem("imposed_disposal", "must name the disposal imposed instead")
                 )
             data["imposed_disposal"] = imposed_disposal
     elif to_state == S.DECISION:
-        if recommended_disposal not in Disposal.values:
+        if recommended_disposal not in _DISPOSALS:
             problems.append(Problem("recommended_disposal", "is required for a recommendation"))
         data["recommended_disposal"] = recommended_disposal
     elif to_state == S.EPISODE:
