@@ -2,23 +2,28 @@
 categories the reader's role may see (R18) and auditing reads of legal information."""
 
 import re
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
+
+from turnpoint.accounts.models import Role
 
 from turnpoint.journeys.services import referral_create
 from turnpoint.people.models import Participant
-from turnpoint.sharing.categories import TREATMENT, Category
+from turnpoint.sharing.categories import TREATMENT, Category, Purpose
+from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.models import AuditEntry
 
 from .helpers import text, walk
 
 SUMMARY = "Took bread from a shop, twice"
 # Session, user, participant, referrals (with programme and episode), transitions, their acting
-# users, phases; the audit row (reader's agency, chain hash, insert, savepoint pair); the session
-# save (with savepoint pair): 15 whatever the number of referrals and steps. PostgreSQL adds
-# the advisory lock that serialises the audit chain.
-PARTICIPANT_QUERIES = 15 + (connection.vendor == "postgresql")
+# users, phases, the participant's active consents; the audit row (reader's agency, chain hash,
+# insert, savepoint pair); the session save (with savepoint pair): 16 whatever the number of
+# referrals and steps. PostgreSQL adds the advisory lock that serialises the audit chain.
+PARTICIPANT_QUERIES = 16 + (connection.vendor == "postgresql")
 
 
 @pytest.fixture
@@ -170,3 +175,26 @@ def test_participant_page_query_count_does_not_grow_with_the_journey(
         html = text(client.get(url(first)))
     assert html.count('class="moj-timeline__item"') == 8
     assert second.participant.display_name not in html
+
+
+def test_judge_with_the_participants_consent_is_told_clinical_is_shared(page_as, referral, users):
+    share_consent_create(
+        acting_user=users["coordinator"],
+        participant=referral.participant,
+        disclosing_agency=users["clinician"].agency,
+        recipient_role=Role.JUDGE,
+        recipient_agency=users["judge"].agency,
+        categories=[Category.CLINICAL],
+        purposes=[Purpose.COURT_REVIEW],
+        starts_at=timezone.now() - timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(days=90),
+        revocation_statement="You can withdraw this consent at any time.",
+        revocation_method="Tell your key worker.",
+        signature_method="written",
+        signed_by="Robin Example",
+        signed_on=date.today(),
+    )
+    html = text(page_as("judge").get(url(referral)))
+    listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
+    assert Category.CLINICAL.label in listed
+    assert Category.MENTAL_HEALTH.label not in listed

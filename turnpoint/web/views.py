@@ -29,13 +29,13 @@ from turnpoint.journeys.services import referral_create, referral_problems, refe
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
 from turnpoint.sharing.categories import Category
+from turnpoint.sharing.consents import active_consents
 from turnpoint.sharing.policy import (
     PolicyDenied,
     audit_read,
     decide,
     participant_for_user,
     participants_visible_to,
-    readable_categories,
 )
 
 from .actions import referral_actions
@@ -55,7 +55,7 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: COUNT_CAP + 1].count()
+        return self.object_list.order_by()[: COUNT_CAP + 1].count()
 
     @property
     def count_capped(self) -> bool:
@@ -186,15 +186,27 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         .select_related("programme", "episode")
         .prefetch_related("transitions__acting_user", "programme__phases")
     )
+    consents = active_consents([person.pk])
+
+    def readable(programme=None) -> frozenset[str]:
+        """What this user may read of this participant in this programme (consents count)."""
+        return frozenset(
+            c
+            for c in C
+            if decide(user, c, programme=programme, participant=person, consents=consents)
+        )
+
     shown = {C.IDENTITY}
     sections = []
     for referral in referrals:
-        section = _referral_section(user, referral, failed=failed)
+        section = _referral_section(
+            user, referral, categories=readable(referral.programme), failed=failed
+        )
         shown |= section["categories"] & {C.LEGAL, C.PATHWAY}
         sections.append(section)
-    readable = set(readable_categories(user))
-    for referral in referrals:
-        readable |= readable_categories(user, programme=referral.programme)
+    readable_anywhere = set(readable())
+    for section in sections:
+        readable_anywhere |= section["categories"]
     audit_read(user, participants=[person], categories=shown, obj=person)
     errors = [("", p) for p in problems]
     if failed:
@@ -204,16 +216,15 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         "age": person.age_on(timezone.localdate()),
         "sections": sections,
         "errors": errors,
-        "readable": [c.label for c in C if c in readable],
+        "readable": [c.label for c in C if c in readable_anywhere],
         "role": user.get_role_display(),
         "may_refer": any(_may_refer(user, r.programme, new_person=False) for r in referrals),
     }
     return render(request, "web/participant.html", context, status=status)
 
 
-def _referral_section(user, referral, *, failed) -> dict:
+def _referral_section(user, referral, *, categories, failed) -> dict:
     programme = referral.programme
-    categories = readable_categories(user, programme=programme)
     transitions = list(referral.transitions.all())
     phases = list(programme.phases.all())
     phase_names = {p.number: p.name for p in phases}
