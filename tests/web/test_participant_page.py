@@ -9,7 +9,6 @@ from django.db import connection
 from django.utils import timezone
 
 from turnpoint.accounts.models import Role
-
 from turnpoint.journeys.services import referral_create
 from turnpoint.people.models import Participant
 from turnpoint.sharing.categories import TREATMENT, Category, Purpose
