@@ -180,8 +180,15 @@ def test_coordinator_takes_a_referral_to_an_active_episode(browser_page, live_se
     expect(page).to_have_url(f"{live_server.url}/?q=robin&programme=&state=")
     expect(page.locator("#caseload-results")).to_contain_text("1 participant matches your search")
     expect(page.locator("#caseload-results tbody tr")).to_have_count(1)
+    # The MoJ sortable table is started again inside the swapped-in results.
+    expect(page.locator("#caseload-results th button").first).to_be_visible()
     page.get_by_label("Name or reference").fill("nobody")
     expect(page.locator("#caseload-results")).to_contain_text("0 participants match")
+    page.go_back()
+    expect(page.locator("#caseload-results tbody tr")).to_have_count(1)
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
     assert page.js_errors == []
 
     from turnpoint.journeys.models import Episode
