@@ -125,6 +125,7 @@ def test_leaving_without_a_reason_is_refused_and_changes_nothing(page_as, referr
         (f"r{referral.pk}-left-reason_code", "Select why the participant left the pathway")
     ]
     html = text(response)
+    assert "<title>Error: Robin Example" in html
     assert f'<details class="govuk-details tp-action" id="r{referral.pk}-left" open>' in html
     after = stored(referral)
     assert (after.state, after.version) == ("referral", referral.version)
