@@ -78,7 +78,7 @@ def test_scenario_cannot_read_other_files(client, analyst):
 def test_runs_out_of_range_is_refused(client, analyst):
     response = client.post(URL, {"scenario_yaml": EDITED, "runs": "100000"})
     assert response.status_code == 400
-    assert "Runs must be between 1 and 500" in response.content.decode()
+    assert "Runs must be between 1 and 300" in response.content.decode()
 
 
 def test_csv_download_has_one_row_per_run(client, analyst):

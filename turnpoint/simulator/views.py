@@ -22,7 +22,7 @@ from turnpoint.simulator.parameters import parse_yaml
 from turnpoint.simulator.runner import simulate
 from turnpoint.simulator.scenario import load_scenario, resolve_extends, scenario_from_data
 
-MAX_WEB_RUNS = 500
+MAX_WEB_RUNS = 300
 DEFAULT_WEB_RUNS = 100
 FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.yaml$")
 LABEL = "edited scenario"
