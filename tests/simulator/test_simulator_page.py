@@ -87,3 +87,9 @@ def test_csv_download_has_one_row_per_run(client, analyst):
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
     assert len(rows) == 4
     assert rows[0]["scenario"] == "page_test"
+
+
+def test_very_long_scenario_is_refused(client, analyst):
+    response = client.post(URL, {"scenario_yaml": "#" * 100_001, "runs": "3"})
+    assert response.status_code == 400
+    assert "longer than 100,000 characters" in response.content.decode()

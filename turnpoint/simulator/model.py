@@ -1,5 +1,9 @@
 """The pathway model: weekly cohort flows, vectorised across Monte Carlo draws.
 
+It answers R25 (compare the costs and benefits of community and prison sentences for people whose
+offending is driven by drug use) and makes R20 (continuity of opioid substitution into the high-risk
+weeks after release) a policy lever with its own deaths and costs.
+
 Every array has the draws on axis 0 and the 24 subgroups (sex x age band x risk x primary drug) on
 axis 1. Within one draw the model is deterministic: it moves expected numbers of people between
 states each week. Uncertainty comes only from the parameter draws. No Django, no global state.

@@ -190,11 +190,7 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
             "seed": result.seed,
         },
         "outcomes": {k: interval(v) for k, v in cols.items()},
-        "series": {
-            k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
-            for k, v in result.totals.items()
-            if k.startswith("series.")
-        },
+        "series": {k: v.tolist() for k, v in result.series.items()},
     }
     target = cols["payer.taxpayer_justice"] + cols["payer.taxpayer_health"]
     if baseline is not None:
@@ -214,11 +210,7 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
             },
             "economics": economics,
             "probability_benefits_exceed_costs": float(np.mean(npv > 0)),
-            "baseline_series": {
-                k.split(".", 1)[1]: np.mean(v, axis=0).tolist()
-                for k, v in baseline.totals.items()
-                if k.startswith("series.")
-            },
+            "baseline_series": {k: v.tolist() for k, v in baseline.series.items()},
         }
         target = npv
     out["sensitivity"] = {

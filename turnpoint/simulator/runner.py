@@ -15,7 +15,7 @@ Two things happen before the horizon starts:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,7 +31,8 @@ class RunResult:
     seed: int
     runs: int
     draws: dict[str, np.ndarray]  # parameter name -> (runs,)
-    totals: dict[str, np.ndarray]  # output name -> (runs,), (runs, G) or (runs, weeks)
+    totals: dict[str, np.ndarray]  # output name -> (runs,) or (runs, G)
+    series: dict[str, np.ndarray] = field(default_factory=dict)  # weekly means over the runs
 
 
 def status_quo(scenario: Scenario) -> Scenario:
@@ -148,10 +149,20 @@ def simulate(
     if runs < 1:
         raise ValueError("runs must be at least 1")
     p = plan(scenario, runs=runs, seed=seed)
-    parts = [
-        p.chunk(start, min(start + chunk_size, runs), keep_series=keep_series)
-        for start in range(0, runs, chunk_size)
-    ]
+    parts, series = [], {}
+    for start in range(0, runs, chunk_size):
+        part = p.chunk(start, min(start + chunk_size, runs), keep_series=keep_series)
+        # Weekly series are summed chunk by chunk, so memory does not grow with the runs.
+        for key in [k for k in part if k.startswith("series.")]:
+            total = part.pop(key).sum(axis=0)
+            name = key.split(".", 1)[1]
+            series[name] = series[name] + total if name in series else total
+        parts.append(part)
     return RunResult(
-        scenario=scenario, seed=seed, runs=runs, draws=p.draws, totals=concatenate(parts)
+        scenario=scenario,
+        seed=seed,
+        runs=runs,
+        draws=p.draws,
+        totals=concatenate(parts),
+        series={name: total / runs for name, total in series.items()},
     )

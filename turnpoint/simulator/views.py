@@ -24,6 +24,7 @@ from turnpoint.simulator.scenario import load_scenario, resolve_extends, scenari
 
 MAX_WEB_RUNS = 300
 DEFAULT_WEB_RUNS = 100
+MAX_YAML_CHARS = 100_000  # a scenario is a few kilobytes; refuse anything far larger
 FILE_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.yaml$")
 LABEL = "edited scenario"
 
@@ -130,6 +131,8 @@ def simulator_page(request):
     seed = _int_field(request.POST, "seed", 20240601, 0, 2**32 - 1, errors)
     context.update(text=text, runs=runs, seed=seed)
     scenario = baseline_scenario = None
+    if len(text) > MAX_YAML_CHARS:
+        errors.append(("scenario_yaml", f"Scenario is longer than {MAX_YAML_CHARS:,} characters"))
     if not errors:
         try:
             scenario = _load_edited(text)
