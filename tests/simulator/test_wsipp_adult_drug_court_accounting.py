@@ -3,6 +3,11 @@
 import numpy as np
 
 from turnpoint.simulator.economics import wsipp_accounting, wsipp_chance_benefits_exceed_costs
+from turnpoint.simulator.outputs import comparison_columns
+from turnpoint.simulator.runner import simulate
+from turnpoint.simulator.scenario import load_scenario
+
+from .helpers import SCENARIOS
 
 # https://wsipp.wa.gov/BenefitCost/Program/14, per participant, 2023 dollars.
 TAXPAYERS, OTHERS, INDIRECT, TOTAL, NET_COST, NET, RATIO = 3959, 6960, -1028, 9892, 6015, 3877, 1.64
@@ -53,3 +58,20 @@ def test_chance_benefits_exceed_costs_is_about_97_percent():
 def test_ratio_is_undefined_when_the_programme_saves_money():
     acc = wsipp_accounting(taxpayer_benefits=100, other_benefits=0, net_cost=-50)
     assert np.isnan(acc.ratio)
+
+
+def test_scenario_comparison_uses_the_same_accounting():
+    """A scenario may ask for WSIPP's 50% deadweight cost of taxation; the comparison then shows
+    indirect = 0.5 x taxpayer benefits - 0.5 x net cost for every run, as on WSIPP's page."""
+    runs = {}
+    for name in ("ew_baseline.yaml", "ew_drug_court_for_short_custody.yaml"):
+        scenario = load_scenario(SCENARIOS / name)
+        scenario.horizon_years, scenario.warm_up_years = 1, 1
+        scenario.deadweight_cost_of_taxation = 0.5
+        runs[name] = simulate(scenario, runs=3, seed=1)
+    cols = comparison_columns(
+        runs["ew_drug_court_for_short_custody.yaml"], runs["ew_baseline.yaml"]
+    )
+    expected = 0.5 * cols["economics.benefits_taxpayers"] - 0.5 * cols["economics.net_cost"]
+    assert np.allclose(cols["economics.benefits_indirect"], expected)
+    assert np.all(cols["economics.benefits_indirect"] != 0)

@@ -64,7 +64,9 @@ def comparison_columns(result: RunResult, baseline: RunResult) -> dict[str, np.n
         raise ValueError("a scenario and its baseline must use the same runs and seed")
     ours, theirs = outcome_columns(result), outcome_columns(baseline)
     cols = {f"change.{k}": ours[k] - theirs[k] for k in ours if not k.startswith("payer.")}
-    econ = compare(result.totals, baseline.totals)
+    econ = compare(
+        result.totals, baseline.totals, deadweight=result.scenario.deadweight_cost_of_taxation
+    )
     cols.update({f"economics.{k}": econ[k] for k in ECONOMICS})
     return cols
 

@@ -49,6 +49,7 @@ TOP_KEYS = {
     "capacity",
     "overflow",
     "value_deaths",
+    "deadweight_cost_of_taxation",
     "parameters",
 }
 REQUIRED_TOP = ("name", "title", "jurisdiction", "horizon_years", "inflow", "disposal_mix")
@@ -102,6 +103,7 @@ class Scenario:
     description: str = ""
     arrivals_per_year: float | None = None  # everyone at the decision in a year, new or returning
     warm_up_years: int = 0
+    deadweight_cost_of_taxation: float = 0.0  # WSIPP uses 0.5; HM Treasury appraisal uses none
     compare_to: Path | None = None
     capacity: dict[str, float] = field(default_factory=dict)
     overflow: dict[str, str] = field(default_factory=dict)
@@ -312,6 +314,9 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         if not isinstance(data["compare_to"], str):
             raise SimulatorInputError(file, "compare_to", "must be a file name")
         compare_to = (base_dir or Path(".")) / data["compare_to"]
+    deadweight = _number(
+        file, "deadweight_cost_of_taxation", data.get("deadweight_cost_of_taxation", 0.0), high=1.0
+    )
     value_deaths = data.get("value_deaths", True)
     if not isinstance(value_deaths, bool):
         raise SimulatorInputError(file, "value_deaths", "must be true or false")
@@ -323,6 +328,7 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         entrants_per_year=entrants,
         arrivals_per_year=arrivals,
         warm_up_years=warm_up,
+        deadweight_cost_of_taxation=deadweight,
         shares=shares,
         mix=mix,
         params=params,
