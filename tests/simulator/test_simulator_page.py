@@ -57,6 +57,7 @@ def test_running_shows_charts_tables_and_assumptions(client, analyst):
     assert "chance that benefits exceed costs" in body
     assert "govuk-table" in body
     assert "custody.weeks_served" in body  # an assumption is listed with its reason
+    assert "Every figure used" in body and "govuk-tag--yellow" in body  # statuses are visible
 
 
 def test_bad_scenario_is_explained_with_key_and_reason(client, analyst):

@@ -169,6 +169,18 @@ def provenance(result: RunResult) -> dict[str, Any]:
         "missing_counted_as_zero": [
             {"parameter": name, "source": scen.params[name].source} for name in scen.missing
         ],
+        "figures": [
+            {
+                "parameter": p.name,
+                "value": p.value,
+                "unit": p.unit,
+                "status": p.status,
+                "basis": p.basis,
+                "price_base": p.price_base,
+                "source": p.source,
+            }
+            for p in used
+        ],
         "price_bases": sorted({str(p.price_base) for p in used if p.currency and not p.is_missing}),
         "warning": (
             "Money values are in the price bases of their sources and are not uprated (no deflator "
