@@ -40,7 +40,7 @@ def line_chart(series: dict[str, list[float]], *, title: str, x_label: str, desc
     values = [v for line in series.values() for v in line]
     if not values:
         return ""
-    top = max(values) * 1.05 or 1.0
+    top = max(values) * 1.3 or 1.0  # headroom for the legend
     n = max(len(line) for line in series.values())
     plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
     plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
