@@ -77,3 +77,15 @@ def test_nobody_enters_nothing_happens():
     out = _run(scenario, runs=2, years=1)
     assert out.totals["prison_bed_days"].sum() == 0
     assert out.totals["by_group.deaths_drug"].sum() == 0
+
+
+def test_a_risk_level_can_have_its_own_disposal_mix():
+    """R7: only high-risk people go to the drug court in the high-risk-only scenario."""
+    scenario = load_scenario(SCENARIOS / "ew_drug_court_high_risk_only.yaml")
+    high = model.SUBGROUPS["risk"] == model.RISKS.index("high")
+    court = model.DISPOSALS.index("drug_court")
+    assert np.all(scenario.mix[high, court] == 0.15)
+    assert np.all(scenario.mix[~high, court] == 0.0)
+    out = _run(scenario, runs=2, years=1)
+    starts = out.totals["by_group.starts"]
+    assert np.all(starts[:, ~high] < starts[:, high])

@@ -137,6 +137,10 @@ def calibrated_scenario_data(data: dict[str, Any], m: MeasuredRates) -> dict[str
     out = {**data, "parameters": {**(data.get("parameters") or {}), **result["parameters"]}}
     share = result["disposal_share"]
     if share is not None:
+        if data["disposal_mix"].get("by_risk"):
+            raise SimulatorInputError(
+                "measured rates", "disposal_mix.by_risk", "calibration sets one mix for everyone"
+            )
         mix = dict(data["disposal_mix"]["shares"])
         free = mix["none"] + mix[m.programme]
         if share > free + 1e-12:

@@ -73,7 +73,7 @@ class ModelInputs:
     weeks: int
     entrants_per_week: float
     shares: np.ndarray  # (G,) subgroup composition of entrants, sums to 1
-    mix: np.ndarray  # (6,) disposal shares in DISPOSALS order
+    mix: np.ndarray  # (G, 6) disposal shares in DISPOSALS order, for each subgroup
     capacity: dict[str, float]  # programme -> maximum people at once
     overflow: dict[str, str]  # programme -> disposal taking people when it is full
     draws: dict[str, np.ndarray]  # parameter name -> (D,) sampled values
@@ -264,7 +264,7 @@ def run_with_state(
     for t in range(inputs.weeks):
         disc = (1.0 + inputs.discount_rate) ** (-t / WEEKS_PER_YEAR)  # (D,)
         arrivals = weekly_entrants[None, :] + resentence
-        alloc = arrivals[:, :, None] * mix[None, None, :]  # (D, G, 6)
+        alloc = arrivals[:, :, None] * mix[None, :, :]  # (D, G, 6)
         for pi, di, cap in capped:
             want = alloc[:, :, di].sum(axis=1)
             room = np.maximum(cap - prog[:, :, pi].sum(axis=1), 0.0)

@@ -62,7 +62,7 @@ def run_people(
     carry = 0.0
 
     def allocate(g: int) -> None:
-        disposal = model.DISPOSALS[rnd.choices(range(len(mix)), mix)[0]]
+        disposal = model.DISPOSALS[rnd.choices(range(len(mix[g])), mix[g])[0]]
         if disposal in model.PROGRAMMES:
             p = model.PROGRAMMES.index(disposal)
             if p in caps and occupancy[p] + 1 > caps[p] * scale:

@@ -97,7 +97,7 @@ class Scenario:
     horizon_years: int
     entrants_per_year: float | None  # new people a year; None until derived from arrivals
     shares: np.ndarray  # (G,)
-    mix: np.ndarray  # (len(DISPOSALS),)
+    mix: np.ndarray  # (G, len(DISPOSALS)): disposal shares for each subgroup
     params: dict[str, Parameter]
     file: str
     description: str = ""
@@ -209,10 +209,20 @@ def _inflow(file: str, block: Any) -> tuple[float | None, float | None, np.ndarr
 def _disposals(file: str, data: dict[str, Any]) -> tuple[np.ndarray, dict, dict, str]:
     block = _mapping(file, "disposal_mix", data["disposal_mix"])
     for key in block:
-        if key not in ("source", "shares"):
+        if key not in ("source", "shares", "by_risk"):
             raise SimulatorInputError(file, f"disposal_mix.{key}", "unknown key")
     source = _source(file, "disposal_mix", block)
-    mix = _shares(file, "disposal_mix.shares", block.get("shares"), DISPOSALS)
+    flat = _shares(file, "disposal_mix.shares", block.get("shares"), DISPOSALS)
+    # One row of shares per subgroup; by_risk replaces the row for a risk level (R7: match the
+    # intensity of a disposal to the risk of reoffending).
+    by_risk = {r: flat for r in RISKS}
+    for risk, table in _mapping(file, "disposal_mix.by_risk", block.get("by_risk") or {}).items():
+        if risk not in RISKS:
+            raise SimulatorInputError(
+                file, f"disposal_mix.by_risk.{risk}", f"unknown risk level; use {', '.join(RISKS)}"
+            )
+        by_risk[risk] = _shares(file, f"disposal_mix.by_risk.{risk}", table, DISPOSALS)
+    mix = np.stack([by_risk[RISKS[r]] for r in SUBGROUPS["risk"]])  # (G, disposals)
     capacity = {}
     for prog, cap in _mapping(file, "capacity", data.get("capacity") or {}).items():
         if prog not in PROGRAMMES:
@@ -306,7 +316,7 @@ def scenario_from_data(data: Any, file: str, base_dir: Path | None = None) -> Sc
         )
     mix, capacity, overflow, mix_source = _disposals(file, data)
     sources["disposal_mix"] = mix_source
-    programmes = {p for p in PROGRAMMES if mix[DISPOSALS.index(p)] > 0}
+    programmes = {p for p in PROGRAMMES if mix[:, DISPOSALS.index(p)].max() > 0}
     programmes |= {t for p, t in overflow.items() if p in programmes and t in PROGRAMMES}
     params, missing = _parameters(file, jurisdiction, data.get("parameters"), programmes)
     compare_to = None
@@ -350,7 +360,11 @@ def _merge(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
     for key, value in own.items():
         if key == "parameters" and isinstance(out.get(key), dict) and isinstance(value, dict):
             out[key] = {**out[key], **value}
-        elif key != "shares" and isinstance(value, dict) and isinstance(out.get(key), dict):
+        elif (
+            key not in ("shares", "by_risk")
+            and isinstance(value, dict)
+            and isinstance(out.get(key), dict)
+        ):
             out[key] = _merge(out[key], value)
         else:
             out[key] = value
