@@ -109,6 +109,15 @@ print(json.dumps(out))
 )
 
 
+ANALYZE = """
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("ANALYZE")
+"""
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,13 +135,17 @@ def wait_for(url: str, timeout: float = 60) -> None:
     raise SystemExit(f"the server at {url} did not answer within {timeout} s")
 
 
-def latency(database_url: str, *, users: int, run_time: int, wait: tuple[float, float]) -> dict:
+def latency(
+    database_url: str, *, users: int, run_time: int, wait: tuple[float, float], wsgi: str
+) -> dict:
     env = env_for(database_url)
+    # A freshly bulk-loaded database has no planner statistics yet; production ones do.
+    run([sys.executable, "-c", ANALYZE], env=env)
     setup = json.loads(run([sys.executable, "-c", SETUP, str(users)], env=env))
     port = free_port()
     host = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "turnpoint.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}",
+        [str(BIN / "gunicorn"), wsgi, "-w", "2", "-b", f"127.0.0.1:{port}",
          "--log-level", "warning"],
         env=env, cwd=ROOT,
     )  # fmt: skip
@@ -199,6 +212,9 @@ def main() -> None:
     parser.add_argument("--pg-name", default="turnpoint_bench_pages")
     parser.add_argument("--counts", default="100,10000", help="caseload sizes for query counts")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument(
+        "--wsgi", default="turnpoint.wsgi", help="WSGI module to serve (to compare a variant)"
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report = {}
@@ -206,8 +222,9 @@ def main() -> None:
         wait = tuple(args.wait)
         if args.database_url:
             report["latency"] = latency(
-                args.database_url, users=args.users, run_time=args.run_time, wait=wait
-            )
+                args.database_url, users=args.users, run_time=args.run_time, wait=wait,
+                wsgi=args.wsgi,
+            )  # fmt: skip
         else:
             with PostgresDb(args.pg_name) as db:
                 prepare(db.url)
@@ -215,7 +232,7 @@ def main() -> None:
                 run([TURNPOINT, "synth", "--participants", str(args.participants), "--seed",
                      str(args.seed)], env=env_for(db.url))  # fmt: skip
                 report["latency"] = latency(
-                    db.url, users=args.users, run_time=args.run_time, wait=wait
+                    db.url, users=args.users, run_time=args.run_time, wait=wait, wsgi=args.wsgi
                 )
     if args.counts:
         sizes = [int(s) for s in args.counts.split(",")]
