@@ -1,5 +1,9 @@
 """The admin's participant list: read-only and reached through the sharing policy."""
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from turnpoint.journeys.synth import synth_caseload
 from turnpoint.people.models import Participant
 
 
@@ -43,3 +47,17 @@ def test_admin_cannot_add_change_or_delete_participants(client, make_referral, u
     c.post(url, {"given_name": "Changed", "family_name": "Example"})
     assert Participant.objects.get(pk=referral.participant_id).given_name == "Robin"
     assert c.get(f"/admin/people/participant/{referral.participant_id}/delete/").status_code == 403
+
+
+def test_admin_list_issues_the_same_queries_for_5_and_50_participants(client, users, programmes):
+    coordinator = users["coordinator"]
+    coordinator.programmes.set(programmes.values())
+    c = admin_client(client, coordinator)
+    counts = []
+    for n in (5, 45):
+        synth_caseload(participants=n, seed=n, acting_user=coordinator)
+        c.get("/admin/people/participant/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert c.get("/admin/people/participant/").status_code == 200
+        counts.append(len(ctx))
+    assert counts[0] == counts[1]
