@@ -177,11 +177,13 @@ def synth_caseload(
     programmes=None,
     batch_size: int = 2000,
     today: date | None = None,
+    progress=None,
 ) -> dict:
     """Generate `participants` synthetic participants with a referral each and their pathway.
 
     Returns counts of what was written. Refused with InvalidInput for a bad count or no
     programmes, with PolicyDenied when `acting_user` may not write to a programme.
+    `progress(done, total)`, if given, is called after each committed batch.
     """
     started = time.perf_counter()
     problems = []
@@ -232,6 +234,8 @@ def synth_caseload(
                 _one_participant(rng, facts, today, acting_user, batch, summary)
             _write(batch, acting_user, summary)
             done += size
+            if progress is not None:
+                progress(done, participants)
     finally:
         context.deactivate(token)
     summary["left"] = dict(sorted(summary["left"].items()))

@@ -80,6 +80,7 @@ class Command(BaseCommand):
                 acting_user=user,
                 programmes=programmes,
                 batch_size=batch_size,
+                progress=None if as_json or options["verbosity"] < 1 else self._progress,
             )
         except InvalidInput as exc:
             fail(self, [f"{p.field}: {p.reason}" for p in exc.problems], as_json=as_json,
@@ -99,3 +100,8 @@ class Command(BaseCommand):
         )
         emit(self, {"ok": True, "acting_user": user.username, **summary}, as_json=as_json,
              text=text)  # fmt: skip
+
+    def _progress(self, done: int, total: int) -> None:
+        self.stderr.write(f"  {done:,} / {total:,} participants written", ending="\r")
+        if done == total:
+            self.stderr.write("")
