@@ -7,7 +7,7 @@ from turnpoint.sharing.categories import TREATMENT
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import readable_categories
 
-from .helpers import LEGAL_KEYS, REACHING, ROLES, TREATMENT_KEYS, all_keys
+from .helpers import LEGAL_KEYS, REACHING, ROLES, TREATMENT_KEYS, all_keys, errors_by_field
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -97,10 +97,16 @@ def test_the_etag_is_the_version(api_as, make_referral):
     assert "no-store" in response["Cache-Control"]
 
 
-@pytest.mark.parametrize("pk", [0, 2**63, 10**30])
+@pytest.mark.parametrize("pk", [0, -3, 2**63, 10**30])
 def test_ids_no_database_can_hold_are_not_found(api_as, make_referral, pk):
     make_referral()
     client = api_as("coordinator")
     for path in (f"/api/participants/{pk}", f"/api/referrals/{pk}", f"/api/episodes/{pk}",
                  f"/api/referrals/{pk}/transitions"):  # fmt: skip
         assert client.get(path).status_code == 404, path
+
+
+def test_an_id_that_is_not_a_number_is_named(api_as, users):
+    response = api_as("coordinator").get("/api/participants/abc")
+    assert response.status_code == 400
+    assert errors_by_field(response) == {"participant_id": "is not a whole number"}

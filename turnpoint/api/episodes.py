@@ -87,7 +87,7 @@ def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
 
 
 @router.get(
-    "/{int:episode_id}",
+    "/{episode_id}",
     response=responses({200: EpisodeOut}, 404),
     exclude_unset=True,
     summary="Read an episode",

@@ -162,7 +162,7 @@ def create_participant(request: HttpRequest, payload: ParticipantCreate):
 
 
 @router.get(
-    "/{int:participant_id}",
+    "/{participant_id}",
     response=responses({200: ParticipantOut}, 404),
     exclude_unset=True,
     summary="Read a participant",
@@ -176,7 +176,7 @@ def get_participant(request: HttpRequest, participant_id: int, response: HttpRes
 
 
 @router.patch(
-    "/{int:participant_id}",
+    "/{participant_id}",
     response=responses({200: ParticipantOut}, 400, 403, 404, 412, 428),
     exclude_unset=True,
     summary="Change a participant's details",

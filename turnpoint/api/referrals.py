@@ -182,7 +182,7 @@ def create_referral(request: HttpRequest, payload: ReferralCreate):
 
 
 @router.get(
-    "/{int:referral_id}",
+    "/{referral_id}",
     response=responses({200: ReferralOut}, 404),
     exclude_unset=True,
     summary="Read a referral",

@@ -102,7 +102,7 @@ def dump_transitions(user, referral, rows) -> list[dict]:
 
 
 @router.get(
-    "/{int:referral_id}/transitions",
+    "/{referral_id}/transitions",
     response=responses({200: TransitionPage}, 400, 404),
     exclude_unset=True,
     summary="List a referral's steps",
@@ -115,7 +115,7 @@ def list_transitions(request: HttpRequest, referral_id: int, query: Query[PageQu
 
 
 @router.post(
-    "/{int:referral_id}/transitions",
+    "/{referral_id}/transitions",
     response=responses({201: TransitionResult}, 400, 403, 404, 409, 412, 422),
     summary="Move a referral to its next step",
     openapi_extra=header_params(IDEMPOTENCY_KEY, IF_MATCH),
