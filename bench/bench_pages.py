@@ -136,7 +136,13 @@ def wait_for(url: str, timeout: float = 60) -> None:
 
 
 def latency(
-    database_url: str, *, users: int, run_time: int, wait: tuple[float, float], wsgi: str
+    database_url: str,
+    *,
+    users: int,
+    run_time: int,
+    wait: tuple[float, float],
+    wsgi: str,
+    phases: list[str],
 ) -> dict:
     env = env_for(database_url)
     # A freshly bulk-loaded database has no planner statistics yet; production ones do.
@@ -151,43 +157,73 @@ def latency(
     )  # fmt: skip
     try:
         wait_for(f"{host}/sign-in/")
-        with tempfile.TemporaryDirectory(prefix="turnpoint-locust-") as tmp:
-            locust_env = {
-                **env,
-                "BENCH_PARTICIPANT_IDS": ",".join(map(str, setup["sample"])),
-                "BENCH_SESSIONS": ",".join(setup["sessions"]),
-                "BENCH_WAIT_MIN": str(wait[0]),
-                "BENCH_WAIT_MAX": str(wait[1]),
-            }
-            with open(f"{tmp}/locust.log", "w") as log:
-                subprocess.run(
-                    [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                     "-u", str(users), "-r", str(users), "--run-time", f"{run_time}s",
-                     "--host", host, "--csv", f"{tmp}/run", "--only-summary", "--reset-stats",
-                     "--stop-timeout", "5", "--loglevel", "WARNING"],
-                    env=locust_env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL,
-                    stderr=log,
-                )  # fmt: skip
-            if not Path(f"{tmp}/run_stats.csv").exists():
-                raise SystemExit(Path(f"{tmp}/locust.log").read_text())
-            with open(f"{tmp}/run_stats.csv", newline="") as f:
-                rows = list(csv.DictReader(f))
+        alone = unloaded(host, setup["sessions"][0], setup["sample"][len(setup["sample"]) // 2])
+        locust_env = {
+            **env,
+            "BENCH_PARTICIPANT_IDS": ",".join(map(str, setup["sample"])),
+            "BENCH_SESSIONS": ",".join(setup["sessions"]),
+            "BENCH_WAIT_MIN": str(wait[0]),
+            "BENCH_WAIT_MAX": str(wait[1]),
+        }
+        pages = {}
+        for phase in phases:
+            rows = locust(host, {**locust_env, "BENCH_PAGES": phase}, users, run_time)
+            for row in rows:
+                if row["Name"] == "Aggregated":
+                    continue
+                label = row["Name"] if phase != "mixed" else f"{row['Name']} [mixed]"
+                pages[label] = {
+                    "requests": int(row["Request Count"]),
+                    "failures": int(row["Failure Count"]),
+                    "median_ms": float(row["Median Response Time"]),
+                    "p95_ms": float(row["95%"]),
+                    "rps": round(float(row["Requests/s"]), 1),
+                }
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
-    pages = {}
-    for row in rows:
-        if row["Name"] == "Aggregated":
-            continue
-        pages[row["Name"]] = {
-            "requests": int(row["Request Count"]),
-            "failures": int(row["Failure Count"]),
-            "median_ms": float(row["Median Response Time"]),
-            "p95_ms": float(row["95%"]),
-            "rps": round(float(row["Requests/s"]), 1),
-        }
     return {"participants": setup["participants"], "users": users, "run_time_s": run_time,
-            "wait_s": list(wait), "pages": pages}  # fmt: skip
+            "wait_s": list(wait), "phases": phases, "pages": pages,
+            "unloaded_median_ms": alone}  # fmt: skip
+
+
+def locust(host: str, env: dict, users: int, run_time: int) -> list[dict]:
+    """One headless locust run; its per-request-name statistics rows."""
+    with tempfile.TemporaryDirectory(prefix="turnpoint-locust-") as tmp:
+        with open(f"{tmp}/locust.log", "w") as log:
+            subprocess.run(
+                [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+                 "-u", str(users), "-r", str(users), "--run-time", f"{run_time}s",
+                 "--host", host, "--csv", f"{tmp}/run", "--only-summary", "--reset-stats",
+                 "--stop-timeout", "5", "--loglevel", "WARNING"],
+                env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=log,
+            )  # fmt: skip
+        if not Path(f"{tmp}/run_stats.csv").exists():
+            raise SystemExit(Path(f"{tmp}/locust.log").read_text())
+        with open(f"{tmp}/run_stats.csv", newline="") as f:
+            return list(csv.DictReader(f))
+
+
+def unloaded(host: str, session: str, pk: int, repeat: int = 7) -> dict:
+    """Each page requested alone, one after another: its service time without queueing."""
+    from statistics import median
+
+    pages = {"caseload /": "/", "participant /participants/<pk>/": f"/participants/{pk}/",
+             "admin changelist /admin/people/participant/ (baseline)":
+             "/admin/people/participant/"}  # fmt: skip
+    result = {}
+    for name, path in pages.items():
+        times = []
+        for _ in range(repeat + 1):  # the first request warms the worker
+            request = urllib.request.Request(
+                host + path, headers={"Cookie": f"sessionid={session}"}
+            )
+            started = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+            times.append((time.perf_counter() - started) * 1000)
+        result[name] = round(median(times[1:]))
+    return result
 
 
 def query_counts(sizes: list[int], seed: int) -> list[dict]:
@@ -207,7 +243,12 @@ def main() -> None:
     parser.add_argument("-n", "--participants", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--run-time", type=int, default=60, help="seconds of load")
+    parser.add_argument("--run-time", type=int, default=60, help="seconds of load per phase")
+    parser.add_argument(
+        "--phases",
+        default="caseload,participant,admin",
+        help="one load phase per page (each page alone under all users); 'mixed' = all three",
+    )
     parser.add_argument("--wait", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"))
     parser.add_argument("--pg-name", default="turnpoint_bench_pages")
     parser.add_argument("--counts", default="100,10000", help="caseload sizes for query counts")
@@ -223,7 +264,7 @@ def main() -> None:
         if args.database_url:
             report["latency"] = latency(
                 args.database_url, users=args.users, run_time=args.run_time, wait=wait,
-                wsgi=args.wsgi,
+                wsgi=args.wsgi, phases=args.phases.split(","),
             )  # fmt: skip
         else:
             with PostgresDb(args.pg_name) as db:
@@ -232,8 +273,9 @@ def main() -> None:
                 run([TURNPOINT, "synth", "--participants", str(args.participants), "--seed",
                      str(args.seed)], env=env_for(db.url))  # fmt: skip
                 report["latency"] = latency(
-                    db.url, users=args.users, run_time=args.run_time, wait=wait, wsgi=args.wsgi
-                )
+                    db.url, users=args.users, run_time=args.run_time, wait=wait,
+                    wsgi=args.wsgi, phases=args.phases.split(","),
+                )  # fmt: skip
     if args.counts:
         sizes = [int(s) for s in args.counts.split(",")]
         report["query_counts"] = query_counts(sizes, args.seed)
@@ -242,13 +284,14 @@ def main() -> None:
         return
     if "latency" in report:
         lat = report["latency"]
-        print(f"{lat['users']} users, {lat['run_time_s']} s, pause {lat['wait_s']} s, "
+        print(f"{lat['users']} users, {lat['run_time_s']} s per phase, pause {lat['wait_s']} s, "
               f"{lat['participants']:,} participants on PostgreSQL")  # fmt: skip
-        print("| page | requests | failures | median | p95 | req/s |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
+        print("| page | requests | failures | median | p95 | req/s | alone (median) |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
         for name, p in lat["pages"].items():
+            alone = lat["unloaded_median_ms"].get(name.removesuffix(" [mixed]"), "?")
             print(f"| {name} | {p['requests']} | {p['failures']} | {p['median_ms']:.0f} ms "
-                  f"| {p['p95_ms']:.0f} ms | {p['rps']} |")  # fmt: skip
+                  f"| {p['p95_ms']:.0f} ms | {p['rps']} | {alone} ms |")  # fmt: skip
     if "query_counts" in report:
         print("\n| caseload size | caseload queries | participant queries | admin queries |")
         print("| ---: | ---: | ---: | ---: |")

@@ -1,16 +1,17 @@
 """Locust users for bench/bench_pages.py: signed-in staff who open the caseload, a participant's
 page and (the baseline) the Django admin changelist of participants, in random order.
 
-Configured by bench_pages.py through the environment: BENCH_SESSIONS (one session key per user,
-signed in beforehand), BENCH_PARTICIPANT_IDS (pages to open), BENCH_WAIT_MIN / BENCH_WAIT_MAX
-(seconds a user pauses between requests).
+Configured by bench_pages.py through the environment: BENCH_PAGES (caseload, participant, admin
+or mixed: which page every user requests in this phase), BENCH_SESSIONS (one session key per
+user, signed in beforehand), BENCH_PARTICIPANT_IDS (pages to open), BENCH_WAIT_MIN /
+BENCH_WAIT_MAX (seconds a user pauses between requests).
 """
 
 import itertools
 import os
 import random
 
-from locust import HttpUser, between, task
+from locust import HttpUser, between
 
 SESSIONS = os.environ.get("BENCH_SESSIONS", "").split(",")
 IDS = [int(x) for x in os.environ.get("BENCH_PARTICIPANT_IDS", "1").split(",")]
@@ -39,14 +40,20 @@ class Staff(HttpUser):
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}")
 
-    @task
     def caseload(self):
         self.open("/", CASELOAD)
 
-    @task
     def participant(self):
         self.open(f"/participants/{self.rng.choice(IDS)}/", PARTICIPANT)
 
-    @task
     def admin_changelist(self):
         self.open("/admin/people/participant/", ADMIN)
+
+
+_PHASES = {
+    "caseload": [Staff.caseload],
+    "participant": [Staff.participant],
+    "admin": [Staff.admin_changelist],
+    "mixed": [Staff.caseload, Staff.participant, Staff.admin_changelist],
+}
+Staff.tasks = _PHASES[os.environ.get("BENCH_PAGES", "mixed")]
