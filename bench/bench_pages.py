@@ -188,12 +188,15 @@ def latency(
 
 
 def locust(host: str, env: dict, users: int, run_time: int) -> list[dict]:
-    """One headless locust run; its per-request-name statistics rows."""
+    """One headless locust run; its per-request-name statistics rows.
+
+    Users start over five seconds and the statistics restart once all are running, so the
+    figures describe the steady state with every user active, not the start-up burst."""
     with tempfile.TemporaryDirectory(prefix="turnpoint-locust-") as tmp:
         with open(f"{tmp}/locust.log", "w") as log:
             subprocess.run(
                 [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                 "-u", str(users), "-r", str(users), "--run-time", f"{run_time}s",
+                 "-u", str(users), "-r", str(max(1, users // 5)), "--run-time", f"{run_time}s",
                  "--host", host, "--csv", f"{tmp}/run", "--only-summary", "--reset-stats",
                  "--stop-timeout", "5", "--loglevel", "WARNING"],
                 env=env, cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=log,
