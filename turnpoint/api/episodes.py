@@ -88,7 +88,7 @@ def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
 
 @router.get(
     "/{episode_id}",
-    response=responses({200: EpisodeOut}, 404),
+    response=responses({200: EpisodeOut}, 400, 404),
     exclude_unset=True,
     summary="Read an episode",
 )

@@ -163,7 +163,7 @@ def create_participant(request: HttpRequest, payload: ParticipantCreate):
 
 @router.get(
     "/{participant_id}",
-    response=responses({200: ParticipantOut}, 404),
+    response=responses({200: ParticipantOut}, 400, 404),
     exclude_unset=True,
     summary="Read a participant",
 )

@@ -183,7 +183,7 @@ def create_referral(request: HttpRequest, payload: ReferralCreate):
 
 @router.get(
     "/{referral_id}",
-    response=responses({200: ReferralOut}, 404),
+    response=responses({200: ReferralOut}, 400, 404),
     exclude_unset=True,
     summary="Read a referral",
 )
