@@ -45,6 +45,7 @@ class Role(models.TextChoices):
     JUDGE = "judge", "Judge"
     PROSECUTOR = "prosecutor", "Prosecutor"
     DEFENCE = "defence", "Defence lawyer"
+    SAFEGUARDING_LEAD = "safeguarding_lead", "Designated safeguarding lead"
     ANALYST = "analyst", "Analyst"
     ADMINISTRATOR = "administrator", "Administrator"
 

@@ -24,6 +24,7 @@ PERSONAS = (
     Persona("judge", "Ruth", "Adeyemi", Role.JUDGE, "Magistrates' court", AgencyKind.COURT),
     Persona("prosecutor", "Tom", "Hughes", Role.PROSECUTOR, "Prosecution service", AgencyKind.PROSECUTION),
     Persona("defence", "Asha", "Patel", Role.DEFENCE, "Defence solicitors", AgencyKind.DEFENCE),
+    Persona("safeguarding", "Morag", "Fraser", Role.SAFEGUARDING_LEAD, "Community drug service", AgencyKind.TREATMENT),
     Persona("analyst", "Noor", "Haddad", Role.ANALYST, "Evaluation unit", AgencyKind.RESEARCH),
     Persona("administrator", "Chris", "Lam", Role.ADMINISTRATOR, "Programme team", AgencyKind.COORDINATION),
 )  # fmt: skip

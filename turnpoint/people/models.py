@@ -66,3 +66,24 @@ class Participant(models.Model):
     def age_on(self, day: date) -> int:
         born = self.date_of_birth
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+class HouseholdChild(models.Model):
+    """A child in the participant's household: recorded so that safeguarding can act (R19)."""
+
+    data_category = Category.HOUSEHOLD
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="household_children"
+    )
+    first_name = models.CharField(max_length=100)
+    year_of_birth = models.PositiveSmallIntegerField()
+    lives_with_participant = models.BooleanField(default=True)
+    relationship = models.CharField(max_length=100, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["year_of_birth", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} ({self.year_of_birth})"

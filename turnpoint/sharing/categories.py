@@ -47,5 +47,6 @@ class Purpose(models.TextChoices):
     SUPERVISION = "supervision", "Supervision"
     COURT_REVIEW = "court_review", "Court review"
     LEGAL_REPRESENTATION = "legal_representation", "Legal representation"
+    SAFEGUARDING = "safeguarding", "Safeguarding"
     EVALUATION = "evaluation", "Evaluation"
     ADMINISTRATION = "administration", "Administration"

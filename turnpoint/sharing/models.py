@@ -76,6 +76,7 @@ class AuditEntry(models.Model):
         IMPORT = "import", "Import"
         IMPORT_REJECTED = "import_rejected", "Import rejected"
         EXPORT = "export", "Export"
+        BREAK_GLASS = "break_glass", "Break-glass"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -152,4 +153,6 @@ class AuditEntry(models.Model):
 
 # Models of this app kept in their own modules.
 from .consents import ShareConsent  # noqa: E402,F401
+from .disclosures import Disclosure  # noqa: E402,F401
 from .participation import ParticipationConsent  # noqa: E402,F401
+from .safeguarding import BreakGlass, Notification  # noqa: E402,F401

@@ -40,6 +40,8 @@ ROLE_READ: dict[str, frozenset[str]] = {
     Role.JUDGE: _COURT,
     Role.DEFENCE: _COURT,
     Role.PROSECUTOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
+    # The safeguarding lead opens safeguarding and household records only by break-glass (R19).
+    Role.SAFEGUARDING_LEAD: frozenset({C.IDENTITY}),
     # Analysts work on de-identified extracts, administrators on configuration: neither opens
     # an identifiable record (security.md SEC-38).
     Role.ANALYST: frozenset(),
@@ -51,6 +53,7 @@ ROLE_WRITE: dict[str, frozenset[str]] = {
     Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
     Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
     Role.CLINICIAN: frozenset({C.CLINICAL, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}),
+    Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }
 
 ROLE_PURPOSES: dict[str, frozenset[str]] = {
@@ -61,6 +64,7 @@ ROLE_PURPOSES: dict[str, frozenset[str]] = {
     Role.JUDGE: frozenset({Purpose.COURT_REVIEW}),
     Role.PROSECUTOR: frozenset({Purpose.COURT_REVIEW}),
     Role.DEFENCE: frozenset({Purpose.LEGAL_REPRESENTATION}),
+    Role.SAFEGUARDING_LEAD: frozenset({Purpose.SAFEGUARDING}),
     Role.ANALYST: frozenset({Purpose.EVALUATION}),
     Role.ADMINISTRATOR: frozenset({Purpose.ADMINISTRATION}),
 }
@@ -133,6 +137,12 @@ def decide(
         and programme.court_receives_test_results
     ):
         return Decision(True, f"{programme.name}: the court receives drug test results")
+    if action == "read" and participant is not None and role == Role.SAFEGUARDING_LEAD:
+        from .safeguarding import OPENS, break_glass_active
+
+        glass = break_glass_active(user, participant) if category in OPENS else None
+        if glass is not None:
+            return Decision(True, f"break-glass {glass.pk} until {glass.expires_at:%H:%M}")
     if action == "read" and participant is not None:
         from django.utils import timezone
 
