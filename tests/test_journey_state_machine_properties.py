@@ -5,10 +5,11 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from participation_helpers import consent_to_take_part
 
 from turnpoint.errors import InvalidInput
 from turnpoint.journeys import machine
-from turnpoint.journeys.models import Disposal, Referral, State
+from turnpoint.journeys.models import Disposal, Episode, Referral, State
 from turnpoint.journeys.services import referral_transition
 
 REACHABLE = {State.REFERRAL}
@@ -29,6 +30,7 @@ requests = st.fixed_dictionaries(
         "exit_type": st.sampled_from(["", "completed", "died", "made-up"]),
         "phase_number": st.one_of(st.none(), st.integers(-1, 5)),
         "days": st.integers(-3, 20),
+        "has_participation_consent": st.booleans(),
     }
 )
 
@@ -61,6 +63,7 @@ def test_pure_machine_only_takes_allowed_steps(steps):
             assert step.reason_code in machine.LEAVE_REASONS
         if step.to_state == State.EPISODE and step.kind == "advance":
             assert step.data["imposed_disposal"] == Disposal.PROGRAMME
+            assert req["has_participation_consent"]
             phase = 1
         if step.to_state == State.EXIT:
             assert step.data["exit_type"] in ("completed", "died") and step.reason
@@ -75,8 +78,12 @@ def test_pure_machine_only_takes_allowed_steps(steps):
 @given(st.lists(requests, min_size=1, max_size=15))
 def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, steps):
     referral = make_referral(on=date.today() - timedelta(days=400))
+    consented = False
     for req in steps:
         days = req.pop("days")
+        if req.pop("has_participation_consent") and not consented:
+            consent_to_take_part(referral, coordinator)
+            consented = True
         try:
             referral_transition(
                 referral, acting_user=coordinator,
@@ -85,6 +92,8 @@ def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, st
         except InvalidInput as exc:
             assert exc.problems
     stored = Referral.objects.get(pk=referral.pk)
+    # SEC-33: no episode starts without a recorded consent to take part (R12).
+    assert consented or not Episode.objects.filter(referral=referral).exists()
     transitions = list(stored.transitions.order_by("id"))
     state = State.REFERRAL
     for t in transitions[1:]:

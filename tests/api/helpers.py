@@ -4,6 +4,7 @@ import json
 from datetime import date, timedelta
 
 from django.test import Client
+from participation_helpers import consent_to_take_part
 
 from turnpoint.accounts.models import api_token_create
 
@@ -52,6 +53,8 @@ class ApiClient:
 
 def walk(client, referral_id, steps=TO_EPISODE):
     for step in steps:
+        if step["to_state"] == "episode":
+            consent_to_take_part(referral_id, client.user)
         response = client.post(f"/api/referrals/{referral_id}/transitions", step)
         assert response.status_code == 201, response.content
 

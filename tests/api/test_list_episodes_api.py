@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from participation_helpers import consent_to_take_part
 
 from turnpoint.journeys.services import referral_transition
 
@@ -14,6 +15,8 @@ def start_episode(make_referral, coordinator):
     def start(**kwargs):
         referral = make_referral(**kwargs)
         for step in TO_EPISODE:
+            if step["to_state"] == "episode":
+                consent_to_take_part(referral, coordinator)
             referral_transition(referral, acting_user=coordinator, **step)
         return referral.episode
 

@@ -34,6 +34,17 @@ def test_a_referral_walks_to_an_active_episode(api_as, make_referral):
     assert steps["items"][-1]["acting_user"] == "coordinator"
 
 
+def test_an_episode_needs_consent_to_take_part_first(api_as, make_referral):
+    referral = make_referral()
+    client = api_as("coordinator")
+    walk(client, referral.pk, TO_EPISODE[:-1])
+    response = client.post(steps_url(referral), TO_EPISODE[-1])
+    assert response.status_code == 400
+    assert "informed consent to take part" in errors_by_field(response)["participation_consent"]
+    assert stored_state(referral)[0] == "decision"
+    assert not Episode.objects.filter(referral=referral).exists()
+
+
 def test_the_response_carries_the_step_and_the_moved_referral(api_as, make_referral):
     referral = make_referral()
     response = api_as("casemanager").post(

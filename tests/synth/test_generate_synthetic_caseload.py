@@ -13,6 +13,7 @@ from turnpoint.journeys.synth import synth_caseload
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
 from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.participation import participation_consent_record
 
 TODAY = date(2026, 6, 1)
 
@@ -178,7 +179,13 @@ def _replay_through_services(referral, user) -> Referral:
         drug_related_type=referral.drug_related_type, offence_date=referral.offence_date,
         referral_date=referral.referral_date, synthetic=True,
     )  # fmt: skip
+    consent = referral.participation_consents.first()
     for t in referral.transitions.exclude(kind="created").order_by("pk"):
+        if t.to_state == "episode" and t.kind == "advance":
+            participation_consent_record(
+                acting_user=user, referral=made,
+                **{f: getattr(consent, f) for f in CONSENT_FIELDS},
+            )  # fmt: skip
         referral_transition(
             made,
             acting_user=user,
@@ -195,6 +202,10 @@ def _replay_through_services(referral, user) -> Referral:
 
 
 FIELDS = ("kind", "from_state", "to_state", "occurred_on", "reason_code", "reason", "data")
+CONSENT_FIELDS = (
+    "alternatives_explained", "coercion", "agreed_max_weeks", "custodial_weeks_replaced",
+    "non_completion_explained", "right_to_withdraw_explained", "signed_by", "signed_on",
+)  # fmt: skip
 
 
 def _audit_shape(referral):
@@ -225,6 +236,15 @@ def test_synthetic_rows_match_what_the_services_write(synth_user, seed):
             getattr(referral.episode, f) for f in shape
         ]
         assert _audit_shape(twin) == _audit_shape(referral)
+        # The informed consent the service requires before the episode was recorded too (R12).
+        stored = list(referral.participation_consents.values_list(*CONSENT_FIELDS))
+        assert len(stored) == 1
+        assert list(twin.participation_consents.values_list(*CONSENT_FIELDS)) == stored
+        consent_pk = str(referral.participation_consents.get().pk)
+        consent_audits = AuditEntry.objects.filter(
+            object_type="participationconsent", object_id=consent_pk
+        )
+        assert consent_audits.count() == 1
 
 
 def test_referral_dates_spread_over_about_three_years(synth_user):

@@ -2,6 +2,8 @@
 
 from datetime import date, timedelta
 
+from participation_helpers import consent_to_take_part
+
 from turnpoint.journeys.services import referral_transition
 
 TO_EPISODE = ["screening", "eligibility", "assessment", "recommendation", "decision", "episode"]
@@ -19,6 +21,8 @@ def walk(referral, user, until: str, *, start: date | None = None) -> None:
         day += timedelta(days=1)
         extra = {"decision": {"recommended_disposal": "programme"},
                  "episode": {"imposed_disposal": "programme"}}.get(state, {})  # fmt: skip
+        if state == "episode":
+            consent_to_take_part(referral, user)
         referral_transition(referral, acting_user=user, to_state=state, occurred_on=day, **extra)
         referral.refresh_from_db()
 

@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from participation_helpers import consent_to_take_part
 
 from turnpoint.journeys.models import Episode, Referral, Transition
 
@@ -84,8 +85,20 @@ def test_recommendation_needs_a_disposal_and_is_stored(page_as, referral, coordi
     assert stored(referral).recommended_disposal == "programme"
 
 
+def test_starting_the_programme_needs_consent_to_take_part(page_as, referral, coordinator):
+    walk(referral, coordinator, "decision")
+    response = post(
+        page_as("coordinator"), referral, "episode", day=referral.referral_date + timedelta(days=6)
+    )
+    assert response.status_code == 400
+    assert "informed consent to take part" in text(response)
+    assert stored(referral).state == "decision"
+    assert not Episode.objects.filter(referral=referral).exists()
+
+
 def test_starting_the_programme_opens_an_episode(page_as, referral, coordinator):
     walk(referral, coordinator, "decision")
+    consent_to_take_part(referral, coordinator)
     response = post(
         page_as("coordinator"), referral, "episode", day=referral.referral_date + timedelta(days=6)
     )

@@ -98,6 +98,7 @@ def plan_step(
     phase_number: int | None = None,
     current_phase: int | None = None,
     phase_count: int = 0,
+    has_participation_consent: bool = False,
 ) -> tuple[Step | None, list[Problem]]:
     """Check one requested step against the rules. Returns the step or every problem found."""
     problems: list[Problem] = []
@@ -149,6 +150,9 @@ def plan_step(
     elif to_state == S.EPISODE:
         if imposed_disposal != Disposal.PROGRAMME:
             problems.append(Problem("imposed_disposal", "must be 'programme' to start an episode"))
+        if not has_participation_consent:
+            reason = "record the participant's informed consent to take part first (R12)"
+            problems.append(Problem("participation_consent", reason))
         data["imposed_disposal"] = Disposal.PROGRAMME
         data["phase_number"] = 1
     elif to_state == S.EXIT:

@@ -12,6 +12,7 @@ from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.sharing.audit import audit_entry
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.participation import participation_consent_current
 from turnpoint.sharing.policy import PolicyDenied, require
 
 from . import machine
@@ -212,6 +213,9 @@ def referral_transition(
             phase_number=phase_number,
             current_phase=episode.phase_number if episode else None,
             phase_count=programme.phases.count(),
+            has_participation_consent=(
+                to_state == State.EPISODE and participation_consent_current(locked) is not None
+            ),
         )
         if problems:
             raise InvalidInput(problems)

@@ -27,6 +27,11 @@ from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing import context
 from turnpoint.sharing.audit import audit_entry
+from turnpoint.sharing.participation import (
+    ParticipationConsent,
+    participation_consent_audit,
+    participation_consent_build,
+)
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import PolicyDenied, require
@@ -145,6 +150,8 @@ PHASE_REASON = "Met the goals of the phase; the team agreed to move on"
 # measured faster than one UNNEST insert per model per batch (bench/bench_synth.py).
 INSERT_ROWS = 1000
 CLOSE_WITHOUT_FOLLOW_UP = "No follow-up possible: could not be contacted after exit"
+CONSENT_ALTERNATIVES = "The case continues in the ordinary way: prosecution and sentence."
+CONSENT_NON_COMPLETION = "The case returns to the court, which decides as it would have done."
 
 
 @dataclass
@@ -167,6 +174,7 @@ class _Batch:
     referrals: list = field(default_factory=list)
     transitions: list = field(default_factory=list)  # in order, per participant
     episodes: list = field(default_factory=list)
+    consents: dict = field(default_factory=dict)  # id(referral) -> participation consent
 
 
 def synth_caseload(
@@ -396,10 +404,30 @@ def _walk(rng, f: _Facts, referral, today: date, user, batch: _Batch, summary) -
         if w.step(S.LEFT, on, reason_code=code, imposed_disposal=imposed):
             left[code] = left.get(code, 0) + 1
         return
-    if not w.step(S.EPISODE, on, imposed_disposal=Disposal.PROGRAMME):
+    if on > w.today:
+        return  # the decision lies in the future: the referral waits at the decision stage
+    consent = _participation_consent(f, w, on)
+    if not w.step(S.EPISODE, on, imposed_disposal=Disposal.PROGRAMME,
+                  has_participation_consent=True):  # fmt: skip
         return
+    w.batch.consents[id(w.referral)] = consent
     summary["episodes"] += 1
     _episode(rng, f, w, summary)
+
+
+def _participation_consent(f: _Facts, w: _Walker, on: date):
+    """The informed consent the service requires before an episode (R12). No random draw, so
+    the rest of the caseload is what it was before consent was recorded."""
+    programme = w.referral.programme
+    weeks = programme.max_duration_weeks
+    return participation_consent_build(
+        acting_user=w.user, referral=w.referral,
+        alternatives_explained=CONSENT_ALTERNATIVES,
+        coercion="legal_pressure" if f.pre_trial else "mandatory",
+        agreed_max_weeks=weeks, custodial_weeks_replaced=weeks,
+        non_completion_explained=CONSENT_NON_COMPLETION, right_to_withdraw_explained=True,
+        signed_by=w.referral.participant.display_name, signed_on=on,
+    )  # fmt: skip
 
 
 def _episode(rng, f: _Facts, w: _Walker, summary) -> None:
@@ -449,6 +477,9 @@ def _write(batch: _Batch, user, summary) -> None:
         for episode in batch.episodes:
             episode.participant_id = episode.referral.participant_id
         Episode.objects.bulk_create(batch.episodes, batch_size=INSERT_ROWS)
+        for consent in batch.consents.values():
+            consent.participant_id = consent.referral.participant_id
+        ParticipationConsent.objects.bulk_create(batch.consents.values(), batch_size=INSERT_ROWS)
         entries = []
         for t in batch.transitions:  # in the order the services would write them
             if t.kind == Transition.Kind.CREATED:
@@ -456,6 +487,9 @@ def _write(batch: _Batch, user, summary) -> None:
                 entries.append(_participant_audit_create(referral.participant, acting_user=user))
                 entries.append(referral_audit_create(referral, acting_user=user))
             else:
+                if t.to_state == S.EPISODE and t.kind == Transition.Kind.ADVANCE:
+                    consent = batch.consents[id(t.referral)]
+                    entries.append(participation_consent_audit(consent, acting_user=user))
                 entries.append(transition_audit(t, acting_user=user))
         AuditEntry.objects.bulk_create(entries, batch_size=INSERT_ROWS)
     summary["transitions"] += len(batch.transitions)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
-from .audit import audit_write
+from .audit import audit_entry, audit_write
 from .categories import Category
 
 
@@ -92,19 +92,29 @@ def participation_consent_problems(*, programme, values: dict) -> list[Problem]:
     return problems
 
 
-def participation_consent_record(*, acting_user, referral, **values) -> ParticipationConsent:
+def participation_consent_build(*, acting_user, referral, **values) -> ParticipationConsent:
+    """Check and build (not save) a consent: the rule shared by the service and bulk writers."""
     problems = participation_consent_problems(programme=referral.programme, values=values)
     if problems:
         raise InvalidInput(problems)
+    return ParticipationConsent(
+        referral=referral, participant_id=referral.participant_id, recorded_by=acting_user,
+        **values,
+    )  # fmt: skip
+
+
+def participation_consent_audit(consent: ParticipationConsent, *, acting_user):
+    return audit_entry(
+        acting_user=acting_user, action="create", obj=consent,
+        categories=[Category.LEGAL], participant_ids=[consent.participant_id],
+    )  # fmt: skip
+
+
+def participation_consent_record(*, acting_user, referral, **values) -> ParticipationConsent:
+    consent = participation_consent_build(acting_user=acting_user, referral=referral, **values)
     with transaction.atomic():
-        consent = ParticipationConsent.objects.create(
-            referral=referral, participant_id=referral.participant_id, recorded_by=acting_user,
-            **values,
-        )  # fmt: skip
-        audit_write(
-            acting_user=acting_user, action="create", obj=consent,
-            categories=[Category.LEGAL], participant_ids=[referral.participant_id],
-        )  # fmt: skip
+        consent.save()
+        participation_consent_audit(consent, acting_user=acting_user).save()
     return consent
 
 
