@@ -32,8 +32,10 @@ def test_referral_reaches_an_active_episode_with_every_step_recorded(make_referr
     start = referral.referral_date
     walk(referral, coordinator, [*TO_DECISION, "decision"], start)
     with pytest.raises(InvalidInput, match="informed consent to take part"):
-        referral_transition(referral, acting_user=coordinator, to_state="episode",
-                            imposed_disposal="programme", occurred_on=start + timedelta(days=10))  # fmt: skip
+        referral_transition(
+            referral, acting_user=coordinator, to_state="episode", imposed_disposal="programme",
+            occurred_on=start + timedelta(days=10),
+        )  # fmt: skip
     consent_to_take_part(referral, coordinator)
     referral_transition(
         referral,

@@ -27,13 +27,13 @@ from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing import context
 from turnpoint.sharing.audit import audit_entry
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.participation import (
     ParticipationConsent,
     participation_consent_audit,
     participation_consent_build,
 )
-from turnpoint.sharing.categories import Category
-from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import PolicyDenied, require
 
 from . import machine
