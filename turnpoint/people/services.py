@@ -10,7 +10,7 @@ from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.policy import require
 
-from .models import Ethnicity, Participant, Sex
+from .models import Ethnicity, HouseholdChild, Participant, Sex
 
 EDITABLE_FIELDS = (
     "given_name",
@@ -104,3 +104,54 @@ def participant_update(
 
 def _clean(values: dict) -> dict:
     return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+
+
+CHILD_MAX_AGE = 18
+
+
+def household_child_add(
+    *,
+    acting_user,
+    participant: Participant,
+    first_name: str,
+    year_of_birth: int,
+    lives_with_participant: bool = True,
+    relationship: str = "",
+) -> HouseholdChild:
+    """Record a child in the participant's household, so that safeguarding can act (R19)."""
+    require(acting_user, Category.HOUSEHOLD, action="write")
+    first_name = str(first_name or "").strip()
+    relationship = str(relationship or "").strip()
+    problems = []
+    if not first_name:
+        problems.append(Problem("first_name", "is required"))
+    elif len(first_name) > 100:
+        problems.append(Problem("first_name", "is longer than 100 characters"))
+    if len(relationship) > 100:
+        problems.append(Problem("relationship", "is longer than 100 characters"))
+    this_year = timezone.localdate().year
+    if not isinstance(year_of_birth, int):
+        problems.append(Problem("year_of_birth", "must be a year, like 2015"))
+    elif year_of_birth > this_year:
+        problems.append(Problem("year_of_birth", "is in the future"))
+    elif year_of_birth < this_year - CHILD_MAX_AGE:
+        reason = f"is more than {CHILD_MAX_AGE} years ago: record children under {CHILD_MAX_AGE}"
+        problems.append(Problem("year_of_birth", reason))
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        child = HouseholdChild.objects.create(
+            participant=participant,
+            first_name=first_name,
+            year_of_birth=year_of_birth,
+            lives_with_participant=bool(lives_with_participant),
+            relationship=relationship,
+        )
+        audit_write(
+            acting_user=acting_user,
+            action="create",
+            categories=[Category.HOUSEHOLD],
+            participant_ids=[participant.pk],
+            obj=child,
+        )
+    return child

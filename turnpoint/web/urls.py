@@ -13,3 +13,54 @@ urlpatterns = [
         name="referral_transition",
     ),
 ]
+
+# Consent, household and safeguarding (turnpoint/web/consent_views.py, safeguarding_views.py).
+from . import consent_views, safeguarding_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "referrals/<int:pk>/consent/",
+        consent_views.participation_consent_new,
+        name="participation_consent_new",
+    ),
+    path(
+        "participants/<int:pk>/participation-consents/<int:consent_pk>/pdf/",
+        consent_views.participation_consent_download,
+        name="participation_consent_pdf",
+    ),
+    path(
+        "participants/<int:pk>/participation-consents/<int:consent_pk>/withdraw/",
+        consent_views.participation_consent_withdraw_page,
+        name="participation_consent_withdraw",
+    ),
+    path("participants/<int:pk>/sharing/", consent_views.share_consents, name="share_consents"),
+    path(
+        "participants/<int:pk>/sharing/new/",
+        consent_views.share_consent_new,
+        name="share_consent_new",
+    ),
+    path(
+        "participants/<int:pk>/sharing/<int:consent_pk>/pdf/",
+        consent_views.share_consent_download,
+        name="share_consent_pdf",
+    ),
+    path(
+        "participants/<int:pk>/sharing/<int:consent_pk>/revoke/",
+        consent_views.share_consent_revoke_page,
+        name="share_consent_revoke",
+    ),
+    path("participants/<int:pk>/household/", consent_views.household, name="household"),
+    path(
+        "participants/<int:pk>/safeguarding/",
+        safeguarding_views.break_glass_new,
+        name="break_glass_new",
+    ),
+    path(
+        "safeguarding/reviews/", safeguarding_views.break_glass_reviews, name="break_glass_reviews"
+    ),
+    path(
+        "safeguarding/reviews/<int:pk>/",
+        safeguarding_views.break_glass_review_page,
+        name="break_glass_review",
+    ),
+]
