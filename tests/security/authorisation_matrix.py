@@ -1,0 +1,193 @@
+"""The authorisation matrix (security.md SEC-01): for every page route and every API operation,
+the outcome each role gets. `test_sec_01_*` walks the URLconf and the OpenAPI document and fails
+on any route or operation missing here, then requests each one as each persona.
+
+Keys of a row are every `turnpoint.accounts.models.Role` value plus "anonymous" (not signed in)
+and "outsider" (a coordinator of another area's team). Pages are keyed by URL name; API
+operations by (METHOD, OpenAPI path). Page outcomes are for a GET; API write outcomes are for a
+valid body (see test_sec_01_authorisation_matrix.py for the bodies). The participant, referral
+and episode in the path belong to the Ghent team every persona but the outsider works in.
+
+Adding a route? Add its row here: deny by default means the suite refuses a route nobody decided.
+"""
+
+from turnpoint.accounts.models import Role
+
+OK = "ok"
+SIGN_IN = "redirect-to-sign-in"
+UNAUTHENTICATED = "401"
+FORBIDDEN = "403"
+NOT_FOUND = "404"
+METHOD_NOT_ALLOWED = "405"
+BAD_REQUEST = "400"
+CONFLICT = "409"
+
+PERSONA_KEYS = (*(r.value for r in Role), "anonymous", "outsider")
+
+# Roles whose team holds the participant and who may open an identifiable record.
+REACHING = {
+    Role.COORDINATOR,
+    Role.CASE_MANAGER,
+    Role.CLINICIAN,
+    Role.PROBATION_OFFICER,
+    Role.JUDGE,
+    Role.PROSECUTOR,
+    Role.DEFENCE,
+    Role.SAFEGUARDING_LEAD,
+}
+# Roles that may record identity, legal and pathway facts (policy.ROLE_WRITE).
+RECORDING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.PROBATION_OFFICER}
+COURT = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE}
+
+
+def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
+    """Spell out an outcome for every persona: `default` for signed-in roles not named."""
+    out = {key: by_role.get(key, default) for key in PERSONA_KEYS}
+    out["anonymous"] = anonymous
+    return out
+
+
+def where(roles, yes: str, no: str, *, anonymous: str, outsider: str, **by_role: str):
+    """`yes` for the roles named, `no` for the other roles, unless `by_role` says otherwise."""
+    out = {key: (yes if key in roles else no) for key in PERSONA_KEYS}
+    out.update(anonymous=anonymous, outsider=outsider, **by_role)
+    return out
+
+
+# URL names excluded from this matrix, with the rule that protects them instead.
+EXCLUDED = {
+    "admin/": "Django admin: every view needs is_staff (admin.site.admin_view); "
+    "tests/test_view_participants_in_admin.py covers what staff see there",
+}
+
+PAGES: dict[str, dict[str, str]] = {
+    "login": row(OK, anonymous=OK),
+    # Sign-out changes state, so it answers POST only (SEC-28: no state change via GET).
+    "logout": row(METHOD_NOT_ALLOWED, anonymous=METHOD_NOT_ALLOWED),
+    # The API's own description and its docs page hold no data (docs/api.md).
+    "api-1:openapi-json": row(OK, anonymous=OK),
+    "api-1:openapi-view": row(OK, anonymous=OK),
+    "api-1:api-root": row(NOT_FOUND, anonymous=NOT_FOUND),
+    "simulator:page": row(OK, anonymous=SIGN_IN),
+    # Analysts and administrators see an explanation in place of a caseload, not an error.
+    "web:caseload": row(OK, anonymous=SIGN_IN),
+    "web:participant": where(REACHING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
+    # The outsider refers to their own team's programme.
+    "web:referral_new": where(RECORDING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
+    "web:referral_transition": row(METHOD_NOT_ALLOWED, anonymous=SIGN_IN),
+    # The world's referral already has its participation consent: a second one is a conflict.
+    "web:participation_consent_new": where(
+        RECORDING,
+        CONFLICT,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # The participation consent is a legal record: court roles read it, treatment roles do not.
+    "web:participation_consent_pdf": where(
+        RECORDING | COURT,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    "web:participation_consent_withdraw": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    **{
+        name: where(
+            RECORDING | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in (
+            "web:share_consents",
+            "web:share_consent_new",
+            "web:share_consent_pdf",
+            "web:share_consent_revoke",
+        )
+    },
+    # Household: case work and treatment roles, never the court (R19).
+    "web:household": where(
+        RECORDING | {Role.CLINICIAN, Role.SAFEGUARDING_LEAD},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Break-glass: the designated safeguarding lead only (SEC-17).
+    "web:break_glass_new": where(
+        {Role.SAFEGUARDING_LEAD},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    "web:break_glass_reviews": where(
+        {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
+    ),
+    "web:break_glass_review": row(METHOD_NOT_ALLOWED, anonymous=SIGN_IN),
+}
+
+_LIST = row(OK, anonymous=UNAUTHENTICATED)
+_DETAIL = where(REACHING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND)
+
+OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/participants"): _LIST,
+    ("POST", "/api/participants"): where(
+        RECORDING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=FORBIDDEN
+    ),
+    ("GET", "/api/participants/{participant_id}"): _DETAIL,
+    ("PATCH", "/api/participants/{participant_id}"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    ("GET", "/api/referrals"): _LIST,
+    ("POST", "/api/referrals"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=BAD_REQUEST,
+        analyst=BAD_REQUEST,
+        administrator=BAD_REQUEST,
+    ),
+    ("GET", "/api/referrals/{referral_id}"): _DETAIL,
+    ("GET", "/api/referrals/{referral_id}/transitions"): _DETAIL,
+    ("POST", "/api/referrals/{referral_id}/transitions"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    ("GET", "/api/episodes"): _LIST,
+    ("GET", "/api/episodes/{episode_id}"): _DETAIL,
+    ("GET", "/api/programmes"): _LIST,
+    ("GET", "/api/programmes/{slug}"): _LIST,
+}

@@ -1,0 +1,104 @@
+"""Security-suite fixtures: one small world with a participant on every pathway object, and a
+signed-in client (page or API) for every role, the anonymous visitor and the outsider."""
+
+from datetime import date
+
+import pytest
+
+from turnpoint.accounts.models import Role
+from turnpoint.accounts.personas import PERSONAS
+from turnpoint.journeys.services import referral_transition
+from turnpoint.sharing.participation import participation_consent_record
+
+from .helpers import As
+
+# Every role of turnpoint.accounts.models.Role, plus the two personas with no role of their own.
+ROLE_USERNAME = {p.role: p.username for p in PERSONAS}
+PERSONA_KEYS = (*(r.value for r in Role), "anonymous", "outsider")
+TO_EPISODE = (
+    {"to_state": "screening"},
+    {"to_state": "eligibility"},
+    {"to_state": "assessment"},
+    {"to_state": "recommendation"},
+    {"to_state": "decision", "recommended_disposal": "programme"},
+    {"to_state": "episode", "imposed_disposal": "programme"},
+)
+
+
+def start_episode(referral, user):
+    """Walk a referral to the start of an episode, recording participation consent on the way."""
+    for step in TO_EPISODE:
+        if step["to_state"] == "episode":
+            participation_consent_record(
+                acting_user=user, referral=referral,
+                alternatives_explained="A short custodial sentence, or a fine with no treatment.",
+                coercion="legal_pressure", agreed_max_weeks=30, custodial_weeks_replaced=36,
+                non_completion_explained="The case goes back to the court, which decides.",
+                right_to_withdraw_explained=True, signed_by="Robin Example",
+                signed_on=date.today(),
+            )  # fmt: skip
+        referral_transition(referral, acting_user=user, **step)
+        referral.refresh_from_db()
+    return referral.episode
+
+
+@pytest.fixture
+def persona(users, outsider):
+    """`persona("judge")` (a Role value or a persona username) is that user; anonymous is None."""
+
+    def get(key):
+        if key == "anonymous":
+            return None
+        if key == "outsider":
+            return outsider
+        return users[ROLE_USERNAME.get(key, key)]
+
+    return get
+
+
+@pytest.fixture
+def world(make_referral, coordinator, programme, outsider, other_programme):
+    """Robin on the Ghent team's caseload with a running episode, and Kim on the outsider's."""
+    from turnpoint.journeys.services import referral_create
+    from turnpoint.people.services import participant_create
+
+    referral = make_referral(
+        given_name="Robinette", family_name="Quarrington",
+        offence_summary="Took a bicycle from outside the station.",
+    )  # fmt: skip
+    episode = start_episode(referral, coordinator)
+    referral.refresh_from_db()
+    kim = participant_create(
+        acting_user=outsider, given_name="Kimberley", family_name="Outerfield",
+        date_of_birth=date(1985, 3, 9),
+    )  # fmt: skip
+    theirs = referral_create(
+        acting_user=outsider, participant=kim, programme=other_programme, source="police",
+        offence_category="acquisitive", drug_related_type="economic_compulsive",
+        offence_date=date.today().replace(day=1), referral_date=date.today(),
+    )  # fmt: skip
+    return {
+        "participant": referral.participant,
+        "referral": referral,
+        "episode": episode,
+        "their_participant": kim,
+        "their_referral": theirs,
+        "programme": programme,
+    }
+
+
+@pytest.fixture
+def as_(db):
+    return As()
+
+
+@pytest.fixture
+def page_as(persona, as_):
+    """`page_as("judge")` is the test client signed in to the pages as that persona."""
+    return lambda key: as_.page(persona(key))
+
+
+@pytest.fixture
+def api_as(persona, as_):
+    """`api_as("judge")` is the test client carrying that persona's API token."""
+    return lambda key: as_.api(persona(key))
