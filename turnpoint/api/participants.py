@@ -10,6 +10,7 @@ from turnpoint.errors import Conflict, Problem
 from turnpoint.people.models import Ethnicity, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
+from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.policy import participant_for_user, participants_visible_to
 
 from .access import PROGRAMME_HEAVY, referrals_visible_to
@@ -108,13 +109,23 @@ class ParticipantFilters(PageQuery):
 
 
 def dump_participant(user, participant, *, with_referrals: bool, audit: bool = True) -> dict:
-    out = PARTICIPANT.dump(participant, Readable(user)(None))
+    categories = Readable(user)(None)
+    out = PARTICIPANT.dump(participant, categories)
     if with_referrals:
         referrals = referrals_visible_to(user).filter(participant=participant)
         out["referrals"] = dump_referrals(
-            user, referrals.select_related("programme").defer(*PROGRAMME_HEAVY), audit=audit
+            user,
+            referrals.select_related("programme").defer(*PROGRAMME_HEAVY),
+            audit=audit,
+            also=PARTICIPANT.shown(categories),
         )
     return out
+
+
+def dump_participants(user, rows, categories) -> list[dict]:
+    """A page of participants; crossing agencies, each shown is a disclosure (SEC-13)."""
+    read_recorded(user, participants=rows, categories=PARTICIPANT.shown(categories))
+    return [PARTICIPANT.dump(p, categories) for p in rows]
 
 
 @router.get(
@@ -132,8 +143,7 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
         programme = programme_by_slug(filters.programme, field="programme")
         participants = participants.filter(referrals__programme=programme)
     categories = Readable(user)(None)
-    return page(participants, filters, lambda rows: [PARTICIPANT.dump(p, categories)
-                                                     for p in rows])  # fmt: skip
+    return page(participants, filters, lambda rows: dump_participants(user, rows, categories))
 
 
 @router.post(

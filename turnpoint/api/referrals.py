@@ -11,7 +11,8 @@ from turnpoint.journeys.models import DrugRelatedType, OffenceCategory, Source, 
 from turnpoint.journeys.services import referral_create
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.policy import audit_read, participant_for_user
+from turnpoint.sharing.disclosures import read_recorded
+from turnpoint.sharing.policy import participant_for_user
 
 from .access import PROGRAMME_HEAVY, referral_for_user, referrals_visible_to
 from .common import (
@@ -98,19 +99,21 @@ class ReferralFilters(PageQuery):
     participant: int | None = id_field("Participant id.")
 
 
-def dump_referrals(user, referrals, *, audit: bool = True) -> list[dict]:
+def dump_referrals(user, referrals, *, audit: bool = True, also=()) -> list[dict]:
     """Shape each referral for its programme, and write one audit row for the sensitive
-    categories shown (security.md SEC-19: one row per request)."""
+    categories shown (security.md SEC-19: one row per request) and one disclosure per participant
+    when they cross agencies (SEC-13). `also`: categories of the participant shown alongside."""
     readable = Readable(user)
-    items, shown, participant_ids = [], set(), []
+    items, shown, programmes = [], set(also), {}
     for referral in referrals:
         categories = readable(referral.programme)
         items.append(REFERRAL.dump(referral, categories))
         shown.update(REFERRAL.shown(categories))
-        participant_ids.append(referral.participant_id)
+        programmes.setdefault(referral.participant_id, referral.programme)
     if audit:
-        audit_read(user, participants=participant_ids, categories=shown,
-                   detail={"referral_ids": [r["id"] for r in items]})  # fmt: skip
+        read_recorded(user, participants=list(programmes), categories=shown,
+                      detail={"referral_ids": [r["id"] for r in items]},
+                      programme_by_participant=programmes)  # fmt: skip
     return items
 
 

@@ -1,12 +1,32 @@
 """Disclosures: each time a participant's information crosses from one agency to another, one
 record per participant with its legal basis (security.md SEC-13; 42 CFR 2.25; Caldicott 1).
-The participant's accounting of disclosures is read from these rows."""
+The participant's accounting of disclosures is read from these rows (SEC-14).
+
+Which agency holds a category: the treatment provider holds the treatment file and drug test
+results; the programme team (coordination and probation) holds everything else. A read by a user
+of another kind of agency is a disclosure; a read inside the holding kind is not. See
+docs/sharing.md, "Disclosures".
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import models
 from django.utils import timezone
 
+from turnpoint.errors import InvalidInput, Problem
+
 from . import context
-from .categories import Category
+from .categories import TREATMENT, Category, Purpose
+
+TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS})
+TREATMENT_KINDS = frozenset({"treatment"})
+PROGRAMME_TEAM_KINDS = frozenset({"coordination", "probation"})
+# An accounting covers at most this period, and by default all of it (SEC-14).
+ACCOUNTING_PERIOD = timedelta(days=3 * 365 + 1)
+# The strongest basis names the disclosure when categories of one read rest on different ones.
+_BASIS_ORDER = ("safeguarding", "court_order", "consent", "statute")
 
 
 class LegalBasis(models.TextChoices):
@@ -61,3 +81,244 @@ def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_b
         )
         for pid in participant_ids
     )  # fmt: skip
+
+
+def holding_kinds(category: str) -> frozenset[str]:
+    """The agency kinds that hold this category of information."""
+    return TREATMENT_KINDS if category in TREATMENT_HOLDS else PROGRAMME_TEAM_KINDS
+
+
+def crosses(user, category: str) -> bool:
+    """Is showing this category to this user a disclosure to another agency?
+
+    A user with no agency belongs to no holder, so every read of theirs crosses."""
+    kind = user.agency.kind if user.agency_id else ""
+    return kind not in holding_kinds(category)
+
+
+def statute_reference(programme) -> str:
+    """The law under which a programme's team shares: `policy.statutory_reference` of the
+    definition when set, otherwise the programme's legal basis up to its first colon."""
+    if programme is None:
+        return ""
+    policy = (programme.definition or {}).get("policy", {})
+    text = policy.get("statutory_reference") or programme.legal_basis.split(":")[0]
+    return " ".join(str(text).split())[:200]
+
+
+def _legal_basis(decision_basis: str, programme) -> tuple[str, str] | None:
+    """(legal basis, reference) for a policy `Decision.basis`, or None without one."""
+    kind, _, ref = decision_basis.partition(":")
+    if kind == "consent":
+        return LegalBasis.CONSENT, f"consent {ref}"
+    if kind == "break_glass":
+        return LegalBasis.SAFEGUARDING, f"break-glass {ref}"
+    if kind in ("role", "programme") and programme is not None:
+        return LegalBasis.STATUTE, statute_reference(programme)
+    return None
+
+
+def disclosures_for_read(user, *, participants, categories, purpose=None,
+                         programme_by_participant=None, consents=None, notice_attached=False,
+                         channel="") -> list[Disclosure]:  # fmt: skip
+    """Write one disclosure per participant for the categories shown to `user` that cross from
+    the agency holding them to the user's agency (SEC-13). Call in the transaction of the read's
+    `audit_read`.
+
+    `programme_by_participant` maps participant id to the programme the categories were shown
+    for (the basis of a role default or a programme switch is that programme's law); missing
+    entries are looked up in one query. `consents` (from `consents.active_consents`) avoids a
+    query when consents opened a category. Same-agency reads write nothing and ask nothing of
+    the database."""
+    from .policy import decide, default_purpose
+
+    purpose = purpose or default_purpose(user)
+    crossing = sorted({Category(c) for c in categories if crosses(user, c)})
+    ids = list(dict.fromkeys(getattr(p, "pk", p) for p in participants))
+    if not crossing or not ids:
+        return []
+    programmes = dict(programme_by_participant or {})
+    missing = [pid for pid in ids if pid not in programmes]
+    if missing:
+        programmes.update(_programmes_of(user, missing))
+    by_programme: dict = {}  # (programme id, category) -> Decision, asked once per programme
+
+    def decision(pid, category):
+        programme = programmes.get(pid)
+        key = (getattr(programme, "pk", None), category)
+        if key not in by_programme:
+            by_programme[key] = decide(user, category, programme=programme, purpose=purpose)
+        found = by_programme[key]
+        if found.allowed:
+            return found
+        nonlocal consents
+        if consents is None:
+            from .consents import active_consents
+
+            consents = active_consents(ids)
+        return decide(user, category, programme=programme, purpose=purpose, participant=pid,
+                      consents=consents)  # fmt: skip
+
+    rows = []
+    ctx = context.current()
+    agency = str(user.agency) if user.agency_id else ""
+    for pid in ids:
+        shown, bases = [], {}
+        for category in crossing:
+            found = decision(pid, category)
+            basis = _legal_basis(found.basis, programmes.get(pid)) if found.allowed else None
+            if basis is None:
+                continue  # not shown: nothing crossed
+            shown.append(category)
+            bases.setdefault(basis[0], []).append(basis[1])
+        if not shown:
+            continue
+        legal_basis = next(b for b in _BASIS_ORDER if b in bases)
+        references = [r for b in _BASIS_ORDER for r in dict.fromkeys(bases.get(b, []))]
+        rows.append(
+            Disclosure(
+                participant_id=pid, recipient_user=user, recipient_agency=agency,
+                categories=[str(c) for c in shown], purpose=str(purpose),
+                legal_basis=legal_basis, basis_reference="; ".join(references)[:200],
+                notice_attached=notice_attached, channel=channel or ctx.channel,
+                request_id=ctx.request_id,
+            )
+        )  # fmt: skip
+    return Disclosure.objects.bulk_create(rows)
+
+
+def read_recorded(user, *, participants, categories, purpose=None, obj=None, detail=None,
+                  programme_by_participant=None, consents=None) -> list[Disclosure]:  # fmt: skip
+    """Audit a read and log its disclosures together: the one call for pages and the API.
+
+    A read inside the holding agency costs what `audit_read` costs and nothing more (no
+    transaction of its own, so pinned query counts of same-agency pages do not move)."""
+    from django.db import transaction
+
+    from .policy import audit_read
+
+    participants = list(participants)
+    if not any(crosses(user, c) for c in categories):
+        audit_read(user, participants=participants, categories=categories, purpose=purpose,
+                   obj=obj, detail=detail)  # fmt: skip
+        return []
+    with transaction.atomic():
+        audit_read(user, participants=participants, categories=categories, purpose=purpose,
+                   obj=obj, detail=detail)  # fmt: skip
+        return disclosures_for_read(
+            user, participants=participants, categories=categories, purpose=purpose,
+            programme_by_participant=programme_by_participant, consents=consents,
+        )  # fmt: skip
+
+
+def _programmes_of(user, participant_ids) -> dict:
+    """Each participant's latest referral's programme among the user's teams, in one query."""
+    from turnpoint.journeys.models import Referral
+
+    found: dict = {}
+    referrals = (
+        Referral.objects.filter(  # policy-gate: ids come from the caller's policy-checked rows
+            participant_id__in=participant_ids, programme__in=user.programmes.all()
+        )
+        .select_related("programme")
+        .order_by("participant_id", "-referral_date", "-id")
+    )
+    for referral in referrals:
+        found.setdefault(referral.participant_id, referral.programme)
+    return found
+
+
+# Accounting of disclosures ----------------------------------------------------------------------
+
+CHANNELS = {
+    "web": "Viewed on a staff page",
+    "api": "Read through the API",
+    "export": "Exported as a document",
+    "system": "Shared by the system",
+}
+
+
+@dataclass(frozen=True)
+class AccountingRow:
+    at: datetime
+    recipient: str
+    agency: str
+    role: str
+    categories: list[str]
+    description: str
+    purpose: str
+    legal_basis: str
+    basis_reference: str
+    notice_attached: bool
+
+
+def disclosure_accounting(participant, *, since=None, until=None, acting_user=None,
+                          purpose=None) -> list[AccountingRow]:  # fmt: skip
+    """Every disclosure of this participant's information from `since` to `until` (default: the
+    last 3 years, and never more), newest first, written to the audit log as a read (SEC-14).
+
+    `acting_user` is the staff member asking; None when the participant asks for their own."""
+    from .audit import audit_write
+
+    until = until or timezone.now()
+    since = since or until - ACCOUNTING_PERIOD
+    if since > until:
+        raise InvalidInput(Problem("since", "must be before the end of the period"))
+    if until - since > ACCOUNTING_PERIOD:
+        raise InvalidInput(Problem("since", "an accounting covers at most 3 years"))
+    pid = getattr(participant, "pk", participant)
+    disclosures = (
+        Disclosure.objects.filter(participant_id=pid, at__gte=since, at__lte=until)
+        .select_related("recipient_user")
+        .order_by("-at", "-id")
+    )
+    rows = [_accounting_row(d) for d in disclosures]
+    audit_write(
+        acting_user=acting_user,
+        action="read",
+        categories=[Category.IDENTITY],
+        participant_ids=[pid],
+        purpose=purpose or ("" if acting_user is None else _purpose_of(acting_user)),
+        detail={"accounting_of_disclosures": {"since": since.isoformat(),
+                                               "until": until.isoformat(), "rows": len(rows)}},
+    )  # fmt: skip
+    return rows
+
+
+def _purpose_of(user) -> str:
+    from .policy import default_purpose
+
+    return default_purpose(user)
+
+
+def _label(choices, value: str) -> str:
+    return choices(value).label if value in choices.values else value
+
+
+def _accounting_row(d: Disclosure) -> AccountingRow:
+    person = d.recipient_user
+    return AccountingRow(
+        at=d.at,
+        recipient=(person.get_full_name() or person.username) if person else "",
+        agency=d.recipient_agency,
+        role=person.get_role_display() if person else "",
+        categories=[_label(Category, c) for c in d.categories],
+        description=CHANNELS.get(d.channel, d.channel),
+        purpose=_label(Purpose, d.purpose),
+        legal_basis=_label(LegalBasis, d.legal_basis),
+        basis_reference=d.basis_reference,
+        notice_attached=d.notice_attached,
+    )
+
+
+def accounting_lines(rows: Iterable[AccountingRow]) -> list[str]:
+    """The accounting as plain lines for an outbound document."""
+    lines = []
+    for r in rows:
+        who = f"{r.recipient or 'unknown'} ({r.role}, {r.agency or 'no agency'})"
+        lines.append(
+            f"{r.at:%d %B %Y %H:%M} UTC - {who} - {', '.join(r.categories)} - "
+            f"{r.description.lower()} for {r.purpose.lower()} - basis: "
+            f"{r.legal_basis.lower()} ({r.basis_reference})"
+        )
+    return lines or ["No disclosures in this period."]

@@ -90,6 +90,9 @@ def default_purpose(user) -> str:
 class Decision:
     allowed: bool
     reason: str
+    # Why it was allowed: "role", "programme", "consent:<id>" or "break_glass:<id>"; the
+    # disclosure log turns this into a legal basis (turnpoint.sharing.disclosures).
+    basis: str = ""
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -128,7 +131,9 @@ def decide(
         return Decision(False, f"the {Role(role).label.lower()} role does not act for {label}")
     table = ROLE_WRITE if action == "write" else ROLE_READ
     if category in table.get(role, frozenset()):
-        return Decision(True, f"{Role(role).label} role may {action} {category.label.lower()}")
+        return Decision(
+            True, f"{Role(role).label} role may {action} {category.label.lower()}", "role"
+        )
     if (
         action == "read"
         and category == C.DRUG_TESTS
@@ -136,13 +141,19 @@ def decide(
         and programme is not None
         and programme.court_receives_test_results
     ):
-        return Decision(True, f"{programme.name}: the court receives drug test results")
+        return Decision(
+            True, f"{programme.name}: the court receives drug test results", "programme"
+        )
     if action == "read" and participant is not None and role == Role.SAFEGUARDING_LEAD:
         from .safeguarding import OPENS, break_glass_active
 
         glass = break_glass_active(user, participant) if category in OPENS else None
         if glass is not None:
-            return Decision(True, f"break-glass {glass.pk} until {glass.expires_at:%H:%M}")
+            return Decision(
+                True,
+                f"break-glass {glass.pk} until {glass.expires_at:%H:%M}",
+                f"break_glass:{glass.pk}",
+            )
     if action == "read" and participant is not None:
         from django.utils import timezone
 
@@ -155,7 +166,8 @@ def decide(
             if consent.covers(user, category, purpose, now):
                 return Decision(
                     True, f"consent {consent.pk} signed {consent.signed_on:%d %B %Y} covers "
-                    f"{category.label.lower()} for you until {consent.expires_at:%d %B %Y}"
+                    f"{category.label.lower()} for you until {consent.expires_at:%d %B %Y}",
+                    f"consent:{consent.pk}",
                 )  # fmt: skip
     verb = "see" if action == "read" else "change"
     holder = WHO_HOLDS.get(category)

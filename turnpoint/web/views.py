@@ -30,9 +30,9 @@ from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import active_consents
+from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.policy import (
     PolicyDenied,
-    audit_read,
     decide,
     participant_for_user,
     participants_visible_to,
@@ -207,7 +207,14 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
     readable_anywhere = set(readable())
     for section in sections:
         readable_anywhere |= section["categories"]
-    audit_read(user, participants=[person], categories=shown, obj=person)
+    read_recorded(
+        user,
+        participants=[person],
+        categories=shown,
+        obj=person,
+        programme_by_participant={person.pk: referrals[0].programme} if referrals else None,
+        consents=consents,
+    )
     errors = [("", p) for p in problems]
     if failed:
         errors += failed[2].error_list(id_prefix=f"r{failed[0]}-{failed[1]}-")
