@@ -1,14 +1,18 @@
 """Security-suite fixtures: one small world with a participant on every pathway object, and a
 signed-in client (page or API) for every role, the anonymous visitor and the outsider."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from turnpoint.accounts.models import Role
 from turnpoint.accounts.personas import PERSONAS
 from turnpoint.journeys.services import referral_transition
+from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.participation import participation_consent_record
+from turnpoint.sharing.safeguarding import break_glass_open
 
 from .helpers import As
 
@@ -102,3 +106,27 @@ def page_as(persona, as_):
 def api_as(persona, as_):
     """`api_as("judge")` is the test client carrying that persona's API token."""
     return lambda key: as_.api(persona(key))
+
+
+@pytest.fixture
+def objects(world, users):
+    """The ids each page route needs: the world's, plus a share consent and a break-glass."""
+    participant = world["participant"]
+    share = share_consent_create(
+        acting_user=users["coordinator"], participant=participant,
+        disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
+        recipient_agency=users["judge"].agency, categories=[Category.MENTAL_HEALTH],
+        purposes=[Purpose.COURT_REVIEW], starts_at=timezone.now() - timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(days=90),
+        revocation_statement="You can withdraw this consent at any time.",
+        revocation_method="Tell your key worker.", signature_method="written",
+        signed_by="Robinette Quarrington", signed_on=date.today(),
+    )  # fmt: skip
+    glass = break_glass_open(
+        acting_user=users["safeguarding"], participant=participant, reason_code="child_at_risk",
+        justification="The key worker heard the youngest child is left alone at night.",
+    )  # fmt: skip
+    participation = world["referral"].participation_consents.get()
+    return {"participant": participant.pk, "referral": world["referral"].pk,
+            "participation_consent": participation.pk, "share_consent": share.pk,
+            "break_glass": glass.pk}  # fmt: skip
