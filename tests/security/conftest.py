@@ -34,13 +34,17 @@ def start_episode(referral, user):
     for step in TO_EPISODE:
         if step["to_state"] == "episode":
             participation_consent_record(
-                acting_user=user, referral=referral,
+                acting_user=user,
+                referral=referral,
                 alternatives_explained="A short custodial sentence, or a fine with no treatment.",
-                coercion="legal_pressure", agreed_max_weeks=30, custodial_weeks_replaced=36,
+                coercion="legal_pressure",
+                agreed_max_weeks=30,
+                custodial_weeks_replaced=36,
                 non_completion_explained="The case goes back to the court, which decides.",
-                right_to_withdraw_explained=True, signed_by="Robin Example",
+                right_to_withdraw_explained=True,
+                signed_by="Robin Example",
                 signed_on=date.today(),
-            )  # fmt: skip
+            )
         referral_transition(referral, acting_user=user, **step)
         referral.refresh_from_db()
     return referral.episode
@@ -67,20 +71,28 @@ def world(make_referral, coordinator, programme, outsider, other_programme):
     from turnpoint.people.services import participant_create
 
     referral = make_referral(
-        given_name="Robinette", family_name="Quarrington",
+        given_name="Robinette",
+        family_name="Quarrington",
         offence_summary="Took a bicycle from outside the station.",
-    )  # fmt: skip
+    )
     episode = start_episode(referral, coordinator)
     referral.refresh_from_db()
     kim = participant_create(
-        acting_user=outsider, given_name="Kimberley", family_name="Outerfield",
+        acting_user=outsider,
+        given_name="Kimberley",
+        family_name="Outerfield",
         date_of_birth=date(1985, 3, 9),
-    )  # fmt: skip
+    )
     theirs = referral_create(
-        acting_user=outsider, participant=kim, programme=other_programme, source="police",
-        offence_category="acquisitive", drug_related_type="economic_compulsive",
-        offence_date=date.today().replace(day=1), referral_date=date.today(),
-    )  # fmt: skip
+        acting_user=outsider,
+        participant=kim,
+        programme=other_programme,
+        source="police",
+        offence_category="acquisitive",
+        drug_related_type="economic_compulsive",
+        offence_date=date.today().replace(day=1),
+        referral_date=date.today(),
+    )
     return {
         "participant": referral.participant,
         "referral": referral,
@@ -113,20 +125,32 @@ def objects(world, users):
     """The ids each page route needs: the world's, plus a share consent and a break-glass."""
     participant = world["participant"]
     share = share_consent_create(
-        acting_user=users["coordinator"], participant=participant,
-        disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
-        recipient_agency=users["judge"].agency, categories=[Category.MENTAL_HEALTH],
-        purposes=[Purpose.COURT_REVIEW], starts_at=timezone.now() - timedelta(minutes=1),
+        acting_user=users["coordinator"],
+        participant=participant,
+        disclosing_agency=users["clinician"].agency,
+        recipient_role=Role.JUDGE,
+        recipient_agency=users["judge"].agency,
+        categories=[Category.MENTAL_HEALTH],
+        purposes=[Purpose.COURT_REVIEW],
+        starts_at=timezone.now() - timedelta(minutes=1),
         expires_at=timezone.now() + timedelta(days=90),
         revocation_statement="You can withdraw this consent at any time.",
-        revocation_method="Tell your key worker.", signature_method="written",
-        signed_by="Robinette Quarrington", signed_on=date.today(),
-    )  # fmt: skip
+        revocation_method="Tell your key worker.",
+        signature_method="written",
+        signed_by="Robinette Quarrington",
+        signed_on=date.today(),
+    )
     glass = break_glass_open(
-        acting_user=users["safeguarding"], participant=participant, reason_code="child_at_risk",
+        acting_user=users["safeguarding"],
+        participant=participant,
+        reason_code="child_at_risk",
         justification="The key worker heard the youngest child is left alone at night.",
-    )  # fmt: skip
+    )
     participation = world["referral"].participation_consents.get()
-    return {"participant": participant.pk, "referral": world["referral"].pk,
-            "participation_consent": participation.pk, "share_consent": share.pk,
-            "break_glass": glass.pk}  # fmt: skip
+    return {
+        "participant": participant.pk,
+        "referral": world["referral"].pk,
+        "participation_consent": participation.pk,
+        "share_consent": share.pk,
+        "break_glass": glass.pk,
+    }

@@ -46,8 +46,9 @@ def page_routes() -> list[tuple[str, str | None]]:
 
 
 def test_sec_01_every_route_has_a_rule_for_every_role():
-    missing = [f"{route} (name {name!r})" for route, name in page_routes()
-               if name not in matrix.PAGES]  # fmt: skip
+    missing = [
+        f"{route} (name {name!r})" for route, name in page_routes() if name not in matrix.PAGES
+    ]
     assert not missing, f"routes with no row in authorisation_matrix.PAGES: {missing}"
     stale = set(matrix.PAGES) - {name for _, name in page_routes()}
     assert not stale, f"matrix rows for routes that no longer exist: {sorted(stale)}"
@@ -68,8 +69,9 @@ def test_sec_01_every_api_operation_has_a_rule_for_every_role():
 def test_sec_01_every_api_route_in_the_urlconf_is_in_the_openapi_document():
     """An operation hidden from the schema (include_in_schema=False) would escape the matrix."""
     documented = {re.sub(r"\{(\w+)\}", r"<\1>", path) for _, path in openapi_operations()}
-    routes = {"/" + route for route, _, callback in url_patterns()
-              if is_api_operation(route, callback)}  # fmt: skip
+    routes = {
+        "/" + route for route, _, callback in url_patterns() if is_api_operation(route, callback)
+    }
     assert routes <= documented, sorted(routes - documented)
 
 
@@ -89,8 +91,11 @@ def fill(route: str, ids: dict) -> str:
 
 def page_ids(name: str, objects: dict) -> dict:
     """Which object each `<pk>`/`<consent_pk>` of a route stands for, by the route's name."""
-    first = {"web:participation_consent_new": "referral", "web:referral_transition": "referral",
-             "web:break_glass_review": "break_glass"}.get(name, "participant")  # fmt: skip
+    first = {
+        "web:participation_consent_new": "referral",
+        "web:referral_transition": "referral",
+        "web:break_glass_review": "break_glass",
+    }.get(name, "participant")
     consent = "share_consent" if "share" in name else "participation_consent"
     return {"pk": objects[first], "consent_pk": objects[consent]}
 
@@ -99,21 +104,28 @@ def page_ids(name: str, objects: dict) -> dict:
 def test_sec_01_each_role_gets_the_matrix_outcome_on_each_page(objects, page_as, name):
     routes = {n: r for r, n in page_routes()}
     url = fill(routes[name], page_ids(name, objects))
-    got = {key: outcome(page_as(key).get(url), api=False)
-           for key in matrix.PERSONA_KEYS}  # fmt: skip
+    got = {key: outcome(page_as(key).get(url), api=False) for key in matrix.PERSONA_KEYS}
     assert got == matrix.PAGES[name], url
 
 
 def write_body(method, path, world, make_referral, coordinator):
     """A fresh, valid request for a write operation: (path, body, headers)."""
     today = date.today()
-    facts = {"programme": "ghent-dtc", "source": "police", "offence_category": "acquisitive",
-             "drug_related_type": "economic_compulsive",
-             "offence_date": (today - timedelta(days=90)).isoformat(),
-             "referral_date": (today - timedelta(days=60)).isoformat()}  # fmt: skip
+    facts = {
+        "programme": "ghent-dtc",
+        "source": "police",
+        "offence_category": "acquisitive",
+        "drug_related_type": "economic_compulsive",
+        "offence_date": (today - timedelta(days=90)).isoformat(),
+        "referral_date": (today - timedelta(days=60)).isoformat(),
+    }
     if (method, path) == ("POST", "/api/participants"):
-        body = {"given_name": "Jo", "family_name": "Sample", "date_of_birth": "1988-02-03",
-                "referral": facts}  # fmt: skip
+        body = {
+            "given_name": "Jo",
+            "family_name": "Sample",
+            "date_of_birth": "1988-02-03",
+            "referral": facts,
+        }
         return path, body
     if (method, path) == ("POST", "/api/referrals"):
         return path, {**facts, "participant_id": world["participant"].pk}
@@ -132,8 +144,12 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
     world, api_as, make_referral, coordinator, operation
 ):
     method, path = operation
-    ids = {"participant_id": world["participant"].pk, "referral_id": world["referral"].pk,
-           "episode_id": world["episode"].pk, "slug": "ghent-dtc"}  # fmt: skip
+    ids = {
+        "participant_id": world["participant"].pk,
+        "referral_id": world["referral"].pk,
+        "episode_id": world["episode"].pk,
+        "slug": "ghent-dtc",
+    }
     got, bodies = {}, {}
     for key in matrix.PERSONA_KEYS:
         client = api_as(key)

@@ -61,8 +61,11 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
     world, api_as, operation
 ):
     method, path = operation
-    ids = {"participant_id": world["participant"].pk, "referral_id": world["referral"].pk,
-           "episode_id": world["episode"].pk}  # fmt: skip
+    ids = {
+        "participant_id": world["participant"].pk,
+        "referral_id": world["referral"].pk,
+        "episode_id": world["episode"].pk,
+    }
     url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
     client = api_as("outsider")
     before = row_counts()
@@ -70,8 +73,9 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         response = client.get(url)
     else:
         body = {"to_state": "screening"} if "transitions" in url else {"preferred_name": "X"}
-        response = send_json(client, method, url, {**body, "version": 1} if method == "PATCH"
-                             else body)  # fmt: skip
+        response = send_json(
+            client, method, url, {**body, "version": 1} if method == "PATCH" else body
+        )
     assert_nothing_leaked(response, url)
     assert response.json()["errors"], response.content
     assert row_counts() == before
@@ -81,8 +85,14 @@ def test_sec_02_walking_participant_ids_finds_only_your_own_caseload(world, as_,
     last = Participant.objects.order_by("-pk").first().pk
     for key, own in (("outsider", world["their_participant"]), ("judge", world["participant"])):
         user = persona(key)
-        found_api = [i for i in range(1, last + 3)
-                     if as_.api(user).get(f"/api/participants/{i}").status_code == 200]  # fmt: skip
-        found_pages = [i for i in range(1, last + 3)
-                       if as_.page(user).get(f"/participants/{i}/").status_code == 200]  # fmt: skip
+        found_api = [
+            i
+            for i in range(1, last + 3)
+            if as_.api(user).get(f"/api/participants/{i}").status_code == 200
+        ]
+        found_pages = [
+            i
+            for i in range(1, last + 3)
+            if as_.page(user).get(f"/participants/{i}/").status_code == 200
+        ]
         assert found_api == found_pages == [own.pk], key

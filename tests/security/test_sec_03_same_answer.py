@@ -27,23 +27,30 @@ def caseloads(programmes, users, other_programme):
     today = date.today()
     for i, team in enumerate([0, 0, 1, 1, 2, 2]):
         person = participant_create(
-            acting_user=coordinator, given_name=f"Person{i}", family_name="Sample",
+            acting_user=coordinator,
+            given_name=f"Person{i}",
+            family_name="Sample",
             date_of_birth=date(1980, 1, 1 + i),
-        )  # fmt: skip
+        )
         for t in [team, 2] if i == 0 else [team]:
             referral_create(
-                acting_user=coordinator, participant=person, programme=teams[t],
-                source="police", offence_category="acquisitive",
-                drug_related_type="economic_compulsive", offence_date=today - timedelta(days=90),
+                acting_user=coordinator,
+                participant=person,
+                programme=teams[t],
+                source="police",
+                offence_category="acquisitive",
+                drug_related_type="economic_compulsive",
+                offence_date=today - timedelta(days=90),
                 referral_date=today - timedelta(days=60),
-            )  # fmt: skip
+            )
     return teams
 
 
 @settings(
-    max_examples=25, deadline=None,
+    max_examples=25,
+    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)  # fmt: skip
+)
 @given(
     role=st.sampled_from(list(Role)),
     teams=st.sets(st.integers(0, 2)),
@@ -51,8 +58,9 @@ def caseloads(programmes, users, other_programme):
 )
 # A filter is applied only when it names one of the user's programmes: for any other, the page
 # ignores it while the API applies it (docs/security.md, SEC-03 note).
-def test_sec_03_caseload_page_api_list_and_policy_agree(caseloads, users, as_, role, teams,
-                                                         filtered):  # fmt: skip
+def test_sec_03_caseload_page_api_list_and_policy_agree(
+    caseloads, users, as_, role, teams, filtered
+):
     user = users[ROLE_USERNAME[role]]
     user.programmes.set([caseloads[t] for t in teams])
     expected = participants_visible_to(user)
