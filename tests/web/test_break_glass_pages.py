@@ -15,6 +15,9 @@ from turnpoint.sharing.safeguarding import BreakGlass, Notification
 
 from .helpers import text
 
+# Session, user, the unreviewed break-glasses with participant and opener, the notifications;
+# the session save with its savepoint pair: 7 however many wait for review.
+REVIEWS_QUERIES = 7
 JUSTIFICATION = "The school reported bruising on the participant's daughter this morning."
 
 
@@ -147,3 +150,22 @@ def test_other_roles_cannot_review_a_break_glass(page_as, referral, username):
     assert client.get("/safeguarding/reviews/").status_code == 403
     assert client.post(f"/safeguarding/reviews/{glass.pk}/", {"note": "x"}).status_code == 403
     assert BreakGlass.objects.get().reviewed_at is None
+
+
+def test_reviews_page_query_count_does_not_grow_with_the_break_glasses(
+    page_as, client, make_referral, second_lead, django_assert_num_queries
+):
+    lead = page_as("safeguarding")
+    open_glass(lead, make_referral(given_name="Ana", family_name="One"))
+    client.force_login(second_lead)
+    client.get("/safeguarding/reviews/")
+    with django_assert_num_queries(REVIEWS_QUERIES):
+        client.get("/safeguarding/reviews/")
+    lead = page_as("safeguarding")
+    for name in ("Two", "Three"):
+        open_glass(lead, make_referral(given_name="Ana", family_name=name))
+    client.force_login(second_lead)
+    client.get("/safeguarding/reviews/")
+    with django_assert_num_queries(REVIEWS_QUERIES):
+        html = text(client.get("/safeguarding/reviews/"))
+    assert html.count('class="tp-review"') == 3

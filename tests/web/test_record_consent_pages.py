@@ -10,10 +10,14 @@ from django.utils import timezone
 
 from turnpoint.people.models import HouseholdChild
 from turnpoint.sharing.audit import AuditEntry
-from turnpoint.sharing.consents import ShareConsent
+from turnpoint.sharing.consents import ShareConsent, share_consent_create
 from turnpoint.sharing.participation import ParticipationConsent
 
-from .helpers import date_fields, text
+from .helpers import date_fields, text, walk
+
+# Session, user, participant (through the policy), the consents with their agencies and users;
+# the session save with its savepoint pair: 7 however many consents.
+SHARING_QUERIES = 7
 
 
 @pytest.fixture
@@ -260,8 +264,6 @@ def test_revoking_a_consent_to_share_stops_it_and_lists_it_as_revoked(page_as, r
 
 
 def test_expired_consent_is_listed_as_expired(page_as, referral, users, coordinator):
-    from turnpoint.sharing.consents import share_consent_create
-
     now = timezone.now()
     share_consent_create(
         acting_user=coordinator, participant=referral.participant,
@@ -335,3 +337,33 @@ def test_household_list_is_shown_only_to_roles_that_may_read_it(page_as, referra
         assert page_as(username).get(url).status_code == 403
     assert page_as("outsider").get(url).status_code == 404
     assert list(HouseholdChild.objects.values_list("first_name", flat=True)) == ["Mia"]
+
+
+def test_consent_to_take_part_is_not_offered_once_the_episode_has_started(
+    page_as, referral, coordinator
+):
+    walk(referral, coordinator, "episode")
+    before = ParticipationConsent.objects.count()
+    client = page_as("coordinator")
+    response = record(client, referral)
+    assert response.status_code == 409
+    assert "recorded before the episode starts" in htmllib.unescape(text(response))
+    assert ParticipationConsent.objects.count() == before
+    page = text(client.get(f"/participants/{referral.participant_id}/"))
+    assert f'href="/referrals/{referral.pk}/consent/"' not in page
+
+
+def test_sharing_page_query_count_does_not_grow_with_the_consents(
+    page_as, referral, users, django_assert_num_queries
+):
+    client = page_as("coordinator")
+    url = f"/participants/{referral.participant_id}/sharing/"
+    client.post(f"{url}new/", share_data(users))
+    client.get(url)  # warm the session
+    with django_assert_num_queries(SHARING_QUERIES):
+        client.get(url)
+    for _ in range(4):
+        client.post(f"{url}new/", share_data(users))
+    with django_assert_num_queries(SHARING_QUERIES):
+        html = text(client.get(url))
+    assert html.count('id="share-consent-') == 5
