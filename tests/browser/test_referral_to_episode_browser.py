@@ -113,6 +113,28 @@ def check_accessibility(page):
     assert page.evaluate(A11Y_CHECKS) == [], page.url
 
 
+def record_consent_to_take_part(page):
+    """The informed consent an episode needs first (R12), recorded on its own page."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("link", name="Record consent to take part").click()
+    check_accessibility(page)
+    page.get_by_label("Other options explained to the participant").fill(
+        "A community order without treatment, or a short prison sentence."
+    )
+    page.get_by_label("Chosen under legal pressure").check()
+    page.get_by_label("Longest the programme can last, in weeks").fill("30")
+    page.get_by_label("Weeks of custody the programme replaces").fill("30")
+    page.get_by_label("What happens if the participant does not finish").fill(
+        "The case goes back to the court."
+    )
+    page.get_by_label("The participant was told they can withdraw").check()
+    page.get_by_label("Signed by").fill("Robin Example")
+    page.get_by_role("button", name="Record consent to take part").click()
+    expect(page.get_by_text("Consent to take part recorded for Robin Example.")).to_be_visible()
+    expect(page.get_by_role("link", name="Download the consent form (PDF)")).to_be_visible()
+
+
 def test_coordinator_takes_a_referral_to_an_active_episode(browser_page, live_server, coordinator):
     from playwright.sync_api import expect
 
@@ -154,6 +176,8 @@ def test_coordinator_takes_a_referral_to_an_active_episode(browser_page, live_se
 
     # Walk the referral along the pathway, one form per step.
     for title, fill in STEPS:
+        if title == "Start on the programme":
+            record_consent_to_take_part(page)
         form = page.locator("form", has=page.get_by_role("button", name=title, exact=True))
         if fill:
             form.locator(f"select[name={fill[0]}]").select_option(fill[1])
