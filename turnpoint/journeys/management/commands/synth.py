@@ -5,6 +5,7 @@ programme team who cannot sign in), so the audit log says plainly who made them.
 """
 
 from django.core.management.base import BaseCommand
+from django.db import connection
 
 from turnpoint.accounts.models import Agency, AgencyKind, Role, User
 from turnpoint.cli import emit, fail
@@ -88,6 +89,10 @@ class Command(BaseCommand):
         except PolicyDenied as exc:
             fail(self, [f"{user.username} may not write these referrals: {exc}"],
                  as_json=as_json, headline=headline)  # fmt: skip
+        # Fresh planner statistics: without them PostgreSQL guessed 133 referrals per programme
+        # where there were 20,000 and the caseload page took 15 times longer (docs/synth.md).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
         text = (
             f"Generated {summary['participants']} synthetic participants "
             f"(seed {summary['seed']}, written by {user.username}):\n"
