@@ -145,6 +145,20 @@ PAGES: dict[str, dict[str, str]] = {
         {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
     ),
     "web:break_glass_review": row(METHOD_NOT_ALLOWED, anonymous=SIGN_IN),
+    # Accounting of disclosures and the record export: anyone reaching the participant, each
+    # seeing only the categories their role may read (SEC-14, SEC-04).
+    **{
+        name: where(REACHING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND)
+        for name in (
+            "web:participant_disclosures",
+            "web:participant_disclosures_pdf",
+            "web:participant_export",
+        )
+    },
+    # The audit log is for the administrator (data-protection officer) only.
+    "web:audit_log": where(
+        {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
+    ),
 }
 
 _LIST = row(OK, anonymous=UNAUTHENTICATED)

@@ -97,7 +97,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:break_glass_review": "break_glass",
     }.get(name, "participant")
     consent = "share_consent" if "share" in name else "participation_consent"
-    return {"pk": objects[first], "consent_pk": objects[consent]}
+    return {"pk": objects[first], "consent_pk": objects[consent], "fmt": "json"}
 
 
 @pytest.mark.parametrize("name", sorted(matrix.PAGES))
