@@ -64,3 +64,25 @@ urlpatterns += [
         name="break_glass_review",
     ),
 ]
+
+# Disclosures, exports and the audit log (turnpoint/web/records_views.py).
+from . import records_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "participants/<int:pk>/disclosures/",
+        records_views.participant_disclosures,
+        name="participant_disclosures",
+    ),
+    path(
+        "participants/<int:pk>/disclosures/pdf/",
+        records_views.participant_disclosures_pdf,
+        name="participant_disclosures_pdf",
+    ),
+    path(
+        "participants/<int:pk>/export/<str:fmt>/",
+        records_views.participant_export,
+        name="participant_export",
+    ),
+    path("audit/", records_views.audit_log, name="audit_log"),
+]
