@@ -9,6 +9,7 @@ dropped on the local server), migrated and loaded with the shipped programmes (n
   synth wrote (participants, referrals, transitions, episodes and audit entries together) into a
   trivial three-column table with the database driver's executemany, in transactions of the
   same size as synth's batches. It is the floor: what the database costs for that many rows.
+  (Rows: participants, referrals, transitions, episodes, participation consents, audit entries.)
 
 The ratio synth / baseline says what the rules, the model layer and the audit chain add.
 Targets from issue 2: under 5 minutes and under 2 GB per database.
@@ -73,7 +74,8 @@ def bench_one(label: str, database_url: str, *, participants: int, seed: int, ba
     summary = json.loads(synth.stdout)
     rows = (
         summary["participants"] + summary["referrals"] + summary["transitions"]
-        + summary["episodes"] + summary["audit_entries"]
+        + summary["episodes"] + summary.get("participation_consents", 0)
+        + summary["audit_entries"]
     )  # fmt: skip
     batches = -(-participants // batch)
     baseline = run_measured(

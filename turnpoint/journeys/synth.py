@@ -226,6 +226,7 @@ def synth_caseload(
         "episodes": 0,
         "active_episodes": 0,
         "completions": 0,
+        "participation_consents": 0,
         "left": {},
         "exits": {},
         "audit_entries": 0,
@@ -493,6 +494,7 @@ def _write(batch: _Batch, user, summary) -> None:
                 entries.append(transition_audit(t, acting_user=user))
         AuditEntry.objects.bulk_create(entries, batch_size=INSERT_ROWS)
     summary["transitions"] += len(batch.transitions)
+    summary["participation_consents"] += len(batch.consents)
     summary["audit_entries"] += len(entries)
 
 
