@@ -306,3 +306,28 @@ def test_sec_14_own_record_export_lists_who_saw_it(users, make_referral, program
     assert "Ruth Adeyemi" in text and "Magistrates' court" in text
     export = AuditEntry.objects.get(action="export")
     assert export.user is None and export.detail["own_record"] is True
+
+
+@pytest.mark.parametrize("path", ["/api/participants", "/api/referrals"])
+def test_sec_13_a_judges_api_list_costs_the_same_queries_for_5_or_50_rows(
+    users, make_referral, path
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=users['judge'])}")
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path, {"limit": 1000}).status_code == 200
+        return len(captured)
+
+    for i in range(5):
+        make_referral(given_name=f"P{i}")
+    few = queries()
+    for i in range(45):
+        make_referral(given_name=f"Q{i}")
+    before = Disclosure.objects.count()
+    many = queries()
+    assert few == many
+    assert Disclosure.objects.count() - before == 50

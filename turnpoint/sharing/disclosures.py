@@ -102,11 +102,38 @@ def statute_reference(programme) -> str:
     if programme is None:
         return ""
     policy = (programme.definition or {}).get("policy", {})
-    text = policy.get("statutory_reference") or programme.legal_basis.split(":")[0]
-    return " ".join(str(text).split())[:200]
+    return _statute(policy.get("statutory_reference"), programme.legal_basis)
 
 
-def _legal_basis(decision_basis: str, programme) -> tuple[str, str] | None:
+def _statute(reference, legal_basis: str) -> str:
+    return " ".join(str(reference or legal_basis.split(":")[0]).split())[:200]
+
+
+def _statutes(programmes) -> dict:
+    """Programme id -> statute reference, without loading a deferred definition per row: one
+    query for the programmes whose fields were deferred, none otherwise."""
+    from django.db.models.fields.json import KT
+
+    from turnpoint.programmes.models import Programme
+
+    found, deferred = {}, set()
+    for programme in programmes:
+        if programme is None or programme.pk in found:
+            continue
+        if {"definition", "legal_basis"} & programme.get_deferred_fields():
+            deferred.add(programme.pk)
+        else:
+            found[programme.pk] = statute_reference(programme)
+    deferred -= set(found)
+    if deferred:
+        rows = Programme.objects.filter(pk__in=deferred).values_list(
+            "pk", "legal_basis", KT("definition__policy__statutory_reference")
+        )
+        found.update({pk: _statute(ref, legal) for pk, legal, ref in rows})
+    return found
+
+
+def _legal_basis(decision_basis: str, programme, statutes) -> tuple[str, str] | None:
     """(legal basis, reference) for a policy `Decision.basis`, or None without one."""
     kind, _, ref = decision_basis.partition(":")
     if kind == "consent":
@@ -114,7 +141,7 @@ def _legal_basis(decision_basis: str, programme) -> tuple[str, str] | None:
     if kind == "break_glass":
         return LegalBasis.SAFEGUARDING, f"break-glass {ref}"
     if kind in ("role", "programme") and programme is not None:
-        return LegalBasis.STATUTE, statute_reference(programme)
+        return LegalBasis.STATUTE, statutes[programme.pk]
     return None
 
 
@@ -159,6 +186,7 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
         return decide(user, category, programme=programme, purpose=purpose, participant=pid,
                       consents=consents)  # fmt: skip
 
+    statutes = _statutes(programmes.values())
     rows = []
     ctx = context.current()
     agency = str(user.agency) if user.agency_id else ""
@@ -166,7 +194,9 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
         shown, bases = [], {}
         for category in crossing:
             found = decision(pid, category)
-            basis = _legal_basis(found.basis, programmes.get(pid)) if found.allowed else None
+            basis = (
+                _legal_basis(found.basis, programmes.get(pid), statutes) if found.allowed else None
+            )
             if basis is None:
                 continue  # not shown: nothing crossed
             shown.append(category)
