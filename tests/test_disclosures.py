@@ -331,3 +331,22 @@ def test_sec_13_a_judges_api_list_costs_the_same_queries_for_5_or_50_rows(
     many = queries()
     assert few == many
     assert Disclosure.objects.count() - before == 50
+
+
+def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothing(
+    users, make_referral, monkeypatch
+):
+    person = make_referral(offence_summary="Shoplifting at the market").participant
+    reads_before = AuditEntry.objects.filter(action="read").count()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disclosure log unavailable")
+
+    monkeypatch.setattr(Disclosure.objects, "bulk_create", broken)
+    client = Client(raise_request_exception=False)
+    client.force_login(users["judge"])
+    response = client.get(reverse("web:participant", args=[person.pk]))
+    assert response.status_code == 500
+    assert b"Shoplifting" not in response.content
+    assert AuditEntry.objects.filter(action="read").count() == reads_before
+    assert Disclosure.objects.count() == 0
