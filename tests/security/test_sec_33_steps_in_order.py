@@ -1,0 +1,122 @@
+"""SEC-33 steps happen in order: a Hypothesis state machine drives random sequences of pathway
+steps and participation-consent actions through the services, against a model of the rules."""
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+
+from turnpoint.errors import InvalidInput
+from turnpoint.journeys import machine
+from turnpoint.journeys.models import Episode, State
+from turnpoint.journeys.services import referral_transition
+from turnpoint.sharing.disclosures import Disclosure
+from turnpoint.sharing.participation import (
+    participation_consent_current,
+    participation_consent_record,
+    participation_consent_withdraw,
+)
+
+CONSENT = dict(
+    alternatives_explained="A short custodial sentence, or a fine with no treatment.",
+    coercion="legal_pressure", agreed_max_weeks=30, custodial_weeks_replaced=36,
+    non_completion_explained="The case goes back to the court, which decides as usual.",
+    right_to_withdraw_explained=True, signed_by="Robin Example",
+)  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_sec_33_random_journeys_accept_only_legal_steps(make_referral, coordinator, programme):
+    exit_type = programme.exit_types[0]["code"]
+    reached = set()
+
+    class Journey(RuleBasedStateMachine):
+        @initialize()
+        def refer(self):
+            self.referral = make_referral()
+            self.state = State.REFERRAL
+            self.consented = False
+            self.episode_started_with_consent = None
+
+        @rule(to_state=st.sampled_from(list(State)))
+        def step(self, to_state):
+            if to_state == self.state == State.EPISODE:
+                return  # a phase change, not a pathway step
+            legal = to_state in machine.allowed_next(self.state) and (
+                to_state != State.EPISODE or self.consented
+            )
+            extra = {"decision": {"recommended_disposal": "programme"},
+                     "episode": {"imposed_disposal": "programme"},
+                     "exit": {"exit_type": exit_type, "reason": "Completed the programme."},
+                     "closed": {"reason": "No follow-up possible."},
+                     "left": {"reason_code": "declined"}}.get(to_state, {})  # fmt: skip
+            try:
+                referral_transition(self.referral, acting_user=coordinator, to_state=to_state,
+                                    occurred_on=date.today(), **extra)  # fmt: skip
+            except InvalidInput as exc:
+                assert not legal, (self.state, to_state, exc.problems)
+                message = " ".join(p.reason for p in exc.problems)
+                if to_state not in machine.allowed_next(self.state):
+                    # The refusal names where the referral is and where it may go.
+                    assert State(self.state).label in message
+                    for allowed in machine.allowed_next(self.state):
+                        assert State(allowed).label in message
+                else:
+                    assert "consent" in message
+            else:
+                assert legal, (self.state, to_state)
+                if to_state == State.EPISODE:
+                    self.episode_started_with_consent = self.consented
+
+                self.state = State(to_state)
+                reached.add(self.state)
+            self.referral.refresh_from_db()
+            assert self.referral.state == self.state
+
+        @rule()
+        def forward(self):
+            """The usual next step, so random runs get deep into the pathway."""
+            options = machine.allowed_next(self.state)
+            if options:
+                self.step(options[0])
+
+        @rule()
+        def record_consent(self):
+            if self.consented or self.state not in machine.PRE_EPISODE:
+                return
+            participation_consent_record(acting_user=coordinator, referral=self.referral,
+                                         signed_on=date.today(), **CONSENT)  # fmt: skip
+            self.consented = True
+
+        @rule()
+        def withdraw_consent(self):
+            consent = participation_consent_current(self.referral)
+            if consent is None:
+                return
+            participation_consent_withdraw(consent, acting_user=coordinator, how="said so")
+            self.consented = False
+
+        @invariant()
+        def no_episode_without_consent(self):
+            if Episode.objects.filter(referral=self.referral).exists():
+                assert self.episode_started_with_consent is True
+
+        @invariant()
+        def no_disclosure_without_legal_basis(self):
+            assert not Disclosure.objects.filter(legal_basis="").exists()
+
+    run_state_machine_as_test(
+        Journey,
+        settings=settings(max_examples=30, stateful_step_count=20, deadline=None,
+                          suppress_health_check=list(HealthCheck)),
+    )  # fmt: skip
+    # The runs went deep enough for the rules above to mean something.
+    assert {State.EPISODE, State.EXIT} <= reached
