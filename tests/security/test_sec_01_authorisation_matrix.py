@@ -66,6 +66,19 @@ def test_sec_01_every_api_operation_has_a_rule_for_every_role():
         assert set(outcomes) == set(matrix.PERSONA_KEYS), f"{key}: not every role decided"
 
 
+# Pages anyone may open: signing in, and the API's own description (it holds no data).
+PUBLIC = {"login", "logout", "api-1:openapi-json", "api-1:openapi-view", "api-1:api-root"}
+
+
+def test_sec_01_anonymous_visitors_are_sent_to_sign_in_or_refused_with_401():
+    """The matrix itself may not open a route to the anonymous visitor by mistake."""
+    for name, outcomes in matrix.PAGES.items():
+        if name not in PUBLIC:
+            assert outcomes["anonymous"] == matrix.SIGN_IN, name
+    for operation, outcomes in matrix.OPERATIONS.items():
+        assert outcomes["anonymous"] == matrix.UNAUTHENTICATED, operation
+
+
 def test_sec_01_every_api_route_in_the_urlconf_is_in_the_openapi_document():
     """An operation hidden from the schema (include_in_schema=False) would escape the matrix."""
     documented = {re.sub(r"\{(\w+)\}", r"<\1>", path) for _, path in openapi_operations()}
