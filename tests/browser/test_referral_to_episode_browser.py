@@ -118,6 +118,7 @@ def record_consent_to_take_part(page):
     from playwright.sync_api import expect
 
     page.get_by_role("link", name="Record consent to take part").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Record consent to take part")
     check_accessibility(page)
     page.get_by_label("Other options explained to the participant").fill(
         "A community order without treatment, or a short prison sentence."
