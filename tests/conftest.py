@@ -5,12 +5,33 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 
+from turnpoint.accounts.mfa import MFA_SESSION_KEY
 from turnpoint.accounts.personas import OUTSIDER, PERSONAS, persona_user
 from turnpoint.journeys.services import referral_create
 from turnpoint.people.services import participant_create
 from turnpoint.programmes.loader import programme_load_files
 from turnpoint.programmes.models import Programme
+
+_force_login = Client.force_login
+
+
+@pytest.fixture(autouse=True)
+def force_login_also_passes_the_second_factor(monkeypatch):
+    """`client.force_login(user)` is the test-only way past the password step; here it also
+    marks the session as past the security-code step, so tests about what a signed-in persona
+    sees need no authenticator app. The gate itself stays on (MfaRequiredMiddleware is in the
+    test settings like everywhere else): tests that sign in through the real form
+    (tests/test_sign_in_with_security_code.py, tests/browser) meet the security-code pages."""
+
+    def force_login(self, user, backend=None):
+        _force_login(self, user, backend)
+        session = self.session
+        session[MFA_SESSION_KEY] = str(user.pk)
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 @pytest.fixture

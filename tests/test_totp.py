@@ -80,7 +80,11 @@ def test_the_setup_key_is_grouped_in_fours_and_the_uri_carries_it():
     assert totp.secret_grouped(secret) == "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ"
     uri = totp.provisioning_uri(secret, account="cara okafor", issuer="Turnpoint")
     parts = urlsplit(uri)
-    assert (parts.scheme, parts.netloc, parts.path) == ("otpauth", "totp", "/Turnpoint:cara%20okafor")
+    assert (parts.scheme, parts.netloc, parts.path) == (
+        "otpauth",
+        "totp",
+        "/Turnpoint:cara%20okafor",
+    )
     assert parse_qs(parts.query) == {
         "secret": [secret], "issuer": ["Turnpoint"], "algorithm": ["SHA1"],
         "digits": ["6"], "period": ["30"],

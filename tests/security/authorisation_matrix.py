@@ -21,6 +21,11 @@ NOT_FOUND = "404"
 METHOD_NOT_ALLOWED = "405"
 BAD_REQUEST = "400"
 CONFLICT = "409"
+# A redirect to the caseload: what a session already past the security-code step gets from the
+# security-code pages (the personas here are signed in with force_login, which passes it).
+ON_TO_CASELOAD = "redirect /"
+# A redirect to the security-code pages (web:mfa_verify or web:mfa_enrol).
+SECURITY_CODE = "redirect-to-security-code"
 
 PERSONA_KEYS = (*(r.value for r in Role), "anonymous", "outsider")
 
@@ -155,10 +160,27 @@ PAGES: dict[str, dict[str, str]] = {
             "web:participant_export",
         )
     },
+    # The second sign-in step (SEC-25): anyone signed in; once past it, both send you on.
+    "web:mfa_verify": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
+    "web:mfa_enrol": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
     ),
+}
+
+# A session signed in with a password but not yet past the security-code step (SEC-25), of a
+# user who has set up an authenticator app: every page sends it to enter a code, except these.
+# tests/test_sign_in_with_security_code.py walks every page with such a session.
+UNVERIFIED_EXCEPTIONS: dict[str, str] = {
+    "logout": METHOD_NOT_ALLOWED,  # a POST signs out
+    "web:mfa_verify": OK,
+    "web:mfa_enrol": SECURITY_CODE,  # already set up: on to enter a code
+    # The API reads no session: its own description holds no data, and every operation
+    # answers 401 without a bearer token (checked there too).
+    "api-1:openapi-json": OK,
+    "api-1:openapi-view": OK,
+    "api-1:api-root": NOT_FOUND,
 }
 
 _LIST = row(OK, anonymous=UNAUTHENTICATED)

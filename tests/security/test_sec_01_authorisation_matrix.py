@@ -92,6 +92,8 @@ def outcome(response, *, api: bool) -> str:
     status = response.status_code
     if status in (301, 302):
         location = response.headers["Location"]
+        if location.startswith("/security-code/"):
+            return matrix.SECURITY_CODE
         return matrix.SIGN_IN if location.startswith("/sign-in/") else f"redirect {location}"
     if 200 <= status < 300:
         return matrix.OK

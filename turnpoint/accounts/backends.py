@@ -1,14 +1,17 @@
 """Sign-in with lockout after repeated failures (security.md SEC-26).
 
-Failures are counted from the audit log, so there is no second counter to keep in step. A locked
-account gets exactly the same answer as a wrong password or an unknown username: nothing reveals
-which usernames exist.
+Failures are counted from the audit log, so there is no second counter to keep in step. Wrong
+passwords and wrong security codes (SEC-25) count together, since the last sign-in that passed
+both steps: a password-holder cannot reset the count by signing in again with the password. A
+locked account gets exactly the same answer as a wrong password or an unknown username: nothing
+reveals which usernames exist.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.db.models import Q
 from django.utils import timezone
 
 from turnpoint.sharing.audit import audit_write
@@ -18,13 +21,15 @@ from turnpoint.sharing.models import AuditEntry
 def recent_failures(username: str) -> int:
     since = timezone.now() - timedelta(seconds=settings.SIGN_IN_WINDOW_SECONDS)
     last_success = (
-        AuditEntry.objects.filter(action="sign_in", username=username, at__gte=since)
+        AuditEntry.objects.filter(action="mfa_verified", username=username, at__gte=since)
         .order_by("-id")
         .values_list("id", flat=True)
         .first()
     )
     failures = AuditEntry.objects.filter(
-        action="sign_in_failed", detail__username=username, at__gte=since
+        Q(action="sign_in_failed", detail__username=username)
+        | Q(action="mfa_failed", username=username),
+        at__gte=since,
     )
     if last_success:
         failures = failures.filter(id__gt=last_success)

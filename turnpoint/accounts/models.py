@@ -93,3 +93,37 @@ def api_token_create(*, user: User, label: str = "") -> str:
     raw = "tp_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, digest=_digest(raw), label=label)
     return raw
+
+
+class TotpDevice(models.Model):
+    """A user's authenticator app: the shared TOTP secret (security.md SEC-25).
+
+    The secret has to be readable to check codes, so unlike passwords and recovery codes it
+    cannot be hashed; it is never shown again after enrolment. `last_used_step` is the RFC 6238
+    time step of the last code accepted: no code of that step or an earlier one is accepted
+    again, so a code cannot be used twice."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="totp_device")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_used_step = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"authenticator app of {self.user}"
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(models.Model):
+    """A single-use recovery code, stored only as a password hash (make_password)."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"recovery code {self.pk} of {self.user}"

@@ -1,13 +1,21 @@
-"""Sign-in, sign-out and failed sign-ins go to the audit log (security.md SEC-20)."""
+"""Sign-in, sign-out and failed sign-ins go to the audit log (security.md SEC-20).
+
+`sign_in` is the password step; the second factor writes `mfa_verified` (turnpoint.accounts.mfa).
+"""
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from turnpoint.sharing.audit import audit_write
 
+from .mfa import MFA_SESSION_KEY
+
 
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs):
+    # A password sign-in never inherits a verified second factor, even into the same session.
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(MFA_SESSION_KEY, None)
     audit_write(acting_user=user, action="sign_in")
 
 

@@ -77,6 +77,11 @@ class AuditEntry(models.Model):
         IMPORT_REJECTED = "import_rejected", "Import rejected"
         EXPORT = "export", "Export"
         BREAK_GLASS = "break_glass", "Break-glass"
+        MFA_ENROLLED = "mfa_enrolled", "Authenticator app set up"
+        MFA_VERIFIED = "mfa_verified", "Security code accepted"
+        MFA_FAILED = "mfa_failed", "Security code refused"
+        MFA_RECOVERY_USED = "mfa_recovery_used", "Recovery code used"
+        MFA_RESET = "mfa_reset", "Authenticator app reset"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(

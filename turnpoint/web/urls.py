@@ -86,3 +86,11 @@ urlpatterns += [
     ),
     path("audit/", records_views.audit_log, name="audit_log"),
 ]
+
+# The second sign-in step (turnpoint/web/mfa_views.py, security.md SEC-25).
+from . import mfa_views  # noqa: E402
+
+urlpatterns += [
+    path("security-code/", mfa_views.mfa_verify_page, name="mfa_verify"),
+    path("security-code/set-up/", mfa_views.mfa_enrol, name="mfa_enrol"),
+]

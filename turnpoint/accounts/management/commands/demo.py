@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.synth import synth_caseload
 from turnpoint.programmes.models import Programme
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         programmes = list(Programme.objects.all())
         password = password or f"demo-{secrets.token_urlsafe(9)}"
         users = [persona_user(p, programmes=programmes, password=password) for p in PERSONAS]
+        for user in users:  # sign-in asks for a security code (SEC-25): see below
+            demo_device_create(user=user)
         admin = users[-1]
         admin.is_superuser = True
         admin.save(update_fields=["is_superuser"])
@@ -47,4 +50,10 @@ class Command(BaseCommand):
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.username:<14} {persona.role}")
         self.stdout.write(f"  password: {password}\n")
+        self.stdout.write(
+            "After the password, sign-in asks for a 6-digit security code from an authenticator\n"
+            "app. In this demo, print a user's current code in another terminal with\n"
+            "  DEBUG=1 .venv/bin/turnpoint mfa code coordinator\n"
+            "(a code changes every 30 seconds and works once).\n"
+        )
         self.stdout.write("Open http://127.0.0.1:8000 and sign in.")
