@@ -3,7 +3,8 @@ page and (the baseline) the Django admin changelist of participants, in random o
 
 Configured by bench_pages.py through the environment: BENCH_PAGES (caseload, participant, admin
 or mixed: which page every user requests in this phase), BENCH_SESSIONS (one session key per
-user, signed in beforehand), BENCH_PARTICIPANT_IDS (pages to open), BENCH_WAIT_MIN /
+user, signed in beforehand and already past the security-code step, so no request is sent to
+/security-code/), BENCH_PARTICIPANT_IDS (pages to open), BENCH_WAIT_MIN /
 BENCH_WAIT_MAX (seconds a user pauses between requests).
 """
 

@@ -6,6 +6,8 @@ TURNPOINT_REQUIRE_BROWSER=1 (CI sets it), where a missing browser is a failure.
 """
 
 import os
+import re
+import time
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +15,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
+from turnpoint.accounts import totp
+from turnpoint.accounts.models import TotpDevice
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.programmes.loader import programme_load_files
 from turnpoint.programmes.models import Programme
@@ -113,6 +117,48 @@ def check_accessibility(page):
     assert page.evaluate(A11Y_CHECKS) == [], page.url
 
 
+def current_code(username: str) -> str:
+    """The code the user's authenticator app shows now, from the secret set-up created; if that
+    code was used already (a code works once), the next one, as a person would wait for it."""
+    device = TotpDevice.objects.get(user__username=username)
+    while (
+        device.last_used_step is not None and totp.time_step(time.time()) <= device.last_used_step
+    ):
+        time.sleep(1)
+    return totp.totp(totp.secret_bytes(device.secret), at=time.time())
+
+
+def sign_in(page, username: str) -> None:
+    """Sign in through the real forms: the password, then set up the authenticator app (first
+    sign-in) or enter its security code (security.md SEC-25)."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_have_text(
+        re.compile("Set up your authenticator app|Enter your security code")
+    )
+    check_accessibility(page)
+    if heading.inner_text() == "Set up your authenticator app":
+        secret = TotpDevice.objects.get(user__username=username).secret
+        expect(page.locator(".tp-qr-code svg")).to_be_visible()
+        page.get_by_text("I cannot scan the QR code").click()
+        expect(page.locator("#totp-secret")).to_have_text(totp.secret_grouped(secret))
+        page.get_by_label("Security code").fill(current_code(username))
+        page.get_by_role("button", name="Continue").click()
+        expect(
+            page.get_by_role("heading", level=2, name="Save your recovery codes")
+        ).to_be_visible()
+        expect(page.locator(".tp-recovery-codes li")).to_have_count(10)
+        check_accessibility(page)
+        page.get_by_role("link", name="I have saved my recovery codes").click()
+    else:
+        page.get_by_label("Security code").fill(current_code(username))
+        page.get_by_role("button", name="Continue").click()
+
+
 def record_consent_to_take_part(page):
     """The informed consent an episode needs first (R12), recorded on its own page."""
     from playwright.sync_api import expect
@@ -146,9 +192,8 @@ def test_coordinator_takes_a_referral_to_an_active_episode(browser_page, live_se
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/sign-in/?next=/")
     check_accessibility(page)
-    page.get_by_label("Username").fill("coordinator")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "coordinator")
+    expect(page).to_have_url(f"{live_server.url}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
     check_accessibility(page)
 
@@ -226,3 +271,10 @@ def test_coordinator_takes_a_referral_to_an_active_episode(browser_page, live_se
         connections.close_all()
     assert episode.referral.state == "episode"
     assert episode.is_active and episode.phase_number == 1
+
+    # Signing in again asks for a code from the app set up above (no second set-up).
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    sign_in(page, "coordinator")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My caseload")
+    assert page.js_errors == []
