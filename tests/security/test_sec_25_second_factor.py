@@ -267,5 +267,5 @@ def test_sec_26_wrong_codes_count_towards_the_sign_in_lockout(
     locked = sign_in(Client(), "coordinator")
     assert locked.status_code == 200
     assert b"The username or password is not right" in locked.content
-    # Signing in again with the password does not reset the count.
+    # The refused sign-in is audited as a lock too.
     assert AuditEntry.objects.filter(action="denied", detail__reason="locked").count() == 2

@@ -124,7 +124,7 @@ def mfa_verify(*, user: User, code: str, at: float | None = None) -> dict:
                 device.save(update_fields=["last_used_step"])
                 audit_write(acting_user=user, action="mfa_verified", detail={"method": "totp"})
                 return {"method": "totp"}
-            if not typed.isdigit():
+            if len(typed) != totp.DIGITS or not typed.isdigit():  # not an app code
                 used = _recovery_code_use(user, typed)
                 if used is not None:
                     remaining = RecoveryCode.objects.filter(user=user, used_at__isnull=True)
