@@ -1,4 +1,11 @@
-"""Signing in at /sign-in/ lands staff on their caseload."""
+"""Signing in at /sign-in/ and then with a security code lands staff on their caseload."""
+
+import time
+
+from django.utils import timezone
+
+from turnpoint.accounts import totp
+from turnpoint.accounts.models import TotpDevice
 
 from .helpers import text
 
@@ -12,13 +19,29 @@ def test_sign_in_page_renders_the_form(client, db):
     assert html.count("<h1") == 1
 
 
-def test_signing_in_lands_on_the_caseload(client, coordinator):
+def code_now(user) -> str:
+    """The code the user's authenticator app shows now."""
+    device, _ = TotpDevice.objects.get_or_create(
+        user=user, defaults={"secret": totp.secret_new(), "confirmed_at": timezone.now()}
+    )
+    return totp.totp(totp.secret_bytes(device.secret), at=time.time())
+
+
+def test_signing_in_lands_on_the_caseload_after_the_security_code(client, coordinator):
     coordinator.set_password(PASSWORD)
     coordinator.save()
+    code = code_now(coordinator)
     response = client.post("/sign-in/", {"username": "coordinator", "password": PASSWORD})
     assert response.status_code == 302
     assert response["Location"] == "/"
     assert client.session["_auth_user_id"] == str(coordinator.pk)
+    asked = client.get("/")
+    assert asked["Location"] == "/security-code/?next=%2F"
+    html = text(client.get(asked["Location"]))
+    assert '<label class="govuk-label govuk-label--m" for="id_code">Security code</label>' in html
+    assert html.count("<h1") == 1 and "My caseload" not in html  # no navigation yet
+    response = client.post("/security-code/", {"code": code, "next": "/"})
+    assert response["Location"] == "/"
     assert "My caseload" in text(client.get("/"))
 
 
@@ -31,6 +54,11 @@ def test_signing_in_returns_to_the_page_asked_for(client, coordinator):
         "/sign-in/?next=/referrals/new/",
         {"username": "coordinator", "password": PASSWORD, "next": "/referrals/new/"},
     )
+    assert response["Location"] == "/referrals/new/"
+    code = code_now(coordinator)
+    asked = client.get("/referrals/new/")
+    assert asked["Location"] == "/security-code/?next=%2Freferrals%2Fnew%2F"
+    response = client.post("/security-code/", {"code": code, "next": "/referrals/new/"})
     assert response["Location"] == "/referrals/new/"
 
 
