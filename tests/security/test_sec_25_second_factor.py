@@ -262,7 +262,7 @@ def test_sec_26_wrong_codes_count_towards_the_sign_in_lockout(
     assert "_auth_user_id" not in client.session
     assert new_actions(before) == ["mfa_failed", "denied", "sign_out"]
     notice = client.get("/sign-in/")
-    assert b"Too many wrong security codes" in notice.content
+    assert b"Too many wrong passwords or security codes" in notice.content
     # The right password is now refused like a wrong one, until the window has passed.
     locked = sign_in(Client(), "coordinator")
     assert locked.status_code == 200

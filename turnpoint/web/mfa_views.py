@@ -40,7 +40,10 @@ class SecurityCodeForm(GovukForm):
     code = forms.CharField(
         label="Security code",
         max_length=40,
-        error_messages={"required": "Enter the security code"},
+        error_messages={
+            "required": "Enter the security code",
+            "max_length": "Security code must be 40 characters or fewer",
+        },
     )
 
 
@@ -56,14 +59,15 @@ def _next_url(request) -> str:
 def _locked_out(request):
     """Too many wrong passwords and codes: sign out; the lockout (SEC-26) does the rest."""
     user = request.user
-    audit_write(acting_user=user, action="denied", detail={"username": user.username,
-                "reason": "locked"})  # fmt: skip
+    audit_write(
+        acting_user=user, action="denied", detail={"username": user.username, "reason": "locked"}
+    )
     logout(request)
     minutes = settings.SIGN_IN_WINDOW_SECONDS // 60
     messages.error(
         request,
-        f"Too many wrong security codes. You have been signed out. Try again in {minutes} "
-        "minutes, or ask your administrator for help.",
+        "Too many wrong passwords or security codes. You have been signed out. "
+        f"Try again in {minutes} minutes, or ask your administrator for help.",
     )
     return redirect("login")
 
