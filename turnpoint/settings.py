@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "turnpoint.sharing.middleware.RequestContextMiddleware",
+    "turnpoint.sharing.middleware.DenialAuditMiddleware",
     "turnpoint.sharing.middleware.SecureHeadersMiddleware",
 ]
 

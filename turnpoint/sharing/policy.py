@@ -212,6 +212,35 @@ def participants_visible_to(user):
     return Participant.objects.filter(Exists(in_team))
 
 
+class OutOfReach(Http404):
+    """The record exists but the user may not reach it. Answered exactly like a missing record
+    ("not found", security.md SEC-02); audited as a denied authorisation (SEC-20)."""
+
+    def __init__(self, kind: str, pk: int):
+        self.kind, self.pk = kind, pk
+        super().__init__(f"No such {kind}")
+
+
+def not_found(model, pk, kind: str) -> Http404:
+    """The exception for a record the user cannot reach: `OutOfReach` when it exists (so the
+    denial is audited), a plain Http404 when it does not. Only on the failure path: one query."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        return Http404(f"No such {kind}")
+    if model._default_manager.filter(pk=pk).exists():
+        return OutOfReach(kind, pk)
+    return Http404(f"No such {kind}")
+
+
+def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id="") -> None:
+    """One audit row for a refused request: who, which route, which object, why (SEC-20)."""
+    detail = {"route": route, "reason": reason}
+    if obj_type:
+        detail["object"] = f"{obj_type} {obj_id}"
+    audit_write(acting_user=user, action="denied", detail=detail)
+
+
 def participant_for_user(user, pk, *, purpose=None):
     """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden."""
     from turnpoint.people.models import Participant
@@ -219,7 +248,7 @@ def participant_for_user(user, pk, *, purpose=None):
     try:
         return participants_visible_to(user).get(pk=int(pk))
     except (ValueError, TypeError, Participant.DoesNotExist) as exc:
-        raise Http404("No such participant") from exc
+        raise not_found(Participant, pk, "participant") from exc
 
 
 def audit_read(user, *, participants, categories, purpose=None, obj=None, detail=None) -> None:

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,6 +33,7 @@ from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.policy import (
     PolicyDenied,
     decide,
+    not_found,
     participant_for_user,
     participants_visible_to,
 )
@@ -72,7 +72,7 @@ def _get_referral_for_user(user, pk) -> Referral:
             programme__in=user.programmes.all(),
         )
     except (ValueError, TypeError, Referral.DoesNotExist) as exc:
-        raise Http404("No such referral") from exc
+        raise not_found(Referral, pk, "referral") from exc
 
 
 def _episode_of(referral) -> Episode | None:
@@ -381,7 +381,9 @@ def referral_new(request):
     ]
     if not programmes:
         reason = decide(user, C.LEGAL, action="write").reason
-        return render(request, "web/referral_unavailable.html", {"reason": reason}, status=403)
+        response = render(request, "web/referral_unavailable.html", {"reason": reason}, status=403)
+        response.denial_reason = reason  # audited by DenialAuditMiddleware (SEC-20)
+        return response
     form = ReferralIntakeForm(
         request.POST if request.method == "POST" else None,
         programmes=programmes,
