@@ -135,14 +135,14 @@ class ShareConsent(models.Model):
         return bool(self.revocable_from or self.revocable_after_event)
 
     def revocation_condition(self, *, to_participant: bool = False) -> str:
-        """When it becomes revocable, in words: "12 May 2027 or when the episode ends, whichever
-        comes first"; empty for a consent revocable at any time."""
+        """When it becomes revocable, in words: "12 May 2027 or the episode ends, whichever comes
+        first" (read after "until"); empty for a consent revocable at any time."""
         phrases = EVENT_PHRASE_TO_PARTICIPANT if to_participant else EVENT_PHRASE
         parts = []
         if self.revocable_from:
             parts.append(_day(self.revocable_from))
         if self.revocable_after_event:
-            parts.append("when " + phrases[RevocableEvent(self.revocable_after_event)])
+            parts.append(phrases[RevocableEvent(self.revocable_after_event)])
         return " or ".join(parts) + (", whichever comes first" if len(parts) == 2 else "")
 
     def covers(self, user, category: str, purpose: str, at) -> bool:
