@@ -266,3 +266,29 @@ def test_sec_09_printed_consent_states_the_revocation_condition(users, us_referr
     uk_text = " ".join(_pdf_text(share_consent_pdf(uk)).split())
     assert "Your right to withdraw this consent" in uk_text
     assert "You cannot withdraw" not in uk_text and "2.35" not in uk_text
+
+
+@pytest.mark.django_db
+def test_sec_09_a_consent_for_the_decision_becomes_revocable_once_it_is_made(users, us_referral):
+    coordinator = users["coordinator"]
+    walk(us_referral, coordinator, "decision")
+    consent = share_consent_create(acting_user=coordinator, **values(
+        us_referral.participant, users, recipient_role=Role.PROSECUTOR,
+        revocable_after_event=RevocableEvent.DECISION,
+    ))  # fmt: skip
+    with pytest.raises(InvalidInput) as excinfo:
+        share_consent_revoke(consent, acting_user=coordinator, how="Asked")
+    assert problems_of(excinfo)["consent"].startswith(
+        "cannot be revoked until the decision on the referral is made"
+    )
+    last_step = us_referral.transitions.order_by("-occurred_on").first().occurred_on
+    consent_to_take_part(us_referral, coordinator)
+    referral_transition(
+        us_referral,
+        acting_user=coordinator,
+        to_state="episode",
+        occurred_on=last_step + timedelta(days=1),
+        imposed_disposal="programme",
+    )
+    share_consent_revoke(consent, acting_user=coordinator, how="Asked after the decision")
+    assert ShareConsent.objects.get(pk=consent.pk).revoked_at is not None
