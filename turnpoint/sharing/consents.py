@@ -284,8 +284,9 @@ def _revocation_problems(values: dict, referral) -> list[Problem]:
         problems.append(Problem("revocable_from", "or an event is required: say when the consent "
                                 "becomes revocable (42 CFR 2.35(c))"))  # fmt: skip
     starts_at = values.get("starts_at") or timezone.now()
+    starts_on = timezone.localdate(starts_at) if timezone.is_aware(starts_at) else starts_at.date()
     if revocable_from:
-        latest, how = expected_final_disposition(referral, starts_on=timezone.localdate(starts_at))
+        latest, how = expected_final_disposition(referral, starts_on=starts_on)
         if revocable_from > latest:
             problems.append(Problem("revocable_from", (
                 f"must be on or before {_day(latest)}, the expected final disposition ({how}); "
@@ -334,7 +335,8 @@ def share_consent_create(*, acting_user, **values) -> ShareConsent:
 
 
 def share_consent_revoke(consent: ShareConsent, *, acting_user, how: str) -> ShareConsent:
-    """Revoke at once: the very next request by the former recipient is denied (SEC-08)."""
+    """Revoke at once: the very next request by the former recipient is denied (SEC-08). A
+    42 CFR 2.35 consent is refused, changing nothing, before its stated date or event (SEC-09)."""
     if not how.strip():
         raise InvalidInput(Problem("how", "say how the participant revoked the consent"))
     revocable, reason = share_consent_revocable(consent)
