@@ -15,7 +15,9 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from .models import Phase, Programme, ReviewMode, Stage
+from turnpoint.accounts.models import Role
+
+from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
 ELIGIBILITY_FIELDS = {
     "age": int,
@@ -54,7 +56,16 @@ POLICY_KEYS = {
     "reviews": (str, True),
     "max_duration_not_longer_than_custody": (bool, False),
     "redisclosure_notice": (str, False),
+    # 42 CFR 2.35 consents (security.md SEC-09); checked in _check_consent_revocation.
+    "criminal_justice_referral": (bool, False),
+    "consent_revocation": (str, False),
+    "monitoring_roles": (list, False),
 }
+# Roles that may carry a duty to monitor a participant's progress (42 CFR 2.35(a)). Analysts and
+# administrators reach no identifiable participant, so they never do.
+MONITORING_ROLE_CHOICES = tuple(
+    r for r in Role.values if r not in {Role.ANALYST, Role.ADMINISTRATOR}
+)
 
 
 @dataclass(frozen=True)
@@ -175,7 +186,36 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         _check_keys(policy, POLICY_KEYS, "policy.", say)
         if isinstance(policy.get("reviews"), str) and policy["reviews"] not in ReviewMode.values:
             say("policy.reviews", f"must be one of: {', '.join(ReviewMode.values)}")
+        _check_consent_revocation(policy, say)
     return problems
+
+
+def _check_consent_revocation(policy: dict, say) -> None:
+    """42 CFR 2.35: only a criminal-justice-referral programme may make its consents irrevocable
+    until a stated time or event, and it must say which roles have a duty to monitor the
+    participant; elsewhere (UK GDPR and GDPR Art. 7(3)) consent is withdrawable at any time."""
+    referral = policy.get("criminal_justice_referral") is True
+    revocation = policy.get("consent_revocation")
+    if isinstance(revocation, str) and revocation not in ConsentRevocation.values:
+        say("policy.consent_revocation", f"must be one of: {', '.join(ConsentRevocation.values)}")
+    elif revocation == ConsentRevocation.AFTER_STATED_EVENT and not referral:
+        say("policy.consent_revocation", "may be 'after_stated_event' only when "
+            "policy.criminal_justice_referral is true (42 CFR 2.35(c))")  # fmt: skip
+    roles = policy.get("monitoring_roles")
+    if referral and "monitoring_roles" not in policy:
+        say("policy.monitoring_roles", "is required when policy.criminal_justice_referral is "
+            "true: list the roles with a duty to monitor the participant "
+            "(42 CFR 2.35(a))")  # fmt: skip
+    if not isinstance(roles, list):
+        return
+    if not referral:
+        say("policy.monitoring_roles", "applies only when policy.criminal_justice_referral is true")
+    elif not roles:
+        say("policy.monitoring_roles", "must list at least one role")
+    for i, role in enumerate(roles):
+        if role not in MONITORING_ROLE_CHOICES:
+            say(f"policy.monitoring_roles[{i}]",
+                f"must be one of: {', '.join(MONITORING_ROLE_CHOICES)}")  # fmt: skip
 
 
 def _check_rule(rule, path: str, say) -> None:

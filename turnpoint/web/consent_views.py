@@ -20,7 +20,12 @@ from turnpoint.errors import InvalidInput
 from turnpoint.journeys.models import State
 from turnpoint.people.services import household_child_add
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.consents import share_consent_create, share_consent_revoke
+from turnpoint.sharing.consents import (
+    criminal_justice_referral_for,
+    share_consent_create,
+    share_consent_revocable,
+    share_consent_revoke,
+)
 from turnpoint.sharing.documents import participation_consent_pdf, share_consent_pdf
 from turnpoint.sharing.participation import (
     participation_consent_current,
@@ -222,7 +227,12 @@ def share_consents(request, pk):
 def share_consent_new(request, pk):
     user = request.user
     person = _sharing_participant(user, pk)
-    form = ShareConsentForm(request.POST if request.method == "POST" else None, user=user)
+    referral = criminal_justice_referral_for(person)
+    form = ShareConsentForm(
+        request.POST if request.method == "POST" else None,
+        user=user,
+        criminal_justice_programme=referral.programme if referral else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             share_consent_create(acting_user=user, participant=person, **form.service_values())
@@ -243,6 +253,8 @@ def share_consent_revoke_page(request, pk, consent_pk):
     person = _sharing_participant(user, pk)
     consent = _share_consent_for(person, consent_pk)
     form = RevokeForm(request.POST if request.method == "POST" else None)
+    # 42 CFR 2.35(c): the page says when it becomes revocable; the service refuses until then.
+    revocable, not_yet = share_consent_revocable(consent)
     if consent.revoked_at is not None:
         form.add_error(None, "This consent to share is already revoked. Nothing was saved.")
     elif request.method == "POST" and form.is_valid():
@@ -254,7 +266,14 @@ def share_consent_revoke_page(request, pk, consent_pk):
             messages.success(request, "Consent to share revoked. Sharing under it stopped at once.")
             return redirect("web:share_consents", pk=person.pk)
     errors = form.error_list()
-    context = {"participant": person, "consent": consent, "form": form, "errors": errors}
+    context = {
+        "participant": person,
+        "consent": consent,
+        "form": form,
+        "errors": errors,
+        "revocable": revocable,
+        "not_yet": f"This consent {not_yet}" if not_yet else "",
+    }
     return render(
         request, "web/consents/sharing_revoke.html", context, status=400 if errors else 200
     )
