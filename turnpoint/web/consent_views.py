@@ -26,13 +26,14 @@ from turnpoint.sharing.consents import (
     share_consent_revocable,
     share_consent_revoke,
 )
+from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.documents import participation_consent_pdf, share_consent_pdf
 from turnpoint.sharing.participation import (
     participation_consent_current,
     participation_consent_record,
     participation_consent_withdraw,
 )
-from turnpoint.sharing.policy import PolicyDenied, audit_read, decide, participant_for_user
+from turnpoint.sharing.policy import PolicyDenied, decide, participant_for_user
 
 from .consent_forms import (
     HouseholdChildForm,
@@ -131,8 +132,15 @@ def participation_consent_download(request, pk, consent_pk):
     user = request.user
     consent = _participation_consent_for_user(user, pk, consent_pk)
     _allow(decide(user, C.LEGAL, programme=consent.referral.programme))
-    audit_read(user, participants=[consent.participant], categories=[C.LEGAL], obj=consent,
-               detail={"document": "participation consent PDF"})  # fmt: skip
+    # A cross-agency reader (a judge, say) receives a disclosure: recorded with the read.
+    read_recorded(
+        user,
+        participants=[consent.participant],
+        categories=[C.LEGAL],
+        obj=consent,
+        detail={"document": "participation consent PDF"},
+        programme_by_participant={consent.participant_id: consent.referral.programme},
+    )
     filename = f"consent-to-take-part-{consent.participant.reference}.pdf"
     return _pdf(participation_consent_pdf(consent), filename)
 
@@ -315,8 +323,8 @@ def household(request, pk):
     children = []
     if may_read:
         children = list(person.household_children.all())
-        audit_read(user, participants=[person], categories=[C.HOUSEHOLD], obj=person,
-                   detail={"page": "household"})  # fmt: skip
+        read_recorded(user, participants=[person], categories=[C.HOUSEHOLD], obj=person,
+                      detail={"page": "household"})  # fmt: skip
     errors = form.error_list()
     context = {
         "participant": person,
