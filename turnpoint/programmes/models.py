@@ -52,6 +52,15 @@ class Programme(models.Model):
     def exit_type(self, code: str) -> dict | None:
         return next((e for e in self.exit_types if e["code"] == code), None)
 
+    @property
+    def statutory_disclosures(self) -> list[dict]:
+        """The reports whose content the law fixes: {code, name, statute, categories,
+        recipients, purpose} (security.md SEC-15; docs/programmes.md)."""
+        return self.definition.get("statutory_disclosures", [])
+
+    def statutory_disclosure(self, code: str) -> dict | None:
+        return next((d for d in self.statutory_disclosures if d["code"] == code), None)
+
 
 class Phase(models.Model):
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="phases")
