@@ -101,8 +101,8 @@ def statutory_report_plan(user, referral, code: str) -> ReportPlan:
     episode = _episode_of(referral)
     plan = ReportPlan(referral=referral, episode=episode, declared=declared)
     if episode is None or not episode.is_active:
-        plan.problems.append(Problem("episode", f"the {name} is for a participant on the "
-                                     "programme now, and this referral has no running episode"))  # fmt: skip
+        why = f"the {name} is for a participant on the programme now, and this referral has no "
+        plan.problems.append(Problem("episode", why + "running episode"))
     plan.recipients = list(
         User.objects.filter(programmes=programme, role__in=declared["recipients"], is_active=True)
         .select_related("agency")
@@ -122,8 +122,15 @@ def statutory_report_plan(user, referral, code: str) -> ReportPlan:
                       participant=participant, consents=consents):  # fmt: skip
             continue  # the author may not read it, so it cannot be in what they send
         bases = [
-            decide(r, category, programme=programme, purpose=declared["purpose"],
-                   participant=participant, consents=consents, report=code)  # fmt: skip
+            decide(
+                r,
+                category,
+                programme=programme,
+                purpose=declared["purpose"],
+                participant=participant,
+                consents=consents,
+                report=code,
+            )
             for r in plan.recipients
         ]
         if all(b.allowed and b.basis.startswith("consent:") for b in bases):
@@ -186,7 +193,7 @@ def report_scope(plan: ReportPlan) -> str:
     statutory = "; ".join(C(c).label for c in plan.statutory)
     parts = [
         f"This is the {declared['name']} that {declared['statute']} requires for the court. "
-        f"It contains, because that law requires it: {statutory}."
+        f"It covers, because that law requires them: {statutory}."
     ]
     if plan.consented:
         ids = sorted({pk for v in plan.consented.values() for pk in v})
@@ -197,7 +204,10 @@ def report_scope(plan: ReportPlan) -> str:
         )
     unrecorded = [C(c).label for c in plan.categories if c not in RECORDED]
     if unrecorded:
-        parts.append(f"Not recorded in Turnpoint, so not in this report: {'; '.join(unrecorded)}.")
+        parts.append(
+            "Not recorded in Turnpoint, so the report says so and carries none: "
+            f"{'; '.join(unrecorded)}."
+        )
     left_out = [C(c).label for c in C if c not in plan.categories]
     parts.append(f"Nothing else from the participant's record is included: {'; '.join(left_out)}.")
     return " ".join(parts)
