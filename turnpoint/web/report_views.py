@@ -50,6 +50,7 @@ def statutory_report(request, pk, code):
             response = HttpResponse(pdf, content_type="application/pdf")
             name = f"{code}-{person.reference}.pdf"
             response["Content-Disposition"] = f'attachment; filename="{name}"'
+            response["Cache-Control"] = "no-store"
             return response
     read_recorded(user, participants=[person], categories=[C.IDENTITY, C.PATHWAY], obj=person)
     context = {
