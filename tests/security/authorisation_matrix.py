@@ -155,6 +155,18 @@ PAGES: dict[str, dict[str, str]] = {
             "web:participant_export",
         )
     },
+    # A statutory report to the court (SEC-15), on a running DRR episode: prepared by the
+    # responsible officer (probation officer or case manager); every other role reaching the
+    # participant is refused, and roles reaching no one get 404.
+    "web:statutory_report": where(
+        {Role.PROBATION_OFFICER, Role.CASE_MANAGER},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN

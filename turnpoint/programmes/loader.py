@@ -41,6 +41,7 @@ TOP_LEVEL = {
     "phases": (list, True),
     "exit_types": (list, True),
     "policy": (dict, True),
+    "statutory_disclosures": (list, False),
 }
 PHASE_KEYS = {
     "name": (str, True),
@@ -66,6 +67,17 @@ POLICY_KEYS = {
 MONITORING_ROLE_CHOICES = tuple(
     r for r in Role.values if r not in {Role.ANALYST, Role.ADMINISTRATOR}
 )
+# A category set the law fixes for one report (security.md SEC-15, section 5.1).
+STATUTORY_KEYS = {
+    "code": (str, True),
+    "name": (str, True),
+    "statute": (str, True),
+    "categories": (list, True),
+    "recipients": (list, True),
+    "purpose": (str, True),
+}
+# Roles that may never receive an identifiable report, whatever a file says (SEC-38).
+NOT_RECIPIENTS = {"analyst", "administrator"}
 
 
 @dataclass(frozen=True)
@@ -187,6 +199,8 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         if isinstance(policy.get("reviews"), str) and policy["reviews"] not in ReviewMode.values:
             say("policy.reviews", f"must be one of: {', '.join(ReviewMode.values)}")
         _check_consent_revocation(policy, say)
+    if isinstance(data.get("statutory_disclosures"), list):
+        _check_statutory(data["statutory_disclosures"], say)
     return problems
 
 
@@ -216,6 +230,55 @@ def _check_consent_revocation(policy: dict, say) -> None:
         if role not in MONITORING_ROLE_CHOICES:
             say(f"policy.monitoring_roles[{i}]",
                 f"must be one of: {', '.join(MONITORING_ROLE_CHOICES)}")  # fmt: skip
+
+
+def _check_statutory(disclosures: list, say) -> None:
+    """Each declared statutory disclosure names a known category, role and purpose."""
+    from turnpoint.accounts.models import Role
+    from turnpoint.sharing.categories import Category, Purpose
+    from turnpoint.sharing.policy import ROLE_PURPOSES
+
+    codes = set()
+    for i, item in enumerate(disclosures):
+        path = f"statutory_disclosures[{i}]"
+        if not isinstance(item, dict):
+            say(path, "must be a mapping with code, name, statute, categories, recipients, purpose")
+            continue
+        _check_keys(item, STATUTORY_KEYS, f"{path}.", say)
+        code = item.get("code")
+        if isinstance(code, str) and code.strip():
+            if not code.replace("-", "").isalnum():
+                say(f"{path}.code", "may contain only letters, digits and hyphens")
+            if code in codes:
+                say(f"{path}.code", f"'{code}' is used by an earlier statutory disclosure")
+            codes.add(code)
+        for key, known, what in (
+            ("categories", Category.values, "a data category"),
+            ("recipients", Role.values, "a role"),
+        ):
+            values = item.get(key)
+            if not isinstance(values, list):
+                continue
+            if not values:
+                say(f"{path}.{key}", f"must list at least one {what.split()[-1]}")
+            for j, value in enumerate(values):
+                if value not in known:
+                    say(f"{path}.{key}[{j}]", f"'{value}' is not {what} (one of: "
+                        f"{', '.join(known)})")  # fmt: skip
+                elif key == "recipients" and value in NOT_RECIPIENTS:
+                    say(f"{path}.{key}[{j}]", f"the {value} role never receives an "
+                        "identifiable report")  # fmt: skip
+                elif values.index(value) != j:
+                    say(f"{path}.{key}[{j}]", f"'{value}' is listed twice")
+        purpose = item.get("purpose")
+        if isinstance(purpose, str) and purpose.strip() and purpose not in Purpose.values:
+            say(f"{path}.purpose", f"'{purpose}' is not a purpose (one of: "
+                f"{', '.join(Purpose.values)})")  # fmt: skip
+        elif purpose in Purpose.values and isinstance(item.get("recipients"), list):
+            for j, role in enumerate(item["recipients"]):
+                acts_for = ROLE_PURPOSES.get(role)
+                if acts_for is not None and role not in NOT_RECIPIENTS and purpose not in acts_for:
+                    say(f"{path}.recipients[{j}]", f"the {role} role does not act for {purpose}")
 
 
 def _check_rule(rule, path: str, say) -> None:

@@ -75,6 +75,14 @@ class Programme(models.Model):
         if not self.criminal_justice_referral:
             return ()
         return tuple(self.definition.get("policy", {}).get("monitoring_roles") or ())
+    @property
+    def statutory_disclosures(self) -> list[dict]:
+        """The reports whose content the law fixes: {code, name, statute, categories,
+        recipients, purpose} (security.md SEC-15; docs/programmes.md)."""
+        return self.definition.get("statutory_disclosures", [])
+
+    def statutory_disclosure(self, code: str) -> dict | None:
+        return next((d for d in self.statutory_disclosures if d["code"] == code), None)
 
 
 class Phase(models.Model):

@@ -37,6 +37,7 @@ from turnpoint.sharing.policy import (
     participant_for_user,
     participants_visible_to,
 )
+from turnpoint.sharing.statutory import statutory_reports_for
 
 from .actions import referral_actions
 from .forms import ReferralIntakeForm, TransitionForm
@@ -294,6 +295,8 @@ def _referral_section(user, referral, *, categories, failed) -> dict:
         "phase_name": phase_names.get(episode.phase_number) if episode else "",
         "timeline": timeline_entries(transitions, programme=programme, phase_names=phase_names),
         "forms": forms,
+        # Statutory reports this user may prepare now (SEC-15); empty for everyone else.
+        "reports": statutory_reports_for(user, referral, episode=episode),
     }
 
 
