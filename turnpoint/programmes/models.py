@@ -75,6 +75,7 @@ class Programme(models.Model):
         if not self.criminal_justice_referral:
             return ()
         return tuple(self.definition.get("policy", {}).get("monitoring_roles") or ())
+
     @property
     def statutory_disclosures(self) -> list[dict]:
         """The reports whose content the law fixes: {code, name, statute, categories,
