@@ -270,6 +270,25 @@ def test_sec_27_a_session_ends_after_thirty_idle_minutes(world, users):
         assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
 
 
+def test_sec_27_a_busy_session_still_ends_twelve_hours_after_sign_in(world, users):
+    assert settings.SESSION_ABSOLUTE_SECONDS == 12 * 60 * 60
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        client = Client()
+        client.force_login(users["judge"])
+        key = client.session.session_key
+    for minutes in range(25, 12 * 60, 25):  # never idle for long
+        with time_machine.travel(start + timedelta(minutes=minutes), tick=False):
+            assert client.get("/").status_code == 200, minutes
+    with time_machine.travel(start + timedelta(hours=12, minutes=1), tick=False):
+        before = AuditEntry.objects.count()
+        response = client.get("/")
+        assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+        assert not Session.objects.filter(session_key=key).exists()
+        assert [e.action for e in new_entries(before)] == ["sign_out"]
+        assert client.get("/").status_code == 302  # and it stays ended
+
+
 def test_sec_27_sign_out_ends_the_session_on_the_server(world, users):
     client = Client()
     client.force_login(users["judge"])

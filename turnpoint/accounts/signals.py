@@ -5,9 +5,12 @@ from django.dispatch import receiver
 
 from turnpoint.sharing.audit import audit_write
 
+from .sessions import stamp_sign_in
+
 
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs):
+    stamp_sign_in(request)
     audit_write(acting_user=user, action="sign_in")
 
 
