@@ -204,7 +204,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Control characters in messages are escaped: one event, one line (SEC-22; turnpoint/logs.py).
+    "formatters": {
+        "safe": {
+            "()": "turnpoint.logs.SafeFormatter",
+            "format": "%(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 

@@ -185,6 +185,22 @@ def test_sec_22_canaries_in_clinical_text_passwords_and_tokens_stay_out_of_the_l
     assert CANARY not in logged(caplog)
 
 
+def test_sec_22_control_characters_in_a_logged_request_are_escaped(world, page_as):
+    from turnpoint.logs import SafeFormatter
+
+    [handler] = [h for h in logging.getLogger().handlers if isinstance(h.formatter, SafeFormatter)]
+    stream = io.StringIO()
+    old = handler.setStream(stream)
+    try:
+        # "Not Found: <path>" is logged by django.request; the path tries to forge a line.
+        page_as("coordinator").get("/no-such-page%0d%0aCRITICAL forged entry%1b[2J/")
+    finally:
+        handler.setStream(old)
+    written = stream.getvalue()
+    assert "Not Found: /no-such-page\\r\\nCRITICAL forged entry\\x1b[2J/" in written
+    assert written.count("\n") == 1  # one event, one line
+
+
 # SEC-23 ------------------------------------------------------------------------------------------
 
 
