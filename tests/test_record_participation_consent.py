@@ -118,9 +118,11 @@ def test_sec_06_share_consent_form_shows_every_required_element(make_referral, u
         revocation_method="In writing to the programme coordinator.",
         signature_method="written", signed_by="Robin Example",
         representative_authority="", signed_on=date.today(),
+        revocable_after_event="episode_exit",  # 42 CFR 2.35(c), SEC-09
     )  # fmt: skip
     text = pdf_text(share_consent_pdf(consent))
     for expected in [
+        "You cannot withdraw this consent until your time in the programme ends",
         "Robin Example",  # participant and signer
         "Community drug service",  # who may disclose
         "people in the role judge",

@@ -63,3 +63,50 @@ def test_sec_28_headers_on_pages(client, coordinator):
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.django_db
+def test_sec_26_an_administrator_unlocks_at_once_and_it_is_audited(
+    client, coordinator_with_password
+):
+    import io
+
+    from django.core.management import call_command
+
+    for _ in range(5):
+        sign_in(client, "coordinator", "wrong password 123")
+    sign_in(client, "coordinator", PASSWORD)
+    assert "_auth_user_id" not in client.session  # locked
+    out = io.StringIO()
+    call_command("unlock", "coordinator", stdout=out)
+    assert "coordinator can sign in again." in out.getvalue()
+    entry = AuditEntry.objects.filter(action="unlocked").get()
+    assert entry.detail == {"username": "coordinator", "was_locked": True, "via": "command line"}
+    assert sign_in(client, "coordinator", PASSWORD).status_code == 302
+    assert client.session["_auth_user_id"] == str(coordinator_with_password.pk)
+
+
+@pytest.mark.django_db
+def test_sec_26_the_admin_action_unlocks_the_selected_staff(
+    client, admin_client, coordinator_with_password
+):
+    for _ in range(5):
+        sign_in(client, "coordinator", "wrong password 123")
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "unlock", "_selected_action": [coordinator_with_password.pk]},
+        follow=True,
+    )
+    assert "1 were locked: coordinator." in response.content.decode()
+    [entry] = AuditEntry.objects.filter(action="unlocked")
+    assert entry.username == "admin" and entry.detail["via"] == "admin"
+    assert sign_in(client, "coordinator", PASSWORD).status_code == 302
+
+
+@pytest.mark.django_db
+def test_sec_26_unlocking_an_unknown_user_says_so_and_writes_nothing(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="username: no user called 'nobody'"):
+        call_command("unlock", "nobody")
+    assert not AuditEntry.objects.filter(action="unlocked").exists()

@@ -95,13 +95,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # Signed in but no security code yet: only the security-code pages (security.md SEC-25).
-    "turnpoint.accounts.middleware.MfaRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "turnpoint.accounts.sessions.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "turnpoint.sharing.middleware.RequestContextMiddleware",
+    "turnpoint.sharing.middleware.DenialAuditMiddleware",
     "turnpoint.sharing.middleware.SecureHeadersMiddleware",
+    # Signed in but no security code yet: only the security-code pages (security.md SEC-25).
+    # Last, so its redirects carry the request id and secure headers, and an expired session
+    # has already been signed out.
+    "turnpoint.accounts.middleware.MfaRequiredMiddleware",
 ]
 
 ROOT_URLCONF = "turnpoint.urls"
@@ -164,6 +168,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Staff sessions end after 30 idle minutes (security.md SEC-27 default).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 SESSION_SAVE_EVERY_REQUEST = True
+# However active, a staff session ends 12 hours after sign-in (SEC-27; accounts/sessions.py).
+SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -202,7 +208,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Control characters in messages are escaped: one event, one line (SEC-22; turnpoint/logs.py).
+    "formatters": {
+        "safe": {
+            "()": "turnpoint.logs.SafeFormatter",
+            "format": "%(levelname)s %(name)s %(message)s",
+        }
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "safe"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
 }
 

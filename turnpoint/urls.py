@@ -15,3 +15,5 @@ urlpatterns = [
     path("simulator/", include("turnpoint.simulator.urls")),
     path("", include("turnpoint.web.urls")),
 ]
+
+handler500 = "turnpoint.web.error_views.server_error"

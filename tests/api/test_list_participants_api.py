@@ -113,3 +113,19 @@ def test_outsider_persona_is_a_coordinator_elsewhere(db, other_programme):
     outsider = persona_user(OUTSIDER, programmes=[other_programme])
     assert outsider.role == "coordinator"
     assert list(outsider.programmes.all()) == [other_programme]
+
+
+@pytest.mark.parametrize("path", ["/api/participants", "/api/referrals", "/api/episodes"])
+def test_filtering_on_another_teams_programme_is_refused_and_reveals_nothing(
+    api_as, make_referral, outsider, other_programme, path
+):
+    # Robin is on the Ghent caseload and also referred to the outsider's programme: a filter on
+    # that programme must not tell the Ghent coordinator so (security.md SEC-03).
+    robin = make_referral(given_name="Robin")
+    make_referral(given_name="Robin", by=outsider, programme=other_programme)
+    assert robin.participant_id
+    response = api_as("coordinator").get(path, {"programme": other_programme.slug})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["field"] == "programme"
+    assert "you do not work in programme" in error["reason"]

@@ -134,7 +134,11 @@ def test_the_outsider_gets_404_and_the_database_is_unchanged(api_as, make_referr
     assert client.get(steps_url(referral)).status_code == 404
     assert stored_state(referral) == ("referral", 1, 1)
     assert Transition.objects.count() == 1
-    assert AuditEntry.objects.count() == audit_before
+    # Nothing but the two denials, each naming the referral reached for (security.md SEC-20).
+    added = AuditEntry.objects.order_by("pk")[audit_before:]
+    assert [(e.action, e.detail["object"]) for e in added] == [
+        ("denied", f"referral {referral.pk}")
+    ] * 2
 
 
 def test_a_repeated_step_with_its_key_is_recorded_once(api_as, make_referral):

@@ -244,18 +244,24 @@ def test_coordinator_takes_a_referral_to_an_active_episode(browser_page, live_se
     expect(page.locator(".moj-timeline").first).to_contain_text("by Cara Okafor")
     check_accessibility(page)
 
-    # Back on the caseload, the search narrows the list in place (htmx) and keeps the URL.
+    # Back on the caseload, the search narrows the list in place (htmx); the name typed never
+    # reaches the URL or the history (SEC-30).
     page.get_by_role("link", name="Back to my caseload").click()
     page.get_by_label("Name or reference").fill("robin")
-    expect(page).to_have_url(f"{live_server.url}/?q=robin&programme=&state=")
     expect(page.locator("#caseload-results")).to_contain_text("1 participant matches your search")
     expect(page.locator("#caseload-results tbody tr")).to_have_count(1)
     # The MoJ sortable table is started again inside the swapped-in results.
     expect(page.locator("#caseload-results th button").first).to_be_visible()
     page.get_by_label("Name or reference").fill("nobody")
     expect(page.locator("#caseload-results")).to_contain_text("0 participants match")
-    page.go_back()
+    assert "nobody" not in page.url and "robin" not in page.url
+    page.reload()  # the search is kept for the session, not in the URL
+    expect(page.get_by_label("Name or reference")).to_have_value("nobody")
+    expect(page.locator("#caseload-results")).to_contain_text("0 participants match")
+    page.get_by_role("button", name="Clear search and filters").click()
+    expect(page.get_by_label("Name or reference")).to_have_value("")
     expect(page.locator("#caseload-results tbody tr")).to_have_count(1)
+    assert page.url == f"{live_server.url}/"
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")

@@ -160,6 +160,18 @@ PAGES: dict[str, dict[str, str]] = {
             "web:participant_export",
         )
     },
+    # A statutory report to the court (SEC-15), on a running DRR episode: prepared by the
+    # responsible officer (probation officer or case manager); every other role reaching the
+    # participant is refused, and roles reaching no one get 404.
+    "web:statutory_report": where(
+        {Role.PROBATION_OFFICER, Role.CASE_MANAGER},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # The second sign-in step (SEC-25): anyone signed in; once past it, both send you on.
     "web:mfa_verify": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
     "web:mfa_enrol": row(ON_TO_CASELOAD, anonymous=SIGN_IN),

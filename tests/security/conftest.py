@@ -121,9 +121,15 @@ def api_as(persona, as_):
 
 
 @pytest.fixture
-def objects(world, users):
-    """The ids each page route needs: the world's, plus a share consent and a break-glass."""
+def objects(world, users, programmes, make_referral):
+    """The ids each page route needs: the world's, plus a share consent, a break-glass and a
+    running DRR episode (whose programme declares a statutory report) on every persona's team."""
     participant = world["participant"]
+    drr = programmes["england-drr"]
+    for user in users.values():
+        user.programmes.add(drr)
+    on_order = make_referral(given_name="Dara", family_name="Whitfield", programme=drr)
+    start_episode(on_order, users["coordinator"])
     share = share_consent_create(
         acting_user=users["coordinator"],
         participant=participant,
@@ -153,4 +159,6 @@ def objects(world, users):
         "participation_consent": participation.pk,
         "share_consent": share.pk,
         "break_glass": glass.pk,
+        "statutory_referral": on_order.pk,
+        "statutory_report": "drr-review-report",
     }

@@ -110,9 +110,15 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:participation_consent_new": "referral",
         "web:referral_transition": "referral",
         "web:break_glass_review": "break_glass",
+        "web:statutory_report": "statutory_referral",
     }.get(name, "participant")
     consent = "share_consent" if "share" in name else "participation_consent"
-    return {"pk": objects[first], "consent_pk": objects[consent], "fmt": "json"}
+    return {
+        "pk": objects[first],
+        "consent_pk": objects[consent],
+        "fmt": "json",
+        "code": objects["statutory_report"],
+    }
 
 
 @pytest.mark.parametrize("name", sorted(matrix.PAGES))

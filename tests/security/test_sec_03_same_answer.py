@@ -57,7 +57,8 @@ def caseloads(programmes, users, other_programme):
     filtered=st.one_of(st.none(), st.integers(0, 2)),
 )
 # A filter is applied only when it names one of the user's programmes: for any other, the page
-# ignores it while the API applies it (docs/security.md, SEC-03 note).
+# ignores it (its select offers only the user's) and the API refuses it with 400, since applying
+# it would tell which participants are also referred to another team's programme.
 def test_sec_03_caseload_page_api_list_and_policy_agree(
     caseloads, users, as_, role, teams, filtered
 ):
@@ -78,3 +79,6 @@ def test_sec_03_caseload_page_api_list_and_policy_agree(
     assert listed.status_code == 200, listed.content
     in_api = {p["id"] for p in listed.json()["items"]}
     assert on_page == in_api == expected
+    if filtered is not None and filtered not in teams:
+        other = as_.api(user).get("/api/participants", {"programme": caseloads[filtered].slug})
+        assert other.status_code == 400

@@ -53,16 +53,18 @@ def test_sec_30_no_rendered_link_or_form_carries_a_name_or_birth_date(objects, p
     assert seen > 50
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SEC-30: the caseload search is a GET form with hx-push-url, so a participant's name "
-    "typed into it lands in the URL, the browser history and the pagination links",
-)
 def test_sec_30_searching_the_caseload_by_name_keeps_the_name_out_of_urls(world, page_as):
-    response = page_as("coordinator").get("/", {"q": "Quarrington"})
+    client = page_as("coordinator")
+    posted = client.post("/", {"q": "Quarrington", "state": "referral"})
+    assert posted.status_code == 302 and "Quarrington" not in posted["Location"]
+    partial = client.post("/", {"q": "Quarrington"}, HTTP_HX_REQUEST="true")
+    assert "Quarrington" not in partial["HX-Push-Url"]
+    response = client.get(posted["Location"])
     assert response.status_code == 200
     page = response.content.decode()
-    assert 'method="get"' not in page.split('role="search"')[0].rsplit("<form", 1)[-1]
+    assert "Quarrington" in page  # found, and the search box still says what was typed
+    form = page.split('role="search"')[0].rsplit("<form", 1)[-1]
+    assert 'method="post"' in form
     assert not [u for u in urls_in(page) if "Quarrington" in u]
 
 

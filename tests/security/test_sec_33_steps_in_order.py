@@ -1,9 +1,11 @@
 """SEC-33 steps happen in order: a Hypothesis state machine drives random sequences of pathway
-steps and participation-consent actions through the services, against a model of the rules."""
+steps, participation-consent and share-consent actions and a judge's reads through the services,
+against a model of the rules."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -14,16 +16,20 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
 from turnpoint.journeys import machine
 from turnpoint.journeys.models import Episode, State
 from turnpoint.journeys.services import referral_transition
-from turnpoint.sharing.disclosures import Disclosure
+from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.consents import share_consent_create, share_consent_revoke
+from turnpoint.sharing.disclosures import Disclosure, LegalBasis, read_recorded
 from turnpoint.sharing.participation import (
     participation_consent_current,
     participation_consent_record,
     participation_consent_withdraw,
 )
+from turnpoint.sharing.policy import decide
 
 CONSENT = dict(
     alternatives_explained="A short custodial sentence, or a fine with no treatment.",
@@ -34,9 +40,12 @@ CONSENT = dict(
 
 
 @pytest.mark.django_db
-def test_sec_33_random_journeys_accept_only_legal_steps(make_referral, coordinator, programme):
+def test_sec_33_random_journeys_accept_only_legal_steps(
+    make_referral, coordinator, programme, users
+):
     exit_type = programme.exit_types[0]["code"]
-    reached = set()
+    judge = users["judge"]
+    reached, judge_read_clinical = set(), []
 
     class Journey(RuleBasedStateMachine):
         @initialize()
@@ -45,6 +54,7 @@ def test_sec_33_random_journeys_accept_only_legal_steps(make_referral, coordinat
             self.state = State.REFERRAL
             self.consented = False
             self.episode_started_with_consent = None
+            self.share = None  # the consent to share clinical information with the judge
 
         @rule(to_state=st.sampled_from(list(State)))
         def step(self, to_state):
@@ -108,6 +118,40 @@ def test_sec_33_random_journeys_accept_only_legal_steps(make_referral, coordinat
             participation_consent_withdraw(consent, acting_user=coordinator, how="said so")
             self.consented = False
 
+        @rule()
+        def consent_to_share_with_the_judge(self):
+            if self.share is not None:
+                return
+            now = timezone.now()
+            self.share = share_consent_create(
+                acting_user=coordinator, participant=self.referral.participant,
+                disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
+                recipient_agency=judge.agency, categories=[Category.CLINICAL],
+                purposes=[Purpose.COURT_REVIEW], starts_at=now - timedelta(minutes=1),
+                expires_at=now + timedelta(days=90),
+                revocation_statement="You can withdraw this consent at any time.",
+                revocation_method="Tell your key worker.", signature_method="written",
+                signed_by="Robin Example", signed_on=date.today(),
+            )  # fmt: skip
+
+        @rule()
+        def revoke_the_share(self):
+            if self.share is None:
+                return
+            share_consent_revoke(self.share, acting_user=coordinator, how="said so")
+            self.share = None
+
+        @rule()
+        def judge_reads_clinical(self):
+            person = self.referral.participant
+            allowed = decide(judge, Category.CLINICAL, participant=person).allowed
+            assert allowed == (self.share is not None)  # only an active consent opens it
+            before = Disclosure.objects.count()
+            if allowed:
+                read_recorded(judge, participants=[person], categories=[Category.CLINICAL])
+                judge_read_clinical.append(person.pk)
+                assert Disclosure.objects.count() == before + 1
+
         @invariant()
         def no_episode_without_consent(self):
             if Episode.objects.filter(referral=self.referral).exists():
@@ -115,7 +159,11 @@ def test_sec_33_random_journeys_accept_only_legal_steps(make_referral, coordinat
 
         @invariant()
         def no_disclosure_without_legal_basis(self):
-            assert not Disclosure.objects.filter(legal_basis="").exists()
+            for disclosure in Disclosure.objects.all():
+                assert disclosure.legal_basis in LegalBasis.values
+                assert disclosure.basis_reference  # which consent, statute, order or glass
+                if Category.CLINICAL in disclosure.categories:
+                    assert disclosure.legal_basis == LegalBasis.CONSENT
 
     run_state_machine_as_test(
         Journey,
@@ -124,3 +172,4 @@ def test_sec_33_random_journeys_accept_only_legal_steps(make_referral, coordinat
     )  # fmt: skip
     # The runs went deep enough for the rules above to mean something.
     assert {State.EPISODE, State.EXIT} <= reached
+    assert judge_read_clinical  # and consents were in force for some of the judge's reads

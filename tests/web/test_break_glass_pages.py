@@ -169,3 +169,13 @@ def test_reviews_page_query_count_does_not_grow_with_the_break_glasses(
     with django_assert_num_queries(REVIEWS_QUERIES):
         html = text(client.get("/safeguarding/reviews/"))
     assert html.count('class="tp-review"') == 3
+
+
+def test_a_notification_is_new_once_and_then_marked_read(page_as, client, referral, second_lead):
+    open_glass(page_as("safeguarding"), referral)
+    client.force_login(second_lead)
+    first = text(client.get("/safeguarding/reviews/"))
+    assert "New</strong>" in first and "opened the safeguarding record of" in first
+    assert Notification.objects.get(recipient=second_lead).read_at is not None
+    again = text(client.get("/safeguarding/reviews/"))
+    assert "New</strong>" not in again and "opened the safeguarding record of" in again

@@ -367,3 +367,21 @@ def test_sharing_page_query_count_does_not_grow_with_the_consents(
     with django_assert_num_queries(SHARING_QUERIES):
         html = text(client.get(url))
     assert html.count('id="share-consent-') == 5
+
+
+def test_sec_13_the_household_shown_to_the_treatment_provider_is_a_disclosure(
+    page_as, referral, users
+):
+    from turnpoint.sharing.disclosures import Disclosure
+
+    url = f"/participants/{referral.participant_id}/household/"
+    page_as("coordinator").post(url, {"first_name": "Mia", "year_of_birth": "2019"})
+    page_as("coordinator").get(url)
+    assert not Disclosure.objects.exists()  # the programme team holds the household record
+    assert "Mia, born 2019" in text(page_as("clinician").get(url))
+    [disclosure] = Disclosure.objects.all()
+    assert disclosure.recipient_user == users["clinician"]
+    assert (disclosure.participant_id, disclosure.categories) == (
+        referral.participant_id,
+        ["household"],
+    )

@@ -1,8 +1,9 @@
 """Django admin is for configuration only: agencies, staff, their roles and programme teams."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 
+from .backends import account_unlock
 from .models import Agency, ApiToken, User
 
 
@@ -22,6 +23,17 @@ class StaffAdmin(UserAdmin):
         ("Turnpoint", {"fields": ("role", "agency", "programmes")}),
     )
     filter_horizontal = ("programmes", "groups", "user_permissions")
+    actions = ["unlock"]
+
+    @admin.action(description="Unlock sign-in for the selected staff")
+    def unlock(self, request, queryset):
+        names = [u.username for u in queryset]
+        locked = [
+            n for n in names if account_unlock(acting_user=request.user, username=n, via="admin")
+        ]
+        which = f": {', '.join(locked)}." if locked else "."
+        message = f"Unlocked {len(names)} account(s); {len(locked)} were locked{which}"
+        self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(ApiToken)

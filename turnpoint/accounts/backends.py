@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -20,8 +21,13 @@ from turnpoint.sharing.models import AuditEntry
 
 def recent_failures(username: str) -> int:
     since = timezone.now() - timedelta(seconds=settings.SIGN_IN_WINDOW_SECONDS)
+    # A sign-in that passed both steps or an administrator's unlock starts the count again.
     last_success = (
-        AuditEntry.objects.filter(action="mfa_verified", username=username, at__gte=since)
+        AuditEntry.objects.filter(
+            Q(action="mfa_verified", username=username)
+            | Q(action="unlocked", detail__username=username),
+            at__gte=since,
+        )
         .order_by("-id")
         .values_list("id", flat=True)
         .first()
@@ -43,3 +49,12 @@ class LockoutBackend(ModelBackend):
                         detail={"username": username[:150], "reason": "locked"})  # fmt: skip
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def account_unlock(*, acting_user, username: str, via: str) -> bool:
+    """An administrator lifts a lockout at once (SEC-26); audited. True when it was locked."""
+    with transaction.atomic():
+        was_locked = recent_failures(username) >= settings.SIGN_IN_MAX_FAILURES
+        detail = {"username": username[:150], "was_locked": was_locked, "via": via}
+        audit_write(acting_user=acting_user, action="unlocked", detail=detail)
+    return was_locked

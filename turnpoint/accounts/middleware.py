@@ -1,10 +1,11 @@
 """Nothing but the security-code pages until the second factor is verified (security.md SEC-25).
 
-Runs after AuthenticationMiddleware. A signed-in user whose session is not verified is sent to
-set up an authenticator app (no confirmed app yet) or to enter a code; every other page,
-including the sign-in page and the Django admin, redirects there. Left alone: sign-out, the two
-security-code pages, static files, and the API, which never reads the session (it signs in only
-with a bearer token, turnpoint/api/auth.py, so a session cookie there is simply unauthenticated).
+Runs after AuthenticationMiddleware (last in settings.MIDDLEWARE). A signed-in user whose session is
+not verified is sent to set up an authenticator app (no confirmed app yet) or to enter a code; every
+other page, including the sign-in page and the Django admin, redirects there. Left alone: sign-out,
+the two security-code pages, static files, and the API, which never reads the session (it signs in
+only with a bearer token, turnpoint/api/auth.py, so a session cookie there is simply
+unauthenticated).
 """
 
 from urllib.parse import urlencode

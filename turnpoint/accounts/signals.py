@@ -9,10 +9,12 @@ from django.dispatch import receiver
 from turnpoint.sharing.audit import audit_write
 
 from .mfa import MFA_SESSION_KEY
+from .sessions import stamp_sign_in
 
 
 @receiver(user_logged_in)
 def _signed_in(sender, request, user, **kwargs):
+    stamp_sign_in(request)
     # A password sign-in never inherits a verified second factor, even into the same session.
     if request is not None and hasattr(request, "session"):
         request.session.pop(MFA_SESSION_KEY, None)

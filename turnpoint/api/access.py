@@ -6,10 +6,8 @@ belongs to a programme whose team they are in: another team's referral of the sa
 out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-02).
 """
 
-from django.http import Http404
-
 from turnpoint.journeys.models import Episode, Referral, Transition
-from turnpoint.sharing.policy import participants_visible_to
+from turnpoint.sharing.policy import not_found, participants_visible_to
 
 from .common import reachable_id
 
@@ -39,7 +37,7 @@ def referral_for_user(user, pk: int) -> Referral:
     reachable_id(pk)
     referral = referrals_visible_to(user).select_related("programme").filter(pk=pk).first()
     if referral is None:
-        raise Http404("No such referral")
+        raise not_found(Referral, pk, "referral")
     return referral
 
 
@@ -49,5 +47,5 @@ def episode_for_user(user, pk: int) -> Episode:
         episodes_visible_to(user).select_related("programme", "key_worker").filter(pk=pk).first()
     )
     if episode is None:
-        raise Http404("No such episode")
+        raise not_found(Episode, pk, "episode")
     return episode

@@ -10,7 +10,7 @@ from turnpoint.sharing.policy import audit_read
 
 from .access import PROGRAMME_HEAVY, episode_for_user, episodes_visible_to
 from .common import OutSchema, PageQuery, Readable, Shape, id_field, page, responses
-from .referrals import programme_by_slug
+from .referrals import filter_programme
 
 router = Router(tags=["episodes"])
 
@@ -77,7 +77,7 @@ def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
         .defer(*PROGRAMME_HEAVY)
     )
     if filters.programme is not None:
-        programme = programme_by_slug(filters.programme, field="programme")
+        programme = filter_programme(request.auth, filters.programme)
         episodes = episodes.filter(programme=programme)
     if filters.active is not None:
         episodes = episodes.filter(ended_on__isnull=filters.active)

@@ -19,7 +19,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.sharing import context
 from turnpoint.sharing.audit import audit_write
-from turnpoint.sharing.policy import PolicyDenied
+from turnpoint.sharing.policy import OutOfReach, PolicyDenied, audit_denial
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +116,12 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def on_not_found(request: HttpRequest, exc: Http404):
+        if isinstance(exc, OutOfReach):  # answered as "not found" alike; audited (SEC-20)
+            audit_denial(
+                getattr(request, "auth", None), route=f"{request.method} {request.path}",
+                reason=f"the {exc.kind} is not in your caseload", obj_type=exc.kind,
+                obj_id=exc.pk,
+            )  # fmt: skip
         return respond(request, 404, [Problem("", "not found")])
 
     @api.exception_handler(AuthenticationError)

@@ -37,7 +37,7 @@ from .referrals import (
     ReferralFacts,
     ReferralOut,
     dump_referrals,
-    programme_by_slug,
+    filter_programme,
     referral_create_from,
 )
 
@@ -140,7 +140,7 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
     user = request.auth
     participants = participants_visible_to(user)
     if filters.programme is not None:
-        programme = programme_by_slug(filters.programme, field="programme")
+        programme = filter_programme(request.auth, filters.programme)
         participants = participants.filter(referrals__programme=programme)
     categories = Readable(user)(None)
     return page(participants, filters, lambda rows: dump_participants(user, rows, categories))

@@ -124,6 +124,17 @@ def programme_by_slug(slug: str, *, field: str) -> Programme:
     return programme
 
 
+def filter_programme(user, slug: str) -> Programme:
+    """A list filter's programme: one of the user's own. Filtering on another team's programme
+    would tell which of your participants are referred there too, so it is refused."""
+    programme = user.programmes.filter(slug=slug).first()
+    if programme is None:
+        programme_by_slug(slug, field="programme")  # "there is no programme" when none exists
+        raise InvalidInput(Problem("programme", f"you do not work in programme '{slug}'; filter "
+                                   "on one of your team's programmes"))  # fmt: skip
+    return programme
+
+
 def referral_create_from(user, participant, facts: dict, *, prefix: str = "") -> object:
     """Call the service with a request's facts; problems name fields as the client sent them."""
     facts = dict(facts)
@@ -146,7 +157,7 @@ def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
         referrals_visible_to(request.auth).select_related("programme").defer(*PROGRAMME_HEAVY)
     )
     if filters.programme is not None:
-        programme = programme_by_slug(filters.programme, field="programme")
+        programme = filter_programme(request.auth, filters.programme)
         referrals = referrals.filter(programme=programme)
     if filters.state is not None:
         if filters.state not in State.values:

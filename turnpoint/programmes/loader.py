@@ -15,7 +15,9 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from .models import Phase, Programme, ReviewMode, Stage
+from turnpoint.accounts.models import Role
+
+from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
 ELIGIBILITY_FIELDS = {
     "age": int,
@@ -39,6 +41,7 @@ TOP_LEVEL = {
     "phases": (list, True),
     "exit_types": (list, True),
     "policy": (dict, True),
+    "statutory_disclosures": (list, False),
 }
 PHASE_KEYS = {
     "name": (str, True),
@@ -54,7 +57,27 @@ POLICY_KEYS = {
     "reviews": (str, True),
     "max_duration_not_longer_than_custody": (bool, False),
     "redisclosure_notice": (str, False),
+    # 42 CFR 2.35 consents (security.md SEC-09); checked in _check_consent_revocation.
+    "criminal_justice_referral": (bool, False),
+    "consent_revocation": (str, False),
+    "monitoring_roles": (list, False),
 }
+# Roles that may carry a duty to monitor a participant's progress (42 CFR 2.35(a)). Analysts and
+# administrators reach no identifiable participant, so they never do.
+MONITORING_ROLE_CHOICES = tuple(
+    r for r in Role.values if r not in {Role.ANALYST, Role.ADMINISTRATOR}
+)
+# A category set the law fixes for one report (security.md SEC-15, section 5.1).
+STATUTORY_KEYS = {
+    "code": (str, True),
+    "name": (str, True),
+    "statute": (str, True),
+    "categories": (list, True),
+    "recipients": (list, True),
+    "purpose": (str, True),
+}
+# Roles that may never receive an identifiable report, whatever a file says (SEC-38).
+NOT_RECIPIENTS = {"analyst", "administrator"}
 
 
 @dataclass(frozen=True)
@@ -175,7 +198,87 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         _check_keys(policy, POLICY_KEYS, "policy.", say)
         if isinstance(policy.get("reviews"), str) and policy["reviews"] not in ReviewMode.values:
             say("policy.reviews", f"must be one of: {', '.join(ReviewMode.values)}")
+        _check_consent_revocation(policy, say)
+    if isinstance(data.get("statutory_disclosures"), list):
+        _check_statutory(data["statutory_disclosures"], say)
     return problems
+
+
+def _check_consent_revocation(policy: dict, say) -> None:
+    """42 CFR 2.35: only a criminal-justice-referral programme may make its consents irrevocable
+    until a stated time or event, and it must say which roles have a duty to monitor the
+    participant; elsewhere (UK GDPR and GDPR Art. 7(3)) consent is withdrawable at any time."""
+    referral = policy.get("criminal_justice_referral") is True
+    revocation = policy.get("consent_revocation")
+    if isinstance(revocation, str) and revocation not in ConsentRevocation.values:
+        say("policy.consent_revocation", f"must be one of: {', '.join(ConsentRevocation.values)}")
+    elif revocation == ConsentRevocation.AFTER_STATED_EVENT and not referral:
+        say("policy.consent_revocation", "may be 'after_stated_event' only when "
+            "policy.criminal_justice_referral is true (42 CFR 2.35(c))")  # fmt: skip
+    roles = policy.get("monitoring_roles")
+    if referral and "monitoring_roles" not in policy:
+        say("policy.monitoring_roles", "is required when policy.criminal_justice_referral is "
+            "true: list the roles with a duty to monitor the participant "
+            "(42 CFR 2.35(a))")  # fmt: skip
+    if not isinstance(roles, list):
+        return
+    if not referral:
+        say("policy.monitoring_roles", "applies only when policy.criminal_justice_referral is true")
+    elif not roles:
+        say("policy.monitoring_roles", "must list at least one role")
+    for i, role in enumerate(roles):
+        if role not in MONITORING_ROLE_CHOICES:
+            say(f"policy.monitoring_roles[{i}]",
+                f"must be one of: {', '.join(MONITORING_ROLE_CHOICES)}")  # fmt: skip
+
+
+def _check_statutory(disclosures: list, say) -> None:
+    """Each declared statutory disclosure names a known category, role and purpose."""
+    from turnpoint.accounts.models import Role
+    from turnpoint.sharing.categories import Category, Purpose
+    from turnpoint.sharing.policy import ROLE_PURPOSES
+
+    codes = set()
+    for i, item in enumerate(disclosures):
+        path = f"statutory_disclosures[{i}]"
+        if not isinstance(item, dict):
+            say(path, "must be a mapping with code, name, statute, categories, recipients, purpose")
+            continue
+        _check_keys(item, STATUTORY_KEYS, f"{path}.", say)
+        code = item.get("code")
+        if isinstance(code, str) and code.strip():
+            if not code.replace("-", "").isalnum():
+                say(f"{path}.code", "may contain only letters, digits and hyphens")
+            if code in codes:
+                say(f"{path}.code", f"'{code}' is used by an earlier statutory disclosure")
+            codes.add(code)
+        for key, known, what in (
+            ("categories", Category.values, "a data category"),
+            ("recipients", Role.values, "a role"),
+        ):
+            values = item.get(key)
+            if not isinstance(values, list):
+                continue
+            if not values:
+                say(f"{path}.{key}", f"must list at least one {what.split()[-1]}")
+            for j, value in enumerate(values):
+                if value not in known:
+                    say(f"{path}.{key}[{j}]", f"'{value}' is not {what} (one of: "
+                        f"{', '.join(known)})")  # fmt: skip
+                elif key == "recipients" and value in NOT_RECIPIENTS:
+                    say(f"{path}.{key}[{j}]", f"the {value} role never receives an "
+                        "identifiable report")  # fmt: skip
+                elif values.index(value) != j:
+                    say(f"{path}.{key}[{j}]", f"'{value}' is listed twice")
+        purpose = item.get("purpose")
+        if isinstance(purpose, str) and purpose.strip() and purpose not in Purpose.values:
+            say(f"{path}.purpose", f"'{purpose}' is not a purpose (one of: "
+                f"{', '.join(Purpose.values)})")  # fmt: skip
+        elif purpose in Purpose.values and isinstance(item.get("recipients"), list):
+            for j, role in enumerate(item["recipients"]):
+                acts_for = ROLE_PURPOSES.get(role)
+                if acts_for is not None and role not in NOT_RECIPIENTS and purpose not in acts_for:
+                    say(f"{path}.recipients[{j}]", f"the {role} role does not act for {purpose}")
 
 
 def _check_rule(rule, path: str, say) -> None:

@@ -16,6 +16,13 @@ class ReviewMode(models.TextChoices):
     NONE = "none", "No court reviews"
 
 
+class ConsentRevocation(models.TextChoices):
+    """When a consent to share may be revoked (security.md SEC-09, §5.2)."""
+
+    ANY_TIME = "any_time", "At any time (UK GDPR and GDPR Art. 7(3))"
+    AFTER_STATED_EVENT = "after_stated_event", "Only after a stated date or event (42 CFR 2.35(c))"
+
+
 class Programme(models.Model):
     slug = models.SlugField(max_length=60, unique=True)
     name = models.CharField(max_length=200)
@@ -51,6 +58,32 @@ class Programme(models.Model):
 
     def exit_type(self, code: str) -> dict | None:
         return next((e for e in self.exit_types if e["code"] == code), None)
+
+    # 42 CFR 2.35 (security.md SEC-09): read from the definition; no columns of their own.
+    @property
+    def criminal_justice_referral(self) -> bool:
+        return bool(self.definition.get("policy", {}).get("criminal_justice_referral"))
+
+    @property
+    def consent_revocation(self) -> str:
+        policy = self.definition.get("policy", {})
+        return policy.get("consent_revocation") or ConsentRevocation.ANY_TIME
+
+    @property
+    def monitoring_roles(self) -> tuple[str, ...]:
+        """Roles with a duty to monitor the participant's progress (42 CFR 2.35(a))."""
+        if not self.criminal_justice_referral:
+            return ()
+        return tuple(self.definition.get("policy", {}).get("monitoring_roles") or ())
+
+    @property
+    def statutory_disclosures(self) -> list[dict]:
+        """The reports whose content the law fixes: {code, name, statute, categories,
+        recipients, purpose} (security.md SEC-15; docs/programmes.md)."""
+        return self.definition.get("statutory_disclosures", [])
+
+    def statutory_disclosure(self, code: str) -> dict | None:
+        return next((d for d in self.statutory_disclosures if d["code"] == code), None)
 
 
 class Phase(models.Model):

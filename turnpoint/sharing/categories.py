@@ -14,6 +14,10 @@ class Category(models.TextChoices):
     ATTENDANCE = "attendance", "Attendance and contacts"
     DRUG_TESTS = "drug_tests", "Drug test results"
     CLINICAL = "clinical", "Clinical treatment"
+    # The treatment provider's views on how treatment and testing are going: the narrow summary
+    # a DRR review report must carry (Sentencing Act 2020 Sch. 9 para 21(2)(e)(ii)), kept apart
+    # from the clinical record it summarises.
+    TREATMENT_PROGRESS = "treatment_progress", "Treatment provider's views on treatment progress"
     COUNSELLING_NOTES = "counselling_notes", "Substance-use counselling notes"
     MENTAL_HEALTH = "mental_health", "Mental health"
     RISK_NEED = "risk_need", "Risk and need assessments"
@@ -30,6 +34,7 @@ SENSITIVE = frozenset(
         Category.LEGAL,
         Category.DRUG_TESTS,
         Category.CLINICAL,
+        Category.TREATMENT_PROGRESS,
         Category.COUNSELLING_NOTES,
         Category.MENTAL_HEALTH,
         Category.SAFEGUARDING,

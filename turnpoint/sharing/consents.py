@@ -5,9 +5,14 @@ A consent opens a category only when it matches on all four axes: the category, 
 (a named person, a role, or an agency), the purpose and the time (start ≤ now < expiry, not
 revoked). Revocation takes effect on the next request because nothing is cached: the policy asks
 `active_consents` every time.
+
+In a programme flagged as a US criminal-justice referral (42 CFR 2.35; security.md SEC-09) a
+consent names only recipients in the programme's monitoring roles, and may stay irrevocable until
+a stated date or event no later than the expected final disposition.
 """
 
 from collections import defaultdict
+from datetime import date, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -28,6 +33,41 @@ REQUIRED_TEXT = (
 class SignatureMethod(models.TextChoices):
     WRITTEN = "written", "Signed on paper"
     ELECTRONIC = "electronic", "Signed electronically"
+
+
+class RevocableEvent(models.TextChoices):
+    """Events of the pathway after which a 42 CFR 2.35 consent becomes revocable: both are
+    states of the journey machine, no later than the final disposition (2.35(c))."""
+
+    DECISION = "decision", "The decision on the referral (the episode starts or the referral ends)"
+    EPISODE_EXIT = "episode_exit", "The end of the episode (the participant leaves the programme)"
+
+
+# How each event reads in a sentence, to staff and (on the printed consent) to the participant.
+EVENT_PHRASE = {
+    RevocableEvent.DECISION: "the decision on the referral is made (the episode starts or the "
+    "referral ends)",
+    RevocableEvent.EPISODE_EXIT: "the episode ends",
+}
+EVENT_PHRASE_TO_PARTICIPANT = {
+    RevocableEvent.DECISION: "the court or prosecutor has decided on your referral",
+    RevocableEvent.EPISODE_EXIT: "your time in the programme ends (you graduate, leave or are "
+    "discharged)",
+}
+# Referral states in which each event has happened.
+EVENT_REACHED = {
+    RevocableEvent.DECISION: frozenset({"episode", "exit", "follow_up", "closed", "left"}),
+    RevocableEvent.EPISODE_EXIT: frozenset({"exit", "follow_up", "closed", "left"}),
+}
+# A criminal-justice referral is open until the episode ends: after the final disposition 2.35
+# no longer applies.
+_OPEN_STATES = (
+    "referral", "screening", "eligibility", "assessment", "recommendation", "decision", "episode",
+)  # fmt: skip
+
+
+def _day(d: date) -> str:
+    return f"{d.day} {d:%B %Y}"
 
 
 class ShareConsent(models.Model):
@@ -63,6 +103,15 @@ class ShareConsent(models.Model):
         "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     revocation_how = models.TextField(blank=True)
+    # 42 CFR 2.35 (SEC-09): the criminal-justice referral the consent was given for, and when it
+    # becomes revocable (a date, an event, or whichever of the two comes first).
+    referral = models.ForeignKey(
+        "journeys.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revocable_from = models.DateField(null=True, blank=True)
+    revocable_after_event = models.CharField(
+        max_length=20, choices=RevocableEvent.choices, blank=True
+    )
 
     class Meta:
         indexes = [models.Index(fields=["participant", "revoked_at"])]
@@ -80,6 +129,21 @@ class ShareConsent(models.Model):
         if self.recipient_role and self.recipient_role != user.role:
             return False
         return not (self.recipient_agency_id and self.recipient_agency_id != user.agency_id)
+
+    @property
+    def irrevocable_for_a_time(self) -> bool:
+        return bool(self.revocable_from or self.revocable_after_event)
+
+    def revocation_condition(self, *, to_participant: bool = False) -> str:
+        """When it becomes revocable, in words: "12 May 2027 or the episode ends, whichever comes
+        first" (read after "until"); empty for a consent revocable at any time."""
+        phrases = EVENT_PHRASE_TO_PARTICIPANT if to_participant else EVENT_PHRASE
+        parts = []
+        if self.revocable_from:
+            parts.append(_day(self.revocable_from))
+        if self.revocable_after_event:
+            parts.append(phrases[RevocableEvent(self.revocable_after_event)])
+        return " or ".join(parts) + (", whichever comes first" if len(parts) == 2 else "")
 
     def covers(self, user, category: str, purpose: str, at) -> bool:
         return (
@@ -142,13 +206,127 @@ def _validate(values: dict) -> list[Problem]:
     return problems
 
 
+# 42 CFR 2.35 consents (security.md SEC-09) -------------------------------------------------------
+
+
+def criminal_justice_referral_for(participant):
+    """The participant's newest open referral (before the episode ends) to a programme flagged
+    `criminal_justice_referral`, or None: its programme's 2.35 rules apply to their consents."""
+    from turnpoint.journeys.models import Referral
+
+    referrals = (
+        Referral.objects.select_related("programme")
+        .filter(participant=participant, state__in=_OPEN_STATES)
+        .order_by("-referral_date", "-id")
+    )
+    return next((r for r in referrals if r.programme.criminal_justice_referral), None)
+
+
+def expected_final_disposition(referral, *, starts_on: date) -> tuple[date, str]:
+    """The latest a 2.35 consent may stay irrevocable (2.35(c)): the episode's start plus the
+    programme's maximum duration; before the episode starts, the consent's start plus it."""
+    from turnpoint.journeys.models import Episode
+
+    weeks = referral.programme.max_duration_weeks
+    started_on = (
+        Episode.objects.filter(referral=referral).values_list("started_on", flat=True).first()
+    )
+    if started_on:
+        return started_on + timedelta(weeks=weeks), (
+            f"the episode's start on {_day(started_on)} plus the programme's maximum of "
+            f"{weeks} weeks"
+        )
+    return starts_on + timedelta(weeks=weeks), (
+        f"the consent's start on {_day(starts_on)} plus the programme's maximum of {weeks} weeks, "
+        "as the episode has not started"
+    )
+
+
+def _role_list(roles) -> str:
+    from turnpoint.accounts.models import Role
+
+    return ", ".join(str(Role(r).label) if r in Role.values else r for r in roles)
+
+
+def _revocation_problems(values: dict, referral) -> list[Problem]:
+    """Recipients and revocability under the participant's programme (42 CFR 2.35(a), (c))."""
+    from turnpoint.programmes.models import ConsentRevocation
+
+    problems = []
+    revocable_from = values.get("revocable_from")
+    event = values.get("revocable_after_event") or ""
+    if event and event not in RevocableEvent.values:
+        choices = ", ".join(RevocableEvent.values)
+        problems.append(Problem("revocable_after_event", f"must be one of: {choices}"))
+    programme = referral.programme if referral else None
+    if programme is not None and programme.criminal_justice_referral:
+        allowed = programme.monitoring_roles
+        duty = (
+            f"a role with a duty to monitor the participant's progress in {programme.name}: "
+            f"{_role_list(allowed)} (42 CFR 2.35(a))"
+        )
+        role, user = values.get("recipient_role"), values.get("recipient_user")
+        if role and role not in allowed:
+            problems.append(Problem("recipient_role", f"must be {duty}"))
+        elif user and user.role not in allowed:
+            problems.append(Problem("recipient_user", f"must be a person in {duty}"))
+        elif not role and not user:
+            problems.append(Problem("recipient_role", f"is required and must be {duty}"))
+    if programme is None or programme.consent_revocation != ConsentRevocation.AFTER_STATED_EVENT:
+        where = programme.name if programme else "the participant's programmes"
+        reason = f"must be left empty: consents in {where} can be revoked at any time"
+        if revocable_from:
+            problems.append(Problem("revocable_from", reason))
+        if event:
+            problems.append(Problem("revocable_after_event", reason))
+        return problems
+    if not revocable_from and not event:
+        problems.append(Problem("revocable_from", "or an event is required: say when the consent "
+                                "becomes revocable (42 CFR 2.35(c))"))  # fmt: skip
+    starts_at = values.get("starts_at") or timezone.now()
+    starts_on = timezone.localdate(starts_at) if timezone.is_aware(starts_at) else starts_at.date()
+    if revocable_from:
+        latest, how = expected_final_disposition(referral, starts_on=starts_on)
+        if revocable_from > latest:
+            problems.append(Problem("revocable_from", (
+                f"must be on or before {_day(latest)}, the expected final disposition ({how}); "
+                "42 CFR 2.35(c) lets a consent stay irrevocable no later than that"
+            )))  # fmt: skip
+    return problems
+
+
+def share_consent_revocable(consent: ShareConsent) -> tuple[bool, str]:
+    """May the consent be revoked today? If not, the reason naming the condition (2.35(c))."""
+    from turnpoint.journeys.models import Referral
+
+    if not consent.irrevocable_for_a_time:
+        return True, ""
+    if consent.revocable_from and timezone.localdate() >= consent.revocable_from:
+        return True, ""
+    if consent.revocable_after_event:
+        state = (
+            Referral.objects.filter(pk=consent.referral_id).values_list("state", flat=True).first()
+        )
+        if state in EVENT_REACHED[RevocableEvent(consent.revocable_after_event)]:
+            return True, ""
+    return False, (
+        f"cannot be revoked until {consent.revocation_condition()} (42 CFR 2.35(c)); it became "
+        f"irrevocable when it was signed on {_day(consent.signed_on)}"
+    )
+
+
 def share_consent_create(*, acting_user, **values) -> ShareConsent:
-    """Record a consent to share; refused with every missing element named (SEC-06)."""
-    problems = _validate(values)
+    """Record a consent to share; refused with every missing element named (SEC-06), and in a
+    criminal-justice-referral programme with the 2.35 rules checked (SEC-09)."""
+    values.pop("referral", None)  # the service decides which referral a consent is for
+    values["revocable_after_event"] = values.get("revocable_after_event") or ""
+    participant = values.get("participant")
+    referral = criminal_justice_referral_for(participant) if participant else None
+    problems = _validate(values) + _revocation_problems(values, referral)
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
-        consent = ShareConsent.objects.create(created_by=acting_user, **values)
+        consent = ShareConsent.objects.create(created_by=acting_user, referral=referral, **values)
         audit_write(
             acting_user=acting_user, action="create", obj=consent,
             participant_ids=[consent.participant_id], categories=consent.categories,
@@ -157,9 +335,13 @@ def share_consent_create(*, acting_user, **values) -> ShareConsent:
 
 
 def share_consent_revoke(consent: ShareConsent, *, acting_user, how: str) -> ShareConsent:
-    """Revoke at once: the very next request by the former recipient is denied (SEC-08)."""
+    """Revoke at once: the very next request by the former recipient is denied (SEC-08). A
+    42 CFR 2.35 consent is refused, changing nothing, before its stated date or event (SEC-09)."""
     if not how.strip():
         raise InvalidInput(Problem("how", "say how the participant revoked the consent"))
+    revocable, reason = share_consent_revocable(consent)
+    if not revocable and consent.revoked_at is None:
+        raise InvalidInput(Problem("consent", f"{reason}. Nothing was changed."))
     with transaction.atomic():
         updated = ShareConsent.objects.filter(pk=consent.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now(), revoked_by=acting_user, revocation_how=how.strip()

@@ -20,7 +20,7 @@ from turnpoint.errors import InvalidInput, Problem
 from . import context
 from .categories import TREATMENT, Category, Purpose
 
-TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS})
+TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
 TREATMENT_KINDS = frozenset({"treatment"})
 PROGRAMME_TEAM_KINDS = frozenset({"coordination", "probation"})
 # An accounting covers at most this period, and by default all of it (SEC-14).
@@ -64,17 +64,25 @@ class Disclosure(models.Model):
 
 
 def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_basis,
-                     basis_reference, notice_attached, channel=""):  # fmt: skip
-    """Record one disclosure per participant. Call in the transaction of the disclosure."""
+                     basis_reference, notice_attached, channel="",
+                     recipient_agency=None):  # fmt: skip
+    """Record one disclosure per participant. Call in the transaction of the disclosure.
+
+    `recipient` is the person; a document sent to an agency (a statutory report to the court)
+    passes `recipient=None` and `recipient_agency`."""
     if legal_basis not in LegalBasis.values:
         raise ValueError(f"a disclosure needs a legal basis, not {legal_basis!r}")
     if not basis_reference:
         raise ValueError("a disclosure names its basis (consent id, statute, order or break-glass)")
+    if recipient is None and not recipient_agency:
+        raise ValueError("a disclosure names its recipient: a person or an agency")
+    if recipient_agency is None:
+        recipient_agency = str(recipient.agency) if recipient.agency_id else ""
     ctx = context.current()
     return Disclosure.objects.bulk_create(
         Disclosure(
             participant_id=pid, recipient_user=recipient,
-            recipient_agency=str(recipient.agency) if recipient.agency_id else "",
+            recipient_agency=str(recipient_agency)[:200],
             categories=sorted(categories), purpose=purpose, legal_basis=legal_basis,
             basis_reference=basis_reference, notice_attached=notice_attached,
             channel=channel or ctx.channel, request_id=ctx.request_id,
@@ -142,7 +150,17 @@ def _legal_basis(decision_basis: str, programme, statutes) -> tuple[str, str] | 
         return LegalBasis.SAFEGUARDING, f"break-glass {ref}"
     if kind in ("role", "programme") and programme is not None:
         return LegalBasis.STATUTE, statutes[programme.pk]
+    if kind == "statute" and programme is not None:
+        return LegalBasis.STATUTE, statutory_report_reference(programme, ref.partition(":")[2])
     return None
+
+
+def statutory_report_reference(programme, code: str) -> str:
+    """The reference of a declared statutory report: its statute and its name."""
+    declared = programme.statutory_disclosure(code) or {}
+    statute = declared.get("statute") or statute_reference(programme)
+    name = declared.get("name")
+    return " ".join(f"{statute} ({name})".split() if name else statute.split())[:200]
 
 
 def disclosures_for_read(user, *, participants, categories, purpose=None,
@@ -345,7 +363,10 @@ def accounting_lines(rows: Iterable[AccountingRow]) -> list[str]:
     """The accounting as plain lines for an outbound document."""
     lines = []
     for r in rows:
-        who = f"{r.recipient or 'unknown'} ({r.role}, {r.agency or 'no agency'})"
+        if r.recipient:
+            who = f"{r.recipient} ({r.role}, {r.agency or 'no agency'})"
+        else:  # a document sent to an agency, such as a statutory report to the court
+            who = r.agency or "unknown"
         lines.append(
             f"{r.at:%d %B %Y %H:%M} UTC - {who} - {', '.join(r.categories)} - "
             f"{r.description.lower()} for {r.purpose.lower()} - basis: "

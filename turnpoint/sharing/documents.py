@@ -128,19 +128,36 @@ def share_consent_pdf(consent) -> bytes:
         Section("What for", ["; ".join(purposes) + "."]),
         Section("From and until", [f"From {consent.starts_at:%d %B %Y} until "
                                    f"{consent.expires_at:%d %B %Y}."]),
-        Section("Your right to withdraw this consent", [consent.revocation_statement,
-                                                        "How: " + consent.revocation_method]),
+        _withdrawal_section(consent),
         Section("Signed", [f"{consent.signed_by} ({consent.get_signature_method_display()}) on "
                            f"{consent.signed_on:%d %B %Y}."]
                 + ([f"Signed on the participant's behalf with the authority of: "
                     f"{consent.representative_authority}."] if consent.representative_authority
                    else [])),
     ]  # fmt: skip
-    programme = consent.participant.referrals.order_by("-referral_date").first()
+    referral = consent.referral or consent.participant.referrals.order_by("-referral_date").first()
     return outbound_pdf(
         title="Consent to share information",
         sections=sections,
-        notice=notice_for(programme.programme if programme else None),
+        notice=notice_for(referral.programme if referral else None),
         scope="A copy of the participant's consent to share: the categories, recipients, purposes "
         "and dates above, and nothing else.",
     )
+
+
+def _withdrawal_section(consent) -> Section:
+    """The right to withdraw; for a 42 CFR 2.35 consent, first when it becomes withdrawable,
+    in plain words (security.md SEC-09)."""
+    how = [consent.revocation_statement, "How: " + consent.revocation_method]
+    if not consent.irrevocable_for_a_time:
+        return Section("Your right to withdraw this consent", how)
+    condition = consent.revocation_condition(to_participant=True)
+    return Section("When you can withdraw this consent", [
+        f"You cannot withdraw this consent until {condition}. From then on you can withdraw it "
+        "at any time.",
+        "US federal law allows this for a consent to share with the criminal justice agency "
+        "that referred you to treatment, so that the people with a duty to monitor your "
+        "progress get the information they need (42 CFR 2.35). It cannot stay unwithdrawable "
+        "after the final decision in your case.",
+        *how,
+    ])  # fmt: skip

@@ -1,3 +1,5 @@
+from django.core.exceptions import PermissionDenied
+
 from . import context
 
 
@@ -53,3 +55,43 @@ class SecureHeadersMiddleware:
         if not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class DenialAuditMiddleware:
+    """Audit every page request refused to a user (security.md SEC-20): a 403, with the reason
+    the policy gave, and a "not found" for a record that exists but is out of the user's reach
+    (`policy.OutOfReach`), with the object. The API audits its own refusals (api/errors.py).
+    Sits inside RequestContextMiddleware so the entry carries the request id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.path.startswith("/api/"):
+            return response
+        denial = getattr(request, "_denial", None)
+        if response.status_code == 403 and denial is None:
+            denial = {"reason": getattr(response, "denial_reason", "") or "refused"}
+        if denial is not None and response.status_code in (403, 404):
+            from .policy import audit_denial
+
+            user = getattr(request, "user", None)
+            audit_denial(
+                user if user is not None and user.is_authenticated else None,
+                route=f"{request.method} {request.path}",
+                **denial,
+            )
+        return response
+
+    def process_exception(self, request, exception):
+        from .policy import OutOfReach
+
+        if isinstance(exception, PermissionDenied):
+            request._denial = {"reason": str(exception) or "permission denied"}
+        elif isinstance(exception, OutOfReach):
+            request._denial = {
+                "reason": f"the {exception.kind} is not in your caseload",
+                "obj_type": exception.kind,
+                "obj_id": exception.pk,
+            }

@@ -72,6 +72,7 @@ class AuditEntry(models.Model):
         SIGN_IN = "sign_in", "Signed in"
         SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
         SIGN_OUT = "sign_out", "Signed out"
+        UNLOCKED = "unlocked", "Account unlocked"
         TOKEN_CREATED = "token_created", "API token created"
         IMPORT = "import", "Import"
         IMPORT_REJECTED = "import_rejected", "Import rejected"

@@ -9,7 +9,13 @@ Deny by default. The answer combines, in order:
 3. role defaults per category, which keep treatment information away from court roles (R18);
 4. the programme's policy switches (e.g. the court receives drug test results: DTTO yes, CPO no,
    R2).
-Consents and legal exceptions extend this in the consent issue; `Decision.reason` always explains.
+Consents, break-glass and statutory reports extend this; `Decision.reason` always explains.
+
+A statutory report (`report=` a code the programme definition declares, security.md SEC-15) is
+decided differently: the law fixes its content, so within it the declared categories go to the
+declared recipient roles for the declared purpose on the basis of the statute, any other category
+only by a consent, and role defaults and programme switches play no part. The statute fixes what
+the report carries; it does not open the participant's file, so without `report=` nothing changes.
 """
 
 from dataclasses import dataclass
@@ -22,13 +28,16 @@ from .audit import audit_write
 from .categories import SENSITIVE, Category, Purpose
 
 C = Category
+# Case work reads the treatment provider's views on progress (the summary the team and, by
+# statute, the court need), never the clinical record behind them.
 _CASEWORK = frozenset(
-    {C.IDENTITY, C.LEGAL, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS, C.RISK_NEED, C.STRENGTHS,
-     C.PLAN, C.OUTCOMES, C.HOUSEHOLD}
+    {C.IDENTITY, C.LEGAL, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS, C.TREATMENT_PROGRESS,
+     C.RISK_NEED, C.STRENGTHS, C.PLAN, C.OUTCOMES, C.HOUSEHOLD}
 )  # fmt: skip
 _TREATMENT = frozenset(
-    {C.IDENTITY, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS, C.CLINICAL, C.COUNSELLING_NOTES,
-     C.MENTAL_HEALTH, C.RISK_NEED, C.STRENGTHS, C.PLAN, C.OUTCOMES, C.HOUSEHOLD}
+    {C.IDENTITY, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS, C.CLINICAL, C.TREATMENT_PROGRESS,
+     C.COUNSELLING_NOTES, C.MENTAL_HEALTH, C.RISK_NEED, C.STRENGTHS, C.PLAN, C.OUTCOMES,
+     C.HOUSEHOLD}
 )  # fmt: skip
 _COURT = frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.ATTENDANCE})
 
@@ -52,7 +61,9 @@ ROLE_WRITE: dict[str, frozenset[str]] = {
     Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
     Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
     Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
-    Role.CLINICIAN: frozenset({C.CLINICAL, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}),
+    Role.CLINICIAN: frozenset(
+        {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}
+    ),
     Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }
 
@@ -69,6 +80,11 @@ ROLE_PURPOSES: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset({Purpose.ADMINISTRATION}),
 }
 
+# Roles that prepare a statutory report for the court: the responsible officer (Sentencing Act
+# 2020 Sch. 9 para 21(2)(d): "an officer of a provider of probation services") or the case
+# manager who holds that duty in the team.
+REPORT_AUTHORS = frozenset({Role.PROBATION_OFFICER, Role.CASE_MANAGER})
+
 # Roles that receive drug test results when a programme's switch says the court receives them.
 _COURT_TEST_RESULT_ROLES = frozenset({Role.JUDGE, Role.DEFENCE, Role.PROSECUTOR})
 
@@ -76,6 +92,7 @@ _COURT_TEST_RESULT_ROLES = frozenset({Role.JUDGE, Role.DEFENCE, Role.PROSECUTOR}
 # a read is a disclosure across agencies (logged as such in the consent issue).
 WHO_HOLDS = {
     C.CLINICAL: "treatment",
+    C.TREATMENT_PROGRESS: "treatment",
     C.COUNSELLING_NOTES: "treatment",
     C.MENTAL_HEALTH: "treatment",
 }
@@ -90,8 +107,9 @@ def default_purpose(user) -> str:
 class Decision:
     allowed: bool
     reason: str
-    # Why it was allowed: "role", "programme", "consent:<id>" or "break_glass:<id>"; the
-    # disclosure log turns this into a legal basis (turnpoint.sharing.disclosures).
+    # Why it was allowed: "role", "programme", "consent:<id>", "break_glass:<id>" or
+    # "statute:<programme slug>:<report code>"; the disclosure log turns this into a legal basis
+    # (turnpoint.sharing.disclosures).
     basis: str = ""
 
     def __bool__(self) -> bool:
@@ -111,6 +129,7 @@ def decide(
     purpose=None,
     participant=None,
     consents=None,
+    report=None,
 ) -> Decision:
     """Decide one (user, category, programme, action, purpose[, participant]) question.
 
@@ -129,6 +148,10 @@ def decide(
     if purpose not in ROLE_PURPOSES.get(role, frozenset()):
         label = Purpose(purpose).label.lower() if purpose in Purpose.values else purpose
         return Decision(False, f"the {Role(role).label.lower()} role does not act for {label}")
+    if report is not None:
+        return _decide_in_report(user, category, programme=programme, action=action,
+                                 purpose=purpose, participant=participant, consents=consents,
+                                 report=report)  # fmt: skip
     table = ROLE_WRITE if action == "write" else ROLE_READ
     if category in table.get(role, frozenset()):
         return Decision(
@@ -155,20 +178,9 @@ def decide(
                 f"break_glass:{glass.pk}",
             )
     if action == "read" and participant is not None:
-        from django.utils import timezone
-
-        from .consents import active_consents
-
-        pid = getattr(participant, "pk", participant)
-        found = consents.get(pid, []) if consents is not None else active_consents([pid])[pid]
-        now = timezone.now()
-        for consent in found:
-            if consent.covers(user, category, purpose, now):
-                return Decision(
-                    True, f"consent {consent.pk} signed {consent.signed_on:%d %B %Y} covers "
-                    f"{category.label.lower()} for you until {consent.expires_at:%d %B %Y}",
-                    f"consent:{consent.pk}",
-                )  # fmt: skip
+        consented = _consented(user, category, purpose, participant, consents)
+        if consented is not None:
+            return consented
     verb = "see" if action == "read" else "change"
     holder = WHO_HOLDS.get(category)
     hint = f"; ask the {holder} provider" if holder else ""
@@ -176,6 +188,58 @@ def decide(
         False,
         f"you cannot {verb} {category.label.lower()}: the {Role(role).label.lower()} role has "
         f"no access to it and no active consent for you covers it{hint}",
+    )
+
+
+def _consented(user, category, purpose, participant, consents) -> Decision | None:
+    """The first active consent of the participant that covers this read, as a Decision."""
+    from django.utils import timezone
+
+    from .consents import active_consents
+
+    pid = getattr(participant, "pk", participant)
+    found = consents.get(pid, []) if consents is not None else active_consents([pid])[pid]
+    now = timezone.now()
+    for consent in found:
+        if consent.covers(user, category, purpose, now):
+            return Decision(
+                True, f"consent {consent.pk} signed {consent.signed_on:%d %B %Y} covers "
+                f"{category.label.lower()} for you until {consent.expires_at:%d %B %Y}",
+                f"consent:{consent.pk}",
+            )  # fmt: skip
+    return None
+
+
+def _decide_in_report(user, category, *, programme, action, purpose, participant, consents,
+                      report) -> Decision:  # fmt: skip
+    """Inside a statutory report: the declared set by statute, anything else only by consent."""
+    declared = programme.statutory_disclosure(report) if programme is not None else None
+    if declared is None:
+        where = programme.name if programme is not None else "no programme"
+        return Decision(False, f"{where} declares no statutory report '{report}'")
+    name = declared["name"]
+    if action != "read":
+        return Decision(False, f"the {name} is read, never written to")
+    if user.role not in declared["recipients"]:
+        to = ", ".join(Role(r).label.lower() for r in declared["recipients"])
+        return Decision(False, f"the {name} goes to the {to}, not to the "
+                        f"{Role(user.role).label.lower()} role")  # fmt: skip
+    if purpose != declared["purpose"]:
+        return Decision(False, f"the {name} is for {Purpose(declared['purpose']).label.lower()}")
+    if category in declared["categories"]:
+        return Decision(
+            True,
+            f"{declared['statute']} requires {category.label.lower()} in the {name}",
+            f"statute:{programme.slug}:{declared['code']}",
+        )
+    if participant is not None:
+        consented = _consented(user, category, purpose, participant, consents)
+        if consented is not None:
+            return consented
+    return Decision(
+        False,
+        f"the {name} carries only what {declared['statute']} requires and what a consent "
+        f"covers; no active consent covers {category.label.lower()} for you",
     )
 
 
@@ -212,6 +276,35 @@ def participants_visible_to(user):
     return Participant.objects.filter(Exists(in_team))
 
 
+class OutOfReach(Http404):
+    """The record exists but the user may not reach it. Answered exactly like a missing record
+    ("not found", security.md SEC-02); audited as a denied authorisation (SEC-20)."""
+
+    def __init__(self, kind: str, pk: int):
+        self.kind, self.pk = kind, pk
+        super().__init__(f"No such {kind}")
+
+
+def not_found(model, pk, kind: str) -> Http404:
+    """The exception for a record the user cannot reach: `OutOfReach` when it exists (so the
+    denial is audited), a plain Http404 when it does not. Only on the failure path: one query."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        return Http404(f"No such {kind}")
+    if model._default_manager.filter(pk=pk).exists():
+        return OutOfReach(kind, pk)
+    return Http404(f"No such {kind}")
+
+
+def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id="") -> None:
+    """One audit row for a refused request: who, which route, which object, why (SEC-20)."""
+    detail = {"route": route, "reason": reason}
+    if obj_type:
+        detail["object"] = f"{obj_type} {obj_id}"
+    audit_write(acting_user=user, action="denied", detail=detail)
+
+
 def participant_for_user(user, pk, *, purpose=None):
     """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden."""
     from turnpoint.people.models import Participant
@@ -219,7 +312,7 @@ def participant_for_user(user, pk, *, purpose=None):
     try:
         return participants_visible_to(user).get(pk=int(pk))
     except (ValueError, TypeError, Participant.DoesNotExist) as exc:
-        raise Http404("No such participant") from exc
+        raise not_found(Participant, pk, "participant") from exc
 
 
 def audit_read(user, *, participants, categories, purpose=None, obj=None, detail=None) -> None:

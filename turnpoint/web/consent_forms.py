@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Agency, Role
 from turnpoint.errors import Problem
+from turnpoint.programmes.models import ConsentRevocation
 from turnpoint.sharing.categories import Category, Purpose
-from turnpoint.sharing.consents import SignatureMethod
+from turnpoint.sharing.consents import RevocableEvent, SignatureMethod
 from turnpoint.sharing.participation import Coercion
 from turnpoint.sharing.safeguarding import MIN_JUSTIFICATION, REASONS
 
@@ -21,6 +22,12 @@ DEFAULT_REVOCATION_STATEMENT = (
     "already shared before you withdrew it. Withdrawing it does not change your treatment."
 )
 DEFAULT_REVOCATION_METHOD = "Tell your key worker or the programme team, in person or in writing."
+# 42 CFR 2.35(c): a consent to the referring criminal justice agency may be irrevocable for a time.
+CRIMINAL_JUSTICE_REVOCATION_STATEMENT = (
+    "You can withdraw this consent once it becomes withdrawable, on the date or after the event "
+    "stated on this form, except for information already shared before you withdrew it. Until "
+    "then it cannot be withdrawn. Withdrawing it does not change your treatment."
+)
 
 
 class Reworded(GovukForm):
@@ -126,6 +133,14 @@ class RevokeForm(GovukForm):
         error_messages=_required("Enter how the participant revoked the consent"),
     )
 
+    def add_problems(self, problems: list[Problem]) -> None:
+        # "Consent cannot be revoked until ..." reads as a sentence at the top of the page.
+        for problem in problems:
+            if problem.field == "consent":
+                self.add_error(None, f"Consent {problem.reason}")
+            else:
+                super().add_problems([problem])
+
 
 def _start_of(day):
     return timezone.make_aware(datetime.combine(day, time.min))
@@ -179,6 +194,24 @@ class ShareConsentForm(Reworded):
         help_text="A consent must end. The day it ends, sharing stops.",
         error_messages=_required("Enter the date the consent ends"),
     )
+    # 42 CFR 2.35 (security.md SEC-09): only in programmes whose consents are irrevocable until a
+    # stated date or event; elsewhere these two fields are removed and a consent is revocable at
+    # any time.
+    revocable_from = DateInputField(
+        label="Date it becomes revocable",
+        help_text="The participant cannot withdraw the consent before this date, unless the event "
+        "below happens first. No later than the expected final disposition of the case.",
+        required=False,
+    )
+    revocable_after_event = forms.ChoiceField(
+        label="Event after which it becomes revocable",
+        choices=[("", "No event"), *RevocableEvent.choices],
+        required=False,
+        error_messages=_choose(
+            "Event after which it becomes revocable",
+            "Select the event after which it becomes revocable",
+        ),
+    )
     revocation_statement = forms.CharField(
         label="Right to withdraw, as explained to the participant",
         max_length=2000,
@@ -210,15 +243,38 @@ class ShareConsentForm(Reworded):
         label="Date signed", error_messages=_required("Enter the date the consent was signed")
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, criminal_justice_programme=None, **kwargs):
+        """`criminal_justice_programme`: the participant's open criminal-justice-referral
+        programme (`criminal_justice_referral_for`), whose 2.35 rules the form explains."""
+        self.criminal_justice_programme = criminal_justice_programme
+        self.irrevocable_for_a_time = bool(
+            criminal_justice_programme
+            and criminal_justice_programme.consent_revocation
+            == ConsentRevocation.AFTER_STATED_EVENT
+        )
         initial = kwargs.setdefault("initial", {})
         today = timezone.localdate()
         initial.setdefault("disclosing_agency", user.agency_id)
         initial.setdefault("starts_at", today)
         initial.setdefault("signed_on", today)
-        initial.setdefault("revocation_statement", DEFAULT_REVOCATION_STATEMENT)
+        initial.setdefault(
+            "revocation_statement",
+            CRIMINAL_JUSTICE_REVOCATION_STATEMENT
+            if self.irrevocable_for_a_time
+            else DEFAULT_REVOCATION_STATEMENT,
+        )
         initial.setdefault("revocation_method", DEFAULT_REVOCATION_METHOD)
         super().__init__(*args, **kwargs)
+        if criminal_justice_programme is not None:
+            roles = ", ".join(
+                str(Role(r).label) for r in criminal_justice_programme.monitoring_roles
+            )
+            self.fields["recipient_role"].help_text = (
+                f"In {criminal_justice_programme.name}, only a role with a duty to monitor the "
+                f"participant's progress: {roles} (42 CFR 2.35(a))."
+            )
+        if not self.irrevocable_for_a_time:
+            del self.fields["revocable_from"], self.fields["revocable_after_event"]
 
     def service_values(self) -> dict:
         values = dict(self.cleaned_data)

@@ -20,14 +20,20 @@ from turnpoint.errors import InvalidInput
 from turnpoint.journeys.models import State
 from turnpoint.people.services import household_child_add
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.consents import share_consent_create, share_consent_revoke
+from turnpoint.sharing.consents import (
+    criminal_justice_referral_for,
+    share_consent_create,
+    share_consent_revocable,
+    share_consent_revoke,
+)
+from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.documents import participation_consent_pdf, share_consent_pdf
 from turnpoint.sharing.participation import (
     participation_consent_current,
     participation_consent_record,
     participation_consent_withdraw,
 )
-from turnpoint.sharing.policy import PolicyDenied, audit_read, decide, participant_for_user
+from turnpoint.sharing.policy import PolicyDenied, decide, participant_for_user
 
 from .consent_forms import (
     HouseholdChildForm,
@@ -126,8 +132,15 @@ def participation_consent_download(request, pk, consent_pk):
     user = request.user
     consent = _participation_consent_for_user(user, pk, consent_pk)
     _allow(decide(user, C.LEGAL, programme=consent.referral.programme))
-    audit_read(user, participants=[consent.participant], categories=[C.LEGAL], obj=consent,
-               detail={"document": "participation consent PDF"})  # fmt: skip
+    # A cross-agency reader (a judge, say) receives a disclosure: recorded with the read.
+    read_recorded(
+        user,
+        participants=[consent.participant],
+        categories=[C.LEGAL],
+        obj=consent,
+        detail={"document": "participation consent PDF"},
+        programme_by_participant={consent.participant_id: consent.referral.programme},
+    )
     filename = f"consent-to-take-part-{consent.participant.reference}.pdf"
     return _pdf(participation_consent_pdf(consent), filename)
 
@@ -222,7 +235,12 @@ def share_consents(request, pk):
 def share_consent_new(request, pk):
     user = request.user
     person = _sharing_participant(user, pk)
-    form = ShareConsentForm(request.POST if request.method == "POST" else None, user=user)
+    referral = criminal_justice_referral_for(person)
+    form = ShareConsentForm(
+        request.POST if request.method == "POST" else None,
+        user=user,
+        criminal_justice_programme=referral.programme if referral else None,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             share_consent_create(acting_user=user, participant=person, **form.service_values())
@@ -243,6 +261,8 @@ def share_consent_revoke_page(request, pk, consent_pk):
     person = _sharing_participant(user, pk)
     consent = _share_consent_for(person, consent_pk)
     form = RevokeForm(request.POST if request.method == "POST" else None)
+    # 42 CFR 2.35(c): the page says when it becomes revocable; the service refuses until then.
+    revocable, not_yet = share_consent_revocable(consent)
     if consent.revoked_at is not None:
         form.add_error(None, "This consent to share is already revoked. Nothing was saved.")
     elif request.method == "POST" and form.is_valid():
@@ -254,7 +274,14 @@ def share_consent_revoke_page(request, pk, consent_pk):
             messages.success(request, "Consent to share revoked. Sharing under it stopped at once.")
             return redirect("web:share_consents", pk=person.pk)
     errors = form.error_list()
-    context = {"participant": person, "consent": consent, "form": form, "errors": errors}
+    context = {
+        "participant": person,
+        "consent": consent,
+        "form": form,
+        "errors": errors,
+        "revocable": revocable,
+        "not_yet": f"This consent {not_yet}" if not_yet else "",
+    }
     return render(
         request, "web/consents/sharing_revoke.html", context, status=400 if errors else 200
     )
@@ -296,8 +323,8 @@ def household(request, pk):
     children = []
     if may_read:
         children = list(person.household_children.all())
-        audit_read(user, participants=[person], categories=[C.HOUSEHOLD], obj=person,
-                   detail={"page": "household"})  # fmt: skip
+        read_recorded(user, participants=[person], categories=[C.HOUSEHOLD], obj=person,
+                      detail={"page": "household"})  # fmt: skip
     errors = form.error_list()
     context = {
         "participant": person,

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from turnpoint.accounts.models import Role
@@ -101,6 +102,9 @@ def _reviews_page(request, *, failed=None, status=200):
         )
     errors = failed[1].error_list(id_prefix=f"g{failed[0]}-") if failed else []
     notifications = list(Notification.objects.filter(recipient=user).order_by("-created_at")[:50])
+    unread = [n.pk for n in notifications if n.read_at is None]
+    if unread:  # shown now, so read: the page marks them "New" this once
+        Notification.objects.filter(pk__in=unread).update(read_at=timezone.now())
     context = {"rows": rows, "notifications": notifications, "errors": errors}
     return render(request, "web/safeguarding/reviews.html", context, status=status)
 

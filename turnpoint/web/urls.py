@@ -87,6 +87,17 @@ urlpatterns += [
     path("audit/", records_views.audit_log, name="audit_log"),
 ]
 
+# Statutory reports to the court (turnpoint/web/report_views.py, security.md SEC-15).
+from . import report_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "referrals/<int:pk>/statutory-reports/<slug:code>/",
+        report_views.statutory_report,
+        name="statutory_report",
+    ),
+]
+
 # The second sign-in step (turnpoint/web/mfa_views.py, security.md SEC-25).
 from . import mfa_views  # noqa: E402
 

@@ -14,7 +14,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,9 +33,11 @@ from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.policy import (
     PolicyDenied,
     decide,
+    not_found,
     participant_for_user,
     participants_visible_to,
 )
+from turnpoint.sharing.statutory import statutory_reports_for
 
 from .actions import referral_actions
 from .forms import ReferralIntakeForm, TransitionForm
@@ -72,7 +73,7 @@ def _get_referral_for_user(user, pk) -> Referral:
             programme__in=user.programmes.all(),
         )
     except (ValueError, TypeError, Referral.DoesNotExist) as exc:
-        raise Http404("No such referral") from exc
+        raise not_found(Referral, pk, "referral") from exc
 
 
 def _episode_of(referral) -> Episode | None:
@@ -90,7 +91,20 @@ def _may_refer(user, programme, *, new_person: bool) -> bool:
 # Caseload ---------------------------------------------------------------------------------------
 
 
+# The typed search lives in the session, never in a URL: a name in a URL reaches the browser
+# history, server logs and Referer headers (security.md SEC-30). Programme and stage filters are
+# not personal data and stay in the query string, so a filtered list can be bookmarked.
+SEARCH_SESSION_KEY = "caseload_query"
+
+
+def _caseload_filters_url(programme, state) -> str:
+    params = {k: v for k, v in (("programme", programme), ("state", state)) if v}
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return reverse("web:caseload") + (f"?{query}" if query else "")
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def caseload(request):
     user = request.user
     identity = decide(user, C.IDENTITY)
@@ -98,10 +112,20 @@ def caseload(request):
         return render(request, "web/caseload_unavailable.html", {"reason": identity.reason})
     programmes = list(user.programmes.all())
     by_id = {str(p.pk): p for p in programmes}
-    query = request.GET.get("q", "").strip()[:100]
-    programme = by_id.get(request.GET.get("programme", ""))
-    state = request.GET.get("state", "")
+    data = request.POST if request.method == "POST" else request.GET
+    if request.method == "POST":
+        query = "" if "clear" in request.POST else request.POST.get("q", "").strip()[:100]
+        request.session[SEARCH_SESSION_KEY] = query
+    else:
+        query = request.session.get(SEARCH_SESSION_KEY, "")
+    programme = by_id.get(data.get("programme", "")) if "clear" not in data else None
+    # A stage shown or filtered on is pathway information: only for those who may read it.
+    show_stage = bool(decide(user, C.PATHWAY))
+    state = data.get("state", "") if "clear" not in data and show_stage else ""
     state = state if state in State.values else ""
+    filters_url = _caseload_filters_url(programme.pk if programme else "", state)
+    if request.method == "POST" and not request.htmx:
+        return redirect(filters_url)  # post, redirect, get: reloading asks nothing
 
     # Rows are participants; each shows their latest referral that matches the filters.
     referrals = Referral.objects.filter(  # policy-gate: only joined to visible participants below
@@ -133,6 +157,15 @@ def caseload(request):
                 "days": (today - referral.referral_date).days if referral else None,
             }
         )
+    # The list shows identity and the stage reached: a disclosure when the user's agency does
+    # not hold them (a court or treatment user's caseload), none inside the programme team.
+    shown = [C.IDENTITY] + ([C.PATHWAY] if show_stage else [])
+    read_recorded(
+        user,
+        participants=people,
+        categories=shown,
+        programme_by_participant={pk: by_id.get(str(r.programme_id)) for pk, r in latest.items()},
+    )
     context = {
         "results": results,
         "page": page,
@@ -141,6 +174,7 @@ def caseload(request):
         "programme": programme,
         "states": State.choices,
         "state": state,
+        "show_stage": show_stage,
         "filtered": bool(query or programme or state),
         "count_cap": COUNT_CAP,
         "may_refer": any(_may_refer(user, p, new_person=True) for p in programmes),
@@ -149,6 +183,8 @@ def caseload(request):
     template = "web/_caseload_results.html" if partial else "web/caseload.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
+    if request.method == "POST":
+        response["HX-Push-Url"] = filters_url
     return response
 
 
@@ -259,6 +295,8 @@ def _referral_section(user, referral, *, categories, failed) -> dict:
         "phase_name": phase_names.get(episode.phase_number) if episode else "",
         "timeline": timeline_entries(transitions, programme=programme, phase_names=phase_names),
         "forms": forms,
+        # Statutory reports this user may prepare now (SEC-15); empty for everyone else.
+        "reports": statutory_reports_for(user, referral, episode=episode),
     }
 
 
@@ -346,7 +384,9 @@ def referral_new(request):
     ]
     if not programmes:
         reason = decide(user, C.LEGAL, action="write").reason
-        return render(request, "web/referral_unavailable.html", {"reason": reason}, status=403)
+        response = render(request, "web/referral_unavailable.html", {"reason": reason}, status=403)
+        response.denial_reason = reason  # audited by DenialAuditMiddleware (SEC-20)
+        return response
     form = ReferralIntakeForm(
         request.POST if request.method == "POST" else None,
         programmes=programmes,

@@ -1,6 +1,7 @@
 """`turnpoint tokens create USERNAME` prints a new API token for that user."""
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
 from turnpoint.accounts.models import User, api_token_create
 from turnpoint.cli import emit, fail
@@ -22,6 +23,7 @@ class Command(BaseCommand):
         if user is None:
             fail(self, [f"username: no active user called '{username}'"], as_json=json,
                  headline="No token was created.")  # fmt: skip
-        raw = api_token_create(user=user, label=label)
-        audit_write(acting_user=user, action="token_created", detail={"label": label})
+        with transaction.atomic():  # no token without its audit entry (SEC-19, SEC-20)
+            raw = api_token_create(user=user, label=label)
+            audit_write(acting_user=user, action="token_created", detail={"label": label})
         emit(self, {"username": username, "token": raw}, as_json=json, text=raw)

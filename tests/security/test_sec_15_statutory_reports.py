@@ -1,0 +1,257 @@
+"""SEC-15 statutory reports contain exactly the statutory set: the DRR review report carries what
+Sentencing Act 2020 Sch. 9 para 21(2)(e) requires, records the statute as legal basis, and
+carries nothing from other sensitive categories unless a consent covers them (Caldicott 3, 6)."""
+
+from datetime import date, timedelta
+from io import BytesIO
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from turnpoint.accounts.models import Agency, AgencyKind, Role, User
+from turnpoint.errors import InvalidInput
+from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.consents import share_consent_create
+from turnpoint.sharing.disclosures import Disclosure, LegalBasis, disclosure_accounting
+from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.policy import PolicyDenied, decide
+from turnpoint.sharing.statutory import statutory_report_generate, statutory_report_plan
+
+from .conftest import start_episode
+
+C = Category
+CODE = "drr-review-report"
+STATUTORY = [C.IDENTITY, C.PATHWAY, C.DRUG_TESTS, C.TREATMENT_PROGRESS]
+
+
+def pdf_text(data: bytes) -> str:
+    reader = PdfReader(BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+
+
+@pytest.fixture
+def drr(programmes, users):
+    """The English DRR, with every persona in its team."""
+    programme = programmes["england-drr"]
+    for user in users.values():
+        user.programmes.add(programme)
+    return programme
+
+
+@pytest.fixture
+def on_order(drr, make_referral, coordinator):
+    """Dara, on a running DRR (offence details that must never reach the report by statute)."""
+    referral = make_referral(
+        given_name="Dara",
+        family_name="Whitfield",
+        programme=drr,
+        offence_summary="Took copper cable from the depot.",
+    )
+    start_episode(referral, coordinator)
+    referral.refresh_from_db()
+    return referral
+
+
+def consent(users, participant, *, categories, purposes=(Purpose.COURT_REVIEW,), **recipient):
+    return share_consent_create(
+        acting_user=users["coordinator"],
+        participant=participant,
+        disclosing_agency=users["clinician"].agency,
+        categories=list(categories),
+        purposes=list(purposes),
+        starts_at=timezone.now() - timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(days=90),
+        revocation_statement="You can withdraw this consent at any time.",
+        revocation_method="Tell your key worker.",
+        signature_method="written",
+        signed_by="Dara Whitfield",
+        signed_on=date.today(),
+        **recipient,
+    )
+
+
+def test_sec_15_drr_review_report_contains_exactly_the_statutory_set(on_order, users):
+    probation = users["probation"]
+    plan = statutory_report_plan(probation, on_order, CODE)
+    assert plan.categories == STATUTORY
+    assert plan.consented == {}
+
+    text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
+
+    participant = on_order.participant
+    assert "DRR review report" in text
+    assert "Sentencing Act 2020, Schedule 9, paragraph 21(2)(d) and (e)" in text
+    assert participant.reference in text and "Whitfield" in text  # identity
+    assert "Progress under the order" in text and "On the programme since" in text  # pathway
+    # Drug tests and the provider's views are required but not recorded yet: said, not invented.
+    assert "Drug test results Not recorded in Turnpoint" in text
+    assert "Treatment provider's views on treatment progress Not recorded in Turnpoint" in text
+    # Nothing the statute does not require: not even the legal facts the judge reads by role.
+    assert "copper cable" not in text
+    assert "Offence:" not in text
+    assert "Nothing else from the participant's record is included" in text
+    for label in ("Clinical treatment", "Mental health", "Substance-use counselling notes",
+                  "Legal: charges, offences, orders", "Safeguarding"):  # fmt: skip
+        # Named once, in the scope's list of what was left out; never as a section.
+        assert text.count(label) == 1, label
+    assert "Do not pass it on" in text  # the re-disclosure notice
+
+
+def test_sec_15_report_records_the_statute_as_legal_basis(on_order, users, drr):
+    # A second court in the team: one disclosure per recipient agency, not per judge.
+    sheriff = Agency.objects.create(name="Crown Court at Leeds", kind=AgencyKind.COURT)
+    other = User.objects.create(username="judge2", role=Role.JUDGE, agency=sheriff)
+    same_court = User.objects.create(
+        username="judge3", role=Role.JUDGE, agency=users["judge"].agency
+    )
+    for judge in (other, same_court):
+        judge.programmes.add(drr)
+    before = AuditEntry.objects.count()
+
+    statutory_report_generate(acting_user=users["probation"], referral=on_order, code=CODE)
+
+    rows = list(Disclosure.objects.filter(participant=on_order.participant).order_by("id"))
+    assert sorted(r.recipient_agency for r in rows) == sorted(
+        ["Crown Court at Leeds", str(users["judge"].agency)]
+    )
+    for row in rows:
+        assert row.legal_basis == LegalBasis.STATUTE
+        assert row.basis_reference == (
+            "Sentencing Act 2020, Schedule 9, paragraph 21(2)(d) and (e) (DRR review report)"
+        )
+        assert row.categories == sorted(STATUTORY)
+        assert row.purpose == Purpose.COURT_REVIEW
+        assert row.notice_attached and row.channel == "export"
+        assert row.recipient_user is None
+    entries = list(AuditEntry.objects.order_by("id")[before:])
+    export = [e for e in entries if e.action == "export"]
+    assert len(export) == 1
+    assert export[0].detail["statutory_report"] == CODE
+    assert export[0].participant_ids == [on_order.participant_id]
+    # The participant's accounting names the court and the statute.
+    accounting = disclosure_accounting(on_order.participant)
+    assert {r.agency for r in accounting} == {"Crown Court at Leeds", str(users["judge"].agency)}
+    assert {r.legal_basis for r in accounting} == {"Statute"}
+
+
+def test_sec_15_other_sensitive_categories_only_with_consent(on_order, users):
+    participant = on_order.participant
+    probation, judge = users["probation"], users["judge"]
+    # Not enough: the wrong purpose, and a consent to another agency.
+    consent(users, participant, categories=[C.MENTAL_HEALTH], purposes=[Purpose.TREATMENT],
+            recipient_role=Role.JUDGE)  # fmt: skip
+    consent(users, participant, categories=[C.RISK_NEED],
+            recipient_agency=users["defence"].agency)  # fmt: skip
+    # Covers the court, but the responsible officer may not read clinical treatment.
+    consent(users, participant, categories=[C.CLINICAL], recipient_role=Role.JUDGE)
+    plan = statutory_report_plan(probation, on_order, CODE)
+    assert plan.categories == STATUTORY
+
+    covering = consent(users, participant, categories=[C.STRENGTHS],
+                       recipient_role=Role.JUDGE, recipient_agency=judge.agency)  # fmt: skip
+    plan = statutory_report_plan(probation, on_order, CODE)
+    assert plan.consented == {C.STRENGTHS: [covering.pk]}
+    assert plan.categories == [*STATUTORY, C.STRENGTHS]
+
+    text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
+    assert f"consent {covering.pk}" in text
+    assert "Strengths and recovery capital Not recorded in Turnpoint" in text
+    assert "Clinical treatment Not recorded" not in text
+    rows = {r.legal_basis: r for r in Disclosure.objects.filter(participant=participant)}
+    assert set(rows) == {LegalBasis.STATUTE, LegalBasis.CONSENT}
+    assert rows[LegalBasis.CONSENT].categories == [C.STRENGTHS]
+    assert rows[LegalBasis.CONSENT].basis_reference == f"consent {covering.pk}"
+    assert C.STRENGTHS not in rows[LegalBasis.STATUTE].categories
+
+
+def test_sec_15_the_statute_opens_the_report_not_the_file(on_order, users, page_as):
+    """The law fixes what the report carries; the judge's browsing is what it was."""
+    judge, drr = users["judge"], on_order.programme
+    browsing = decide(judge, C.TREATMENT_PROGRESS, programme=drr, participant=on_order.participant)
+    assert not browsing
+    in_report = decide(judge, C.TREATMENT_PROGRESS, programme=drr, report=CODE,
+                       participant=on_order.participant)  # fmt: skip
+    assert in_report and in_report.basis == f"statute:england-drr:{CODE}"
+    # Within the report, role defaults do not apply: the judge reads legal facts by role, but
+    # the report carries them only with a consent.
+    assert decide(judge, C.LEGAL, programme=drr)
+    assert not decide(judge, C.LEGAL, programme=drr, report=CODE, participant=on_order.participant)
+    # Only the declared recipients, for the declared purpose, in a programme that declares it.
+    assert not decide(users["prosecutor"], C.DRUG_TESTS, programme=drr, report=CODE)
+    assert not decide(judge, C.DRUG_TESTS, programme=drr, report="another-report")
+    page = page_as("judge").get(reverse("web:participant", args=[on_order.participant_id]))
+    assert page.status_code == 200
+    assert C.TREATMENT_PROGRESS.label not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ["judge", "clinician", "coordinator", "prosecutor"])
+def test_sec_15_only_the_responsible_officer_prepares_it(on_order, users, page_as, role):
+    with pytest.raises(PolicyDenied):
+        statutory_report_generate(acting_user=users[role], referral=on_order, code=CODE)
+    url = reverse("web:statutory_report", args=[on_order.pk, CODE])
+    assert page_as(role).post(url).status_code == 403
+    page = page_as(role).get(reverse("web:participant", args=[on_order.participant_id]))
+    assert url not in page.content.decode()
+    # (Opening the participant page is a disclosure to the judge; nothing was exported.)
+    assert not Disclosure.objects.filter(participant=on_order.participant, channel="export")
+
+
+def test_sec_15_the_page_action_prepares_the_report(on_order, page_as):
+    participant_page = page_as("probation").get(
+        reverse("web:participant", args=[on_order.participant_id])
+    )
+    url = reverse("web:statutory_report", args=[on_order.pk, CODE])
+    assert url in participant_page.content.decode()
+    preview = page_as("probation").get(url)
+    assert preview.status_code == 200
+    assert "It covers, because that law requires them" in preview.content.decode()
+    exported = Disclosure.objects.filter(participant=on_order.participant, channel="export")
+    assert not exported.exists()  # looking at what it will contain discloses nothing
+    response = page_as("casemanager").post(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "DRR review report" in pdf_text(response.content)
+    assert exported.count() == 1
+
+
+def test_sec_15_no_running_episode_is_refused_and_writes_nothing(drr, make_referral, users):
+    referral = make_referral(given_name="Noa", family_name="Pending", programme=drr)
+    before = (AuditEntry.objects.count(), Disclosure.objects.count())
+    with pytest.raises(InvalidInput) as excinfo:
+        statutory_report_generate(acting_user=users["probation"], referral=referral, code=CODE)
+    assert [p.field for p in excinfo.value.problems] == ["episode"]
+    assert (AuditEntry.objects.count(), Disclosure.objects.count()) == before
+
+
+def test_sec_15_no_recipient_in_the_team_is_refused(on_order, users, drr):
+    users["judge"].programmes.remove(drr)
+    with pytest.raises(InvalidInput) as excinfo:
+        statutory_report_generate(acting_user=users["probation"], referral=on_order, code=CODE)
+    assert "no judge is a member" in str(excinfo.value)
+
+
+def test_sec_15_audit_and_disclosures_are_written_together(on_order, users, monkeypatch):
+    from turnpoint.sharing import statutory
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(statutory, "disclosure_write", broken)
+    before = AuditEntry.objects.count()
+    with pytest.raises(RuntimeError):
+        statutory_report_generate(acting_user=users["probation"], referral=on_order, code=CODE)
+    assert AuditEntry.objects.count() == before
+
+
+def test_sec_15_a_programme_without_a_declaration_has_no_report(
+    programmes, users, make_referral, page_as
+):
+    cpo = programmes["scotland-cpo-dtr"]
+    for user in (users["probation"], users["coordinator"]):
+        user.programmes.add(cpo)
+    referral = make_referral(given_name="Lee", family_name="Order", programme=cpo)
+    start_episode(referral, users["coordinator"])
+    url = reverse("web:statutory_report", args=[referral.pk, CODE])
+    assert page_as("probation").get(url).status_code == 404

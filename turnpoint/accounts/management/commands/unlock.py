@@ -1,0 +1,23 @@
+"""`turnpoint unlock USERNAME` lifts a sign-in lockout at once (security.md SEC-26)."""
+
+from django.core.management.base import BaseCommand
+
+from turnpoint.accounts.backends import account_unlock
+from turnpoint.accounts.models import User
+from turnpoint.cli import emit, fail
+
+
+class Command(BaseCommand):
+    help = "Unlock sign-in for a member of staff locked out after repeated failures."
+
+    def add_arguments(self, parser):
+        parser.add_argument("username")
+        parser.add_argument("--json", action="store_true")
+
+    def handle(self, *args, username, json, **options):
+        if not User.objects.filter(username=username).exists():
+            fail(self, [f"username: no user called '{username}'"], as_json=json,
+                 headline="Nothing was unlocked.")  # fmt: skip
+        was_locked = account_unlock(acting_user=None, username=username, via="command line")
+        text = f"{username} can sign in again." if was_locked else f"{username} was not locked."
+        emit(self, {"username": username, "was_locked": was_locked}, as_json=json, text=text)

@@ -1,0 +1,47 @@
+"""The absolute lifetime of a staff session (security.md SEC-27; NIST SP 800-63B AAL2).
+
+The idle limit is Django's own: `SESSION_COOKIE_AGE` (30 minutes) renewed by every request
+(`SESSION_SAVE_EVERY_REQUEST`). Activity would keep a session alive for ever, so sign-in stamps
+the session and `SessionLifetimeMiddleware` ends it once `SESSION_ABSOLUTE_SECONDS` (12 hours)
+have passed, however busy it was."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+from django.http import JsonResponse
+
+SIGNED_IN_AT = "signed_in_at"
+
+
+def stamp_sign_in(request) -> None:
+    """Called on sign-in: the absolute lifetime counts from here."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        session[SIGNED_IN_AT] = int(time.time())
+
+
+class SessionLifetimeMiddleware:
+    """Signs out a session older than the absolute lifetime. Place after AuthenticationMiddleware
+    and MessageMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and hasattr(request, "session"):
+            signed_in_at = request.session.get(SIGNED_IN_AT)
+            if signed_in_at is None:  # a session from before this rule: count from now
+                request.session[SIGNED_IN_AT] = int(time.time())
+            elif time.time() - signed_in_at >= settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)  # flushes the server-side session; audited as sign_out
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"errors": [{"field": "", "reason": "session ended"}]},
+                                        status=401)  # fmt: skip
+                messages.info(request, "You were signed out: a session lasts at most "
+                              f"{settings.SESSION_ABSOLUTE_SECONDS // 3600} hours.")  # fmt: skip
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

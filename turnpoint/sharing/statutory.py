@@ -1,0 +1,286 @@
+"""Statutory reports: documents whose content the law fixes (security.md SEC-15, section 5.1).
+
+A programme definition declares each one under `statutory_disclosures` (docs/programmes.md): the
+English DRR review report, for example, must carry the test results and the treatment provider's
+views on the treatment and testing (Sentencing Act 2020 Sch. 9 para 21(2)(e)). The responsible
+officer prepares it for a participant in a running episode; it goes to the members of the
+programme team who hold a recipient role (the judges of the court), and it contains:
+
+- every declared category, on the basis of the statute;
+- any other category only where an active consent covers it for every recipient, and the author
+  may read it too (Caldicott 3, 6);
+- nothing else: role defaults and programme switches do not add to a statutory report.
+
+Categories Turnpoint does not record yet (drug test results, the treatment provider's views) say
+so in the report instead of inventing content. Preparing the report writes one `export` audit
+entry and, for each recipient agency, one disclosure per legal basis, in one transaction.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from turnpoint.accounts.models import Role, User
+from turnpoint.errors import InvalidInput, Problem
+
+from .audit import audit_write
+from .categories import Category
+from .consents import active_consents
+from .disclosures import LegalBasis, disclosure_write, statutory_report_reference
+from .documents import Section, notice_for, outbound_pdf
+from .policy import REPORT_AUTHORS, PolicyDenied, decide, default_purpose
+
+C = Category
+# The categories Turnpoint records today (as turnpoint.sharing.exports.RECORDED); every other
+# category in a report appears as "not recorded in Turnpoint".
+RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY)
+
+
+@dataclass
+class ReportPlan:
+    """What a statutory report for one referral will contain and where it will go."""
+
+    referral: object
+    episode: object
+    declared: dict
+    recipients: list = field(default_factory=list)  # users holding a recipient role
+    statutory: list = field(default_factory=list)  # declared categories, in Category order
+    consented: dict = field(default_factory=dict)  # category -> consent ids covering it
+    problems: list = field(default_factory=list)
+
+    @property
+    def programme(self):
+        return self.referral.programme
+
+    @property
+    def categories(self) -> list[str]:
+        return [c for c in C if c in self.statutory or c in self.consented]
+
+    @property
+    def agencies(self) -> list[str]:
+        return sorted({str(u.agency) for u in self.recipients if u.agency_id})
+
+
+def statutory_reports_for(user, referral, *, episode=None) -> list[dict]:
+    """The declared reports of the referral's programme this user may prepare now."""
+    programme = referral.programme
+    if not programme.statutory_disclosures or user.role not in REPORT_AUTHORS:
+        return []
+    if episode is None or not episode.is_active:
+        return []
+    purpose = default_purpose(user)
+    return [
+        d
+        for d in programme.statutory_disclosures
+        if all(decide(user, c, programme=programme, purpose=purpose) for c in d["categories"])
+    ]
+
+
+def statutory_report_plan(user, referral, code: str) -> ReportPlan:
+    """Check the user may prepare report `code` for `referral` and work out its content.
+
+    Reach the referral through the policy first (same 404 for missing and forbidden). Raises
+    LookupError when the programme declares no such report, PolicyDenied when the user may not
+    prepare it; problems that stop it being prepared now (no running episode, no recipient in
+    the team) are in `plan.problems`."""
+    programme = referral.programme
+    declared = programme.statutory_disclosure(code)
+    if declared is None:
+        raise LookupError(f"{programme.name} declares no statutory report '{code}'")
+    name = declared["name"]
+    if user.role not in REPORT_AUTHORS:
+        authors = " or ".join(Role(r).label.lower() for r in sorted(REPORT_AUTHORS))
+        raise PolicyDenied(f"the {name} is prepared by the {authors}, not by the "
+                           f"{(user.get_role_display() or 'unassigned').lower()} role")  # fmt: skip
+    purpose = default_purpose(user)
+    for category in declared["categories"]:
+        allowed = decide(user, category, programme=programme, purpose=purpose)
+        if not allowed:
+            raise PolicyDenied(f"you cannot prepare the {name}: {allowed.reason}")
+    episode = _episode_of(referral)
+    plan = ReportPlan(referral=referral, episode=episode, declared=declared)
+    if episode is None or not episode.is_active:
+        why = f"the {name} is for a participant on the programme now, and this referral has no "
+        plan.problems.append(Problem("episode", why + "running episode"))
+    plan.recipients = list(
+        User.objects.filter(programmes=programme, role__in=declared["recipients"], is_active=True)
+        .select_related("agency")
+        .order_by("pk")
+    )
+    if not plan.recipients:
+        roles = " or ".join(Role(r).label.lower() for r in declared["recipients"])
+        plan.problems.append(Problem("recipients", f"no {roles} is a member of the "
+                                     f"{programme.name} team to receive the {name}"))  # fmt: skip
+    participant = referral.participant
+    consents = active_consents([participant.pk])
+    plan.statutory = [c for c in C if c in declared["categories"]]
+    for category in C:
+        if category in declared["categories"] or not plan.recipients:
+            continue
+        if not decide(user, category, programme=programme, purpose=purpose,
+                      participant=participant, consents=consents):  # fmt: skip
+            continue  # the author may not read it, so it cannot be in what they send
+        bases = [
+            decide(
+                r,
+                category,
+                programme=programme,
+                purpose=declared["purpose"],
+                participant=participant,
+                consents=consents,
+                report=code,
+            )
+            for r in plan.recipients
+        ]
+        if all(b.allowed and b.basis.startswith("consent:") for b in bases):
+            plan.consented[category] = sorted({int(b.basis.partition(":")[2]) for b in bases})
+    return plan
+
+
+def statutory_report_generate(*, acting_user, referral, code: str) -> bytes:
+    """Prepare the report as a PDF and record it: the audit entry and the disclosures to each
+    recipient agency (statute, and consent for any consented extra) in one transaction."""
+    plan = statutory_report_plan(acting_user, referral, code)
+    if plan.problems:
+        raise InvalidInput(plan.problems)
+    declared, programme, participant = plan.declared, plan.programme, referral.participant
+    statute_ref = statutory_report_reference(programme, code)
+    consent_ref = "; ".join(
+        f"consent {pk}" for pk in sorted({pk for ids in plan.consented.values() for pk in ids})
+    )
+    # One disclosure per recipient agency (per person for a recipient with no agency).
+    destinations = {}
+    for user in plan.recipients:
+        key = ("agency", user.agency_id) if user.agency_id else ("user", user.pk)
+        destinations.setdefault(key, user)
+    with transaction.atomic():
+        audit_write(
+            acting_user=acting_user,
+            action="export",
+            categories=[str(c) for c in plan.categories],
+            participant_ids=[participant.pk],
+            obj=referral,
+            purpose=default_purpose(acting_user),
+            detail={
+                "statutory_report": code,
+                "programme": programme.slug,
+                "statute": declared["statute"],
+                "recipients": plan.agencies,
+                "disclosure_purpose": declared["purpose"],
+                "consented": {str(c): ids for c, ids in plan.consented.items()},
+            },
+        )
+        for (kind, _), user in destinations.items():
+            to = dict(recipient=None, recipient_agency=str(user.agency)) if kind == "agency" else {
+                "recipient": user}  # fmt: skip
+            for categories, basis, reference in (
+                (plan.statutory, LegalBasis.STATUTE, statute_ref),
+                (list(plan.consented), LegalBasis.CONSENT, consent_ref),
+            ):
+                if categories:
+                    disclosure_write(
+                        **to, participant_ids=[participant.pk], categories=categories,
+                        purpose=declared["purpose"], legal_basis=basis,
+                        basis_reference=reference, notice_attached=True, channel="export",
+                    )  # fmt: skip
+    return _render(plan, acting_user)
+
+
+def report_scope(plan: ReportPlan) -> str:
+    """What the report discloses and on what basis, and what it leaves out."""
+    declared = plan.declared
+    statutory = "; ".join(C(c).label for c in plan.statutory)
+    parts = [
+        f"This is the {declared['name']} that {declared['statute']} requires for the court. "
+        f"It covers, because that law requires them: {statutory}."
+    ]
+    if plan.consented:
+        ids = sorted({pk for v in plan.consented.values() for pk in v})
+        parts.append(
+            "It also contains, because the participant's consent "
+            f"({', '.join(f'consent {pk}' for pk in ids)}) covers it for the court: "
+            f"{'; '.join(C(c).label for c in plan.consented)}."
+        )
+    unrecorded = [C(c).label for c in plan.categories if c not in RECORDED]
+    if unrecorded:
+        parts.append(
+            "Not recorded in Turnpoint, so the report says so and carries none: "
+            f"{'; '.join(unrecorded)}."
+        )
+    left_out = [C(c).label for c in C if c not in plan.categories]
+    parts.append(f"Nothing else from the participant's record is included: {'; '.join(left_out)}.")
+    return " ".join(parts)
+
+
+def _render(plan: ReportPlan, author) -> bytes:
+    referral, episode, declared = plan.referral, plan.episode, plan.declared
+    participant, programme = referral.participant, plan.programme
+    included = set(plan.categories)
+    phases = {p.number: p.name for p in programme.phases.all()}
+    by = author.get_full_name() or author.username
+    sections = [
+        Section(
+            "About this report",
+            [
+                f"{declared['name']} under {declared['statute']}.",
+                f"Programme: {programme.name}.",
+                f"Prepared by {by} ({author.get_role_display()}"
+                + (f", {author.agency}" if author.agency_id else "")
+                + f") on {timezone.localdate():%d %B %Y}.",
+                f"For: {', '.join(plan.agencies) or 'the court'}.",
+            ],
+        )
+    ]
+    if C.IDENTITY in included:
+        sections.append(
+            Section(
+                C.IDENTITY.label,
+                [
+                    f"Name: {participant.given_name} {participant.family_name}",
+                    f"Reference: {participant.reference}",
+                    f"Date of birth: {participant.date_of_birth:%d %B %Y}",
+                ],
+            )
+        )
+    if C.PATHWAY in included:
+        lines = [
+            f"On the programme since {episode.started_on:%d %B %Y}, phase "
+            f"{episode.phase_number}"
+            + (f": {phases[episode.phase_number]}" if episode.phase_number in phases else ""),
+        ]
+        if referral.imposed_disposal:
+            lines.append(f"Disposal imposed: {referral.get_imposed_disposal_display()}")
+        for t in referral.transitions.order_by("occurred_on", "id"):
+            why = f": {t.reason}" if t.reason else ""
+            lines.append(f"{t.occurred_on:%d %B %Y} - {t.get_to_state_display()}{why}")
+        sections.append(Section("Progress under the order", lines))
+    if C.LEGAL in included:
+        lines = [
+            f"Offence: {referral.get_offence_category_display()} on "
+            f"{referral.offence_date:%d %B %Y}",
+            f"How drug use relates: {referral.get_drug_related_type_display()}",
+        ]
+        if referral.offence_summary:
+            lines.append(f"Summary: {referral.offence_summary}")
+        sections.append(Section(C.LEGAL.label, lines))
+    for category in plan.categories:
+        if category not in RECORDED:
+            sections.append(
+                Section(C(category).label, ["Not recorded in Turnpoint: this report carries none."])
+            )
+    return outbound_pdf(
+        title=f"{declared['name']}: {participant.display_name} ({participant.reference})",
+        sections=sections,
+        notice=notice_for(programme),
+        scope=report_scope(plan),
+    )
+
+
+def _episode_of(referral):
+    from turnpoint.journeys.models import Episode
+
+    try:
+        return referral.episode
+    except Episode.DoesNotExist:
+        return None
