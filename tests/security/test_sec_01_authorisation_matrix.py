@@ -110,7 +110,12 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:break_glass_review": "break_glass",
     }.get(name, "participant")
     consent = "share_consent" if "share" in name else "participation_consent"
-    return {"pk": objects[first], "consent_pk": objects[consent], "fmt": "json"}
+    return {
+        "pk": objects[first],
+        "consent_pk": objects[consent],
+        "order_pk": objects["court_order"],
+        "fmt": "json",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(matrix.PAGES))

@@ -30,7 +30,10 @@ class CourtOrderKind(models.TextChoices):
     SUBPOENA = "subpoena", "Subpoena"
 
 
-REQUIRED_TEXT = {"court": "name the court that made it", "reference": "is required"}
+REQUIRED_TEXT = {
+    "court": "is required: name the court that made it",
+    "reference": "is required: the court's case or order number",
+}
 
 
 class CourtOrder(models.Model):
@@ -156,7 +159,7 @@ def _validate(values: dict) -> list[Problem]:
     if not values.get("participant"):
         problems.append(Problem("participant", "is required"))
     if kind not in CourtOrderKind.values:
-        problems.append(Problem("kind", "say whether it is a court order or a subpoena"))
+        problems.append(Problem("kind", "must be a court order or a subpoena"))
     for name, reason in REQUIRED_TEXT.items():
         if not str(values.get(name) or "").strip():
             problems.append(Problem(name, reason))
@@ -169,31 +172,39 @@ def _validate(values: dict) -> list[Problem]:
     order = kind == CourtOrderKind.ORDER
     categories = values.get("categories") or []
     if order and not categories:
-        problems.append(Problem("categories", "list the categories of information; never 'all'"))
+        problems.append(
+            Problem("categories", "is required: list each category of information, never 'all'")
+        )
     for c in categories:
         if c not in Category.values:
-            problems.append(Problem("categories", f"'{c}' is not a data category; list each one"))
+            problems.append(Problem("categories", f"must list data categories; '{c}' is not one"))
     covers_from, covers_to = values.get("covers_from"), values.get("covers_to")
     if order and not covers_from:
-        problems.append(Problem("covers_from", "is required: the order covers a date range"))
+        problems.append(
+            Problem("covers_from", "is required: an order covers information of a date range")
+        )
     if order and not covers_to:
-        problems.append(Problem("covers_to", "is required: the order covers a date range"))
+        problems.append(
+            Problem("covers_to", "is required: an order covers information of a date range")
+        )
     if covers_from and covers_to and covers_from > covers_to:
         problems.append(Problem("covers_to", "must be on or after the start of the range"))
     if order and not (values.get("recipient_role") or values.get("recipient_agency")):
-        problems.append(Problem("recipients", "name a role, an agency or both"))
+        problems.append(Problem("recipients", "are required: name a role, an agency or both"))
     role = values.get("recipient_role")
     if role:
         from turnpoint.accounts.models import Role
 
         if role not in Role.values:
-            problems.append(Problem("recipient_role", f"'{role}' is not a role"))
+            problems.append(Problem("recipient_role", f"must be a role; '{role}' is not one"))
     purposes = values.get("purposes") or []
     if order and not purposes:
-        problems.append(Problem("purposes", "say what the information may be used for"))
+        problems.append(
+            Problem("purposes", "is required: say what the information may be used for")
+        )
     for p in purposes:
         if p not in Purpose.values:
-            problems.append(Problem("purposes", f"'{p}' is not a purpose"))
+            problems.append(Problem("purposes", f"must list purposes; '{p}' is not one"))
     expires_at = values.get("expires_at")
     if order and not expires_at:
         problems.append(Problem("expires_at", "is required: an order's authority must end"))
@@ -225,7 +236,9 @@ def court_order_end(order: CourtOrder, *, acting_user, reason: str) -> CourtOrde
     """End an order or subpoena at once (discharged, varied, recorded in error): the next
     decision no longer sees it."""
     if not reason.strip():
-        raise InvalidInput(Problem("reason", "say why it ends, for example 'discharged'"))
+        raise InvalidInput(
+            Problem("reason", "is required: say why it ends, for example 'discharged on appeal'")
+        )
     with transaction.atomic():
         updated = CourtOrder.objects.filter(pk=order.pk, ended_at__isnull=True).update(
             ended_at=timezone.now(), ended_by=acting_user, end_reason=reason.strip()
