@@ -16,8 +16,8 @@ from .forms import DateInputField, GovukForm, _choose, _required
 
 class CourtOrderForm(Reworded):
     """A court order needs every field; a subpoena only the court, its reference and date (what
-    it asks for is recorded when known), so the scope fields are optional here and the service
-    names each one an order is missing."""
+    it asks for is recorded when known). Every field is optional here so that the service names
+    everything missing at once, next to its field; the form only parses dates and choices."""
 
     REWORD = {
         "recipients": (
@@ -30,6 +30,7 @@ class CourtOrderForm(Reworded):
         label="What the court issued",
         choices=CourtOrderKind.choices,
         widget=forms.RadioSelect,
+        required=False,
         help_text="A subpoena on its own opens nothing: only an order authorising disclosure "
         "does (42 CFR 2.61, 2.64).",
         error_messages=_choose("What the court issued", "Select an order or a subpoena"),
@@ -37,16 +38,14 @@ class CourtOrderForm(Reworded):
     court = forms.CharField(
         label="Issuing court",
         max_length=200,
-        error_messages=_required("Enter the issuing court"),
+        required=False,
     )
     reference = forms.CharField(
         label="Court reference",
         max_length=100,
-        error_messages=_required("Enter the court reference"),
+        required=False,
     )
-    made_on = DateInputField(
-        label="Date made", error_messages=_required("Enter the date the court made it")
-    )
+    made_on = DateInputField(label="Date made", required=False)
     categories = forms.MultipleChoiceField(
         label="Information it covers",
         help_text="Select each kind of information the order names. Never 'all'.",
@@ -86,7 +85,7 @@ class CourtOrderForm(Reworded):
         error_messages=_choose("What it may be used for", "Select what it may be used for"),
     )
     expires_at = DateInputField(
-        label="Authority ends on",
+        label="Date its authority ends",
         help_text="The day it ends, nothing more is opened under it.",
         required=False,
     )
