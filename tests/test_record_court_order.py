@@ -370,3 +370,18 @@ def test_sec_16_every_dated_fact_in_an_order_export_is_inside_its_range(
         for line in dated
     )
     assert shown == expected
+
+
+def test_sec_16_an_order_for_unrecorded_information_does_not_refuse_a_whole_record_export(
+    users, two_referrals
+):
+    """Clinical treatment is not recorded in Turnpoint yet: a judge's order for it cannot make
+    the export of what the judge's role reads refuse a longer period; asking for it does."""
+    participant = two_referrals[0].participant
+    record(users, participant, covers_from=RANGE[0], covers_to=RANGE[1])
+    exported = participant_record_export(users["judge"], participant, fmt="json",
+                                         since=date(2020, 1, 1))  # fmt: skip
+    assert "Took tools from a shed in 2024." in _lines(exported)
+    with pytest.raises(PolicyDenied, match="opens clinical treatment only for information dated"):
+        participant_record_export(users["judge"], participant, since=date(2020, 1, 1),
+                                  categories=[C.CLINICAL])  # fmt: skip

@@ -86,11 +86,12 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
             "to you for this participant"
         )
     # The court order behind each category it alone opens (SEC-16): its range limits the export.
+    # Categories Turnpoint does not record count only when asked for by name.
     ordered = {}
     for found in (overall, *opened.values()):
         for c, decision in found.items():
             kind, _, ref = decision.basis.partition(":")
-            if kind == "court_order" and c in wanted:
+            if kind == "court_order" and c in wanted and (c in RECORDED or categories):
                 ordered.setdefault(c, orders_by_pk[int(ref)])
     _refuse_beyond(ordered, since, until)
     windows = {
