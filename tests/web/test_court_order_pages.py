@@ -61,6 +61,7 @@ def test_sec_16_coordinator_records_an_order_and_sees_it_listed(page_as, referra
     listing = text(client.get(reverse("web:court_orders", args=[referral.participant_id])))
     assert "In force" in listing and "ORD-2026-17" in listing
     assert "Clinical treatment; dated 1 Jan 2025 to 31 Dec 2025" in listing
+    assert "Recorded by Cara Okafor" in listing
 
 
 def test_sec_16_order_form_names_each_missing_field(page_as, referral):
