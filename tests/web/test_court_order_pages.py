@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from turnpoint.sharing.audit import AuditEntry
 from turnpoint.sharing.court_orders import CourtOrder, court_order_record
 
 from .helpers import date_fields, text
@@ -136,9 +137,13 @@ def test_sec_16_export_beyond_an_orders_range_is_refused_naming_the_order(
     client = page_as("safeguarding")
     refused = client.get(url, {"since": "2023-01-01"})
     assert refused.status_code == 403
-    message = refused.content.decode()
+    message = htmllib.unescape(refused.content.decode())
+    assert "nothing was exported" in message
     assert f"court order {order.pk} (Family court, FC-3)" in message
     assert "01 January 2024 to 31 December 2024" in message
+    denied = AuditEntry.objects.get(action="denied")
+    assert f"court order {order.pk}" in denied.detail["reason"]
+    assert not AuditEntry.objects.filter(action="export").exists()
     within = client.get(url, {"since": "2024-01-01", "until": "2024-06-30"})
     assert within.status_code == 200
     assert "Summary: Took tools from a shed." in str(within.json()["sections"])

@@ -150,9 +150,8 @@ def participant_export(request, pk, fmt):
             until=until.date() if until else None, categories=request.GET.getlist("category"),
         )  # fmt: skip
     except PolicyDenied as exc:
-        # Said in full: a refusal beyond a court order's scope names the order and its limits.
-        message = f"Nothing was exported: {exc}."
-        return HttpResponse(message, status=403, content_type="text/plain; charset=utf-8")
+        # The 403 page says why: beyond a court order's scope, the order and its limits.
+        raise PermissionDenied(f"nothing was exported: {exc}") from exc
     except InvalidInput as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
     name = f"record-{person.reference}.{fmt}"

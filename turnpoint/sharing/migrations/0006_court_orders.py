@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0002_alter_user_role'),
         ('people', '0002_householdchild'),
-        ('sharing', '0005_safeguarding_and_disclosures'),
+        ('sharing', '0006_consent_revocation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
