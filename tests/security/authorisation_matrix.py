@@ -126,6 +126,20 @@ PAGES: dict[str, dict[str, str]] = {
             "web:share_consent_revoke",
         )
     },
+    # Court orders and subpoenas: kept by the roles that record legal facts (SEC-16). The
+    # world's order is in force, so its end page opens.
+    **{
+        name: where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:court_orders", "web:court_order_new", "web:court_order_end")
+    },
     # Household: case work and treatment roles, never the court (R19).
     "web:household": where(
         RECORDING | {Role.CLINICIAN, Role.SAFEGUARDING_LEAD},

@@ -11,6 +11,7 @@ from turnpoint.accounts.personas import PERSONAS
 from turnpoint.journeys.services import referral_transition
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
+from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.participation import participation_consent_record
 from turnpoint.sharing.safeguarding import break_glass_open
 
@@ -152,8 +153,23 @@ def objects(world, users, programmes, make_referral):
         reason_code="child_at_risk",
         justification="The key worker heard the youngest child is left alone at night.",
     )
+    order = court_order_record(
+        acting_user=users["coordinator"],
+        participant=participant,
+        kind="order",
+        court="Ghent court of first instance",
+        reference="ORD-2026-1",
+        made_on=date.today(),
+        categories=[Category.CLINICAL],
+        covers_from=date.today() - timedelta(days=365),
+        covers_to=date.today(),
+        recipient_role=Role.JUDGE,
+        purposes=[Purpose.COURT_REVIEW],
+        expires_at=timezone.now() + timedelta(days=30),
+    )
     participation = world["referral"].participation_consents.get()
     return {
+        "court_order": order.pk,
         "participant": participant.pk,
         "referral": world["referral"].pk,
         "participation_consent": participation.pk,

@@ -116,6 +116,7 @@ def page_ids(name: str, objects: dict) -> dict:
     return {
         "pk": objects[first],
         "consent_pk": objects[consent],
+        "order_pk": objects["court_order"],
         "fmt": "json",
         "code": objects["statutory_report"],
     }

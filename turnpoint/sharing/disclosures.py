@@ -148,6 +148,8 @@ def _legal_basis(decision_basis: str, programme, statutes) -> tuple[str, str] | 
         return LegalBasis.CONSENT, f"consent {ref}"
     if kind == "break_glass":
         return LegalBasis.SAFEGUARDING, f"break-glass {ref}"
+    if kind == "court_order":
+        return LegalBasis.COURT_ORDER, f"court order {ref}"
     if kind in ("role", "programme") and programme is not None:
         return LegalBasis.STATUTE, statutes[programme.pk]
     if kind == "statute" and programme is not None:
@@ -165,7 +167,7 @@ def statutory_report_reference(programme, code: str) -> str:
 
 def disclosures_for_read(user, *, participants, categories, purpose=None,
                          programme_by_participant=None, consents=None, notice_attached=False,
-                         channel="") -> list[Disclosure]:  # fmt: skip
+                         channel="", court_orders=None) -> list[Disclosure]:  # fmt: skip
     """Write one disclosure per participant for the categories shown to `user` that cross from
     the agency holding them to the user's agency (SEC-13). Call in the transaction of the read's
     `audit_read`.
@@ -173,8 +175,9 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     `programme_by_participant` maps participant id to the programme the categories were shown
     for (the basis of a role default or a programme switch is that programme's law); missing
     entries are looked up in one query. `consents` (from `consents.active_consents`) avoids a
-    query when consents opened a category. Same-agency reads write nothing and ask nothing of
-    the database."""
+    query when consents opened a category, and `court_orders` (from
+    `court_orders.active_court_orders`) likewise for court orders. Same-agency reads write
+    nothing and ask nothing of the database."""
     from .policy import decide, default_purpose
 
     purpose = purpose or default_purpose(user)
@@ -196,13 +199,17 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
         found = by_programme[key]
         if found.allowed:
             return found
-        nonlocal consents
+        nonlocal consents, court_orders
         if consents is None:
             from .consents import active_consents
 
             consents = active_consents(ids)
+        if court_orders is None:
+            from .court_orders import active_court_orders
+
+            court_orders = active_court_orders(ids)
         return decide(user, category, programme=programme, purpose=purpose, participant=pid,
-                      consents=consents)  # fmt: skip
+                      consents=consents, court_orders=court_orders)  # fmt: skip
 
     statutes = _statutes(programmes.values())
     rows = []

@@ -10,13 +10,17 @@ Both build one plain structure (`_record`) and render it as a PDF through `outbo
 JSON carrying the same notice and scope, so the two formats never disagree about what leaves.
 """
 
+from datetime import date
+
 from django.db import transaction
 
+from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.models import Episode
 
 from .audit import audit_write
 from .categories import Category
 from .consents import active_consents
+from .court_orders import active_court_orders
 from .disclosures import accounting_lines, disclosure_accounting, disclosures_for_read
 from .documents import Section, notice_for, outbound_pdf
 from .policy import PolicyDenied, decide, default_purpose
@@ -27,31 +31,42 @@ RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY)
 FORMATS = ("pdf", "json")
 
 
-def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=None):
+def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=None, since=None,
+                              until=None, categories=None):  # fmt: skip
     """A staff export of one participant's record: PDF bytes, or a dict for JSON.
 
     Reach the participant through `policy.participant_for_user` first; this function then keeps
-    to the categories `decide` allows for each programme (consents count)."""
+    to the categories `decide` allows for each programme (consents and court orders count).
+
+    `since`/`until` (dates) limit it to information dated in that period and `categories` to
+    those asked for. A category that only a court order opens holds only information dated
+    within the order's range (SEC-16); asking for a category nothing opens, or for a period
+    beyond the order's range, is refused with `PolicyDenied` naming the order and its limits.
+    How each recorded item is dated: `_record`."""
     if fmt not in FORMATS:
         raise ValueError(f"an export is one of {FORMATS}, not {fmt!r}")
+    if since and until and since > until:
+        raise InvalidInput(Problem("since", "must be on or before the end of the period"))
+    unknown = [c for c in categories or () if c not in C.values]
+    if unknown:
+        raise InvalidInput(Problem("categories", f"'{unknown[0]}' is not a data category"))
     purpose = purpose or default_purpose(user)
     consents = active_consents([participant.pk])
+    court_orders = active_court_orders([participant.pk])
+    orders_by_pk = {o.pk: o for o in court_orders.get(participant.pk, [])}
 
-    def readable(programme=None) -> frozenset[str]:
-        return frozenset(
-            c
-            for c in C
-            if decide(
-                user,
-                c,
-                programme=programme,
-                purpose=purpose,
-                participant=participant,
-                consents=consents,
-            )
-        )
+    def decisions(programme=None) -> dict:
+        """Category -> the Decision that opens it, for the categories this user may read."""
+        found = {}
+        for c in C:
+            decision = decide(user, c, programme=programme, purpose=purpose,
+                              participant=participant, consents=consents,
+                              court_orders=court_orders)  # fmt: skip
+            if decision:
+                found[c] = decision
+        return found
 
-    overall = readable()
+    overall = decisions()
     if C.IDENTITY not in overall:
         raise PolicyDenied(decide(user, C.IDENTITY, purpose=purpose).reason)
     referrals = list(
@@ -60,12 +75,34 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
         .prefetch_related("transitions")
         .order_by("-referral_date", "-id")
     )
-    by_referral = {r.pk: readable(r.programme) for r in referrals}
-    record = _record(participant, referrals, by_referral)
-    may_read = set(overall).union(*by_referral.values())
-    included = [c for c in RECORDED if c in may_read]
+    opened = {r.pk: decisions(r.programme) for r in referrals}
+    may_read = set(overall).union(*opened.values())
+    # Identity always: it says whom the record is about.
+    wanted = [C.IDENTITY, *(Category(c) for c in categories)] if categories else list(C)
+    refused = [Category(c).label.lower() for c in categories or () if c not in may_read]
+    if refused:
+        raise PolicyDenied(
+            f"you asked for {'; '.join(refused)}, which no role, consent or court order opens "
+            "to you for this participant"
+        )
+    # The court order behind each category it alone opens (SEC-16): its range limits the export.
+    # Categories Turnpoint does not record count only when asked for by name.
+    ordered = {}
+    for found in (overall, *opened.values()):
+        for c, decision in found.items():
+            kind, _, ref = decision.basis.partition(":")
+            if kind == "court_order" and c in wanted and (c in RECORDED or categories):
+                ordered.setdefault(c, orders_by_pk[int(ref)])
+    _refuse_beyond(ordered, since, until)
+    windows = {
+        r.pk: {c: _window(since, until, orders_by_pk, found[c].basis) for c in found if c in wanted}
+        for r, found in zip(referrals, opened.values(), strict=True)
+    }
+    record = _record(participant, referrals, windows)
+    included = [c for c in RECORDED if c in may_read and c in wanted]
     programme = referrals[0].programme if referrals else None
-    scope = _scope(included, may_read, audience="you")
+    scope = _scope(included, may_read, audience="you", wanted=wanted)
+    scope += _limits_text(ordered, since, until)
     with transaction.atomic():
         audit_write(
             acting_user=user,
@@ -74,8 +111,15 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
             participant_ids=[participant.pk],
             obj=participant,
             purpose=purpose,
-            detail={"format": fmt, "referral_ids": [r.pk for r in referrals]},
-        )
+            detail={
+                "format": fmt,
+                "referral_ids": [r.pk for r in referrals],
+                **({"court_order_ids": sorted({o.pk for o in ordered.values()})} if ordered
+                   else {}),
+                **({"since": since.isoformat()} if since else {}),
+                **({"until": until.isoformat()} if until else {}),
+            },
+        )  # fmt: skip
         disclosures_for_read(
             user,
             participants=[participant],
@@ -83,11 +127,65 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
             purpose=purpose,
             programme_by_participant={participant.pk: programme} if programme else None,
             consents=consents,
+            court_orders=court_orders,
             notice_attached=True,
             channel="export",
         )
     title = f"Record of {participant.display_name} ({participant.reference})"
     return _render(fmt, title=title, record=record, notice=notice_for(programme), scope=scope)
+
+
+def _window(since, until, orders_by_pk, basis: str):
+    """(first day, last day) of the information a category may hold, or None for all of it:
+    the period asked for, narrowed to the order's range when a court order opened it."""
+    kind, _, ref = basis.partition(":")
+    low, high = since, until
+    if kind == "court_order":
+        order = orders_by_pk[int(ref)]
+        low = max(low or order.covers_from, order.covers_from)
+        high = min(high or order.covers_to, order.covers_to)
+    if low is None and high is None:
+        return None
+    return (low or date.min, high or date.max)
+
+
+def _refuse_beyond(ordered: dict, since, until) -> None:
+    """Refuse a period reaching outside the range of an order that alone opens a category."""
+    for category, order in ordered.items():
+        before = since is not None and since < order.covers_from
+        after = until is not None and until > order.covers_to
+        if before or after:
+            asked = (f"{since:%d %B %Y}" if since else "the start") + " to " + (
+                f"{until:%d %B %Y}" if until else "today")  # fmt: skip
+            raise PolicyDenied(
+                f"{order.label} opens {Category(category).label.lower()} only for information "
+                f"dated {order.range_text} (categories: {_labels(order.categories)}; until "
+                f"{order.expires_at:%d %B %Y}); you asked for {asked}"
+            )
+
+
+def _labels(categories) -> str:
+    return "; ".join(Category(c).label for c in categories if c in Category.values)
+
+
+def _limits_text(ordered: dict, since, until) -> str:
+    parts = []
+    if since or until:
+        parts.append(
+            "Limited to information dated "
+            + (f"from {since:%d %B %Y} " if since else "")
+            + (f"to {until:%d %B %Y}" if until else "onwards")
+            + "."
+        )
+    by_order: dict = {}
+    for category, order in ordered.items():
+        by_order.setdefault(order, []).append(category)
+    for order, cats in by_order.items():
+        parts.append(
+            f"Under {order.label}, made {order.made_on:%d %B %Y}: {_labels(cats)} only as dated "
+            f"{order.range_text}; undated summaries (stage now, disposal) are left out."
+        )
+    return (" " + " ".join(parts)) if parts else ""
 
 
 def participant_own_record_export(participant, *, fmt: str = "pdf"):
@@ -102,8 +200,7 @@ def participant_own_record_export(participant, *, fmt: str = "pdf"):
         .prefetch_related("transitions")
         .order_by("-referral_date", "-id")
     )
-    everything = frozenset(C)
-    record = _record(participant, referrals, {r.pk: everything for r in referrals})
+    record = _record(participant, referrals, {r.pk: dict.fromkeys(C) for r in referrals})
     with transaction.atomic():
         accounting = disclosure_accounting(participant)
         audit_write(
@@ -127,11 +224,16 @@ def participant_own_record_export(participant, *, fmt: str = "pdf"):
     return _render(fmt, title=title, record=record, notice=notice_for(programme), scope=scope)
 
 
-def _scope(included, may_read, *, audience: str) -> str:
+def _scope(included, may_read, *, audience: str, wanted=tuple(C)) -> str:
     shown = "; ".join(Category(c).label for c in included)
-    unrecorded = [Category(c).label for c in C if c in may_read and c not in RECORDED]
+    unrecorded = [
+        Category(c).label for c in C if c in may_read and c in wanted and c not in RECORDED
+    ]
     withheld = [Category(c).label for c in C if c not in may_read]
+    unasked = [Category(c).label for c in C if c in may_read and c not in wanted]
     parts = [f"This export contains only: {shown}."]
+    if unasked:
+        parts.append(f"Left out because they were not asked for: {'; '.join(unasked)}.")
     if unrecorded:
         parts.append(
             f"Also open to {audience}, but not recorded in Turnpoint: {'; '.join(unrecorded)}."
@@ -141,8 +243,16 @@ def _scope(included, may_read, *, audience: str) -> str:
     return " ".join(parts)
 
 
-def _record(participant, referrals, readable_by_referral) -> list[Section]:
-    """The record as sections of plain lines, one per category block."""
+def _record(participant, referrals, windows_by_referral) -> list[Section]:
+    """The record as sections of plain lines, one per category block.
+
+    `windows_by_referral` maps each referral to {category: window} for the categories shown,
+    where a window (first day, last day) keeps only information dated within it (a court order's
+    range, or the period asked for) and None keeps all of it. How information is dated:
+    identity is not dated; legal facts by the offence date; on the pathway, the referral and its
+    source by the referral date, each step by the day it happened and the start on the
+    programme by its first day. The summaries "stage now" and "disposal imposed" describe today,
+    not a day in the window, so a window leaves them out (the steps within it say the same)."""
     p = participant
     sections = [
         Section(
@@ -158,35 +268,54 @@ def _record(participant, referrals, readable_by_referral) -> list[Section]:
         )
     ]
     for referral in referrals:
-        categories = readable_by_referral[referral.pk]
+        windows = windows_by_referral[referral.pk]
         lines = []
-        if C.PATHWAY in categories:
-            lines += [
-                f"{C.PATHWAY.label}:",
-                f"  Referred on {referral.referral_date:%d %B %Y}",
-                f"  Source: {referral.get_source_display()}",
-                f"  Stage now: {referral.get_state_display()}",
-            ]
-            if referral.imposed_disposal:
-                lines.append(f"  Disposal imposed: {referral.get_imposed_disposal_display()}")
+        if C.PATHWAY in windows:
+            window = windows[C.PATHWAY]
+
+            def within(day, window=window):
+                return window is None or window[0] <= day <= window[1]
+
+            block = []
+            if within(referral.referral_date):
+                block += [
+                    f"  Referred on {referral.referral_date:%d %B %Y}",
+                    f"  Source: {referral.get_source_display()}",
+                ]
+            if window is None:
+                block.append(f"  Stage now: {referral.get_state_display()}")
+                if referral.imposed_disposal:
+                    block.append(f"  Disposal imposed: {referral.get_imposed_disposal_display()}")
             episode = _episode_of(referral)
-            if episode is not None:
-                lines.append(f"  On the programme since {episode.started_on:%d %B %Y}, phase "
+            if episode is not None and within(episode.started_on):
+                block.append(f"  On the programme since {episode.started_on:%d %B %Y}, phase "
                              f"{episode.phase_number}")  # fmt: skip
             for t in referral.transitions.all():
-                why = f": {t.reason}" if t.reason else ""
-                lines.append(f"  {t.occurred_on:%d %B %Y} - {t.get_to_state_display()}{why}")
-        if C.LEGAL in categories:
-            lines += [
-                f"{C.LEGAL.label}:",
-                f"  Offence: {referral.get_offence_category_display()} on "
-                f"{referral.offence_date:%d %B %Y}",
-                f"  How drug use relates: {referral.get_drug_related_type_display()}",
-            ]
-            if referral.offence_summary:
-                lines.append(f"  Summary: {referral.offence_summary}")
+                if within(t.occurred_on):
+                    why = f": {t.reason}" if t.reason else ""
+                    block.append(f"  {t.occurred_on:%d %B %Y} - {t.get_to_state_display()}{why}")
+            lines += [f"{C.PATHWAY.label}:", *(block or [_nothing_within(window)])]
+        if C.LEGAL in windows:
+            window = windows[C.LEGAL]
+            lines.append(f"{C.LEGAL.label}:")
+            if window is None or window[0] <= referral.offence_date <= window[1]:
+                lines += [
+                    f"  Offence: {referral.get_offence_category_display()} on "
+                    f"{referral.offence_date:%d %B %Y}",
+                    f"  How drug use relates: {referral.get_drug_related_type_display()}",
+                ]
+                if referral.offence_summary:
+                    lines.append(f"  Summary: {referral.offence_summary}")
+            else:
+                lines.append(_nothing_within(window))
         sections.append(Section(f"Referral to {referral.programme.name}", lines))
     return sections
+
+
+def _nothing_within(window) -> str:
+    low = "" if window[0] == date.min else f" from {window[0]:%d %B %Y}"
+    high = "" if window[1] == date.max else f" to {window[1]:%d %B %Y}"
+    return f"  Nothing recorded dated{low}{high}."
 
 
 def _episode_of(referral):

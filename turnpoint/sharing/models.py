@@ -159,6 +159,7 @@ class AuditEntry(models.Model):
 
 # Models of this app kept in their own modules.
 from .consents import ShareConsent  # noqa: E402,F401
+from .court_orders import CourtOrder  # noqa: E402,F401
 from .disclosures import Disclosure  # noqa: E402,F401
 from .participation import ParticipationConsent  # noqa: E402,F401
 from .safeguarding import BreakGlass, Notification  # noqa: E402,F401

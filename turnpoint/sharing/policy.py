@@ -107,8 +107,9 @@ def default_purpose(user) -> str:
 class Decision:
     allowed: bool
     reason: str
-    # Why it was allowed: "role", "programme", "consent:<id>", "break_glass:<id>" or
-    # "statute:<programme slug>:<report code>"; the disclosure log turns this into a legal basis
+    # Why it was allowed: "role", "programme", "consent:<id>", "court_order:<id>",
+    # "break_glass:<id>" or "statute:<programme slug>:<report code>"; the disclosure log turns
+    # this into a legal basis
     # (turnpoint.sharing.disclosures).
     basis: str = ""
 
@@ -130,6 +131,7 @@ def decide(
     participant=None,
     consents=None,
     report=None,
+    court_orders=None,
 ) -> Decision:
     """Decide one (user, category, programme, action, purpose[, participant]) question.
 
@@ -137,7 +139,9 @@ def decide(
     the database, so list pages ask once per programme, not per row. With `participant`, a read
     that those deny may still be opened by an active consent of that participant that matches on
     all four axes (category, recipient, purpose, time); pass `consents` (from
-    `consents.active_consents`) to decide many rows without a query each."""
+    `consents.active_consents`) to decide many rows without a query each. A read that no consent
+    opens may be opened by an in-force court order (`court_orders.court_order_decision`; pass
+    `court_orders` from `court_orders.active_court_orders` likewise); a subpoena never is."""
     category = Category(category)
     if user is None or not user.is_authenticated or not user.is_active:
         return Decision(False, "you are not signed in")
@@ -181,6 +185,13 @@ def decide(
         consented = _consented(user, category, purpose, participant, consents)
         if consented is not None:
             return consented
+    if action == "read" and participant is not None:
+        # Court orders (SEC-16; 42 CFR 2.64): after consents, so a consent's wider scope wins.
+        from .court_orders import court_order_decision
+
+        ordered = court_order_decision(user, category, purpose, participant, court_orders)
+        if ordered is not None:
+            return ordered
     verb = "see" if action == "read" else "change"
     holder = WHO_HOLDS.get(category)
     hint = f"; ask the {holder} provider" if holder else ""

@@ -98,6 +98,27 @@ urlpatterns += [
     ),
 ]
 
+# Court orders and subpoenas (turnpoint/web/court_order_views.py).
+from . import court_order_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "participants/<int:pk>/court-orders/",
+        court_order_views.court_orders,
+        name="court_orders",
+    ),
+    path(
+        "participants/<int:pk>/court-orders/new/",
+        court_order_views.court_order_new,
+        name="court_order_new",
+    ),
+    path(
+        "participants/<int:pk>/court-orders/<int:order_pk>/end/",
+        court_order_views.court_order_end_page,
+        name="court_order_end",
+    ),
+]
+
 # The second sign-in step (turnpoint/web/mfa_views.py, security.md SEC-25).
 from . import mfa_views  # noqa: E402
 

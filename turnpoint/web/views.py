@@ -223,13 +223,23 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         .prefetch_related("transitions__acting_user", "programme__phases")
     )
     consents = active_consents([person.pk])
+    # No court orders: a referral section cannot keep to an order's date range, so what only a
+    # court order opens leaves as the export limited to its scope (docs/sharing.md, SEC-16).
+    court_orders: dict = {}
 
     def readable(programme=None) -> frozenset[str]:
         """What this user may read of this participant in this programme (consents count)."""
         return frozenset(
             c
             for c in C
-            if decide(user, c, programme=programme, participant=person, consents=consents)
+            if decide(
+                user,
+                c,
+                programme=programme,
+                participant=person,
+                consents=consents,
+                court_orders=court_orders,
+            )
         )
 
     shown = {C.IDENTITY}

@@ -17,6 +17,7 @@ from turnpoint.web.consent_views import (
     may_manage_sharing,
     may_record_participation_consent,
 )
+from turnpoint.web.court_order_views import may_manage_court_orders
 from turnpoint.web.safeguarding_views import is_safeguarding_lead
 
 register = template.Library()
@@ -77,6 +78,7 @@ def consent_and_safeguarding(context, participant):
         "participant": participant,
         "taking_part": taking_part,
         "may_share": may_manage_sharing(user),
+        "may_court_orders": may_manage_court_orders(user),
         # Other roles that may read the household see it on its own page (its read is audited
         # there), so opening the participant page does not read a sensitive category.
         "household_link": glass is None

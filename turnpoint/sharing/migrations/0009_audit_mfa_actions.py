@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sharing', '0007_audit_unlocked'),
+        ('sharing', '0008_audit_unlocked'),
     ]
 
     operations = [

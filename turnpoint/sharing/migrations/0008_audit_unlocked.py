@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sharing', '0006_consent_revocation'),
+        ('sharing', '0007_court_orders'),
     ]
 
     operations = [
