@@ -48,8 +48,10 @@ _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION turnpoint_audit_append_only() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    RAISE EXCEPTION 'the audit log is append-only: % on % is refused', TG_OP, TG_TABLE_NAME
-        USING ERRCODE = 'insufficient_privilege';
+    RAISE EXCEPTION USING
+        MESSAGE = 'the audit log is append-only: ' || TG_OP || ' on ' || TG_TABLE_NAME
+            || ' is refused',
+        ERRCODE = 'insufficient_privilege';
 END
 $$
 """
