@@ -25,7 +25,6 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 from django.conf import settings
@@ -141,10 +140,12 @@ def checkpoint_if_due(previous_id: int, newest) -> None:
     every = settings.TURNPOINT_AUDIT_CHECKPOINT_EVERY
     if not every or newest.pk // every <= previous_id // every:
         return
-    transaction.on_commit(
-        partial(checkpoint_create, entry_id=newest.pk, entry_hash=newest.entry_hash),
-        robust=True,
-    )
+    entry_id, entry_hash = newest.pk, newest.entry_hash
+
+    def checkpoint_after_commit():  # a named function: robust=True logs failures by name
+        checkpoint_create(entry_id=entry_id, entry_hash=entry_hash)
+
+    transaction.on_commit(checkpoint_after_commit, robust=True)
 
 
 @dataclass
