@@ -131,6 +131,21 @@ def test_sec_21_deleting_the_newest_checkpoint_too_is_caught_by_the_file(tmp_pat
 
 
 @pytest.mark.django_db
+def test_sec_21_a_missing_or_damaged_checkpoint_file_fails_verification(tmp_path):
+    path = tmp_path / "audit-checkpoints.jsonl"
+    with override_settings(TURNPOINT_AUDIT_CHECKPOINT_FILE=str(path)):
+        write(2)
+        checkpoint()
+        with path.open("a") as file:
+            file.write("not json\n")
+        report = verify_fails()
+        assert checks(report) == {"checkpoint-file"}
+        assert "line 2: not a checkpoint" in report["problems"][0]["message"]
+        path.unlink()
+        assert "is missing" in verify_fails()["problems"][0]["message"]
+
+
+@pytest.mark.django_db
 def test_sec_21_deleting_the_newest_checkpoints_is_caught_by_their_age():
     """Without the file: entries and checkpoints of the last 3 hours deleted, and the
     application carrying on afterwards, leave a stretch without checkpoints."""

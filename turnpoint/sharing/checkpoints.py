@@ -181,23 +181,29 @@ def _file_records(path: str, report: Report) -> list[tuple[int, dict]]:
     if not Path(path).exists():
         report.problems.append(Problem("checkpoint-file", f"the checkpoint file {path} is missing"))
         return []
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        report.problems.append(
+            Problem("checkpoint-file", f"the checkpoint file {path} cannot be read: {exc}")
+        )
+        return []
     records = []
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            try:
-                record = json.loads(line)
-                record = {
-                    "at": str(record["at"]),
-                    "entry_id": int(record["entry_id"]),
-                    "entry_hash": str(record["entry_hash"]),
-                    "mac": str(record["mac"]),
-                }
-            except (ValueError, KeyError, TypeError):
-                report.problems.append(
-                    Problem("checkpoint-file", f"checkpoint file line {number}: not a checkpoint")
-                )
-                continue
-            records.append((number, record))
+    for number, line in enumerate(lines, start=1):
+        try:
+            record = json.loads(line)
+            record = {
+                "at": str(record["at"]),
+                "entry_id": int(record["entry_id"]),
+                "entry_hash": str(record["entry_hash"]),
+                "mac": str(record["mac"]),
+            }
+        except (ValueError, KeyError, TypeError):
+            report.problems.append(
+                Problem("checkpoint-file", f"checkpoint file line {number}: not a checkpoint")
+            )
+            continue
+        records.append((number, record))
     return records
 
 
