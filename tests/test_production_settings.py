@@ -9,6 +9,7 @@ from django.conf import settings
 GOOD = {
     "TURNPOINT_ENV": "production",
     "SECRET_KEY": secrets.token_urlsafe(60),
+    "TURNPOINT_AUDIT_KEY": secrets.token_urlsafe(40),
     "ALLOWED_HOSTS": "turnpoint.example.org",
     "PATH": "/usr/bin:/bin",
 }
@@ -41,3 +42,18 @@ def test_sec_29_refuses_debug_missing_key_weak_key_and_empty_hosts():
     result = subprocess.run([sys.executable, "-m", "turnpoint", "check"], env=env,
                             cwd=settings.BASE_DIR, capture_output=True, text=True)  # fmt: skip
     assert result.returncode != 0 and "SECRET_KEY is required" in result.stderr
+
+
+def test_sec_21_production_refuses_to_start_without_its_own_audit_key():
+    cases = [
+        ({"TURNPOINT_AUDIT_KEY": "short"}, "TURNPOINT_AUDIT_KEY must be a random value"),
+        ({"TURNPOINT_AUDIT_KEY": GOOD["SECRET_KEY"]}, "different from SECRET_KEY"),
+    ]
+    for env, message in cases:
+        result = turnpoint("check", **env)
+        assert result.returncode != 0, env
+        assert message in result.stderr, (env, result.stderr[-300:])
+    env = {k: v for k, v in GOOD.items() if k != "TURNPOINT_AUDIT_KEY"}
+    result = subprocess.run([sys.executable, "-m", "turnpoint", "check"], env=env,
+                            cwd=settings.BASE_DIR, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0 and "TURNPOINT_AUDIT_KEY is required" in result.stderr

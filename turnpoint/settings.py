@@ -2,7 +2,8 @@
 
 Jurisdiction policy never lives here: it lives in programme definition files (programmes/).
 `TURNPOINT_ENV=production` turns on the strict, secure configuration and refuses to start without
-a real SECRET_KEY and ALLOWED_HOSTS (shared/reference/security.md SEC-29).
+a real SECRET_KEY, TURNPOINT_AUDIT_KEY and ALLOWED_HOSTS (shared/reference/security.md SEC-29,
+SEC-21).
 """
 
 import os
@@ -64,8 +65,19 @@ if PRODUCTION:
     ALLOWED_HOSTS = [h for h in env_str("ALLOWED_HOSTS").split(",") if h.strip()]
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("ALLOWED_HOSTS must name the host names this service answers to")
+    # Keys the audit checkpoints (docs/sharing.md); never stored in the database.
+    TURNPOINT_AUDIT_KEY = env_str("TURNPOINT_AUDIT_KEY")
+    if len(TURNPOINT_AUDIT_KEY) < 32 or TURNPOINT_AUDIT_KEY == SECRET_KEY:
+        raise ImproperlyConfigured(
+            "TURNPOINT_AUDIT_KEY must be a random value of at least 32 characters, "
+            "different from SECRET_KEY"
+        )
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
+    # A fixed, public key: development and test checkpoints prove nothing, and need no set-up.
+    TURNPOINT_AUDIT_KEY = os.environ.get("TURNPOINT_AUDIT_KEY") or (
+        "turnpoint-development-audit-key-not-secret"
+    )
     ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [
@@ -223,3 +235,11 @@ LOGGING = {
 TURNPOINT_SERVICE_NAME = env_str("TURNPOINT_SERVICE_NAME", "Turnpoint")
 TURNPOINT_PROGRAMMES_DIR = BASE_DIR / "programmes"
 IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
+# Audit checkpoints (docs/sharing.md, security.md SEC-21): one every N entries (0: only
+# `turnpoint audit checkpoint`), a copy appended to a file outside the database (empty: none),
+# and the longest stretch without a checkpoint that `turnpoint audit verify` accepts (0: no limit).
+TURNPOINT_AUDIT_CHECKPOINT_EVERY = env_int("TURNPOINT_AUDIT_CHECKPOINT_EVERY", 1000)
+TURNPOINT_AUDIT_CHECKPOINT_FILE = env_str("TURNPOINT_AUDIT_CHECKPOINT_FILE", "")
+TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE = env_int(
+    "TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE", 24 * 3600 if PRODUCTION else 0
+)

@@ -6,8 +6,10 @@ transaction as the change they record; they are never updated or deleted.
 
 Each row stores the SHA-256 of its own content chained to the previous row's hash, so
 `turnpoint audit verify` detects an altered, deleted, inserted or reordered row (security.md
-SEC-21). Writers take a database-wide lock for the moment between reading the last hash and
-inserting (PostgreSQL advisory transaction lock; SQLite serialises writers anyway).
+SEC-21); keyed checkpoints (checkpoints.py) detect removal of the newest rows, and database
+triggers (append_only.py) refuse UPDATE and DELETE in SQL too. Writers take a database-wide lock
+for the moment between reading the last hash and inserting (PostgreSQL advisory transaction lock;
+SQLite serialises writers anyway).
 """
 
 import datetime
@@ -34,9 +36,10 @@ def _chain_lock() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
-def _last_hash() -> str:
-    last = AuditEntry.objects.order_by("-id").values_list("entry_hash", flat=True).first()
-    return last or GENESIS
+def _last() -> tuple[int, str]:
+    """The newest entry's id and hash (0 and the genesis hash for an empty log)."""
+    last = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash").first()
+    return last or (0, GENESIS)
 
 
 class AuditQuerySet(models.QuerySet):
@@ -47,13 +50,20 @@ class AuditQuerySet(models.QuerySet):
             raise AppendOnlyError("the audit log is append-only")
         from django.db import transaction
 
+        if not objs:
+            return objs
         with transaction.atomic():
             _chain_lock()
-            previous = _last_hash()
+            previous_id, previous = _last()
             for obj in objs:
                 obj.prev_hash = previous
                 obj.entry_hash = previous = obj.compute_hash()
-            return super().bulk_create(objs, *args, **kwargs)
+            created = super().bulk_create(objs, *args, **kwargs)
+            newest = created[-1]
+            if newest.pk is None:  # a database that does not return ids from bulk inserts
+                newest = AuditEntry.objects.order_by("-id").first()
+            checkpoint_if_due(previous_id, newest)
+            return created
 
     def update(self, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
@@ -121,9 +131,10 @@ class AuditEntry(models.Model):
 
         with transaction.atomic():
             _chain_lock()
-            self.prev_hash = _last_hash()
+            previous_id, self.prev_hash = _last()
             self.entry_hash = self.compute_hash()
             super().save(*args, **kwargs)
+            checkpoint_if_due(previous_id, self)
 
     def canonical(self) -> str:
         """The row's content as hashed: stable across SQLite and PostgreSQL round trips."""
@@ -158,6 +169,7 @@ class AuditEntry(models.Model):
 
 
 # Models of this app kept in their own modules.
+from .checkpoints import AuditCheckpoint, checkpoint_if_due  # noqa: E402,F401
 from .consents import ShareConsent  # noqa: E402,F401
 from .court_orders import CourtOrder  # noqa: E402,F401
 from .disclosures import Disclosure  # noqa: E402,F401
