@@ -189,6 +189,8 @@ PAGES: dict[str, dict[str, str]] = {
     # The second sign-in step (SEC-25): anyone signed in; once past it, both send you on.
     "web:mfa_verify": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
     "web:mfa_enrol": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
+    # Every signed-in member of staff manages their own sessions.
+    "web:account_sessions": row(OK, anonymous=SIGN_IN),
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN

@@ -326,3 +326,25 @@ def test_sec_27_deactivating_a_user_stops_their_sessions_and_tokens_at_once(worl
     judge.save(update_fields=["is_active"])
     assert as_.api(token=token).get("/api/participants").status_code == 401
     assert page.get("/").status_code == 302
+
+
+def test_sec_27_a_user_ends_their_other_sessions_and_keeps_this_one(world, users):
+    judge, other = users["judge"], users["coordinator"]
+    here, laptop, phone, theirs = Client(), Client(), Client(), Client()
+    for client, user in ((here, judge), (laptop, judge), (phone, judge), (theirs, other)):
+        client.force_login(user)
+    before = AuditEntry.objects.count()
+    page = here.get("/account/sessions/")
+    assert "Sign out of all other sessions" in page.content.decode()
+    response = here.post("/account/sessions/", follow=True)
+    assert "You were signed out of 2 other sessions." in response.content.decode()
+    assert here.get("/").status_code == 200  # this session stays
+    for ended in (laptop, phone):
+        assert ended.get("/")["Location"].startswith("/sign-in/")
+    assert theirs.get("/").status_code == 200  # nobody else's
+    [entry] = new_entries(before)
+    assert (entry.action, entry.username, entry.detail) == (
+        "sign_out",
+        "judge",
+        {"other_sessions_ended": 2},
+    )

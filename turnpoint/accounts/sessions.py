@@ -9,9 +9,12 @@ import time
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.sessions.models import Session
+from django.db import transaction
 from django.http import JsonResponse
+from django.utils import timezone
 
 SIGNED_IN_AT = "signed_in_at"
 
@@ -45,3 +48,20 @@ class SessionLifetimeMiddleware:
                               f"{settings.SESSION_ABSOLUTE_SECONDS // 3600} hours.")  # fmt: skip
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+def sessions_end_others(request) -> int:
+    """End every other session of the signed-in user, keeping this one (SEC-27: after a
+    password or security-code change, or a lost phone). Audited; returns how many ended."""
+    from turnpoint.sharing.audit import audit_write
+
+    user, keep = request.user, request.session.session_key
+    ended = 0
+    with transaction.atomic():
+        live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep)
+        for session in live.iterator(chunk_size=500):
+            if session.get_decoded().get(SESSION_KEY) == str(user.pk):
+                session.delete()
+                ended += 1
+        audit_write(acting_user=user, action="sign_out", detail={"other_sessions_ended": ended})
+    return ended

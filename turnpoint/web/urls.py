@@ -126,3 +126,8 @@ urlpatterns += [
     path("security-code/", mfa_views.mfa_verify_page, name="mfa_verify"),
     path("security-code/set-up/", mfa_views.mfa_enrol, name="mfa_enrol"),
 ]
+
+# Your sessions (turnpoint/web/account_views.py, security.md SEC-27).
+from . import account_views  # noqa: E402
+
+urlpatterns += [path("account/sessions/", account_views.sessions, name="account_sessions")]
