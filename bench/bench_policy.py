@@ -249,6 +249,7 @@ def measure(args) -> dict:
 
     # Latency, interleaved ABBA blocks.
     times = {k: {POLICY: [], PERMISSIVE: []} for k in kinds}
+    cpu = {k: {POLICY: [], PERMISSIVE: []} for k in kinds}  # this process's CPU time
     sizes_seen = {k: {POLICY: [], PERMISSIVE: []} for k in kinds}
     written = {k: {m: [0, 0] for m in (POLICY, PERMISSIVE)} for k in kinds}
     load_before = load_average()
@@ -267,9 +268,10 @@ def measure(args) -> dict:
                 with permissive.mode(mode):
                     for i in range(args.block):
                         pk = sample[(round_ * args.block + i) % len(sample)]
-                        t0 = time.perf_counter()
+                        t0, c0 = time.perf_counter(), time.process_time()
                         response = request(client_for, kind, pk, limit)
                         times[kind][mode].append((time.perf_counter() - t0) * 1000)
+                        cpu[kind][mode].append((time.process_time() - c0) * 1000)
                         sizes_seen[kind][mode].append(check(response, kind, limit))
                 after = counts()
                 written[kind][mode][0] += after[0] - before[0]
@@ -288,11 +290,13 @@ def measure(args) -> dict:
                 "median_ms": round(percentile(values, 50), 2),
                 "p95_ms": round(percentile(values, 95), 2),
                 "p99_ms": round(percentile(values, 99), 2),
+                "cpu_median_ms": round(percentile(cpu[kind][mode], 50), 2),
+                "cpu_p95_ms": round(percentile(cpu[kind][mode], 95), 2),
                 "mean_bytes": round(sum(sizes_seen[kind][mode]) / len(values)),
                 "audit_rows_written": written[kind][mode][0],
                 "disclosures_written": written[kind][mode][1],
             }
-        for stat in ("median_ms", "p95_ms"):
+        for stat in ("median_ms", "p95_ms", "cpu_median_ms", "cpu_p95_ms"):
             base = row[PERMISSIVE][stat]
             row[f"overhead_{stat.removesuffix('_ms')}_pct"] = round(
                 (row[POLICY][stat] - base) / base * 100, 1
@@ -366,14 +370,18 @@ def print_report(report: dict) -> None:
           f"{r['seconds']} s, load average {r['load_average_before']} / "
           f"{r['load_average_after']}\n")  # fmt: skip
     print("| request | policy median / p95 / p99 | permissive median / p95 / p99 "
-          "| overhead median | overhead p95 |")  # fmt: skip
-    print("| --- | ---: | ---: | ---: | ---: |")
+          "| overhead median | overhead p95 | CPU policy / permissive median | CPU overhead "
+          "median / p95 |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for row in r["results"].values():
         a, b = row[POLICY], row[PERMISSIVE]
         print(f"| {row['label']} | {a['median_ms']:.1f} / {a['p95_ms']:.1f} / {a['p99_ms']:.1f} ms "
               f"| {b['median_ms']:.1f} / {b['p95_ms']:.1f} / {b['p99_ms']:.1f} ms "
               f"| {row['overhead_median_pct']:+.1f}% "
-              f"| {row['overhead_p95_pct']:+.1f}% |")  # fmt: skip
+              f"| {row['overhead_p95_pct']:+.1f}% "
+              f"| {a['cpu_median_ms']:.1f} / {b['cpu_median_ms']:.1f} ms "
+              f"| {row['overhead_cpu_median_pct']:+.1f}% / {row['overhead_cpu_p95_pct']:+.1f}% |"
+              )  # fmt: skip
     sizes = sorted({k.split()[1] for row in r["results"].values() for k in row["queries"]}, key=int)
     print("\n| request | " + " | ".join(f"queries policy / permissive, {s} rows" for s in sizes)
           + " | audit rows policy / permissive | disclosures policy / permissive "
