@@ -12,8 +12,9 @@ lists with the real policy, against the same requests with a permissive policy i
   participants spread over the caseload) for each user, and `/api/participants?limit=1000` and
   `/api/referrals?limit=1000` for each user's bearer token.
 - Two modes measured in the same process, interleaved: blocks of --block requests of one kind,
-  policy then permissive, then permissive then policy (ABBA), until each mode has --requests of
-  each kind, so a change in the machine's load moves both alike.
+  policy then permissive, then permissive then policy (ABBA), until each mode has --requests
+  of each page and --list-requests of each 1,000-row list, so a change in the machine's load
+  moves both alike. Wall time and this process's CPU time are taken per request.
 - The permissive mode swaps, in every loaded `turnpoint` module that imported them (patched where
   used), the policy's functions for stand-ins: `decide` allows every read with no consent lookup
   (writes are still decided by the role table, so both modes offer the same action forms),
@@ -259,10 +260,13 @@ def measure(args) -> dict:
             with permissive.mode(mode):
                 for pk in sample[:3]:
                     request(client_for, kind, pk, limit)
-    blocks = -(-args.requests // args.block)
+    wanted = {k: args.list_requests if k.startswith("api-") else args.requests for k in kinds}
+    blocks = -(-max(wanted.values()) // args.block)
     for round_ in range(blocks):
         order = (POLICY, PERMISSIVE) if round_ % 2 == 0 else (PERMISSIVE, POLICY)
         for kind in kinds:
+            if round_ * args.block >= wanted[kind]:
+                continue  # this kind has its requests; the others go on
             for mode in order:
                 before = counts()
                 with permissive.mode(mode):
@@ -307,7 +311,7 @@ def measure(args) -> dict:
         "database": "PostgreSQL" if connection.vendor == "postgresql" else "SQLite",
         "participants": len(ids),
         "limit": limit,
-        "requests_per_mode": args.requests,
+        "requests_per_mode": {"pages": args.requests, "api_lists": args.list_requests},
         "block": args.block,
         "seconds": round(elapsed, 1),
         "load_average_before": load_before,
@@ -346,6 +350,7 @@ def profile(kind: str, client_for, sample, limit: int, requests: int) -> dict:
 
 def child(database_url: str, args) -> dict:
     argv = [sys.executable, __file__, "--measure", "--requests", str(args.requests),
+            "--list-requests", str(args.list_requests),
             "--block", str(args.block), "--limit", str(args.limit), "--sizes", args.sizes,
             "--kinds", args.kinds]  # fmt: skip
     if args.profile:
@@ -365,8 +370,10 @@ def build(database_url: str, participants: int, seed: int) -> None:
 
 def print_report(report: dict) -> None:
     r = report
-    print(f"\n{r['database']}, {r['participants']:,} participants, {r['requests_per_mode']} "
-          f"requests per mode and kind in blocks of {r['block']} (ABBA), list limit {r['limit']}, "
+    n = r["requests_per_mode"]
+    print(f"\n{r['database']}, {r['participants']:,} participants, {n['pages']} requests per mode "
+          f"for each page and {n['api_lists']} for each API list, in blocks of {r['block']} "
+          f"(ABBA), list limit {r['limit']}, "
           f"{r['seconds']} s, load average {r['load_average_before']} / "
           f"{r['load_average_after']}\n")  # fmt: skip
     print("| request | policy median / p95 / p99 | permissive median / p95 / p99 "
@@ -408,7 +415,10 @@ def main() -> None:
     parser.add_argument("--databases", default="sqlite", help="sqlite, postgres or both")
     parser.add_argument("-n", "--participants", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--requests", type=int, default=300, help="per mode and kind")
+    parser.add_argument("--requests", type=int, default=300, help="per mode, each page kind")
+    parser.add_argument(
+        "--list-requests", type=int, default=100, help="per mode, each API list kind"
+    )
     parser.add_argument("--block", type=int, default=10, help="requests per block")
     parser.add_argument("--limit", type=int, default=1000, help="API list size")
     parser.add_argument("--sizes", default="100,1000", help="list sizes for query counts")
