@@ -19,10 +19,10 @@ lists with the real policy, against the same requests with a permissive policy i
   used), the policy's functions for stand-ins: `decide` allows every read with no consent lookup
   (writes are still decided by the role table, so both modes offer the same action forms),
   `readable_categories` returns every category, `participants_visible_to` returns every
-  participant, `active_consents` returns none without a query, and `audit_read`,
-  `read_recorded` and `disclosures_for_read` write nothing. Everything else (routing, sessions,
-  the queries for the records, templates, serialisation) is the same code. The audit and
-  disclosure rows written in each mode are counted to show the bypass is real.
+  participant, `active_consents` and `active_court_orders` return none without a query, and
+  `audit_read`, `read_recorded` and `disclosures_for_read` write nothing. Everything else
+  (routing, sessions, the queries for the records, templates, serialisation) is the same code.
+  The audit and disclosure rows written in each mode are counted to show the bypass is real.
 - Query counts per request in each mode (CaptureQueriesContext) at two list sizes.
 
     .venv/bin/python bench/bench_policy.py                        # SQLite, 10,000 participants
@@ -82,7 +82,7 @@ class Permissive:
 
     def __init__(self):
         from turnpoint.people.models import Participant
-        from turnpoint.sharing import consents, disclosures, policy
+        from turnpoint.sharing import consents, court_orders, disclosures, policy
         from turnpoint.sharing.categories import Category
 
         real_decide = policy.decide
@@ -98,6 +98,7 @@ class Permissive:
             "readable_categories": policy.readable_categories,
             "participants_visible_to": policy.participants_visible_to,
             "active_consents": consents.active_consents,
+            "active_court_orders": court_orders.active_court_orders,
             "audit_read": policy.audit_read,
             "read_recorded": disclosures.read_recorded,
             "disclosures_for_read": disclosures.disclosures_for_read,
@@ -107,6 +108,7 @@ class Permissive:
             "readable_categories": lambda user, **kwargs: every,
             "participants_visible_to": lambda user: Participant.objects.all(),
             "active_consents": lambda ids, **kwargs: {i: [] for i in ids},
+            "active_court_orders": lambda ids, **kwargs: {i: [] for i in ids},
             "audit_read": lambda *args, **kwargs: None,
             "read_recorded": lambda *args, **kwargs: [],
             "disclosures_for_read": lambda *args, **kwargs: [],
