@@ -13,6 +13,7 @@ from turnpoint.journeys.services import referral_create
 from turnpoint.people.models import Participant
 from turnpoint.sharing.categories import TREATMENT, Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
+from turnpoint.sharing.disclosures import Disclosure
 from turnpoint.sharing.models import AuditEntry
 
 from .helpers import text, walk
@@ -175,6 +176,24 @@ def test_participant_page_query_count_does_not_grow_with_the_journey(
         html = text(client.get(url(first)))
     assert html.count('class="moj-timeline__item"') == 8
     assert second.participant.display_name not in html
+
+
+def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queries(
+    page_as, make_referral, coordinator, django_assert_num_queries
+):
+    """Another agency's reader (a court): the page decides every category, and the household link,
+    with one read of the participant's consents, and records the disclosure in its transaction:
+    the same-agency count plus that transaction (a savepoint pair inside the test's), the
+    disclosure insert and the participant's court orders (which may open the household link to
+    a court role), whatever the journey's length."""
+    first = make_referral(given_name="Robin", family_name="Example")
+    client = page_as("judge")
+    with django_assert_num_queries(PARTICIPANT_QUERIES + 4):
+        assert client.get(url(first)).status_code == 200
+    walk(first, coordinator, "episode")
+    with django_assert_num_queries(PARTICIPANT_QUERIES + 4):
+        assert client.get(url(first)).status_code == 200
+    assert Disclosure.objects.filter(participant=first.participant).count() == 2
 
 
 def test_judge_with_the_participants_consent_is_told_clinical_is_shared(page_as, referral, users):

@@ -272,6 +272,8 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         "readable": [c.label for c in C if c in readable_anywhere],
         "role": user.get_role_display(),
         "may_refer": any(_may_refer(user, r.programme, new_person=False) for r in referrals),
+        # The section on consent and safeguarding decides with the consents read above.
+        "share_consents": consents,
     }
     return render(request, "web/participant.html", context, status=status)
 

@@ -43,9 +43,11 @@ def govuk_checkboxes(bound):
 
 @register.inclusion_tag("web/consents/_participant_section.html", takes_context=True)
 def consent_and_safeguarding(context, participant):
-    """Uses the page's own `sections` (its referrals, with what the reader may see of each), so
-    it adds one query for the consents to take part, and one for a safeguarding lead."""
+    """Uses the page's own `sections` (its referrals, with what the reader may see of each) and
+    `share_consents` (the participant's active consents the page decided with), so it adds one
+    query for the consents to take part, and one for a safeguarding lead."""
     user = context["request"].user
+    consents = context.get("share_consents")  # None elsewhere: decide then asks the database
     legal = [s["referral"] for s in context.get("sections", []) if s.get("legal")]
     current = {}
     if legal:
@@ -82,7 +84,10 @@ def consent_and_safeguarding(context, participant):
         # Other roles that may read the household see it on its own page (its read is audited
         # there), so opening the participant page does not read a sensitive category.
         "household_link": glass is None
-        and (household_write or bool(decide(user, C.HOUSEHOLD, participant=participant))),
+        and (
+            household_write
+            or bool(decide(user, C.HOUSEHOLD, participant=participant, consents=consents))
+        ),
         "household_write": household_write,
         "children": children,
         "lead": lead,
