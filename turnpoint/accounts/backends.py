@@ -43,6 +43,17 @@ def recent_failures(username: str) -> int:
 
 
 class LockoutBackend(ModelBackend):
+    def get_user(self, user_id):
+        """The signed-in user with their agency in the same query: every audited read and every
+        disclosure decision asks for it (docs/benchmarks.md, "Policy and audit overhead")."""
+        from django.contrib.auth import get_user_model
+
+        try:
+            user = get_user_model()._default_manager.select_related("agency").get(pk=user_id)
+        except get_user_model().DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None
+
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username and recent_failures(username) >= settings.SIGN_IN_MAX_FAILURES:
             audit_write(acting_user=None, action="denied",
