@@ -171,10 +171,15 @@ def bench_users():
 def clients(users):
     from django.test import Client
 
+    from turnpoint.accounts.mfa import MFA_SESSION_KEY
+
     out = {}
     for key, (user, token) in users.items():
         web = Client()
         web.force_login(user)
+        session = web.session
+        session[MFA_SESSION_KEY] = str(user.pk)  # past the security-code step too (SEC-25)
+        session.save()
         out[key] = {"web": web, "api": Client(headers={"Authorization": f"Bearer {token}"})}
     return out
 
