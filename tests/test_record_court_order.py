@@ -253,7 +253,7 @@ def test_sec_16_disclosure_records_the_court_order_as_basis(users, participant):
     order = record(users, participant)
     rows = disclosures_for_read(users["judge"], participants=[participant],
                                 categories=[C.CLINICAL])  # fmt: skip
-    assert len(rows) == 1
+    assert rows == 1
     stored = Disclosure.objects.get()
     assert stored.legal_basis == LegalBasis.COURT_ORDER
     assert stored.basis_reference == f"court order {order.pk}"

@@ -19,6 +19,7 @@ from turnpoint.errors import InvalidInput, Problem
 
 from . import context
 from .categories import TREATMENT, Category, Purpose
+from .rows import append_rows
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
 TREATMENT_KINDS = frozenset({"treatment"})
@@ -65,8 +66,9 @@ class Disclosure(models.Model):
 
 def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_basis,
                      basis_reference, notice_attached, channel="",
-                     recipient_agency=None):  # fmt: skip
-    """Record one disclosure per participant. Call in the transaction of the disclosure.
+                     recipient_agency=None) -> int:  # fmt: skip
+    """Record one disclosure per participant; return how many. Call in the transaction of the
+    disclosure.
 
     `recipient` is the person; a document sent to an agency (a statutory report to the court)
     passes `recipient=None` and `recipient_agency`."""
@@ -79,16 +81,17 @@ def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_b
     if recipient_agency is None:
         recipient_agency = str(recipient.agency) if recipient.agency_id else ""
     ctx = context.current()
-    return Disclosure.objects.bulk_create(
-        Disclosure(
-            participant_id=pid, recipient_user=recipient,
-            recipient_agency=str(recipient_agency)[:200],
-            categories=sorted(categories), purpose=purpose, legal_basis=legal_basis,
-            basis_reference=basis_reference, notice_attached=notice_attached,
-            channel=channel or ctx.channel, request_id=ctx.request_id,
-        )
-        for pid in participant_ids
-    )  # fmt: skip
+    shared = {
+        "at": timezone.now(), "recipient_user_id": getattr(recipient, "pk", None),
+        "recipient_agency": str(recipient_agency)[:200],
+        "categories": sorted(str(c) for c in categories), "purpose": str(purpose),
+        "legal_basis": str(legal_basis), "basis_reference": basis_reference[:200],
+        "notice_attached": notice_attached, "channel": channel or ctx.channel,
+        "request_id": ctx.request_id,
+    }  # fmt: skip
+    ids = list(dict.fromkeys(getattr(p, "pk", p) for p in participant_ids))
+    append_rows(Disclosure, [{**shared, "participant_id": pid} for pid in ids])
+    return len(ids)
 
 
 def holding_kinds(category: str) -> frozenset[str]:
@@ -167,7 +170,7 @@ def statutory_report_reference(programme, code: str) -> str:
 
 def disclosures_for_read(user, *, participants, categories, purpose=None,
                          programme_by_participant=None, consents=None, notice_attached=False,
-                         channel="", court_orders=None) -> list[Disclosure]:  # fmt: skip
+                         channel="", court_orders=None) -> int:  # fmt: skip
     """Write one disclosure per participant for the categories shown to `user` that cross from
     the agency holding them to the user's agency (SEC-13). Call in the transaction of the read's
     `audit_read`.
@@ -177,14 +180,14 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     entries are looked up in one query. `consents` (from `consents.active_consents`) avoids a
     query when consents opened a category, and `court_orders` (from
     `court_orders.active_court_orders`) likewise for court orders. Same-agency reads write
-    nothing and ask nothing of the database."""
+    nothing and ask nothing of the database. Returns the number of disclosures written."""
     from .policy import decide, default_purpose
 
     purpose = purpose or default_purpose(user)
     crossing = sorted({Category(c) for c in categories if crosses(user, c)})
     ids = list(dict.fromkeys(getattr(p, "pk", p) for p in participants))
     if not crossing or not ids:
-        return []
+        return 0
     programmes = dict(programme_by_participant or {})
     missing = [pid for pid in ids if pid not in programmes]
     if missing:
@@ -214,8 +217,16 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     statutes = _statutes(programmes.values())
     rows = []
     ctx = context.current()
-    agency = str(user.agency) if user.agency_id else ""
-    at = timezone.now()  # one read, one moment: every row of it carries the same time
+    shared = {
+        "at": timezone.now(),  # one read, one moment: every row of it carries the same time
+        "recipient_user_id": user.pk,
+        "recipient_agency": str(user.agency) if user.agency_id else "",
+        "purpose": str(purpose), "notice_attached": notice_attached,
+        "channel": channel or ctx.channel, "request_id": ctx.request_id,
+    }  # fmt: skip
+    # Rows that disclose the same categories on the same basis share one set of values, so
+    # append_rows prepares each distinct value once, not once a row.
+    variants: dict = {}
     for pid in ids:
         shown, bases = [], {}
         for category in crossing:
@@ -231,20 +242,19 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
             continue
         legal_basis = next(b for b in _BASIS_ORDER if b in bases)
         references = [r for b in _BASIS_ORDER for r in dict.fromkeys(bases.get(b, []))]
-        rows.append(
-            Disclosure(
-                at=at, participant_id=pid, recipient_user_id=user.pk, recipient_agency=agency,
-                categories=[str(c) for c in shown], purpose=str(purpose),
-                legal_basis=legal_basis, basis_reference="; ".join(references)[:200],
-                notice_attached=notice_attached, channel=channel or ctx.channel,
-                request_id=ctx.request_id,
-            )
-        )  # fmt: skip
-    return Disclosure.objects.bulk_create(rows)
+        key = (tuple(shown), legal_basis, "; ".join(references)[:200])
+        if key not in variants:
+            variants[key] = {
+                **shared, "categories": [str(c) for c in shown],
+                "legal_basis": str(legal_basis), "basis_reference": key[2],
+            }  # fmt: skip
+        rows.append({**variants[key], "participant_id": pid})
+    append_rows(Disclosure, rows)
+    return len(rows)
 
 
 def read_recorded(user, *, participants, categories, purpose=None, obj=None, detail=None,
-                  programme_by_participant=None, consents=None) -> list[Disclosure]:  # fmt: skip
+                  programme_by_participant=None, consents=None) -> int:  # fmt: skip
     """Audit a read and log its disclosures together: the one call for pages and the API.
 
     A read inside the holding agency costs what `audit_read` costs and nothing more (no
@@ -257,7 +267,7 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
     if not any(crosses(user, c) for c in categories):
         audit_read(user, participants=participants, categories=categories, purpose=purpose,
                    obj=obj, detail=detail)  # fmt: skip
-        return []
+        return 0
     with transaction.atomic():
         audit_read(user, participants=participants, categories=categories, purpose=purpose,
                    obj=obj, detail=detail)  # fmt: skip

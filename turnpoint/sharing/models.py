@@ -37,9 +37,18 @@ def _chain_lock() -> None:
 
 
 def _last() -> tuple[int, str]:
-    """The newest entry's id and hash (0 and the genesis hash for an empty log)."""
-    last = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash").first()
-    return last or (0, GENESIS)
+    """The newest entry's id and hash (0 and the genesis hash for an empty log).
+
+    Plain SQL: every audited read asks this, and the ORM took ten times longer to compile the
+    query than the database took to answer it."""
+    q = connection.ops.quote_name
+    with connection.cursor() as cursor:  # names from the model, no value in the text
+        cursor.execute(
+            f"SELECT {q('id')}, {q('entry_hash')} FROM {q(AuditEntry._meta.db_table)} "  # noqa: S608
+            f"ORDER BY {q('id')} DESC LIMIT 1"
+        )
+        last = cursor.fetchone()
+    return tuple(last) if last else (0, GENESIS)
 
 
 class AuditQuerySet(models.QuerySet):
@@ -129,11 +138,20 @@ class AuditEntry(models.Model):
             raise AppendOnlyError("the audit log is append-only")
         from django.db import transaction
 
+        from .rows import append_rows
+
+        if args or kwargs:
+            raise TypeError("an audit entry is saved as it is: no save() options")
         with transaction.atomic():
             _chain_lock()
             previous_id, self.prev_hash = _last()
             self.entry_hash = self.compute_hash()
-            super().save(*args, **kwargs)
+            # One statement through rows.append_rows, which prepares each field as save() would
+            # without the ORM's insert compiler (a third of an audited page's policy cost).
+            values = {f.attname: getattr(self, f.attname) for f in self._meta.concrete_fields}
+            del values[self._meta.pk.attname]
+            (self.pk,) = append_rows(AuditEntry, [values], returning_id=True)
+            self._state.adding, self._state.db = False, connection.alias
             checkpoint_if_due(previous_id, self)
 
     def canonical(self) -> str:

@@ -1,0 +1,110 @@
+"""Appending audit and disclosure rows without the ORM's insert compiler (turnpoint.sharing.rows):
+the rows read back through the ORM exactly as `bulk_create` would have stored them, on SQLite and
+PostgreSQL, in as many statements as the database's parameter limit needs."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from turnpoint.sharing import rows
+from turnpoint.sharing.disclosures import Disclosure, disclosure_write
+from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.rows import append_rows
+
+pytestmark = pytest.mark.django_db
+
+
+def _values(obj, skip=("id",)):
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields
+            if f.attname not in skip}  # fmt: skip
+
+
+def test_appended_rows_read_back_as_the_orm_stores_them(make_referral, users):
+    people = [make_referral(given_name=f"P{i}").participant for i in range(3)]
+    at = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
+    shared = {
+        "at": at, "recipient_user_id": users["judge"].pk, "recipient_agency": "Crown Court",
+        "categories": ["identity", "legal"], "purpose": "court_review", "legal_basis": "statute",
+        "basis_reference": "Sentencing Act 2020", "notice_attached": True, "channel": "api",
+        "request_id": "abc123",
+    }  # fmt: skip
+    ids = append_rows(Disclosure, [{**shared, "participant_id": p.pk} for p in people],
+                      returning_id=True)  # fmt: skip
+    Disclosure.objects.bulk_create(
+        [Disclosure(**shared, participant_id=p.pk) for p in people]
+    )  # the ORM's own insert, to compare with
+    stored = list(Disclosure.objects.order_by("id"))
+    assert [d.pk for d in stored[:3]] == ids
+    for ours, orm in zip(stored[:3], stored[3:], strict=True):
+        assert _values(ours) == _values(orm)
+    assert stored[0].at == at and stored[0].categories == ["identity", "legal"]
+    assert stored[0].notice_attached is True
+
+
+def test_a_field_left_out_takes_its_model_default(users):
+    (pk,) = append_rows(AuditEntry, [{"action": "read", "username": "someone"}],
+                        returning_id=True)  # fmt: skip
+    entry = AuditEntry.objects.get(pk=pk)
+    assert entry.categories == [] and entry.detail == {} and entry.client_ip is None
+    assert entry.at is not None
+
+
+def test_an_unknown_field_is_refused_by_row_and_name_and_writes_nothing(make_referral):
+    person = make_referral().participant
+    good = {"participant_id": person.pk, "categories": [], "purpose": "court_review",
+            "legal_basis": "statute", "basis_reference": "x", "notice_attached": False}  # fmt: skip
+    with pytest.raises(ValueError, match=r"Disclosure row 2: no such field colour"):
+        append_rows(Disclosure, [good, {**good, "colour": "red"}])
+    assert Disclosure.objects.count() == 0
+
+
+def test_a_required_field_without_default_is_named(make_referral):
+    with pytest.raises(ValueError, match=r"Disclosure.participant: a value is required"):
+        append_rows(Disclosure, [{"purpose": "court_review"}])
+
+
+def test_rows_beyond_the_parameter_limit_go_in_several_statements_in_order(
+    make_referral, users, monkeypatch
+):
+    people = [make_referral(given_name=f"P{i}").participant for i in range(7)]
+    width = len([f for f in Disclosure._meta.concrete_fields if not f.primary_key])
+    monkeypatch.setattr(rows, "_max_params", lambda: 3 * width)  # three rows a statement
+    with CaptureQueriesContext(connection) as ctx:
+        written = disclosure_write(
+            recipient=users["judge"], participant_ids=[p.pk for p in people],
+            categories=["legal"], purpose="court_review", legal_basis="statute",
+            basis_reference="Sentencing Act 2020", notice_attached=False,
+        )  # fmt: skip
+    inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
+    assert written == 7 and len(inserts) == 3  # 3 + 3 + 1
+    stored = Disclosure.objects.order_by("id")
+    assert [d.participant_id for d in stored] == [p.pk for p in people]
+
+
+def test_the_parameter_limit_is_the_databases_own():
+    limit = rows._max_params()
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        connection.ensure_connection()
+        assert limit == connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        assert limit >= 999
+    else:
+        assert limit == 65_535  # PostgreSQL's protocol counts parameters in 16 bits
+
+
+def test_an_audit_entry_saved_through_append_rows_keeps_the_chain(users):
+    from turnpoint.sharing.audit import audit_verify, audit_write
+
+    first = audit_write(acting_user=users["judge"], action="read", categories=["legal"],
+                        participant_ids=[3, 1])  # fmt: skip
+    second = audit_write(acting_user=users["judge"], action="read", categories=["legal"])
+    assert second.pk > first.pk and second.prev_hash == first.entry_hash
+    assert not second._state.adding
+    stored = AuditEntry.objects.get(pk=first.pk)
+    assert stored.entry_hash == first.entry_hash == stored.compute_hash()
+    assert stored.participant_ids == [1, 3]
+    checked, problems = audit_verify()
+    assert checked >= 2 and problems == []
