@@ -19,7 +19,8 @@ lists with the real policy, against the same requests with a permissive policy i
   used), the policy's functions for stand-ins: `decide` allows every read with no consent lookup
   (writes are still decided by the role table, so both modes offer the same action forms),
   `readable_categories` returns every category, `participants_visible_to` returns every
-  participant, `active_consents` and `active_court_orders` return none without a query, and
+  participant (and `_reaches`, its test for one participant, is always true),
+  `active_consents` and `active_court_orders` return none without a query, and
   `audit_read`, `read_recorded` and `disclosures_for_read` write nothing. Everything else
   (routing, sessions, the queries for the records, templates, serialisation) is the same code.
   The audit and disclosure rows written in each mode are counted to show the bypass is real.
@@ -81,6 +82,8 @@ class Permissive:
     between blocks; `patched` says how many modules held each name."""
 
     def __init__(self):
+        from django.db.models import Q
+
         from turnpoint.people.models import Participant
         from turnpoint.sharing import consents, court_orders, disclosures, policy
         from turnpoint.sharing.categories import Category
@@ -97,6 +100,7 @@ class Permissive:
             "decide": real_decide,
             "readable_categories": policy.readable_categories,
             "participants_visible_to": policy.participants_visible_to,
+            "_reaches": policy._reaches,
             "active_consents": consents.active_consents,
             "active_court_orders": court_orders.active_court_orders,
             "audit_read": policy.audit_read,
@@ -107,6 +111,7 @@ class Permissive:
             "decide": decide,
             "readable_categories": lambda user, **kwargs: every,
             "participants_visible_to": lambda user: Participant.objects.all(),
+            "_reaches": lambda user, participant_id: Q(),
             "active_consents": lambda ids, **kwargs: {i: [] for i in ids},
             "active_court_orders": lambda ids, **kwargs: {i: [] for i in ids},
             "audit_read": lambda *args, **kwargs: None,
