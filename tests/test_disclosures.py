@@ -15,7 +15,9 @@ from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import active_consents, share_consent_create
 from turnpoint.sharing.disclosures import (
+    DisclosedParticipant,
     Disclosure,
+    DisclosureAct,
     LegalBasis,
     disclosure_accounting,
     disclosures_for_read,
@@ -207,12 +209,12 @@ def test_sec_13_break_glass_records_safeguarding_with_its_id(users, make_referra
     assert row.basis_reference == f"break-glass {glass.pk}"
 
 
-def test_sec_13_disclosures_for_a_list_are_one_insert_whatever_its_length(
+def test_sec_13_disclosures_for_a_list_are_one_act_and_its_participants_whatever_its_length(
     users, make_referral, programme, django_assert_num_queries
 ):
     people = [make_referral(given_name=f"P{i}").participant for i in range(20)]
     consents = active_consents([p.pk for p in people])
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the act, then its 20 participants in one statement
         rows = disclosures_for_read(
             users["judge"],
             participants=people,
@@ -223,6 +225,11 @@ def test_sec_13_disclosures_for_a_list_are_one_insert_whatever_its_length(
         )
     assert rows == 20
     assert Disclosure.objects.count() == 20
+    [act] = DisclosureAct.objects.all()
+    assert sorted(act.participants.values_list("participant_id", flat=True)) == sorted(
+        p.pk for p in people
+    )
+    assert {d.act_id for d in Disclosure.objects.all()} == {act.pk}
 
 
 # SEC-14 -----------------------------------------------------------------------------------------
@@ -236,7 +243,7 @@ def test_sec_14_accounting_lists_this_participants_disclosures_of_the_last_3_yea
     _view(users["judge"], robin)
     _view(users["defence"], alex)
     old = Disclosure.objects.get(participant=robin)
-    Disclosure.objects.filter(pk=old.pk).update(at=timezone.now() - timedelta(days=4 * 365))
+    DisclosureAct.objects.filter(pk=old.act_id).update(at=timezone.now() - timedelta(days=4 * 365))
     _view(users["clinician"], robin)
 
     rows = disclosure_accounting(robin, acting_user=users["coordinator"])
@@ -341,8 +348,8 @@ def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothin
 
     from turnpoint.sharing import disclosures
 
-    def broken(model, rows, **kwargs):
-        if model is Disclosure:
+    def broken(model, rows, **kwargs):  # the act is written; its participant row fails
+        if model is DisclosedParticipant:
             raise RuntimeError("disclosure log unavailable")
         return append_rows(model, rows, **kwargs)
 
@@ -355,3 +362,4 @@ def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothin
     assert b"Shoplifting" not in response.content
     assert AuditEntry.objects.filter(action="read").count() == reads_before
     assert Disclosure.objects.count() == 0
+    assert DisclosureAct.objects.count() == 0  # the act written before the failure rolled back

@@ -9,7 +9,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from turnpoint.sharing import rows
-from turnpoint.sharing.disclosures import Disclosure, disclosure_write
+from turnpoint.sharing.disclosures import (
+    DisclosedParticipant,
+    Disclosure,
+    DisclosureAct,
+    disclosure_write,
+)
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.rows import append_rows
 
@@ -21,26 +26,26 @@ def _values(obj, skip=("id",)):
             if f.attname not in skip}  # fmt: skip
 
 
-def test_appended_rows_read_back_as_the_orm_stores_them(make_referral, users):
-    people = [make_referral(given_name=f"P{i}").participant for i in range(3)]
+def test_appended_rows_read_back_as_the_orm_stores_them(users):
     at = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
-    shared = {
-        "at": at, "recipient_user_id": users["judge"].pk, "recipient_agency": "Crown Court",
-        "categories": ["identity", "legal"], "purpose": "court_review", "legal_basis": "statute",
-        "basis_reference": "Sentencing Act 2020", "notice_attached": True, "channel": "api",
-        "request_id": "abc123",
-    }  # fmt: skip
-    ids = append_rows(Disclosure, [{**shared, "participant_id": p.pk} for p in people],
-                      returning_id=True)  # fmt: skip
-    Disclosure.objects.bulk_create(
-        [Disclosure(**shared, participant_id=p.pk) for p in people]
-    )  # the ORM's own insert, to compare with
-    stored = list(Disclosure.objects.order_by("id"))
-    assert [d.pk for d in stored[:3]] == ids
-    for ours, orm in zip(stored[:3], stored[3:], strict=True):
+    acts = [
+        {"at": at, "recipient_user_id": users["judge"].pk, "recipient_agency": "Crown Court",
+         "categories": ["identity", "legal"], "purpose": "court_review",
+         "legal_basis": "statute", "basis_reference": "Sentencing Act 2020",
+         "notice_attached": True, "channel": "api", "request_id": "abc123"},
+        {"at": at, "recipient_user_id": None, "recipient_agency": "Sheriff court",
+         "categories": [], "purpose": "court_review", "legal_basis": "consent",
+         "basis_reference": "consent 4", "notice_attached": False, "channel": "",
+         "request_id": ""},
+    ]  # fmt: skip
+    ids = append_rows(DisclosureAct, acts, returning_id=True)
+    DisclosureAct.objects.bulk_create(DisclosureAct(**a) for a in acts)  # the ORM's own insert
+    stored = list(DisclosureAct.objects.order_by("id"))
+    assert [a.pk for a in stored[:2]] == ids
+    for ours, orm in zip(stored[:2], stored[2:], strict=True):
         assert _values(ours) == _values(orm)
     assert stored[0].at == at and stored[0].categories == ["identity", "legal"]
-    assert stored[0].notice_attached is True
+    assert stored[0].notice_attached is True and stored[1].recipient_user_id is None
 
 
 def test_a_field_left_out_takes_its_model_default(users):
@@ -51,25 +56,35 @@ def test_a_field_left_out_takes_its_model_default(users):
     assert entry.at is not None
 
 
-def test_an_unknown_field_is_refused_by_row_and_name_and_writes_nothing(make_referral):
-    person = make_referral().participant
-    good = {"participant_id": person.pk, "categories": [], "purpose": "court_review",
-            "legal_basis": "statute", "basis_reference": "x", "notice_attached": False}  # fmt: skip
-    with pytest.raises(ValueError, match=r"Disclosure row 2: no such field colour"):
-        append_rows(Disclosure, [good, {**good, "colour": "red"}])
-    assert Disclosure.objects.count() == 0
+def test_an_unknown_field_is_refused_by_row_and_name_and_writes_nothing():
+    good = {"categories": [], "purpose": "court_review", "legal_basis": "statute",
+            "basis_reference": "x", "notice_attached": False}  # fmt: skip
+    with pytest.raises(ValueError, match=r"DisclosureAct row 2: no such field colour"):
+        append_rows(DisclosureAct, [good, {**good, "colour": "red"}])
+    assert DisclosureAct.objects.count() == 0
 
 
 def test_a_required_field_without_default_is_named(make_referral):
-    with pytest.raises(ValueError, match=r"Disclosure.participant: a value is required"):
-        append_rows(Disclosure, [{"purpose": "court_review"}])
+    with pytest.raises(ValueError, match=r"DisclosedParticipant.act: a value is required"):
+        append_rows(DisclosedParticipant, [{"participant_id": make_referral().participant_id}])
+
+
+def test_the_disclosure_view_cannot_be_written_through(make_referral, users):
+    disclosure_write(recipient=users["judge"], participant_ids=[make_referral().participant_id],
+                     categories=["legal"], purpose="court_review", legal_basis="statute",
+                     basis_reference="Sentencing Act 2020", notice_attached=False)  # fmt: skip
+    row = Disclosure.objects.get()
+    with pytest.raises(TypeError, match="disclosure_write"):
+        row.save()
+    with pytest.raises(TypeError, match="never deleted"):
+        row.delete()
 
 
 def test_rows_beyond_the_parameter_limit_go_in_several_statements_in_order(
     make_referral, users, monkeypatch
 ):
     people = [make_referral(given_name=f"P{i}").participant for i in range(7)]
-    width = len([f for f in Disclosure._meta.concrete_fields if not f.primary_key])
+    width = len([f for f in DisclosedParticipant._meta.concrete_fields if not f.primary_key])
     monkeypatch.setattr(rows, "_max_params", lambda: 3 * width)  # three rows a statement
     with CaptureQueriesContext(connection) as ctx:
         written = disclosure_write(
@@ -78,9 +93,10 @@ def test_rows_beyond_the_parameter_limit_go_in_several_statements_in_order(
             basis_reference="Sentencing Act 2020", notice_attached=False,
         )  # fmt: skip
     inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
-    assert written == 7 and len(inserts) == 3  # 3 + 3 + 1
+    assert written == 7 and len(inserts) == 1 + 3  # the act, then its rows 3 + 3 + 1
     stored = Disclosure.objects.order_by("id")
     assert [d.participant_id for d in stored] == [p.pk for p in people]
+    assert {d.basis_reference for d in stored} == {"Sentencing Act 2020"}
 
 
 def test_the_parameter_limit_is_the_databases_own():

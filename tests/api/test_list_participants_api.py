@@ -153,11 +153,12 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
     # Token, count, page; the read's transaction (a savepoint inside the test's: 2); the
     # programmes' statutes (the participants page: the judge's programmes, then each
     # participant's programme; the referrals page holds the programmes without their
-    # definitions: one query for the statutes); one insert of every disclosure; and, on the
-    # referrals page, the audit row of the legal facts shown.
+    # definitions: one query for the statutes); two inserts for every disclosure (the act,
+    # then its participants); and, on the referrals page, the audit row of the legal facts
+    # shown.
     if path == "/api/participants":
-        expected = 3 + 2 + 2 + 1
+        expected = 3 + 2 + 2 + 2
     else:
-        expected = 3 + 2 + 1 + 1 + _audit_row_queries(client.user)
+        expected = 3 + 2 + 1 + 2 + _audit_row_queries(client.user)
     with django_assert_num_queries(expected):
         client.get(path, {"limit": 1000})

@@ -184,14 +184,14 @@ def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queri
     """Another agency's reader (a court): the page decides every category, and the household link,
     with one read of the participant's consents, and records the disclosure in its transaction:
     the same-agency count plus that transaction (a savepoint pair inside the test's), the
-    disclosure insert and the participant's court orders (which may open the household link to
-    a court role), whatever the journey's length."""
+    disclosure's two inserts (the act and its participant) and the participant's court orders
+    (which may open the household link to a court role), whatever the journey's length."""
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("judge")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + 4):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + 5):
         assert client.get(url(first)).status_code == 200
     walk(first, coordinator, "episode")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + 4):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + 5):
         assert client.get(url(first)).status_code == 200
     assert Disclosure.objects.filter(participant=first.participant).count() == 2
 

@@ -37,13 +37,16 @@ class LegalBasis(models.TextChoices):
     SAFEGUARDING = "safeguarding", "Safeguarding"
 
 
-class Disclosure(models.Model):
+class DisclosureAct(models.Model):
+    """One act of disclosure: which categories crossed to whom, when, for what and on which legal
+    basis. The participants it named are its `DisclosedParticipant` rows: a 1,000-row list read
+    by a court is one act and 1,000 narrow rows, not 1,000 copies of the same ten values (most of
+    what such a read cost; docs/sharing.md, "How disclosures are stored"). A read whose
+    participants' information crossed on different bases is one act per basis."""
+
     data_category = Category.IDENTITY
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
-    participant = models.ForeignKey(
-        "people.Participant", on_delete=models.PROTECT, related_name="disclosures"
-    )
     recipient_user = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -56,12 +59,82 @@ class Disclosure(models.Model):
     channel = models.CharField(max_length=20, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
 
+    def __str__(self) -> str:
+        return f"Disclosure act {self.pk} to {self.recipient_agency or 'no agency'}"
+
+
+class DisclosedParticipant(models.Model):
+    """A participant whose information one act disclosed. One index, (participant, act), serves
+    both the accounting (every act of one participant) and uniqueness."""
+
+    data_category = Category.IDENTITY
+
+    act = models.ForeignKey(
+        DisclosureAct, on_delete=models.PROTECT, related_name="participants", db_index=False
+    )
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+
     class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "act"], name="sharing_disclosed_participant_once"
+            )
+        ]
+
+
+class Disclosure(models.Model):
+    """One participant in one act of disclosure, as the accounting of disclosures, the
+    data-protection officer and the tests read it: a database view joining `DisclosedParticipant`
+    to its `DisclosureAct` (migration 0011), so it is never written through. Write with
+    `disclosure_write` or `disclosures_for_read`."""
+
+    data_category = Category.IDENTITY
+
+    at = models.DateTimeField()
+    act = models.ForeignKey(DisclosureAct, on_delete=models.DO_NOTHING, related_name="+")
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.DO_NOTHING, related_name="disclosures"
+    )
+    recipient_user = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
+    recipient_agency = models.CharField(max_length=200, blank=True)
+    categories = models.JSONField()
+    purpose = models.CharField(max_length=30)
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    basis_reference = models.CharField(max_length=200)
+    notice_attached = models.BooleanField()
+    channel = models.CharField(max_length=20, blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "sharing_disclosure"
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["participant", "at"])]
 
     def __str__(self) -> str:
         return f"Disclosure {self.pk} of participant {self.participant_id}"
+
+    def save(self, *args, **kwargs):
+        raise TypeError("disclosures are written with disclosure_write or disclosures_for_read")
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("disclosures are never deleted")
+
+
+def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
+    """Write each (act values, participant ids) pair: the acts in one statement, then every
+    participant row in as few as the database allows. Returns the participant rows written."""
+    ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
+    rows = [
+        {"act_id": act_id, "participant_id": pid}
+        for act_id, (_, participants) in zip(ids, acts, strict=True)
+        for pid in participants
+    ]
+    append_rows(DisclosedParticipant, rows)
+    return len(rows)
 
 
 def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_basis,
@@ -90,8 +163,7 @@ def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_b
         "request_id": ctx.request_id,
     }  # fmt: skip
     ids = list(dict.fromkeys(getattr(p, "pk", p) for p in participant_ids))
-    append_rows(Disclosure, [{**shared, "participant_id": pid} for pid in ids])
-    return len(ids)
+    return _acts_write([(shared, ids)]) if ids else 0
 
 
 def holding_kinds(category: str) -> frozenset[str]:
@@ -215,7 +287,6 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
                       consents=consents, court_orders=court_orders)  # fmt: skip
 
     statutes = _statutes(programmes.values())
-    rows = []
     ctx = context.current()
     shared = {
         "at": timezone.now(),  # one read, one moment: every row of it carries the same time
@@ -224,9 +295,9 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
         "purpose": str(purpose), "notice_attached": notice_attached,
         "channel": channel or ctx.channel, "request_id": ctx.request_id,
     }  # fmt: skip
-    # Rows that disclose the same categories on the same basis share one set of values, so
-    # append_rows prepares each distinct value once, not once a row.
-    variants: dict = {}
+    # Participants whose information crossed in the same categories on the same basis share
+    # one act.
+    acts: dict = {}  # (categories, basis, reference) -> (act values, participant ids)
     for pid in ids:
         shown, bases = [], {}
         for category in crossing:
@@ -243,14 +314,13 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
         legal_basis = next(b for b in _BASIS_ORDER if b in bases)
         references = [r for b in _BASIS_ORDER for r in dict.fromkeys(bases.get(b, []))]
         key = (tuple(shown), legal_basis, "; ".join(references)[:200])
-        if key not in variants:
-            variants[key] = {
+        if key not in acts:
+            acts[key] = ({
                 **shared, "categories": [str(c) for c in shown],
                 "legal_basis": str(legal_basis), "basis_reference": key[2],
-            }  # fmt: skip
-        rows.append({**variants[key], "participant_id": pid})
-    append_rows(Disclosure, rows)
-    return len(rows)
+            }, [])  # fmt: skip
+        acts[key][1].append(pid)
+    return _acts_write(list(acts.values())) if acts else 0
 
 
 def read_recorded(user, *, participants, categories, purpose=None, obj=None, detail=None,

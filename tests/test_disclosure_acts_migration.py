@@ -1,0 +1,71 @@
+"""Migration sharing 0011 moves every disclosure row into an act and its participant without
+losing or changing one, and back again (docs/sharing.md, "How disclosures are stored")."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+BEFORE = [("sharing", "0010_audit_mfa_actions")]
+AFTER = [("sharing", "0011_disclosure_acts")]
+FIELDS = ("participant_id", "recipient_user_id", "recipient_agency", "categories", "purpose",
+          "legal_basis", "basis_reference", "notice_attached", "channel", "request_id")  # fmt: skip
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+def _rows(model):
+    return [
+        (d.at.astimezone(UTC), *(getattr(d, f) for f in FIELDS))
+        for d in model.objects.order_by("id")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_disclosures_survive_the_move_to_acts_and_back():
+    old = _migrate(BEFORE)
+    Participant = old.get_model("people", "Participant")
+    people = [
+        Participant.objects.create(
+            given_name=n, family_name="Example", date_of_birth=datetime(1990, 1, 1).date()
+        )
+        for n in ("Robin", "Alex")
+    ]
+    Old = old.get_model("sharing", "Disclosure")
+    at = datetime(2026, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
+    for i, person in enumerate(people * 2):
+        Old.objects.create(
+            at=at, participant_id=person.pk, recipient_agency=f"Court {i}",
+            categories=["identity", "legal"][: i % 2 + 1], purpose="court_review",
+            legal_basis="statute" if i % 2 else "consent", basis_reference=f"ref {i}",
+            notice_attached=bool(i % 2), channel="web", request_id=f"r{i}",
+        )  # fmt: skip
+    before = _rows(Old)
+    try:
+        new = _migrate(AFTER)
+        assert _rows(new.get_model("sharing", "Disclosure")) == before
+        Act = new.get_model("sharing", "DisclosureAct")
+        assert Act.objects.count() == 4
+        # New acts number after the copied ones (PostgreSQL's identity was moved past them).
+        fresh = Act.objects.create(
+            at=at, categories=[], purpose="court_review", legal_basis="statute",
+            basis_reference="x", notice_attached=False,
+        )  # fmt: skip
+        assert fresh.pk > max(Act.objects.exclude(pk=fresh.pk).values_list("pk", flat=True))
+        fresh.delete()
+
+        back = _migrate(BEFORE)
+        assert _rows(back.get_model("sharing", "Disclosure")) == before
+    finally:
+        _migrate(_latest())
+
+
+def _latest():
+    executor = MigrationExecutor(connection)
+    return executor.loader.graph.leaf_nodes()
