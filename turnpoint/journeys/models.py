@@ -67,8 +67,11 @@ class State(models.TextChoices):
 class Referral(models.Model):
     data_category = Category.LEGAL
 
+    # Indexed with the programme below, not alone: (participant, programme) serves every lookup
+    # by participant and is the whole of the reach check (`participants_visible_to` asks, for
+    # each participant, whether one of their referrals is to a programme of the user's team).
     participant = models.ForeignKey(
-        "people.Participant", on_delete=models.PROTECT, related_name="referrals"
+        "people.Participant", on_delete=models.PROTECT, related_name="referrals", db_index=False
     )
     programme = models.ForeignKey(
         "programmes.Programme", on_delete=models.PROTECT, related_name="referrals"
@@ -91,7 +94,10 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-referral_date", "-id"]
-        indexes = [models.Index(fields=["programme", "state"])]
+        indexes = [
+            models.Index(fields=["programme", "state"]),
+            models.Index(fields=["participant", "programme"], name="journeys_referral_reach"),
+        ]
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.get_state_display()})"
