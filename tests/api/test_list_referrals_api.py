@@ -92,3 +92,31 @@ def test_a_referral_out_of_reach_is_not_found(api_as, make_referral, role):
     response = api_as(role).get(f"/api/referrals/{referral.pk}")
     assert response.status_code == 404
     assert response.content == api_as(role).get("/api/referrals/999999").content
+
+
+def test_sec_02_referrals_in_reach_are_those_of_participants_in_reach_in_the_users_programmes(
+    users, outsider, make_referral, programme, other_programme, coordinator
+):
+    """`referrals_visible_to` filters by programme alone; that must give exactly the referrals
+    of visible participants in the user's programmes, for every persona (analyst and
+    administrator included, whatever their identity decision)."""
+    from turnpoint.api.access import referrals_visible_to
+    from turnpoint.journeys.models import Referral
+    from turnpoint.sharing.policy import participants_visible_to
+
+    both = make_referral(given_name="Both")
+    make_referral(given_name="Both", participant=both.participant, programme=other_programme,
+                  by=outsider)  # fmt: skip
+    make_referral(given_name="Here")
+    make_referral(given_name="There", programme=other_programme, by=outsider)
+    for user in [*users.values(), outsider]:
+        expected = set(
+            Referral.objects.filter(
+                participant__in=participants_visible_to(user),
+                programme__in=user.programmes.all(),
+            ).values_list("pk", flat=True)
+        )
+        got = set(referrals_visible_to(user).values_list("pk", flat=True))
+        assert got == expected, user.username
+    assert len(set(referrals_visible_to(coordinator).values_list("pk", flat=True))) == 2
+    assert len(set(referrals_visible_to(outsider).values_list("pk", flat=True))) == 2

@@ -1,4 +1,4 @@
-"""Querysets of journey records a user may reach, always built on the policy's
+"""Querysets of journey records a user may reach, always built on the policy's reach rule,
 `participants_visible_to` (security.md §4: the gate applies to querysets, not only objects).
 
 A user reaches a referral or an episode only when its participant is visible to them and it
@@ -7,7 +7,8 @@ out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-0
 """
 
 from turnpoint.journeys.models import Episode, Referral, Transition
-from turnpoint.sharing.policy import not_found, participants_visible_to
+from turnpoint.sharing.categories import Category
+from turnpoint.sharing.policy import decide, not_found, participants_visible_to
 
 from .common import reachable_id
 
@@ -17,8 +18,14 @@ PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme
 
 
 def referrals_visible_to(user):
-    return Referral.objects.filter(  # policy-gate: built on participants_visible_to
-        participant__in=participants_visible_to(user), programme__in=user.programmes.all()
+    """A referral to a programme of the user's team is itself what puts its participant in reach
+    (`participants_visible_to`), so here the programme is the whole reach check: a semi-join over
+    every participant would only repeat it (it was most of the policy's cost on a 1,000-row
+    list). The identity decision is the rest of that function, asked here too."""
+    if not decide(user, Category.IDENTITY).allowed:
+        return Referral.objects.none()  # policy-gate: identity refused, nothing in reach
+    return Referral.objects.filter(  # policy-gate: participants_visible_to's rule, by programme
+        programme__in=user.programmes.all()
     )
 
 
