@@ -111,6 +111,7 @@ class Migration(migrations.Migration):
                 (
                     "act",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="participants",
