@@ -19,6 +19,7 @@ the report carries; it does not open the participant's file, so without `report=
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.http import Http404
 
@@ -99,7 +100,12 @@ WHO_HOLDS = {
 
 
 def default_purpose(user) -> str:
-    purposes = ROLE_PURPOSES.get(user.role, frozenset())
+    return _default_purpose(user.role)
+
+
+@lru_cache(maxsize=64)
+def _default_purpose(role: str) -> str:
+    purposes = ROLE_PURPOSES.get(role, frozenset())
     return min(purposes) if len(purposes) == 1 else Purpose.CASE_MANAGEMENT
 
 
@@ -156,22 +162,14 @@ def decide(
         return _decide_in_report(user, category, programme=programme, action=action,
                                  purpose=purpose, participant=participant, consents=consents,
                                  report=report)  # fmt: skip
-    table = ROLE_WRITE if action == "write" else ROLE_READ
-    if category in table.get(role, frozenset()):
-        return Decision(
-            True, f"{Role(role).label} role may {action} {category.label.lower()}", "role"
-        )
-    if (
-        action == "read"
-        and category == C.DRUG_TESTS
-        and role in _COURT_TEST_RESULT_ROLES
-        and programme is not None
-        and programme.court_receives_test_results
-    ):
-        return Decision(
-            True, f"{programme.name}: the court receives drug test results", "programme"
-        )
-    if action == "read" and participant is not None and role == Role.SAFEGUARDING_LEAD:
+    by_role = _by_role_and_programme(
+        role, category, action,
+        programme.name if programme is not None else None,
+        programme is not None and programme.court_receives_test_results,
+    )  # fmt: skip
+    if by_role.allowed or action != "read" or participant is None:
+        return by_role
+    if role == Role.SAFEGUARDING_LEAD:
         from .safeguarding import OPENS, break_glass_active
 
         glass = break_glass_active(user, participant) if category in OPENS else None
@@ -181,17 +179,38 @@ def decide(
                 f"break-glass {glass.pk} until {glass.expires_at:%H:%M}",
                 f"break_glass:{glass.pk}",
             )
-    if action == "read" and participant is not None:
-        consented = _consented(user, category, purpose, participant, consents)
-        if consented is not None:
-            return consented
-    if action == "read" and participant is not None:
-        # Court orders (SEC-16; 42 CFR 2.64): after consents, so a consent's wider scope wins.
-        from .court_orders import court_order_decision
+    consented = _consented(user, category, purpose, participant, consents)
+    if consented is not None:
+        return consented
+    # Court orders (SEC-16; 42 CFR 2.64): after consents, so a consent's wider scope wins.
+    from .court_orders import court_order_decision
 
-        ordered = court_order_decision(user, category, purpose, participant, court_orders)
-        if ordered is not None:
-            return ordered
+    ordered = court_order_decision(user, category, purpose, participant, court_orders)
+    if ordered is not None:
+        return ordered
+    return by_role
+
+
+@lru_cache(maxsize=4096)
+def _by_role_and_programme(role, category, action, programme_name, court_receives) -> Decision:
+    """The part of `decide` that depends only on the role, the category, the action and the
+    programme's switch: the same answer every time, so it is worked out once per process (a
+    participant page asks it about forty times). The denial's reason is the final one, for
+    when neither a break-glass, a consent nor a court order opens the category either."""
+    table = ROLE_WRITE if action == "write" else ROLE_READ
+    if category in table.get(role, frozenset()):
+        return Decision(
+            True, f"{Role(role).label} role may {action} {category.label.lower()}", "role"
+        )
+    if (
+        action == "read"
+        and category == C.DRUG_TESTS
+        and role in _COURT_TEST_RESULT_ROLES
+        and court_receives
+    ):
+        return Decision(
+            True, f"{programme_name}: the court receives drug test results", "programme"
+        )
     verb = "see" if action == "read" else "change"
     holder = WHO_HOLDS.get(category)
     hint = f"; ask the {holder} provider" if holder else ""
