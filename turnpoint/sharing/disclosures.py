@@ -37,7 +37,24 @@ class LegalBasis(models.TextChoices):
     SAFEGUARDING = "safeguarding", "Safeguarding"
 
 
-class DisclosureAct(models.Model):
+class _WhatCrossed(models.Model):
+    """What an act of disclosure records besides its time and recipient person: the act's own
+    columns, and the view's (`Disclosure`)."""
+
+    recipient_agency = models.CharField(max_length=200, blank=True)
+    categories = models.JSONField()
+    purpose = models.CharField(max_length=30)
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    basis_reference = models.CharField(max_length=200)
+    notice_attached = models.BooleanField()
+    channel = models.CharField(max_length=20, blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class DisclosureAct(_WhatCrossed):
     """One act of disclosure: which categories crossed to whom, when, for what and on which legal
     basis. The participants it named are its `DisclosedParticipant` rows: a 1,000-row list read
     by a court is one act and 1,000 narrow rows, not 1,000 copies of the same ten values (most of
@@ -50,14 +67,6 @@ class DisclosureAct(models.Model):
     recipient_user = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.PROTECT, related_name="+"
     )
-    recipient_agency = models.CharField(max_length=200, blank=True)
-    categories = models.JSONField()
-    purpose = models.CharField(max_length=30)
-    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
-    basis_reference = models.CharField(max_length=200)
-    notice_attached = models.BooleanField()
-    channel = models.CharField(max_length=20, blank=True)
-    request_id = models.CharField(max_length=32, blank=True)
 
     def __str__(self) -> str:
         return f"Disclosure act {self.pk} to {self.recipient_agency or 'no agency'}"
@@ -93,7 +102,7 @@ class DisclosedParticipant(models.Model):
         return f"Participant {self.participant_id} in disclosure act {self.act_id}"
 
 
-class Disclosure(models.Model):
+class Disclosure(_WhatCrossed):
     """One participant in one act of disclosure, as the accounting of disclosures, the
     data-protection officer and the tests read it: a database view joining `DisclosedParticipant`
     to its `DisclosureAct` (migration 0011), so it is never written through. Write with
@@ -109,14 +118,6 @@ class Disclosure(models.Model):
     recipient_user = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.DO_NOTHING, related_name="+"
     )
-    recipient_agency = models.CharField(max_length=200, blank=True)
-    categories = models.JSONField()
-    purpose = models.CharField(max_length=30)
-    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
-    basis_reference = models.CharField(max_length=200)
-    notice_attached = models.BooleanField()
-    channel = models.CharField(max_length=20, blank=True)
-    request_id = models.CharField(max_length=32, blank=True)
 
     class Meta:
         managed = False
