@@ -124,3 +124,11 @@ def test_an_audit_entry_saved_through_append_rows_keeps_the_chain(users):
     assert stored.participant_ids == [1, 3]
     checked, problems = audit_verify()
     assert checked >= 2 and problems == []
+
+
+def test_an_audit_entry_made_with_create_is_chained_and_update_options_are_refused(users):
+    first = AuditEntry.objects.create(action="read", username="someone")
+    second = AuditEntry.objects.create(action="read", username="someone else")
+    assert second.prev_hash == first.entry_hash == AuditEntry.objects.get(pk=first.pk).entry_hash
+    with pytest.raises(TypeError, match="inserted whole"):
+        AuditEntry(action="read").save(update_fields=["action"])

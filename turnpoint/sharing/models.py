@@ -133,15 +133,17 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username or 'system'} {self.action}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *, force_insert=False, using=None, **kwargs):
         if self.pk is not None:
             raise AppendOnlyError("the audit log is append-only")
         from django.db import transaction
 
         from .rows import append_rows
 
-        if args or kwargs:
-            raise TypeError("an audit entry is saved as it is: no save() options")
+        # An entry is only ever inserted, whole, into the default database (`objects.create()`
+        # passes force_insert and using); updating options have no meaning here.
+        if kwargs or using not in (None, connection.alias):
+            raise TypeError("an audit entry is inserted whole into the default database")
         with transaction.atomic():
             _chain_lock()
             previous_id, self.prev_hash = _last()
