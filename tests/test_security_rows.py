@@ -132,3 +132,26 @@ def test_an_audit_entry_made_with_create_is_chained_and_update_options_are_refus
     assert second.prev_hash == first.entry_hash == AuditEntry.objects.get(pk=first.pk).entry_hash
     with pytest.raises(TypeError, match="inserted whole"):
         AuditEntry(action="read").save(update_fields=["action"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_act_is_not_left_without_its_participants_outside_a_transaction(
+    make_referral, users, monkeypatch
+):
+    """Called in autocommit mode, a disclosure whose participant rows fail leaves no act."""
+    from turnpoint.sharing import disclosures
+
+    real = disclosures.append_rows
+
+    def participants_fail(model, rows, **kwargs):
+        if model is DisclosedParticipant:
+            raise RuntimeError("disk full")
+        return real(model, rows, **kwargs)
+
+    monkeypatch.setattr(disclosures, "append_rows", participants_fail)
+    person = make_referral().participant
+    with pytest.raises(RuntimeError, match="disk full"):
+        disclosure_write(recipient=users["judge"], participant_ids=[person.pk],
+                         categories=["legal"], purpose="court_review", legal_basis="statute",
+                         basis_reference="Sentencing Act 2020", notice_attached=False)  # fmt: skip
+    assert DisclosureAct.objects.count() == 0

@@ -136,14 +136,20 @@ class Disclosure(_WhatCrossed):
 
 def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
     """Write each (act values, participant ids) pair: the acts in one statement, then every
-    participant row in as few as the database allows. Returns the participant rows written."""
-    ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
-    rows = [
-        {"act_id": act_id, "participant_id": pid}
-        for act_id, (_, participants) in zip(ids, acts, strict=True)
-        for pid in participants
-    ]
-    append_rows(DisclosedParticipant, rows)
+    participant row in as few as the database allows. Returns the participant rows written.
+
+    All or nothing: inside the caller's transaction (which every reader holds, so no savepoint
+    and no extra query), or in one of its own when there is none."""
+    from django.db import transaction
+
+    with transaction.atomic(savepoint=False):
+        ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
+        rows = [
+            {"act_id": act_id, "participant_id": pid}
+            for act_id, (_, participants) in zip(ids, acts, strict=True)
+            for pid in participants
+        ]
+        append_rows(DisclosedParticipant, rows)
     return len(rows)
 
 
