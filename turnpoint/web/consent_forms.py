@@ -30,6 +30,28 @@ CRIMINAL_JUSTICE_REVOCATION_STATEMENT = (
 )
 
 
+def recipient_role_field() -> forms.ChoiceField:
+    """Who may receive information, by role: the same question on a consent to share and on a
+    court order (either may leave it to the agency)."""
+    return forms.ChoiceField(
+        label="Recipient role",
+        choices=[("", "Any role"), *Role.choices],
+        required=False,
+        error_messages=_choose("Recipient role", "Select the recipient role"),
+    )
+
+
+def recipient_agency_field() -> forms.ModelChoiceField:
+    """Who may receive information, by agency (see `recipient_role_field`)."""
+    return forms.ModelChoiceField(
+        label="Recipient agency",
+        queryset=Agency.objects.all(),
+        required=False,
+        empty_label="Any agency",
+        error_messages=_choose("Recipient agency", "Select the recipient agency"),
+    )
+
+
 class Reworded(GovukForm):
     """A form whose service problems may need other words, or another field, to read well:
     REWORD maps a problem's field to (the form field it belongs next to, the message)."""
@@ -158,19 +180,8 @@ class ShareConsentForm(Reworded):
             "Agency that shares the information", "Select the agency that shares the information"
         ),
     )
-    recipient_role = forms.ChoiceField(
-        label="Recipient role",
-        choices=[("", "Any role"), *Role.choices],
-        required=False,
-        error_messages=_choose("Recipient role", "Select the recipient role"),
-    )
-    recipient_agency = forms.ModelChoiceField(
-        label="Recipient agency",
-        queryset=Agency.objects.all(),
-        required=False,
-        empty_label="Any agency",
-        error_messages=_choose("Recipient agency", "Select the recipient agency"),
-    )
+    recipient_role = recipient_role_field()
+    recipient_agency = recipient_agency_field()
     categories = forms.MultipleChoiceField(
         label="Information that may be shared",
         help_text="Select each kind of information. Counselling notes need a consent of their own.",

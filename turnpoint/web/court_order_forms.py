@@ -6,11 +6,10 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
-from turnpoint.accounts.models import Agency, Role
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.court_orders import CourtOrderKind
 
-from .consent_forms import Reworded
+from .consent_forms import Reworded, recipient_agency_field, recipient_role_field
 from .forms import DateInputField, GovukForm, _choose, _required
 
 
@@ -64,19 +63,8 @@ class CourtOrderForm(Reworded):
         help_text="The last day of the information the order covers.",
         required=False,
     )
-    recipient_role = forms.ChoiceField(
-        label="Recipient role",
-        choices=[("", "Any role"), *Role.choices],
-        required=False,
-        error_messages=_choose("Recipient role", "Select the recipient role"),
-    )
-    recipient_agency = forms.ModelChoiceField(
-        label="Recipient agency",
-        queryset=Agency.objects.all(),
-        required=False,
-        empty_label="Any agency",
-        error_messages=_choose("Recipient agency", "Select the recipient agency"),
-    )
+    recipient_role = recipient_role_field()
+    recipient_agency = recipient_agency_field()
     purposes = forms.MultipleChoiceField(
         label="What it may be used for",
         choices=Purpose.choices,
