@@ -335,7 +335,7 @@ def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id=""
     audit_write(acting_user=user, action="denied", detail=detail)
 
 
-def participant_for_user(user, pk, *, purpose=None):
+def participant_for_user(user, pk):
     """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden.
 
     The same rule as `participants_visible_to`, asked of one participant in one query. Every
@@ -358,9 +358,16 @@ def participant_for_user(user, pk, *, purpose=None):
 
 def _reaches(user, participant_id: int):
     """A boolean SQL condition: has the participant a referral to a programme of the user's team?"""
-    from django.db import connection
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
+
+    return RawSQL(_reach_sql(), [participant_id, user.pk], output_field=BooleanField())  # noqa: S611
+
+
+@lru_cache(maxsize=1)
+def _reach_sql() -> str:
+    """`_reaches`'s SQL, built once from the models' table and column names."""
+    from django.db import connection
 
     from turnpoint.accounts.models import User
     from turnpoint.journeys.models import Referral
@@ -369,14 +376,13 @@ def _reaches(user, participant_id: int):
     member = User._meta.get_field("programmes")
     referral = Referral._meta
     # Names from the models; both values are bound parameters.
-    sql = (
+    return (
         f"EXISTS (SELECT 1 FROM {q(referral.db_table)} r"  # noqa: S608
         f" INNER JOIN {q(member.m2m_db_table())} m"
         f" ON m.{q(member.m2m_reverse_name())} = r.{q(referral.get_field('programme').column)}"
         f" WHERE r.{q(referral.get_field('participant').column)} = %s"
         f" AND m.{q(member.m2m_column_name())} = %s)"
     )
-    return RawSQL(sql, [participant_id, user.pk], output_field=BooleanField())  # noqa: S611
 
 
 def audit_read(user, *, participants, categories, purpose=None, obj=None, detail=None) -> None:
