@@ -2,11 +2,11 @@
 fails, returns no participant data and changes nothing; a list request writes one audit row."""
 
 import pytest
-from django.db.models.query import QuerySet
 from django.test import Client
 
 from turnpoint.journeys.models import Referral, Transition
 from turnpoint.people.models import Participant
+from turnpoint.sharing import models as audit_models
 from turnpoint.sharing.models import AuditEntry
 
 from .helpers import send_json
@@ -22,15 +22,8 @@ def audit_down(monkeypatch):
         def refuse(*args, **kwargs):
             raise RuntimeError("audit store unavailable")
 
-        original = QuerySet.bulk_create
-
-        def bulk_create(self, objs, *args, **kwargs):
-            if self.model is AuditEntry:
-                refuse()
-            return original(self, objs, *args, **kwargs)
-
-        monkeypatch.setattr(AuditEntry, "save", refuse)
-        monkeypatch.setattr(QuerySet, "bulk_create", bulk_create)
+        # Every audit row, saved or bulk-created, is written by this one function.
+        monkeypatch.setattr(audit_models, "_append_chained", refuse)
 
     return break_it
 
