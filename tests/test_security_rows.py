@@ -99,16 +99,20 @@ def test_rows_beyond_the_parameter_limit_go_in_several_statements_in_order(
     assert {d.basis_reference for d in stored} == {"Sentencing Act 2020"}
 
 
-def test_the_parameter_limit_is_the_databases_own():
-    limit = rows._max_params()
-    if connection.vendor == "sqlite":
-        import sqlite3
-
-        connection.ensure_connection()
-        assert limit == connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        assert limit >= 999
-    else:
-        assert limit == 65_535  # PostgreSQL's protocol counts parameters in 16 bits
+def test_a_statement_fills_the_databases_parameter_limit_and_no_more():
+    """As many rows as the database takes in one statement go in one (the database would refuse
+    a statement over its limit); one more row needs a second statement. SQLite's limit is its
+    compiled-in SQLITE_MAX_VARIABLE_NUMBER (32,766 since 3.32), PostgreSQL's 65,535."""
+    width = len([f for f in DisclosureAct._meta.concrete_fields if not f.primary_key])
+    fit = rows._max_params() // width
+    assert fit * width > 999  # more than Django's conservative SQLite batch
+    act = {"categories": [], "purpose": "court_review", "legal_basis": "statute",
+           "basis_reference": "x", "notice_attached": False}  # fmt: skip
+    for count, statements in ((fit, 1), (fit + 1, 2)):
+        with CaptureQueriesContext(connection) as ctx:
+            append_rows(DisclosureAct, [act] * count)
+        assert [q["sql"][:6] for q in ctx.captured_queries] == ["INSERT"] * statements
+    assert DisclosureAct.objects.count() == 2 * fit + 1
 
 
 def test_an_audit_entry_saved_through_append_rows_keeps_the_chain(users):
