@@ -19,7 +19,8 @@ lists with the real policy, against the same requests with a permissive policy i
   used), the policy's functions for stand-ins: `decide` allows every read with no consent lookup
   (writes are still decided by the role table, so both modes offer the same action forms),
   `readable_categories` returns every category, `participants_visible_to` returns every
-  participant (and `_reaches`, its test for one participant, is always true),
+  participant (`caseload_count` counts them all, and `_reaches`, its test for one participant,
+  is always true),
   `active_consents` and `active_court_orders` return none without a query, and
   `audit_read`, `read_recorded` and `disclosures_for_read` write nothing. Everything else
   (routing, sessions, the queries for the records, templates, serialisation) is the same code.
@@ -100,6 +101,7 @@ class Permissive:
             "decide": real_decide,
             "readable_categories": policy.readable_categories,
             "participants_visible_to": policy.participants_visible_to,
+            "caseload_count": policy.caseload_count,
             "_reaches": policy._reaches,
             "active_consents": consents.active_consents,
             "active_court_orders": court_orders.active_court_orders,
@@ -111,6 +113,11 @@ class Permissive:
             "decide": decide,
             "readable_categories": lambda user, **kwargs: every,
             "participants_visible_to": lambda user: Participant.objects.all(),
+            "caseload_count": lambda user, programme=None: (
+                Participant.objects.filter(referrals__programme=programme).distinct()
+                if programme is not None
+                else Participant.objects
+            ).count(),
             "_reaches": lambda user, participant_id: Q(),
             "active_consents": lambda ids, **kwargs: {i: [] for i in ids},
             "active_court_orders": lambda ids, **kwargs: {i: [] for i in ids},

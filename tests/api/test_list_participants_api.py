@@ -162,3 +162,42 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
         expected = 3 + 2 + 1 + 2 + _audit_row_queries(client.user)
     with django_assert_num_queries(expected):
         client.get(path, {"limit": 1000})
+
+
+def test_sec_02_caseload_count_is_the_number_of_participants_in_reach(
+    users, outsider, make_referral, programme, other_programme
+):
+    """`caseload_count` counts referrals, not participants; for every persona (analyst and
+    administrator included, whatever their identity decision) and with or without a programme
+    filter it must equal the count of `participants_visible_to`."""
+    from django.db.models import Exists, OuterRef
+
+    from turnpoint.journeys.models import Referral
+    from turnpoint.sharing.policy import caseload_count, participants_visible_to
+
+    twice = make_referral(given_name="Twice")
+    make_referral(given_name="Twice", participant=twice.participant)
+    both = make_referral(given_name="Both")
+    make_referral(given_name="Both", participant=both.participant, programme=other_programme,
+                  by=outsider)  # fmt: skip
+    make_referral(given_name="There", programme=other_programme, by=outsider)
+    assert Referral.objects.filter(participant=twice.participant, programme=programme).count() == 2
+    for user in [*users.values(), outsider]:
+        visible = participants_visible_to(user)
+        assert caseload_count(user) == visible.count(), user.username
+        for each in user.programmes.all():
+            referred = Referral.objects.filter(participant=OuterRef("pk"), programme=each)
+            expected = visible.filter(Exists(referred)).count()
+            assert caseload_count(user, each) == expected, (user.username, each.slug)
+    assert caseload_count(users["coordinator"]) == 2
+    assert caseload_count(outsider) == 2
+
+
+def test_programme_filter_lists_a_participant_referred_there_twice_once(
+    api_as, make_referral, programme
+):
+    first = make_referral(given_name="Twice")
+    make_referral(given_name="Twice", participant=first.participant)
+    body = api_as("coordinator").get("/api/participants", {"programme": programme.slug}).json()
+    assert [p["id"] for p in body["items"]] == [first.participant_id]
+    assert body["count"] == 1

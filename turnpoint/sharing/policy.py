@@ -306,6 +306,28 @@ def participants_visible_to(user):
     return Participant.objects.filter(Exists(in_team))
 
 
+def caseload_count(user, programme=None) -> int:
+    """How many participants `participants_visible_to(user)` holds, or only those referred to
+    `programme` (one of the user's own) when given.
+
+    Counted from the referrals, as the number of distinct participants referred to the user's
+    programmes: one scan of the (participant, programme) index instead of a reach test for every
+    participant (10,000 on SQLite: 1.4 ms against 4.9; docs/benchmarks.md). The same set by
+    definition: a participant is in reach exactly when such a referral exists."""
+    from django.db.models import Count
+
+    from turnpoint.journeys.models import Referral
+
+    if not decide(user, C.IDENTITY).allowed:
+        return 0
+    referrals = Referral.objects.filter(  # policy-gate: participants_visible_to's rule, counted
+        programme__in=user.programmes.all()
+    )
+    if programme is not None:
+        referrals = referrals.filter(programme=programme)
+    return referrals.aggregate(n=Count("participant_id", distinct=True))["n"]
+
+
 class OutOfReach(Http404):
     """The record exists but the user may not reach it. Answered exactly like a missing record
     ("not found", security.md SEC-02); audited as a denied authorisation (SEC-20)."""
