@@ -149,6 +149,32 @@ def test_sec_13_judge_view_of_a_dtto_participant_records_statute(users, make_ref
     assert row.recipient_user == users["judge"]
 
 
+def test_sec_13_a_list_records_each_participants_latest_programmes_statute(
+    users, make_referral, dtto, programme
+):
+    """Across programmes with different statutes, each participant's basis is the statute of
+    their latest referral among the reader's programmes, and participants on the same basis
+    share one act."""
+    today = date.today()
+    moved = make_referral(given_name="Moved", on=today - timedelta(days=90)).participant
+    make_referral(participant=moved, programme=dtto, source="court", on=today)
+    stayed = make_referral(given_name="Stayed", on=today).participant
+    make_referral(participant=stayed, programme=dtto, source="court", on=today - timedelta(days=90))
+    only_dtto = make_referral(given_name="Scot", programme=dtto, source="court").participant
+    written = disclosures_for_read(
+        users["judge"], participants=[moved, stayed, only_dtto], categories=[C.IDENTITY]
+    )
+    assert written == 3
+    basis = {
+        d.participant_id: d.basis_reference
+        for d in Disclosure.objects.filter(recipient_user=users["judge"])
+    }
+    assert basis[moved.pk] == basis[only_dtto.pk] == DTTO_STATUTE
+    assert basis[stayed.pk].startswith(GHENT_STATUTE)
+    assert DisclosureAct.objects.count() == 2
+    assert programme.slug == "ghent-dtc"
+
+
 def test_sec_13_drug_tests_opened_by_the_programme_switch_record_statute(
     users, make_referral, dtto
 ):
