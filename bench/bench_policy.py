@@ -26,6 +26,9 @@ lists with the real policy, against the same requests with a permissive policy i
   (routing, sessions, the queries for the records, templates, serialisation) is the same code.
   The audit and disclosure rows written in each mode are counted to show the bypass is real.
 - Query counts per request in each mode (CaptureQueriesContext) at two list sizes.
+- After the warm-up the process is settled as `turnpoint.wsgi` settles a server's
+  (`turnpoint.runtime.settle`: every view imported, start-up's objects frozen out of the
+  cyclic collector's full collections).
 
     .venv/bin/python bench/bench_policy.py                        # SQLite, 10,000 participants
     .venv/bin/python bench/bench_policy.py --databases sqlite,postgres
@@ -233,6 +236,7 @@ def measure(args) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from turnpoint.runtime import settle
     from turnpoint.sharing.policy import participants_visible_to
 
     users = bench_users()
@@ -254,6 +258,7 @@ def measure(args) -> dict:
     for kind in KINDS:  # imports every view, template tag and API module before patching
         check(request(client_for, kind, sample[0], 10), kind, 10)
     permissive = Permissive()
+    settle()  # as turnpoint.wsgi settles a server process: start-up's heap frozen
 
     if args.profile:
         return profile(args.profile, client_for, sample, limit, args.requests)

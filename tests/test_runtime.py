@@ -1,0 +1,27 @@
+"""A server process settles after loading the application (turnpoint/runtime.py)."""
+
+import json
+import os
+import subprocess
+import sys
+
+
+def test_the_wsgi_application_imports_its_views_and_freezes_what_start_up_left():
+    probe = (
+        "import gc, json, sys\n"
+        "before = gc.get_freeze_count()\n"
+        "import turnpoint.wsgi\n"
+        "print(json.dumps({'before': before, 'after': gc.get_freeze_count(),\n"
+        "    'views': 'turnpoint.api.participants' in sys.modules\n"
+        "             and 'turnpoint.web.records_views' in sys.modules}))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "turnpoint.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["before"] == 0
+    assert found["views"] is True
+    # The loaded application: Django, the URL configuration and every view; far more than the
+    # few thousand objects a bare interpreter holds.
+    assert found["after"] > 50_000

@@ -1,0 +1,26 @@
+"""What a server process does once it has loaded the application, before its first request.
+
+A 1,000-row API list makes tens of thousands of short-lived objects, and CPython's cyclic
+collector then runs a full (oldest-generation) collection every twenty or so such requests. A
+full collection walks every object the process holds, and a loaded Turnpoint process holds about
+160,000 (Django, the URL configuration, every view, form and schema): each one took 75 to 95 ms on
+the shared 2-core machine, landing on about one list request in twenty, which is exactly the p95
+(docs/benchmarks.md, "Policy and audit overhead"). `gc.freeze()` moves what is alive after
+start-up to a generation the collector no longer walks, so a full collection sees only what
+requests left behind (about 9 ms).
+"""
+
+import gc
+
+
+def settle() -> None:
+    """Import every view the URL configuration names, then freeze what is alive.
+
+    Called by `turnpoint.wsgi` once the application is built (under `gunicorn --preload` that is
+    in the parent, so the workers also share those pages after they fork) and by the benchmarks
+    that call views in-process, so they measure what a server serves."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imports the URL configuration and every view
+    gc.collect()
+    gc.freeze()
