@@ -159,3 +159,23 @@ def test_an_act_is_not_left_without_its_participants_outside_a_transaction(
                          categories=["legal"], purpose="court_review", legal_basis="statute",
                          basis_reference="Sentencing Act 2020", notice_attached=False)  # fmt: skip
     assert DisclosureAct.objects.count() == 0
+
+
+def test_integer_columns_take_ints_as_given_and_convert_anything_else(users, make_referral):
+    """The ids of a disclosure go in as they are; an id given as text is still converted by its
+    field, so both rows read back the same."""
+    person = make_referral().participant
+    act = {"categories": [], "purpose": "court_review", "legal_basis": "statute",
+           "basis_reference": "Sentencing Act 2020", "notice_attached": False}  # fmt: skip
+    first, second = append_rows(DisclosureAct, [act, act], returning_id=True)
+    append_rows(
+        DisclosedParticipant,
+        [
+            {"act_id": first, "participant_id": person.pk},
+            {"act_id": str(second), "participant_id": str(person.pk)},
+        ],
+    )
+    assert rows._stores_int(DisclosedParticipant._meta.get_field("participant"))
+    assert not rows._stores_int(DisclosureAct._meta.get_field("notice_attached"))
+    stored = DisclosedParticipant.objects.order_by("act_id").values_list("act_id", "participant_id")
+    assert list(stored) == [(first, person.pk), (second, person.pk)]

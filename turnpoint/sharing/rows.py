@@ -33,6 +33,21 @@ def _max_params() -> int:
     return connection.features.max_query_params or _POSTGRES_MAX_PARAMS
 
 
+_INTEGER_TYPES = frozenset({
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField",
+    "SmallIntegerField", "PositiveIntegerField", "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+})  # fmt: skip
+
+
+def _stores_int(field) -> bool:
+    """Does the column hold an integer as given? An integer field, or a relation to one: their
+    conversion of an `int` is the int itself. The participant ids of a 1,000-row disclosure are
+    all distinct, and converting each through its relation cost 1.5 ms of the request."""
+    target = field.target_field if field.is_relation else field
+    return target.get_internal_type() in _INTEGER_TYPES
+
+
 def _default(field):
     """What the ORM would store for a field left out; a clear refusal where it would only
     reach the database's NOT NULL constraint."""
@@ -61,8 +76,11 @@ def append_rows(
             )
     defaults: dict = {}
     prepared: dict = {}  # (attname, id(value)) -> database value; the rows keep values alive
+    whole = {f.attname for f in fields if _stores_int(f)}
 
     def prepare(field, value):
+        if type(value) is int and field.attname in whole:
+            return value  # what the field's own conversion, int(value), would give
         key = (field.attname, id(value))
         if key not in prepared:
             prepared[key] = field.get_db_prep_save(value, connection)
