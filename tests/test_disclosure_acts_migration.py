@@ -1,5 +1,6 @@
 """Migration sharing 0011 moves every disclosure row into an act and its participant without
-losing or changing one, and back again (docs/sharing.md, "How disclosures are stored")."""
+losing or changing one, and back again; 0012 adds the backlog and keeps every disclosure, indexed
+or pending, both ways (docs/sharing.md, "How disclosures are stored")."""
 
 from datetime import UTC, datetime
 
@@ -69,3 +70,42 @@ def test_disclosures_survive_the_move_to_acts_and_back():
 def _latest():
     executor = MigrationExecutor(connection)
     return executor.loader.graph.leaf_nodes()
+
+
+BACKLOG = [("sharing", "0012_disclosure_backlog")]
+
+
+def _content(model):
+    """The view's rows without its id, which 0012 computes from the act and the participant."""
+    return sorted(
+        (d.act_id, d.participant_id, d.at.astimezone(UTC), *(getattr(d, f) for f in FIELDS[1:]))
+        for d in model.objects.all()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migration_0012_keeps_indexed_and_pending_disclosures_both_ways(users, make_referral):
+    from turnpoint.sharing.disclosures import disclosure_write, disclosures_index
+
+    people = [make_referral(given_name=n).participant for n in ("Robin", "Alex", "Sam")]
+    for i, group in enumerate((people, people[:2])):
+        disclosure_write(
+            recipient=users["judge"], participant_ids=[p.pk for p in group],
+            categories=["legal"], purpose="court_review", legal_basis="statute",
+            basis_reference=f"ref {i}", notice_attached=False,
+        )  # fmt: skip
+        if i == 0:
+            disclosures_index()  # the first act indexed, the second still in the backlog
+    current = _migrate(BACKLOG)
+    before = _content(current.get_model("sharing", "Disclosure"))
+    assert len(before) == 5
+    assert current.get_model("sharing", "DisclosureBacklog").objects.count() == 1
+    try:
+        old = _migrate(AFTER)
+        assert _content(old.get_model("sharing", "Disclosure")) == before
+        assert old.get_model("sharing", "DisclosedParticipant").objects.count() == 5
+        again = _migrate(BACKLOG)
+        assert _content(again.get_model("sharing", "Disclosure")) == before
+        assert again.get_model("sharing", "DisclosureBacklog").objects.count() == 0
+    finally:
+        _migrate(_latest())

@@ -77,10 +77,11 @@ class DisclosedParticipant(models.Model):
     """A participant whose information one act disclosed. One index, (participant, act), serves
     both the accounting (every act of one participant) and uniqueness.
 
-    The act is a relation without a database constraint: `_acts_write` inserts the act and then
-    its participants with the ids the act's insert returned, in one transaction, and nothing
-    deletes an act (PROTECT still refuses it in Django). On PostgreSQL the constraint was checked
-    once per row at commit, about 8 ms for a 1,000-row list (docs/sharing.md)."""
+    Written by `disclosures_index` from the backlog, never by a read. The act is a relation
+    without a database constraint: every act id here comes from a backlog row, which is written
+    with its act in one transaction, and nothing deletes an act (PROTECT still refuses it in
+    Django). On PostgreSQL the constraint was checked once per row at commit, about 8 ms for a
+    1,000-row list (docs/sharing.md)."""
 
     data_category = Category.IDENTITY
 
@@ -103,11 +104,35 @@ class DisclosedParticipant(models.Model):
         return f"Participant {self.participant_id} in disclosure act {self.act_id}"
 
 
+class DisclosureBacklog(models.Model):
+    """The participants of one act, as written in the read's transaction: one row per act with
+    its participant ids in a JSON list, until `disclosures_index` moves them into the
+    (participant, act) index as `DisclosedParticipant` rows and deletes this row.
+
+    A read writes its act and this one row and nothing per participant: inserting 1,000 entries
+    at 1,000 places of a large index was most of what a court's 1,000-row list cost, and grew
+    with the index (docs/decisions/0008-disclosures-are-indexed-after-the-read.md). The
+    `Disclosure` view reads both, so the accounting is complete before the index is."""
+
+    data_category = Category.IDENTITY
+
+    act = models.OneToOneField(
+        DisclosureAct, primary_key=True, on_delete=models.PROTECT, related_name="+",
+        db_constraint=False,
+    )  # fmt: skip
+    participant_ids = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"Participants of disclosure act {self.act_id}, not yet indexed"
+
+
 class Disclosure(_WhatCrossed):
     """One participant in one act of disclosure, as the accounting of disclosures, the
-    data-protection officer and the tests read it: a database view joining `DisclosedParticipant`
-    to its `DisclosureAct` (migration 0011), so it is never written through. Write with
-    `disclosure_write` or `disclosures_for_read`."""
+    data-protection officer and the tests read it: a database view (migration 0012) of every
+    `DisclosedParticipant` with its `DisclosureAct`, and of every participant still in a
+    `DisclosureBacklog`, so it is never written through and never waits for the index. Its id
+    is the act's id times 2**32 plus the participant's, the same before and after indexing.
+    Write with `disclosure_write` or `disclosures_for_read`."""
 
     data_category = Category.IDENTITY
 
@@ -136,8 +161,8 @@ class Disclosure(_WhatCrossed):
 
 
 def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
-    """Write each (act values, participant ids) pair: the acts in one statement, then every
-    participant row in as few as the database allows. Returns the participant rows written.
+    """Write each (act values, participant ids) pair: the acts in one statement, then their
+    participants as one backlog row per act in another. Returns the number of participants.
 
     All or nothing: inside the caller's transaction (which every reader holds, so no savepoint
     and no extra query), or in one of its own when there is none."""
@@ -145,13 +170,43 @@ def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
 
     with transaction.atomic(savepoint=False):
         ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
-        rows = [
-            {"act_id": act_id, "participant_id": pid}
-            for act_id, (_, participants) in zip(ids, acts, strict=True)
-            for pid in participants
-        ]
-        append_rows(DisclosedParticipant, rows)
-    return len(rows)
+        append_rows(
+            DisclosureBacklog,
+            [
+                {"act_id": act_id, "participant_ids": [int(p) for p in participants]}
+                for act_id, (_, participants) in zip(ids, acts, strict=True)
+            ],
+        )
+    return sum(len(participants) for _, participants in acts)
+
+
+def disclosures_index(*, acts_per_transaction: int = 200) -> tuple[int, int]:
+    """Move every backlog row's participants into the (participant, act) index: returns (acts,
+    participants) moved. Run from cron (`turnpoint disclosures index`); readers do not need it,
+    since the `Disclosure` view reads the backlog too, but the view's backlog part has no index,
+    so the accounting slows as the backlog grows.
+
+    Each transaction takes up to `acts_per_transaction` acts, writes their participants sorted
+    by participant (so each page of the index is written once per batch, not once per act) and
+    deletes their backlog rows. Two runs at once never move an act twice: SQLite writes one
+    transaction at a time, and PostgreSQL's `SKIP LOCKED` leaves each run the acts the other has
+    not taken."""
+    from django.db import connection, transaction
+
+    acts = participants = 0
+    while True:
+        with transaction.atomic():
+            backlog = DisclosureBacklog.objects.order_by("act_id")
+            if connection.vendor == "postgresql":
+                backlog = backlog.select_for_update(skip_locked=True)
+            batch = list(backlog.values_list("act_id", "participant_ids")[:acts_per_transaction])
+            if not batch:
+                return acts, participants
+            rows = sorted((int(pid), act_id) for act_id, ids in batch for pid in ids)
+            append_rows(DisclosedParticipant, [{"participant_id": p, "act_id": a} for p, a in rows])
+            DisclosureBacklog.objects.filter(act_id__in=[a for a, _ in batch]).delete()
+        acts += len(batch)
+        participants += len(rows)
 
 
 def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_basis,

@@ -196,6 +196,11 @@ class AuditEntry(models.Model):
 from .checkpoints import AuditCheckpoint, checkpoint_if_due  # noqa: E402,F401
 from .consents import ShareConsent  # noqa: E402,F401
 from .court_orders import CourtOrder  # noqa: E402,F401
-from .disclosures import DisclosedParticipant, Disclosure, DisclosureAct  # noqa: E402,F401
+from .disclosures import (  # noqa: E402,F401
+    DisclosedParticipant,
+    Disclosure,
+    DisclosureAct,
+    DisclosureBacklog,
+)
 from .participation import ParticipationConsent  # noqa: E402,F401
 from .safeguarding import BreakGlass, Notification  # noqa: E402,F401

@@ -66,7 +66,9 @@ def append_rows(
     rows = list(rows)
     if not rows:
         return []
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    # Every column but a key the database numbers itself (a key given as a value, like a
+    # one-to-one key, is written like any other column).
+    fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
     names = {f.attname for f in fields}
     for number, row in enumerate(rows, start=1):
         unknown = set(row) - names
