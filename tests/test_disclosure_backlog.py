@@ -128,3 +128,27 @@ def test_indexers_running_at_once_move_every_act_exactly_once(users, make_referr
     assert sum(p for _, p in moved) == expected
     assert DisclosedParticipant.objects.count() == expected
     assert DisclosureBacklog.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backlog_row_naming_a_missing_participant_stops_indexing_and_says_which(
+    users, make_referral
+):
+    from django.core.management.base import CommandError
+
+    from turnpoint.sharing.disclosures import DisclosureIndexError
+    from turnpoint.sharing.rows import append_rows
+
+    person = make_referral().participant
+    _write(users, [person])
+    act = {"categories": [], "purpose": "court_review", "legal_basis": "statute",
+           "basis_reference": "x", "notice_attached": False}  # fmt: skip
+    (broken,) = append_rows(DisclosureAct, [act], returning_id=True)
+    append_rows(DisclosureBacklog, [{"act_id": broken, "participant_ids": [person.pk, 999_999]}])
+    before = _view_rows()
+    with pytest.raises(DisclosureIndexError, match=f"act {broken} names participant.s. 999999"):
+        disclosures_index()
+    assert DisclosureBacklog.objects.count() == 2 and DisclosedParticipant.objects.count() == 0
+    assert _view_rows() == before
+    with pytest.raises(CommandError, match="Indexing stopped"):
+        call_command("disclosures", "index", stdout=StringIO())

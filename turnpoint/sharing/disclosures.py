@@ -191,22 +191,54 @@ def disclosures_index(*, acts_per_transaction: int = 200) -> tuple[int, int]:
     deletes their backlog rows. Two runs at once never move an act twice: SQLite writes one
     transaction at a time, and PostgreSQL's `SKIP LOCKED` leaves each run the acts the other has
     not taken."""
-    from django.db import connection, transaction
+    from django.db import IntegrityError, connection, transaction
 
     acts = participants = 0
     while True:
-        with transaction.atomic():
-            backlog = DisclosureBacklog.objects.order_by("act_id")
-            if connection.vendor == "postgresql":
-                backlog = backlog.select_for_update(skip_locked=True)
-            batch = list(backlog.values_list("act_id", "participant_ids")[:acts_per_transaction])
-            if not batch:
-                return acts, participants
-            rows = sorted((int(pid), act_id) for act_id, ids in batch for pid in ids)
-            append_rows(DisclosedParticipant, [{"participant_id": p, "act_id": a} for p, a in rows])
-            DisclosureBacklog.objects.filter(act_id__in=[a for a, _ in batch]).delete()
+        try:
+            with transaction.atomic():
+                backlog = DisclosureBacklog.objects.order_by("act_id")
+                if connection.vendor == "postgresql":
+                    backlog = backlog.select_for_update(skip_locked=True)
+                batch = list(
+                    backlog.values_list("act_id", "participant_ids")[:acts_per_transaction]
+                )
+                if not batch:
+                    return acts, participants
+                rows = sorted((int(pid), act_id) for act_id, ids in batch for pid in ids)
+                append_rows(
+                    DisclosedParticipant, [{"participant_id": p, "act_id": a} for p, a in rows]
+                )
+                DisclosureBacklog.objects.filter(act_id__in=[a for a, _ in batch]).delete()
+        except IntegrityError as exc:
+            raise DisclosureIndexError(_unindexable(batch)) from exc
         acts += len(batch)
         participants += len(rows)
+
+
+class DisclosureIndexError(Exception):
+    """A backlog row names a participant who no longer exists: indexing stops, nothing of the
+    batch is moved, and the message names the acts and participants to deal with."""
+
+
+def _unindexable(batch) -> str:
+    """Which participants of a batch that failed to index are missing (the failure path only)."""
+    from turnpoint.people.models import Participant
+
+    wanted = sorted({int(pid) for _, ids in batch for pid in ids})
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        found.update(Participant.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    missing = [
+        f"act {act_id} names participant(s) {', '.join(map(str, sorted(set(ids) - found)))}, "
+        "who no longer exist"
+        for act_id, ids in batch
+        if set(ids) - found
+    ]
+    return "; ".join(missing or ["the database refused the batch"]) + (
+        "; nothing was indexed and the backlog is unchanged"
+    )
 
 
 def disclosure_write(*, recipient, participant_ids, categories, purpose, legal_basis,

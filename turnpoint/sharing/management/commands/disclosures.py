@@ -3,8 +3,8 @@ the accounting reads (docs/sharing.md, "How disclosures are stored")."""
 
 from django.core.management.base import BaseCommand
 
-from turnpoint.cli import emit
-from turnpoint.sharing.disclosures import disclosures_index
+from turnpoint.cli import emit, fail
+from turnpoint.sharing.disclosures import DisclosureIndexError, disclosures_index
 
 
 class Command(BaseCommand):
@@ -18,7 +18,10 @@ class Command(BaseCommand):
         index.add_argument("--json", action="store_true")
 
     def handle(self, *args, action, json, **options):
-        acts, participants = disclosures_index()
+        try:
+            acts, participants = disclosures_index()
+        except DisclosureIndexError as exc:
+            fail(self, [str(exc)], as_json=json, headline="Indexing stopped.")
         emit(
             self,
             {"ok": True, "acts": acts, "participants": participants},
