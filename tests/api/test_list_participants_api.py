@@ -154,8 +154,8 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
     # programmes' statutes (the participants page: the judge's programmes, then each
     # participant's programme; the referrals page holds the programmes without their
     # definitions: one query for the statutes); two inserts for every disclosure (the act,
-    # then its participants); and, on the referrals page, the audit row of the legal facts
-    # shown.
+    # then its backlog row naming the participants); and, on the referrals page, the audit row
+    # of the legal facts shown.
     if path == "/api/participants":
         expected = 3 + 2 + 2 + 2
     else:

@@ -184,7 +184,7 @@ def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queri
     """Another agency's reader (a court): the page decides every category, and the household link,
     with one read of the participant's consents, and records the disclosure in its transaction:
     the same-agency count plus that transaction (a savepoint pair inside the test's), the
-    disclosure's two inserts (the act and its participant) and the participant's court orders
+    disclosure's two inserts (the act and its backlog row) and the participant's court orders
     (which may open the household link to a court role), whatever the journey's length."""
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("judge")

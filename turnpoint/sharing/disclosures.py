@@ -57,8 +57,9 @@ class _WhatCrossed(models.Model):
 
 class DisclosureAct(_WhatCrossed):
     """One act of disclosure: which categories crossed to whom, when, for what and on which legal
-    basis. The participants it named are its `DisclosedParticipant` rows: a 1,000-row list read
-    by a court is one act and 1,000 narrow rows, not 1,000 copies of the same ten values (most of
+    basis. The participants it named are written with it as one `DisclosureBacklog` row, and
+    become its `DisclosedParticipant` rows when `disclosures_index` runs: a 1,000-row list read
+    by a court is one act and one backlog row, not 1,000 copies of the same ten values (most of
     what such a read cost; docs/sharing.md, "How disclosures are stored"). A read whose
     participants' information crossed on different bases is one act per basis."""
 
