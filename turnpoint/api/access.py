@@ -7,26 +7,13 @@ out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-0
 """
 
 from turnpoint.journeys.models import Episode, Referral, Transition
-from turnpoint.sharing.categories import Category
-from turnpoint.sharing.policy import decide, not_found, participants_visible_to
+from turnpoint.sharing.policy import not_found, participants_visible_to, referrals_visible_to
 
 from .common import reachable_id
 
 # Lists need a programme's slug and policy switches, not its whole definition: parsing that JSON
 # once per row was most of the time a 1000-row page took.
 PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme__description")
-
-
-def referrals_visible_to(user):
-    """A referral to a programme of the user's team is itself what puts its participant in reach
-    (`participants_visible_to`), so here the programme is the whole reach check: a semi-join over
-    every participant would only repeat it (it was most of the policy's cost on a 1,000-row
-    list). The identity decision is the rest of that function, asked here too."""
-    if not decide(user, Category.IDENTITY).allowed:
-        return Referral.objects.none()  # policy-gate: identity refused, nothing in reach
-    return Referral.objects.filter(  # policy-gate: participants_visible_to's rule, by programme
-        programme__in=user.programmes.all()
-    )
 
 
 def episodes_visible_to(user):
