@@ -453,18 +453,19 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
 
     A read inside the holding agency costs what `audit_read` costs and nothing more (no
     transaction of its own, so pinned query counts of same-agency pages do not move)."""
+    from contextlib import nullcontext
+
     from django.db import transaction
 
     from .policy import audit_read
 
     participants = list(participants)
-    if not any(crosses(user, c) for c in categories):
+    crossing = any(crosses(user, c) for c in categories)
+    with transaction.atomic() if crossing else nullcontext():
         audit_read(user, participants=participants, categories=categories, purpose=purpose,
                    obj=obj, detail=detail)  # fmt: skip
-        return 0
-    with transaction.atomic():
-        audit_read(user, participants=participants, categories=categories, purpose=purpose,
-                   obj=obj, detail=detail)  # fmt: skip
+        if not crossing:
+            return 0
         return disclosures_for_read(
             user, participants=participants, categories=categories, purpose=purpose,
             programme_by_participant=programme_by_participant, consents=consents,
