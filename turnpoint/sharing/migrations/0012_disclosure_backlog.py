@@ -5,6 +5,7 @@ change when a participant moves from one to the other. Reversing moves the backl
 index first, so no disclosure is lost either way."""
 
 import json
+from importlib import import_module
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -37,14 +38,8 @@ PENDING = {
         " CROSS JOIN LATERAL jsonb_array_elements_text(b.participant_ids) AS j(value)"
     ),
 }
-OLD_VIEW = (  # migration 0011's
-    "CREATE VIEW sharing_disclosure AS SELECT d.id AS id, a.at AS at, d.act_id AS act_id, "
-    "d.participant_id AS participant_id, a.recipient_user_id AS recipient_user_id, "
-    "a.recipient_agency AS recipient_agency, a.categories AS categories, a.purpose AS purpose, "
-    "a.legal_basis AS legal_basis, a.basis_reference AS basis_reference, "
-    "a.notice_attached AS notice_attached, a.channel AS channel, a.request_id AS request_id "
-    "FROM sharing_disclosedparticipant d INNER JOIN sharing_disclosureact a ON a.id = d.act_id"
-)
+# Migration 0011's view, put back by the reverse.
+OLD_VIEW = import_module("turnpoint.sharing.migrations.0011_disclosure_acts").VIEW
 
 
 def view_with_backlog(apps, schema_editor):
