@@ -104,7 +104,7 @@ def test_the_index_command_says_what_it_moved(users, make_referral):
 def test_indexers_running_at_once_move_every_act_exactly_once(users, make_referral):
     people = [make_referral(given_name=f"P{i}").participant for i in range(10)]
     for i in range(60):
-        _write(users, people[i % 10 :] or people, reference=f"ref {i}")
+        _write(users, people[i % 10 :], reference=f"ref {i}")
     expected = len(_view_rows())
     start = threading.Barrier(4)
     moved, errors = [], []
