@@ -66,7 +66,10 @@ def _append_chained(entries: list["AuditEntry"]) -> None:
     if not entries:
         return
     names = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction: an entry that cannot be written fails the
+    # whole read or change it records (SEC-19), so there is nothing to roll back to, and on
+    # PostgreSQL a savepoint is two more round trips on every read that crosses agencies.
+    with transaction.atomic(savepoint=False):
         _chain_lock()
         previous_id, previous = _last()
         for entry in entries:
