@@ -21,6 +21,7 @@ from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category, Purpose
+from .selects import column, db_value, one_of, select_rows
 
 REQUIRED_TEXT = (
     "revocation_statement",
@@ -155,11 +156,17 @@ class ShareConsent(models.Model):
 
 
 def active_consents(participant_ids) -> dict[int, list[ShareConsent]]:
-    """Every unrevoked consent of these participants, in one query, keyed by participant."""
+    """Every unrevoked, unexpired consent of these participants, in one query, keyed by
+    participant. Every participant page asks this, so the statement is compiled once
+    (`selects.select_rows`)."""
     by_participant: dict[int, list[ShareConsent]] = defaultdict(list)
-    now = timezone.now()
-    rows = ShareConsent.objects.filter(
-        participant_id__in=list(participant_ids), revoked_at__isnull=True, expires_at__gt=now
+    among, ids = one_of(column(ShareConsent, "participant"), participant_ids)
+    rows = select_rows(
+        ShareConsent,
+        f"{among} AND {column(ShareConsent, 'revoked_at')} IS NULL"
+        f" AND {column(ShareConsent, 'expires_at')} > %s",
+        [ids, db_value(ShareConsent, "expires_at", timezone.now())],
+        order_by=["id"],
     )
     for consent in rows:
         by_participant[consent.participant_id].append(consent)

@@ -23,6 +23,7 @@ from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category, Purpose
+from .selects import column, db_value, one_of, select_rows
 
 
 class CourtOrderKind(models.TextChoices):
@@ -119,12 +120,15 @@ def active_court_orders(participant_ids) -> dict[int, list[CourtOrder]]:
     """Every order of these participants that may be in force, in one query, by participant.
     Subpoenas are never loaded: they open nothing."""
     by_participant: dict[int, list[CourtOrder]] = defaultdict(list)
-    rows = CourtOrder.objects.filter(
-        participant_id__in=list(participant_ids),
-        kind=CourtOrderKind.ORDER,
-        ended_at__isnull=True,
-        expires_at__gt=timezone.now(),
-    ).order_by("made_on", "id")
+    among, ids = one_of(column(CourtOrder, "participant"), participant_ids)
+    rows = select_rows(
+        CourtOrder,
+        f"{among} AND {column(CourtOrder, 'kind')} = %s"
+        f" AND {column(CourtOrder, 'ended_at')} IS NULL"
+        f" AND {column(CourtOrder, 'expires_at')} > %s",
+        [ids, str(CourtOrderKind.ORDER), db_value(CourtOrder, "expires_at", timezone.now())],
+        order_by=["made_on", "id"],
+    )
     for order in rows:
         by_participant[order.participant_id].append(order)
     return by_participant

@@ -8,7 +8,6 @@ of another kind of agency is a disclosure; a read inside the holding kind is not
 docs/sharing.md, "Disclosures".
 """
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +20,7 @@ from turnpoint.errors import InvalidInput, Problem
 from . import context
 from .categories import TREATMENT, Category, Purpose
 from .rows import append_rows
+from .selects import column, one_of
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
 TREATMENT_KINDS = frozenset({"treatment"})
@@ -488,24 +488,18 @@ def _programmes_of(user, participant_ids) -> dict:
     programmes = {p.pk: p for p in user.programmes.all()}
     if not programmes:
         return {}
-    ids = [int(pid) for pid in participant_ids]
-    q = connection.ops.quote_name
-    column = {f.name: q(f.column) for f in Referral._meta.concrete_fields}
-    if connection.vendor == "postgresql":
-        within, values = "= ANY(%s)", (ids, list(programmes))
-    else:
-        within = "IN (SELECT value FROM json_each(%s))"
-        values = (json.dumps(ids), json.dumps(list(programmes)))
+    of_participants, ids = one_of(column(Referral, "participant"), participant_ids)
+    in_programmes, programme_ids = one_of(column(Referral, "programme"), programmes)
     # Names from the model; both id lists are bound parameters.
     sql = (
-        f"SELECT {column['participant']}, {column['programme']} "  # noqa: S608
-        f"FROM {q(Referral._meta.db_table)} "
-        f"WHERE {column['participant']} {within} AND {column['programme']} {within} "
-        f"ORDER BY {column['participant']}, {column['referral_date']} DESC, {column['id']} DESC"
+        f"SELECT {column(Referral, 'participant')}, {column(Referral, 'programme')} "  # noqa: S608
+        f"FROM {connection.ops.quote_name(Referral._meta.db_table)} "
+        f"WHERE {of_participants} AND {in_programmes} ORDER BY {column(Referral, 'participant')}, "
+        f"{column(Referral, 'referral_date')} DESC, {column(Referral, 'id')} DESC"
     )
     found: dict = {}
     with connection.cursor() as cursor:  # policy-gate: ids come from policy-checked rows
-        cursor.execute(sql, values)
+        cursor.execute(sql, [ids, programme_ids])
         for participant_id, programme_id in cursor.fetchall():
             found.setdefault(participant_id, programmes[programme_id])
     return found

@@ -1,0 +1,85 @@
+"""Reading the policy's own records (consents, court orders, referrals in reach) with statements
+compiled once per process.
+
+Every participant page asks for the participant's active consents, and across agencies for their
+court orders too. Through a queryset, Django compiles the statement again on every call: 0.7 ms
+of CPU for the consents' 24 columns, where the database answers in 0.1 (SQLite) to 0.3 ms
+(PostgreSQL, the round trip included; docs/benchmarks.md, "Policy and audit overhead"). Here the
+ORM compiles the model's `SELECT` once, with its column list and the converters it applies to
+each column, and each call adds only its condition, bound parameters and an order.
+
+The model stays the one definition: the columns, their order and their conversions come from
+the ORM's own compiler; instances are built with `Model.from_db`, as a queryset builds them.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model
+
+
+@cache
+def _compiled(model: type[Model], alias: str) -> tuple[str, tuple[str, ...], dict]:
+    """The model's `SELECT` of every concrete column with no condition and no order, the
+    columns' attribute names, and the converters the ORM applies to them."""
+    compiler = model._base_manager.order_by().query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    if params:
+        raise ValueError(f"{model.__name__}: its base manager filters rows; select them by query")
+    columns = [expression for expression, _, _ in compiler.select]
+    names = tuple(column.target.attname for column in columns)
+    if names != tuple(f.attname for f in model._meta.concrete_fields):
+        raise ValueError(f"{model.__name__}: its compiled columns are not its concrete fields")
+    return sql, names, compiler.get_converters(columns)
+
+
+def column(model: type[Model], name: str) -> str:
+    """The quoted `table.column` of a field, to write a condition with."""
+    q = connection.ops.quote_name
+    return f"{q(model._meta.db_table)}.{q(model._meta.get_field(name).column)}"
+
+
+def one_of(sql: str, values: Iterable[int]) -> tuple[str, object]:
+    """`sql IN (values)` with the integers in one bound parameter: an array on PostgreSQL, a
+    JSON array read by `json_each` on SQLite. One statement text whatever the number of values
+    (binding and converting a 1,000-value `IN` list through the ORM took longer than the query:
+    docs/benchmarks.md)."""
+    ids = [int(v) for v in values]
+    if connection.vendor == "postgresql":
+        return f"{sql} = ANY(%s)", ids
+    return f"{sql} IN (SELECT value FROM json_each(%s))", json.dumps(ids)  # noqa: S608
+
+
+def db_value(model: type[Model], name: str, value):
+    """`value` as the database stores field `name` (a datetime as SQLite's text, say)."""
+    return model._meta.get_field(name).get_db_prep_value(value, connection)
+
+
+def select_rows(
+    model: type[Model], where: str, params: Sequence, *, order_by: Sequence[str] = ()
+) -> list:
+    """The instances of `model` whose rows meet `where` (SQL on `column()` names, values as
+    `%s` in `params`), in `order_by` order (field names; a leading '-' for descending)."""
+    sql, names, converters = _compiled(model, connection.alias)
+    order = ", ".join(
+        f"{column(model, f.lstrip('-'))} {'DESC' if f.startswith('-') else 'ASC'}" for f in order_by
+    )
+    # The column names come from the model; every value is a bound parameter.
+    statement = f"{sql} WHERE {where}" + (f" ORDER BY {order}" if order else "")
+    with connection.cursor() as cursor:  # policy-gate: the callers' conditions name the ids
+        cursor.execute(statement, list(params))
+        rows = cursor.fetchall()
+    if converters:
+        rows = [_converted(row, converters) for row in rows]
+    return [model.from_db(connection.alias, names, row) for row in rows]
+
+
+def _converted(row, converters: dict) -> list:
+    """A row through the ORM's converters, as its compiler applies them."""
+    row = list(row)
+    for position, (functions, expression) in converters.items():
+        for function in functions:
+            row[position] = function(row[position], expression, connection)
+    return row
