@@ -96,9 +96,10 @@ def test_list_query_count_does_not_grow_with_rows(
     many, shown_many = _queries(client, path)
     assert few == many
     assert (shown_few, shown_many) == (5, 50)
-    # Token, count, page, plus writing one audit row where legal facts are shown (the audit
-    # log's own cost is measured, so a change in how it chains rows does not break this pin).
-    expected = 3 + (_audit_row_queries(client.user) if path == "/api/referrals" else 0)
+    # Token, the ids of the user's team programmes (the reach condition's values), count, page,
+    # plus writing one audit row where legal facts are shown (the audit log's own cost is
+    # measured, so a change in how it chains rows does not break this pin).
+    expected = 4 + (_audit_row_queries(client.user) if path == "/api/referrals" else 0)
     with django_assert_num_queries(expected):
         client.get(path, {"limit": 1000})
 
@@ -150,16 +151,16 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
     assert Disclosure.objects.count() == 5 + 50
     assert few == many
     assert (shown_few, shown_many) == (5, 50)
-    # Token, count, page; the read's transaction (a savepoint inside the test's: 2); the
+    # Token, the ids of the judge's team programmes, count, page; the read's transaction (a savepoint inside the test's: 2); the
     # programmes' statutes (the participants page: the judge's programmes, then each
     # participant's programme; the referrals page holds the programmes without their
     # definitions: one query for the statutes); two inserts for every disclosure (the act,
     # then its backlog row naming the participants); and, on the referrals page, the audit row
     # of the legal facts shown.
     if path == "/api/participants":
-        expected = 3 + 2 + 2 + 2
+        expected = 4 + 2 + 2 + 2
     else:
-        expected = 3 + 2 + 1 + 2 + _audit_row_queries(client.user)
+        expected = 4 + 2 + 1 + 2 + _audit_row_queries(client.user)
     with django_assert_num_queries(expected):
         client.get(path, {"limit": 1000})
 
@@ -201,3 +202,35 @@ def test_programme_filter_lists_a_participant_referred_there_twice_once(
     body = api_as("coordinator").get("/api/participants", {"programme": programme.slug}).json()
     assert [p["id"] for p in body["items"]] == [first.participant_id]
     assert body["count"] == 1
+
+
+def test_sec_02_team_programmes_are_read_once_per_request_and_a_change_holds_from_the_next(
+    api_as, users, make_referral, programme, other_programme, outsider, django_assert_num_queries
+):
+    """The reach queries take the ids of the user's team programmes as values, read once per
+    request (`policy.team_programme_ids`). Outside a request they are read afresh every time, and
+    a change of team holds from the next request: leaving a team takes its caseload away."""
+    from turnpoint.sharing import context
+    from turnpoint.sharing.policy import team_programme_ids
+
+    coordinator = users["coordinator"]
+    robin = make_referral(given_name="Robin").participant
+    make_referral(given_name="Sam", by=outsider, programme=other_programme)
+    token = context.activate(context.RequestContext())
+    try:
+        with django_assert_num_queries(1):
+            assert team_programme_ids(coordinator) == [programme.pk]
+            assert team_programme_ids(coordinator) == [programme.pk]
+    finally:
+        context.deactivate(token)
+    client = api_as("coordinator")
+    assert [p["id"] for p in client.get("/api/participants").json()["items"]] == [robin.pk]
+
+    coordinator.programmes.set([other_programme])
+    assert team_programme_ids(coordinator) == [other_programme.pk]  # outside a request: afresh
+    listed = client.get("/api/participants").json()
+    assert [p["given_name"] for p in listed["items"]] == ["Sam"] and listed["count"] == 1
+    coordinator.programmes.clear()
+    assert client.get("/api/participants").json() == {
+        "count": 0, "limit": 50, "offset": 0, "items": []
+    }  # fmt: skip

@@ -15,9 +15,10 @@ from turnpoint.sharing.safeguarding import BreakGlass, Notification
 
 from .helpers import text
 
-# Session, user, the unreviewed break-glasses with participant and opener, the notifications;
-# the session save with its savepoint pair: 7 however many wait for review.
-REVIEWS_QUERIES = 7
+# Session, user, the ids of the lead's team programmes (the reach of the break-glasses shown),
+# the unreviewed break-glasses with participant and opener, the notifications; the session save
+# with its savepoint pair: 8 however many wait for review.
+REVIEWS_QUERIES = 8
 JUSTIFICATION = "The school reported bruising on the participant's daughter this morning."
 
 

@@ -11,9 +11,10 @@ from turnpoint.people.services import participant_create
 from .helpers import text, walk
 
 # Session, user (with their agency: is showing the list a disclosure?), the user's programmes,
-# the count and the page of participants, their latest referrals and the session save (3 with
-# its savepoint): the same for 5 participants as for 50 (STYLE.md rule 8).
-CASELOAD_QUERIES = 9
+# the ids of their team's programmes (the reach condition's values), the count and the page of
+# participants, their latest referrals and the session save (3 with its savepoint): the same for
+# 5 participants as for 50 (STYLE.md rule 8).
+CASELOAD_QUERIES = 10
 
 
 def rows(response) -> list[str]:
