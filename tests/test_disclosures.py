@@ -176,6 +176,41 @@ def test_sec_13_a_list_records_each_participants_latest_programmes_statute(
     assert programme.slug == "ghent-dtc"
 
 
+def test_sec_13_a_lists_rows_carry_the_programme_the_lookup_would_find(
+    users, make_referral, dtto, programme
+):
+    """`with_programme_shown` puts each row's programme in the list's own query; it must be the
+    programme `_programmes_of` finds (the latest referral among the reader's programmes), and a
+    court's list through the API records each participant's statute from it."""
+    from turnpoint.sharing.disclosures import PROGRAMME_SHOWN, _programmes_of, with_programme_shown
+    from turnpoint.sharing.policy import participants_visible_to
+
+    today = date.today()
+    moved = make_referral(given_name="Moved", on=today - timedelta(days=90)).participant
+    make_referral(participant=moved, programme=dtto, source="court", on=today)
+    stayed = make_referral(given_name="Stayed", on=today).participant
+    make_referral(participant=stayed, programme=dtto, source="court", on=today - timedelta(days=90))
+    only_dtto = make_referral(given_name="Scot", programme=dtto, source="court").participant
+    judge = users["judge"]
+    rows = list(with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY]))
+    carried = {p.pk: getattr(p, PROGRAMME_SHOWN) for p in rows}
+    looked_up = {pid: prog.pk for pid, prog in _programmes_of(judge, list(carried)).items()}
+    assert carried == looked_up == {moved.pk: dtto.pk, stayed.pk: programme.pk,
+                                    only_dtto.pk: dtto.pk}  # fmt: skip
+    # Inside the programme team nothing crosses: the queryset is left as it is.
+    visible = participants_visible_to(users["coordinator"])
+    assert with_programme_shown(users["coordinator"], visible, [C.IDENTITY]) is visible
+
+    from api.helpers import ApiClient
+
+    assert ApiClient(judge).get("/api/participants").status_code == 200
+    basis = {
+        d.participant_id: d.basis_reference for d in Disclosure.objects.filter(recipient_user=judge)
+    }
+    assert basis[moved.pk] == basis[only_dtto.pk] == DTTO_STATUTE
+    assert basis[stayed.pk].startswith(GHENT_STATUTE)
+
+
 def test_sec_13_drug_tests_opened_by_the_programme_switch_record_statute(
     users, make_referral, dtto
 ):

@@ -151,14 +151,14 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
     assert Disclosure.objects.count() == 5 + 50
     assert few == many
     assert (shown_few, shown_many) == (5, 50)
-    # Token, the ids of the judge's team programmes, count, page; the read's transaction (a
-    # savepoint inside the test's: 2); the programmes' statutes (the participants page: the
-    # judge's programmes, then each participant's programme; the referrals page holds the
-    # programmes without their definitions: one query for the statutes); two inserts for every
-    # disclosure (the act, then its backlog row naming the participants); and, on the referrals
-    # page, the audit row of the legal facts shown.
+    # Token, the ids of the judge's team programmes, count, page (on the participants page with
+    # each row's programme: `with_programme_shown`); the read's transaction (a savepoint inside
+    # the test's: 2); the programmes' statutes (the participants page: the judge's programmes;
+    # the referrals page holds the programmes without their definitions: one query for the
+    # statutes); two inserts for every disclosure (the act, then its backlog row naming the
+    # participants); and, on the referrals page, the audit row of the legal facts shown.
     if path == "/api/participants":
-        expected = 4 + 2 + 2 + 2
+        expected = 4 + 2 + 1 + 2
     else:
         expected = 4 + 2 + 1 + 2 + _audit_row_queries(client.user)
     with django_assert_num_queries(expected):

@@ -12,7 +12,7 @@ from turnpoint.journeys.models import Referral
 from turnpoint.people.models import Ethnicity, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import read_recorded
+from turnpoint.sharing.disclosures import read_recorded, with_programme_shown
 from turnpoint.sharing.policy import (
     caseload_count,
     participant_for_user,
@@ -153,6 +153,7 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
         )
         participants = participants.filter(Exists(referred))
     categories = Readable(user)(None)
+    participants = with_programme_shown(user, participants, PARTICIPANT.shown(categories))
     return page(
         participants,
         filters,
