@@ -22,7 +22,7 @@ from turnpoint.errors import InvalidInput, Problem
 from . import context
 from .categories import TREATMENT, Category, Purpose
 from .rows import append_rows
-from .selects import column, one_of
+from .selects import column, one_of, select_rows
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
 TREATMENT_KINDS = frozenset({"treatment"})
@@ -537,10 +537,15 @@ def _programmes_of(user, participant_ids, shown=None) -> dict:
     from django.db import connection
 
     from turnpoint.journeys.models import Referral
+    from turnpoint.programmes.models import Programme
 
-    programmes = {p.pk: p for p in user.programmes.all()}
-    if not programmes:
+    from .policy import team_programme_ids
+
+    team = team_programme_ids(user)  # read once per request, usually by the list's reach
+    if not team:
         return {}
+    among, team_param = one_of(column(Programme, "id"), team)
+    programmes = {p.pk: p for p in select_rows(Programme, among, [team_param])}
     shown = shown or {}
     found = {pid: programmes[shown[pid]] for pid in participant_ids if shown.get(pid) in programmes}
     participant_ids = [pid for pid in participant_ids if pid not in found]
