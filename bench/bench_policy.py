@@ -91,6 +91,7 @@ class Permissive:
     def __init__(self):
         from django.db.models import Q
 
+        from turnpoint.journeys.models import Referral
         from turnpoint.people.models import Participant
         from turnpoint.sharing import consents, court_orders, disclosures, policy
         from turnpoint.sharing.categories import Category
@@ -107,6 +108,7 @@ class Permissive:
             "decide": real_decide,
             "readable_categories": policy.readable_categories,
             "participants_visible_to": policy.participants_visible_to,
+            "referrals_visible_to": policy.referrals_visible_to,
             "caseload_count": policy.caseload_count,
             "_reaches": policy._reaches,
             "active_consents": consents.active_consents,
@@ -120,6 +122,7 @@ class Permissive:
             "decide": decide,
             "readable_categories": lambda user, **kwargs: every,
             "participants_visible_to": lambda user: Participant.objects.all(),
+            "referrals_visible_to": lambda user: Referral.objects.all(),
             "caseload_count": lambda user, programme=None: (
                 Participant.objects.filter(referrals__programme=programme).distinct()
                 if programme is not None
