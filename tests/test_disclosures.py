@@ -150,18 +150,25 @@ def test_sec_13_judge_view_of_a_dtto_participant_records_statute(users, make_ref
     assert row.recipient_user == users["judge"]
 
 
-def test_sec_13_a_list_records_each_participants_latest_programmes_statute(
-    users, make_referral, dtto, programme
-):
-    """Across programmes with different statutes, each participant's basis is the statute of
-    their latest referral among the reader's programmes, and participants on the same basis
-    share one act."""
+def _moved_stayed_and_dtto_only(make_referral, dtto):
+    """Three participants of the judge's caseload: one whose latest referral is to the DTTO,
+    one whose latest is to Ghent (an older one to the DTTO), and one referred to the DTTO only."""
     today = date.today()
     moved = make_referral(given_name="Moved", on=today - timedelta(days=90)).participant
     make_referral(participant=moved, programme=dtto, source="court", on=today)
     stayed = make_referral(given_name="Stayed", on=today).participant
     make_referral(participant=stayed, programme=dtto, source="court", on=today - timedelta(days=90))
     only_dtto = make_referral(given_name="Scot", programme=dtto, source="court").participant
+    return moved, stayed, only_dtto
+
+
+def test_sec_13_a_list_records_each_participants_latest_programmes_statute(
+    users, make_referral, dtto, programme
+):
+    """Across programmes with different statutes, each participant's basis is the statute of
+    their latest referral among the reader's programmes, and participants on the same basis
+    share one act."""
+    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
     written = disclosures_for_read(
         users["judge"], participants=[moved, stayed, only_dtto], categories=[C.IDENTITY]
     )
@@ -185,12 +192,7 @@ def test_sec_13_a_lists_rows_carry_the_programme_the_lookup_would_find(
     from turnpoint.sharing.disclosures import PROGRAMME_SHOWN, _programmes_of, with_programme_shown
     from turnpoint.sharing.policy import participants_visible_to
 
-    today = date.today()
-    moved = make_referral(given_name="Moved", on=today - timedelta(days=90)).participant
-    make_referral(participant=moved, programme=dtto, source="court", on=today)
-    stayed = make_referral(given_name="Stayed", on=today).participant
-    make_referral(participant=stayed, programme=dtto, source="court", on=today - timedelta(days=90))
-    only_dtto = make_referral(given_name="Scot", programme=dtto, source="court").participant
+    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
     judge = users["judge"]
     rows = list(with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY]))
     carried = {p.pk: getattr(p, PROGRAMME_SHOWN) for p in rows}
