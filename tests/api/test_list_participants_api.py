@@ -219,15 +219,15 @@ def test_sec_02_team_programmes_are_read_once_per_request_and_a_change_holds_fro
     token = context.activate(context.RequestContext())
     try:
         with django_assert_num_queries(1):
-            assert team_programme_ids(coordinator) == [programme.pk]
-            assert team_programme_ids(coordinator) == [programme.pk]
+            assert team_programme_ids(coordinator) == (programme.pk,)
+            assert team_programme_ids(coordinator) == (programme.pk,)
     finally:
         context.deactivate(token)
     client = api_as("coordinator")
     assert [p["id"] for p in client.get("/api/participants").json()["items"]] == [robin.pk]
 
     coordinator.programmes.set([other_programme])
-    assert team_programme_ids(coordinator) == [other_programme.pk]  # outside a request: afresh
+    assert team_programme_ids(coordinator) == (other_programme.pk,)  # outside a request: afresh
     listed = client.get("/api/participants").json()
     assert [p["given_name"] for p in listed["items"]] == ["Sam"] and listed["count"] == 1
     coordinator.programmes.clear()

@@ -306,7 +306,7 @@ def participants_visible_to(user):
     return Participant.objects.filter(Exists(in_team))
 
 
-def team_programme_ids(user) -> list[int]:
+def team_programme_ids(user) -> tuple[int, ...]:
     """The ids of the programmes of the user's team, read once per request (`context.memo`).
 
     The reach queries take them as values: a subquery through the membership table had the
@@ -321,7 +321,7 @@ def team_programme_ids(user) -> list[int]:
     if key not in memo:
         with connection.cursor() as cursor:  # policy-gate: the user's own memberships
             cursor.execute(_team_sql(), [user.pk])
-            memo[key] = [row[0] for row in cursor.fetchall()]
+            memo[key] = tuple(row[0] for row in cursor.fetchall())  # shared: not to be changed
     return memo[key]
 
 
