@@ -7,7 +7,12 @@ out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-0
 """
 
 from turnpoint.journeys.models import Episode, Referral, Transition
-from turnpoint.sharing.policy import not_found, participants_visible_to, referrals_visible_to
+from turnpoint.sharing.policy import (
+    not_found,
+    participants_visible_to,
+    referrals_visible_to,
+    team_programme_ids,
+)
 
 from .common import reachable_id
 
@@ -18,7 +23,7 @@ PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme
 
 def episodes_visible_to(user):
     return Episode.objects.filter(  # policy-gate: built on participants_visible_to
-        participant__in=participants_visible_to(user), programme__in=user.programmes.all()
+        participant__in=participants_visible_to(user), programme__in=team_programme_ids(user)
     )
 
 
