@@ -414,10 +414,7 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     # each of its participants' disclosures has the same key, worked out once.
     general: dict = {}  # programme id -> the programme's decisions, one per crossing category
     same_for_all: dict = {}  # programme id -> act key, where no participant's own matters
-    # Each participant's programme id, asking each programme instance for its key once.
-    distinct = {id(p): p for p in programmes.values() if p is not None}
-    key_of = {key: p.pk for key, p in distinct.items()} | {id(None): None}
-    programme_of = {pid: key_of[id(programmes.get(pid))] for pid in ids}
+    programme_of = {pid: getattr(programmes.get(pid), "pk", None) for pid in ids}
     for pid in ids:
         pk = programme_of[pid]
         if pk not in general:
