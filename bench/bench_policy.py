@@ -273,7 +273,7 @@ def measure(args) -> dict:
     settle()  # as turnpoint.wsgi settles a server process: start-up's heap frozen
 
     if args.profile:
-        return profile(args.profile, client_for, sample, limit, args.requests)
+        return profile(args.profile, client_for, sample, limit, args.requests, permissive)
 
     # Query counts per request, each mode, at two list sizes (after one warm-up request).
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -371,26 +371,32 @@ def measure(args) -> dict:
     }
 
 
-def profile(kind: str, client_for, sample, limit: int, requests: int) -> dict:
-    """cProfile of the policy mode for one kind of request: the top functions by own time and
-    by cumulative time, printed to stderr."""
+def profile(kind: str, client_for, sample, limit: int, requests: int, permissive) -> dict:
+    """cProfile of one kind of request in each mode, printed to stderr: the policy mode's top
+    functions by cumulative and by own time, then the project's own functions in each mode
+    (what the policy adds is the difference between the two)."""
     import cProfile
     import io
     import pstats
 
     if kind not in KINDS:
         raise SystemExit(f"--profile: unknown kind '{kind}' (use {', '.join(KINDS)})")
-    for pk in sample[:3]:
-        request(client_for, kind, pk, limit)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for i in range(requests):
-        request(client_for, kind, sample[i % len(sample)], limit)
-    profiler.disable()
     out = io.StringIO()
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(45)
-    stats.sort_stats("tottime").print_stats(25)
+    for mode in (POLICY, PERMISSIVE):
+        with permissive.mode(mode):
+            for pk in sample[:3]:
+                request(client_for, kind, pk, limit)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for i in range(requests):
+                request(client_for, kind, sample[i % len(sample)], limit)
+            profiler.disable()
+        stats = pstats.Stats(profiler, stream=out)
+        print(f"\n=== {mode} mode, {requests} requests of {kind} ===", file=out)
+        if mode == POLICY:
+            stats.sort_stats("cumulative").print_stats(45)
+            stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(r"turnpoint[/\\]", 40)  # the project's own
     print(out.getvalue(), file=sys.stderr)
     return {"profiled": kind, "requests": requests}
 
