@@ -67,9 +67,12 @@ class State(models.TextChoices):
 class Referral(models.Model):
     data_category = Category.LEGAL
 
-    # Indexed with the programme below, not alone: (participant, programme) serves every lookup
-    # by participant and is the whole of the reach check (`participants_visible_to` asks, for
-    # each participant, whether one of their referrals is to a programme of the user's team).
+    # Indexed below with the date, id and programme, not alone: (participant, referral_date, id,
+    # programme) serves every lookup by participant, is the whole of the reach check
+    # (`participants_visible_to` asks, for each participant, whether one of their referrals is to
+    # a programme of the user's team: one seek, then the few referrals of that participant read
+    # from the index) and hands a participant's latest referral among some programmes over
+    # without a sort (`disclosures.with_programme_shown`, `_programmes_of`).
     participant = models.ForeignKey(
         "people.Participant", on_delete=models.PROTECT, related_name="referrals", db_index=False
     )
@@ -96,7 +99,10 @@ class Referral(models.Model):
         ordering = ["-referral_date", "-id"]
         indexes = [
             models.Index(fields=["programme", "state"]),
-            models.Index(fields=["participant", "programme"], name="journeys_referral_reach"),
+            models.Index(
+                fields=["participant", "referral_date", "id", "programme"],
+                name="journeys_referral_latest",
+            ),
         ]
 
     def __str__(self) -> str:

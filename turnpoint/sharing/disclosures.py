@@ -485,9 +485,10 @@ def with_programme_shown(user, participants, categories):
     its categories are shown for (`_programmes_of`'s answer) as a column of the list's own query,
     when showing `categories` crosses agencies; the queryset as it is otherwise.
 
-    A correlated subquery on the (participant, programme) index for the rows of the page only:
-    on PostgreSQL the separate lookup of 1,000 participants' programmes, with their ids sent as
-    an array, took 8-15 ms of a 1,000-row list, most of it the array's conversion and planning
+    A correlated subquery for the rows of the page only, read backwards from the referrals'
+    (participant, referral_date, id, programme) index with no sort. On PostgreSQL the separate
+    lookup of 1,000 participants' programmes, with their ids sent as an array, took 8-15 ms of a
+    1,000-row list, most of it the array's conversion and planning
     (docs/benchmarks.md)."""
     from django.db.models import OuterRef, Subquery
 

@@ -358,9 +358,9 @@ def caseload_count(user, programme=None) -> int:
     `programme` (one of the user's own) when given.
 
     Counted from `referrals_visible_to`, as the number of distinct participants they name: one
-    scan of the (participant, programme) index instead of a reach test for every participant
-    (10,000 on SQLite: 1.4 ms against 4.9; docs/benchmarks.md). The same set by definition: a
-    participant is in reach exactly when such a referral exists."""
+    scan of the referrals' index that starts with the participant instead of a reach test for
+    every participant (10,000 on SQLite: 1.4 ms against 4.9; docs/benchmarks.md). The same set
+    by definition: a participant is in reach exactly when such a referral exists."""
     from django.db.models import Count
 
     referrals = referrals_visible_to(user)
