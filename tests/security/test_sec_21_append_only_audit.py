@@ -369,3 +369,36 @@ def test_sec_21_concurrent_writers_make_one_chain_on_sqlite_too():
     hashes = list(AuditEntry.objects.values_list("prev_hash", flat=True))
     assert len(set(hashes)) == len(hashes)
     assert "24 entries, chain intact" in verify()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec_21_an_append_outside_a_transaction_is_one_statement_and_keeps_the_chain():
+    """On PostgreSQL the server appends (lock, newest hash, hash, insert) in one statement, its
+    own transaction when the caller has none; on SQLite Python does it in one transaction. Either
+    way every stored hash is Python's own over the row as stored, and the chain verifies."""
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as single:
+        first = audit_write(
+            acting_user=None, action="read", categories=["identity"], participant_ids=[3, 1],
+            purpose="case_management", detail={"page": "participant", "n": 1},
+        )  # fmt: skip
+    with CaptureQueriesContext(connection) as bulk:
+        rest = AuditEntry.objects.bulk_create(
+            audit_entry(acting_user=None, action="read", detail={"bulk": i}) for i in range(3)
+        )
+    if connection.vendor == "postgresql":
+        assert [q["sql"].split("(")[0] for q in single] == ["SELECT * FROM turnpoint_audit_append"]
+        assert len(bulk) == 1
+    else:  # SQLite's write lock is the chain lock: its transaction, the newest hash, the insert
+        assert [q["sql"].split()[0] for q in single] == ["BEGIN", "SELECT", "INSERT", "COMMIT"]
+        assert len(bulk) == 4
+    stored = list(AuditEntry.objects.order_by("id"))
+    assert [e.pk for e in stored] == [first.pk] + [e.pk for e in rest]
+    for before, entry in itertools.pairwise(stored):
+        assert entry.prev_hash == before.entry_hash
+    for entry in stored:  # as read back, hashed by Python: what `audit verify` checks
+        assert entry.entry_hash == entry.compute_hash()
+    assert stored[0].participant_ids == [1, 3] and stored[0].detail["n"] == 1
+    assert stored[0].entry_hash == first.entry_hash and stored[-1].pk == rest[-1].pk
+    assert "4 entries, chain intact" in verify()
