@@ -21,7 +21,7 @@ from turnpoint.errors import InvalidInput, Problem
 
 from . import context
 from .categories import TREATMENT, Category, Purpose
-from .rows import append_rows
+from .rows import append_rows, insert_statement
 from .selects import column, one_of, select_rows
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
@@ -164,13 +164,24 @@ class Disclosure(_WhatCrossed):
 
 
 def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
-    """Write each (act values, participant ids) pair: the acts in one statement, then their
-    participants as one backlog row per act in another. Returns the number of participants.
+    """Write each (act values, participant ids) pair: the acts, then their participants as one
+    backlog row per act. Returns the number of participants.
 
     All or nothing: inside the caller's transaction (which every reader holds, so no savepoint
-    and no extra query), or in one of its own when there is none."""
-    from django.db import transaction
+    and no extra query), or in one of its own when there is none. On PostgreSQL both inserts
+    are one statement (`_acts_write_statement`), a round trip fewer on every read that crosses
+    agencies; elsewhere two statements."""
+    from contextlib import nullcontext
 
+    from django.db import connection, transaction
+
+    if connection.vendor == "postgresql":
+        sql, params = _acts_write_statement(acts)
+        inside = connection.in_atomic_block  # one statement is atomic on its own
+        within = transaction.atomic(savepoint=False) if inside else nullcontext()
+        with within, connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return sum(len(participants) for _, participants in acts)
     with transaction.atomic(savepoint=False):
         ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
         append_rows(
@@ -181,6 +192,33 @@ def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
             ],
         )
     return sum(len(participants) for _, participants in acts)
+
+
+def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, list]:
+    """PostgreSQL: the acts' INSERT as a common table expression whose new ids, numbered in the
+    order the INSERT took them from the sequence (its rows' order), pair with the participant
+    lists of a VALUES list to make the backlog rows."""
+    import json
+
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    insert, params = insert_statement(DisclosureAct, [values for values, _ in acts])
+    act_id = q(DisclosureAct._meta.pk.column)
+    backlog = DisclosureBacklog._meta
+    pairs = ", ".join(["(%s, %s::jsonb)"] * len(acts))
+    for number, (_, participants) in enumerate(acts, start=1):
+        params += [number, json.dumps([int(p) for p in participants])]
+    # Names from the models; every value is a bound parameter.
+    sql = (
+        f"WITH new AS ({insert} RETURNING {act_id}), "  # noqa: S608
+        f"numbered AS (SELECT {act_id}, row_number() OVER (ORDER BY {act_id}) AS n FROM new) "
+        f"INSERT INTO {q(backlog.db_table)} "
+        f"({q(backlog.get_field('act').column)}, {q(backlog.get_field('participant_ids').column)}) "
+        f"SELECT numbered.{act_id}, v.ids FROM numbered "
+        f"JOIN (VALUES {pairs}) AS v (n, ids) ON v.n = numbered.n"
+    )
+    return sql, params
 
 
 def disclosures_index(*, acts_per_transaction: int = 200) -> tuple[int, int]:

@@ -56,16 +56,8 @@ def _default(field):
     return field.get_default()
 
 
-def append_rows(
-    model: type[Model], rows: Iterable[Mapping], *, returning_id: bool = False
-) -> list[int]:
-    """Insert `rows` (each a mapping of field attname to Python value) into `model`'s table.
-
-    Returns the new ids in row order when `returning_id`, otherwise an empty list. Call inside
-    the transaction of the change or read being recorded."""
-    rows = list(rows)
-    if not rows:
-        return []
+def _prepared(model: type[Model], rows: list[Mapping]) -> tuple[list, list]:
+    """(the columns' fields, every row's database values in column order, flattened)."""
     # Every column but a key the database numbers itself (a key given as a value, like a
     # one-to-one key, is written like any other column).
     fields = [f for f in model._meta.concrete_fields if not (f.primary_key and f.db_returning)]
@@ -98,17 +90,46 @@ def append_rows(
                     defaults[field.attname] = _default(field)
                 value = defaults[field.attname]
             params.append(prepare(field, value))
+    return fields, params
 
+
+def _head(model: type[Model], fields) -> str:
     quote = connection.ops.quote_name
-    width = len(fields)
-    per_statement = max(1, _max_params() // width)
     # Names from the model; every value is a bound parameter.
-    head = (
+    return (
         f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(f.column) for f in fields)}) VALUES "
     )
+
+
+def insert_statement(model: type[Model], rows: Iterable[Mapping]) -> tuple[str, list]:
+    """One `INSERT ... VALUES` of `rows` as (SQL, parameters), for a caller that makes it part
+    of a larger statement; `ValueError` if they would take more parameters than one statement
+    may have."""
+    rows = list(rows)
+    fields, params = _prepared(model, rows)
+    if len(params) > _max_params():
+        raise ValueError(f"{model.__name__}: {len(rows)} rows do not fit in one statement")
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return _head(model, fields) + ", ".join([one] * len(rows)), params
+
+
+def append_rows(
+    model: type[Model], rows: Iterable[Mapping], *, returning_id: bool = False
+) -> list[int]:
+    """Insert `rows` (each a mapping of field attname to Python value) into `model`'s table.
+
+    Returns the new ids in row order when `returning_id`, otherwise an empty list. Call inside
+    the transaction of the change or read being recorded."""
+    rows = list(rows)
+    if not rows:
+        return []
+    fields, params = _prepared(model, rows)
+    width = len(fields)
+    per_statement = max(1, _max_params() // width)
+    head = _head(model, fields)
     one = "(" + ", ".join(["%s"] * width) + ")"
-    tail = f" RETURNING {quote(model._meta.pk.column)}" if returning_id else ""
+    tail = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}" if returning_id else ""
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
