@@ -2,7 +2,8 @@
 
 import pytest
 from django.http import Http404
-from hypothesis import given
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from turnpoint.accounts.models import Role, User
@@ -81,3 +82,48 @@ def test_outsider_and_analyst_reach_no_participant_of_the_programme(make_referra
         participant_for_user(users["coordinator"], pk + 1000)
     with pytest.raises(Http404):
         participant_for_user(users["coordinator"], "not-a-number")
+
+
+@pytest.fixture
+def participant(make_referral):
+    return make_referral().participant
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    role=st.sampled_from([*Role.values, ""]),
+    active=st.booleans(),
+    switch=st.sampled_from([None, True, False]),
+    purpose=st.sampled_from([None, *Purpose.values]),
+    consented=st.sets(st.sampled_from(sorted(Category)), max_size=3),
+    ordered=st.sets(st.sampled_from(sorted(Category)), max_size=3),
+)
+def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
+    users, participant, role, active, switch, purpose, consented, ordered
+):
+    """The participant page asks `readable_categories` once per programme instead of `decide`
+    once per category; the two must agree on every role, purpose, programme switch, and on what
+    the participant's consents and court orders open (given as the pages give them)."""
+    from types import SimpleNamespace
+
+    user = User(username="prop", role=role, is_active=active, agency=users["judge"].agency)
+    user.pk = users["judge"].pk
+    now = timezone.now()
+
+    def covering(categories, kind):
+        return SimpleNamespace(
+            pk=7, signed_on=now, expires_at=now, label=kind, range_text="all dates",
+            covers=lambda user, category, purpose, at: category in categories,
+        )  # fmt: skip
+
+    consents = {participant.pk: [covering(consented, "Consent")]}
+    orders = {participant.pk: [covering(ordered, "Court order")]}
+    programme = None if switch is None else FakeProgramme(switch)
+    for who in (participant, None):
+        asked = {"programme": programme, "purpose": purpose, "participant": who,
+                 "consents": consents, "court_orders": orders}  # fmt: skip
+        expected = {c for c in Category if decide(user, c, **asked)}
+        assert readable_categories(user, **asked) == expected

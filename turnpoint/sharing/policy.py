@@ -149,27 +149,49 @@ def decide(
     opens may be opened by an in-force court order (`court_orders.court_order_decision`; pass
     `court_orders` from `court_orders.active_court_orders` likewise); a subpoena never is."""
     category = Category(category)
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Decision(False, "you are not signed in")
-    role = user.role
-    if not role:
-        return Decision(False, "your account has no role; ask an administrator to assign one")
-    purpose = purpose or default_purpose(user)
-    if purpose not in ROLE_PURPOSES.get(role, frozenset()):
-        label = Purpose(purpose).label.lower() if purpose in Purpose.values else purpose
-        return Decision(False, f"the {Role(role).label.lower()} role does not act for {label}")
+    refused, purpose = _refused(user, purpose)
+    if refused is not None:
+        return refused
     if report is not None:
         return _decide_in_report(user, category, programme=programme, action=action,
                                  purpose=purpose, participant=participant, consents=consents,
                                  report=report)  # fmt: skip
     by_role = _by_role_and_programme(
-        role, category, action,
+        user.role, category, action,
         programme.name if programme is not None else None,
         programme is not None and programme.court_receives_test_results,
     )  # fmt: skip
     if by_role.allowed or action != "read" or participant is None:
         return by_role
-    if role == Role.SAFEGUARDING_LEAD:
+    return _opened(user, category, purpose, participant, consents, court_orders) or by_role
+
+
+def _refused(user, purpose) -> tuple[Decision | None, str | None]:
+    """(the refusal that holds for every category, or None; the purpose, the role's default
+    when none is given). Refused: no signed-in, active user, no role, or a purpose the role
+    does not act for."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Decision(False, "you are not signed in"), purpose
+    role = user.role
+    if not role:
+        return (
+            Decision(False, "your account has no role; ask an administrator to assign one"),
+            purpose,
+        )
+    purpose = purpose or default_purpose(user)
+    if purpose not in ROLE_PURPOSES.get(role, frozenset()):
+        label = Purpose(purpose).label.lower() if purpose in Purpose.values else purpose
+        return (
+            Decision(False, f"the {Role(role).label.lower()} role does not act for {label}"),
+            purpose,
+        )
+    return None, purpose
+
+
+def _opened(user, category, purpose, participant, consents, court_orders) -> Decision | None:
+    """What may open a read the role and programme deny, for one participant, in order: the
+    safeguarding lead's break-glass, an active consent, an in-force court order."""
+    if user.role == Role.SAFEGUARDING_LEAD:
         from .safeguarding import OPENS, break_glass_active
 
         glass = break_glass_active(user, participant) if category in OPENS else None
@@ -185,10 +207,7 @@ def decide(
     # Court orders (SEC-16; 42 CFR 2.64): after consents, so a consent's wider scope wins.
     from .court_orders import court_order_decision
 
-    ordered = court_order_decision(user, category, purpose, participant, court_orders)
-    if ordered is not None:
-        return ordered
-    return by_role
+    return court_order_decision(user, category, purpose, participant, court_orders)
 
 
 @lru_cache(maxsize=4096)
@@ -279,10 +298,29 @@ def require(user, category: str, *, programme=None, action: str = "read", purpos
         raise PolicyDenied(decision.reason)
 
 
-def readable_categories(user, *, programme=None, purpose=None) -> frozenset[str]:
-    return frozenset(
-        c for c in Category if decide(user, c, programme=programme, purpose=purpose).allowed
-    )
+def readable_categories(user, *, programme=None, purpose=None, participant=None, consents=None,
+                        court_orders=None) -> frozenset[str]:  # fmt: skip
+    """The categories `decide` allows this user to read, for `programme` when given.
+
+    With `participant`, what that participant's break-glass, consents (`consents`, from
+    `consents.active_consents`) and court orders (`court_orders`, likewise) open counts too:
+    the same answer as asking `decide` about each category, with what is the same for every
+    category (the user, the role's purpose) checked once. A participant page asks this for each
+    of the participant's programmes."""
+    refused, purpose = _refused(user, purpose)
+    if refused is not None:
+        return frozenset()
+    found = set()
+    name = programme.name if programme is not None else None
+    court_receives = programme is not None and programme.court_receives_test_results
+    for category in Category:
+        by_role = _by_role_and_programme(user.role, category, "read", name, court_receives)
+        if by_role.allowed or (
+            participant is not None
+            and _opened(user, category, purpose, participant, consents, court_orders)
+        ):
+            found.add(category)
+    return frozenset(found)
 
 
 def participants_visible_to(user):

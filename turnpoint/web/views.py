@@ -36,6 +36,7 @@ from turnpoint.sharing.policy import (
     not_found,
     participant_for_user,
     participants_visible_to,
+    readable_categories,
 )
 from turnpoint.sharing.statutory import statutory_reports_for
 
@@ -229,18 +230,10 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
 
     def readable(programme=None) -> frozenset[str]:
         """What this user may read of this participant in this programme (consents count)."""
-        return frozenset(
-            c
-            for c in C
-            if decide(
-                user,
-                c,
-                programme=programme,
-                participant=person,
-                consents=consents,
-                court_orders=court_orders,
-            )
-        )
+        return readable_categories(
+            user, programme=programme, participant=person, consents=consents,
+            court_orders=court_orders,
+        )  # fmt: skip
 
     shown = {C.IDENTITY}
     sections = []
