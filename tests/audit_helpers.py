@@ -37,3 +37,31 @@ def verify(*args) -> str:
     out = StringIO()
     call_command("audit", "verify", *args, stdout=out)
     return out.getvalue()
+
+
+@contextlib.contextmanager
+def refusing_inserts(table: str, message: str):
+    """The database refuses every INSERT into `table` with `message` for the block, as a full
+    disk or a broken constraint would: a trigger, so the refusal comes from the database however
+    the row is written (one statement or several, through the ORM or not)."""
+    if connection.vendor == "postgresql":
+        raw(
+            "CREATE FUNCTION test_refuse_insert() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+        )
+        raw(
+            f"CREATE TRIGGER test_refuse_insert BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION test_refuse_insert()"
+        )
+        undo = [f"DROP TRIGGER test_refuse_insert ON {table}", "DROP FUNCTION test_refuse_insert()"]
+    else:
+        raw(
+            f"CREATE TRIGGER test_refuse_insert BEFORE INSERT ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+        undo = ["DROP TRIGGER test_refuse_insert"]
+    try:
+        yield
+    finally:
+        for sql in undo:
+            raw(sql)

@@ -142,23 +142,17 @@ def test_an_audit_entry_made_with_create_is_chained_and_update_options_are_refus
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_act_is_not_left_without_its_participants_outside_a_transaction(
-    make_referral, users, monkeypatch
-):
+def test_an_act_is_not_left_without_its_participants_outside_a_transaction(make_referral, users):
     """Called in autocommit mode, a disclosure whose participants fail to be written leaves no
     act."""
-    from turnpoint.sharing import disclosures
+    from audit_helpers import refusing_inserts
+    from django.db import DatabaseError
 
-    real = disclosures.append_rows
-
-    def participants_fail(model, rows, **kwargs):
-        if model is DisclosureBacklog:
-            raise RuntimeError("disk full")
-        return real(model, rows, **kwargs)
-
-    monkeypatch.setattr(disclosures, "append_rows", participants_fail)
     person = make_referral().participant
-    with pytest.raises(RuntimeError, match="disk full"):
+    with (
+        refusing_inserts(DisclosureBacklog._meta.db_table, "disk full"),
+        pytest.raises(DatabaseError, match="disk full"),
+    ):
         disclosure_write(recipient=users["judge"], participant_ids=[person.pk],
                          categories=["legal"], purpose="court_review", legal_basis="statute",
                          basis_reference="Sentencing Act 2020", notice_attached=False)  # fmt: skip
