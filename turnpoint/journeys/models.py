@@ -72,7 +72,7 @@ class Referral(models.Model):
     # (`participants_visible_to` asks, for each participant, whether one of their referrals is to
     # a programme of the user's team: one seek, then the few referrals of that participant read
     # from the index) and hands a participant's latest referral among some programmes over
-    # without a sort (`disclosures.with_programme_shown`, `_programmes_of`).
+    # without a sort (`disclosures.with_programme_shown`, `_programme_keys`).
     participant = models.ForeignKey(
         "people.Participant", on_delete=models.PROTECT, related_name="referrals", db_index=False
     )
