@@ -196,6 +196,66 @@ def test_sec_02_caseload_count_is_the_number_of_participants_in_reach(
     assert caseload_count(outsider) == 2
 
 
+def test_every_change_to_the_referrals_raises_their_version(make_referral, other_programme):
+    """The database raises the referrals' version for every statement that adds, removes or
+    moves a referral, however it is made (ORM, `QuerySet.update`, raw SQL), and for nothing
+    else. Fails if a migration rebuilt the table on SQLite and dropped the triggers."""
+    from turnpoint.journeys.models import Referral
+    from turnpoint.sharing.policy import _referrals_version
+
+    before = _referrals_version()
+    referral = make_referral()
+    added = _referrals_version()
+    assert added > before
+    Referral.objects.filter(pk=referral.pk).update(state="assessment")
+    assert _referrals_version() == added  # a step on the pathway moves no one in or out
+    Referral.objects.filter(pk=referral.pk).update(programme=other_programme)
+    moved = _referrals_version()
+    assert moved > added
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM journeys_transition WHERE referral_id = %s", [referral.pk])
+        cursor.execute("DELETE FROM journeys_referral WHERE id = %s", [referral.pk])
+    assert _referrals_version() > moved
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec_02_a_kept_caseload_count_is_used_only_while_the_referrals_stand(
+    users, make_referral, programme, django_assert_num_queries
+):
+    """Outside a transaction (as an API list asks it) the count is kept under the referrals'
+    version: asked again it costs the one-row read of the version; a new referral, or one moved
+    to a programme outside the team, changes the version and the count is made afresh."""
+    from turnpoint.journeys.models import Referral, ReferralsVersion
+    from turnpoint.programmes.models import Programme
+    from turnpoint.sharing import context, policy
+
+    def caseload_count(*args):  # each asked as a request would: its own context
+        token = context.activate(context.RequestContext())
+        try:
+            return policy.caseload_count(*args)
+        finally:
+            context.deactivate(token)
+
+    ReferralsVersion.objects.get_or_create(pk=1)  # a transactional test's flush removes it
+    policy._CASELOAD_COUNTS.clear()
+    coordinator = users["coordinator"]
+    first = make_referral(given_name="One")
+    assert caseload_count(coordinator) == 1
+    with django_assert_num_queries(2):  # the team's programme ids, the version
+        assert caseload_count(coordinator) == 1
+    make_referral(given_name="Two")
+    assert caseload_count(coordinator) == 2
+    assert caseload_count(coordinator, programme) == 2
+    elsewhere = Programme.objects.exclude(pk__in=coordinator.programmes.all()).first()
+    Referral.objects.filter(pk=first.pk).update(programme=elsewhere)
+    assert caseload_count(coordinator) == caseload_count(coordinator, programme) == 1
+    ReferralsVersion.objects.all().delete()  # as `turnpoint flush` leaves it: nothing is kept
+    make_referral(given_name="Three")
+    assert caseload_count(coordinator) == 2
+    make_referral(given_name="Four")
+    assert caseload_count(coordinator) == 3
+
+
 def test_programme_filter_lists_a_participant_referred_there_twice_once(
     api_as, make_referral, programme
 ):

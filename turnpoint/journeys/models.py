@@ -109,6 +109,18 @@ class Referral(models.Model):
         return f"Referral {self.pk} ({self.get_state_display()})"
 
 
+class ReferralsVersion(models.Model):
+    """One row whose `version` the database raises with every statement that adds, removes or
+    moves a referral (triggers on the referrals table, `journeys/versions.py`). Not a figure:
+    it only tells a cached caseload count (`policy.caseload_count`) whether it may still be
+    right, since a caseload is the participants of some programmes' referrals."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Referrals version {self.version}"
+
+
 class Transition(models.Model):
     """One recorded step on the pathway: who, when, why (R3)."""
 
