@@ -527,20 +527,43 @@ def with_programme_shown(user, participants, categories):
     A correlated subquery for the rows of the page only, read backwards from the referrals'
     (participant, referral_date, id, programme) index with no sort. On PostgreSQL the separate
     lookup of 1,000 participants' programmes, with their ids sent as an array, took 8-15 ms of a
-    1,000-row list, most of it the array's conversion and planning
-    (docs/benchmarks.md)."""
-    from django.db.models import OuterRef, Subquery
-
-    from turnpoint.journeys.models import Referral
-
+    1,000-row list, most of it the array's conversion and planning (docs/benchmarks.md)."""
     from .policy import team_programme_ids
 
     if not any(crosses(user, c) for c in categories):
         return participants
-    latest = Referral.objects.filter(  # policy-gate: within the user's own programmes
-        participant=OuterRef("pk"), programme__in=team_programme_ids(user)
-    ).order_by("-referral_date", "-id")
-    return participants.annotate(**{PROGRAMME_SHOWN: Subquery(latest.values("programme")[:1])})
+    return participants.annotate(**{PROGRAMME_SHOWN: LatestProgramme(team_programme_ids(user))})
+
+
+class LatestProgramme(models.Expression):
+    """The programme of the participant's latest referral (by referral date, then id) among
+    `programmes`, as a column of a participants query: SQL written here, around the outer
+    query's own alias for the participant, because building and compiling the same subquery
+    as a queryset (`Subquery(Referral.objects.filter(participant=OuterRef("pk"), ...))`) took
+    about 0.6 ms of every cross-agency list (docs/benchmarks.md). The programme ids are one
+    bound parameter (`selects.one_of`)."""
+
+    def __init__(self, programmes):
+        super().__init__(output_field=models.IntegerField(null=True))
+        self.programmes = tuple(int(pk) for pk in programmes)
+
+    def as_sql(self, compiler, connection):
+        from turnpoint.journeys.models import Referral
+
+        q = connection.ops.quote_name
+        field = Referral._meta.get_field
+        outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        pk = q(compiler.query.model._meta.pk.column)
+        among, param = one_of(f"latest.{q(field('programme').column)}", self.programmes)
+        # Names from the models; the programme ids are a bound parameter.
+        sql = (
+            f"(SELECT latest.{q(field('programme').column)} "  # noqa: S608
+            f"FROM {q(Referral._meta.db_table)} latest "
+            f"WHERE latest.{q(field('participant').column)} = {outer}.{pk} AND {among} "
+            f"ORDER BY latest.{q(field('referral_date').column)} DESC, "
+            f"latest.{q(field('id').column)} DESC LIMIT 1)"
+        )
+        return sql, [param]
 
 
 def ids_of(participants) -> list[int]:
