@@ -550,16 +550,14 @@ class LatestProgramme(models.Expression):
     def as_sql(self, compiler, connection):
         from turnpoint.journeys.models import Referral
 
+        from .selects import referrals_of_outer
+
         q = connection.ops.quote_name
         field = Referral._meta.get_field
-        outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        pk = q(compiler.query.model._meta.pk.column)
-        among, param = one_of(f"latest.{q(field('programme').column)}", self.programmes)
+        referrals, param = referrals_of_outer(compiler, "latest", self.programmes)
         # Names from the models; the programme ids are a bound parameter.
         sql = (
-            f"(SELECT latest.{q(field('programme').column)} "  # noqa: S608
-            f"FROM {q(Referral._meta.db_table)} latest "
-            f"WHERE latest.{q(field('participant').column)} = {outer}.{pk} AND {among} "
+            f"(SELECT latest.{q(field('programme').column)} {referrals} "
             f"ORDER BY latest.{q(field('referral_date').column)} DESC, "
             f"latest.{q(field('id').column)} DESC LIMIT 1)"
         )

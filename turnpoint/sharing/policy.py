@@ -354,20 +354,10 @@ class ReferredTo(Expression):
         self.programmes = tuple(int(pk) for pk in programmes)
 
     def as_sql(self, compiler, connection):
-        from turnpoint.journeys.models import Referral
+        from .selects import referrals_of_outer
 
-        from .selects import one_of
-
-        q = connection.ops.quote_name
-        field = Referral._meta.get_field
-        outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
-        pk = q(compiler.query.model._meta.pk.column)
-        among, param = one_of(f"reach.{q(field('programme').column)}", self.programmes)
-        # Names from the models; the programme ids are a bound parameter.
-        sql = (
-            f"EXISTS (SELECT 1 FROM {q(Referral._meta.db_table)} reach "  # noqa: S608
-            f"WHERE reach.{q(field('participant').column)} = {outer}.{pk} AND {among})"
-        )
+        referrals, param = referrals_of_outer(compiler, "reach", self.programmes)
+        sql = f"EXISTS (SELECT 1 {referrals})"
         return sql, [param]
 
 
