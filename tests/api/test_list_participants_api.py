@@ -236,7 +236,6 @@ def test_sec_02_a_kept_caseload_count_is_used_only_while_the_referrals_stand(
         finally:
             context.deactivate(token)
 
-    ReferralsVersion.objects.get_or_create(pk=1)  # a transactional test's flush removes it
     policy._CASELOAD_COUNTS.clear()
     coordinator = users["coordinator"]
     first = make_referral(given_name="One")
@@ -249,11 +248,27 @@ def test_sec_02_a_kept_caseload_count_is_used_only_while_the_referrals_stand(
     elsewhere = Programme.objects.exclude(pk__in=coordinator.programmes.all()).first()
     Referral.objects.filter(pk=first.pk).update(programme=elsewhere)
     assert caseload_count(coordinator) == caseload_count(coordinator, programme) == 1
-    ReferralsVersion.objects.all().delete()  # as `turnpoint flush` leaves it: nothing is kept
+    ReferralsVersion.objects.all().delete()  # without its row nothing is kept, nothing is wrong
     make_referral(given_name="Three")
     assert caseload_count(coordinator) == 2
     make_referral(given_name="Four")
     assert caseload_count(coordinator) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_puts_the_referrals_version_back_past_every_earlier_one(make_referral):
+    """`turnpoint flush` (the demo's reset, the tests between transactional tests) empties the
+    version's row too and puts it back at a version no earlier database reached, so a server's
+    kept counts never match the new referrals."""
+    from django.core.management import call_command
+
+    from turnpoint.sharing.policy import _referrals_version
+
+    make_referral()
+    before = _referrals_version()
+    call_command("flush", interactive=False, verbosity=0)
+    after = _referrals_version()
+    assert after is not None and after > before
 
 
 def test_programme_filter_lists_a_participant_referred_there_twice_once(

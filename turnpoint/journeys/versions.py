@@ -7,7 +7,13 @@ change referrals without calling it. PostgreSQL raises it once per statement; SQ
 no statement triggers, once per row. Django rebuilds an SQLite table to alter it, which drops
 its triggers: a migration that alters the referrals table must call `install_triggers` again
 (`test_every_change_to_the_referrals_raises_their_version` fails if it does not).
+
+The row starts at the time in microseconds, not at 0, and `turnpoint flush` puts it back the
+same way (`restore_row`): a database emptied and filled again, or a new one, never repeats a
+version that a running server may still hold a count under.
 """
+
+import time
 
 TABLE = "journeys_referral"
 _EVENTS = ("INSERT", "DELETE", "UPDATE OF participant_id, programme_id")
@@ -25,12 +31,22 @@ $$
 """
 
 
-def install_statements(vendor: str) -> list[str]:
-    """The version's one row, then the triggers."""
-    if vendor not in ("postgresql", "sqlite"):
-        return []
-    first = ["INSERT INTO journeys_referralsversion (id, version) VALUES (1, 0)"]
-    return first + trigger_statements(vendor)
+# Put the one row in unless it is there (a cancelled flush leaves it).
+_FIRST_ROW = (
+    "INSERT INTO journeys_referralsversion (id, version) SELECT 1, %s "
+    "WHERE NOT EXISTS (SELECT 1 FROM journeys_referralsversion WHERE id = 1)"
+)
+
+
+def _start() -> int:
+    return time.time_ns() // 1000
+
+
+def restore_row(connection) -> None:
+    """After `turnpoint flush` has emptied every table: the version's row again."""
+    if connection.vendor in ("postgresql", "sqlite"):
+        with connection.cursor() as cursor:
+            cursor.execute(_FIRST_ROW, [_start()])
 
 
 def trigger_statements(vendor: str) -> list[str]:
@@ -49,21 +65,23 @@ def trigger_statements(vendor: str) -> list[str]:
 
 
 def uninstall_statements(vendor: str) -> list[str]:
-    statements = ["DELETE FROM journeys_referralsversion"]
     if vendor == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {TABLE}_changed_{n} ON {TABLE}" for n in range(3)] + [
-            "DROP FUNCTION IF EXISTS turnpoint_referrals_changed()",
-            *statements,
+        drops = [
+            f"DROP TRIGGER IF EXISTS {TABLE}_changed_{n} ON {TABLE}" for n in range(len(_EVENTS))
         ]
-    if vendor == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {TABLE}_changed_{n}" for n in range(3)] + statements
-    return []
+        drops.append("DROP FUNCTION IF EXISTS turnpoint_referrals_changed()")
+    elif vendor == "sqlite":
+        drops = [f"DROP TRIGGER IF EXISTS {TABLE}_changed_{n}" for n in range(len(_EVENTS))]
+    else:
+        return []
+    return [*drops, "DELETE FROM journeys_referralsversion"]
 
 
 def install(apps, schema_editor) -> None:
     """Migration step (RunPython): the version's one row and the triggers."""
-    for sql in install_statements(schema_editor.connection.vendor):
-        schema_editor.execute(sql)
+    if schema_editor.connection.vendor in ("postgresql", "sqlite"):
+        schema_editor.execute(_FIRST_ROW, [_start()])
+    install_triggers(apps, schema_editor)
 
 
 def install_triggers(apps, schema_editor) -> None:
