@@ -24,8 +24,6 @@ concrete field.
 import datetime
 import json
 
-FUNCTION = "turnpoint_audit_append"
-
 _CREATE = """
 CREATE OR REPLACE FUNCTION turnpoint_audit_append(entries jsonb, lock_key bigint)
 RETURNS TABLE (after_id bigint, new_id bigint, new_prev_hash text, new_entry_hash text)
@@ -70,7 +68,7 @@ def install(apps, schema_editor) -> None:
 
 def uninstall(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f"DROP FUNCTION IF EXISTS {FUNCTION}(jsonb, bigint)")
+        schema_editor.execute("DROP FUNCTION IF EXISTS turnpoint_audit_append(jsonb, bigint)")
 
 
 def _json_value(value):
@@ -79,15 +77,18 @@ def _json_value(value):
     return value
 
 
-def append(entries, names: list[str], lock_key: int) -> tuple[int, list[tuple[int, str, str]]]:
+def append(
+    entries, canonicals: list[str], names: list[str], lock_key: int
+) -> tuple[int, list[tuple[int, str, str]]]:
     """Insert `entries` after the newest one in one statement: (the id they follow, then for
-    each its (id, previous hash, hash)). `names` are the attnames of the columns to send."""
+    each its (id, previous hash, hash)). `canonicals` are their `AuditEntry.canonical()`, `names`
+    the attnames of the columns to send."""
     from django.db import connection
 
     payload = json.dumps(
         [
-            {"row": {n: _json_value(getattr(e, n)) for n in names}, "canonical": e.canonical()}
-            for e in entries
+            {"row": {n: _json_value(getattr(e, n)) for n in names}, "canonical": canonical}
+            for e, canonical in zip(entries, canonicals, strict=True)
         ],
         separators=(",", ":"),
     )

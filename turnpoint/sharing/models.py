@@ -26,14 +26,9 @@ class AppendOnlyError(Exception):
 
 
 GENESIS = "0" * 64
-# Any fixed number: the key of the PostgreSQL advisory lock that serialises chain writers.
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises chain writers
+# (taken inside `turnpoint_audit_append`, chain_pg.py).
 _CHAIN_LOCK_KEY = 7_401_923
-
-
-def _chain_lock() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
 
 
 def _last() -> tuple[int, str]:
@@ -59,13 +54,11 @@ def _append_chained(entries: list["AuditEntry"]) -> None:
     On PostgreSQL the server does it in one statement (chain_pg.py: five round trips had been
     most of an audited read's cost there); elsewhere as plain multi-row INSERTs (rows.append_rows:
     each field prepared as the ORM would, without its insert compiler, which cost a third of an
-    audited page's policy overhead). Either way Python's `compute_hash` is the definition."""
-    from contextlib import nullcontext
-
+    audited page's policy overhead). Either way `AuditEntry.chained_hash` is the definition."""
     from django.db import transaction
 
     from . import chain_pg
-    from .rows import append_rows
+    from .rows import append_rows, one_statement
 
     if any(e.pk is not None for e in entries):
         raise AppendOnlyError("the audit log is append-only")
@@ -73,26 +66,26 @@ def _append_chained(entries: list["AuditEntry"]) -> None:
         return
     names = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
     if connection.vendor == "postgresql":
-        # One statement is atomic on its own: a transaction around it would add BEGIN and
-        # COMMIT. Inside the caller's, `atomic` only marks it for rollback if this fails.
-        inside = connection.in_atomic_block
-        with transaction.atomic(savepoint=False) if inside else nullcontext():
-            previous_id, written = chain_pg.append(entries, names, _CHAIN_LOCK_KEY)
-            for entry, (pk, prev_hash, entry_hash) in zip(entries, written, strict=True):
-                entry.prev_hash = prev_hash
-                if entry.compute_hash() != entry_hash:
+        canonicals = [e.canonical() for e in entries]
+        with one_statement():
+            previous_id, written = chain_pg.append(entries, canonicals, names, _CHAIN_LOCK_KEY)
+            for entry, canonical, (pk, prev_hash, entry_hash) in zip(
+                entries, canonicals, written, strict=True
+            ):
+                ours = AuditEntry.chained_hash(prev_hash, canonical)
+                if ours != entry_hash:
                     raise AppendOnlyError(
                         f"audit entry {pk}: the database hashed it as {entry_hash}, "
-                        f"Python as {entry.compute_hash()}"
+                        f"Python as {ours}"
                     )
-                entry.entry_hash, entry.pk = entry_hash, pk
+                entry.prev_hash, entry.entry_hash, entry.pk = prev_hash, entry_hash, pk
                 entry._state.adding, entry._state.db = False, connection.alias
             checkpoint_if_due(previous_id, entries[-1])
         return
     # No savepoint inside a caller's transaction: an entry that cannot be written fails the
     # whole read or change it records (SEC-19), so there is nothing to roll back to.
+    # SQLite serialises writers (`BEGIN IMMEDIATE`): its write lock is the chain's lock.
     with transaction.atomic(savepoint=False):
-        _chain_lock()
         previous_id, previous = _last()
         for entry in entries:
             entry.prev_hash = previous
@@ -210,8 +203,13 @@ class AuditEntry(models.Model):
             default=str,
         )
 
+    @staticmethod
+    def chained_hash(prev_hash: str, canonical: str) -> str:
+        """The chain's hash: SHA-256 of the previous hash followed by the canonical content."""
+        return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
     def compute_hash(self) -> str:
-        return hashlib.sha256((self.prev_hash + self.canonical()).encode()).hexdigest()
+        return self.chained_hash(self.prev_hash, self.canonical())
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
