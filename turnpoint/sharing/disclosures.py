@@ -21,7 +21,7 @@ from turnpoint.errors import InvalidInput, Problem
 
 from . import context
 from .categories import TREATMENT, Category, Purpose
-from .rows import append_rows, insert_statement
+from .rows import append_rows, insert_statement, one_statement
 from .selects import column, one_of, select_rows
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
@@ -171,15 +171,11 @@ def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
     and no extra query), or in one of its own when there is none. On PostgreSQL both inserts
     are one statement (`_acts_write_statement`), a round trip fewer on every read that crosses
     agencies; elsewhere two statements."""
-    from contextlib import nullcontext
-
     from django.db import connection, transaction
 
     if connection.vendor == "postgresql":
         sql, params = _acts_write_statement(acts)
-        inside = connection.in_atomic_block  # one statement is atomic on its own
-        within = transaction.atomic(savepoint=False) if inside else nullcontext()
-        with within, connection.cursor() as cursor:
+        with one_statement(), connection.cursor() as cursor:
             cursor.execute(sql, params)
         return sum(len(participants) for _, participants in acts)
     with transaction.atomic(savepoint=False):

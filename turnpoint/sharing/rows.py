@@ -25,6 +25,18 @@ from django.db.models import Model
 _POSTGRES_MAX_PARAMS = 65_535
 
 
+def one_statement():
+    """The transaction for a write made as one statement: inside the caller's transaction,
+    `atomic(savepoint=False)`, which only marks that transaction for rollback if the statement
+    fails; outside one, none, since a single statement is its own (on PostgreSQL a BEGIN and a
+    COMMIT around it would be two more round trips)."""
+    from contextlib import nullcontext
+
+    from django.db import transaction
+
+    return transaction.atomic(savepoint=False) if connection.in_atomic_block else nullcontext()
+
+
 def _max_params() -> int:
     if connection.vendor == "sqlite":
         connection.ensure_connection()
@@ -102,6 +114,11 @@ def _head(model: type[Model], fields) -> str:
     )
 
 
+def _values(width: int, count: int) -> str:
+    """The placeholders of `count` rows of `width` values each."""
+    return ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * count)
+
+
 def insert_statement(model: type[Model], rows: Iterable[Mapping]) -> tuple[str, list]:
     """One `INSERT ... VALUES` of `rows` as (SQL, parameters), for a caller that makes it part
     of a larger statement; `ValueError` if they would take more parameters than one statement
@@ -110,8 +127,7 @@ def insert_statement(model: type[Model], rows: Iterable[Mapping]) -> tuple[str, 
     fields, params = _prepared(model, rows)
     if len(params) > _max_params():
         raise ValueError(f"{model.__name__}: {len(rows)} rows do not fit in one statement")
-    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    return _head(model, fields) + ", ".join([one] * len(rows)), params
+    return _head(model, fields) + _values(len(fields), len(rows)), params
 
 
 def append_rows(
@@ -128,14 +144,13 @@ def append_rows(
     width = len(fields)
     per_statement = max(1, _max_params() // width)
     head = _head(model, fields)
-    one = "(" + ", ".join(["%s"] * width) + ")"
     tail = f" RETURNING {connection.ops.quote_name(model._meta.pk.column)}" if returning_id else ""
     ids: list[int] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             count = min(per_statement, len(rows) - start)
             cursor.execute(
-                head + ", ".join([one] * count) + tail,
+                head + _values(width, count) + tail,
                 params[start * width : (start + count) * width],
             )
             if returning_id:
