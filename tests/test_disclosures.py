@@ -215,7 +215,7 @@ def test_sec_13_a_lists_rows_carry_the_programme_the_lookup_would_find(
     assert basis[stayed.pk].startswith(GHENT_STATUTE)
 
 
-def test_sec_13_each_acts_participants_are_written_with_it_in_one_statement_on_postgresql(
+def test_sec_13_each_acts_participants_are_written_with_it_one_statement_on_postgresql_two_else(
     users, make_referral, dtto
 ):
     """A read whose participants crossed on two bases writes two acts, each with a backlog row
@@ -249,7 +249,6 @@ def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
     referral_date, id, programme) index, without sorting the participant's referrals: with the
     old (participant, programme) index every row's subquery sorted (1,000 rows: 2.5 ms against
     1.1 on PostgreSQL, docs/benchmarks.md)."""
-
     from turnpoint.sharing.disclosures import with_programme_shown
     from turnpoint.sharing.policy import participants_visible_to
 
