@@ -468,9 +468,54 @@ def test_sec_13_a_judges_api_list_costs_the_same_queries_for_5_or_50_rows(
     assert Disclosure.objects.count() - before == 50
 
 
+@pytest.mark.django_db(transaction=True)
+def test_sec_13_a_read_across_agencies_is_recorded_in_one_statement_on_postgresql(
+    users, make_referral
+):
+    """With no transaction around the read, as a server runs it: on PostgreSQL the audit row,
+    the act and its backlog row are one statement and no transaction is opened for them;
+    elsewhere they are written in one transaction. Either way the chain verifies and the act
+    names the participant."""
+    from unittest import mock
+
+    from django.test.utils import CaptureQueriesContext
+
+    from turnpoint.sharing.audit import audit_verify
+    from turnpoint.sharing.disclosures import read_recorded
+
+    person = make_referral(offence_summary="Took bread from a shop").participant
+    judge = users["judge"]
+    opened = mock.patch.object(connection, "set_autocommit", wraps=connection.set_autocommit)
+    with CaptureQueriesContext(connection) as ctx, opened as set_autocommit:
+        written = read_recorded(judge, participants=[person], categories=[C.IDENTITY, C.LEGAL],
+                                obj=person)  # fmt: skip
+    assert written == 1
+    writes = [q["sql"] for q in ctx if q["sql"].split()[0] not in ("SELECT", "SAVEPOINT")]
+    if connection.vendor == "postgresql":
+        [statement] = writes
+        assert statement.startswith("WITH new AS (INSERT INTO")
+        assert "turnpoint_audit_append" in statement
+        set_autocommit.assert_not_called()
+    else:  # its transaction, the chain's newest hash (a SELECT), the audit row, act and backlog
+        assert [w.split()[0] for w in writes] == ["BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"]
+    [entry] = AuditEntry.objects.filter(action="read", user=judge)
+    assert entry.participant_ids == [person.pk] and entry.categories == ["legal"]
+    [act] = DisclosureAct.objects.filter(recipient_user=judge)
+    assert act.categories == ["identity", "legal"]
+    assert list(Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)) == [
+        person.pk
+    ]
+    checked, problems = audit_verify()
+    assert problems == [] and checked == AuditEntry.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
 def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothing(
     users, make_referral
 ):
+    """As a server runs it, with no transaction around the request: the read's audit row, act
+    and backlog row are one statement on PostgreSQL and one transaction elsewhere, so the
+    refused backlog row takes the others with it."""
     person = make_referral(offence_summary="Shoplifting at the market").participant
     reads_before = AuditEntry.objects.filter(action="read").count()
 

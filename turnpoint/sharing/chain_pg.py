@@ -78,11 +78,15 @@ def _json_value(value):
 
 
 def append(
-    entries, canonicals: list[str], names: list[str], lock_key: int
+    entries, canonicals: list[str], names: list[str], lock_key: int, *, also=None
 ) -> tuple[int, list[tuple[int, str, str]]]:
     """Insert `entries` after the newest one in one statement: (the id they follow, then for
     each its (id, previous hash, hash)). `canonicals` are their `AuditEntry.canonical()`, `names`
-    the attnames of the columns to send."""
+    the attnames of the columns to send.
+
+    `also`: (common table expressions, their parameters) of other writes to make in the same
+    statement. PostgreSQL runs a data-modifying expression to completion whether or not the
+    statement reads it, and the statement is one transaction: all of it is written, or none."""
     from django.db import connection
 
     payload = json.dumps(
@@ -92,7 +96,11 @@ def append(
         ],
         separators=(",", ":"),
     )
+    sql, params = "SELECT * FROM turnpoint_audit_append(%s::jsonb, %s)", [payload, lock_key]
+    if also is not None:
+        ctes, also_params = also
+        sql, params = f"WITH {ctes} {sql}", [*also_params, *params]
     with connection.cursor() as cursor:  # the entries' values go as one bound parameter
-        cursor.execute("SELECT * FROM turnpoint_audit_append(%s::jsonb, %s)", [payload, lock_key])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     return rows[0][0], [(pk, prev, digest) for _, pk, prev, digest in rows]

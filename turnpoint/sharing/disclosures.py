@@ -174,9 +174,9 @@ def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
     from django.db import connection, transaction
 
     if connection.vendor == "postgresql":
-        sql, params = _acts_write_statement(acts)
+        ctes, insert, params = _acts_write_statement(acts)
         with one_statement(), connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(f"WITH {ctes} {insert}", params)
         return sum(len(participants) for _, participants in acts)
     with transaction.atomic(savepoint=False):
         ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
@@ -190,10 +190,12 @@ def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
     return sum(len(participants) for _, participants in acts)
 
 
-def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, list]:
+def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, str, list]:
     """PostgreSQL: the acts' INSERT as a common table expression whose new ids, numbered in the
     order the INSERT took them from the sequence (its rows' order), pair with the participant
-    lists of a VALUES list to make the backlog rows."""
+    lists of a VALUES list to make the backlog rows. Returned as (the common table expressions,
+    the backlog's INSERT, the parameters): `WITH {ctes} {insert}` is the statement, and a read's
+    audit append takes the INSERT as one more expression of its own statement (`_read_write`)."""
     import json
 
     from django.db import connection
@@ -206,15 +208,43 @@ def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, list
     for number, (_, participants) in enumerate(acts, start=1):
         params += [number, json.dumps([int(p) for p in participants])]
     # Names from the models; every value is a bound parameter.
-    sql = (
-        f"WITH new AS ({insert} RETURNING {act_id}), "  # noqa: S608
-        f"numbered AS (SELECT {act_id}, row_number() OVER (ORDER BY {act_id}) AS n FROM new) "
-        f"INSERT INTO {q(backlog.db_table)} "
+    ctes = (
+        f"new AS ({insert} RETURNING {act_id}), "  # noqa: S608
+        f"numbered AS (SELECT {act_id}, row_number() OVER (ORDER BY {act_id}) AS n FROM new)"
+    )
+    backlog_insert = (
+        f"INSERT INTO {q(backlog.db_table)} "  # noqa: S608
         f"({q(backlog.get_field('act').column)}, {q(backlog.get_field('participant_ids').column)}) "
         f"SELECT numbered.{act_id}, v.ids FROM numbered "
         f"JOIN (VALUES {pairs}) AS v (n, ids) ON v.n = numbered.n"
     )
-    return sql, params
+    return ctes, backlog_insert, params
+
+
+def _read_write(entry, acts: list[tuple[dict, list[int]]]) -> None:
+    """Write a read's audit entry (or None) and its disclosure acts, all or nothing.
+
+    On PostgreSQL the acts and their backlog rows are common table expressions of the audit
+    append's statement (chain_pg.py), so the read writes in one statement and needs no
+    transaction of its own: a BEGIN, a second statement and a COMMIT fewer, about 2 ms of a
+    cross-agency page there (docs/benchmarks.md). Elsewhere one transaction around both."""
+    from django.db import connection, transaction
+
+    from .models import _append_chained
+
+    if entry is None or not acts:
+        if entry is not None:
+            entry.save()
+        if acts:
+            _acts_write(acts)  # one statement on PostgreSQL, its own transaction elsewhere
+        return
+    if connection.vendor == "postgresql":
+        ctes, insert, params = _acts_write_statement(acts)
+        _append_chained([entry], also=(f"{ctes}, backlog AS ({insert})", params))
+        return
+    with transaction.atomic():
+        entry.save()
+        _acts_write(acts)
 
 
 def disclosures_index(*, acts_per_transaction: int = 200) -> tuple[int, int]:
@@ -394,6 +424,18 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     query when consents opened a category, and `court_orders` (from
     `court_orders.active_court_orders`) likewise for court orders. Same-agency reads write
     nothing and ask nothing of the database. Returns the number of disclosures written."""
+    acts = _acts_for_read(
+        user, participants=participants, categories=categories, purpose=purpose,
+        programme_by_participant=programme_by_participant, consents=consents,
+        notice_attached=notice_attached, channel=channel, court_orders=court_orders,
+    )  # fmt: skip
+    return _acts_write(acts) if acts else 0
+
+
+def _acts_for_read(user, *, participants, categories, purpose, programme_by_participant,
+                   consents, notice_attached, channel, court_orders) -> list:  # fmt: skip
+    """The disclosure acts `disclosures_for_read` writes, as (act values, participant ids)
+    pairs: decided and grouped, nothing written."""
     from .policy import decide, default_purpose
 
     purpose = purpose or default_purpose(user)
@@ -402,7 +444,7 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     listed = ids_of(participants)
     ids = list(dict.fromkeys(listed))
     if not crossing or not ids:
-        return 0
+        return []
     # Each participant's programme as its key, and the programmes by key: a list's 1,000 rows
     # share a handful of programmes, and the key is what the loops below compare.
     given = programme_by_participant or {}
@@ -483,32 +525,33 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
                 "legal_basis": str(key[1]), "basis_reference": key[2],
             }, [])  # fmt: skip
         acts[key][1].append(pid)
-    return _acts_write(list(acts.values())) if acts else 0
+    return list(acts.values())
 
 
 def read_recorded(user, *, participants, categories, purpose=None, obj=None, detail=None,
                   programme_by_participant=None, consents=None) -> int:  # fmt: skip
     """Audit a read and log its disclosures together: the one call for pages and the API.
 
-    A read inside the holding agency costs what `audit_read` costs and nothing more (no
-    transaction of its own, so pinned query counts of same-agency pages do not move)."""
-    from contextlib import nullcontext
-
-    from django.db import transaction
-
-    from .policy import audit_read
+    A read inside the holding agency costs what `audit_read` costs and nothing more. A read
+    across agencies writes its audit row and its acts all or nothing (`_read_write`): on
+    PostgreSQL one statement, elsewhere one transaction."""
+    from .policy import audit_read, read_entry
 
     participants = list(participants)
-    crossing = any(crosses(user, c) for c in categories)
-    with transaction.atomic() if crossing else nullcontext():
+    if not any(crosses(user, c) for c in categories):
         audit_read(user, participants=participants, categories=categories, purpose=purpose,
                    obj=obj, detail=detail)  # fmt: skip
-        if not crossing:
-            return 0
-        return disclosures_for_read(
-            user, participants=participants, categories=categories, purpose=purpose,
-            programme_by_participant=programme_by_participant, consents=consents,
-        )  # fmt: skip
+        return 0
+    # Decided first, then written together: no transaction is open while the acts are worked out.
+    entry = read_entry(user, participants=participants, categories=categories, purpose=purpose,
+                       obj=obj, detail=detail)  # fmt: skip
+    acts = _acts_for_read(
+        user, participants=participants, categories=categories, purpose=purpose,
+        programme_by_participant=programme_by_participant, consents=consents,
+        notice_attached=False, channel="", court_orders=None,
+    )  # fmt: skip
+    _read_write(entry, acts)
+    return sum(len(ids) for _, ids in acts)
 
 
 # The column `with_programme_shown` adds to a list's rows.

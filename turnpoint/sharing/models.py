@@ -46,10 +46,13 @@ def _last() -> tuple[int, str]:
     return tuple(last) if last else (0, GENESIS)
 
 
-def _append_chained(entries: list["AuditEntry"]) -> None:
+def _append_chained(entries: list["AuditEntry"], *, also: tuple[str, list] | None = None) -> None:
     """The one way audit rows are written: under the chain lock, chain `entries` after the
     newest row, insert them and set their ids. Inside the caller's transaction, if any; a
     checkpoint follows its commit when one is due.
+
+    `also` (PostgreSQL only): other writes to make in the same statement, as common table
+    expressions and their parameters (a read's disclosure acts: `disclosures._read_write`).
 
     On PostgreSQL the server does it in one statement (chain_pg.py: five round trips had been
     most of an audited read's cost there); elsewhere as plain multi-row INSERTs (rows.append_rows:
@@ -68,7 +71,9 @@ def _append_chained(entries: list["AuditEntry"]) -> None:
     if connection.vendor == "postgresql":
         canonicals = [e.canonical() for e in entries]
         with one_statement():
-            previous_id, written = chain_pg.append(entries, canonicals, names, _CHAIN_LOCK_KEY)
+            previous_id, written = chain_pg.append(
+                entries, canonicals, names, _CHAIN_LOCK_KEY, also=also
+            )
             for entry, canonical, (pk, prev_hash, entry_hash) in zip(
                 entries, canonicals, written, strict=True
             ):
@@ -82,6 +87,8 @@ def _append_chained(entries: list["AuditEntry"]) -> None:
                 entry._state.adding, entry._state.db = False, connection.alias
             checkpoint_if_due(previous_id, entries[-1])
         return
+    if also is not None:
+        raise ValueError("other writes share an audit append's statement on PostgreSQL only")
     # No savepoint inside a caller's transaction: an entry that cannot be written fails the
     # whole read or change it records (SEC-19), so there is nothing to roll back to.
     # SQLite serialises writers (`BEGIN IMMEDIATE`): its write lock is the chain's lock.

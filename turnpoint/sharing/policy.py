@@ -26,7 +26,7 @@ from django.http import Http404
 
 from turnpoint.accounts.models import Role
 
-from .audit import audit_write
+from .audit import audit_entry, audit_write
 from .categories import SENSITIVE, Category, Purpose
 
 C = Category
@@ -551,13 +551,21 @@ def _reach_sql() -> str:
 
 def audit_read(user, *, participants, categories, purpose=None, obj=None, detail=None) -> None:
     """Record a read when it touches a sensitive category; one row for a whole list."""
+    entry = read_entry(user, participants=participants, categories=categories, purpose=purpose,
+                       obj=obj, detail=detail)  # fmt: skip
+    if entry is not None:
+        entry.save()
+
+
+def read_entry(user, *, participants, categories, purpose=None, obj=None, detail=None):
+    """The audit row (unsaved) `audit_read` writes for a read, or None when it writes none."""
     sensitive = sorted(set(categories) & SENSITIVE)
     if not sensitive:
-        return
+        return None
     ids = [getattr(p, "pk", p) for p in participants]
     if not ids:
-        return
-    audit_write(
+        return None
+    return audit_entry(
         acting_user=user,
         action="read",
         categories=sensitive,
