@@ -151,6 +151,16 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+elif DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool(
+    "DB_PREPARED_STATEMENTS", True
+):
+    # Statements prepared once per connection: the server no longer parses them, and keeps
+    # their plan where one plan suits any parameters. psycopg prepares a statement once its text
+    # has been sent five times, which needs the parameters bound on the server rather than
+    # written into the text. Django leaves both off because a pooler in transaction mode
+    # (PgBouncer before 1.21) hands each transaction a different server connection; set
+    # DB_PREPARED_STATEMENTS=off behind one. README.md (Databases); docs/benchmarks.md.
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
