@@ -11,6 +11,8 @@ from turnpoint.sharing.policy import audit_read
 
 from .helpers import REACHING, ROLES
 
+GHENT_STATUTE = "Deferral of the criminal case before conviction"
+
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_lists_only_the_participants_it_may_reach(api_as, make_referral, role):
@@ -152,12 +154,13 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
     assert few == many
     assert (shown_few, shown_many) == (5, 50)
     # Token, the ids of the judge's team programmes, count, page (on the participants page with
-    # each row's programme: `with_programme_shown`); the programmes' statutes (the participants
-    # page: the judge's programmes; the referrals page holds the programmes without their
-    # definitions: one query for the statutes); then the read's record. The participants page
-    # shows nothing sensitive, so it writes only its disclosures: the acts and their backlog
-    # rows (one statement on PostgreSQL, two elsewhere, in the test's transaction without a
-    # savepoint of their own). The referrals page also audits the legal facts it shows: on
+    # each row's programme: `with_programme_shown`); the team's programmes with their
+    # definitions, for the law each disclosure rests on (`policy.team_programmes`: kept per
+    # process outside a transaction, read afresh inside the test's); then the read's record.
+    # The participants page shows nothing sensitive, so it writes only its disclosures: the
+    # acts and their backlog rows (one statement on PostgreSQL, two elsewhere, in the test's
+    # transaction without a savepoint of their own). The referrals page also audits the legal
+    # facts it shows: on
     # PostgreSQL the audit append and the acts are one statement (`disclosures._read_write`);
     # elsewhere a transaction (a savepoint pair inside the test's) around the audit row's
     # queries and the two inserts.
@@ -258,6 +261,55 @@ def test_sec_02_a_kept_caseload_count_is_used_only_while_the_referrals_stand(
     assert caseload_count(coordinator) == 2
     make_referral(given_name="Four")
     assert caseload_count(coordinator) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec_13_a_team_programme_is_kept_while_its_loaded_at_stands(
+    api_as, users, make_referral, programme, django_assert_num_queries
+):
+    """Outside a transaction the team's programmes (with their definitions, which name the law a
+    disclosure rests on) are kept per process under their `loaded_at`: asked again, only the
+    team's query runs. A programme saved again, as the loader saves a new revision, is read
+    afresh, so a cross-agency list's disclosures name the new law from the next request. What
+    is read inside a transaction is not kept."""
+    from django.db import transaction
+
+    from turnpoint.programmes.models import Programme
+    from turnpoint.sharing import context, policy
+
+    def team_programmes(user):  # each asked as a request would: its own context
+        token = context.activate(context.RequestContext())
+        try:
+            return policy.team_programmes(user)
+        finally:
+            context.deactivate(token)
+
+    policy._PROGRAMMES.clear()
+    judge = users["judge"]
+    first = team_programmes(judge)
+    assert set(first) == set(judge.programmes.values_list("pk", flat=True))
+    with django_assert_num_queries(1):  # the team's programme ids and their `loaded_at`
+        again = team_programmes(judge)
+    assert again[programme.pk] is first[programme.pk]
+
+    make_referral(given_name="Robin")
+    client = api_as("judge")
+    assert client.get("/api/participants").status_code == 200
+    assert Disclosure.objects.get().basis_reference.startswith(GHENT_STATUTE)
+    stored = Programme.objects.get(pk=programme.pk)
+    stored.legal_basis = "Changed Statute 2026: a new basis"
+    stored.definition = {**stored.definition, "policy": {
+        k: v for k, v in stored.definition["policy"].items() if k != "statutory_reference"
+    }}  # fmt: skip
+    stored.save()
+    assert client.get("/api/participants").status_code == 200
+    newest = Disclosure.objects.order_by("-act_id").first()
+    assert newest.basis_reference == "Changed Statute 2026"
+
+    policy._PROGRAMMES.clear()
+    with transaction.atomic():
+        assert programme.pk in policy.team_programmes(judge)
+    assert policy._PROGRAMMES == {}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -22,7 +22,7 @@ from turnpoint.errors import InvalidInput, Problem
 from . import context
 from .categories import TREATMENT, Category, Purpose
 from .rows import append_rows, insert_statement, one_statement
-from .selects import column, one_of, select_rows
+from .selects import column, one_of
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
 TREATMENT_KINDS = frozenset({"treatment"})
@@ -363,12 +363,15 @@ def _statute(reference, legal_basis: str) -> str:
     return " ".join(str(reference or legal_basis.split(":")[0]).split())[:200]
 
 
-def _statutes(programmes) -> dict:
-    """Programme id -> statute reference, without loading a deferred definition per row: one
-    query for the programmes whose fields were deferred, none otherwise."""
+def _statutes(programmes, user) -> dict:
+    """Programme id -> statute reference, without loading a deferred definition per row: the
+    programmes whose fields were deferred are taken from the user's team programmes, kept per
+    process (`policy.team_programmes`); one query for any other, none otherwise."""
     from django.db.models.fields.json import KT
 
     from turnpoint.programmes.models import Programme
+
+    from .policy import team_programmes
 
     found, deferred = {}, set()
     for programme in {id(p): p for p in programmes if p is not None}.values():
@@ -379,6 +382,10 @@ def _statutes(programmes) -> dict:
         else:
             found[programme.pk] = statute_reference(programme)
     deferred -= set(found)
+    if deferred:
+        team = team_programmes(user)
+        found.update({pk: statute_reference(team[pk]) for pk in deferred if pk in team})
+        deferred -= set(found)
     if deferred:
         rows = Programme.objects.filter(pk__in=deferred).values_list(
             "pk", "legal_basis", KT("definition__policy__statutory_reference")
@@ -455,7 +462,7 @@ def _acts_for_read(user, *, participants, categories, purpose, programme_by_part
         found, loaded = _programme_keys(user, missing, _programmes_shown(participants, listed))
         programme_of.update(found)
         programmes.update(loaded)
-    statutes = _statutes(programmes.values())
+    statutes = _statutes(programmes.values(), user)
 
     def decided(pid, category, general):
         """The decision for one participant: the programme's, unless it denies and a consent,
@@ -630,10 +637,11 @@ def _programmes_shown(participants, ids) -> dict[int, int]:
 
 def _programme_keys(user, participant_ids, shown=None) -> tuple[dict[int, int], dict]:
     """(participant id -> the programme id of their latest referral among the user's teams,
-    programme id -> programme), in two queries whatever the number of participants: the user's
-    programmes, then one (participant, programme) pair per referral. Rows of a list from
-    `with_programme_shown` carry theirs (`shown`: participant id -> programme id): only the
-    user's programmes are read for them. A participant without such a referral is left out.
+    programme id -> programme), in two queries at most whatever the number of participants: the
+    user's programmes (none while they are kept: `policy.team_programmes`), then one
+    (participant, programme) pair per referral. Rows of a list from `with_programme_shown` carry
+    theirs (`shown`: participant id -> programme id): only the user's programmes are read for
+    them. A participant without such a referral is left out.
 
     The second is plain SQL with the ids in one parameter (a JSON array on SQLite, an array on
     PostgreSQL): through the ORM, binding and converting a 1,000-id `IN` list took 6.6 ms of a
@@ -642,15 +650,12 @@ def _programme_keys(user, participant_ids, shown=None) -> tuple[dict[int, int], 
     from django.db import connection
 
     from turnpoint.journeys.models import Referral
-    from turnpoint.programmes.models import Programme
 
-    from .policy import team_programme_ids
+    from .policy import team_programmes
 
-    team = team_programme_ids(user)  # read once per request, usually by the list's reach
-    if not team:
+    programmes = team_programmes(user)  # kept per process while their `loaded_at` stands
+    if not programmes:
         return {}, {}
-    among, team_param = one_of(column(Programme, "id"), team)
-    programmes = {p.pk: p for p in select_rows(Programme, among, [team_param])}
     shown = shown or {}
     found = {pid: shown[pid] for pid in participant_ids if shown.get(pid) in programmes}
     participant_ids = [pid for pid in participant_ids if pid not in found]

@@ -367,16 +367,22 @@ def team_programme_ids(user) -> tuple[int, ...]:
     The reach queries take them as values: a subquery through the membership table had the
     database join two more tables for every participant it tested, which on PostgreSQL made a
     1,000-row caseload page 44 ms instead of 36 (docs/benchmarks.md)."""
+    return tuple(pk for pk, _ in _team(user))
+
+
+def _team(user) -> tuple[tuple[int, object], ...]:
+    """(programme id, the programme's `loaded_at` as the database returns it) for each
+    programme of the user's team, in id order: one query per request (`context.memo`)."""
     from django.db import connection
 
     from . import context
 
     memo = context.current().memo
-    key = ("team_programme_ids", user.pk)
+    key = ("team_programmes", user.pk)
     if key not in memo:
         with connection.cursor() as cursor:  # policy-gate: the user's own memberships
             cursor.execute(_team_sql(), [user.pk])
-            memo[key] = tuple(row[0] for row in cursor.fetchall())  # shared: not to be changed
+            memo[key] = tuple((pk, at) for pk, at in cursor.fetchall())  # shared: not changed
     return memo[key]
 
 
@@ -385,15 +391,59 @@ def _team_sql() -> str:
     from django.db import connection
 
     from turnpoint.accounts.models import User
+    from turnpoint.programmes.models import Programme
 
     q = connection.ops.quote_name
     member = User._meta.get_field("programmes")
     programme, user = q(member.m2m_reverse_name()), q(member.m2m_column_name())
-    # Names from the model; the user's id is a bound parameter.
+    table = q(Programme._meta.db_table)
+    # Names from the models; the user's id is a bound parameter.
     return (
-        f"SELECT {programme} FROM {q(member.m2m_db_table())} "  # noqa: S608
-        f"WHERE {user} = %s ORDER BY {programme}"
+        f"SELECT m.{programme}, p.{q(Programme._meta.get_field('loaded_at').column)} "  # noqa: S608
+        f"FROM {q(member.m2m_db_table())} m JOIN {table} p ON p.{q('id')} = m.{programme} "
+        f"WHERE m.{user} = %s ORDER BY m.{programme}"
     )
+
+
+def team_programmes(user) -> dict:
+    """Programme id -> programme (with its definition) for each programme of the user's team.
+
+    Kept per process under the programme's `loaded_at`, which the team's query reads anyway
+    and every save of a programme moves (`auto_now`; the loader saves): a programme whose
+    `loaded_at` has not moved is not read again. On PostgreSQL reading the team's programmes
+    was 1.2 ms of every cross-agency list (docs/benchmarks.md). Programmes read inside a
+    transaction are not kept, since that transaction could still roll back what it read. A
+    programme changed without `save()` (a queryset `update()`, SQL by hand) must have its
+    `loaded_at` moved too, or the processes keep the old one until they restart. The instances
+    are shared between requests: read them, never change them."""
+    from django.db import connection
+
+    from turnpoint.programmes.models import Programme
+
+    from .selects import column, one_of, select_rows
+
+    team = _team(user)
+    found, stale = {}, {}
+    for pk, at in team:
+        kept = _PROGRAMMES.get((connection.alias, pk))
+        if kept is not None and kept[0] == at:
+            found[pk] = kept[1]
+        else:
+            stale[pk] = at
+    if stale:
+        among, param = one_of(column(Programme, "id"), stale)
+        for programme in select_rows(Programme, among, [param]):
+            found[programme.pk] = programme
+            if not connection.in_atomic_block:
+                if len(_PROGRAMMES) >= _PROGRAMMES_KEPT:
+                    _PROGRAMMES.clear()
+                _PROGRAMMES[(connection.alias, programme.pk)] = (stale[programme.pk], programme)
+    return {pk: found[pk] for pk, _ in team if pk in found}
+
+
+# (database alias, programme id) -> (its `loaded_at` as read, the programme); `team_programmes`.
+_PROGRAMMES: dict[tuple, tuple] = {}
+_PROGRAMMES_KEPT = 1024
 
 
 def referrals_visible_to(user):
