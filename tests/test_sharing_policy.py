@@ -127,3 +127,23 @@ def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
                  "consents": consents, "court_orders": orders}  # fmt: skip
         expected = {c for c in Category if decide(user, c, **asked)}
         assert readable_categories(user, **asked) == expected
+
+
+def test_sec_05_readable_categories_looks_a_participants_openings_up_once(
+    users, participant, django_assert_num_queries
+):
+    """Asked without the participant's consents and court orders, `readable_categories` reads
+    each once for all the categories the role denies (a consent, then a court order, may open
+    each), not once per category; what they open still counts."""
+    from test_share_consent import consent_values
+
+    from turnpoint.sharing.consents import share_consent_create
+
+    judge = users["judge"]
+    with django_assert_num_queries(2):  # the participant's consents, then their court orders
+        before = readable_categories(judge, participant=participant)
+    assert Category.CLINICAL not in before
+    share_consent_create(acting_user=users["coordinator"], **consent_values(participant, users))
+    with django_assert_num_queries(2):
+        after = readable_categories(judge, participant=participant)
+    assert after == before | {Category.CLINICAL}

@@ -134,18 +134,17 @@ def active_court_orders(participant_ids) -> dict[int, list[CourtOrder]]:
     return by_participant
 
 
-def court_order_decision(user, category, purpose, participant, court_orders):
-    """The policy's court-order step (called by `policy.decide` for reads of one participant):
-    a Decision with basis `court_order:<id>` when an in-force order covers this category for
-    this user and purpose, otherwise None. `court_orders` is the result of
-    `active_court_orders`, or None to ask the database."""
+def court_orders_of(pid, court_orders) -> list[CourtOrder]:
+    """The participant's orders that may be in force: from `court_orders`
+    (`active_court_orders`) when given, otherwise from the database."""
+    found = court_orders.get(pid, []) if court_orders is not None else None
+    return active_court_orders([pid])[pid] if found is None else found
+
+
+def court_order_covering(found, user, category, purpose, now):
+    """The Decision of the first of `found` covering this read at `now`, or None."""
     from .policy import Decision
 
-    pid = getattr(participant, "pk", participant)
-    found = court_orders.get(pid, []) if court_orders is not None else None
-    if found is None:
-        found = active_court_orders([pid])[pid]
-    now = timezone.now()
     for order in found:
         if order.covers(user, category, purpose, now):
             return Decision(

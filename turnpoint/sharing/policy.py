@@ -147,7 +147,7 @@ def decide(
     that those deny may still be opened by an active consent of that participant that matches on
     all four axes (category, recipient, purpose, time); pass `consents` (from
     `consents.active_consents`) to decide many rows without a query each. A read that no consent
-    opens may be opened by an in-force court order (`court_orders.court_order_decision`; pass
+    opens may be opened by an in-force court order (`court_orders.court_order_covering`; pass
     `court_orders` from `court_orders.active_court_orders` likewise); a subpoena never is."""
     category = Category(category)
     refused, purpose = _refused(user, purpose)
@@ -192,23 +192,46 @@ def _refused(user, purpose) -> tuple[Decision | None, str | None]:
 def _opened(user, category, purpose, participant, consents, court_orders) -> Decision | None:
     """What may open a read the role and programme deny, for one participant, in order: the
     safeguarding lead's break-glass, an active consent, an in-force court order."""
-    if user.role == Role.SAFEGUARDING_LEAD:
-        from .safeguarding import OPENS, break_glass_active
+    return _Openings(user, purpose, participant, consents, court_orders)(category)
 
-        glass = break_glass_active(user, participant) if category in OPENS else None
-        if glass is not None:
-            return Decision(
-                True,
-                f"break-glass {glass.pk} until {glass.expires_at:%H:%M}",
-                f"break_glass:{glass.pk}",
-            )
-    consented = _consented(user, category, purpose, participant, consents)
-    if consented is not None:
-        return consented
-    # Court orders (SEC-16; 42 CFR 2.64): after consents, so a consent's wider scope wins.
-    from .court_orders import court_order_decision
 
-    return court_order_decision(user, category, purpose, participant, court_orders)
+class _Openings:
+    """`_opened` for one participant, asked about one category or many (a page's categories,
+    `readable_categories`): the participant's consents and court orders are looked up once,
+    when first needed (a query each when not given), and the time is taken once."""
+
+    def __init__(self, user, purpose, participant, consents, court_orders):
+        from django.utils import timezone
+
+        self.user, self.purpose, self.participant = user, purpose, participant
+        self.pid = getattr(participant, "pk", participant)
+        self.consents, self.court_orders = consents, court_orders
+        self.now = timezone.now()
+        self._consents_found = self._orders_found = None
+
+    def __call__(self, category) -> Decision | None:
+        user = self.user
+        if user.role == Role.SAFEGUARDING_LEAD:
+            from .safeguarding import OPENS, break_glass_active
+
+            glass = break_glass_active(user, self.participant) if category in OPENS else None
+            if glass is not None:
+                return Decision(
+                    True,
+                    f"break-glass {glass.pk} until {glass.expires_at:%H:%M}",
+                    f"break_glass:{glass.pk}",
+                )
+        if self._consents_found is None:
+            self._consents_found = _consents_of(self.pid, self.consents)
+        consented = _consent_covering(self._consents_found, user, category, self.purpose, self.now)
+        if consented is not None:
+            return consented
+        # Court orders (SEC-16; 42 CFR 2.64): after consents, so a consent's wider scope wins.
+        from .court_orders import court_order_covering, court_orders_of
+
+        if self._orders_found is None:
+            self._orders_found = court_orders_of(self.pid, self.court_orders)
+        return court_order_covering(self._orders_found, user, category, self.purpose, self.now)
 
 
 @lru_cache(maxsize=4096)
@@ -245,11 +268,19 @@ def _consented(user, category, purpose, participant, consents) -> Decision | Non
     """The first active consent of the participant that covers this read, as a Decision."""
     from django.utils import timezone
 
+    pid = getattr(participant, "pk", participant)
+    return _consent_covering(_consents_of(pid, consents), user, category, purpose, timezone.now())
+
+
+def _consents_of(pid, consents) -> list:
+    """The participant's active consents: from `consents` (`consents.active_consents`) when
+    given, otherwise from the database."""
     from .consents import active_consents
 
-    pid = getattr(participant, "pk", participant)
-    found = consents.get(pid, []) if consents is not None else active_consents([pid])[pid]
-    now = timezone.now()
+    return consents.get(pid, []) if consents is not None else active_consents([pid])[pid]
+
+
+def _consent_covering(found, user, category, purpose, now) -> Decision | None:
     for consent in found:
         if consent.covers(user, category, purpose, now):
             return Decision(
@@ -311,17 +342,25 @@ def readable_categories(user, *, programme=None, purpose=None, participant=None,
     refused, purpose = _refused(user, purpose)
     if refused is not None:
         return frozenset()
-    found = set()
-    name = programme.name if programme is not None else None
-    court_receives = programme is not None and programme.court_receives_test_results
-    for category in Category:
-        by_role = _by_role_and_programme(user.role, category, "read", name, court_receives)
-        if by_role.allowed or (
-            participant is not None
-            and _opened(user, category, purpose, participant, consents, court_orders)
-        ):
-            found.add(category)
-    return frozenset(found)
+    allowed = _readable_by_role_and_programme(
+        user.role,
+        programme.name if programme is not None else None,
+        programme is not None and programme.court_receives_test_results,
+    )
+    if participant is None or len(allowed) == len(Category):
+        return allowed
+    opened = _Openings(user, purpose, participant, consents, court_orders)
+    return allowed | {c for c in Category if c not in allowed and opened(c)}
+
+
+@lru_cache(maxsize=1024)
+def _readable_by_role_and_programme(role, programme_name, court_receives) -> frozenset:
+    """The categories `_by_role_and_programme` allows to read: the same every time."""
+    return frozenset(
+        c
+        for c in Category
+        if _by_role_and_programme(role, c, "read", programme_name, court_receives).allowed
+    )
 
 
 def participants_visible_to(user):
