@@ -609,6 +609,12 @@ class LatestProgramme(models.Expression):
         )
         return sql, [param]
 
+    def get_db_converters(self, connection):
+        """None: both databases return the id as an int (or NULL). An integer expression's
+        default converter made Django pass every row of the list through its converters, about
+        1.5 ms of a 1,000-row list's CPU time (docs/benchmarks.md)."""
+        return []
+
 
 def ids_of(participants) -> list[int]:
     """The ids of participants given as model instances or as ids, in order.
