@@ -251,7 +251,7 @@ def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
     """Each row's latest programme is read backwards from the referrals' (participant,
     referral_date, id, programme) index, without sorting the participant's referrals: with the
     old (participant, programme) index every row's subquery sorted (1,000 rows: 2.5 ms against
-    1.1 on PostgreSQL, docs/benchmarks.md)."""
+    1.1 on PostgreSQL, docs/benchmarks.md). On PostgreSQL that probe is the reach test too."""
     from turnpoint.sharing.disclosures import with_programme_shown
     from turnpoint.sharing.policy import participants_visible_to
 
@@ -264,14 +264,51 @@ def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
         with connection.cursor() as cursor:
             for plan in ("seqscan", "bitmapscan", "sort"):
                 cursor.execute(f"SET LOCAL enable_{plan} = off")
-        subquery = listed[:1000].explain().partition("SubPlan")[2]
-        assert "Backward using journeys_referral_latest" in subquery, subquery
-        assert "Sort" not in subquery, subquery
+        # One probe a row: the latest referral joined (LATERAL) is the reach too, so no
+        # EXISTS probe of its own (`LatestProgrammeJoin`).
+        plan = listed[:1000].explain()
+        lateral = plan.partition("->  Limit")[2]
+        assert "Backward using journeys_referral_latest" in lateral, plan
+        assert "Sort" not in lateral, plan
+        assert "SubPlan" not in plan and "Semi Join" not in plan, plan
     else:
         plan = listed[:1000].explain()
         subquery = plan.partition("CORRELATED SCALAR SUBQUERY")[2]
         assert "journeys_referral_latest" in subquery, plan
         assert "TEMP B-TREE FOR ORDER BY" not in subquery, plan
+
+
+def test_sec_02_a_cross_agency_list_keeps_its_reach_counted_and_inside_another_query(
+    users, make_referral, outsider, other_programme
+):
+    """On PostgreSQL a cross-agency list's reach is its join of each row's latest programme,
+    with no EXISTS of its own. Counted, asked whether a participant is in it, or used inside
+    another query (where its aliases are renamed), it still holds only the participants the
+    user reaches; a list that crosses nothing keeps its EXISTS."""
+    from turnpoint.people.models import Participant
+    from turnpoint.sharing.disclosures import PROGRAMME_SHOWN, with_programme_shown
+    from turnpoint.sharing.policy import participants_visible_to
+
+    ours = make_referral(given_name="Ours").participant
+    theirs = make_referral(given_name="Theirs", by=outsider, programme=other_programme)
+    judge = users["judge"]
+    listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
+    assert [(p.pk, getattr(p, PROGRAMME_SHOWN)) for p in listed] == [
+        (ours.pk, ours.referrals.get().programme_id)
+    ]
+    assert listed.count() == 1
+    assert not listed.filter(pk=theirs.participant_id).exists()
+    inside = Participant.objects.filter(pk__in=listed.values("pk")).order_by("pk")
+    assert list(inside.values_list("pk", flat=True)) == [ours.pk]
+    assert list(listed.values_list("pk", flat=True)) == [ours.pk]
+    sql = str(listed.query)
+    own = str(participants_visible_to(users["coordinator"]).query)
+    assert "EXISTS" in own and "LATERAL" not in own
+    if connection.vendor == "postgresql":
+        assert "EXISTS" not in sql and "INNER JOIN LATERAL" in sql
+        assert "EXISTS" not in str(inside.query) and "LATERAL" in str(inside.query)
+    else:  # SQLite has no LATERAL: the reach's EXISTS and a subquery for the programme
+        assert "EXISTS" in sql and "LATERAL" not in sql
 
 
 def test_sec_13_drug_tests_opened_by_the_programme_switch_record_statute(

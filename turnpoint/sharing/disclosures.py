@@ -15,6 +15,7 @@ from operator import attrgetter
 
 from django.db import models
 from django.db.models import Model
+from django.db.models.sql.constants import INNER
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
@@ -574,11 +575,118 @@ def with_programme_shown(user, participants, categories):
     (participant, referral_date, id, programme) index with no sort. On PostgreSQL the separate
     lookup of 1,000 participants' programmes, with their ids sent as an array, took 8-15 ms of a
     1,000-row list, most of it the array's conversion and planning (docs/benchmarks.md)."""
+    from django.db import connections
+    from django.db.models.expressions import Col
+
+    from turnpoint.journeys.models import Referral
+
     from .policy import team_programme_ids
 
     if not any(crosses(user, c) for c in categories):
         return participants
-    return participants.annotate(**{PROGRAMME_SHOWN: LatestProgramme(team_programme_ids(user))})
+    team = team_programme_ids(user)
+    if connections[participants.db].vendor != "postgresql":
+        return participants.annotate(**{PROGRAMME_SHOWN: LatestProgramme(team)})
+    # PostgreSQL: one probe of the index a row, for the programme and the reach together.
+    participants = participants.all()
+    query = participants.query
+    alias = query.join(LatestProgrammeJoin(query.get_initial_alias(), team))
+    column = Col(alias, Referral._meta.get_field("programme"), models.IntegerField())
+    return participants.annotate(**{PROGRAMME_SHOWN: column})
+
+
+class LatestProgrammeJoin:
+    """PostgreSQL: the participant's latest referral (by referral date, then id) among
+    `programmes`, joined to each row of a participants query: `INNER JOIN LATERAL (SELECT
+    programme_id ... LIMIT 1) ON TRUE`, one backward probe of the referrals' (participant,
+    referral_date, id, programme) index a row. Inner, so a participant without such a referral
+    has no row: that is the reach condition itself, and `policy.ReferredTo` of the same
+    programmes writes no `EXISTS` of its own in a query that has this join in its FROM
+    (`joins_latest_programme`). Together they took two probes a row; as a join, one (a 1,000-row
+    cross-agency list's query: docs/benchmarks.md).
+
+    An entry of the query's `alias_map`, as Django's own joins are: it answers what `Query.join`
+    and relabelling (a query used inside another) ask of one."""
+
+    join_type = INNER
+    nullable = False
+    filtered_relation = None
+    join_field = None
+    table_name = "latest_programme"  # names the join's alias; there is no such table
+
+    def __init__(self, parent_alias, programmes, table_alias=None):
+        self.parent_alias = parent_alias
+        self.programmes = tuple(int(pk) for pk in programmes)
+        self.table_alias = table_alias
+
+    def as_sql(self, compiler, connection):
+        from turnpoint.journeys.models import Referral
+
+        from .selects import one_of
+
+        q = connection.ops.quote_name
+        field = Referral._meta.get_field
+        programme = q(field("programme").column)
+        among, param = one_of(f"latest.{programme}", self.programmes)
+        parent = compiler.quote_name_unless_alias(self.parent_alias)
+        pk = q(compiler.query.model._meta.pk.column)
+        # Names from the models; the programme ids are a bound parameter.
+        sql = (
+            f"INNER JOIN LATERAL (SELECT latest.{programme} "  # noqa: S608
+            f"FROM {q(Referral._meta.db_table)} latest "
+            f"WHERE latest.{q(field('participant').column)} = {parent}.{pk} AND {among} "
+            f"ORDER BY latest.{q(field('referral_date').column)} DESC, "
+            f"latest.{q(field('id').column)} DESC LIMIT 1) "
+            f"{compiler.quote_name_unless_alias(self.table_alias)} ON TRUE"
+        )
+        return sql, [param]
+
+    def relabeled_clone(self, change_map):
+        return self.__class__(
+            change_map.get(self.parent_alias, self.parent_alias),
+            self.programmes,
+            change_map.get(self.table_alias, self.table_alias),
+        )
+
+    @property
+    def identity(self):
+        return self.__class__, self.parent_alias, self.programmes
+
+    def __eq__(self, other):
+        if not isinstance(other, LatestProgrammeJoin):
+            return NotImplemented
+        return self.identity == other.identity
+
+    def __hash__(self):
+        return hash(self.identity)
+
+    def equals(self, other):
+        return self == other
+
+    def demote(self):
+        return self.relabeled_clone({})
+
+    def promote(self):
+        # Never outer: an outer join would no longer be the reach condition, and
+        # `joins_latest_programme` checks the type before leaving the condition out.
+        return self.relabeled_clone({})
+
+
+def joins_latest_programme(compiler, programmes) -> bool:
+    """Does the FROM of the query being compiled join the latest referral among `programmes`
+    to its participant (`LatestProgrammeJoin`, inner)? Django writes the FROM before the WHERE,
+    from the same aliases, so a join counted here is in the statement."""
+    query = compiler.query
+    initial = query.get_initial_alias()
+    programmes = tuple(int(pk) for pk in programmes)
+    return any(
+        isinstance(join, LatestProgrammeJoin)
+        and join.join_type == INNER
+        and join.parent_alias == initial
+        and join.programmes == programmes
+        and query.alias_refcount.get(alias)
+        for alias, join in query.alias_map.items()
+    )
 
 
 class LatestProgramme(models.Expression):

@@ -393,8 +393,13 @@ class ReferredTo(Expression):
         self.programmes = tuple(int(pk) for pk in programmes)
 
     def as_sql(self, compiler, connection):
+        from .disclosures import joins_latest_programme
         from .selects import referrals_of_outer
 
+        if joins_latest_programme(compiler, self.programmes):
+            # The inner join of the participant's latest referral among the same programmes
+            # is this condition: a participant without one has no row.
+            return "TRUE", []
         referrals, param = referrals_of_outer(compiler, "reach", self.programmes)
         sql = f"EXISTS (SELECT 1 {referrals})"
         return sql, [param]
