@@ -26,11 +26,12 @@ SUMMARY = "Took bread from a shop, twice"
 # number of referrals and steps. On PostgreSQL the audit row is one statement (the server takes
 # the chain's lock, reads its hash and inserts: sharing/chain_pg.py), so one fewer.
 PARTICIPANT_QUERIES = 14 - (connection.vendor == "postgresql")
-# What a read across agencies adds: the participant's court orders; and elsewhere than on
-# PostgreSQL, the read's transaction (a savepoint pair inside the test's) and the act and its
-# backlog row. On PostgreSQL the act and its backlog row are part of the audit row's statement
-# (`disclosures._read_write`), which needs no transaction around it.
-CROSSING_QUERIES = 1 if connection.vendor == "postgresql" else 5
+# What a read across agencies adds: nothing on PostgreSQL, where the act and its backlog row
+# are part of the audit row's statement (`disclosures._read_write`), which needs no
+# transaction around it; elsewhere the read's transaction (a savepoint pair inside the test's)
+# and the act and its backlog row. The participant's court orders, which may open the household
+# link to a court role, are read only when the participant's own query found one in force.
+CROSSING_QUERIES = 0 if connection.vendor == "postgresql" else 4
 
 
 @pytest.fixture
@@ -188,11 +189,11 @@ def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queri
     page_as, make_referral, coordinator, django_assert_num_queries
 ):
     """Another agency's reader (a court): the page decides every category, and the household link,
-    with one read of the participant's consents, and records the disclosure in its transaction:
-    the same-agency count plus that transaction (a savepoint pair inside the test's), the
-    disclosure's act and its backlog row (two inserts; one statement on PostgreSQL) and the
-    participant's court orders (which may open the household link to a court role), whatever
-    the journey's length."""
+    with one read of the participant's consents, and records the disclosure with its audit row:
+    the same-agency count plus, on SQLite, the record's transaction (a savepoint pair inside the
+    test's) and the disclosure's act and backlog row (one statement with the audit row on
+    PostgreSQL), whatever the journey's length. The participant has no court order, so none is
+    read."""
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("judge")
     with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
@@ -224,3 +225,33 @@ def test_judge_with_the_participants_consent_is_told_clinical_is_shared(page_as,
     listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
     assert Category.CLINICAL.label in listed
     assert Category.MENTAL_HEALTH.label not in listed
+
+
+def test_sec_16_a_court_order_in_force_opens_the_household_link_on_the_judges_page(
+    page_as, referral, users, django_assert_num_queries
+):
+    """The page reads the participant's court orders only when the participant's own query found
+    one in force (`order_in_force_flag`); with an order naming the judge for the household, the
+    link is there, and once the order is ended it is gone and the orders are not read."""
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from turnpoint.sharing.court_orders import court_order_end, court_order_record
+
+    client = page_as("judge")
+    assert 'id="household"' not in text(client.get(url(referral)))
+    order = court_order_record(
+        acting_user=users["coordinator"], participant=referral.participant, kind="order",
+        court="Ghent court of first instance", reference="ORD-2026-18", made_on=date.today(),
+        categories=[Category.HOUSEHOLD], covers_from=date.today() - timedelta(days=365),
+        covers_to=date.today(), recipient_role="judge", purposes=["court_review"],
+        expires_at=timezone.now() + timedelta(days=30),
+    )  # fmt: skip
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + 1):  # the orders
+        html = text(client.get(url(referral)))
+    assert 'id="household"' in html
+    court_order_end(order, acting_user=users["coordinator"], reason="discharged on appeal")
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+        html = text(client.get(url(referral)))
+    assert 'id="household"' not in html

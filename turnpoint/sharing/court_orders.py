@@ -16,7 +16,7 @@ is no version to lock.
 from collections import defaultdict
 from datetime import date, datetime, time
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
@@ -121,17 +121,40 @@ def active_court_orders(participant_ids) -> dict[int, list[CourtOrder]]:
     Subpoenas are never loaded: they open nothing."""
     by_participant: dict[int, list[CourtOrder]] = defaultdict(list)
     among, ids = one_of(column(CourtOrder, "participant"), participant_ids)
+    may_be_in_force, params = _may_be_in_force()
     rows = select_rows(
-        CourtOrder,
-        f"{among} AND {column(CourtOrder, 'kind')} = %s"
-        f" AND {column(CourtOrder, 'ended_at')} IS NULL"
-        f" AND {column(CourtOrder, 'expires_at')} > %s",
-        [ids, str(CourtOrderKind.ORDER), db_value(CourtOrder, "expires_at", timezone.now())],
-        order_by=["made_on", "id"],
+        CourtOrder, f"{among} AND {may_be_in_force}", [ids, *params], order_by=["made_on", "id"]
     )
     for order in rows:
         by_participant[order.participant_id].append(order)
     return by_participant
+
+
+def _may_be_in_force() -> tuple[str, list]:
+    """The condition `active_court_orders` loads by (an order, not a subpoena; not ended; not
+    expired), on the table's own name, with its values."""
+    return (
+        f"{column(CourtOrder, 'kind')} = %s AND {column(CourtOrder, 'ended_at')} IS NULL"
+        f" AND {column(CourtOrder, 'expires_at')} > %s",
+        [str(CourtOrderKind.ORDER), db_value(CourtOrder, "expires_at", timezone.now())],
+    )
+
+
+def order_in_force_exists(participant_id: int):
+    """A boolean SQL expression: has the participant an order `active_court_orders` would load?
+    A participant query annotated with it tells a page whether to ask for the orders at all:
+    orders are exceptional, so on nearly every page the answer is no and the query is saved.
+    Plain SQL, as `policy._reaches` is: compiling an ORM subquery costs more than running it."""
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    may_be_in_force, params = _may_be_in_force()
+    # Names from the model; every value is a bound parameter.
+    sql = (
+        f"EXISTS (SELECT 1 FROM {connection.ops.quote_name(CourtOrder._meta.db_table)} "  # noqa: S608
+        f"WHERE {column(CourtOrder, 'participant')} = %s AND {may_be_in_force})"
+    )
+    return RawSQL(sql, [participant_id, *params], output_field=BooleanField())  # noqa: S611
 
 
 def court_orders_of(pid, court_orders) -> list[CourtOrder]:

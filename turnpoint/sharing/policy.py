@@ -593,13 +593,17 @@ def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id=""
     audit_write(acting_user=user, action="denied", detail=detail)
 
 
-def participant_for_user(user, pk):
+def participant_for_user(user, pk, *, order_in_force_flag: bool = False):
     """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden.
 
     The same rule as `participants_visible_to`, asked of one participant in one query. Every
     participant page starts here, and compiling that function's correlated subquery through the
     ORM cost more CPU (about 1 ms) than running it, so the reach test is a fixed SQL condition on
-    this participant's id (`_reaches`), which no outer query can re-alias."""
+    this participant's id (`_reaches`), which no outer query can re-alias.
+
+    `order_in_force_flag`: the participant also carries `court_order_in_force`, whether they
+    have a court order `court_orders.active_court_orders` would load, read in the same query
+    (the participant page then asks for the orders only when there is one)."""
     from turnpoint.people.models import Participant
 
     try:
@@ -608,7 +612,12 @@ def participant_for_user(user, pk):
         raise not_found(Participant, pk, "participant") from exc
     found = None
     if decide(user, C.IDENTITY).allowed:
-        found = Participant.objects.filter(_reaches(user, pk), pk=pk).first()
+        found = Participant.objects.filter(_reaches(user, pk), pk=pk)
+        if order_in_force_flag:
+            from .court_orders import order_in_force_exists
+
+            found = found.annotate(court_order_in_force=order_in_force_exists(pk))
+        found = found.first()
     if found is None:
         raise not_found(Participant, pk, "participant")
     return found

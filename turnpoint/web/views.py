@@ -211,7 +211,8 @@ def _search(query: str) -> Q:
 
 @login_required
 def participant(request, pk):
-    return _participant_page(request, participant_for_user(request.user, pk))
+    person = participant_for_user(request.user, pk, order_in_force_flag=True)
+    return _participant_page(request, person)
 
 
 def _participant_page(request, person, *, failed=None, problems=(), status=200):
@@ -265,8 +266,13 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         "readable": [c.label for c in C if c in readable_anywhere],
         "role": user.get_role_display(),
         "may_refer": any(_may_refer(user, r.programme, new_person=False) for r in referrals),
-        # The section on consent and safeguarding decides with the consents read above.
+        # The section on consent and safeguarding decides with the consents read above, and
+        # with no court orders when the participant's own query found none in force (None:
+        # ask the database, when there is one or the participant was read without the flag).
         "share_consents": consents,
+        "share_court_orders": (
+            {} if getattr(person, "court_order_in_force", None) is False else None
+        ),
     }
     return render(request, "web/participant.html", context, status=status)
 

@@ -43,11 +43,13 @@ def govuk_checkboxes(bound):
 
 @register.inclusion_tag("web/consents/_participant_section.html", takes_context=True)
 def consent_and_safeguarding(context, participant):
-    """Uses the page's own `sections` (its referrals, with what the reader may see of each) and
-    `share_consents` (the participant's active consents the page decided with), so it adds one
-    query for the consents to take part, and one for a safeguarding lead."""
+    """Uses the page's own `sections` (its referrals, with what the reader may see of each),
+    `share_consents` (the participant's active consents the page decided with) and
+    `share_court_orders` (none, when the page's participant query found no order in force), so
+    it adds one query for the consents to take part, and one for a safeguarding lead."""
     user = context["request"].user
     consents = context.get("share_consents")  # None elsewhere: decide then asks the database
+    court_orders = context.get("share_court_orders")  # likewise
     legal = [s["referral"] for s in context.get("sections", []) if s.get("legal")]
     current = {}
     if legal:
@@ -86,7 +88,15 @@ def consent_and_safeguarding(context, participant):
         "household_link": glass is None
         and (
             household_write
-            or bool(decide(user, C.HOUSEHOLD, participant=participant, consents=consents))
+            or bool(
+                decide(
+                    user,
+                    C.HOUSEHOLD,
+                    participant=participant,
+                    consents=consents,
+                    court_orders=court_orders,
+                )
+            )
         ),
         "household_write": household_write,
         "children": children,
