@@ -620,26 +620,9 @@ class LatestProgrammeJoin:
         self.table_alias = table_alias
 
     def as_sql(self, compiler, connection):
-        from turnpoint.journeys.models import Referral
-
-        from .selects import one_of
-
-        q = connection.ops.quote_name
-        field = Referral._meta.get_field
-        programme = q(field("programme").column)
-        among, param = one_of(f"latest.{programme}", self.programmes)
-        parent = compiler.quote_name_unless_alias(self.parent_alias)
-        pk = q(compiler.query.model._meta.pk.column)
-        # Names from the models; the programme ids are a bound parameter.
-        sql = (
-            f"INNER JOIN LATERAL (SELECT latest.{programme} "  # noqa: S608
-            f"FROM {q(Referral._meta.db_table)} latest "
-            f"WHERE latest.{q(field('participant').column)} = {parent}.{pk} AND {among} "
-            f"ORDER BY latest.{q(field('referral_date').column)} DESC, "
-            f"latest.{q(field('id').column)} DESC LIMIT 1) "
-            f"{compiler.quote_name_unless_alias(self.table_alias)} ON TRUE"
-        )
-        return sql, [param]
+        latest, param = _latest_programme_sql(compiler, self.programmes, self.parent_alias)
+        alias = compiler.quote_name_unless_alias(self.table_alias)
+        return f"INNER JOIN LATERAL {latest} {alias} ON TRUE", [param]
 
     def relabeled_clone(self, change_map):
         return self.__class__(
@@ -702,19 +685,7 @@ class LatestProgramme(models.Expression):
         self.programmes = tuple(int(pk) for pk in programmes)
 
     def as_sql(self, compiler, connection):
-        from turnpoint.journeys.models import Referral
-
-        from .selects import referrals_of_outer
-
-        q = connection.ops.quote_name
-        field = Referral._meta.get_field
-        referrals, param = referrals_of_outer(compiler, "latest", self.programmes)
-        # Names from the models; the programme ids are a bound parameter.
-        sql = (
-            f"(SELECT latest.{q(field('programme').column)} {referrals} "
-            f"ORDER BY latest.{q(field('referral_date').column)} DESC, "
-            f"latest.{q(field('id').column)} DESC LIMIT 1)"
-        )
+        sql, param = _latest_programme_sql(compiler, self.programmes)
         return sql, [param]
 
     def get_db_converters(self, connection):
@@ -722,6 +693,30 @@ class LatestProgramme(models.Expression):
         default converter made Django pass every row of the list through its converters, about
         1.5 ms of a 1,000-row list's CPU time (docs/benchmarks.md)."""
         return []
+
+
+def _latest_programme_sql(compiler, programmes, outer=None) -> tuple[str, object]:
+    """`(SELECT programme_id ... LIMIT 1)`: the programme of the latest referral (by referral
+    date, then id) among `programmes` of the participant of the query being compiled (under
+    `outer`, its initial alias unless given), read backwards from the referrals' (participant,
+    referral_date, id, programme) index. `LatestProgramme` makes it a column and
+    `LatestProgrammeJoin` a lateral join. The programme ids are one bound parameter."""
+    from django.db import connection
+
+    from turnpoint.journeys.models import Referral
+
+    from .selects import referrals_of_outer
+
+    q = connection.ops.quote_name
+    field = Referral._meta.get_field
+    referrals, param = referrals_of_outer(compiler, "latest", programmes, outer)
+    # Names from the models; the programme ids are a bound parameter.
+    sql = (
+        f"(SELECT latest.{q(field('programme').column)} {referrals} "
+        f"ORDER BY latest.{q(field('referral_date').column)} DESC, "
+        f"latest.{q(field('id').column)} DESC LIMIT 1)"
+    )
+    return sql, param
 
 
 def ids_of(participants) -> list[int]:

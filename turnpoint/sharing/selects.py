@@ -52,17 +52,18 @@ def one_of(sql: str, values: Iterable[int]) -> tuple[str, object]:
     return f"{sql} IN (SELECT value FROM json_each(%s))", json.dumps(ids)  # noqa: S608
 
 
-def referrals_of_outer(compiler, alias: str, programmes) -> tuple[str, object]:
+def referrals_of_outer(compiler, alias: str, programmes, outer=None) -> tuple[str, object]:
     """`FROM` and `WHERE` of a subquery written by hand inside a participants query being
     compiled: the referrals (as `alias`) of the outer query's participant, under whatever alias
-    the outer query gives it, to one of `programmes` (one bound parameter, `one_of`). Used by
-    the reach condition and a list's latest-programme column, where compiling the same
-    subquery through the ORM on every request took longer than answering it."""
+    the outer query gives it (`outer`, its initial alias unless given), to one of `programmes`
+    (one bound parameter, `one_of`). Used by the reach condition and a list's latest-programme
+    column, where compiling the same subquery through the ORM on every request took longer than
+    answering it."""
     from turnpoint.journeys.models import Referral
 
     q = connection.ops.quote_name
     field = Referral._meta.get_field
-    outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+    outer = compiler.quote_name_unless_alias(outer or compiler.query.get_initial_alias())
     pk = q(compiler.query.model._meta.pk.column)
     among, param = one_of(f"{alias}.{q(field('programme').column)}", programmes)
     # Names from the models; the programme ids are a bound parameter.
