@@ -440,8 +440,9 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
     return _acts_write(acts) if acts else 0
 
 
-def _acts_for_read(user, *, participants, categories, purpose, programme_by_participant,
-                   consents, notice_attached, channel, court_orders) -> list:  # fmt: skip
+def _acts_for_read(user, *, participants, categories, purpose=None, programme_by_participant=None,
+                   consents=None, notice_attached=False, channel="",
+                   court_orders=None) -> list:  # fmt: skip
     """The disclosure acts `disclosures_for_read` writes, as (act values, participant ids)
     pairs: decided and grouped, nothing written."""
     from .policy import decide, default_purpose
@@ -556,7 +557,6 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
     acts = _acts_for_read(
         user, participants=participants, categories=categories, purpose=purpose,
         programme_by_participant=programme_by_participant, consents=consents,
-        notice_attached=False, channel="", court_orders=None,
     )  # fmt: skip
     _read_write(entry, acts)
     return sum(len(ids) for _, ids in acts)
