@@ -20,11 +20,11 @@ _EVENTS = ("INSERT", "DELETE", "UPDATE OF participant_id, programme_id")
 
 # The table names are written out: these statements hold no value from outside.
 _RAISE = "UPDATE journeys_referralsversion SET version = version + 1 WHERE id = 1;"
-_PG_FUNCTION = """
+_PG_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION turnpoint_referrals_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE journeys_referralsversion SET version = version + 1 WHERE id = 1;
+    {_RAISE}
     RETURN NULL;
 END
 $$
