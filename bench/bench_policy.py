@@ -22,7 +22,8 @@ lists with the real policy, against the same requests with a permissive policy i
   `readable_categories` returns every category, `participants_visible_to` returns every
   participant (`caseload_count` counts them all, and `_reaches`, its test for one participant,
   is always true),
-  `active_consents` and `active_court_orders` return none without a query, and
+  `active_consents` and `active_court_orders` return none without a query (and
+  `active_consents_column`, the consents read with the participant on the page, is NULL), and
   `audit_read`, `read_recorded` and `disclosures_for_read` write nothing. Everything else
   (routing, sessions, the queries for the records, templates, serialisation) is the same code.
   The audit and disclosure rows written in each mode are counted to show the bypass is real.
@@ -100,7 +101,7 @@ class Permissive:
     between blocks; `patched` says how many modules held each name."""
 
     def __init__(self):
-        from django.db.models import Q
+        from django.db.models import Q, TextField, Value
 
         from turnpoint.journeys.models import Referral
         from turnpoint.people.models import Participant
@@ -123,6 +124,7 @@ class Permissive:
             "caseload_count": policy.caseload_count,
             "_reaches": policy._reaches,
             "active_consents": consents.active_consents,
+            "active_consents_column": consents.active_consents_column,
             "active_court_orders": court_orders.active_court_orders,
             "audit_read": policy.audit_read,
             "read_recorded": disclosures.read_recorded,
@@ -141,6 +143,7 @@ class Permissive:
             ).count(),
             "_reaches": lambda user, participant_id: Q(),
             "active_consents": lambda ids, **kwargs: {i: [] for i in ids},
+            "active_consents_column": lambda pk: Value(None, output_field=TextField()),
             "active_court_orders": lambda ids, **kwargs: {i: [] for i in ids},
             "audit_read": lambda *args, **kwargs: None,
             "read_recorded": lambda *args, **kwargs: [],

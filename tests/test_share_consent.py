@@ -146,3 +146,60 @@ def test_sec_07_consent_must_match_all_four_axes(
         and starts <= now < starts + timedelta(days=expiry_offset)
     )
     assert decide(judge, category, participant=participant).allowed == expected
+
+
+@pytest.mark.django_db
+def test_sec_08_consents_read_with_the_participant_are_those_active_consents_loads(
+    users, participant, make_referral, django_assert_num_queries
+):
+    """The participant page reads the participant's active consents in the participant's own
+    query (`participant_for_user(..., with_consents=True)`, a JSON column turned back into
+    instances): every field equal to what `active_consents` loads, on either database; revoked
+    and expired consents left out from the next read on; no consent, none."""
+    from turnpoint.sharing.consents import active_consents
+    from turnpoint.sharing.policy import participant_for_user
+
+    coordinator = users["coordinator"]
+    kept = [
+        share_consent_create(acting_user=coordinator, **consent_values(participant, users)),
+        share_consent_create(
+            acting_user=coordinator,
+            **consent_values(
+                participant, users, recipient_role="", recipient_agency=None,
+                recipient_user=users["judge"], categories=[Category.ATTENDANCE, Category.PLAN],
+                purposes=[Purpose.COURT_REVIEW, Purpose.SUPERVISION],
+                representative_authority="Guardian appointed by the court",
+                starts_at=timezone.now() - timedelta(days=3, microseconds=123457),
+                signed_on=date.today() - timedelta(days=3),
+            ),
+        ),
+    ]  # fmt: skip
+    revoked = share_consent_create(acting_user=coordinator, **consent_values(participant, users))
+    share_consent_revoke(revoked, acting_user=coordinator, how="said so at a session")
+    expires = timezone.now() + timedelta(days=2)
+    expiring = share_consent_create(
+        acting_user=coordinator, **consent_values(participant, users, expires_at=expires)
+    )
+
+    def fields(consents):
+        return [
+            {f.attname: getattr(c, f.attname) for f in ShareConsent._meta.concrete_fields}
+            for c in consents
+        ]
+
+    with django_assert_num_queries(1):
+        person = participant_for_user(coordinator, participant.pk, with_consents=True)
+    loaded = active_consents([participant.pk])[participant.pk]
+    assert [c.pk for c in loaded] == [kept[0].pk, kept[1].pk, expiring.pk]
+    assert fields(person.active_share_consents) == fields(loaded)
+    assert person.active_share_consents[1].starts_at == kept[1].starts_at  # to the microsecond
+    assert all(isinstance(c, ShareConsent) for c in person.active_share_consents)
+    with time_machine.travel(expires, tick=False):
+        person = participant_for_user(coordinator, participant.pk, with_consents=True)
+        assert [c.pk for c in person.active_share_consents] == [kept[0].pk, kept[1].pk]
+    share_consent_revoke(kept[0], acting_user=coordinator, how="wrote to the team")
+    person = participant_for_user(coordinator, participant.pk, with_consents=True)
+    assert [c.pk for c in person.active_share_consents] == [kept[1].pk, expiring.pk]
+    other = make_referral(given_name="Sam").participant
+    person = participant_for_user(coordinator, other.pk, with_consents=True)
+    assert person.active_share_consents == []

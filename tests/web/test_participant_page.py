@@ -19,13 +19,14 @@ from turnpoint.sharing.models import AuditEntry
 from .helpers import text, walk
 
 SUMMARY = "Took bread from a shop, twice"
-# Session, user (with their agency), participant, referrals (with programme and episode),
-# transitions, their acting users, phases, the participant's active consents; the audit row
-# (chain hash, insert: no savepoint of its own inside the test's transaction); the consents to
-# take part of the shown referrals; the session save (with savepoint pair): 14 whatever the
-# number of referrals and steps. On PostgreSQL the audit row is one statement (the server takes
-# the chain's lock, reads its hash and inserts: sharing/chain_pg.py), so one fewer.
-PARTICIPANT_QUERIES = 14 - (connection.vendor == "postgresql")
+# Session, user (with their agency), participant (with their active consents to share, read in
+# the same query), referrals (with programme and episode), transitions, their acting users,
+# phases; the audit row (chain hash, insert: no savepoint of its own inside the test's
+# transaction); the consents to take part of the shown referrals; the session save (with
+# savepoint pair): 13 whatever the number of referrals and steps. On PostgreSQL the audit row is
+# one statement (the server takes the chain's lock, reads its hash and inserts:
+# sharing/chain_pg.py), so one fewer.
+PARTICIPANT_QUERIES = 13 - (connection.vendor == "postgresql")
 # What a read across agencies adds: nothing on PostgreSQL, where the act and its backlog row
 # are part of the audit row's statement (`disclosures._read_write`), which needs no
 # transaction around it; elsewhere the read's transaction (a savepoint pair inside the test's)
@@ -204,8 +205,14 @@ def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queri
     assert Disclosure.objects.filter(participant=first.participant).count() == 2
 
 
-def test_judge_with_the_participants_consent_is_told_clinical_is_shared(page_as, referral, users):
-    share_consent_create(
+def test_sec_08_judge_with_the_participants_consent_is_told_clinical_is_shared_until_revoked(
+    page_as, referral, users, django_assert_num_queries
+):
+    """The consent is read with the participant (no query of its own: the same count as a page
+    without one), and its revocation closes the category on the next request."""
+    from turnpoint.sharing.consents import share_consent_revoke
+
+    consent = share_consent_create(
         acting_user=users["coordinator"],
         participant=referral.participant,
         disclosing_agency=users["clinician"].agency,
@@ -221,10 +228,17 @@ def test_judge_with_the_participants_consent_is_told_clinical_is_shared(page_as,
         signed_by="Robin Example",
         signed_on=date.today(),
     )
-    html = text(page_as("judge").get(url(referral)))
+    client = page_as("judge")
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+        html = text(client.get(url(referral)))
     listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
     assert Category.CLINICAL.label in listed
     assert Category.MENTAL_HEALTH.label not in listed
+    share_consent_revoke(consent, acting_user=users["coordinator"], how="said so in court")
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+        html = text(client.get(url(referral)))
+    listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
+    assert Category.CLINICAL.label not in listed
 
 
 def test_sec_16_a_court_order_in_force_opens_the_household_link_on_the_judges_page(

@@ -593,7 +593,8 @@ def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id=""
     audit_write(acting_user=user, action="denied", detail=detail)
 
 
-def participant_for_user(user, pk, *, order_in_force_flag: bool = False):
+def participant_for_user(user, pk, *, order_in_force_flag: bool = False,
+                         with_consents: bool = False):  # fmt: skip
     """The participant `pk` if the user may reach them; Http404 alike for missing and forbidden.
 
     The same rule as `participants_visible_to`, asked of one participant in one query. Every
@@ -603,7 +604,10 @@ def participant_for_user(user, pk, *, order_in_force_flag: bool = False):
 
     `order_in_force_flag`: the participant also carries `court_order_in_force`, whether they
     have a court order `court_orders.active_court_orders` would load, read in the same query
-    (the participant page then asks for the orders only when there is one)."""
+    (the participant page then asks for the orders only when there is one).
+
+    `with_consents`: the participant also carries `active_share_consents`, what
+    `consents.active_consents` would give for them, read in the same query."""
     from turnpoint.people.models import Participant
 
     try:
@@ -617,9 +621,17 @@ def participant_for_user(user, pk, *, order_in_force_flag: bool = False):
             from .court_orders import order_in_force_exists
 
             found = found.annotate(court_order_in_force=order_in_force_exists(pk))
+        if with_consents:
+            from .consents import active_consents_column
+
+            found = found.annotate(share_consents_found=active_consents_column(pk))
         found = found.first()
     if found is None:
         raise not_found(Participant, pk, "participant")
+    if with_consents:
+        from .consents import consents_from_column
+
+        found.active_share_consents = consents_from_column(found.share_consents_found)
     return found
 
 

@@ -211,7 +211,7 @@ def _search(query: str) -> Q:
 
 @login_required
 def participant(request, pk):
-    person = participant_for_user(request.user, pk, order_in_force_flag=True)
+    person = participant_for_user(request.user, pk, order_in_force_flag=True, with_consents=True)
     return _participant_page(request, person)
 
 
@@ -224,7 +224,9 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         .select_related("programme", "episode")
         .prefetch_related("transitions__acting_user", "programme__phases")
     )
-    consents = active_consents([person.pk])
+    # Read with the participant on this page's own request; asked for after a refused action.
+    found = getattr(person, "active_share_consents", None)
+    consents = {person.pk: found} if found is not None else active_consents([person.pk])
     # No court orders: a referral section cannot keep to an order's date range, so what only a
     # court order opens leaves as the export limited to its scope (docs/sharing.md, SEC-16).
     court_orders: dict = {}
