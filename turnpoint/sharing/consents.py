@@ -14,6 +14,7 @@ a stated date or event no later than the expected final disposition.
 import json
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -189,18 +190,30 @@ def active_consents_column(participant_id: int):
     from django.db.models import TextField
     from django.db.models.expressions import RawSQL
 
+    unexpired, params = _unexpired()
+    return RawSQL(  # noqa: S611
+        _active_consents_sql(connection.vendor, unexpired),
+        [participant_id, *params],
+        output_field=TextField(),
+    )
+
+
+@lru_cache(maxsize=4)
+def _active_consents_sql(vendor: str, unexpired: str) -> str:
+    """`active_consents_column`'s SQL, built once per database kind from the model's names
+    (building it took a third of a millisecond a page)."""
+    from django.db import connection
+
     columns = [column(ShareConsent, f.name) for f in ShareConsent._meta.concrete_fields]
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         rows = f"json_agg(json_build_array({', '.join(f'{c}::text' for c in columns)}))::text"
     else:
         rows = f"json_group_array(json_array({', '.join(columns)}))"
-    unexpired, params = _unexpired()
     # Names from the model; every value is a bound parameter.
-    sql = (
+    return (
         f"(SELECT {rows} FROM {connection.ops.quote_name(ShareConsent._meta.db_table)} "  # noqa: S608
         f"WHERE {column(ShareConsent, 'participant')} = %s AND {unexpired})"
     )
-    return RawSQL(sql, [participant_id, *params], output_field=TextField())  # noqa: S611
 
 
 def consents_from_column(value) -> list[ShareConsent]:
