@@ -1,4 +1,4 @@
-"""How PostgreSQL stores the long lists every read across a list records.
+"""How PostgreSQL stores the long lists that a read of a whole list records.
 
 A read of a 1,000-row list writes the participants' ids into its audit row (and, for the
 referrals list, the referrals' ids into its detail) and, across agencies, into its disclosure
