@@ -11,10 +11,8 @@ consent names only recipients in the programme's monitoring roles, and may stay 
 a stated date or event no later than the expected final disposition.
 """
 
-import json
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import date, timedelta
 
 from django.db import models, transaction
 from django.utils import timezone
@@ -23,7 +21,15 @@ from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category, Purpose
-from .selects import column, db_value, one_of, select_rows
+from .selects import (
+    column,
+    db_value,
+    from_json_rows,
+    of_participant,
+    one_of,
+    rows_as_json,
+    select_rows,
+)
 
 REQUIRED_TEXT = (
     "revocation_statement",
@@ -181,71 +187,22 @@ def _unexpired() -> tuple[str, list]:
 
 def active_consents_column(participant_id: int):
     """A text SQL expression: the consents `active_consents` would load for this participant,
-    as a JSON array of their rows (every concrete column, as the database writes it as text).
-    The participant page reads it with the participant (`policy.participant_for_user(...,
-    with_consents=True)`), one statement fewer on every page than asking `active_consents`
-    after (docs/benchmarks.md); `consents_from_column` makes the instances. Plain SQL, as
-    `court_orders.order_in_force_exists` is."""
+    as a JSON array of their rows (`selects.rows_as_json`). The participant page reads it with
+    the participant (`policy.participant_for_user(..., with_consents=True)`), one statement
+    fewer on every page than asking `active_consents` after (docs/benchmarks.md);
+    `consents_from_column` makes the instances."""
     from django.db import connection
     from django.db.models import TextField
     from django.db.models.expressions import RawSQL
 
     unexpired, params = _unexpired()
-    return RawSQL(  # noqa: S611
-        _active_consents_sql(connection.vendor, unexpired),
-        [participant_id, *params],
-        output_field=TextField(),
-    )
-
-
-@lru_cache(maxsize=4)
-def _active_consents_sql(vendor: str, unexpired: str) -> str:
-    """`active_consents_column`'s SQL, built once per database kind from the model's names
-    (building it took a third of a millisecond a page)."""
-    from django.db import connection
-
-    columns = [column(ShareConsent, f.name) for f in ShareConsent._meta.concrete_fields]
-    if vendor == "postgresql":
-        rows = f"json_agg(json_build_array({', '.join(f'{c}::text' for c in columns)}))::text"
-    else:
-        rows = f"json_group_array(json_array({', '.join(columns)}))"
-    # Names from the model; every value is a bound parameter.
-    return (
-        f"(SELECT {rows} FROM {connection.ops.quote_name(ShareConsent._meta.db_table)} "  # noqa: S608
-        f"WHERE {column(ShareConsent, 'participant')} = %s AND {unexpired})"
-    )
+    rows = of_participant(ShareConsent, rows_as_json(ShareConsent, connection.vendor), unexpired)
+    return RawSQL(f"({rows})", [participant_id, *params], output_field=TextField())  # noqa: S611
 
 
 def consents_from_column(value) -> list[ShareConsent]:
-    """The consents of an `active_consents_column` value, as `active_consents` gives them (in
-    id order); none for NULL (PostgreSQL aggregates no row to NULL, SQLite to `[]`)."""
-    from django.db import connection
-
-    if not value:
-        return []
-    fields = ShareConsent._meta.concrete_fields
-    names = [f.attname for f in fields]
-    consents = [
-        ShareConsent.from_db(
-            connection.alias, names, [_from_text(f, v) for f, v in zip(fields, row, strict=True)]
-        )
-        for row in json.loads(value)
-    ]
-    return sorted(consents, key=lambda consent: consent.pk)
-
-
-def _from_text(field, value):
-    """A column's value as the database wrote it in JSON (text, or a number on SQLite) as the
-    field holds it: a JSON field's text parsed, a time made aware (SQLite keeps UTC without an
-    offset), anything else through the field's `to_python`."""
-    if value is None:
-        return None
-    if isinstance(field, models.JSONField):
-        return json.loads(value)
-    value = field.to_python(value)
-    if isinstance(value, datetime) and timezone.is_naive(value):
-        return timezone.make_aware(value, UTC)
-    return value
+    """The consents of an `active_consents_column` value, as `active_consents` gives them."""
+    return from_json_rows(ShareConsent, value)
 
 
 def _validate(values: dict) -> list[Problem]:

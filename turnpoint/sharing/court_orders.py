@@ -16,14 +16,14 @@ is no version to lock.
 from collections import defaultdict
 from datetime import date, datetime, time
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category, Purpose
-from .selects import column, db_value, one_of, select_rows
+from .selects import column, db_value, of_participant, one_of, select_rows
 
 
 class CourtOrderKind(models.TextChoices):
@@ -149,11 +149,7 @@ def order_in_force_exists(participant_id: int):
     from django.db.models.expressions import RawSQL
 
     may_be_in_force, params = _may_be_in_force()
-    # Names from the model; every value is a bound parameter.
-    sql = (
-        f"EXISTS (SELECT 1 FROM {connection.ops.quote_name(CourtOrder._meta.db_table)} "  # noqa: S608
-        f"WHERE {column(CourtOrder, 'participant')} = %s AND {may_be_in_force})"
-    )
+    sql = f"EXISTS ({of_participant(CourtOrder, '1', may_be_in_force)})"
     return RawSQL(sql, [participant_id, *params], output_field=BooleanField())  # noqa: S611
 
 

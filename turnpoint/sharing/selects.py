@@ -14,10 +14,12 @@ the ORM's own compiler; instances are built with `Model.from_db`, as a queryset 
 
 import json
 from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
 from functools import cache
 
 from django.db import connection
-from django.db.models import Model
+from django.db.models import JSONField, Model
+from django.utils import timezone
 
 
 @cache
@@ -105,3 +107,60 @@ def _converted(row, converters: dict) -> list:
         for function in functions:
             row[position] = function(row[position], expression, connection)
     return row
+
+
+# Rows read inside another query ------------------------------------------------------------------
+
+
+def of_participant(model: type[Model], select: str, condition: str) -> str:
+    """`SELECT {select} FROM` `model`'s table `WHERE` its participant is the first parameter
+    `AND {condition}` (on `column()` names): a subquery about one participant, for a page's
+    participant query to read with the participant (`court_orders.order_in_force_exists`,
+    `consents.active_consents_column`)."""
+    # Names from the model; the participant and every value of `condition` are parameters.
+    return (
+        f"SELECT {select} FROM {connection.ops.quote_name(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {column(model, 'participant')} = %s AND {condition}"
+    )
+
+
+@cache
+def rows_as_json(model: type[Model], vendor: str) -> str:
+    """An aggregate of `model`'s rows as one JSON array of arrays, every concrete column as the
+    database writes it as text (on PostgreSQL `::text`; on SQLite the stored value, which is
+    text or a number), for `from_json_rows`. No row: NULL on PostgreSQL, `[]` on SQLite. Built
+    once per model and database kind from the model's names."""
+    columns = [column(model, f.name) for f in model._meta.concrete_fields]
+    if vendor == "postgresql":
+        return f"json_agg(json_build_array({', '.join(f'{c}::text' for c in columns)}))::text"
+    return f"json_group_array(json_array({', '.join(columns)}))"
+
+
+def from_json_rows(model: type[Model], value) -> list:
+    """The instances of a `rows_as_json` value, in id order (none for NULL), built with
+    `Model.from_db` as a queryset builds them. Each value is read back as its field holds it:
+    a JSON field's text parsed, a time made aware (SQLite's text has no offset and is UTC, as
+    Django's SQLite backend reads it), anything else through the field's `to_python`; so a
+    field the model gains comes through without a change here."""
+    if not value:
+        return []
+    fields = model._meta.concrete_fields
+    names = [f.attname for f in fields]
+    rows = [
+        model.from_db(
+            connection.alias, names, [_from_text(f, v) for f, v in zip(fields, row, strict=True)]
+        )
+        for row in json.loads(value)
+    ]
+    return sorted(rows, key=lambda row: row.pk)
+
+
+def _from_text(field, value):
+    if value is None:
+        return None
+    if isinstance(field, JSONField):
+        return json.loads(value)
+    value = field.to_python(value)
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        return timezone.make_aware(value, UTC)
+    return value
