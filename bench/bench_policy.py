@@ -24,7 +24,8 @@ lists with the real policy, against the same requests with a permissive policy i
   is always true),
   `active_consents` and `active_court_orders` return none without a query (and
   `active_consents_column`, the consents read with the participant on the page, is NULL), and
-  `audit_read`, `read_recorded` and `disclosures_for_read` write nothing. Everything else
+  `audit_read`, `read_recorded` and `disclosures_for_read` write nothing (`participants_read`
+  only reads). Everything else
   (routing, sessions, the queries for the records, templates, serialisation) is the same code.
   The audit and disclosure rows written in each mode are counted to show the bypass is real.
 - The p95 overhead comes with a 90% bootstrap interval (`p95_overhead_interval`: rounds
@@ -128,6 +129,7 @@ class Permissive:
             "active_court_orders": court_orders.active_court_orders,
             "audit_read": policy.audit_read,
             "read_recorded": disclosures.read_recorded,
+            "participants_read": disclosures.participants_read,
             "disclosures_for_read": disclosures.disclosures_for_read,
             "with_programme_shown": disclosures.with_programme_shown,
         }
@@ -147,6 +149,7 @@ class Permissive:
             "active_court_orders": lambda ids, **kwargs: {i: [] for i in ids},
             "audit_read": lambda *args, **kwargs: None,
             "read_recorded": lambda *args, **kwargs: [],
+            "participants_read": lambda user, rows, categories: list(rows),
             "disclosures_for_read": lambda *args, **kwargs: [],
             "with_programme_shown": lambda user, participants, categories: participants,
         }

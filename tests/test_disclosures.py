@@ -245,6 +245,156 @@ def test_sec_13_each_acts_participants_are_written_with_it_one_statement_on_post
     }
 
 
+def _acts_written(user) -> dict:
+    """(categories, legal basis, reference) -> the sorted participant ids of each act to `user`."""
+    return {
+        (tuple(act.categories), act.legal_basis, act.basis_reference): sorted(
+            Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)
+        )
+        for act in DisclosureAct.objects.filter(recipient_user=user)
+    }
+
+
+def _acts_expected(user, rows, categories) -> dict:
+    """What `read_recorded` would write for `rows`, keyed as `_acts_written` keys it."""
+    from turnpoint.sharing.disclosures import _acts_for_read
+
+    return {
+        (tuple(values["categories"]), values["legal_basis"], values["basis_reference"]): sorted(ids)
+        for values, ids in _acts_for_read(user, participants=rows, categories=categories)
+    }
+
+
+def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_would(
+    users, make_referral, dtto, programme
+):
+    """`participants_read` of a court's page of participants writes the acts `read_recorded`
+    would write for the same rows (each participant under their latest programme's statute,
+    programmes on the same basis sharing an act; an act only where the page has rows of its
+    programmes), and reads the rows the queryset would, in its order. On PostgreSQL the page's
+    own statement writes them, with no other statement; elsewhere the rows are read, then the
+    acts and their backlog rows inserted."""
+    from django.test.utils import CaptureQueriesContext
+
+    from turnpoint.sharing.context import RequestContext, activate, deactivate
+    from turnpoint.sharing.disclosures import (
+        PROGRAMME_SHOWN,
+        participants_read,
+        with_programme_shown,
+    )
+    from turnpoint.sharing.policy import participants_visible_to
+
+    _moved, stayed, _only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
+    judge = users["judge"]
+    listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
+    wanted = list(listed[:10])
+    assert [p.given_name for p in wanted] == ["Moved", "Scot", "Stayed"]
+    expected = _acts_expected(judge, wanted, [C.IDENTITY])
+    assert len(expected) == 2  # the DTTO's statute for two, Ghent's for one
+
+    request = RequestContext(channel="api")
+    token = activate(request)
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            rows = participants_read(judge, listed[:10], [C.IDENTITY])
+    finally:
+        deactivate(token)
+    fields = ["pk", "given_name", "family_name", "date_of_birth", "version", PROGRAMME_SHOWN]
+    assert [[getattr(r, f) for f in fields] for r in rows] == [
+        [getattr(r, f) for f in fields] for r in wanted
+    ]
+    assert _acts_written(judge) == expected
+    statements = [" ".join(q["sql"].split()) for q in ctx]
+    if connection.vendor == "postgresql":
+        [statement] = [s for s in statements if "people_participant" in s]
+        assert statement.startswith("WITH page AS MATERIALIZED (SELECT")
+        assert not [s for s in statements if s.startswith("INSERT")]
+    else:
+        assert [s.split()[0] for s in statements if s.split()[0] in ("INSERT", "WITH")] == [
+            "INSERT",
+            "INSERT",
+        ]
+    act = DisclosureAct.objects.filter(recipient_user=judge).first()
+    assert (act.recipient_agency, act.purpose, act.channel, act.request_id) == (
+        str(judge.agency),
+        Purpose.COURT_REVIEW,
+        "api",
+        request.request_id,
+    )
+    assert act.notice_attached is False
+
+    # A page holding rows of one programme only writes that programme's act, and no other.
+    before = set(DisclosureAct.objects.values_list("pk", flat=True))
+    [row] = participants_read(judge, listed[2:3], [C.IDENTITY])
+    assert row.pk == stayed.pk
+    new = DisclosureAct.objects.exclude(pk__in=before)
+    assert [(a.basis_reference.startswith(GHENT_STATUTE), a.legal_basis) for a in new] == [
+        (True, LegalBasis.STATUTE)
+    ]
+    assert list(
+        Disclosure.objects.filter(act__in=new).values_list("participant_id", flat=True)
+    ) == [stayed.pk]
+
+
+def test_sec_13_a_participants_page_whose_programme_decides_per_participant_is_read_then_recorded(
+    users, make_referral, dtto, programme
+):
+    """Where a programme's own answer leaves a crossing category closed, each participant's
+    consent or order may open it: `participants_read` then reads the page and records it a row
+    at a time (`read_recorded`), on every database. Here the DTTO denies identity to the court
+    unless the participant consented, and only one of its two participants did."""
+    from unittest import mock
+
+    from django.test.utils import CaptureQueriesContext
+
+    from turnpoint.sharing import policy
+    from turnpoint.sharing.disclosures import participants_read, with_programme_shown
+
+    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
+    judge = users["judge"]
+    real = policy.decide
+
+    def decide(user, category, *, programme=None, participant=None, **kwargs):
+        if programme is not None and programme.pk == dtto.pk and category == C.IDENTITY:
+            if participant == moved.pk:
+                return policy.Decision(True, "consented", "consent:41")
+            return policy.Decision(False, "no consent", "")
+        return real(user, category, programme=programme, participant=participant, **kwargs)
+
+    listed = with_programme_shown(judge, policy.participants_visible_to(judge), [C.IDENTITY])
+    with mock.patch.object(policy, "decide", decide), CaptureQueriesContext(connection) as ctx:
+        rows = participants_read(judge, listed[:10], [C.IDENTITY])
+    assert [r.pk for r in rows] == [moved.pk, only_dtto.pk, stayed.pk]
+    assert not [q for q in ctx if q["sql"].startswith("WITH page")]
+    written = _acts_written(judge)
+    assert written[(("identity",), LegalBasis.CONSENT, "consent 41")] == [moved.pk]
+    assert [ids for key, ids in written.items() if key[2].startswith(GHENT_STATUTE)] == [
+        [stayed.pk]
+    ]
+    assert only_dtto.pk not in {pk for ids in written.values() for pk in ids}
+
+
+def test_sec_13_a_participants_page_showing_audited_categories_is_read_then_recorded(
+    users, make_referral, dtto
+):
+    """A page that shows a category the audit log records (legal facts) is read, then its
+    audit row and acts are written together (`read_recorded`), on every database: the audit
+    row names the page's participants."""
+    from turnpoint.sharing.disclosures import participants_read, with_programme_shown
+    from turnpoint.sharing.policy import participants_visible_to
+
+    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
+    judge = users["judge"]
+    shown = [C.IDENTITY, C.LEGAL]
+    listed = with_programme_shown(judge, participants_visible_to(judge), shown)
+    expected = _acts_expected(judge, list(listed.all()), shown)
+    rows = participants_read(judge, listed[:10], shown)
+    assert {r.pk for r in rows} == {moved.pk, stayed.pk, only_dtto.pk}
+    [entry] = AuditEntry.objects.filter(action="read", user=judge)
+    assert sorted(entry.participant_ids) == sorted(r.pk for r in rows)
+    assert _acts_written(judge) == expected
+
+
 def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
     users, make_referral, dtto
 ):

@@ -102,11 +102,13 @@ def page(
     query: PageQuery,
     dump: Callable[[list], list[dict]],
     count: Callable[[], int] | None = None,
+    read: Callable[[Any], list] = list,
 ) -> dict:
     """One count and one page query, whatever the page size. `count` answers the count when the
-    queryset's own would be dearer (`policy.caseload_count`)."""
+    queryset's own would be dearer (`policy.caseload_count`); `read` reads the page's sliced
+    queryset (`disclosures.participants_read` records what it shows in the same statement)."""
     count = count() if count is not None else queryset.count()
-    rows = list(queryset[query.offset : query.offset + query.limit])
+    rows = read(queryset[query.offset : query.offset + query.limit])
     return {"count": count, "limit": query.limit, "offset": query.offset, "items": dump(rows)}
 
 

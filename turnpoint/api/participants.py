@@ -12,7 +12,7 @@ from turnpoint.journeys.models import Referral
 from turnpoint.people.models import Ethnicity, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import read_recorded, with_programme_shown
+from turnpoint.sharing.disclosures import participants_read, with_programme_shown
 from turnpoint.sharing.policy import (
     caseload_count,
     participant_for_user,
@@ -128,12 +128,6 @@ def dump_participant(user, participant, *, with_referrals: bool, audit: bool = T
     return out
 
 
-def dump_participants(user, rows, categories) -> list[dict]:
-    """A page of participants; crossing agencies, each shown is a disclosure (SEC-13)."""
-    read_recorded(user, participants=rows, categories=PARTICIPANT.shown(categories))
-    return [PARTICIPANT.dump(p, categories) for p in rows]
-
-
 @router.get(
     "",
     response=responses({200: ParticipantPage}, 400),
@@ -157,8 +151,10 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
     return page(
         participants,
         filters,
-        lambda rows: dump_participants(user, rows, categories),
+        lambda rows: [PARTICIPANT.dump(p, categories) for p in rows],
         count=lambda: caseload_count(user, programme),
+        # Crossing agencies, each participant shown is a disclosure (SEC-13).
+        read=lambda rows: participants_read(user, rows, PARTICIPANT.shown(categories)),
     )
 
 

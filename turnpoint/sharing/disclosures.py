@@ -11,18 +11,21 @@ docs/sharing.md, "Disclosures".
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from operator import attrgetter
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Model
 from django.db.models.sql.constants import INNER
+from django.db.models.sql.query import Query
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
 from . import context
 from .categories import TREATMENT, Category, Purpose
-from .rows import append_rows, insert_statement, one_statement
+from .rows import _prepared, append_rows, insert_statement, one_statement
 from .selects import column, one_of
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
@@ -484,21 +487,6 @@ def _acts_for_read(user, *, participants, categories, purpose=None, programme_by
                       purpose=purpose, participant=pid, consents=consents,
                       court_orders=court_orders)  # fmt: skip
 
-    def act_key(programme, found: list) -> tuple | None:
-        """(categories shown, legal basis, reference) of one participant's disclosure."""
-        shown, bases = [], {}
-        for category, decision in zip(crossing, found, strict=True):
-            basis = _legal_basis(decision.basis, programme, statutes) if decision.allowed else None
-            if basis is None:
-                continue  # not shown: nothing crossed
-            shown.append(category)
-            bases.setdefault(basis[0], []).append(basis[1])
-        if not shown:
-            return None
-        legal_basis = next(b for b in _BASIS_ORDER if b in bases)
-        references = [r for b in _BASIS_ORDER for r in dict.fromkeys(bases.get(b, []))]
-        return (tuple(shown), legal_basis, "; ".join(references)[:200])
-
     # Asked once per programme: where the programme's own answers allow every crossing category,
     # each of its participants' disclosures has the same key, worked out once.
     general: dict = {}  # programme id -> the programme's decisions, one per crossing category
@@ -507,15 +495,8 @@ def _acts_for_read(user, *, participants, categories, purpose=None, programme_by
         programme = programmes.get(pk)
         general[pk] = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
         if all(d.allowed for d in general[pk]):
-            same_for_all[pk] = act_key(programme, general[pk])
-    ctx = context.current()
-    shared = {
-        "at": timezone.now(),  # one read, one moment: every row of it carries the same time
-        "recipient_user_id": user.pk,
-        "recipient_agency": str(user.agency) if user.agency_id else "",
-        "purpose": str(purpose), "notice_attached": notice_attached,
-        "channel": channel or ctx.channel, "request_id": ctx.request_id,
-    }  # fmt: skip
+            same_for_all[pk] = _act_key(crossing, general[pk], programme, statutes)
+    shared = _act_shared(user, purpose, notice_attached, channel)
     # Participants whose information crossed in the same categories on the same basis share
     # one act.
     acts: dict = {}  # (categories, basis, reference) -> (act values, participant ids)
@@ -525,16 +506,51 @@ def _acts_for_read(user, *, participants, categories, purpose=None, programme_by
             key = same_for_all[pk]
         else:
             found = [decided(pid, c, d) for c, d in zip(crossing, general[pk], strict=True)]
-            key = act_key(programmes.get(pk), found)
+            key = _act_key(crossing, found, programmes.get(pk), statutes)
         if key is None:
             continue
         if key not in acts:
-            acts[key] = ({
-                **shared, "categories": [str(c) for c in key[0]],
-                "legal_basis": str(key[1]), "basis_reference": key[2],
-            }, [])  # fmt: skip
+            acts[key] = (_act_values(shared, key), [])
         acts[key][1].append(pid)
     return list(acts.values())
+
+
+def _act_key(crossing, found: list, programme, statutes) -> tuple | None:
+    """(categories shown, legal basis, reference) of one participant's disclosure, from the
+    decisions `found` for the `crossing` categories (in order); None when none was shown."""
+    shown, bases = [], {}
+    for category, decision in zip(crossing, found, strict=True):
+        basis = _legal_basis(decision.basis, programme, statutes) if decision.allowed else None
+        if basis is None:
+            continue  # not shown: nothing crossed
+        shown.append(category)
+        bases.setdefault(basis[0], []).append(basis[1])
+    if not shown:
+        return None
+    legal_basis = next(b for b in _BASIS_ORDER if b in bases)
+    references = [r for b in _BASIS_ORDER for r in dict.fromkeys(bases.get(b, []))]
+    return (tuple(shown), legal_basis, "; ".join(references)[:200])
+
+
+def _act_shared(user, purpose, notice_attached: bool, channel: str) -> dict:
+    """The values every act of one read by `user` shares."""
+    ctx = context.current()
+    return {
+        "at": timezone.now(),  # one read, one moment: every row of it carries the same time
+        "recipient_user_id": user.pk,
+        "recipient_agency": str(user.agency) if user.agency_id else "",
+        "purpose": str(purpose), "notice_attached": notice_attached,
+        "channel": channel or ctx.channel, "request_id": ctx.request_id,
+    }  # fmt: skip
+
+
+def _act_values(shared: dict, key: tuple) -> dict:
+    """An act's values: what the read shares, and what its key says crossed and why."""
+    categories, legal_basis, reference = key
+    return {
+        **shared, "categories": [str(c) for c in categories],
+        "legal_basis": str(legal_basis), "basis_reference": reference,
+    }  # fmt: skip
 
 
 def read_recorded(user, *, participants, categories, purpose=None, obj=None, detail=None,
@@ -593,6 +609,175 @@ def with_programme_shown(user, participants, categories):
     alias = query.join(LatestProgrammeJoin(query.get_initial_alias(), team))
     column = Col(alias, Referral._meta.get_field("programme"), models.IntegerField())
     return participants.annotate(**{PROGRAMME_SHOWN: column})
+
+
+def participants_read(user, participants, categories) -> list:
+    """The rows of a page of a participants list (a sliced queryset from
+    `with_programme_shown`), read and accounted for: each row whose `categories` cross to the
+    user's agency is a disclosure (SEC-13), recorded as `read_recorded` records it.
+
+    On PostgreSQL, where every programme of the user's team decides alike for all its
+    participants (a role default or the programme's law: no one participant's consent, court
+    order or break-glass changes what crosses) and no category the read shows is audited, the
+    page's own statement writes the acts and their backlog rows (`RecordedPage`): the page
+    and its record are one statement, read and written together or not at all, with no second
+    round trip to the server and no decision made a row at a time in Python
+    (docs/benchmarks.md). Otherwise the rows are read, then recorded."""
+    from django.db import connections
+
+    recorded = None
+    if connections[participants.db].vendor == "postgresql":
+        recorded = _recorded_page(user, participants, categories)
+    if recorded is None:
+        rows = list(participants)
+        read_recorded(user, participants=rows, categories=categories)
+        return rows
+    return list(recorded)
+
+
+def _recorded_page(user, participants, categories):
+    """PostgreSQL: `participants` as a queryset whose statement also writes the page's acts
+    (`RecordedPage`), or None where `participants_read` reads and records in two steps.
+
+    A row's act is its programme's (the `PROGRAMME_SHOWN` column): the programmes' decisions
+    are made here, before the statement, as `_acts_for_read` makes them, and programmes whose
+    acts would be the same share one."""
+    from django.db import connections
+
+    from .categories import SENSITIVE
+    from .policy import decide, default_purpose, team_programmes
+
+    crossing = sorted({Category(c) for c in categories if crosses(user, c)})
+    query = participants.query
+    if not crossing or set(categories) & SENSITIVE or PROGRAMME_SHOWN not in query.annotations:
+        return None
+    order = _plain_order(participants)
+    if order is None:
+        return None
+    programmes = team_programmes(user)
+    statutes = _statutes(programmes.values(), user)
+    purpose = default_purpose(user)
+    groups: dict = {}  # act key -> the programme ids whose rows it names
+    for pk, programme in programmes.items():
+        general = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
+        if not all(d.allowed for d in general):
+            return None  # a participant's own consent or order may matter: decided a row at a time
+        key = _act_key(crossing, general, programme, statutes)
+        if key is not None:
+            groups.setdefault(key, []).append(pk)
+    if not groups:
+        return None  # nothing crosses on any basis: `read_recorded` writes what such a read needs
+    shared = _act_shared(user, purpose, False, "")
+    fields, values = _prepared(DisclosureAct, [_act_values(shared, key) for key in groups])
+    connection = connections[participants.db]
+    width = len(fields)
+    casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
+    group_params, act_params = [], []
+    for n, ids in enumerate(groups.values(), start=1):
+        for programme_id in ids:
+            group_params += [programme_id, n]
+        act_params += [n, *values[(n - 1) * width : n * width]]
+    q = connection.ops.quote_name
+    pk_column = q(participants.model._meta.pk.column)
+    columns = ", ".join(q(f.column) for f in fields)
+    act, backlog = DisclosureAct._meta, DisclosureBacklog._meta
+    whens = " ".join(["WHEN %s THEN %s"] * (len(group_params) // 2))  # programme id -> its act
+    # Names from the models; every value is a bound parameter.
+    before = (
+        f"shown AS MATERIALIZED (SELECT rows.n, nextval(%s::regclass) AS act_id, rows.ids "  # noqa: S608
+        f"FROM (SELECT CASE page.{q(PROGRAMME_SHOWN)} {whens} END AS n, "
+        f"to_jsonb(array_agg(page.{pk_column})) AS ids FROM page GROUP BY 1) rows "
+        f"WHERE rows.n IS NOT NULL), "
+        f"new AS (INSERT INTO {q(act.db_table)} ({q(act.pk.column)}, {columns}) "
+        f"SELECT shown.act_id, {', '.join(f'v.{q(f.column)}' for f in fields)} FROM shown "
+        f"JOIN (VALUES {', '.join([f'(%s, {casts})'] * len(groups))}) AS v (n, {columns}) "
+        f"ON v.n = shown.n), "
+        f"backlog AS (INSERT INTO {q(backlog.db_table)} "
+        f"({q(backlog.get_field('act').column)}, {q(backlog.get_field('participant_ids').column)}) "
+        f"SELECT shown.act_id, shown.ids FROM shown)"
+    )
+    recorded = participants._chain()
+    recorded.query = query.chain(klass=RecordedPage)
+    recorded.query.recording = (
+        before, [_act_sequence(participants.db), *group_params, *act_params], order
+    )  # fmt: skip
+    return recorded
+
+
+class RecordedPage(Query):
+    """The query of a page of a list whose statement also writes the page's disclosure acts
+    (PostgreSQL; `participants_read`): its compiler's `SELECT` becomes
+
+        WITH page AS MATERIALIZED (the SELECT),
+             shown AS MATERIALIZED (each act's number, a new id, the ids of its rows),
+             new AS (INSERT INTO the acts ...), backlog AS (INSERT INTO the backlog ...)
+        SELECT * FROM page ORDER BY (the list's order)
+
+    `shown` groups the page's rows by act (a `CASE` from each row's programme to its act's
+    number: one pass over the page, where joining a list of programmes took twice as long) and
+    takes each act's id from the acts' sequence, so an act and its backlog row are written
+    only where the page has rows for it, and the backlog names the act without waiting for its
+    insert. Every data-modifying expression of a statement runs to completion whatever the
+    final `SELECT` reads. The rows come back with the page's own columns in its own order, so
+    the ORM builds the instances as it builds any queryset's (a `raw()` queryset's took 2 ms
+    longer for 1,000 rows).
+
+    `recording` is (the expressions after `page`, their parameters, the ORDER BY over the
+    page's columns)."""
+
+    recording: tuple[str, list, str]
+
+    def get_compiler(self, using=None, connection=None, elide_empty=True):
+        compiler = super().get_compiler(using, connection, elide_empty)
+        as_sql, (before, params, order) = compiler.as_sql, self.recording
+
+        def recording_sql(*args, **kwargs):
+            sql, page_params = as_sql(*args, **kwargs)
+            return (
+                f"WITH page AS MATERIALIZED ({sql}), {before} "  # noqa: S608
+                f"SELECT * FROM page ORDER BY {order}",
+                (*page_params, *params),
+            )
+
+        compiler.as_sql = recording_sql
+        return compiler
+
+
+def _plain_order(participants) -> str | None:
+    """The ORDER BY of a list's page over the page's own columns (`page."family_name"`, ...),
+    or None when its order is not a list of the model's fields."""
+    from django.db import connection
+
+    query = participants.query
+    if query.extra_order_by or not (query.default_ordering or query.order_by):
+        return None
+    names = query.order_by or participants.model._meta.ordering
+    q, meta, terms = connection.ops.quote_name, participants.model._meta, []
+    for name in names:
+        if not isinstance(name, str):
+            return None
+        descending, name = name.startswith("-"), name.lstrip("-")
+        try:
+            field = meta.pk if name == "pk" else meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if not field.concrete:
+            return None
+        terms.append(f"page.{q(field.column)}{' DESC' if descending else ''}")
+    return ", ".join(terms) if terms else None
+
+
+@lru_cache(maxsize=8)
+def _act_sequence(alias: str) -> str:
+    """The sequence the acts' ids are taken from (PostgreSQL), read once per process."""
+    from django.db import connections
+
+    with connections[alias].cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_serial_sequence(%s, %s)",
+            [DisclosureAct._meta.db_table, DisclosureAct._meta.pk.column],
+        )
+        return cursor.fetchone()[0]
 
 
 class LatestProgrammeJoin:
