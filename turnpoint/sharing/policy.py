@@ -521,11 +521,10 @@ def caseload_count(user, programme=None) -> int:
     from django.db import connection
     from django.db.models import Count
 
-    referrals = referrals_visible_to(user)
-    if programme is not None:
-        referrals = referrals.filter(programme=programme)
-
-    def counted() -> int:
+    def counted() -> int:  # the queryset built only when counting: a kept count needs none
+        referrals = referrals_visible_to(user)
+        if programme is not None:
+            referrals = referrals.filter(programme=programme)
         return referrals.aggregate(n=Count("participant_id", distinct=True))["n"]
 
     if connection.in_atomic_block or not decide(user, C.IDENTITY).allowed:
