@@ -187,7 +187,7 @@ def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
         append_rows(
             DisclosureBacklog,
             [
-                {"act_id": act_id, "participant_ids": [int(p) for p in participants]}
+                {"act_id": act_id, "participant_ids": list(map(int, participants))}
                 for act_id, (_, participants) in zip(ids, acts, strict=True)
             ],
         )
@@ -210,7 +210,7 @@ def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, str,
     backlog = DisclosureBacklog._meta
     pairs = ", ".join(["(%s, %s::jsonb)"] * len(acts))
     for number, (_, participants) in enumerate(acts, start=1):
-        params += [number, json.dumps([int(p) for p in participants])]
+        params += [number, json.dumps(list(map(int, participants)))]
     # Names from the models; every value is a bound parameter.
     ctes = (
         f"new AS ({insert} RETURNING {act_id}), "  # noqa: S608
@@ -462,7 +462,7 @@ def _acts_for_read(user, *, participants, categories, purpose=None, programme_by
     given = programme_by_participant or {}
     programme_of = {pid: getattr(p, "pk", None) for pid, p in given.items()}
     programmes = {p.pk: p for p in given.values() if p is not None}
-    missing = [pid for pid in ids if pid not in given]
+    missing = [pid for pid in ids if pid not in given] if given else ids
     if missing:
         found, loaded = _programme_keys(user, missing, _programmes_shown(participants, listed))
         programme_of.update(found)
@@ -487,31 +487,35 @@ def _acts_for_read(user, *, participants, categories, purpose=None, programme_by
                       purpose=purpose, participant=pid, consents=consents,
                       court_orders=court_orders)  # fmt: skip
 
+    def own_key(pid, programme, general: list) -> tuple | None:
+        """The act key of one participant whose programme leaves a crossing category closed."""
+        found = [decided(pid, c, d) for c, d in zip(crossing, general, strict=True)]
+        return _act_key(crossing, found, programme, statutes)
+
     # Asked once per programme: where the programme's own answers allow every crossing category,
-    # each of its participants' disclosures has the same key, worked out once.
-    general: dict = {}  # programme id -> the programme's decisions, one per crossing category
-    same_for_all: dict = {}  # programme id -> act key, where no participant's own matters
-    for pk in set(map(programme_of.get, ids)):
-        programme = programmes.get(pk)
-        general[pk] = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
-        if all(d.allowed for d in general[pk]):
-            same_for_all[pk] = _act_key(crossing, general[pk], programme, statutes)
+    # each of its participants' disclosures has the same key, worked out once, and they join
+    # its act together (a list's 1,000 rows share a handful of programmes); otherwise each
+    # participant's own consents and orders are asked about.
+    of_programme: dict = {}  # programme id -> its participants' ids, in the read's order
+    for pid in ids:
+        of_programme.setdefault(programme_of.get(pid), []).append(pid)
     shared = _act_shared(user, purpose, notice_attached, channel)
     # Participants whose information crossed in the same categories on the same basis share
     # one act.
     acts: dict = {}  # (categories, basis, reference) -> (act values, participant ids)
-    for pid in ids:
-        pk = programme_of.get(pid)
-        if pk in same_for_all:
-            key = same_for_all[pk]
+    for pk, pids in of_programme.items():
+        programme = programmes.get(pk)
+        general = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
+        if all(d.allowed for d in general):
+            keyed = [(_act_key(crossing, general, programme, statutes), pids)]
         else:
-            found = [decided(pid, c, d) for c, d in zip(crossing, general[pk], strict=True)]
-            key = _act_key(crossing, found, programmes.get(pk), statutes)
-        if key is None:
-            continue
-        if key not in acts:
-            acts[key] = (_act_values(shared, key), [])
-        acts[key][1].append(pid)
+            keyed = [(own_key(pid, programme, general), [pid]) for pid in pids]
+        for key, shown in keyed:
+            if key is None:
+                continue
+            if key not in acts:
+                acts[key] = (_act_values(shared, key), [])
+            acts[key][1].extend(shown)
     return list(acts.values())
 
 
@@ -925,7 +929,7 @@ def _programmes_shown(participants, ids) -> dict[int, int]:
     are the rows' ids, in order)."""
     if not participants or not hasattr(participants[0], PROGRAMME_SHOWN):
         return {}
-    shown = [getattr(p, PROGRAMME_SHOWN, None) for p in participants]
+    shown = map(attrgetter(PROGRAMME_SHOWN), participants)
     return {pid: pk for pid, pk in zip(ids, shown, strict=True) if pk is not None}
 
 
@@ -951,6 +955,8 @@ def _programme_keys(user, participant_ids, shown=None) -> tuple[dict[int, int], 
     if not programmes:
         return {}, {}
     shown = shown or {}
+    if shown.keys() == set(participant_ids) and programmes.keys() >= set(shown.values()):
+        return dict(shown), programmes  # every row carried one of the user's programmes
     found = {pid: shown[pid] for pid in participant_ids if shown.get(pid) in programmes}
     participant_ids = [pid for pid in participant_ids if pid not in found]
     if not participant_ids:
