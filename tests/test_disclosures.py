@@ -395,6 +395,27 @@ def test_sec_13_a_participants_page_showing_audited_categories_is_read_then_reco
     assert _acts_written(judge) == expected
 
 
+def test_sec_13_a_page_recorded_in_its_own_statement_keeps_the_lists_order(db):
+    """The statement that records a page sorts the page again by the list's order; it does so
+    only where that order is the model's own columns. Ordered by a relation, Django sorts by
+    the related model's ordering through a join, which the page's columns cannot repeat, so
+    such a page is read, then recorded."""
+    from turnpoint.journeys.models import Referral
+    from turnpoint.people.models import Participant
+    from turnpoint.sharing.disclosures import _plain_order
+
+    q = connection.ops.quote_name
+    assert _plain_order(Participant.objects.all()) == ", ".join(
+        f"page.{q(c)}" for c in ("family_name", "given_name", "id")
+    )
+    assert _plain_order(Participant.objects.order_by("-date_of_birth", "pk")) == (
+        f"page.{q('date_of_birth')} DESC, page.{q('id')}"
+    )
+    assert _plain_order(Referral.objects.order_by("programme")) is None
+    assert _plain_order(Participant.objects.order_by("referrals")) is None
+    assert _plain_order(Participant.objects.order_by()) is None
+
+
 def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
     users, make_referral, dtto
 ):

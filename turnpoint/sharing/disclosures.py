@@ -749,14 +749,15 @@ class RecordedPage(Query):
 
 def _plain_order(participants) -> str | None:
     """The ORDER BY of a list's page over the page's own columns (`page."family_name"`, ...),
-    or None when its order is not a list of the model's fields."""
-    from django.db import connection
+    or None when its order is not a list of the model's own columns. A relation is not one:
+    ordered by a relation, Django orders by the related model's own ordering, through a join."""
+    from django.db import connections
 
     query = participants.query
     if query.extra_order_by or not (query.default_ordering or query.order_by):
         return None
     names = query.order_by or participants.model._meta.ordering
-    q, meta, terms = connection.ops.quote_name, participants.model._meta, []
+    q, meta, terms = connections[participants.db].ops.quote_name, participants.model._meta, []
     for name in names:
         if not isinstance(name, str):
             return None
@@ -765,7 +766,7 @@ def _plain_order(participants) -> str | None:
             field = meta.pk if name == "pk" else meta.get_field(name)
         except FieldDoesNotExist:
             return None
-        if not field.concrete:
+        if not field.concrete or field.is_relation:
             return None
         terms.append(f"page.{q(field.column)}{' DESC' if descending else ''}")
     return ", ".join(terms) if terms else None
