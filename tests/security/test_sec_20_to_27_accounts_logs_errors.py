@@ -305,6 +305,23 @@ def test_sec_27_a_busy_session_still_ends_twelve_hours_after_sign_in(world, user
         assert client.get("/").status_code == 302  # and it stays ended
 
 
+def test_sec_27_pages_are_given_the_signed_in_user_itself_once_its_session_is_checked(world, users):
+    """SessionLifetimeMiddleware replaces AuthenticationMiddleware's lazy stand-in by the user it
+    loaded (every later read of the user's role and agency went through a proxy)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from turnpoint.accounts.models import User
+
+    client = Client()
+    client.force_login(users["judge"])
+    response = client.get("/")
+    assert response.status_code == 200
+    assert type(response.wsgi_request.user) is User
+    assert response.wsgi_request.user.pk == users["judge"].pk
+    anonymous = Client().get("/sign-in/")
+    assert type(anonymous.wsgi_request.user) is AnonymousUser
+
+
 def test_sec_27_sign_out_ends_the_session_on_the_server(world, users):
     client = Client()
     client.force_login(users["judge"])

@@ -15,6 +15,7 @@ from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 
 SIGNED_IN_AT = "signed_in_at"
 
@@ -27,14 +28,17 @@ def stamp_sign_in(request) -> None:
 
 
 class SessionLifetimeMiddleware:
-    """Signs out a session older than the absolute lifetime. Place after AuthenticationMiddleware
-    and MessageMiddleware."""
+    """Signs out a session older than the absolute lifetime, and leaves `request.user` as the user
+    itself rather than AuthenticationMiddleware's lazy stand-in (`resolved`). Place after
+    AuthenticationMiddleware and MessageMiddleware."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         user = getattr(request, "user", None)
+        if isinstance(user, LazyObject):
+            request.user = user = resolved(user)
         if user is not None and user.is_authenticated and hasattr(request, "session"):
             signed_in_at = request.session.get(SIGNED_IN_AT)
             if signed_in_at is None:  # a session from before this rule: count from now
@@ -48,6 +52,17 @@ class SessionLifetimeMiddleware:
                               f"{settings.SESSION_ABSOLUTE_SECONDS // 3600} hours.")  # fmt: skip
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+def resolved(user):
+    """The user a lazy `request.user` stands for. AuthenticationMiddleware's lazy object loads
+    the user on first use and then passes every later attribute read through a proxy: a
+    participant page reads the user's role, agency and programmes several hundred times (the
+    policy asks at each category), and the proxy cost about 0.3 ms of it (docs/benchmarks.md).
+    Every page reads the user at once anyway (this middleware asks whether it is signed in)."""
+    if user._wrapped is empty:
+        user._setup()
+    return user._wrapped
 
 
 def sessions_end_others(request) -> int:
