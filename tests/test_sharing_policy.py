@@ -98,8 +98,14 @@ def participant(make_referral):
     active=st.booleans(),
     switch=st.sampled_from([None, True, False]),
     purpose=st.sampled_from([None, *Purpose.values]),
-    consented=st.sets(st.sampled_from(sorted(Category)), max_size=3),
-    ordered=st.sets(st.sampled_from(sorted(Category)), max_size=3),
+    consented=st.lists(
+        st.tuples(st.sets(st.sampled_from(sorted(Category)), max_size=3), st.booleans()),
+        max_size=2,
+    ),
+    ordered=st.lists(
+        st.tuples(st.sets(st.sampled_from(sorted(Category)), max_size=3), st.booleans()),
+        max_size=2,
+    ),
 )
 def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
     users, participant, role, active, switch, purpose, consented, ordered
@@ -113,14 +119,17 @@ def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
     user.pk = users["judge"].pk
     now = timezone.now()
 
-    def covering(categories, kind):
+    def covering(categories, applies, kind):
+        """A consent or court order of these categories that does or does not name this
+        user, purpose and time (`applies`), as the models define `covers` from the two."""
         return SimpleNamespace(
             pk=7, signed_on=now, expires_at=now, label=kind, range_text="all dates",
-            covers=lambda user, category, purpose, at: category in categories,
+            categories=sorted(categories), applies=lambda user, purpose, at: applies,
+            covers=lambda user, category, purpose, at: category in categories and applies,
         )  # fmt: skip
 
-    consents = {participant.pk: [covering(consented, "Consent")]}
-    orders = {participant.pk: [covering(ordered, "Court order")]}
+    consents = {participant.pk: [covering(*c, "Consent") for c in consented]}
+    orders = {participant.pk: [covering(*o, "Court order") for o in ordered]}
     programme = None if switch is None else FakeProgramme(switch)
     for who in (participant, None):
         asked = {"programme": programme, "purpose": purpose, "participant": who,

@@ -155,12 +155,12 @@ class ShareConsent(models.Model):
         return " or ".join(parts) + (", whichever comes first" if len(parts) == 2 else "")
 
     def covers(self, user, category: str, purpose: str, at) -> bool:
-        return (
-            category in self.categories
-            and purpose in self.purposes
-            and self.names(user)
-            and self.is_active(at)
-        )
+        return category in self.categories and self.applies(user, purpose, at)
+
+    def applies(self, user, purpose: str, at) -> bool:
+        """Does this consent cover reads by `user` for `purpose` at `at`, of its categories?
+        `covers` with the category left out, so a page can test a consent once for all."""
+        return purpose in self.purposes and self.names(user) and self.is_active(at)
 
 
 def active_consents(participant_ids) -> dict[int, list[ShareConsent]]:

@@ -233,6 +233,37 @@ class _Openings:
             self._orders_found = court_orders_of(self.pid, self.court_orders)
         return court_order_covering(self._orders_found, user, category, self.purpose, self.now)
 
+    def among(self, candidates) -> set:
+        """The categories of `candidates` that something opens for this participant: the set of
+        those `self(c)` allows, with each consent and court order tested once for all of them
+        (`applies`: only a consent's or order's own categories differ between categories)
+        rather than once for each; the safeguarding lead's break-glass still a category at a
+        time. A participant page asks this for every category its role denies, twice."""
+        from .court_orders import court_orders_of
+
+        if self.user.role == Role.SAFEGUARDING_LEAD:
+            return {c for c in candidates if self(c)}
+        user, purpose, now = self.user, self.purpose, self.now
+        if self._consents_found is None:
+            self._consents_found = _consents_of(self.pid, self.consents)
+        opened: set = set()
+        rest = set(candidates)
+        for consent in self._consents_found:
+            if rest and consent.applies(user, purpose, now):
+                covered = {c for c in rest if c in consent.categories}
+                opened |= covered
+                rest -= covered
+        if not rest:
+            return opened
+        if self._orders_found is None:
+            self._orders_found = court_orders_of(self.pid, self.court_orders)
+        for order in self._orders_found:
+            if rest and order.applies(user, purpose, now):
+                covered = {c for c in rest if c in order.categories}
+                opened |= covered
+                rest -= covered
+        return opened
+
 
 @lru_cache(maxsize=4096)
 def _by_role_and_programme(role, category, action, programme_name, court_receives) -> Decision:
@@ -350,7 +381,7 @@ def readable_categories(user, *, programme=None, purpose=None, participant=None,
     if participant is None or len(allowed) == len(Category):
         return allowed
     opened = _Openings(user, purpose, participant, consents, court_orders)
-    return allowed | {c for c in Category if c not in allowed and opened(c)}
+    return allowed | opened.among([c for c in Category if c not in allowed])
 
 
 @lru_cache(maxsize=1024)
