@@ -89,6 +89,16 @@ def append(
     statement reads it, and the statement is one transaction: all of it is written, or none."""
     from django.db import connection
 
+    sql, params = statement(entries, canonicals, names, lock_key, also=also)
+    with connection.cursor() as cursor:  # the entries' values go as one bound parameter
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return appended(rows)
+
+
+def statement(entries, canonicals: list[str], names: list[str], lock_key: int, *,
+              also=None) -> tuple[str, list]:  # fmt: skip
+    """`append`'s statement and its parameters, for sending ahead (`ahead.send`)."""
     payload = json.dumps(
         [
             {"row": {n: _json_value(getattr(e, n)) for n in names}, "canonical": canonical}
@@ -100,7 +110,10 @@ def append(
     if also is not None:
         ctes, also_params = also
         sql, params = f"WITH {ctes} {sql}", [*also_params, *params]
-    with connection.cursor() as cursor:  # the entries' values go as one bound parameter
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return rows[0][0], [(pk, prev, digest) for _, pk, prev, digest in rows]
+    return sql, params
+
+
+def appended(rows) -> tuple[int, list[tuple[int, str, str]]]:
+    """`append`'s answer from the statement's rows (as returned, or as text when it was sent
+    ahead): the id the entries follow, then each entry's (id, previous hash, hash)."""
+    return int(rows[0][0]), [(int(pk), prev, digest) for _, pk, prev, digest in rows]

@@ -225,26 +225,35 @@ def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, str,
     return ctes, backlog_insert, params
 
 
-def _read_write(entry, acts: list[tuple[dict, list[int]]]) -> None:
+def _read_write(entry, acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> None:
     """Write a read's audit entry (or None) and its disclosure acts, all or nothing.
 
     On PostgreSQL the acts and their backlog rows are common table expressions of the audit
     append's statement (chain_pg.py), so the read writes in one statement and needs no
     transaction of its own: a BEGIN, a second statement and a COMMIT fewer, about 2 ms of a
-    cross-agency page there (docs/benchmarks.md). Elsewhere one transaction around both."""
+    cross-agency page there (docs/benchmarks.md). Elsewhere one transaction around both.
+
+    `ahead`: on PostgreSQL that statement is sent without waiting for it (ahead.py); its
+    result is read before the connection is used again and before the response leaves."""
     from django.db import connection, transaction
 
     from .models import _append_chained
 
+    if connection.vendor == "postgresql" and ahead and acts and entry is None:
+        from . import ahead as sent_ahead
+
+        ctes, insert, params = _acts_write_statement(acts)
+        sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
+        return
     if entry is None or not acts:
         if entry is not None:
-            entry.save()
+            _append_chained([entry], ahead=ahead)
         if acts:
             _acts_write(acts)  # one statement on PostgreSQL, its own transaction elsewhere
         return
     if connection.vendor == "postgresql":
         ctes, insert, params = _acts_write_statement(acts)
-        _append_chained([entry], also=(f"{ctes}, backlog AS ({insert})", params))
+        _append_chained([entry], also=(f"{ctes}, backlog AS ({insert})", params), ahead=ahead)
         return
     with transaction.atomic():
         entry.save()
@@ -558,16 +567,28 @@ def _act_values(shared: dict, key: tuple) -> dict:
 
 
 def read_recorded(user, *, participants, categories, purpose=None, obj=None, detail=None,
-                  programme_by_participant=None, consents=None) -> int:  # fmt: skip
+                  programme_by_participant=None, consents=None, ahead=False) -> int:  # fmt: skip
     """Audit a read and log its disclosures together: the one call for pages and the API.
 
     A read inside the holding agency costs what `audit_read` costs and nothing more. A read
     across agencies writes its audit row and its acts all or nothing (`_read_write`): on
-    PostgreSQL one statement, elsewhere one transaction."""
+    PostgreSQL one statement, elsewhere one transaction.
+
+    `ahead`: on PostgreSQL the statement is sent without waiting for it and its result read
+    before the connection is used again and before the response leaves (ahead.py, decision
+    0010); a page that builds its response after recording its read passes it, and reads the
+    result with `ahead.collect()` once the response is built."""
+    from .models import _append_chained
     from .policy import audit_read, read_entry
 
     participants = list(participants)
     if not any(crosses(user, c) for c in categories):
+        if ahead:
+            entry = read_entry(user, participants=participants, categories=categories,
+                               purpose=purpose, obj=obj, detail=detail)  # fmt: skip
+            if entry is not None:
+                _append_chained([entry], ahead=True)
+            return 0
         audit_read(user, participants=participants, categories=categories, purpose=purpose,
                    obj=obj, detail=detail)  # fmt: skip
         return 0
@@ -578,7 +599,7 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
         user, participants=participants, categories=categories, purpose=purpose,
         programme_by_participant=programme_by_participant, consents=consents,
     )  # fmt: skip
-    _read_write(entry, acts)
+    _read_write(entry, acts, ahead=ahead)
     return sum(len(ids) for _, ids in acts)
 
 

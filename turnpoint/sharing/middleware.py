@@ -1,10 +1,12 @@
 from django.core.exceptions import PermissionDenied
 
-from . import context
+from . import ahead, context
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (also sent back as X-Request-ID) for the audit log."""
+    """Gives every request an id (also sent back as X-Request-ID) for the audit log, and reads
+    the result of a record sent ahead (ahead.py) that the view left unread before the response
+    leaves: a record that failed fails the request here (SEC-19)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -15,7 +17,12 @@ class RequestContextMiddleware:
         request.request_id = ctx.request_id
         token = context.activate(ctx)
         try:
-            response = self.get_response(request)
+            try:
+                response = self.get_response(request)
+            except BaseException:
+                ahead.discard()  # the request is failing anyway; the next must not inherit it
+                raise
+            ahead.collect()
         finally:
             context.deactivate(token)
         response["X-Request-ID"] = ctx.request_id

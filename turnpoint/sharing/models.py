@@ -46,13 +46,19 @@ def _last() -> tuple[int, str]:
     return tuple(last) if last else (0, GENESIS)
 
 
-def _append_chained(entries: list["AuditEntry"], *, also: tuple[str, list] | None = None) -> None:
+def _append_chained(
+    entries: list["AuditEntry"], *, also: tuple[str, list] | None = None, ahead: bool = False
+) -> None:
     """The one way audit rows are written: under the chain lock, chain `entries` after the
     newest row, insert them and set their ids. Inside the caller's transaction, if any; a
     checkpoint follows its commit when one is due.
 
     `also` (PostgreSQL only): other writes to make in the same statement, as common table
     expressions and their parameters (a read's disclosure acts: `disclosures._read_write`).
+
+    `ahead` (PostgreSQL only): send the statement and return at once; its result is read and
+    checked before the connection is used again or the response leaves (ahead.py). A read's
+    record only: the entries have no id until then.
 
     On PostgreSQL the server does it in one statement (chain_pg.py: five round trips had been
     most of an audited read's cost there); elsewhere as plain multi-row INSERTs (rows.append_rows:
@@ -70,12 +76,10 @@ def _append_chained(entries: list["AuditEntry"], *, also: tuple[str, list] | Non
     names = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
     if connection.vendor == "postgresql":
         canonicals = [e.canonical() for e in entries]
-        with one_statement():
-            previous_id, written = chain_pg.append(
-                entries, canonicals, names, _CHAIN_LOCK_KEY, also=also
-            )
+
+        def written(previous_id: int, rows: list[tuple[int, str, str]]) -> None:
             for entry, canonical, (pk, prev_hash, entry_hash) in zip(
-                entries, canonicals, written, strict=True
+                entries, canonicals, rows, strict=True
             ):
                 ours = AuditEntry.chained_hash(prev_hash, canonical)
                 if ours != entry_hash:
@@ -86,6 +90,15 @@ def _append_chained(entries: list["AuditEntry"], *, also: tuple[str, list] | Non
                 entry.prev_hash, entry.entry_hash, entry.pk = prev_hash, entry_hash, pk
                 entry._state.adding, entry._state.db = False, connection.alias
             checkpoint_if_due(previous_id, entries[-1])
+
+        if ahead:
+            from . import ahead as sent_ahead
+
+            sql, params = chain_pg.statement(entries, canonicals, names, _CHAIN_LOCK_KEY, also=also)
+            sent_ahead.send(connection, sql, params, lambda rows: written(*chain_pg.appended(rows)))
+            return
+        with one_statement():
+            written(*chain_pg.append(entries, canonicals, names, _CHAIN_LOCK_KEY, also=also))
         return
     if also is not None:
         raise ValueError("other writes share an audit append's statement on PostgreSQL only")
