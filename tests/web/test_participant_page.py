@@ -25,7 +25,8 @@ SUMMARY = "Took bread from a shop, twice"
 # transaction); the consents to take part of the shown referrals; the session save (with
 # savepoint pair): 13 whatever the number of referrals and steps. On PostgreSQL the audit row is
 # one statement (the server takes the chain's lock, reads its hash and inserts:
-# sharing/chain_pg.py), so one fewer.
+# sharing/chain_pg.py), so one fewer; it is sent ahead there (sharing/ahead.py) and counted
+# like any other statement.
 PARTICIPANT_QUERIES = 13 - (connection.vendor == "postgresql")
 # What a read across agencies adds: nothing on PostgreSQL, where the act and its backlog row
 # are part of the audit row's statement (`disclosures._read_write`), which needs no

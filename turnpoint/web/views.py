@@ -27,6 +27,7 @@ from turnpoint.journeys.selectors import referral_timeliness
 from turnpoint.journeys.services import referral_create, referral_problems, referral_transition
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
+from turnpoint.sharing import ahead
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import active_consents
 from turnpoint.sharing.disclosures import read_recorded
@@ -256,6 +257,7 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         obj=person,
         programme_by_participant={person.pk: referrals[0].programme} if referrals else None,
         consents=consents,
+        ahead=True,  # written while the page is built; read back below, before it is returned
     )
     errors = [("", p) for p in problems]
     if failed:
@@ -276,7 +278,9 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
             {} if getattr(person, "court_order_in_force", None) is False else None
         ),
     }
-    return render(request, "web/participant.html", context, status=status)
+    response = render(request, "web/participant.html", context, status=status)
+    ahead.collect()  # the record is written, or this raises and the page is not sent (SEC-19)
+    return response
 
 
 def _referral_section(user, referral, *, categories, failed) -> dict:
