@@ -64,13 +64,13 @@ def collect(connection=None) -> None:
     """Read the result of the statement sent ahead on `connection` (the default one when not
     given), if there is one: raise its error, or pass its rows to its `done`. Called before
     every other use of the connection and before a response leaves."""
-    from psycopg import errors, generators, pq
-
     if connection is None:
         from django.db import connection
     done = getattr(connection, _PENDING, None)
-    if done is None:
+    if done is None:  # the common case, on every cursor: nothing sent ahead
         return
+    from psycopg import errors, generators, pq
+
     setattr(connection, _PENDING, None)  # read once, whatever happens next
     raw = connection.connection
     rows: list[tuple] = []
