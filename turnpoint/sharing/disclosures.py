@@ -167,18 +167,23 @@ class Disclosure(_WhatCrossed):
         raise TypeError("disclosures are never deleted")
 
 
-def _acts_write(acts: list[tuple[dict, list[int]]]) -> int:
+def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> int:
     """Write each (act values, participant ids) pair: the acts, then their participants as one
     backlog row per act. Returns the number of participants.
 
     All or nothing: inside the caller's transaction (which every reader holds, so no savepoint
     and no extra query), or in one of its own when there is none. On PostgreSQL both inserts
     are one statement (`_acts_write_statement`), a round trip fewer on every read that crosses
-    agencies; elsewhere two statements."""
+    agencies, sent without waiting when `ahead` (ahead.py); elsewhere two statements."""
     from django.db import connection, transaction
 
     if connection.vendor == "postgresql":
         ctes, insert, params = _acts_write_statement(acts)
+        if ahead:
+            from . import ahead as sent_ahead
+
+            sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
+            return sum(len(participants) for _, participants in acts)
         with one_statement(), connection.cursor() as cursor:
             cursor.execute(f"WITH {ctes} {insert}", params)
         return sum(len(participants) for _, participants in acts)
@@ -239,17 +244,11 @@ def _read_write(entry, acts: list[tuple[dict, list[int]]], *, ahead: bool = Fals
 
     from .models import _append_chained
 
-    if connection.vendor == "postgresql" and ahead and acts and entry is None:
-        from . import ahead as sent_ahead
-
-        ctes, insert, params = _acts_write_statement(acts)
-        sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
-        return
     if entry is None or not acts:
         if entry is not None:
             _append_chained([entry], ahead=ahead)
-        if acts:
-            _acts_write(acts)  # one statement on PostgreSQL, its own transaction elsewhere
+        if acts:  # one statement on PostgreSQL, its own transaction elsewhere
+            _acts_write(acts, ahead=ahead)
         return
     if connection.vendor == "postgresql":
         ctes, insert, params = _acts_write_statement(acts)
@@ -578,23 +577,15 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
     before the connection is used again and before the response leaves (ahead.py, decision
     0010); a page that builds its response after recording its read passes it, and reads the
     result with `ahead.collect()` once the response is built."""
-    from .models import _append_chained
-    from .policy import audit_read, read_entry
+    from .policy import read_entry
 
     participants = list(participants)
-    if not any(crosses(user, c) for c in categories):
-        if ahead:
-            entry = read_entry(user, participants=participants, categories=categories,
-                               purpose=purpose, obj=obj, detail=detail)  # fmt: skip
-            if entry is not None:
-                _append_chained([entry], ahead=True)
-            return 0
-        audit_read(user, participants=participants, categories=categories, purpose=purpose,
-                   obj=obj, detail=detail)  # fmt: skip
-        return 0
     # Decided first, then written together: no transaction is open while the acts are worked out.
     entry = read_entry(user, participants=participants, categories=categories, purpose=purpose,
                        obj=obj, detail=detail)  # fmt: skip
+    if not any(crosses(user, c) for c in categories):
+        _read_write(entry, [], ahead=ahead)  # the audit row `audit_read` writes, if any
+        return 0
     acts = _acts_for_read(
         user, participants=participants, categories=categories, purpose=purpose,
         programme_by_participant=programme_by_participant, consents=consents,

@@ -243,23 +243,23 @@ class _Openings:
 
         if self.user.role == Role.SAFEGUARDING_LEAD:
             return {c for c in candidates if self(c)}
-        user, purpose, now = self.user, self.purpose, self.now
         if self._consents_found is None:
             self._consents_found = _consents_of(self.pid, self.consents)
-        opened: set = set()
         rest = set(candidates)
-        for consent in self._consents_found:
-            if rest and consent.applies(user, purpose, now):
-                covered = {c for c in rest if c in consent.categories}
-                opened |= covered
-                rest -= covered
-        if not rest:
-            return opened
-        if self._orders_found is None:
-            self._orders_found = court_orders_of(self.pid, self.court_orders)
-        for order in self._orders_found:
-            if rest and order.applies(user, purpose, now):
-                covered = {c for c in rest if c in order.categories}
+        opened = self._opened_by(self._consents_found, rest)
+        if rest:
+            if self._orders_found is None:
+                self._orders_found = court_orders_of(self.pid, self.court_orders)
+            opened |= self._opened_by(self._orders_found, rest)
+        return opened
+
+    def _opened_by(self, found, rest: set) -> set:
+        """The categories of `rest` that one of `found` (consents or court orders) opens, each
+        tested once (`applies`); they are taken out of `rest`."""
+        opened: set = set()
+        for grant in found:
+            if rest and grant.applies(self.user, self.purpose, self.now):
+                covered = {c for c in rest if c in grant.categories}
                 opened |= covered
                 rest -= covered
         return opened
