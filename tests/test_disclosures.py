@@ -435,13 +435,17 @@ def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
         with connection.cursor() as cursor:
             for plan in ("seqscan", "bitmapscan", "sort"):
                 cursor.execute(f"SET LOCAL enable_{plan} = off")
-        # One probe a row: the latest referral joined (LATERAL) is the reach too, so no
-        # EXISTS probe of its own (`LatestProgrammeJoin`).
-        plan = listed[:1000].explain()
-        lateral = plan.partition("->  Limit")[2]
-        assert "Backward using journeys_referral_latest" in lateral, plan
-        assert "Sort" not in lateral, plan
-        assert "SubPlan" not in plan and "Semi Join" not in plan, plan
+        # The programme kept on the participant's row answers for each of these rows (their
+        # latest referral is to one of the judge's programmes): the probe of the referrals,
+        # which is the reach test where it does not, is never run (decision 0011). No join of
+        # the referrals and no EXISTS probe of its own (`LatestProgrammeJoin`).
+        plan = listed[:1000].explain(analyze=True)
+        assert "latest_programme_id = ANY" in plan, plan
+        probes = plan.partition("SubPlan")[2]
+        assert "Backward using journeys_referral_latest" in probes, plan
+        assert "Sort" not in probes, plan
+        assert probes.count("never executed") >= 2, plan
+        assert "Nested Loop" not in plan and "Semi Join" not in plan, plan
     else:
         plan = listed[:1000].explain()
         subquery = plan.partition("CORRELATED SCALAR SUBQUERY")[2]

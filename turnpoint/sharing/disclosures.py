@@ -799,13 +799,14 @@ def _act_sequence(alias: str) -> str:
 
 class LatestProgrammeJoin:
     """PostgreSQL: the participant's latest referral (by referral date, then id) among
-    `programmes`, joined to each row of a participants query: `INNER JOIN LATERAL (SELECT
-    programme_id ... LIMIT 1) ON TRUE`, one backward probe of the referrals' (participant,
-    referral_date, id, programme) index a row. Inner, so a participant without such a referral
-    has no row: that is the reach condition itself, and `policy.ReferredTo` of the same
-    programmes writes no `EXISTS` of its own in a query that has this join in its FROM
-    (`joins_latest_programme`). Together they took two probes a row; as a join, one (a 1,000-row
-    cross-agency list's query: docs/benchmarks.md).
+    `programmes`, joined to each row of a participants query. The programme kept on the
+    participant's own row (`journeys.latest_programme`, the latest referral overall) answers
+    when it is one of `programmes`; otherwise one backward probe of the referrals' (participant,
+    referral_date, id, programme) index does, as a subplan run only for those rows (decision
+    0011: the probe was about 2 ms of a 1,000-row cross-agency list). Inner, and on a programme
+    that is not NULL, so a participant without such a referral has no row: that is the reach
+    condition itself, and `policy.ReferredTo` of the same programmes writes no `EXISTS` of its
+    own in a query that has this join in its FROM (`joins_latest_programme`).
 
     An entry of the query's `alias_map`, as Django's own joins are: it answers what `Query.join`
     and relabelling (a query used inside another) ask of one."""
@@ -822,9 +823,23 @@ class LatestProgrammeJoin:
         self.table_alias = table_alias
 
     def as_sql(self, compiler, connection):
+        from turnpoint.journeys import latest_programme
+        from turnpoint.journeys.models import Referral
+
+        from .selects import one_of
+
         latest, param = _latest_programme_sql(compiler, self.programmes, self.parent_alias)
         alias = compiler.quote_name_unless_alias(self.table_alias)
-        return f"INNER JOIN LATERAL {latest} {alias} ON TRUE", [param]
+        q = connection.ops.quote_name
+        kept = f"{compiler.quote_name_unless_alias(self.parent_alias)}.{q(latest_programme.COLUMN)}"
+        ours, kept_param = one_of(kept, self.programmes)
+        programme = q(Referral._meta.get_field("programme").column)
+        # Names from the models and latest_programme.py; the programme ids are bound parameters.
+        sql = (
+            f"INNER JOIN LATERAL (SELECT CASE WHEN {ours} THEN {kept} ELSE {latest} END "
+            f"AS {programme}) {alias} ON {alias}.{programme} IS NOT NULL"
+        )
+        return sql, [kept_param, param]
 
     def relabeled_clone(self, change_map):
         return self.__class__(
