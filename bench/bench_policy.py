@@ -37,7 +37,8 @@ lists with the real policy, against the same requests with a permissive policy i
   (`bench_openings`): of the 500 participants the pages ask about, three in four have consented
   to the court seeing their attendance, drug test results and treatment progress, for court
   review, and one in fifty has a court order for the treatment provider's views, both recorded
-  through the services staff use (`share_consent_create`, `court_order_record`). The rates are
+  through the services staff use (`share_consent_create`, `court_order_record`), by
+  `turnpoint.sharing.synth.synth_openings`, which `turnpoint demo` uses too. The rates are
   illustrative; `turnpoint synth` makes neither.
 - Query counts per request in each mode (CaptureQueriesContext) at two list sizes.
 - The disclosures' backlog is indexed between rounds (`disclosures_index`, as cron would run
@@ -209,75 +210,25 @@ def bench_users():
 
 
 def bench_openings(users, sample) -> dict:
-    """What the policy finds open for the judge, recorded as staff would record it: a consent to
-    share with the court for three participants in four (their attendance, drug test results and
-    the treatment provider's views, for court review, for a year) and a court order for one in
-    fifty (the treatment provider's views, for court review). Illustrative rates: a treatment
-    court asks its participants to consent to the court team seeing their progress, and court
-    orders are exceptional. Without them every consent and court order lookup of the
-    benchmark found nothing. Participants who already have one (an existing database) keep it."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
+    """What the policy finds open for the judge, recorded as staff would record it
+    (`turnpoint.sharing.synth.synth_openings`, which the demo uses too): a consent to share with
+    the court for three participants in four (their attendance, drug test results and the
+    treatment provider's views, for court review, for a year) and a court order for one in
+    fifty (the treatment provider's views, for court review). Without them every consent and
+    court order lookup of the benchmark found nothing. Participants who already have one (an
+    existing database) keep it."""
     from turnpoint.accounts.models import Role
     from turnpoint.people.models import Participant
-    from turnpoint.programmes.models import ConsentRevocation
-    from turnpoint.sharing.categories import Category, Purpose
-    from turnpoint.sharing.consents import (
-        RevocableEvent,
-        ShareConsent,
-        criminal_justice_referral_for,
-        share_consent_create,
-    )
-    from turnpoint.sharing.court_orders import CourtOrder, CourtOrderKind, court_order_record
+    from turnpoint.sharing.consents import ShareConsent
+    from turnpoint.sharing.court_orders import CourtOrder
+    from turnpoint.sharing.synth import Court, synth_openings
 
     coordinator, judge = users["coordinator"][0], users["judge"][0]
-    now, today = timezone.now(), timezone.localdate()
-    progress = [Category.ATTENDANCE, Category.DRUG_TESTS, Category.TREATMENT_PROGRESS]
-    made = {"consents_made": 0, "court_orders_made": 0}
     people = Participant.objects.in_bulk(sample)
-    for i, pk in enumerate(sample):
-        person = people[pk]
-        if (
-            i % 4 != 3
-            and not ShareConsent.objects.filter(
-                participant=person, recipient_agency=judge.agency
-            ).exists()
-        ):
-            # Under 42 CFR 2.35 (a US criminal-justice referral) the consent stays irrevocable
-            # until the episode ends, as such programmes' consents say.
-            referral = criminal_justice_referral_for(person)
-            after_event = (
-                RevocableEvent.EPISODE_EXIT
-                if referral is not None
-                and referral.programme.consent_revocation == ConsentRevocation.AFTER_STATED_EVENT
-                else ""
-            )
-            share_consent_create(
-                acting_user=coordinator, participant=person, disclosing_agency=coordinator.agency,
-                recipient_role=Role.JUDGE, recipient_agency=judge.agency, categories=progress,
-                purposes=[Purpose.COURT_REVIEW], starts_at=now - timedelta(days=30),
-                expires_at=now + timedelta(days=335), signed_on=today - timedelta(days=30),
-                revocable_after_event=after_event,
-                revocation_statement=(
-                    "You may withdraw this consent once your time in the programme ends."
-                    if after_event
-                    else "You may withdraw this consent at any time."
-                ),
-                revocation_method="Tell your key worker, in person or in writing.",
-                signature_method="written", signed_by="the participant",
-            )  # fmt: skip
-            made["consents_made"] += 1
-        if i % 50 == 0 and not CourtOrder.objects.filter(participant_id=pk).exists():
-            court_order_record(
-                acting_user=coordinator, participant=person, kind=CourtOrderKind.ORDER,
-                court="Benchmark court", reference=f"BENCH-{pk}", made_on=today,
-                categories=[Category.TREATMENT_PROGRESS], covers_from=today - timedelta(days=365),
-                covers_to=today, recipient_role=Role.JUDGE, purposes=[Purpose.COURT_REVIEW],
-                expires_at=now + timedelta(days=90),
-            )  # fmt: skip
-            made["court_orders_made"] += 1
+    court = Court(recorded_by=coordinator, recipient_agency=judge.agency,
+                  recipient_role=Role.JUDGE, name="Benchmark court")  # fmt: skip
+    made = synth_openings([people[pk] for pk in sample], court)
+    made = {"consents_made": made["consents"], "court_orders_made": made["court_orders"]}
     return {
         **made,
         "sample": len(sample),

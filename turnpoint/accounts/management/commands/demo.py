@@ -11,7 +11,9 @@ from django.db import connection
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.synth import synth_caseload
+from turnpoint.people.models import Participant
 from turnpoint.programmes.models import Programme
+from turnpoint.sharing.synth import Court, synth_openings
 
 
 class Command(BaseCommand):
@@ -42,9 +44,20 @@ class Command(BaseCommand):
         admin.save(update_fields=["is_superuser"])
         coordinator = users[0]
         summary = synth_caseload(participants=participants, seed=seed, acting_user=coordinator)
+        # The court sees what a treatment court's would: the progress of those who consented
+        # to share it with the court team, and the odd court order (turnpoint/sharing/synth.py).
+        by_name = {user.username: user for user in users}
+        judge = by_name["judge"]
+        court = Court(recorded_by=by_name["clinician"], recipient_agency=judge.agency,
+                      recipient_role=judge.role, name=str(judge.agency))  # fmt: skip
+        people = list(Participant.objects.filter(synthetic=True).order_by("pk"))
+        openings = synth_openings(people, court)
         self.stdout.write(
             f"\nSynthetic demo caseload: {summary['participants']} participants "
-            f"(marked SYNTHETIC everywhere they show).\n"
+            f"(marked SYNTHETIC everywhere they show). {openings['consents']} of them consented "
+            f"to the court ({judge.agency}) seeing their attendance, drug tests and treatment "
+            f"progress; {openings['court_orders']} have a court order opening their treatment "
+            "progress to the judge.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:

@@ -1,0 +1,56 @@
+"""`turnpoint demo`: the court persona finds what a treatment court's judge would, the progress
+of the participants who consented to share it with the court team, and the odd court order,
+all recorded through the services staff use (turnpoint/sharing/synth.py)."""
+
+import io
+
+from django.core.management import call_command
+from django.test import Client
+
+from turnpoint.accounts.models import User
+from turnpoint.people.models import Participant
+from turnpoint.sharing.consents import ShareConsent
+from turnpoint.sharing.court_orders import CourtOrder
+from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.policy import decide
+from turnpoint.sharing.synth import PROGRESS
+
+
+def test_the_demo_court_sees_the_progress_of_those_who_consented_and_no_one_elses(db):
+    out = io.StringIO()
+    call_command("demo", "--participants", "8", "--password", "a long demo sentence", stdout=out)
+    judge, clinician = User.objects.get(username="judge"), User.objects.get(username="clinician")
+    people = list(Participant.objects.filter(synthetic=True).order_by("pk"))
+    consented = {c.participant_id: c for c in ShareConsent.objects.all()}
+    # Every fourth participant did not consent; the first has a court order.
+    assert sorted(consented) == [p.pk for i, p in enumerate(people) if i % 4 != 3]
+    assert list(CourtOrder.objects.values_list("participant_id", flat=True)) == [people[0].pk]
+    text = " ".join(out.getvalue().split())
+    assert f"{len(consented)} of them consented to the court (Magistrates' court)" in text
+    assert "1 have a court order" in text
+    consent = consented[people[0].pk]
+    assert (consent.disclosing_agency, consent.recipient_agency, consent.recipient_role) == (
+        clinician.agency,
+        judge.agency,
+        judge.role,
+    )
+    assert sorted(consent.categories) == sorted(PROGRESS)
+    # Recorded as staff record them: each audited as a creation by the clinician.
+    created = AuditEntry.objects.filter(action="create", user=clinician)
+    assert created.count() == len(consented) + 1
+
+    # What the judge may read follows: a progress category the court's role does not read in
+    # the participant's programme opens for a participant who consented, not for one who did
+    # not.
+    for person, opened in ((people[1], True), (people[3], False)):
+        programme = person.referrals.select_related("programme").first().programme
+        closed = [c for c in PROGRESS if not decide(judge, c, programme=programme).allowed]
+        assert closed, f"the court reads all of {PROGRESS} in {programme} by its role"
+        assert {decide(judge, c, programme=programme, participant=person).allowed
+                for c in closed} == {opened}  # fmt: skip
+    # And the judge reaches that participant's page.
+    client = Client()
+    client.force_login(judge)
+    page = client.get(f"/participants/{people[1].pk}/")
+    assert page.status_code == 200
+
