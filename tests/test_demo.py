@@ -3,7 +3,10 @@ of the participants who consented to share it with the court team, and the odd c
 all recorded through the services staff use (turnpoint/sharing/synth.py)."""
 
 import io
+import subprocess
+import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 
@@ -54,3 +57,22 @@ def test_the_demo_court_sees_the_progress_of_those_who_consented_and_no_one_else
     page = client.get(f"/participants/{people[1].pk}/")
     assert page.status_code == 200
 
+
+def test_the_demo_sets_up_a_new_sqlite_database_from_nothing_and_again_over_itself(tmp_path):
+    """`make demo` on a fresh checkout: `turnpoint demo --reset` where no database file exists
+    yet (there was nothing to empty, so emptying it first failed), then again over the one it
+    made."""
+    env = {
+        "DJANGO_SETTINGS_MODULE": "turnpoint.settings",
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
+    }
+    command = [sys.executable, "-m", "turnpoint", "demo", "--reset", "--participants", "4",
+               "--password", "a long demo sentence"]  # fmt: skip
+    for _ in range(2):
+        done = subprocess.run(
+            command, env=env, cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Synthetic demo caseload: 4 participants" in done.stdout
+        assert "3 of them consented to the court" in done.stdout

@@ -28,11 +28,13 @@ class Command(BaseCommand):
     def handle(self, *args, reset, participants, seed, password, **options):
         if settings.PRODUCTION:
             raise CommandError("the demo refuses to run with TURNPOINT_ENV=production")
-        if reset:
-            if connection.vendor != "sqlite":
-                raise CommandError("--reset only empties the embedded SQLite database")
-            call_command("flush", interactive=False, verbosity=0)
+        if reset and connection.vendor != "sqlite":
+            raise CommandError("--reset only empties the embedded SQLite database")
+        # Migrated before it is emptied: a new database has no tables for `flush` to empty, and
+        # `flush` puts back the rows that migrations seed (the referrals' version).
         call_command("migrate", verbosity=0)
+        if reset:
+            call_command("flush", interactive=False, verbosity=0)
         call_command("programmes", "load", "--shipped", stdout=self.stdout)
         programmes = list(Programme.objects.all())
         password = password or f"demo-{secrets.token_urlsafe(9)}"
