@@ -38,6 +38,14 @@ class Court:
     name: str  # the court named on the orders
 
 
+def synthetic_participants() -> list:
+    """Every participant `turnpoint synth` made (marked synthetic), in id order: what the demo
+    records consents and orders for. Not a read for anyone: no user is given these rows."""
+    from turnpoint.people.models import Participant
+
+    return list(Participant.objects.filter(synthetic=True).order_by("pk"))
+
+
 def synth_openings(participants, court: Court, *, without_consent_every: int = 4,
                    court_order_every: int = 50) -> dict:  # fmt: skip
     """For each participant in `participants` (instances, in a fixed order): a consent to share

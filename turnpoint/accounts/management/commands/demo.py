@@ -11,9 +11,8 @@ from django.db import connection
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.synth import synth_caseload
-from turnpoint.people.models import Participant
 from turnpoint.programmes.models import Programme
-from turnpoint.sharing.synth import Court, synth_openings
+from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
 
 
 class Command(BaseCommand):
@@ -52,8 +51,7 @@ class Command(BaseCommand):
         judge = by_name["judge"]
         court = Court(recorded_by=by_name["clinician"], recipient_agency=judge.agency,
                       recipient_role=judge.role, name=str(judge.agency))  # fmt: skip
-        people = list(Participant.objects.filter(synthetic=True).order_by("pk"))
-        openings = synth_openings(people, court)
+        openings = synth_openings(synthetic_participants(), court)
         self.stdout.write(
             f"\nSynthetic demo caseload: {summary['participants']} participants "
             f"(marked SYNTHETIC everywhere they show). {openings['consents']} of them consented "
