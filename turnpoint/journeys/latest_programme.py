@@ -42,6 +42,16 @@ _TRIGGERS = (
     ("update", "UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows"),
 )
 
+
+def _latest_of(participant_id: str) -> str:
+    """The programme of the latest referral (by referral date, then id: the order
+    `disclosures._latest_programme_sql` reads, which must stay the same) of `participant_id`."""
+    return (
+        f"(SELECT r.programme_id FROM {TABLE} r WHERE r.participant_id = {participant_id} "  # noqa: S608
+        "ORDER BY r.referral_date DESC, r.id DESC LIMIT 1)"
+    )
+
+
 # The names are written out: these statements hold no value from outside.
 _WRITE = f"""
     IF touched IS NULL THEN
@@ -49,13 +59,7 @@ _WRITE = f"""
     END IF;
     PERFORM 1 FROM {PARTICIPANTS} WHERE id = ANY(touched) ORDER BY id FOR UPDATE;
     UPDATE {PARTICIPANTS} p SET {COLUMN} = latest.programme_id
-    FROM (
-        SELECT t.id, (
-            SELECT r.programme_id FROM {TABLE} r WHERE r.participant_id = t.id
-            ORDER BY r.referral_date DESC, r.id DESC LIMIT 1
-        ) AS programme_id
-        FROM unnest(touched) AS t (id)
-    ) latest
+    FROM (SELECT t.id, {_latest_of("t.id")} AS programme_id FROM unnest(touched) AS t (id)) latest
     WHERE p.id = latest.id AND p.{COLUMN} IS DISTINCT FROM latest.programme_id;
     RETURN NULL;
 """  # noqa: S608
@@ -91,12 +95,7 @@ _FUNCTIONS = {
     ),
 }
 
-_FILL = f"""
-UPDATE {PARTICIPANTS} p SET {COLUMN} = (
-    SELECT r.programme_id FROM {TABLE} r WHERE r.participant_id = p.id
-    ORDER BY r.referral_date DESC, r.id DESC LIMIT 1
-)
-"""  # noqa: S608
+_FILL = f"UPDATE {PARTICIPANTS} p SET {COLUMN} = {_latest_of('p.id')}"  # noqa: S608
 
 
 def install_statements() -> list[str]:
