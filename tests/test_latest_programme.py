@@ -34,27 +34,30 @@ def row_version(participant) -> str:
         return cursor.fetchone()[0]
 
 
-def refer(participant, programme, on: date) -> Referral:
-    """A referral written straight to the table, as a bulk load or another team would add it
-    (the personas are not members of `other_programme`)."""
+def unsaved_referral(participant, programme, on: date) -> Referral:
+    """A referral to write straight to the table, as a bulk load or another team would add it
+    (the personas are not members of `other_programme`), its other facts from any referral."""
     template = Referral.objects.filter(participant__isnull=False).first()
-    referral = Referral(
+    return Referral(
         participant=participant, programme=programme, source=template.source,
         offence_category=template.offence_category, drug_related_type=template.drug_related_type,
         offence_date=on - timedelta(days=30), referral_date=on, created_by=template.created_by,
     )  # fmt: skip
+
+
+def refer(participant, programme, on: date) -> Referral:
+    referral = unsaved_referral(participant, programme, on)
     referral.save()
     return referral
 
 
 def latest_by_referrals(participant) -> int | None:
-    latest = (
+    return (
         Referral.objects.filter(participant=participant)
         .order_by("-referral_date", "-id")
         .values_list("programme_id", flat=True)
         .first()
     )
-    return latest
 
 
 def test_the_kept_programme_follows_every_change_to_the_referrals(
@@ -96,17 +99,7 @@ def test_referrals_added_many_at_a_time_are_kept_for_each_participant(
 ):
     people = [make_referral(given_name=f"P{i}", on=TODAY - timedelta(days=90)).participant
               for i in range(6)]  # fmt: skip
-    template = Referral.objects.filter(participant=people[0]).get()
-    added = []
-    for i, person in enumerate(people):
-        if i % 2:
-            referral = Referral(
-                participant=person, programme=other_programme, source=template.source,
-                offence_category=template.offence_category,
-                drug_related_type=template.drug_related_type, offence_date=template.offence_date,
-                referral_date=TODAY, created_by=template.created_by,
-            )  # fmt: skip
-            added.append(referral)
+    added = [unsaved_referral(p, other_programme, TODAY) for i, p in enumerate(people) if i % 2]
     Referral.objects.bulk_create(added)
     assert [kept(p) for p in people] == [programme.pk, other_programme.pk] * 3
     assert [kept(p) for p in people] == [latest_by_referrals(p) for p in people]
@@ -170,23 +163,13 @@ def test_a_referral_added_while_another_transaction_adds_one_keeps_the_latest_of
     the row as committed before and the right answer."""
     third = programmes["scotland-dtto"]
     person = make_referral(on=TODAY - timedelta(days=200)).participant
-    template = Referral.objects.get(participant=person)
-
-    def referral(programme_, on):
-        return Referral(
-            participant=person, programme=programme_, source=template.source,
-            offence_category=template.offence_category,
-            drug_related_type=template.drug_related_type, offence_date=template.offence_date,
-            referral_date=on, created_by=template.created_by,
-        )  # fmt: skip
-
     holding, release = threading.Event(), threading.Event()
     errors = []
 
     def first():  # the later referral, committed while the second waits
         try:
             with transaction.atomic():
-                referral(other_programme, TODAY).save()
+                refer(person, other_programme, TODAY)
                 holding.set()
                 release.wait(30)
         except Exception as exc:  # reported below
@@ -197,7 +180,7 @@ def test_a_referral_added_while_another_transaction_adds_one_keeps_the_latest_of
     def second():  # an earlier referral, started while the first holds the row
         try:
             with transaction.atomic():
-                referral(third, TODAY - timedelta(days=10)).save()
+                refer(person, third, TODAY - timedelta(days=10))
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:
