@@ -12,6 +12,7 @@ given (no random draw), so the caseload `turnpoint synth` made stays as it was.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.programmes.models import ConsentRevocation
@@ -52,7 +53,13 @@ def synth_openings(participants, court: Court, *, without_consent_every: int = 4
     their progress with the court, for court review, for a year from a month ago, except every
     `without_consent_every`-th; and a court order for the treatment provider's views for every
     `court_order_every`-th, starting with the first. A participant who already has a consent to
-    that agency, or a court order, gets no other. Returns the numbers recorded."""
+    that agency, or a court order, gets no other, so running it again adds nothing. All or
+    nothing: one transaction. Returns the numbers recorded."""
+    with transaction.atomic():
+        return _openings(participants, court, without_consent_every, court_order_every)
+
+
+def _openings(participants, court: Court, without_consent_every: int, court_order_every: int):
     now, today = timezone.now(), timezone.localdate()
     agency = court.recorded_by.agency
     with_consent = set(
