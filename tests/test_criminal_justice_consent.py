@@ -292,3 +292,34 @@ def test_sec_09_a_consent_for_the_decision_becomes_revocable_once_it_is_made(use
     )
     share_consent_revoke(consent, acting_user=coordinator, how="Asked after the decision")
     assert ShareConsent.objects.get(pk=consent.pk).revoked_at is not None
+
+
+def test_sec_09_in_the_portal_a_criminal_justice_consent_is_withdrawn_only_after_its_event(
+    users, us_referral
+):
+    """The participant's own page says when the consent becomes withdrawable and refuses the
+    withdrawal until then, changing nothing; after the episode ends it works (docs/portal.md)."""
+    from django.test import Client
+
+    from turnpoint.portal.services import portal_setup_code_issue
+
+    coordinator = users["coordinator"]
+    participant = us_referral.participant
+    walk(us_referral, coordinator, "episode")
+    consent = share_consent_create(acting_user=coordinator, **values(participant, users))
+    account, _ = portal_setup_code_issue(acting_user=coordinator, participant=participant)
+    portal = Client()
+    portal.force_login(account.user)
+    listed = portal.get("/portal/sharing/").content.decode()
+    assert "cannot be withdrawn until your time in the programme ends" in " ".join(listed.split())
+    assert f"/portal/sharing/{consent.pk}/withdraw/" not in listed
+
+    refused = portal.post(f"/portal/sharing/{consent.pk}/withdraw/")
+    assert refused.status_code == 400
+    assert ShareConsent.objects.get(pk=consent.pk).revoked_at is None
+    assert decide(users["judge"], Category.CLINICAL, participant=participant).allowed
+
+    exit_episode(us_referral, coordinator)
+    assert portal.post(f"/portal/sharing/{consent.pk}/withdraw/").status_code == 302
+    assert ShareConsent.objects.get(pk=consent.pk).revoked_by == account.user
+    assert not decide(users["judge"], Category.CLINICAL, participant=participant).allowed

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "turnpoint.programmes",
     "turnpoint.journeys",
     "turnpoint.web",
+    "turnpoint.portal",
     "turnpoint.api",
     "turnpoint.simulator",
 ]
@@ -118,6 +119,8 @@ MIDDLEWARE = [
     # Last, so its redirects carry the request id and secure headers, and an expired session
     # has already been signed out.
     "turnpoint.accounts.middleware.MfaRequiredMiddleware",
+    # A participant's session reaches the portal only (docs/portal.md).
+    "turnpoint.portal.middleware.PortalBoundaryMiddleware",
 ]
 
 ROOT_URLCONF = "turnpoint.urls"

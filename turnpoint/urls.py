@@ -12,6 +12,7 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("portal/", include("turnpoint.portal.urls")),
     path("simulator/", include("turnpoint.simulator.urls")),
     path("", include("turnpoint.web.urls")),
 ]

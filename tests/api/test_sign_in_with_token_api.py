@@ -67,3 +67,25 @@ def test_audit_rows_of_api_writes_name_the_user_and_the_api_channel(api_as, make
     assert entry.username == "casemanager"
     assert entry.channel == "api"
     assert entry.request_id == response["X-Request-ID"]
+
+
+def test_a_participants_portal_account_gets_no_token_and_a_token_row_signs_no_one_in(
+    users, make_referral
+):
+    """The API is for staff and integrations (docs/portal.md): the command refuses a portal
+    account by name, and a token put in the table by hand is refused like an unknown one."""
+    import secrets
+
+    from django.core.management.base import CommandError
+
+    from turnpoint.accounts.models import _digest
+    from turnpoint.portal.services import portal_setup_code_issue
+
+    person = make_referral().participant
+    account, _ = portal_setup_code_issue(acting_user=users["coordinator"], participant=person)
+    with pytest.raises(CommandError, match="participant's portal account"):
+        call_command("tokens", "create", person.reference)
+    assert not ApiToken.objects.filter(user=account.user).exists()
+    raw = "tp_" + secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=account.user, digest=_digest(raw))
+    assert ApiClient(token=raw).get("/api/participants").status_code == 401

@@ -8,6 +8,10 @@ operations by (METHOD, OpenAPI path). Page outcomes are for a GET; API write out
 valid body (see test_sec_01_authorisation_matrix.py for the bodies). The participant, referral
 and episode in the path belong to the Ghent team every persona but the outsider works in.
 
+The participant (role "participant") is Robin signed in to the portal with their own account:
+every staff page refuses them (turnpoint/portal/middleware.py) unless a row names them, and the
+API signs them in nowhere.
+
 Adding a route? Add its row here: deny by default means the suite refuses a route nobody decided.
 """
 
@@ -26,6 +30,9 @@ CONFLICT = "409"
 ON_TO_CASELOAD = "redirect /"
 # A redirect to the security-code pages (web:mfa_verify or web:mfa_enrol).
 SECURITY_CODE = "redirect-to-security-code"
+# Where the address of the service sends a participant.
+ON_TO_PORTAL = "redirect /portal/"
+PARTICIPANT = Role.PARTICIPANT.value
 
 PERSONA_KEYS = (*(r.value for r in Role), "anonymous", "outsider")
 
@@ -46,15 +53,19 @@ COURT = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
-    """Spell out an outcome for every persona: `default` for signed-in roles not named."""
+    """Spell out an outcome for every persona: `default` for staff roles not named, 403 for the
+    participant unless named."""
     out = {key: by_role.get(key, default) for key in PERSONA_KEYS}
     out["anonymous"] = anonymous
+    out[PARTICIPANT] = by_role.get(PARTICIPANT, FORBIDDEN)
     return out
 
 
 def where(roles, yes: str, no: str, *, anonymous: str, outsider: str, **by_role: str):
-    """`yes` for the roles named, `no` for the other roles, unless `by_role` says otherwise."""
+    """`yes` for the roles named, `no` for the other staff roles, 403 for the participant,
+    unless `by_role` says otherwise."""
     out = {key: (yes if key in roles else no) for key in PERSONA_KEYS}
+    out[PARTICIPANT] = FORBIDDEN
     out.update(anonymous=anonymous, outsider=outsider, **by_role)
     return out
 
@@ -66,16 +77,17 @@ EXCLUDED = {
 }
 
 PAGES: dict[str, dict[str, str]] = {
-    "login": row(OK, anonymous=OK),
+    "login": row(OK, anonymous=OK, participant=OK),
     # Sign-out changes state, so it answers POST only (SEC-28: no state change via GET).
-    "logout": row(METHOD_NOT_ALLOWED, anonymous=METHOD_NOT_ALLOWED),
+    "logout": row(METHOD_NOT_ALLOWED, anonymous=METHOD_NOT_ALLOWED, participant=METHOD_NOT_ALLOWED),
     # The API's own description and its docs page hold no data (docs/api.md).
-    "api-1:openapi-json": row(OK, anonymous=OK),
-    "api-1:openapi-view": row(OK, anonymous=OK),
-    "api-1:api-root": row(NOT_FOUND, anonymous=NOT_FOUND),
+    "api-1:openapi-json": row(OK, anonymous=OK, participant=OK),
+    "api-1:openapi-view": row(OK, anonymous=OK, participant=OK),
+    "api-1:api-root": row(NOT_FOUND, anonymous=NOT_FOUND, participant=NOT_FOUND),
     "simulator:page": row(OK, anonymous=SIGN_IN),
-    # Analysts and administrators see an explanation in place of a caseload, not an error.
-    "web:caseload": row(OK, anonymous=SIGN_IN),
+    # Analysts and administrators see an explanation in place of a caseload, not an error; the
+    # participant goes on to the portal.
+    "web:caseload": row(OK, anonymous=SIGN_IN, participant=ON_TO_PORTAL),
     "web:participant": where(REACHING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
     # The outsider refers to their own team's programme.
     "web:referral_new": where(RECORDING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
@@ -187,10 +199,34 @@ PAGES: dict[str, dict[str, str]] = {
         administrator=NOT_FOUND,
     ),
     # The second sign-in step (SEC-25): anyone signed in; once past it, both send you on.
-    "web:mfa_verify": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
-    "web:mfa_enrol": row(ON_TO_CASELOAD, anonymous=SIGN_IN),
-    # Every signed-in member of staff manages their own sessions.
-    "web:account_sessions": row(OK, anonymous=SIGN_IN),
+    "web:mfa_verify": row(ON_TO_CASELOAD, anonymous=SIGN_IN, participant=ON_TO_CASELOAD),
+    "web:mfa_enrol": row(ON_TO_CASELOAD, anonymous=SIGN_IN, participant=ON_TO_CASELOAD),
+    # Everyone signed in manages their own sessions, the participant too.
+    "web:account_sessions": row(OK, anonymous=SIGN_IN, participant=OK),
+    # Portal access (docs/portal.md): opened by the roles that record identity.
+    "web:portal_access": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # The portal: the participant's own record only, never anyone else's (there is no id to
+    # change); every member of staff is refused. Setting up a password needs no sign-in.
+    **{
+        name: row(FORBIDDEN, anonymous=SIGN_IN, participant=OK)
+        for name in (
+            "portal:home",
+            "portal:disclosures",
+            "portal:disclosures_pdf",
+            "portal:export",
+            "portal:consents",
+            "portal:consent_withdraw",
+        )
+    },
+    "portal:set_up": row(OK, anonymous=OK, participant=OK),
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
@@ -255,3 +291,7 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
     ("GET", "/api/programmes"): _LIST,
     ("GET", "/api/programmes/{slug}"): _LIST,
 }
+# The API is for staff and integrations: a participant's token, even one written to the table by
+# hand, signs no one in (turnpoint/api/auth.py).
+for _outcomes in OPERATIONS.values():
+    _outcomes[PARTICIPANT] = UNAUTHENTICATED

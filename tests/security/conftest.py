@@ -17,7 +17,8 @@ from turnpoint.sharing.safeguarding import break_glass_open
 
 from .helpers import As
 
-# Every role of turnpoint.accounts.models.Role, plus the two personas with no role of their own.
+# Every role of turnpoint.accounts.models.Role (the participant's is their portal account), plus
+# the two personas with no role of their own.
 ROLE_USERNAME = {p.role: p.username for p in PERSONAS}
 PERSONA_KEYS = (*(r.value for r in Role), "anonymous", "outsider")
 TO_EPISODE = (
@@ -52,14 +53,26 @@ def start_episode(referral, user):
 
 
 @pytest.fixture
-def persona(users, outsider):
-    """`persona("judge")` (a Role value or a persona username) is that user; anonymous is None."""
+def portal_user(world, coordinator):
+    """Robin's own portal account (role participant), opened by the coordinator."""
+    from turnpoint.portal.services import portal_setup_code_issue
+
+    account, _ = portal_setup_code_issue(acting_user=coordinator, participant=world["participant"])
+    return account.user
+
+
+@pytest.fixture
+def persona(users, outsider, request):
+    """`persona("judge")` (a Role value or a persona username) is that user; anonymous is None;
+    "participant" is the world's participant signed in to the portal."""
 
     def get(key):
         if key == "anonymous":
             return None
         if key == "outsider":
             return outsider
+        if key == Role.PARTICIPANT:
+            return request.getfixturevalue("portal_user")
         return users[ROLE_USERNAME.get(key, key)]
 
     return get

@@ -67,7 +67,14 @@ def test_sec_01_every_api_operation_has_a_rule_for_every_role():
 
 
 # Pages anyone may open: signing in, and the API's own description (it holds no data).
-PUBLIC = {"login", "logout", "api-1:openapi-json", "api-1:openapi-view", "api-1:api-root"}
+PUBLIC = {
+    "login",
+    "logout",
+    "api-1:openapi-json",
+    "api-1:openapi-view",
+    "api-1:api-root",
+    "portal:set_up",
+}
 
 
 def test_sec_01_anonymous_visitors_are_sent_to_sign_in_or_refused_with_401():
@@ -112,7 +119,12 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:break_glass_review": "break_glass",
         "web:statutory_report": "statutory_referral",
     }.get(name, "participant")
-    consent = "share_consent" if "share" in name else "participation_consent"
+    # The portal's consents are the participant's consents to share.
+    consent = (
+        "share_consent"
+        if "share" in name or name.startswith("portal:")
+        else "participation_consent"
+    )
     return {
         "pk": objects[first],
         "consent_pk": objects[consent],

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from turnpoint.accounts.models import Role
+from turnpoint.accounts.models import STAFF_ROLES, Role
 from turnpoint.api.episodes import EPISODE
 from turnpoint.api.participants import PARTICIPANT
 from turnpoint.api.referrals import REFERRAL
@@ -82,8 +82,8 @@ def test_sec_04_api_json_holds_no_field_of_a_category_the_role_may_not_read(
     ]
     for url in urls:
         response = client.get(url.format(**ids))
-        if response.status_code == 404:
-            continue
+        if response.status_code == 404 or (key == Role.PARTICIPANT and response.status_code == 401):
+            continue  # not reached; the API signs in no participant (docs/portal.md)
         body = response.json()
         leaked = all_keys(body) & forbidden_fields
         assert not leaked, (key, url, sorted(leaked))
@@ -111,14 +111,14 @@ def test_sec_04_participant_page_shows_nothing_of_a_category_the_role_may_not_re
             assert f">{category.label}<" not in page, (key, category)
 
 
-NOT_TREATMENT = [r for r in Role if r not in (Role.CLINICIAN,)]
+NOT_TREATMENT = [r for r in STAFF_ROLES if r not in (Role.CLINICIAN,)]
 
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
-    role=st.sampled_from(list(Role)),
+    role=st.sampled_from(STAFF_ROLES),
     category=st.sampled_from(TREATMENT),
     slug=st.sampled_from(
         ["ghent-dtc", "england-drr", "scotland-dtto", "scotland-cpo-dtr", "us-adult-drug-court"]

@@ -7,6 +7,7 @@ locked account gets exactly the same answer as a wrong password or an unknown us
 reveals which usernames exist.
 """
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -42,6 +43,9 @@ def recent_failures(username: str) -> int:
     return failures.count()
 
 
+PARTICIPANT_REFERENCE = re.compile(r"tp-\d{6,}", re.IGNORECASE)
+
+
 class LockoutBackend(ModelBackend):
     def get_user(self, user_id):
         """The signed-in user with their agency in the same query: every audited read and every
@@ -55,6 +59,10 @@ class LockoutBackend(ModelBackend):
         return user if self.user_can_authenticate(user) else None
 
     def authenticate(self, request, username=None, password=None, **kwargs):
+        if username and PARTICIPANT_REFERENCE.fullmatch(username.strip()):
+            # A participant signs in with their reference as printed ("TP-000042"), however
+            # they type it (turnpoint.portal.services.portal_username).
+            username = username.strip().upper()
         if username and recent_failures(username) >= settings.SIGN_IN_MAX_FAILURES:
             audit_write(acting_user=None, action="denied",
                         detail={"username": username[:150], "reason": "locked"})  # fmt: skip

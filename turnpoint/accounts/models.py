@@ -48,6 +48,14 @@ class Role(models.TextChoices):
     SAFEGUARDING_LEAD = "safeguarding_lead", "Designated safeguarding lead"
     ANALYST = "analyst", "Analyst"
     ADMINISTRATOR = "administrator", "Administrator"
+    # Not staff: a participant signed in to the portal to see their own record
+    # (turnpoint/portal). They reach no one else, and nothing outside the portal.
+    PARTICIPANT = "participant", "Participant (own record, in the portal)"
+
+
+# The roles of staff: whom a consent, a court order or a programme's statutory report may name.
+STAFF_ROLES = tuple(r for r in Role if r != Role.PARTICIPANT)
+STAFF_ROLE_VALUES = frozenset(r.value for r in STAFF_ROLES)
 
 
 class User(AbstractUser):
@@ -89,7 +97,11 @@ class ApiToken(models.Model):
 
 
 def api_token_create(*, user: User, label: str = "") -> str:
-    """Create a token for `user` and return its raw value (the only time it is visible)."""
+    """Create a token for `user` and return its raw value (the only time it is visible).
+
+    The API is for staff and integrations: a participant's portal account gets no token."""
+    if user.role == Role.PARTICIPANT:
+        raise ValueError(f"{user.username} is a participant's portal account: the API is for staff")
     raw = "tp_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=user, digest=_digest(raw), label=label)
     return raw

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 from django.db import transaction
 
-from turnpoint.accounts.models import Role
+from turnpoint.accounts.models import STAFF_ROLES, Role
 
 from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
@@ -65,7 +65,7 @@ POLICY_KEYS = {
 # Roles that may carry a duty to monitor a participant's progress (42 CFR 2.35(a)). Analysts and
 # administrators reach no identifiable participant, so they never do.
 MONITORING_ROLE_CHOICES = tuple(
-    r for r in Role.values if r not in {Role.ANALYST, Role.ADMINISTRATOR}
+    r.value for r in STAFF_ROLES if r not in {Role.ANALYST, Role.ADMINISTRATOR}
 )
 # A category set the law fixes for one report (security.md SEC-15, section 5.1).
 STATUTORY_KEYS = {
@@ -234,7 +234,7 @@ def _check_consent_revocation(policy: dict, say) -> None:
 
 def _check_statutory(disclosures: list, say) -> None:
     """Each declared statutory disclosure names a known category, role and purpose."""
-    from turnpoint.accounts.models import Role
+    from turnpoint.accounts.models import STAFF_ROLES
     from turnpoint.sharing.categories import Category, Purpose
     from turnpoint.sharing.policy import ROLE_PURPOSES
 
@@ -254,7 +254,7 @@ def _check_statutory(disclosures: list, say) -> None:
             codes.add(code)
         for key, known, what in (
             ("categories", Category.values, "a data category"),
-            ("recipients", Role.values, "a role"),
+            ("recipients", [r.value for r in STAFF_ROLES], "a role"),
         ):
             values = item.get(key)
             if not isinstance(values, list):

@@ -215,9 +215,9 @@ def _validate(values: dict) -> list[Problem]:
         problems.append(Problem("recipients", "are required: name a role, an agency or both"))
     role = values.get("recipient_role")
     if role:
-        from turnpoint.accounts.models import Role
+        from turnpoint.accounts.models import STAFF_ROLE_VALUES
 
-        if role not in Role.values:
+        if role not in STAFF_ROLE_VALUES:
             problems.append(Problem("recipient_role", f"must be a role; '{role}' is not one"))
     purposes = values.get("purposes") or []
     if order and not purposes:

@@ -1034,7 +1034,8 @@ def disclosure_accounting(participant, *, since=None, until=None, acting_user=No
     """Every disclosure of this participant's information from `since` to `until` (default: the
     last 3 years, and never more), newest first, written to the audit log as a read (SEC-14).
 
-    `acting_user` is the staff member asking; None when the participant asks for their own."""
+    `acting_user` is the staff member asking, or the participant's portal account when they
+    ask for their own (no purpose: it is their own record); None for a paper copy."""
     from .audit import audit_write
 
     until = until or timezone.now()

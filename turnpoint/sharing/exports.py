@@ -188,11 +188,12 @@ def _limits_text(ordered: dict, since, until) -> str:
     return (" " + " ".join(parts)) if parts else ""
 
 
-def participant_own_record_export(participant, *, fmt: str = "pdf"):
+def participant_own_record_export(participant, *, fmt: str = "pdf", acting_user=None):
     """The participant's own copy of their record and of who has seen it (SEC-14; Art. 15).
 
     Nothing crosses to another agency (the record goes to the person it is about), so no
-    disclosure is written; the export itself is audited."""
+    disclosure is written; the export itself is audited, as done by `acting_user` (the
+    participant's portal account; None when staff hand it over on paper)."""
     if fmt not in FORMATS:
         raise ValueError(f"an export is one of {FORMATS}, not {fmt!r}")
     referrals = list(
@@ -202,9 +203,9 @@ def participant_own_record_export(participant, *, fmt: str = "pdf"):
     )
     record = _record(participant, referrals, {r.pk: dict.fromkeys(C) for r in referrals})
     with transaction.atomic():
-        accounting = disclosure_accounting(participant)
+        accounting = disclosure_accounting(participant, acting_user=acting_user)
         audit_write(
-            acting_user=None,
+            acting_user=acting_user,
             action="export",
             categories=list(RECORDED),
             participant_ids=[participant.pk],

@@ -106,6 +106,8 @@ def default_purpose(user) -> str:
 
 @lru_cache(maxsize=64)
 def _default_purpose(role: str) -> str:
+    if role == Role.PARTICIPANT:
+        return ""  # their own record: no purpose to state, and no one else's to reach
     purposes = ROLE_PURPOSES.get(role, frozenset())
     return min(purposes) if len(purposes) == 1 else Purpose.CASE_MANAGEMENT
 

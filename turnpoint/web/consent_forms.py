@@ -7,7 +7,7 @@ from datetime import datetime, time
 from django import forms
 from django.utils import timezone
 
-from turnpoint.accounts.models import Agency, Role
+from turnpoint.accounts.models import STAFF_ROLES, Agency, Role
 from turnpoint.errors import Problem
 from turnpoint.programmes.models import ConsentRevocation
 from turnpoint.sharing.categories import Category, Purpose
@@ -35,7 +35,7 @@ def recipient_role_field() -> forms.ChoiceField:
     court order (either may leave it to the agency)."""
     return forms.ChoiceField(
         label="Recipient role",
-        choices=[("", "Any role"), *Role.choices],
+        choices=[("", "Any role"), *((r.value, r.label) for r in STAFF_ROLES)],
         required=False,
         error_messages=_choose("Recipient role", "Select the recipient role"),
     )

@@ -46,7 +46,7 @@ def _reader(user, pk):
     return person
 
 
-def _period(request) -> tuple[datetime | None, datetime | None, list[str]]:
+def accounting_period(request) -> tuple[datetime | None, datetime | None, list[str]]:
     """The accounting period from ?since=YYYY-MM-DD&until=YYYY-MM-DD (whole days, inclusive)."""
     problems, bounds = [], []
     for name, at in (("since", time.min), ("until", time.max)):
@@ -75,7 +75,7 @@ def participant_disclosures(request, pk):
     """Who has seen this record: the accounting of disclosures for a period (default 3 years)."""
     user = request.user
     person = _reader(user, pk)
-    since, until, problems = _period(request)
+    since, until, problems = accounting_period(request)
     rows = []
     if not problems:
         try:
@@ -101,7 +101,7 @@ def participant_disclosures_pdf(request, pk):
     """The accounting of disclosures as a document, with the notice and its scope."""
     user = request.user
     person = _reader(user, pk)
-    since, until, problems = _period(request)
+    since, until, problems = accounting_period(request)
     if problems:
         return HttpResponse(" ".join(problems), status=400, content_type="text/plain")
     programme = _programme_of(user, person)
@@ -141,7 +141,7 @@ def participant_export(request, pk, fmt):
         raise Http404("No such format")
     person = participant_for_user(user, pk)
     # ?since=&until= (YYYY-MM-DD) and ?category= narrow it; a court order's limits refuse more.
-    since, until, problems = _period(request)
+    since, until, problems = accounting_period(request)
     if problems:
         return HttpResponse(" ".join(problems), status=400, content_type="text/plain")
     try:

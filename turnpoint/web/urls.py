@@ -131,3 +131,14 @@ urlpatterns += [
 from . import account_views  # noqa: E402
 
 urlpatterns += [path("account/sessions/", account_views.sessions, name="account_sessions")]
+
+# Portal access for participants (turnpoint/web/portal_access_views.py, docs/portal.md).
+from . import portal_access_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "participants/<int:pk>/portal-access/",
+        portal_access_views.portal_access,
+        name="portal_access",
+    ),
+]

@@ -179,6 +179,7 @@ def caseload(request):
         "show_stage": show_stage,
         "filtered": bool(query or programme or state),
         "count_cap": COUNT_CAP,
+        "may_open_portal": bool(decide(user, C.IDENTITY, action="write")),
         "may_refer": any(_may_refer(user, p, new_person=True) for p in programmes),
     }
     partial = request.htmx and not request.htmx.history_restore_request
@@ -269,6 +270,7 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         "errors": errors,
         "readable": [c.label for c in C if c in readable_anywhere],
         "role": user.get_role_display(),
+        "may_open_portal": bool(decide(user, C.IDENTITY, action="write")),
         "may_refer": any(_may_refer(user, r.programme, new_person=False) for r in referrals),
         # The section on consent and safeguarding decides with the consents read above, and
         # with no court orders when the participant's own query found none in force (None:

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from turnpoint.accounts.models import User, api_token_create
+from turnpoint.accounts.models import Role, User, api_token_create
 from turnpoint.cli import emit, fail
 from turnpoint.sharing.audit import audit_write
 
@@ -22,6 +22,10 @@ class Command(BaseCommand):
         user = User.objects.filter(username=username, is_active=True).first()
         if user is None:
             fail(self, [f"username: no active user called '{username}'"], as_json=json,
+                 headline="No token was created.")  # fmt: skip
+        if user.role == Role.PARTICIPANT:
+            fail(self, [f"username: '{username}' is a participant's portal account; the API is "
+                        "for staff and integrations"], as_json=json,
                  headline="No token was created.")  # fmt: skip
         with transaction.atomic():  # no token without its audit entry (SEC-19, SEC-20)
             raw = api_token_create(user=user, label=label)

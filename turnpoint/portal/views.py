@@ -1,0 +1,239 @@
+"""The participant's pages: their record, who has seen it, what they agreed to share.
+
+Every page here serves only the signed-in participant's own record, found through their portal
+account, never from an identifier in the address: there is nothing to change in a URL to reach
+someone else (SEC-02). Staff are refused (their pages are elsewhere); the participant reaches
+nothing outside the portal (turnpoint.portal.middleware).
+"""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from turnpoint.accounts.models import Role
+from turnpoint.errors import InvalidInput
+from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.consents import share_consent_revocable, share_consent_revoke
+from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
+from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
+from turnpoint.sharing.exports import FORMATS, participant_own_record_export
+from turnpoint.web.records_views import accounting_period
+
+from .models import PortalAccount
+from .services import SETUP_CODE_DAYS, portal_set_up
+
+# What the participant says when they withdraw a consent in the portal (the consent's record of
+# how it was revoked, 42 CFR 2.31(a)(6)).
+C_VALUES = frozenset(Category.values)
+WITHDRAWN_IN_PORTAL = "Withdrawn by the participant in the portal"
+
+
+def participant_required(view):
+    """Signed in, as a participant with an open portal account; the view gets the account."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        user = request.user
+        if user.role != Role.PARTICIPANT:
+            raise PermissionDenied(
+                "The portal is for participants, to see their own record. Staff open records "
+                "from the caseload."
+            )
+        account = (
+            PortalAccount.objects.select_related("participant", "user")
+            .filter(user_id=user.pk)
+            .first()
+        )
+        if account is None:
+            raise PermissionDenied("This account is not linked to a record. Ask your case manager.")
+        return view(request, account, *args, **kwargs)
+
+    return wrapped
+
+
+def _programme(participant):
+    referral = (
+        participant.referrals.select_related("programme").order_by("-referral_date", "-id").first()
+    )
+    return referral.programme if referral else None
+
+
+@participant_required
+@require_GET
+def home(request, account):
+    return render(request, "portal/home.html", {"participant": account.participant})
+
+
+@participant_required
+@require_GET
+def disclosures(request, account):
+    """Who has seen my record: the same accounting staff see, of this participant only."""
+    person = account.participant
+    since, until, problems = accounting_period(request)
+    rows = []
+    if not problems:
+        try:
+            rows = disclosure_accounting(person, since=since, until=until, acting_user=request.user)
+        except InvalidInput as exc:
+            problems = [f"{p.reason[0].upper()}{p.reason[1:]}." for p in exc.problems]
+    context = {
+        "participant": person,
+        "rows": rows,
+        "errors": [("", p) for p in problems],
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+        "query": request.GET.urlencode(),
+    }
+    return render(request, "portal/disclosures.html", context, status=400 if problems else 200)
+
+
+@participant_required
+@require_GET
+def disclosures_pdf(request, account):
+    person = account.participant
+    since, until, problems = accounting_period(request)
+    if problems:
+        return HttpResponse(" ".join(problems), status=400, content_type="text/plain")
+    try:
+        rows = disclosure_accounting(person, since=since, until=until, acting_user=request.user)
+    except InvalidInput as exc:
+        return HttpResponse(exc.problems[0].reason, status=400, content_type="text/plain")
+    period = f"from {since:%d %B %Y}" if since else "for the last 3 years"
+    pdf = outbound_pdf(
+        title=f"Who has seen my record: {person.display_name} ({person.reference})",
+        sections=[Section("Disclosures, newest first", accounting_lines(rows))],
+        notice=notice_for(_programme(person)),
+        scope=f"Every disclosure of my information to another agency {period}: date, recipient "
+        "and agency, categories, purpose and legal basis. It contains no other information.",
+    )
+    return _download(pdf, "application/pdf", f"who-has-seen-{person.reference}.pdf")
+
+
+@participant_required
+@require_GET
+def export(request, account, fmt):
+    """Download my record: everything Turnpoint holds about me and who has seen it."""
+    if fmt not in FORMATS:
+        raise Http404("No such format")
+    person = account.participant
+    exported = participant_own_record_export(person, fmt=fmt, acting_user=request.user)
+    name = f"my-record-{person.reference}.{fmt}"
+    if fmt == "json":
+        response = JsonResponse(exported)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    return _download(exported, "application/pdf", name)
+
+
+def _download(body: bytes, content_type: str, name: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _consent_rows(person, now) -> list[dict]:
+    rows = []
+    for consent in person.share_consents.select_related(
+        "disclosing_agency", "recipient_agency", "recipient_user"
+    ).order_by("-created_at", "-id"):
+        if consent.revoked_at is not None:
+            status, tag = "Withdrawn", "govuk-tag--red"
+        elif consent.expires_at <= now:
+            status, tag = "Ended", "govuk-tag--grey"
+        elif consent.starts_at > now:
+            status, tag = "Not started yet", "govuk-tag--blue"
+        else:
+            status, tag = "In use", "govuk-tag--green"
+        revocable, _ = share_consent_revocable(consent)
+        rows.append(
+            {
+                "consent": consent,
+                "status": status,
+                "tag": tag,
+                "live": consent.revoked_at is None and consent.expires_at > now,
+                "revocable": revocable,
+                "not_yet": ""
+                if revocable
+                else "You agreed that this consent cannot be withdrawn until "
+                f"{consent.revocation_condition(to_participant=True)} (42 CFR 2.35)",
+                "categories": [
+                    Category(c).label for c in consent.categories if c in Category.values
+                ],
+                "purposes": [Purpose(p).label for p in consent.purposes if p in Purpose.values],
+            }
+        )
+    return rows
+
+
+@participant_required
+@require_GET
+def consents(request, account):
+    """What I agreed may be shared, with whom, what for and until when."""
+    person = account.participant
+    context = {"participant": person, "rows": _consent_rows(person, timezone.now())}
+    return render(request, "portal/consents.html", context)
+
+
+@participant_required
+@require_http_methods(["GET", "POST"])
+def consent_withdraw(request, account, consent_pk):
+    """Withdraw a consent to share: it stops at once for every page, report and export."""
+    person = account.participant
+    try:
+        consent = person.share_consents.select_related(
+            "disclosing_agency", "recipient_agency", "recipient_user"
+        ).get(pk=int(consent_pk))
+    except (ValueError, TypeError, person.share_consents.model.DoesNotExist) as exc:
+        raise Http404("No such consent") from exc
+    row = next(r for r in _consent_rows(person, timezone.now()) if r["consent"].pk == consent.pk)
+    errors = []
+    if not row["live"]:
+        errors.append(("", "This consent is no longer in use: there is nothing to withdraw."))
+    elif not row["revocable"]:
+        errors.append(("", f"{row['not_yet']}."))
+    elif request.method == "POST":
+        try:
+            with transaction.atomic():
+                share_consent_revoke(consent, acting_user=request.user, how=WITHDRAWN_IN_PORTAL)
+        except InvalidInput as exc:
+            errors = [("", p.reason) for p in exc.problems]
+        else:
+            messages.success(request, "Your consent is withdrawn. Sharing under it stopped now.")
+            return redirect("portal:consents")
+    context = {"participant": person, "row": row, "errors": errors}
+    status = 400 if errors and request.method == "POST" else 200
+    return render(request, "portal/consent_withdraw.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def set_up(request):
+    """Choose a password with the reference and set-up code staff gave (no sign-in needed)."""
+    values = {
+        k: request.POST.get(k, "") for k in ("reference", "code", "password", "password_again")
+    }
+    errors = []
+    if request.method == "POST":
+        try:
+            portal_set_up(**values)
+        except InvalidInput as exc:
+            errors = [(p.field, p.reason) for p in exc.problems]
+        else:
+            messages.success(request, "Your password is set. Sign in with your reference and it.")
+            return redirect("login")
+    context = {
+        "errors": errors,
+        "reference": values["reference"],
+        "days": SETUP_CODE_DAYS,
+        "field_errors": {f: " ".join(r for g, r in errors if g == f) for f, _ in errors},
+    }
+    return render(request, "portal/set_up.html", context, status=400 if errors else 200)
