@@ -57,6 +57,12 @@ def test_the_demo_court_sees_the_progress_of_those_who_consented_and_no_one_else
     page = client.get(f"/participants/{people[1].pk}/")
     assert page.status_code == 200
 
+    # The first participant signs in to the portal with the demo's password (docs/portal.md).
+    assert f"{people[0].reference} participant (the portal, their own record)" in text
+    portal = Client()
+    assert portal.login(username=people[0].reference, password="a long demo sentence")
+    assert User.objects.get(username=people[0].reference).portal_account.participant == people[0]
+
 
 def test_the_demo_sets_up_a_new_sqlite_database_from_nothing_and_again_over_itself(tmp_path):
     """`make demo` on a fresh checkout: `turnpoint demo --reset` where no database file exists

@@ -11,6 +11,7 @@ from django.db import connection
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.synth import synth_caseload
+from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
 
@@ -51,7 +52,15 @@ class Command(BaseCommand):
         judge = by_name["judge"]
         court = Court(recorded_by=by_name["clinician"], recipient_agency=judge.agency,
                       recipient_role=judge.role, name=str(judge.agency))  # fmt: skip
-        openings = synth_openings(synthetic_participants(), court)
+        synthetic = synthetic_participants()
+        openings = synth_openings(synthetic, court)
+        # One participant signs in to the portal with the same password (docs/portal.md).
+        portal_user = None
+        if synthetic:
+            _, code = portal_setup_code_issue(acting_user=coordinator, participant=synthetic[0])
+            portal_user = portal_set_up(reference=synthetic[0].reference, code=code,
+                                        password=password, password_again=password)  # fmt: skip
+            demo_device_create(user=portal_user)
         self.stdout.write(
             f"\nSynthetic demo caseload: {summary['participants']} participants "
             f"(marked SYNTHETIC everywhere they show). {openings['consents']} of them consented "
@@ -62,6 +71,10 @@ class Command(BaseCommand):
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:
             self.stdout.write(f"  {persona.username:<14} {persona.role}")
+        if portal_user:
+            self.stdout.write(
+                f"  {portal_user.username:<14} participant (the portal, their own record)"
+            )
         self.stdout.write(f"  password: {password}\n")
         self.stdout.write(
             "After the password, sign-in asks for a 6-digit security code from an authenticator\n"
