@@ -57,3 +57,13 @@ def test_sec_21_production_refuses_to_start_without_its_own_audit_key():
     result = subprocess.run([sys.executable, "-m", "turnpoint", "check"], env=env,
                             cwd=settings.BASE_DIR, capture_output=True, text=True)  # fmt: skip
     assert result.returncode != 0 and "TURNPOINT_AUDIT_KEY is required" in result.stderr
+
+
+def test_sec_21_production_refuses_a_weak_or_reused_fallback_audit_key():
+    """Earlier keys kept after a rotation (docs/sharing.md) are held to the same standard."""
+    strong = secrets.token_urlsafe(40)
+    assert turnpoint("check", TURNPOINT_AUDIT_KEY_FALLBACKS=strong).returncode == 0
+    for fallbacks in (f"{strong},short", GOOD["TURNPOINT_AUDIT_KEY"], GOOD["SECRET_KEY"]):
+        result = turnpoint("check", TURNPOINT_AUDIT_KEY_FALLBACKS=fallbacks)
+        assert result.returncode != 0, fallbacks
+        assert "TURNPOINT_AUDIT_KEY_FALLBACKS key" in result.stderr, result.stderr[-300:]

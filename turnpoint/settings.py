@@ -44,6 +44,11 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"environment variable {name}={raw!r} is not a number") from exc
 
 
+def _key_list(name: str) -> list[str]:
+    """Keys from a comma-separated environment variable, newest first; empty when unset."""
+    return [k.strip() for k in os.environ.get(name, "").split(",") if k.strip()]
+
+
 def _development_secret_key() -> str:
     """A random key kept in .secret_key beside the checkout, so no secret is ever committed."""
     path = BASE_DIR / ".secret_key"
@@ -72,12 +77,22 @@ if PRODUCTION:
             "TURNPOINT_AUDIT_KEY must be a random value of at least 32 characters, "
             "different from SECRET_KEY"
         )
+    # Earlier audit keys, after a rotation: their checkpoints still verify; new ones use
+    # TURNPOINT_AUDIT_KEY only (docs/sharing.md, "Rotating the audit key").
+    TURNPOINT_AUDIT_KEY_FALLBACKS = _key_list("TURNPOINT_AUDIT_KEY_FALLBACKS")
+    for _n, _key in enumerate(TURNPOINT_AUDIT_KEY_FALLBACKS, start=1):
+        if len(_key) < 32 or _key in (SECRET_KEY, TURNPOINT_AUDIT_KEY):
+            raise ImproperlyConfigured(
+                f"TURNPOINT_AUDIT_KEY_FALLBACKS key {_n} must be a random value of at least 32 "
+                "characters, different from SECRET_KEY and from TURNPOINT_AUDIT_KEY"
+            )
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY") or _development_secret_key()
     # A fixed, public key: development and test checkpoints prove nothing, and need no set-up.
     TURNPOINT_AUDIT_KEY = os.environ.get("TURNPOINT_AUDIT_KEY") or (
         "turnpoint-development-audit-key-not-secret"
     )
+    TURNPOINT_AUDIT_KEY_FALLBACKS = _key_list("TURNPOINT_AUDIT_KEY_FALLBACKS")
     ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 INSTALLED_APPS = [

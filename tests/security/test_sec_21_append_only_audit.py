@@ -184,6 +184,42 @@ def test_sec_21_a_checkpoint_without_the_key_is_detected():
 
 
 @pytest.mark.django_db
+def test_sec_21_checkpoints_made_before_a_key_rotation_verify_with_the_old_key_kept_as_fallback():
+    """Rotating the audit key (docs/sharing.md): new checkpoints are made with the new key only;
+    those of the old key verify while it is kept in TURNPOINT_AUDIT_KEY_FALLBACKS, and fail
+    `checkpoint-key` once it is dropped; a forged checkpoint fails with either."""
+    old_key = "the audit key before the rotation, thirty-two+"
+    new_key = "the audit key after the rotation, thirty-two+ too"
+    with override_settings(TURNPOINT_AUDIT_KEY=old_key, TURNPOINT_AUDIT_KEY_FALLBACKS=[]):
+        write(3)
+        checkpoint()
+    entry = write(2)[-1]
+    rotated = override_settings(
+        TURNPOINT_AUDIT_KEY=new_key, TURNPOINT_AUDIT_KEY_FALLBACKS=[old_key]
+    )
+    with rotated:
+        checkpoint()
+        assert "5 entries, chain intact, 2 checkpoints" in verify()
+    newest = AuditCheckpoint.objects.order_by("-id").first()
+    at = newest.as_record()["at"]
+    assert newest.mac == checkpoint_mac(entry.pk, entry.entry_hash, at, key=new_key)
+    assert newest.mac != checkpoint_mac(entry.pk, entry.entry_hash, at, key=old_key)
+
+    with override_settings(TURNPOINT_AUDIT_KEY=new_key, TURNPOINT_AUDIT_KEY_FALLBACKS=[]):
+        report = verify_fails()
+    assert [p["check"] for p in report["problems"]] == ["checkpoint-key"]
+    assert report["problems"][0]["message"].startswith(
+        f"checkpoint {AuditCheckpoint.objects.order_by('id').first().pk} "
+    )
+
+    AuditCheckpoint.objects.create(
+        at=timezone.now(), entry_id=entry.pk, entry_hash=entry.entry_hash, mac="0" * 64
+    )
+    with rotated:
+        assert checks(verify_fails()) == {"checkpoint-key"}
+
+
+@pytest.mark.django_db
 @override_settings(TURNPOINT_AUDIT_CHECKPOINT_EVERY=4)
 def test_sec_21_a_checkpoint_is_written_every_n_entries(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):

@@ -89,10 +89,25 @@ def _iso(at: datetime.datetime) -> str:
     return at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
-def checkpoint_mac(entry_id: int, entry_hash: str, at_iso: str) -> str:
+def checkpoint_mac(entry_id: int, entry_hash: str, at_iso: str, *, key: str | None = None) -> str:
+    """The checkpoint's MAC with `key` (default: the audit key new checkpoints are made with)."""
     message = f"turnpoint-audit-checkpoint-v1|{entry_id}|{entry_hash}|{at_iso}"
-    key = settings.TURNPOINT_AUDIT_KEY.encode()
-    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    key = settings.TURNPOINT_AUDIT_KEY if key is None else key
+    return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def checkpoint_key_known(record: dict) -> bool:
+    """Was this checkpoint made with the audit key or one of its fallbacks (an earlier key kept
+    after a rotation)? Every key is tried, so the answer takes the same time either way."""
+    keys = [settings.TURNPOINT_AUDIT_KEY, *settings.TURNPOINT_AUDIT_KEY_FALLBACKS]
+    made = [
+        hmac.compare_digest(
+            checkpoint_mac(record["entry_id"], record["entry_hash"], record["at"], key=key),
+            record["mac"],
+        )
+        for key in keys
+    ]
+    return any(made)
 
 
 def _append_to_file(record: dict) -> None:
@@ -230,23 +245,19 @@ def audit_verify_report(*, max_age: int | None = None) -> Report:
         record = checkpoint.as_record()
         stored_macs.add(record["mac"])
         name = f"checkpoint {checkpoint.pk} ({record['at']})"
-        if not hmac.compare_digest(
-            checkpoint_mac(record["entry_id"], record["entry_hash"], record["at"]), record["mac"]
-        ):
+        if not checkpoint_key_known(record):
             report.problems.append(
-                Problem("checkpoint-key", f"{name}: was not made with the audit key "
-                        "(forged or altered)")
+                Problem("checkpoint-key", f"{name}: was not made with the audit key or a "
+                        "fallback (forged or altered)")
             )  # fmt: skip
             continue
         valid.append((name, record))
     for number, record in _file_records(settings.TURNPOINT_AUDIT_CHECKPOINT_FILE, report):
         name = f"checkpoint file line {number} ({record['at']})"
-        if not hmac.compare_digest(
-            checkpoint_mac(record["entry_id"], record["entry_hash"], record["at"]), record["mac"]
-        ):
+        if not checkpoint_key_known(record):
             report.problems.append(
-                Problem("checkpoint-key", f"{name}: was not made with the audit key "
-                        "(forged or altered)")
+                Problem("checkpoint-key", f"{name}: was not made with the audit key or a "
+                        "fallback (forged or altered)")
             )  # fmt: skip
             continue
         if record["mac"] not in stored_macs:
