@@ -4,7 +4,7 @@ reaching no one else's record and nothing of the staff service (SEC-02)."""
 
 import json
 import time
-from datetime import date, timedelta
+from datetime import timedelta
 from io import BytesIO
 
 import pytest
@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import identify_hasher
 from django.test import Client
 from django.utils import timezone
 from pypdf import PdfReader
+from test_share_consent import consent_values
 
 from turnpoint.accounts import totp
 from turnpoint.accounts.models import Role, TotpDevice, api_token_create
@@ -25,7 +26,7 @@ from turnpoint.portal.services import (
     portal_setup_code_issue,
 )
 from turnpoint.portal.views import WITHDRAWN_IN_PORTAL
-from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import ShareConsent, share_consent_create
 from turnpoint.sharing.disclosures import Disclosure
 from turnpoint.sharing.documents import notice_for
@@ -33,25 +34,6 @@ from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import decide
 
 PASSWORD = "a long and memorable sentence"
-
-
-def consent_values(participant, users):
-    """Clinical information from the drug service to the court, for court review."""
-    return dict(
-        participant=participant,
-        disclosing_agency=users["clinician"].agency,
-        recipient_role=Role.JUDGE,
-        recipient_agency=users["judge"].agency,
-        categories=[Category.CLINICAL],
-        purposes=[Purpose.COURT_REVIEW],
-        starts_at=timezone.now() - timedelta(minutes=1),
-        expires_at=timezone.now() + timedelta(days=90),
-        revocation_statement="You can withdraw this consent at any time.",
-        revocation_method="Tell your key worker, or withdraw it in the portal.",
-        signature_method="written",
-        signed_by="Robin Example",
-        signed_on=date.today(),
-    )
 
 
 def _form(reference, code, password=PASSWORD, again=PASSWORD) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.utils import timezone
+from test_share_consent import consent_values
 
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.services import referral_create
@@ -15,7 +15,7 @@ from turnpoint.people.services import participant_create
 from turnpoint.portal.services import portal_setup_code_issue
 from turnpoint.programmes.loader import programme_load_files
 from turnpoint.programmes.models import Programme
-from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import ShareConsent, share_consent_create
 from turnpoint.sharing.disclosures import read_recorded
 
@@ -50,19 +50,7 @@ def world(transactional_db):
     )  # fmt: skip
     consent = share_consent_create(
         acting_user=staff["clinician"],
-        participant=robin,
-        disclosing_agency=staff["clinician"].agency,
-        recipient_role=staff["judge"].role,
-        recipient_agency=staff["judge"].agency,
-        categories=[Category.TREATMENT_PROGRESS],
-        purposes=[Purpose.COURT_REVIEW],
-        starts_at=timezone.now() - timedelta(minutes=1),
-        expires_at=timezone.now() + timedelta(days=90),
-        revocation_statement="You can withdraw this consent at any time.",
-        revocation_method="Tell your key worker, or withdraw it in the portal.",
-        signature_method="written",
-        signed_by="Robin Example",
-        signed_on=date.today(),
+        **consent_values(robin, staff, categories=[Category.TREATMENT_PROGRESS]),
     )
     read_recorded(staff["judge"], participants=[robin], categories=[Category.IDENTITY], obj=robin)
     _, code = portal_setup_code_issue(acting_user=staff["coordinator"], participant=robin)

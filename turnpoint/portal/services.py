@@ -59,6 +59,17 @@ def portal_account_of(participant) -> PortalAccount | None:
     )
 
 
+def _account_locked(participant) -> PortalAccount | None:
+    """The participant's account, locked for the rest of the transaction (one writer at a time:
+    two codes issued at once leave one waiting, not a mix)."""
+    return (
+        PortalAccount.objects.select_for_update()
+        .select_related("user")
+        .filter(participant_id=participant.pk)
+        .first()
+    )
+
+
 def portal_setup_code_issue(*, acting_user, participant) -> tuple[PortalAccount, str]:
     """Open the participant's portal account (or reopen it) with a new set-up code; return the
     account and the code, the only time the code is visible. An earlier code stops working.
@@ -67,12 +78,7 @@ def portal_setup_code_issue(*, acting_user, participant) -> tuple[PortalAccount,
     code = _code_new()
     now = timezone.now()
     with transaction.atomic():
-        account = (
-            PortalAccount.objects.select_for_update()
-            .select_related("user")
-            .filter(participant_id=participant.pk)
-            .first()
-        )
+        account = _account_locked(participant)
         created = account is None
         if created:
             username = portal_username(participant)
@@ -113,12 +119,7 @@ def portal_access_close(*, acting_user, participant) -> PortalAccount:
     """Close the account at once: its sessions stop working on their next request (an inactive
     user is signed in nowhere) and a waiting set-up code is spent."""
     with transaction.atomic():
-        account = (
-            PortalAccount.objects.select_for_update()
-            .select_related("user")
-            .filter(participant_id=participant.pk)
-            .first()
-        )
+        account = _account_locked(participant)
         if account is None or not account.user.is_active:
             raise InvalidInput(
                 Problem("portal", "is not open for this participant; nothing changed")

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -25,7 +25,12 @@ from turnpoint.sharing.consents import share_consent_revocable, share_consent_re
 from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
 from turnpoint.sharing.exports import FORMATS, participant_own_record_export
-from turnpoint.web.records_views import accounting_period
+from turnpoint.web.records_views import (
+    accounting_page,
+    accounting_period,
+    download,
+    export_download,
+)
 
 from .models import PortalAccount
 from .services import SETUP_CODE_DAYS, portal_set_up
@@ -77,23 +82,7 @@ def home(request, account):
 @require_GET
 def disclosures(request, account):
     """Who has seen my record: the same accounting staff see, of this participant only."""
-    person = account.participant
-    since, until, problems = accounting_period(request)
-    rows = []
-    if not problems:
-        try:
-            rows = disclosure_accounting(person, since=since, until=until, acting_user=request.user)
-        except InvalidInput as exc:
-            problems = [f"{p.reason[0].upper()}{p.reason[1:]}." for p in exc.problems]
-    context = {
-        "participant": person,
-        "rows": rows,
-        "errors": [("", p) for p in problems],
-        "since": request.GET.get("since", ""),
-        "until": request.GET.get("until", ""),
-        "query": request.GET.urlencode(),
-    }
-    return render(request, "portal/disclosures.html", context, status=400 if problems else 200)
+    return accounting_page(request, account.participant, template="portal/disclosures.html")
 
 
 @participant_required
@@ -115,7 +104,7 @@ def disclosures_pdf(request, account):
         scope=f"Every disclosure of my information to another agency {period}: date, recipient "
         "and agency, categories, purpose and legal basis. It contains no other information.",
     )
-    return _download(pdf, "application/pdf", f"who-has-seen-{person.reference}.pdf")
+    return download(pdf, "application/pdf", f"who-has-seen-{person.reference}.pdf")
 
 
 @participant_required
@@ -126,18 +115,7 @@ def export(request, account, fmt):
         raise Http404("No such format")
     person = account.participant
     exported = participant_own_record_export(person, fmt=fmt, acting_user=request.user)
-    name = f"my-record-{person.reference}.{fmt}"
-    if fmt == "json":
-        response = JsonResponse(exported)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
-    return _download(exported, "application/pdf", name)
-
-
-def _download(body: bytes, content_type: str, name: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return export_download(exported, fmt, f"my-record-{person.reference}.{fmt}")
 
 
 def _consent_rows(person, now) -> list[dict]:

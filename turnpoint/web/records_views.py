@@ -75,13 +75,30 @@ def participant_disclosures(request, pk):
     """Who has seen this record: the accounting of disclosures for a period (default 3 years)."""
     user = request.user
     person = _reader(user, pk)
+    return accounting_page(
+        request,
+        person,
+        template="web/records/disclosures.html",
+        record=lambda: read_recorded(
+            user, participants=[person], categories=[C.IDENTITY], obj=person
+        ),
+    )
+
+
+def accounting_page(request, person, *, template: str, record=None) -> HttpResponse:
+    """The accounting of disclosures of `person` for the period asked (default 3 years), as
+    `request.user` asks for it: staff here, the participant in the portal. `record` writes what
+    else the reader's page must record, in the same transaction as the accounting's audit."""
     since, until, problems = accounting_period(request)
     rows = []
     if not problems:
         try:
             with transaction.atomic():
-                rows = disclosure_accounting(person, since=since, until=until, acting_user=user)
-                read_recorded(user, participants=[person], categories=[C.IDENTITY], obj=person)
+                rows = disclosure_accounting(
+                    person, since=since, until=until, acting_user=request.user
+                )
+                if record is not None:
+                    record()
         except InvalidInput as exc:
             problems = [f"{p.reason[0].upper()}{p.reason[1:]}." for p in exc.problems]
     context = {
@@ -92,7 +109,7 @@ def participant_disclosures(request, pk):
         "until": request.GET.get("until", ""),
         "query": request.GET.urlencode(),
     }
-    return render(request, "web/records/disclosures.html", context, status=400 if problems else 200)
+    return render(request, template, context, status=400 if problems else 200)
 
 
 @login_required
@@ -129,7 +146,7 @@ def participant_disclosures_pdf(request, pk):
         + ": date, recipient and agency, categories, purpose and legal basis. It contains no "
         "other information about the participant.",
     )
-    return _download(pdf, "application/pdf", f"disclosures-{person.reference}.pdf")
+    return download(pdf, "application/pdf", f"disclosures-{person.reference}.pdf")
 
 
 @login_required
@@ -154,15 +171,19 @@ def participant_export(request, pk, fmt):
         raise PermissionDenied(f"nothing was exported: {exc}") from exc
     except InvalidInput as exc:
         return HttpResponse(str(exc), status=400, content_type="text/plain; charset=utf-8")
-    name = f"record-{person.reference}.{fmt}"
+    return export_download(exported, fmt, f"record-{person.reference}.{fmt}")
+
+
+def export_download(exported, fmt: str, name: str) -> HttpResponse:
+    """A record export as a file to save: JSON (a dict) or PDF (bytes)."""
     if fmt == "json":
         response = JsonResponse(exported)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    return _download(exported, "application/pdf", name)
+    return download(exported, "application/pdf", name)
 
 
-def _download(body: bytes, content_type: str, name: str) -> HttpResponse:
+def download(body: bytes, content_type: str, name: str) -> HttpResponse:
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
