@@ -269,6 +269,10 @@ def test_sec_08_a_consent_withdrawn_in_the_portal_stops_the_judges_next_read(
         listed.content.decode()
     )
     assert portal.get(f"/portal/sharing/{consent.pk}/withdraw/").status_code == 200
+    copy = portal.get(f"/portal/sharing/{consent.pk}/pdf/")
+    assert copy.status_code == 200 and copy["Content-Type"] == "application/pdf"
+    text = _pdf_text(copy.content)
+    assert "Robin Example" in text and "Tell your key worker" in text
     assert ShareConsent.objects.get(pk=consent.pk).revoked_at is None  # a GET changes nothing
 
     response = portal.post(f"/portal/sharing/{consent.pk}/withdraw/")
@@ -289,6 +293,7 @@ def test_sec_02_a_participant_reaches_only_their_own_record(
     alex = make_referral(given_name="Alex", family_name="Other").participant
     theirs = share_consent_create(acting_user=users["coordinator"], **consent_values(alex, users))
     assert portal.get(f"/portal/sharing/{theirs.pk}/withdraw/").status_code == 404
+    assert portal.get(f"/portal/sharing/{theirs.pk}/pdf/").status_code == 404
     assert portal.post(f"/portal/sharing/{theirs.pk}/withdraw/").status_code == 404
     assert ShareConsent.objects.get(pk=theirs.pk).revoked_at is None
     for path in (f"/participants/{robin.pk}/", f"/participants/{alex.pk}/",

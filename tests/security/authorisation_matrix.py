@@ -223,6 +223,7 @@ PAGES: dict[str, dict[str, str]] = {
             "portal:disclosures_pdf",
             "portal:export",
             "portal:consents",
+            "portal:consent_pdf",
             "portal:consent_withdraw",
         )
     },

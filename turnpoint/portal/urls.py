@@ -10,5 +10,6 @@ urlpatterns = [
     path("who-has-seen-my-record/pdf/", views.disclosures_pdf, name="disclosures_pdf"),
     path("my-record/<str:fmt>/", views.export, name="export"),
     path("sharing/", views.consents, name="consents"),
+    path("sharing/<int:consent_pk>/pdf/", views.consent_pdf, name="consent_pdf"),
     path("sharing/<int:consent_pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
 ]

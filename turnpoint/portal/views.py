@@ -23,7 +23,7 @@ from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_revocable, share_consent_revoke
 from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
-from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
+from turnpoint.sharing.documents import Section, notice_for, outbound_pdf, share_consent_pdf
 from turnpoint.sharing.exports import FORMATS, participant_own_record_export
 from turnpoint.web.records_views import (
     accounting_page,
@@ -161,17 +161,31 @@ def consents(request, account):
     return render(request, "portal/consents.html", context)
 
 
+def _own_consent(person, consent_pk):
+    """One of this participant's consents to share; 404 for anyone else's."""
+    try:
+        return person.share_consents.select_related(
+            "participant", "disclosing_agency", "recipient_agency", "recipient_user"
+        ).get(pk=int(consent_pk))
+    except (ValueError, TypeError, person.share_consents.model.DoesNotExist) as exc:
+        raise Http404("No such consent") from exc
+
+
+@participant_required
+@require_GET
+def consent_pdf(request, account, consent_pk):
+    """My copy of a consent as signed, with every element the form carries (SEC-06)."""
+    consent = _own_consent(account.participant, consent_pk)
+    name = f"consent-to-share-{account.participant.reference}-{consent.pk}.pdf"
+    return download(share_consent_pdf(consent), "application/pdf", name)
+
+
 @participant_required
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request, account, consent_pk):
     """Withdraw a consent to share: it stops at once for every page, report and export."""
     person = account.participant
-    try:
-        consent = person.share_consents.select_related(
-            "disclosing_agency", "recipient_agency", "recipient_user"
-        ).get(pk=int(consent_pk))
-    except (ValueError, TypeError, person.share_consents.model.DoesNotExist) as exc:
-        raise Http404("No such consent") from exc
+    consent = _own_consent(person, consent_pk)
     row = next(r for r in _consent_rows(person, timezone.now()) if r["consent"].pk == consent.pk)
     errors = []
     if not row["live"]:
