@@ -35,9 +35,9 @@ from turnpoint.web.records_views import (
 from .models import PortalAccount
 from .services import SETUP_CODE_DAYS, portal_set_up
 
+C_VALUES = frozenset(Category.values)
 # What the participant says when they withdraw a consent in the portal (the consent's record of
 # how it was revoked, 42 CFR 2.31(a)(6)).
-C_VALUES = frozenset(Category.values)
 WITHDRAWN_IN_PORTAL = "Withdrawn by the participant in the portal"
 
 
