@@ -36,6 +36,14 @@ class CodeRefused(Exception):
     """The code was wrong, already used, or there was no code at all."""
 
 
+def readable_code(*, groups: int, size: int) -> str:
+    """A random code to read off paper: `groups` groups of `size` characters of
+    RECOVERY_ALPHABET, joined by hyphens ("abcde-fghjk"); the set-up codes of the portal too."""
+    return "-".join(
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(size)) for _ in range(groups)
+    )
+
+
 def session_is_verified(session, user) -> bool:
     return session.get(MFA_SESSION_KEY) == str(user.pk)
 
@@ -66,13 +74,7 @@ def totp_device_for_enrolment(*, user: User) -> TotpDevice:
 
 def _recovery_codes_replace(user: User) -> list[str]:
     RecoveryCode.objects.filter(user=user).delete()
-    raw = [
-        "-".join(
-            "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUP))
-            for _ in range(2)
-        )
-        for _ in range(RECOVERY_CODE_COUNT)
-    ]
+    raw = [readable_code(groups=2, size=RECOVERY_GROUP) for _ in range(RECOVERY_CODE_COUNT)]
     RecoveryCode.objects.bulk_create(
         RecoveryCode(user=user, code_hash=make_password(normalise(code))) for code in raw
     )

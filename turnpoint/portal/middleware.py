@@ -19,7 +19,7 @@ OPEN_NAMES = ("login", "logout", "web:mfa_verify", "web:mfa_enrol", "web:account
 class PortalBoundaryMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self._open_paths = None
+        self._open_paths = self._service_root = None
 
     def __call__(self, request):
         user = request.user
@@ -29,10 +29,11 @@ class PortalBoundaryMiddleware:
             or request.path.startswith(OPEN_PREFIXES)
         ):
             return self.get_response(request)
-        if self._open_paths is None:
+        if self._open_paths is None:  # the URLconf is loaded by the first request
             self._open_paths = frozenset(reverse(name) for name in OPEN_NAMES)
+            self._service_root = reverse("web:caseload")
         if request.path in self._open_paths:
             return self.get_response(request)
-        if request.path == reverse("web:caseload"):
+        if request.path == self._service_root:
             return redirect("portal:home")
         raise PermissionDenied("This page is for staff. Your own record is in the portal.")

@@ -32,10 +32,6 @@ class PortalAccount(models.Model):
     def __str__(self) -> str:
         return f"portal account of participant {self.participant_id}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.user.is_active
-
     def setup_code_waiting(self, at) -> bool:
         return (
             bool(self.setup_code_hash)

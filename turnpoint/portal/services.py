@@ -7,7 +7,6 @@ chooses a password with it. Wrong codes count towards the sign-in lockout of tha
 (turnpoint.accounts.backends.recent_failures), so a code cannot be guessed.
 """
 
-import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.accounts.backends import recent_failures
-from turnpoint.accounts.mfa import RECOVERY_ALPHABET, normalise
+from turnpoint.accounts.mfa import normalise, readable_code
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.sharing.audit import audit_write
@@ -27,8 +26,7 @@ from turnpoint.sharing.categories import Category
 from .models import PortalAccount
 
 SETUP_CODE_DAYS = 7
-# Three groups of four from the recovery codes' alphabet (no 0/o, 1/l/i: read off a letter),
-# about 59 bits.
+# Three groups of four in the recovery codes' alphabet (read off a letter), about 59 bits.
 SETUP_CODE_GROUPS = 3
 SETUP_CODE_GROUP = 4
 # One answer for a wrong reference, a wrong or spent code, an expired code, a closed account and
@@ -44,18 +42,9 @@ def portal_username(participant) -> str:
     return participant.reference
 
 
-def _code_new() -> str:
-    return "-".join(
-        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(SETUP_CODE_GROUP))
-        for _ in range(SETUP_CODE_GROUPS)
-    )
-
-
 def portal_account_of(participant) -> PortalAccount | None:
     return (
-        PortalAccount.objects.select_related("user", "opened_by")
-        .filter(participant_id=participant.pk)
-        .first()
+        PortalAccount.objects.select_related("user").filter(participant_id=participant.pk).first()
     )
 
 
@@ -75,7 +64,7 @@ def portal_setup_code_issue(*, acting_user, participant) -> tuple[PortalAccount,
     account and the code, the only time the code is visible. An earlier code stops working.
 
     The caller has checked that `acting_user` may write this participant's identity."""
-    code = _code_new()
+    code = readable_code(groups=SETUP_CODE_GROUPS, size=SETUP_CODE_GROUP)
     now = timezone.now()
     with transaction.atomic():
         account = _account_locked(participant)

@@ -25,6 +25,7 @@ from turnpoint.sharing.consents import share_consent_revocable, share_consent_re
 from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf, share_consent_pdf
 from turnpoint.sharing.exports import FORMATS, participant_own_record_export
+from turnpoint.web.consent_views import share_consent_status
 from turnpoint.web.records_views import (
     accounting_page,
     accounting_period,
@@ -35,7 +36,6 @@ from turnpoint.web.records_views import (
 from .models import PortalAccount
 from .services import SETUP_CODE_DAYS, portal_set_up
 
-C_VALUES = frozenset(Category.values)
 # What the participant says when they withdraw a consent in the portal (the consent's record of
 # how it was revoked, 42 CFR 2.31(a)(6)).
 WITHDRAWN_IN_PORTAL = "Withdrawn by the participant in the portal"
@@ -118,38 +118,32 @@ def export(request, account, fmt):
     return export_download(exported, fmt, f"my-record-{person.reference}.{fmt}")
 
 
-def _consent_rows(person, now) -> list[dict]:
-    rows = []
-    for consent in person.share_consents.select_related(
-        "disclosing_agency", "recipient_agency", "recipient_user"
-    ).order_by("-created_at", "-id"):
-        if consent.revoked_at is not None:
-            status, tag = "Withdrawn", "govuk-tag--red"
-        elif consent.expires_at <= now:
-            status, tag = "Ended", "govuk-tag--grey"
-        elif consent.starts_at > now:
-            status, tag = "Not started yet", "govuk-tag--blue"
-        else:
-            status, tag = "In use", "govuk-tag--green"
-        revocable, _ = share_consent_revocable(consent)
-        rows.append(
-            {
-                "consent": consent,
-                "status": status,
-                "tag": tag,
-                "live": consent.revoked_at is None and consent.expires_at > now,
-                "revocable": revocable,
-                "not_yet": ""
-                if revocable
-                else "You agreed that this consent cannot be withdrawn until "
-                f"{consent.revocation_condition(to_participant=True)} (42 CFR 2.35)",
-                "categories": [
-                    Category(c).label for c in consent.categories if c in Category.values
-                ],
-                "purposes": [Purpose(p).label for p in consent.purposes if p in Purpose.values],
-            }
-        )
-    return rows
+# The staff page's consent states (consent_views.share_consent_status) in the participant's words.
+IN_THEIR_WORDS = {
+    "Revoked": "Withdrawn",
+    "Expired": "Ended",
+    "Not started": "Not started yet",
+    "Active": "In use",
+}
+
+
+def _consent_row(consent, now) -> dict:
+    """What the participant's pages show of one consent, and whether they may withdraw it."""
+    status, tag = share_consent_status(consent, now)
+    revocable, _ = share_consent_revocable(consent)
+    return {
+        "consent": consent,
+        "status": IN_THEIR_WORDS[status],
+        "tag": tag,
+        "live": consent.revoked_at is None and consent.expires_at > now,
+        "revocable": revocable,
+        "not_yet": ""
+        if revocable
+        else "You agreed that this consent cannot be withdrawn until "
+        f"{consent.revocation_condition(to_participant=True)} (42 CFR 2.35)",
+        "categories": [Category(c).label for c in consent.categories if c in Category.values],
+        "purposes": [Purpose(p).label for p in consent.purposes if p in Purpose.values],
+    }
 
 
 @participant_required
@@ -157,7 +151,11 @@ def _consent_rows(person, now) -> list[dict]:
 def consents(request, account):
     """What I agreed may be shared, with whom, what for and until when."""
     person = account.participant
-    context = {"participant": person, "rows": _consent_rows(person, timezone.now())}
+    now = timezone.now()
+    consents = person.share_consents.select_related(
+        "disclosing_agency", "recipient_agency", "recipient_user"
+    ).order_by("-created_at", "-id")
+    context = {"participant": person, "rows": [_consent_row(c, now) for c in consents]}
     return render(request, "portal/consents.html", context)
 
 
@@ -186,7 +184,7 @@ def consent_withdraw(request, account, consent_pk):
     """Withdraw a consent to share: it stops at once for every page, report and export."""
     person = account.participant
     consent = _own_consent(person, consent_pk)
-    row = next(r for r in _consent_rows(person, timezone.now()) if r["consent"].pk == consent.pk)
+    row = _consent_row(consent, timezone.now())
     errors = []
     if not row["live"]:
         errors.append(("", "This consent is no longer in use: there is nothing to withdraw."))

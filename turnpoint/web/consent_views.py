@@ -198,7 +198,8 @@ def _share_consent_for(person, consent_pk):
         raise Http404("No such consent") from exc
 
 
-def _status(consent, now) -> tuple[str, str]:
+def share_consent_status(consent, now) -> tuple[str, str]:
+    """(label, tag class) of a consent's state now; the portal words it for the participant."""
     if consent.revoked_at is not None:
         return "Revoked", "govuk-tag--red"
     if consent.expires_at <= now:
@@ -216,7 +217,7 @@ def share_consents(request, pk):
     for consent in person.share_consents.select_related(
         "disclosing_agency", "recipient_agency", "recipient_user"
     ).order_by("-created_at", "-id"):
-        label, tag = _status(consent, now)
+        label, tag = share_consent_status(consent, now)
         rows.append(
             {
                 "consent": consent,
