@@ -33,20 +33,22 @@ def portal_access(request, pk):
     if not allowed:
         raise PermissionDenied(allowed.reason)
     code, errors = None, []
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "issue":
-                _, code = portal_setup_code_issue(acting_user=user, participant=person)
-            elif action == "close":
-                portal_access_close(acting_user=user, participant=person)
-                messages.success(request, f"Portal access closed for {person.display_name}.")
-                return redirect("web:portal_access", pk=person.pk)
-            else:
-                errors.append(("", "Choose to issue a set-up code or to close portal access."))
-        except InvalidInput as exc:
-            errors = [("", str(p)) for p in exc.problems]
+    # The code and the record of this page's read commit together: a code is never issued
+    # without the page that shows it being accounted for (SEC-19).
     with transaction.atomic():
+        if request.method == "POST":
+            action = request.POST.get("action")
+            try:
+                if action == "issue":
+                    _, code = portal_setup_code_issue(acting_user=user, participant=person)
+                elif action == "close":
+                    portal_access_close(acting_user=user, participant=person)
+                    messages.success(request, f"Portal access closed for {person.display_name}.")
+                    return redirect("web:portal_access", pk=person.pk)
+                else:
+                    errors.append(("", "Choose to issue a set-up code or to close portal access."))
+            except InvalidInput as exc:
+                errors = [("", str(p)) for p in exc.problems]
         read_recorded(user, participants=[person], categories=[Category.IDENTITY], obj=person)
     account = portal_account_of(person)
     context = {
