@@ -8,6 +8,7 @@ import pytest
 from audit_helpers import refusing_inserts
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
@@ -414,6 +415,126 @@ def test_sec_13_a_page_recorded_in_its_own_statement_keeps_the_lists_order(db):
     assert _plain_order(Referral.objects.order_by("programme")) is None
     assert _plain_order(Participant.objects.order_by("referrals")) is None
     assert _plain_order(Participant.objects.order_by()) is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the recorded page is PostgreSQL's")
+def test_a_recorded_pages_statement_is_one_text_within_psycopgs_parse_cache(
+    users, make_referral, programmes
+):
+    """The statement that reads a page and records it is the same text whatever the team and
+    however many acts it writes, and binds fewer values than psycopg keeps a statement's parsed
+    text for (its `MAX_CACHED_STATEMENT_PARAMS`, 50; 4,096 characters), so it is parsed once
+    per process, not on every request: with a `VALUES` row an act a team of five programmes
+    bound 68 values (docs/benchmarks.md). The acts written are those `read_recorded` would."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+
+    from turnpoint.sharing.context import RequestContext, activate, deactivate
+    from turnpoint.sharing.disclosures import participants_read, with_programme_shown
+    from turnpoint.sharing.policy import participants_visible_to
+
+    judge = users["judge"]
+    users["coordinator"].programmes.add(*programmes.values())
+    for slug in programmes:
+        make_referral(given_name=slug.split("-")[0].title(), programme=programmes[slug])
+
+    def recorded():
+        listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
+        captured = []
+
+        def capture(execute, sql, params, many, context):
+            captured.append((sql, params))
+            return execute(sql, params, many, context)
+
+        token = activate(RequestContext(channel="api"))
+        try:
+            expected = _acts_expected(judge, list(listed[:1000]), [C.IDENTITY])
+            before = list(DisclosureAct.objects.values_list("pk", flat=True))
+            with connection.execute_wrapper(capture):
+                rows = participants_read(judge, listed[:1000], [C.IDENTITY])
+        finally:
+            deactivate(token)
+        [(sql, params)] = [(s, p) for s, p in captured if s.startswith("WITH page")]
+        written = {
+            (tuple(act.categories), act.legal_basis, act.basis_reference): sorted(
+                Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)
+            )
+            for act in DisclosureAct.objects.exclude(pk__in=before)
+        }
+        assert written == expected
+        return sql, params, rows, expected
+
+    one_sql, one_params, one_rows, one_acts = recorded()  # the Ghent team alone
+    assert len(one_rows) == len(one_acts) == 1
+    judge.programmes.add(*programmes.values())
+    five_sql, five_params, five_rows, five_acts = recorded()
+    assert len(five_rows) == len(programmes) == 5
+    assert len(five_acts) >= 4  # the shipped programmes rest on four or five different laws
+    assert five_sql == one_sql
+    assert len(five_params) == len(one_params) <= MAX_CACHED_STATEMENT_PARAMS
+    assert len(five_sql) <= MAX_CACHED_STATEMENT_LENGTH
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec_13_a_pages_acts_are_decided_again_when_the_role_agency_or_programmes_change(
+    users, programme, make_referral
+):
+    """Outside a transaction (as a server reads a list) the acts a page of a participants list
+    writes, decided from the user's role, agency and team's programmes, are kept per process
+    under exactly those: asked again, nothing is decided and only the team's query runs. A
+    changed role, agency kind or programme (saved: its `loaded_at` moves) is decided afresh;
+    what is decided inside a transaction is not kept."""
+    from unittest import mock
+
+    from django.db import transaction
+
+    from turnpoint.accounts.models import Agency
+    from turnpoint.sharing import context, policy
+    from turnpoint.sharing import disclosures as module
+    from turnpoint.sharing.disclosures import _page_acts
+
+    decided = mock.patch.object(policy, "decide", wraps=policy.decide)
+
+    def page_acts(user):  # each asked as a request would: its own context
+        token = context.activate(context.RequestContext())
+        try:
+            with decided as decide:
+                return _page_acts(user, (C.IDENTITY,)), decide.call_count
+        finally:
+            context.deactivate(token)
+
+    module._PAGE_ACTS.clear()
+    judge = users["judge"]
+    first, decisions = page_acts(judge)
+    [((categories, basis, reference), ids)] = first
+    assert (categories, basis, ids) == (("identity",), LegalBasis.STATUTE, (programme.pk,))
+    assert reference.startswith(GHENT_STATUTE) and decisions == 1
+    with CaptureQueriesContext(connection) as ctx:
+        again, decisions = page_acts(judge)
+    assert again is first and decisions == 0
+    assert len(ctx) == 1  # the team's programme ids and their `loaded_at`
+
+    stored = type(programme).objects.get(pk=programme.pk)
+    stored.legal_basis = "Changed Statute 2026: a new basis"
+    stored.definition = {**stored.definition, "policy": {
+        k: v for k, v in stored.definition["policy"].items() if k != "statutory_reference"
+    }}  # fmt: skip
+    stored.save()
+    changed, decisions = page_acts(judge)
+    assert changed[0][0][2] == "Changed Statute 2026" and decisions == 1
+
+    judge.role = Role.PROBATION_OFFICER
+    _, decisions = page_acts(judge)
+    assert decisions == 1
+    judge.role = Role.JUDGE
+    assert page_acts(judge) == (changed, 0)
+    judge.agency = Agency.objects.create(name="Ghent probation service", kind="probation")
+    _, decisions = page_acts(judge)
+    assert decisions == 1
+
+    module._PAGE_ACTS.clear()
+    with transaction.atomic():
+        page_acts(judge)
+    assert module._PAGE_ACTS == {}
 
 
 def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(

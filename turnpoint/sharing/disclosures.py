@@ -656,68 +656,124 @@ def _recorded_page(user, participants, categories):
     (`RecordedPage`), or None where `participants_read` reads and records in two steps.
 
     A row's act is its programme's (the `PROGRAMME_SHOWN` column): the programmes' decisions
-    are made here, before the statement, as `_acts_for_read` makes them, and programmes whose
-    acts would be the same share one."""
-    from django.db import connections
-
+    are made before the statement, as `_acts_for_read` makes them, and kept while they stand
+    (`_page_acts`); programmes whose acts would be the same share one."""
     from .categories import SENSITIVE
-    from .policy import decide, default_purpose, team_programmes
+    from .policy import default_purpose
 
-    crossing = sorted({Category(c) for c in categories if crosses(user, c)})
+    crossing = tuple(sorted({Category(c) for c in categories if crosses(user, c)}))
     query = participants.query
     if not crossing or set(categories) & SENSITIVE or PROGRAMME_SHOWN not in query.annotations:
         return None
     order = _plain_order(participants)
     if order is None:
         return None
+    acts = _page_acts(user, crossing)
+    if acts is None:
+        return None
+    shared = _act_shared(user, default_purpose(user), False, "")
+    fields, values = _prepared(DisclosureAct, [_act_values(shared, key) for key, _ in acts])
+    width = len(fields)
+    programme_ids, numbers = [], []
+    for n, (_, ids) in enumerate(acts, start=1):
+        programme_ids += ids
+        numbers += [n] * len(ids)
+    columns = [values[i::width] for i in range(width)]  # one array a column, an act an element
+    recorded = participants._chain()
+    recorded.query = query.chain(klass=RecordedPage)
+    recorded.query.recording = (
+        _recording_sql(participants.db, participants.model),
+        [_act_sequence(participants.db), numbers, programme_ids, list(range(1, len(acts) + 1)),
+         *columns],
+        order,
+    )  # fmt: skip
+    return recorded
+
+
+def _page_acts(user, crossing: tuple) -> tuple | None:
+    """The acts a page of a participants list shown to `user` writes for the `crossing`
+    categories, as ((act key, the programme ids whose rows it names), ...) in a fixed order;
+    None when a programme of the user's team leaves one of them closed (a participant's own
+    consent or order may open it: decided a row at a time) or when nothing crosses on any basis.
+
+    Decided without a participant, so from what `policy.decide` and `_act_key` read then: the
+    user's role, whether their account is active, their agency's kind (`crosses`), the role's
+    default purpose, and the team's programmes, each under the `loaded_at` its team's query
+    reads (`policy.team_programmes` keeps the programmes under it). The answer is kept per
+    process under exactly those, so a changed programme, role, account or agency decides
+    afresh; an answer worked out inside a transaction is not kept, as that transaction could
+    still roll back what it read. Deciding and grouping every request was about 0.4 ms of a
+    1,000-row cross-agency list on PostgreSQL (docs/benchmarks.md)."""
+    from django.db import connection
+
+    from .policy import _team, decide, default_purpose, team_programmes
+
+    purpose = default_purpose(user)
+    kind = user.agency.kind if user.agency_id else ""
+    key = (connection.alias, user.role, user.is_active, kind, crossing, purpose, _team(user))
+    if key in _PAGE_ACTS:
+        return _PAGE_ACTS[key]
     programmes = team_programmes(user)
     statutes = _statutes(programmes.values(), user)
-    purpose = default_purpose(user)
-    groups: dict = {}  # act key -> the programme ids whose rows it names
+    groups: dict | None = {}  # act key -> the programme ids whose rows it names
     for pk, programme in programmes.items():
         general = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
         if not all(d.allowed for d in general):
-            return None  # a participant's own consent or order may matter: decided a row at a time
-        key = _act_key(crossing, general, programme, statutes)
-        if key is not None:
-            groups.setdefault(key, []).append(pk)
-    if not groups:
-        return None  # nothing crosses on any basis: `read_recorded` writes what such a read needs
-    shared = _act_shared(user, purpose, False, "")
-    fields, values = _prepared(DisclosureAct, [_act_values(shared, key) for key in groups])
-    connection = connections[participants.db]
-    width = len(fields)
-    casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
-    group_params, act_params = [], []
-    for n, ids in enumerate(groups.values(), start=1):
-        for programme_id in ids:
-            group_params += [programme_id, n]
-        act_params += [n, *values[(n - 1) * width : n * width]]
+            groups = None
+            break
+        act = _act_key(crossing, general, programme, statutes)
+        if act is not None:
+            groups.setdefault(act, []).append(pk)
+    found = tuple((act, tuple(ids)) for act, ids in groups.items()) if groups else None
+    if not connection.in_atomic_block:
+        if len(_PAGE_ACTS) >= _PAGE_ACTS_KEPT:
+            _PAGE_ACTS.clear()
+        _PAGE_ACTS[key] = found
+    return found
+
+
+# (alias, role, active, agency kind, categories, purpose, team) -> `_page_acts`'s answer.
+_PAGE_ACTS: dict[tuple, tuple | None] = {}
+_PAGE_ACTS_KEPT = 1024
+
+
+@lru_cache(maxsize=8)
+def _recording_sql(alias: str, model) -> str:
+    """The expressions `RecordedPage` writes after a page of `model` (PostgreSQL), the same
+    text for every page, user and number of acts: the acts' values are bound as one array a
+    column, and each row's act number is found from its programme by two arrays (the
+    programme ids, and the act number of each). With a `CASE` and a `VALUES` row an act, a
+    team of five programmes bound 68 values, over the 50 under which psycopg keeps a
+    statement's parsed text, so it parsed the statement again on every request.
+
+    Its parameters: the acts' sequence, the act numbers and programme ids, the acts' numbers
+    in order, then each column of the acts in `_prepared`'s order."""
+    from django.db import connections
+
+    from turnpoint.journeys.models import Referral
+
+    connection = connections[alias]
     q = connection.ops.quote_name
-    pk_column = q(participants.model._meta.pk.column)
+    fields = _prepared(DisclosureAct, [])[0]  # the columns `_recorded_page` binds, in its order
     columns = ", ".join(q(f.column) for f in fields)
+    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
+    programme = Referral._meta.get_field("programme").cast_db_type(connection)
+    pk_column = q(model._meta.pk.column)
     act, backlog = DisclosureAct._meta, DisclosureBacklog._meta
-    whens = " ".join(["WHEN %s THEN %s"] * (len(group_params) // 2))  # programme id -> its act
     # Names from the models; every value is a bound parameter.
-    before = (
+    return (
         f"shown AS MATERIALIZED (SELECT rows.n, nextval(%s::regclass) AS act_id, rows.ids "  # noqa: S608
-        f"FROM (SELECT CASE page.{q(PROGRAMME_SHOWN)} {whens} END AS n, "
+        f"FROM (SELECT (%s::integer[])[array_position(%s::{programme}[], "
+        f"page.{q(PROGRAMME_SHOWN)})] AS n, "
         f"to_jsonb(array_agg(page.{pk_column})) AS ids FROM page GROUP BY 1) rows "
         f"WHERE rows.n IS NOT NULL), "
         f"new AS (INSERT INTO {q(act.db_table)} ({q(act.pk.column)}, {columns}) "
         f"SELECT shown.act_id, {', '.join(f'v.{q(f.column)}' for f in fields)} FROM shown "
-        f"JOIN (VALUES {', '.join([f'(%s, {casts})'] * len(groups))}) AS v (n, {columns}) "
-        f"ON v.n = shown.n), "
+        f"JOIN unnest(%s::integer[], {arrays}) AS v (n, {columns}) ON v.n = shown.n), "
         f"backlog AS (INSERT INTO {q(backlog.db_table)} "
         f"({q(backlog.get_field('act').column)}, {q(backlog.get_field('participant_ids').column)}) "
         f"SELECT shown.act_id, shown.ids FROM shown)"
     )
-    recorded = participants._chain()
-    recorded.query = query.chain(klass=RecordedPage)
-    recorded.query.recording = (
-        before, [_act_sequence(participants.db), *group_params, *act_params], order
-    )  # fmt: skip
-    return recorded
 
 
 class RecordedPage(Query):
@@ -729,14 +785,14 @@ class RecordedPage(Query):
              new AS (INSERT INTO the acts ...), backlog AS (INSERT INTO the backlog ...)
         SELECT * FROM page ORDER BY (the list's order)
 
-    `shown` groups the page's rows by act (a `CASE` from each row's programme to its act's
-    number: one pass over the page, where joining a list of programmes took twice as long) and
-    takes each act's id from the acts' sequence, so an act and its backlog row are written
-    only where the page has rows for it, and the backlog names the act without waiting for its
-    insert. Every data-modifying expression of a statement runs to completion whatever the
-    final `SELECT` reads. The rows come back with the page's own columns in its own order, so
-    the ORM builds the instances as it builds any queryset's (a `raw()` queryset's took 2 ms
-    longer for 1,000 rows).
+    `shown` groups the page's rows by act (each row's act number found from its programme in
+    two bound arrays: one pass over the page, where joining a list of programmes took twice as
+    long) and takes each act's id from the acts' sequence, so an act and its backlog row are
+    written only where the page has rows for it, and the backlog names the act without
+    waiting for its insert. Every data-modifying expression of a statement runs to completion
+    whatever the final `SELECT` reads. The rows come back with the page's own columns in its
+    own order, so the ORM builds the instances as it builds any queryset's (a `raw()`
+    queryset's took 2 ms longer for 1,000 rows).
 
     `recording` is (the expressions after `page`, their parameters, the ORDER BY over the
     page's columns)."""
