@@ -150,7 +150,11 @@ def decide(
     all four axes (category, recipient, purpose, time); pass `consents` (from
     `consents.active_consents`) to decide many rows without a query each. A read that no consent
     opens may be opened by an in-force court order (`court_orders.court_order_covering`; pass
-    `court_orders` from `court_orders.active_court_orders` likewise); a subpoena never is."""
+    `court_orders` from `court_orders.active_court_orders` likewise); a subpoena never is.
+
+    Its answers without a participant are kept per process (`disclosures._page_acts`) under
+    what it reads of the user (role, whether active), the purpose and the programme's
+    `loaded_at`: whatever else it comes to read must join that key."""
     category = Category(category)
     refused, purpose = _refused(user, purpose)
     if refused is not None:
