@@ -45,7 +45,9 @@ lists with the real policy, against the same requests with a permissive policy i
   it), outside any request's time; its cost is reported on its own.
 - After the warm-up the process is settled as `turnpoint.wsgi` settles a server's
   (`turnpoint.runtime.settle`: every view imported, start-up's objects frozen out of the
-  cyclic collector's full collections).
+  cyclic collector's full collections, thresholds raised so a request's objects die young).
+  The collections that still run inside the measured requests are counted in each mode, with
+  the full ones' time (`Collections`).
 
     .venv/bin/python bench/bench_policy.py                        # SQLite, 10,000 participants
     .venv/bin/python bench/bench_policy.py --databases sqlite,postgres
@@ -56,8 +58,10 @@ Target from issue 3: overhead under 15% at p95, with no extra query per row.
 """
 
 import argparse
+import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -304,6 +308,27 @@ def written_since(ids: tuple[int, int]) -> tuple[int, int]:
     )
 
 
+class Collections:
+    """Counts the cyclic collector's collections of each generation, and the time of the full
+    (oldest-generation) ones, as a `gc.callbacks` entry. A full collection costs a 1,000-row
+    list several milliseconds, so where they land can decide a list's p95; young collections
+    count, in steps of the threshold, the container objects a request holds at once
+    (`turnpoint.runtime`)."""
+
+    def __init__(self) -> None:
+        self.young, self.full, self.full_ms, self._started = 0, 0, 0.0, None
+
+    def __call__(self, phase: str, info: dict) -> None:
+        generation = info["generation"]
+        if phase == "start":
+            self._started = time.perf_counter() if generation == 2 else None
+        elif generation == 0:
+            self.young += 1
+        elif generation == 2 and self._started is not None:
+            self.full += 1
+            self.full_ms += (time.perf_counter() - self._started) * 1000
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -401,6 +426,9 @@ def measure(args) -> dict:
     sizes_seen = {k: {POLICY: [], PERMISSIVE: []} for k in kinds}
     written = {k: {m: [0, 0] for m in (POLICY, PERMISSIVE)} for k in kinds}
     indexed = []  # (acts, participants, ms) of each `disclosures_index` between rounds
+    collected = {k: {m: [0, 0, 0.0] for m in (POLICY, PERMISSIVE)} for k in kinds}  # in requests
+    collections = Collections()
+    gc.callbacks.append(collections)
     load_before = load_average()
     started = time.perf_counter()
     for kind in kinds:
@@ -420,10 +448,14 @@ def measure(args) -> dict:
                 with permissive.mode(mode):
                     for i in range(args.block):
                         pk = sample[(round_ * args.block + i) % len(sample)]
+                        seen = (collections.young, collections.full, collections.full_ms)
                         t0, c0 = time.perf_counter(), time.process_time()
                         response = request(client_for, kind, pk, limit)
                         times[kind][mode].append((time.perf_counter() - t0) * 1000)
                         cpu[kind][mode].append((time.process_time() - c0) * 1000)
+                        now = (collections.young, collections.full, collections.full_ms)
+                        for i, (a, b) in enumerate(zip(seen, now, strict=True)):
+                            collected[kind][mode][i] += b - a
                         sizes_seen[kind][mode].append(check(response, kind, limit))
                 audit_rows, disclosed = written_since(before)
                 written[kind][mode][0] += audit_rows
@@ -451,6 +483,9 @@ def measure(args) -> dict:
                 "mean_bytes": round(sum(sizes_seen[kind][mode]) / len(values)),
                 "audit_rows_written": written[kind][mode][0],
                 "disclosures_written": written[kind][mode][1],
+                "young_collections": collected[kind][mode][0],
+                "full_collections": collected[kind][mode][1],
+                "full_collections_ms": round(collected[kind][mode][2], 1),
             }
         for stat in ("median_ms", "p95_ms", "cpu_median_ms", "cpu_p95_ms"):
             base = row[PERMISSIVE][stat]
@@ -468,6 +503,7 @@ def measure(args) -> dict:
         "requests_per_mode": {"pages": args.requests, "api_lists": args.list_requests},
         "block": args.block,
         "seconds": round(elapsed, 1),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "load_average_before": load_before,
         "load_average_after": load_average(),
         "openings": openings,
@@ -542,7 +578,7 @@ def print_report(report: dict) -> None:
           f"for each page and {n['api_lists']} for each API list, in blocks of {r['block']} "
           f"(ABBA), list limit {r['limit']}, "
           f"{r['seconds']} s, load average {r['load_average_before']} / "
-          f"{r['load_average_after']}")  # fmt: skip
+          f"{r['load_average_after']}, peak memory {r['peak_memory_mb']} MB")  # fmt: skip
     o = r["openings"]
     print(f"Of the {o['sample']} participants the pages are asked about, {o['with_consent']} have "
           f"a consent to share with the court and {o['with_court_order']} a court order "
@@ -564,8 +600,9 @@ def print_report(report: dict) -> None:
     sizes = sorted({k.split()[1] for row in r["results"].values() for k in row["queries"]}, key=int)
     print("\n| request | " + " | ".join(f"queries policy / permissive, {s} rows" for s in sizes)
           + " | audit rows policy / permissive | disclosures policy / permissive "
-          "| bytes policy / permissive |")  # fmt: skip
-    print("| --- |" + " ---: |" * (len(sizes) + 3))
+          "| bytes policy / permissive "
+          "| collections in requests, young / full (ms), policy / permissive |")  # fmt: skip
+    print("| --- |" + " ---: |" * (len(sizes) + 4))
     for row in r["results"].values():
         q = row["queries"]
         cells = [
@@ -576,7 +613,10 @@ def print_report(report: dict) -> None:
         print(f"| {row['label']} | " + " | ".join(cells)
               + f" | {a['audit_rows_written']} / {b['audit_rows_written']} "
               f"| {a['disclosures_written']} / {b['disclosures_written']} "
-              f"| {a['mean_bytes']:,} / {b['mean_bytes']:,} |")  # fmt: skip
+              f"| {a['mean_bytes']:,} / {b['mean_bytes']:,} "
+              f"| {a['young_collections']} / {a['full_collections']} "
+              f"({a['full_collections_ms']:.0f} ms) / {b['young_collections']} / "
+              f"{b['full_collections']} ({b['full_collections_ms']:.0f} ms) |")  # fmt: skip
     ix = r["indexing"]
     if ix["participants"]:
         print(f"\nIndexing between rounds (`disclosures_index`, not in any request's time): "
