@@ -300,10 +300,12 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
             rows = participants_read(judge, listed[:10], [C.IDENTITY])
     finally:
         deactivate(token)
-    fields = ["pk", "given_name", "family_name", "date_of_birth", "version", PROGRAMME_SHOWN]
+    fields = ["pk", "given_name", "family_name", "date_of_birth", "version"]
     assert [[getattr(r, f) for f in fields] for r in rows] == [
         [getattr(r, f) for f in fields] for r in wanted
     ]
+    # The one statement's rows leave the programme, the record's own column, off the instances.
+    assert all(hasattr(r, PROGRAMME_SHOWN) for r in rows) is (connection.vendor != "postgresql")
     assert _acts_written(judge) == expected
     statements = [" ".join(q["sql"].split()) for q in ctx]
     if connection.vendor == "postgresql":

@@ -792,7 +792,8 @@ class RecordedPage(Query):
     waiting for its insert. Every data-modifying expression of a statement runs to completion
     whatever the final `SELECT` reads. The rows come back with the page's own columns in its
     own order, so the ORM builds the instances as it builds any queryset's (a `raw()`
-    queryset's took 2 ms longer for 1,000 rows).
+    queryset's took 2 ms longer for 1,000 rows), except that the programme column, which only
+    the record needs, is not set on them.
 
     `recording` is (the expressions after `page`, their parameters, the ORDER BY over the
     page's columns)."""
@@ -805,6 +806,11 @@ class RecordedPage(Query):
 
         def recording_sql(*args, **kwargs):
             sql, page_params = as_sql(*args, **kwargs)
+            # Each row's programme is the record's, not the caller's: left off the instances
+            # (the last column, set and converted a row at a time, 0.3 ms for 1,000 rows).
+            if compiler.annotation_col_map.get(PROGRAMME_SHOWN) == len(compiler.select) - 1:
+                del compiler.annotation_col_map[PROGRAMME_SHOWN]
+                compiler.col_count = len(compiler.select) - 1
             return (
                 f"WITH page AS MATERIALIZED ({sql}), {before} "  # noqa: S608
                 f"SELECT * FROM page ORDER BY {order}",
