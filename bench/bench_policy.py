@@ -309,24 +309,28 @@ def written_since(ids: tuple[int, int]) -> tuple[int, int]:
 
 
 class Collections:
-    """Counts the cyclic collector's collections of each generation, and the time of the full
-    (oldest-generation) ones, as a `gc.callbacks` entry. A full collection costs a 1,000-row
-    list several milliseconds, so where they land can decide a list's p95; young collections
-    count, in steps of the threshold, the container objects a request holds at once
+    """Counts the cyclic collector's young and full (oldest-generation) collections and their
+    time, as a `gc.callbacks` entry. A full collection costs a 1,000-row list several
+    milliseconds, so where they land can decide a list's p95; young collections count, in
+    steps of the threshold, the container objects a request holds at once
     (`turnpoint.runtime`)."""
 
     def __init__(self) -> None:
-        self.young, self.full, self.full_ms, self._started = 0, 0, 0.0, None
+        self.young, self.young_ms, self.full, self.full_ms = 0, 0.0, 0, 0.0
+        self._started = None
 
     def __call__(self, phase: str, info: dict) -> None:
-        generation = info["generation"]
         if phase == "start":
-            self._started = time.perf_counter() if generation == 2 else None
-        elif generation == 0:
-            self.young += 1
-        elif generation == 2 and self._started is not None:
-            self.full += 1
-            self.full_ms += (time.perf_counter() - self._started) * 1000
+            self._started = time.perf_counter()
+            return
+        ms = (time.perf_counter() - self._started) * 1000 if self._started else 0.0
+        if info["generation"] == 0:
+            self.young, self.young_ms = self.young + 1, self.young_ms + ms
+        elif info["generation"] == 2:
+            self.full, self.full_ms = self.full + 1, self.full_ms + ms
+
+    def seen(self) -> tuple:
+        return self.young, self.young_ms, self.full, self.full_ms
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -426,7 +430,7 @@ def measure(args) -> dict:
     sizes_seen = {k: {POLICY: [], PERMISSIVE: []} for k in kinds}
     written = {k: {m: [0, 0] for m in (POLICY, PERMISSIVE)} for k in kinds}
     indexed = []  # (acts, participants, ms) of each `disclosures_index` between rounds
-    collected = {k: {m: [0, 0, 0.0] for m in (POLICY, PERMISSIVE)} for k in kinds}  # in requests
+    collected = {k: {m: [0, 0.0, 0, 0.0] for m in (POLICY, PERMISSIVE)} for k in kinds}
     collections = Collections()
     gc.callbacks.append(collections)
     load_before = load_average()
@@ -448,13 +452,12 @@ def measure(args) -> dict:
                 with permissive.mode(mode):
                     for i in range(args.block):
                         pk = sample[(round_ * args.block + i) % len(sample)]
-                        seen = (collections.young, collections.full, collections.full_ms)
+                        seen = collections.seen()
                         t0, c0 = time.perf_counter(), time.process_time()
                         response = request(client_for, kind, pk, limit)
                         times[kind][mode].append((time.perf_counter() - t0) * 1000)
                         cpu[kind][mode].append((time.process_time() - c0) * 1000)
-                        now = (collections.young, collections.full, collections.full_ms)
-                        for i, (a, b) in enumerate(zip(seen, now, strict=True)):
+                        for i, (a, b) in enumerate(zip(seen, collections.seen(), strict=True)):
                             collected[kind][mode][i] += b - a
                         sizes_seen[kind][mode].append(check(response, kind, limit))
                 audit_rows, disclosed = written_since(before)
@@ -484,8 +487,9 @@ def measure(args) -> dict:
                 "audit_rows_written": written[kind][mode][0],
                 "disclosures_written": written[kind][mode][1],
                 "young_collections": collected[kind][mode][0],
-                "full_collections": collected[kind][mode][1],
-                "full_collections_ms": round(collected[kind][mode][2], 1),
+                "young_collections_ms": round(collected[kind][mode][1], 1),
+                "full_collections": collected[kind][mode][2],
+                "full_collections_ms": round(collected[kind][mode][3], 1),
             }
         for stat in ("median_ms", "p95_ms", "cpu_median_ms", "cpu_p95_ms"):
             base = row[PERMISSIVE][stat]
@@ -571,6 +575,11 @@ def build(database_url: str, participants: int, seed: int) -> None:
         env=env_for(database_url))  # fmt: skip
 
 
+def collections_cell(mode: dict) -> str:
+    return (f"{mode['young_collections']} ({mode['young_collections_ms']:.0f} ms) + "
+            f"{mode['full_collections']} ({mode['full_collections_ms']:.0f} ms)")  # fmt: skip
+
+
 def print_report(report: dict) -> None:
     r = report
     n = r["requests_per_mode"]
@@ -601,7 +610,7 @@ def print_report(report: dict) -> None:
     print("\n| request | " + " | ".join(f"queries policy / permissive, {s} rows" for s in sizes)
           + " | audit rows policy / permissive | disclosures policy / permissive "
           "| bytes policy / permissive "
-          "| collections in requests, young / full (ms), policy / permissive |")  # fmt: skip
+          "| collections in requests, young (ms) + full (ms), policy / permissive |")  # fmt: skip
     print("| --- |" + " ---: |" * (len(sizes) + 4))
     for row in r["results"].values():
         q = row["queries"]
@@ -614,9 +623,7 @@ def print_report(report: dict) -> None:
               + f" | {a['audit_rows_written']} / {b['audit_rows_written']} "
               f"| {a['disclosures_written']} / {b['disclosures_written']} "
               f"| {a['mean_bytes']:,} / {b['mean_bytes']:,} "
-              f"| {a['young_collections']} / {a['full_collections']} "
-              f"({a['full_collections_ms']:.0f} ms) / {b['young_collections']} / "
-              f"{b['full_collections']} ({b['full_collections_ms']:.0f} ms) |")  # fmt: skip
+              f"| {collections_cell(a)} / {collections_cell(b)} |")  # fmt: skip
     ix = r["indexing"]
     if ix["participants"]:
         print(f"\nIndexing between rounds (`disclosures_index`, not in any request's time): "
