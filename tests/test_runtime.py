@@ -6,6 +6,15 @@ import subprocess
 import sys
 
 
+def _probe(code: str) -> dict:
+    """Run `code` in a fresh interpreter with the settings and return the JSON it printed last."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "turnpoint.settings"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def test_the_wsgi_application_imports_its_views_and_freezes_what_start_up_left():
     probe = (
         "import gc, json, sys\n"
@@ -15,11 +24,7 @@ def test_the_wsgi_application_imports_its_views_and_freezes_what_start_up_left()
         "    'views': 'turnpoint.api.participants' in sys.modules\n"
         "             and 'turnpoint.web.records_views' in sys.modules}))\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "turnpoint.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = _probe(probe)
     assert found["before"] == 0
     assert found["views"] is True
     # The loaded application: Django, the URL configuration and every view; far more than the
@@ -41,9 +46,5 @@ def test_a_settled_process_lets_a_requests_objects_die_before_any_collection_see
         "    del rows\n"
         "print(json.dumps({'collections': len(seen), 'threshold': gc.get_threshold()}))\n"
     )
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "turnpoint.settings"}
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
-    )
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = _probe(probe)
     assert found["collections"] == 0, found
