@@ -457,8 +457,12 @@ def measure(args) -> dict:
                         response = request(client_for, kind, pk, limit)
                         times[kind][mode].append((time.perf_counter() - t0) * 1000)
                         cpu[kind][mode].append((time.process_time() - c0) * 1000)
-                        for i, (a, b) in enumerate(zip(seen, collections.seen(), strict=True)):
-                            collected[kind][mode][i] += b - a
+                        collected[kind][mode] = [
+                            total + now - was
+                            for total, was, now in zip(
+                                collected[kind][mode], seen, collections.seen(), strict=True
+                            )
+                        ]
                         sizes_seen[kind][mode].append(check(response, kind, limit))
                 audit_rows, disclosed = written_since(before)
                 written[kind][mode][0] += audit_rows
