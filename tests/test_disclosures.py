@@ -272,11 +272,15 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
     """`participants_read` of a court's page of participants writes the acts `read_recorded`
     would write for the same rows (each participant under their latest programme's statute,
     programmes on the same basis sharing an act; an act only where the page has rows of its
-    programmes), and reads the rows the queryset would, in its order. On PostgreSQL the page's
-    own statement writes them, with no other statement; elsewhere the rows are read, then the
-    acts and their backlog rows inserted."""
+    programmes), and reads the rows the queryset would, in its order, without deciding a row
+    at a time. On PostgreSQL the page's own statement writes them, with no other statement;
+    elsewhere the rows are read, grouped by the programme each carries, then the acts and
+    their backlog rows inserted."""
+    from unittest import mock
+
     from django.test.utils import CaptureQueriesContext
 
+    from turnpoint.sharing import disclosures
     from turnpoint.sharing.context import RequestContext, activate, deactivate
     from turnpoint.sharing.disclosures import (
         PROGRAMME_SHOWN,
@@ -296,7 +300,11 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
     request = RequestContext(channel="api")
     token = activate(request)
     try:
-        with CaptureQueriesContext(connection) as ctx:
+        # The team's acts, decided once a programme (`_page_acts`), not each row's.
+        no_row_decided = mock.patch.object(
+            disclosures, "_acts_for_read", side_effect=AssertionError("decided a row at a time")
+        )
+        with no_row_decided, CaptureQueriesContext(connection) as ctx:
             rows = participants_read(judge, listed[:10], [C.IDENTITY])
     finally:
         deactivate(token)

@@ -632,45 +632,80 @@ def participants_read(user, participants, categories) -> list:
     `with_programme_shown`), read and accounted for: each row whose `categories` cross to the
     user's agency is a disclosure (SEC-13), recorded as `read_recorded` records it.
 
-    On PostgreSQL, where every programme of the user's team decides alike for all its
-    participants (a role default or the programme's law: no one participant's consent, court
-    order or break-glass changes what crosses) and no category the read shows is audited, the
-    page's own statement writes the acts and their backlog rows (`RecordedPage`): the page
-    and its record are one statement, read and written together or not at all, with no second
-    round trip to the server and no decision made a row at a time in Python
-    (docs/benchmarks.md). Otherwise the rows are read, then recorded."""
+    Where every programme of the user's team decides alike for all its participants (a role
+    default or the programme's law: no one participant's consent, court order or break-glass
+    changes what crosses) and no category the read shows is audited, the page's acts are the
+    team's, decided once and kept (`_page_acts`), and each row joins its programme's act. On
+    PostgreSQL the page's own statement writes them (`RecordedPage`): the page and its record
+    are one statement, read and written together or not at all, with no second round trip to
+    the server and no decision made a row at a time in Python (docs/benchmarks.md). Elsewhere
+    the rows are read, grouped by the programme each carries and their acts written
+    (`_grouped_page`). Otherwise the rows are read, then recorded a participant at a time."""
     from django.db import connections
 
-    recorded = None
-    if connections[participants.db].vendor == "postgresql":
-        recorded = _recorded_page(user, participants, categories)
-    if recorded is None:
-        rows = list(participants)
+    acts = _kept_page_acts(user, participants, categories)
+    if acts is not None and connections[participants.db].vendor == "postgresql":
+        recorded = _recorded_page(user, participants, acts)
+        if recorded is not None:
+            return list(recorded)
+    rows = list(participants)
+    if acts is None:
         read_recorded(user, participants=rows, categories=categories)
-        return rows
-    return list(recorded)
+    else:
+        grouped = _grouped_page(user, rows, acts)
+        if grouped:
+            _acts_write(grouped)
+    return rows
 
 
-def _recorded_page(user, participants, categories):
-    """PostgreSQL: `participants` as a queryset whose statement also writes the page's acts
-    (`RecordedPage`), or None where `participants_read` reads and records in two steps.
+def _kept_page_acts(user, participants, categories) -> tuple | None:
+    """`_page_acts` for a page of `participants` showing `categories`, or None where its acts
+    are not the team's alone: nothing crosses, an audited category is shown (its audit row
+    names the page's participants), or the rows do not carry their programme
+    (`with_programme_shown`)."""
+    from .categories import SENSITIVE
+
+    crossing = tuple(sorted({Category(c) for c in categories if crosses(user, c)}))
+    if not crossing or set(categories) & SENSITIVE:
+        return None
+    if PROGRAMME_SHOWN not in participants.query.annotations:
+        return None
+    return _page_acts(user, crossing)
+
+
+def _grouped_page(user, rows: list, acts: tuple) -> list[tuple[dict, list[int]]]:
+    """The (act values, participant ids) pairs of a page's `rows` under its kept `acts`
+    (`_page_acts`): each row joins the act of the programme it carries, in the page's order,
+    and an act is written only where the page has rows for it, as `RecordedPage` writes them.
+    One pass over the rows: deciding them through `_acts_for_read` took about 1 ms of a
+    1,000-row cross-agency list on SQLite (docs/benchmarks.md)."""
+    from .policy import default_purpose
+
+    number = {pk: n for n, (_, programmes) in enumerate(acts) for pk in programmes}
+    found: list[list[int]] = [[] for _ in acts]
+    for pid, programme in zip(ids_of(rows), map(attrgetter(PROGRAMME_SHOWN), rows), strict=True):
+        n = number.get(programme)
+        if n is not None:
+            found[n].append(pid)
+    shared = _act_shared(user, default_purpose(user), False, "")
+    return [
+        (_act_values(shared, key), ids) for (key, _), ids in zip(acts, found, strict=True) if ids
+    ]
+
+
+def _recorded_page(user, participants, acts: tuple):
+    """PostgreSQL: `participants` as a queryset whose statement also writes the page's kept
+    `acts` (`RecordedPage`), or None where its order is not the model's own columns.
 
     A row's act is its programme's (the `PROGRAMME_SHOWN` column): the programmes' decisions
     are made before the statement, as `_acts_for_read` makes them, and kept while they stand
     (`_page_acts`); programmes whose acts would be the same share one."""
-    from .categories import SENSITIVE
     from .policy import default_purpose
 
-    crossing = tuple(sorted({Category(c) for c in categories if crosses(user, c)}))
-    query = participants.query
-    if not crossing or set(categories) & SENSITIVE or PROGRAMME_SHOWN not in query.annotations:
-        return None
     order = _plain_order(participants)
     if order is None:
         return None
-    acts = _page_acts(user, crossing)
-    if acts is None:
-        return None
+    query = participants.query
     shared = _act_shared(user, default_purpose(user), False, "")
     fields, values = _prepared(DisclosureAct, [_act_values(shared, key) for key, _ in acts])
     width = len(fields)
