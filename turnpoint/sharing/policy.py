@@ -453,7 +453,12 @@ def team_programme_ids(user) -> tuple[int, ...]:
 
 def _team(user) -> tuple[tuple[int, object], ...]:
     """(programme id, the programme's `loaded_at` as the database returns it) for each
-    programme of the user's team, in id order: one query per request (`context.memo`)."""
+    programme of the user's team, in id order: one query per request (`context.memo`).
+
+    The same query reads the referrals' version, which `caseload_count` keys its kept counts
+    under: a list that shows a count asks for both, and a second query for the one row was a
+    round trip of its own on every list (docs/benchmarks.md). Remembered for the request only
+    when read outside a transaction, where it is a committed version (`_version_read_with_team`)."""
     from django.db import connection
 
     from . import context
@@ -463,8 +468,29 @@ def _team(user) -> tuple[tuple[int, object], ...]:
     if key not in memo:
         with connection.cursor() as cursor:  # policy-gate: the user's own memberships
             cursor.execute(_team_sql(), [user.pk])
-            memo[key] = tuple((pk, at) for pk, at in cursor.fetchall())  # shared: not changed
+            rows = cursor.fetchall()
+        memo[key] = tuple((pk, at) for pk, at, _ in rows)  # shared: not changed
+        if not connection.in_atomic_block:
+            version = rows[0][2] if rows else _NO_TEAM
+            memo[(_VERSION_READ_WITH_TEAM, connection.alias)] = version
     return memo[key]
+
+
+_VERSION_READ_WITH_TEAM = "referrals_version"
+_NO_TEAM = object()  # a user without programmes: their team's query returned no version
+
+
+def _version_read_with_team() -> int | object | None:
+    """The referrals' version the request's team query read outside a transaction, None when
+    there is no version row (an emptied database), or `_NO_TEAM` when it read none. A version
+    read earlier in the request is still one read before any count made after it, which is all
+    `caseload_count` asks; one read inside a transaction is not taken, since that transaction
+    may have raised it with referrals it could still roll back."""
+    from django.db import connection
+
+    from . import context
+
+    return context.current().memo.get((_VERSION_READ_WITH_TEAM, connection.alias), _NO_TEAM)
 
 
 @lru_cache(maxsize=1)
@@ -472,6 +498,7 @@ def _team_sql() -> str:
     from django.db import connection
 
     from turnpoint.accounts.models import User
+    from turnpoint.journeys.models import ReferralsVersion
     from turnpoint.programmes.models import Programme
 
     q = connection.ops.quote_name
@@ -480,7 +507,9 @@ def _team_sql() -> str:
     table = q(Programme._meta.db_table)
     # Names from the models; the user's id is a bound parameter.
     return (
-        f"SELECT m.{programme}, p.{q(Programme._meta.get_field('loaded_at').column)} "  # noqa: S608
+        f"SELECT m.{programme}, p.{q(Programme._meta.get_field('loaded_at').column)}, "  # noqa: S608
+        f"(SELECT v.{q('version')} FROM {q(ReferralsVersion._meta.db_table)} v "
+        f"WHERE v.{q('id')} = 1) "
         f"FROM {q(member.m2m_db_table())} m JOIN {table} p ON p.{q('id')} = m.{programme} "
         f"WHERE m.{user} = %s ORDER BY m.{programme}"
     )
@@ -550,11 +579,14 @@ def caseload_count(user, programme=None) -> int:
 
     Outside a transaction the count is kept, per process, under the programmes counted and the
     referrals' version (`journeys.ReferralsVersion`, which the database raises with every change
-    to the referrals): while the version stands, reading it (one row) answers instead of the
-    count (10,000 referrals: 2.5-3.4 ms on PostgreSQL). The version is read before the count,
-    so a count kept under a version is never older than it. Inside a transaction the count is
-    always made afresh: that transaction's own uncommitted referrals would be counted under a
-    version another transaction could later commit with different referrals."""
+    to the referrals): while the version stands, reading it (one row, with the team's
+    programmes: `_team`) answers instead of the count (10,000 referrals: 2.5-3.4 ms on
+    PostgreSQL). The version is read before the count, so a count kept under a version is never
+    older than it; read with the team, it is the version as the request first asked for its
+    reach, so a request that changed referrals after that and then counted would be answered
+    as of then (no request does: the count is the participants list's). Inside a transaction
+    the count is always made afresh: that transaction's own uncommitted referrals would be
+    counted under a version another transaction could later commit with different referrals."""
     from django.db import connection
     from django.db.models import Count
 
@@ -566,10 +598,12 @@ def caseload_count(user, programme=None) -> int:
 
     if connection.in_atomic_block or not decide(user, C.IDENTITY).allowed:
         return counted()
-    version = _referrals_version()
+    team = team_programme_ids(user)  # reads the version with the team, outside a transaction
+    version = _version_read_with_team()
+    if version is _NO_TEAM:
+        version = _referrals_version()
     if version is None:  # an emptied database (`turnpoint flush`) has no version row
         return counted()
-    team = team_programme_ids(user)
     if programme is not None:
         team = tuple(pk for pk in team if pk == programme.pk)
     key = (connection.alias, team, version)
