@@ -1,6 +1,7 @@
 """The programme of each participant's latest referral, kept on the participant's row by triggers
-(PostgreSQL; turnpoint/journeys/latest_programme.py, decision 0011), and a cross-agency list
-that reaches participants by it: whatever the referrals say, the list says the same."""
+(statement triggers on PostgreSQL, row triggers on SQLite; turnpoint/journeys/latest_programme.py,
+decision 0011), and the lists that reach participants by it: whatever the referrals say, the
+lists say the same."""
 
 import threading
 import time
@@ -13,8 +14,8 @@ from turnpoint.journeys.latest_programme import COLUMN
 from turnpoint.journeys.models import Referral
 from turnpoint.sharing.categories import Category as C
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the column and its triggers are PostgreSQL's"
+POSTGRESQL_ONLY = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's row versions and row locks"
 )
 
 TODAY = date.today()
@@ -27,11 +28,26 @@ def kept(participant) -> int | None:
         return cursor.fetchone()[0]
 
 
-def row_version(participant) -> str:
-    """The row's xmin: it moves whenever the row is written (or locked)."""
+def participant_rows_written(change) -> int:
+    """How many times `change()` wrote a participant's row, triggers included: PostgreSQL's
+    row version (xmin) moves whenever the row is written; SQLite counts every row a statement
+    or its triggers wrote (`total_changes()`), less the referrals' own and the version's."""
+    from turnpoint.journeys.models import ReferralsVersion
+
     with connection.cursor() as cursor:
-        cursor.execute("SELECT xmin::text FROM people_participant WHERE id = %s", [participant.pk])
-        return cursor.fetchone()[0]
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT array_agg(xmin::text ORDER BY id) FROM people_participant")
+            before = cursor.fetchone()[0]
+            change()
+            cursor.execute("SELECT array_agg(xmin::text ORDER BY id) FROM people_participant")
+            return sum(a != b for a, b in zip(before, cursor.fetchone()[0], strict=True))
+        version = ReferralsVersion.objects.get().version
+        cursor.execute("SELECT total_changes()")
+        before = cursor.fetchone()[0]
+        referrals = change()
+        cursor.execute("SELECT total_changes()")
+        version_raised = ReferralsVersion.objects.get().version - version
+        return cursor.fetchone()[0] - before - referrals - version_raised
 
 
 def unsaved_referral(participant, programme, on: date) -> Referral:
@@ -86,12 +102,15 @@ def test_the_kept_programme_follows_every_change_to_the_referrals(
     assert kept(person) is None
 
 
-def test_a_referrals_other_changes_leave_the_participants_row_alone(make_referral):
+def test_a_referrals_other_changes_leave_the_participants_row_alone(make_referral, other_programme):
     referral = make_referral()
-    person = referral.participant
-    before = row_version(person)
-    Referral.objects.filter(pk=referral.pk).update(state="screening", offence_summary="changed")
-    assert row_version(person) == before
+    changes = Referral.objects.filter(pk=referral.pk)
+    unrelated = participant_rows_written(
+        lambda: changes.update(state="screening", offence_summary="changed")
+    )
+    assert unrelated == 0
+    # The same count sees a change that moves the latest programme.
+    assert participant_rows_written(lambda: changes.update(programme=other_programme)) == 1
 
 
 def test_referrals_added_many_at_a_time_are_kept_for_each_participant(
@@ -106,8 +125,8 @@ def test_referrals_added_many_at_a_time_are_kept_for_each_participant(
 
 
 def _listed(user) -> dict[int, int]:
-    """Participant id -> programme shown, as the cross-agency list reads them on PostgreSQL (the
-    kept column first, the referrals where it does not answer)."""
+    """Participant id -> programme shown, as the cross-agency list reads them (the kept column
+    first, the referrals where it does not answer)."""
     from turnpoint.sharing.disclosures import PROGRAMME_SHOWN, with_programme_shown
     from turnpoint.sharing.policy import participants_visible_to
 
@@ -150,6 +169,7 @@ def test_sec_02_a_cross_agency_list_reaches_whom_the_referrals_say(
     assert listed == _looked_up(judge, list(listed))
 
 
+@POSTGRESQL_ONLY
 @pytest.mark.django_db(transaction=True)
 def test_a_referral_added_while_another_transaction_adds_one_keeps_the_latest_of_both(
     make_referral, programmes, other_programme
@@ -223,3 +243,33 @@ def _race(first, second, holding, release) -> bool:
     a.join(30)
     b.join(30)
     return waited
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's tables are rebuilt to alter")
+def test_installing_again_on_sqlite_puts_back_what_a_rebuild_dropped(
+    make_referral, other_programme
+):
+    """Django rebuilds an SQLite table to alter it, dropping the triggers (and, for the
+    participants, the column). `install_sqlite`, run again as such a migration must run it,
+    puts back what is missing, leaves what is there and fills the column in."""
+    from turnpoint.journeys import latest_programme
+
+    class Editor:  # what a migration's schema editor gives `install_sqlite`
+        def __init__(self):
+            self.connection = connection
+
+        def execute(self, sql):
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+
+    person = make_referral(on=TODAY - timedelta(days=30)).participant
+    with connection.cursor() as cursor:
+        for suffix in ("insert", "update"):
+            cursor.execute(f"DROP TRIGGER journeys_referral_latest_programme_{suffix}")
+        cursor.execute(f"UPDATE people_participant SET {COLUMN} = NULL")  # noqa: S608
+    latest_programme.install_sqlite(None, Editor())
+    assert kept(person) == latest_by_referrals(person) is not None
+    later = refer(person, other_programme, TODAY)
+    assert kept(person) == other_programme.pk
+    later.delete()
+    assert kept(person) == latest_by_referrals(person) != other_programme.pk

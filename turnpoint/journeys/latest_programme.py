@@ -28,7 +28,17 @@ How the triggers keep it true:
   nothing stale is written;
 - the row is written only where the programme changed.
 
-SQLite has no such column: its lists ask the referrals for every row (`LatestProgramme`).
+SQLite keeps the same column with row triggers (`sqlite_statements`; decision 0011, amended in
+the eleventh round of docs/benchmarks.md): after each referral added or removed, and after each
+one whose participant, programme, date or id changed, the participants it names are written
+again from their referrals, where the programme changed. SQLite runs one writer at a time, so
+there is nothing to lock. There the column answers both a list's programme (`LatestProgramme`)
+and its reach (`policy.ReferredTo`), each falling back to the referrals where it is not one of
+the reader's programmes. Django rebuilds an SQLite table to alter it: a migration that alters
+`people_participant` loses the column, and one that alters `journeys_referral` loses the
+triggers; either must call `install_sqlite` again (every query that reads the column fails
+without it, and `test_the_kept_programme_follows_every_change_to_the_referrals` fails without
+the triggers).
 """
 
 TABLE = "journeys_referral"
@@ -119,6 +129,67 @@ def uninstall_statements() -> list[str]:
         statements.append(f"DROP FUNCTION IF EXISTS turnpoint_latest_programme_{suffix}()")
     statements.append(f"ALTER TABLE {PARTICIPANTS} DROP COLUMN IF EXISTS {COLUMN}")
     return statements
+
+
+def _sqlite_write(participant: str) -> str:
+    """SQLite: write `participant`'s row again from their referrals, where it changed."""
+    latest = _latest_of(participant)
+    # The names are written out: these statements hold no value from outside.
+    return (
+        f"UPDATE {PARTICIPANTS} SET {COLUMN} = {latest} "  # noqa: S608
+        f"WHERE id = {participant} AND {COLUMN} IS NOT {latest};"
+    )
+
+
+# Only rows whose participant, programme or date changed (or whose id did): a referral's every
+# transition saves its row, and those leave the latest programme as it was.
+_SQLITE_MOVED = (
+    "OLD.id IS NOT NEW.id OR OLD.participant_id IS NOT NEW.participant_id "
+    "OR OLD.programme_id IS NOT NEW.programme_id OR OLD.referral_date IS NOT NEW.referral_date"
+)
+
+
+def sqlite_statements(*, with_column: bool = True) -> list[str]:
+    """SQLite: the column (unless it is there), its row triggers where they are missing, and
+    every participant's programme filled in."""
+    column = f"ALTER TABLE {PARTICIPANTS} ADD COLUMN {COLUMN} bigint NULL"
+    return [
+        *([column] if with_column else []),
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_latest_programme_insert AFTER INSERT ON {TABLE} "
+        f"BEGIN {_sqlite_write('NEW.participant_id')} END",
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_latest_programme_delete AFTER DELETE ON {TABLE} "
+        f"BEGIN {_sqlite_write('OLD.participant_id')} END",
+        f"CREATE TRIGGER IF NOT EXISTS {TABLE}_latest_programme_update AFTER UPDATE ON {TABLE} "
+        f"WHEN {_SQLITE_MOVED} "
+        f"BEGIN {_sqlite_write('OLD.participant_id')} {_sqlite_write('NEW.participant_id')} END",
+        f"UPDATE {PARTICIPANTS} SET {COLUMN} = {_latest_of(PARTICIPANTS + '.id')}",  # noqa: S608
+    ]
+
+
+def sqlite_uninstall_statements() -> list[str]:
+    statements = [
+        f"DROP TRIGGER IF EXISTS {TABLE}_latest_programme_{suffix}" for suffix, _, _ in _TRIGGERS
+    ]
+    statements.append(f"ALTER TABLE {PARTICIPANTS} DROP COLUMN {COLUMN}")
+    return statements
+
+
+def install_sqlite(apps, schema_editor) -> None:
+    """Migration step (RunPython), SQLite only: what is missing of the column and its triggers,
+    then the column filled in. Call it again after a migration that rebuilds either table."""
+    connection = schema_editor.connection
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            columns = connection.introspection.get_table_description(cursor, PARTICIPANTS)
+        with_column = COLUMN not in {c.name for c in columns}
+        for sql in sqlite_statements(with_column=with_column):
+            schema_editor.execute(sql)
+
+
+def uninstall_sqlite(apps, schema_editor) -> None:
+    if schema_editor.connection.vendor == "sqlite":
+        for sql in sqlite_uninstall_statements():
+            schema_editor.execute(sql)
 
 
 def install(apps, schema_editor) -> None:
