@@ -988,19 +988,28 @@ def joins_latest_programme(compiler, programmes) -> bool:
 
 class LatestProgramme(models.Expression):
     """The programme of the participant's latest referral (by referral date, then id) among
-    `programmes`, as a column of a participants query: SQL written here, around the outer
-    query's own alias for the participant, because building and compiling the same subquery
-    as a queryset (`Subquery(Referral.objects.filter(participant=OuterRef("pk"), ...))`) took
-    about 0.6 ms of every cross-agency list (docs/benchmarks.md). The programme ids are one
-    bound parameter (`selects.one_of`)."""
+    `programmes`, as a column of a participants query (SQLite; PostgreSQL joins it,
+    `LatestProgrammeJoin`): the programme kept on the participant's row
+    (`journeys.latest_programme`) where it is one of `programmes`, the referrals otherwise.
+    SQL written here, around the outer query's own alias for the participant, because building
+    and compiling the same subquery as a queryset (`Subquery(Referral.objects.filter(
+    participant=OuterRef("pk"), ...))`) took about 0.6 ms of every cross-agency list
+    (docs/benchmarks.md). The programme ids are bound parameters (`selects.one_of`)."""
 
     def __init__(self, programmes):
         super().__init__(output_field=models.IntegerField(null=True))
         self.programmes = tuple(int(pk) for pk in programmes)
 
     def as_sql(self, compiler, connection):
-        sql, param = _latest_programme_sql(compiler, self.programmes)
-        return sql, [param]
+        from turnpoint.journeys import latest_programme
+
+        from .selects import one_of
+
+        latest, param = _latest_programme_sql(compiler, self.programmes)
+        outer = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        kept = f"{outer}.{connection.ops.quote_name(latest_programme.COLUMN)}"
+        ours, kept_param = one_of(kept, self.programmes)
+        return f"CASE WHEN {ours} THEN {kept} ELSE {latest} END", [kept_param, param]
 
     def get_db_converters(self, connection):
         """None: both databases return the id as an int (or NULL). An integer expression's
