@@ -191,3 +191,65 @@ def test_a_read_with_disclosures_and_no_audit_row_sends_its_acts_ahead(users, pe
     act = DisclosureAct.objects.latest("pk")
     assert act.categories == ["identity"] and act.recipient_user_id == judge.pk
     assert DisclosureBacklog.objects.get(act=act).participant_ids == [person.pk]
+
+
+def api_client(user, **kwargs) -> Client:
+    from turnpoint.accounts.models import api_token_create
+
+    return Client(headers={"Authorization": f"Bearer {api_token_create(user=user)}"}, **kwargs)
+
+
+def test_sec_19_an_api_list_sends_its_record_ahead_and_reads_it_before_the_response_leaves(
+    users, make_referral, monkeypatch
+):
+    """`GET /api/referrals` across agencies: its audit row (legal facts) and its act (one
+    statement) are sent ahead and read by the API once the body is rendered, not left to the
+    middleware's safety net."""
+    from types import SimpleNamespace
+
+    from django.test.utils import CaptureQueriesContext
+
+    from turnpoint.sharing import middleware
+
+    referral = make_referral()
+    seen_by_middleware = []
+    monkeypatch.setattr(middleware, "ahead", SimpleNamespace(
+        collect=lambda: seen_by_middleware.append(ahead.pending(connection)),
+        discard=ahead.discard,
+    ))  # fmt: skip
+    before = AuditEntry.objects.count(), DisclosureAct.objects.count()
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client(users["judge"]).get("/api/referrals")
+    assert response.status_code == 200
+    assert [item["id"] for item in response.json()["items"]] == [referral.pk]
+    sent = [q for q in captured.captured_queries if q.get("ahead")]
+    assert len(sent) == 1 and "turnpoint_audit_append" in sent[0]["sql"]
+    assert "sharing_disclosureact" in sent[0]["sql"]
+    assert seen_by_middleware == [False]  # read by the API itself
+    assert (AuditEntry.objects.count(), DisclosureAct.objects.count()) == (
+        before[0] + 1,
+        before[1] + 1,
+    )
+    entry = AuditEntry.objects.latest("pk")
+    assert entry.detail["referral_ids"] == [referral.pk] and entry.user == users["judge"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec_19_an_api_record_sent_ahead_that_the_database_refuses_fails_with_the_apis_error(
+    users, make_referral, refused
+):
+    """The record's error comes back after the body is rendered: the answer is the API's own
+    500 with its request id (errors.py, SEC-23), and not one referral of the rendered body."""
+    referral = make_referral(offence_summary="Kestrelmoor warehouse")
+    client = api_client(users["judge"], raise_request_exception=False)
+    assert "Kestrelmoor" in client.get("/api/referrals").content.decode()  # what the judge sees
+    refused("sharing_disclosurebacklog")
+    before = AuditEntry.objects.count(), DisclosureAct.objects.count()
+    response = client.get("/api/referrals")
+    assert response.status_code == 500
+    [error] = response.json()["errors"]
+    assert response["X-Request-ID"] in error["reason"]
+    body = response.content.decode()
+    assert "Kestrelmoor" not in body and f'"id": {referral.pk}' not in body
+    assert not ahead.pending(connection)
+    assert (AuditEntry.objects.count(), DisclosureAct.objects.count()) == before

@@ -102,7 +102,11 @@ class ReferralFilters(PageQuery):
 def dump_referrals(user, referrals, *, audit: bool = True, also=()) -> list[dict]:
     """Shape each referral for its programme, and write one audit row for the sensitive
     categories shown (security.md SEC-19: one row per request) and one disclosure per participant
-    when they cross agencies (SEC-13). `also`: categories of the participant shown alongside."""
+    when they cross agencies (SEC-13). `also`: categories of the participant shown alongside.
+
+    On PostgreSQL the record is sent ahead (decision 0010): the server writes it while the
+    response is validated and rendered, and `urls.Api.create_response` reads its result before
+    the response leaves; a record that failed fails the request and nothing of it is sent."""
     readable = Readable(user)
     items, shown, programmes = [], set(also), {}
     for referral in referrals:
@@ -113,7 +117,7 @@ def dump_referrals(user, referrals, *, audit: bool = True, also=()) -> list[dict
     if audit:
         read_recorded(user, participants=list(programmes), categories=shown,
                       detail={"referral_ids": [r["id"] for r in items]},
-                      programme_by_participant=programmes)  # fmt: skip
+                      programme_by_participant=programmes, ahead=True)  # fmt: skip
     return items
 
 
