@@ -6,9 +6,9 @@ same-agency list, interleaved request by request in one process on one database.
 `bench_policy.py` is the measure of the target; this one takes the list apart
 (docs/benchmarks.md, "The eleventh round"). The users, clients and permissive stand-ins are
 `bench_policy`'s. A variant that leaves the record out records nothing: it exists only here, to
-tell what the record costs. On PostgreSQL the page's own statement writes its record
-(`RecordedPage`), which neither left-out variant touches: there they are the policy list again,
-and how far they land from it is the run's noise.
+tell what the record costs. On PostgreSQL the record's write is sent ahead (decision 0010) and
+read before the response leaves, so "no write" there is what its wait still costs once it
+overlaps the response's rendering.
 
     .venv/bin/python bench/bench_list_record.py                   # fresh SQLite, 10,000
     .venv/bin/python bench/bench_list_record.py --databases postgres

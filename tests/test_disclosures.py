@@ -273,9 +273,8 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
     would write for the same rows (each participant under their latest programme's statute,
     programmes on the same basis sharing an act; an act only where the page has rows of its
     programmes), and reads the rows the queryset would, in its order, without deciding a row
-    at a time. On PostgreSQL the page's own statement writes them, with no other statement;
-    elsewhere the rows are read, grouped by the programme each carries, then the acts and
-    their backlog rows inserted."""
+    at a time: the rows are read, grouped by the programme each carries, then the acts and
+    their backlog rows inserted, on PostgreSQL in one statement sent ahead (decision 0010)."""
     from unittest import mock
 
     from django.test.utils import CaptureQueriesContext
@@ -312,19 +311,16 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
     assert [[getattr(r, f) for f in fields] for r in rows] == [
         [getattr(r, f) for f in fields] for r in wanted
     ]
-    # The one statement's rows leave the programme, the record's own column, off the instances.
-    assert all(hasattr(r, PROGRAMME_SHOWN) for r in rows) is (connection.vendor != "postgresql")
-    assert _acts_written(judge) == expected
-    statements = [" ".join(q["sql"].split()) for q in ctx]
-    if connection.vendor == "postgresql":
-        [statement] = [s for s in statements if "people_participant" in s]
-        assert statement.startswith("WITH page AS MATERIALIZED (SELECT")
-        assert not [s for s in statements if s.startswith("INSERT")]
+    assert [getattr(r, PROGRAMME_SHOWN) for r in rows] == [
+        getattr(r, PROGRAMME_SHOWN) for r in wanted
+    ]
+    writes = [q for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
+    if connection.vendor == "postgresql":  # the acts and their backlog rows, one statement
+        [write] = writes
+        assert write.get("ahead") and "INSERT INTO" in write["sql"]
     else:
-        assert [s.split()[0] for s in statements if s.split()[0] in ("INSERT", "WITH")] == [
-            "INSERT",
-            "INSERT",
-        ]
+        assert [q["sql"].split()[0] for q in writes] == ["INSERT", "INSERT"]
+    assert _acts_written(judge) == expected
     act = DisclosureAct.objects.filter(recipient_user=judge).first()
     assert (act.recipient_agency, act.purpose, act.channel, act.request_id) == (
         str(judge.agency),
@@ -356,9 +352,7 @@ def test_sec_13_a_participants_page_whose_programme_decides_per_participant_is_r
     unless the participant consented, and only one of its two participants did."""
     from unittest import mock
 
-    from django.test.utils import CaptureQueriesContext
-
-    from turnpoint.sharing import policy
+    from turnpoint.sharing import disclosures, policy
     from turnpoint.sharing.disclosures import participants_read, with_programme_shown
 
     moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
@@ -373,10 +367,12 @@ def test_sec_13_a_participants_page_whose_programme_decides_per_participant_is_r
         return real(user, category, programme=programme, participant=participant, **kwargs)
 
     listed = with_programme_shown(judge, policy.participants_visible_to(judge), [C.IDENTITY])
-    with mock.patch.object(policy, "decide", decide), CaptureQueriesContext(connection) as ctx:
+    not_grouped = mock.patch.object(
+        disclosures, "_grouped_page", side_effect=AssertionError("grouped under the team's acts")
+    )
+    with mock.patch.object(policy, "decide", decide), not_grouped:
         rows = participants_read(judge, listed[:10], [C.IDENTITY])
     assert [r.pk for r in rows] == [moved.pk, only_dtto.pk, stayed.pk]
-    assert not [q for q in ctx if q["sql"].startswith("WITH page")]
     written = _acts_written(judge)
     assert written[(("identity",), LegalBasis.CONSENT, "consent 41")] == [moved.pk]
     assert [ids for key, ids in written.items() if key[2].startswith(GHENT_STATUTE)] == [
@@ -404,84 +400,6 @@ def test_sec_13_a_participants_page_showing_audited_categories_is_read_then_reco
     [entry] = AuditEntry.objects.filter(action="read", user=judge)
     assert sorted(entry.participant_ids) == sorted(r.pk for r in rows)
     assert _acts_written(judge) == expected
-
-
-def test_sec_13_a_page_recorded_in_its_own_statement_keeps_the_lists_order(db):
-    """The statement that records a page sorts the page again by the list's order; it does so
-    only where that order is the model's own columns. Ordered by a relation, Django sorts by
-    the related model's ordering through a join, which the page's columns cannot repeat, so
-    such a page is read, then recorded."""
-    from turnpoint.journeys.models import Referral
-    from turnpoint.people.models import Participant
-    from turnpoint.sharing.disclosures import _plain_order
-
-    q = connection.ops.quote_name
-    assert _plain_order(Participant.objects.all()) == ", ".join(
-        f"page.{q(c)}" for c in ("family_name", "given_name", "id")
-    )
-    assert _plain_order(Participant.objects.order_by("-date_of_birth", "pk")) == (
-        f"page.{q('date_of_birth')} DESC, page.{q('id')}"
-    )
-    assert _plain_order(Referral.objects.order_by("programme")) is None
-    assert _plain_order(Participant.objects.order_by("referrals")) is None
-    assert _plain_order(Participant.objects.order_by()) is None
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the recorded page is PostgreSQL's")
-def test_a_recorded_pages_statement_is_one_text_within_psycopgs_parse_cache(
-    users, make_referral, programmes
-):
-    """The statement that reads a page and records it is the same text whatever the team and
-    however many acts it writes, and binds fewer values than psycopg keeps a statement's parsed
-    text for (its `MAX_CACHED_STATEMENT_PARAMS`, 50; 4,096 characters), so it is parsed once
-    per process, not on every request: with a `VALUES` row an act a team of five programmes
-    bound 68 values (docs/benchmarks.md). The acts written are those `read_recorded` would."""
-    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
-
-    from turnpoint.sharing.context import RequestContext, activate, deactivate
-    from turnpoint.sharing.disclosures import participants_read, with_programme_shown
-    from turnpoint.sharing.policy import participants_visible_to
-
-    judge = users["judge"]
-    users["coordinator"].programmes.add(*programmes.values())
-    for slug in programmes:
-        make_referral(given_name=slug.split("-")[0].title(), programme=programmes[slug])
-
-    def recorded():
-        listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
-        captured = []
-
-        def capture(execute, sql, params, many, context):
-            captured.append((sql, params))
-            return execute(sql, params, many, context)
-
-        token = activate(RequestContext(channel="api"))
-        try:
-            expected = _acts_expected(judge, list(listed[:1000]), [C.IDENTITY])
-            before = list(DisclosureAct.objects.values_list("pk", flat=True))
-            with connection.execute_wrapper(capture):
-                rows = participants_read(judge, listed[:1000], [C.IDENTITY])
-        finally:
-            deactivate(token)
-        [(sql, params)] = [(s, p) for s, p in captured if s.startswith("WITH page")]
-        written = {
-            (tuple(act.categories), act.legal_basis, act.basis_reference): sorted(
-                Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)
-            )
-            for act in DisclosureAct.objects.exclude(pk__in=before)
-        }
-        assert written == expected
-        return sql, params, rows, expected
-
-    one_sql, one_params, one_rows, one_acts = recorded()  # the Ghent team alone
-    assert len(one_rows) == len(one_acts) == 1
-    judge.programmes.add(*programmes.values())
-    five_sql, five_params, five_rows, five_acts = recorded()
-    assert len(five_rows) == len(programmes) == 5
-    assert len(five_acts) >= 4  # the shipped programmes rest on four or five different laws
-    assert five_sql == one_sql
-    assert len(five_params) == len(one_params) <= MAX_CACHED_STATEMENT_PARAMS
-    assert len(five_sql) <= MAX_CACHED_STATEMENT_LENGTH
 
 
 @pytest.mark.django_db(transaction=True)

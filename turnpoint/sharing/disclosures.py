@@ -11,21 +11,18 @@ docs/sharing.md, "Disclosures".
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
 from operator import attrgetter
 
-from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Model
 from django.db.models.sql.constants import INNER
-from django.db.models.sql.query import Query
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
 from . import context
 from .categories import TREATMENT, Category, Purpose
-from .rows import _prepared, append_rows, insert_statement, one_statement
+from .rows import append_rows, insert_statement, one_statement
 from .selects import column, one_of
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
@@ -635,26 +632,24 @@ def participants_read(user, participants, categories) -> list:
     Where every programme of the user's team decides alike for all its participants (a role
     default or the programme's law: no one participant's consent, court order or break-glass
     changes what crosses) and no category the read shows is audited, the page's acts are the
-    team's, decided once and kept (`_page_acts`), and each row joins its programme's act. On
-    PostgreSQL the page's own statement writes them (`RecordedPage`): the page and its record
-    are one statement, read and written together or not at all, with no second round trip to
-    the server and no decision made a row at a time in Python (docs/benchmarks.md). Elsewhere
-    the rows are read, grouped by the programme each carries and their acts written
-    (`_grouped_page`). Otherwise the rows are read, then recorded a participant at a time."""
+    team's, decided once and kept (`_page_acts`): the rows are read, grouped by the programme
+    each carries into those acts in one pass (`_grouped_page`), and the acts written, with no
+    decision made a row at a time. Otherwise the rows are read, then recorded a participant at
+    a time. On PostgreSQL the record is sent ahead (ahead.py, decision 0010): the server writes
+    it while the page is serialised, and the API reads its result before the response leaves
+    (`api.urls.Api`); until the twelfth round of docs/benchmarks.md the page's own statement
+    wrote it (decision 0009), which kept the response waiting for the write's commit."""
     from django.db import connections
 
+    postgresql = connections[participants.db].vendor == "postgresql"
     acts = _kept_page_acts(user, participants, categories)
-    if acts is not None and connections[participants.db].vendor == "postgresql":
-        recorded = _recorded_page(user, participants, acts)
-        if recorded is not None:
-            return list(recorded)
     rows = list(participants)
     if acts is None:
-        read_recorded(user, participants=rows, categories=categories)
+        read_recorded(user, participants=rows, categories=categories, ahead=postgresql)
     else:
         grouped = _grouped_page(user, rows, acts)
         if grouped:
-            _acts_write(grouped)
+            _acts_write(grouped, ahead=postgresql)
     return rows
 
 
@@ -676,8 +671,7 @@ def _kept_page_acts(user, participants, categories) -> tuple | None:
 def _grouped_page(user, rows: list, acts: tuple) -> list[tuple[dict, list[int]]]:
     """The (act values, participant ids) pairs of a page's `rows` under its kept `acts`
     (`_page_acts`): each row joins the act of the programme it carries, in the page's order,
-    and an act is written only where the page has rows for it, as `RecordedPage` writes them.
-    One pass over the rows: deciding them through `_acts_for_read` took about 1 ms of a
+    and an act is written only where the page has rows for it. One pass over the rows: deciding them through `_acts_for_read` took about 1 ms of a
     1,000-row cross-agency list on SQLite (docs/benchmarks.md)."""
     from .policy import default_purpose
 
@@ -691,38 +685,6 @@ def _grouped_page(user, rows: list, acts: tuple) -> list[tuple[dict, list[int]]]
     return [
         (_act_values(shared, key), ids) for (key, _), ids in zip(acts, found, strict=True) if ids
     ]
-
-
-def _recorded_page(user, participants, acts: tuple):
-    """PostgreSQL: `participants` as a queryset whose statement also writes the page's kept
-    `acts` (`RecordedPage`), or None where its order is not the model's own columns.
-
-    A row's act is its programme's (the `PROGRAMME_SHOWN` column): the programmes' decisions
-    are made before the statement, as `_acts_for_read` makes them, and kept while they stand
-    (`_page_acts`); programmes whose acts would be the same share one."""
-    from .policy import default_purpose
-
-    order = _plain_order(participants)
-    if order is None:
-        return None
-    query = participants.query
-    shared = _act_shared(user, default_purpose(user), False, "")
-    fields, values = _prepared(DisclosureAct, [_act_values(shared, key) for key, _ in acts])
-    width = len(fields)
-    programme_ids, numbers = [], []
-    for n, (_, ids) in enumerate(acts, start=1):
-        programme_ids += ids
-        numbers += [n] * len(ids)
-    columns = [values[i::width] for i in range(width)]  # one array a column, an act an element
-    recorded = participants._chain()
-    recorded.query = query.chain(klass=RecordedPage)
-    recorded.query.recording = (
-        _recording_sql(participants.db, participants.model),
-        [_act_sequence(participants.db), numbers, programme_ids, list(range(1, len(acts) + 1)),
-         *columns],
-        order,
-    )  # fmt: skip
-    return recorded
 
 
 def _page_acts(user, crossing: tuple) -> tuple | None:
@@ -770,128 +732,6 @@ def _page_acts(user, crossing: tuple) -> tuple | None:
 # (alias, role, active, agency kind, categories, purpose, team) -> `_page_acts`'s answer.
 _PAGE_ACTS: dict[tuple, tuple | None] = {}
 _PAGE_ACTS_KEPT = 1024
-
-
-@lru_cache(maxsize=8)
-def _recording_sql(alias: str, model) -> str:
-    """The expressions `RecordedPage` writes after a page of `model` (PostgreSQL), the same
-    text for every page, user and number of acts: the acts' values are bound as one array a
-    column, and each row's act number is found from its programme by two arrays (the
-    programme ids, and the act number of each). With a `CASE` and a `VALUES` row an act, a
-    team of five programmes bound 68 values, over the 50 under which psycopg keeps a
-    statement's parsed text, so it parsed the statement again on every request.
-
-    Its parameters: the acts' sequence, the act numbers and programme ids, the acts' numbers
-    in order, then each column of the acts in `_prepared`'s order."""
-    from django.db import connections
-
-    from turnpoint.journeys.models import Referral
-
-    connection = connections[alias]
-    q = connection.ops.quote_name
-    fields = _prepared(DisclosureAct, [])[0]  # the columns `_recorded_page` binds, in its order
-    columns = ", ".join(q(f.column) for f in fields)
-    arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in fields)
-    programme = Referral._meta.get_field("programme").cast_db_type(connection)
-    pk_column = q(model._meta.pk.column)
-    act, backlog = DisclosureAct._meta, DisclosureBacklog._meta
-    # Names from the models; every value is a bound parameter.
-    return (
-        f"shown AS MATERIALIZED (SELECT rows.n, nextval(%s::regclass) AS act_id, rows.ids "  # noqa: S608
-        f"FROM (SELECT (%s::integer[])[array_position(%s::{programme}[], "
-        f"page.{q(PROGRAMME_SHOWN)})] AS n, "
-        f"to_jsonb(array_agg(page.{pk_column})) AS ids FROM page GROUP BY 1) rows "
-        f"WHERE rows.n IS NOT NULL), "
-        f"new AS (INSERT INTO {q(act.db_table)} ({q(act.pk.column)}, {columns}) "
-        f"SELECT shown.act_id, {', '.join(f'v.{q(f.column)}' for f in fields)} FROM shown "
-        f"JOIN unnest(%s::integer[], {arrays}) AS v (n, {columns}) ON v.n = shown.n), "
-        f"backlog AS (INSERT INTO {q(backlog.db_table)} "
-        f"({q(backlog.get_field('act').column)}, {q(backlog.get_field('participant_ids').column)}) "
-        f"SELECT shown.act_id, shown.ids FROM shown)"
-    )
-
-
-class RecordedPage(Query):
-    """The query of a page of a list whose statement also writes the page's disclosure acts
-    (PostgreSQL; `participants_read`): its compiler's `SELECT` becomes
-
-        WITH page AS MATERIALIZED (the SELECT),
-             shown AS MATERIALIZED (each act's number, a new id, the ids of its rows),
-             new AS (INSERT INTO the acts ...), backlog AS (INSERT INTO the backlog ...)
-        SELECT * FROM page ORDER BY (the list's order)
-
-    `shown` groups the page's rows by act (each row's act number found from its programme in
-    two bound arrays: one pass over the page, where joining a list of programmes took twice as
-    long) and takes each act's id from the acts' sequence, so an act and its backlog row are
-    written only where the page has rows for it, and the backlog names the act without
-    waiting for its insert. Every data-modifying expression of a statement runs to completion
-    whatever the final `SELECT` reads. The rows come back with the page's own columns in its
-    own order, so the ORM builds the instances as it builds any queryset's (a `raw()`
-    queryset's took 2 ms longer for 1,000 rows), except that the programme column, which only
-    the record needs, is not set on them.
-
-    `recording` is (the expressions after `page`, their parameters, the ORDER BY over the
-    page's columns)."""
-
-    recording: tuple[str, list, str]
-
-    def get_compiler(self, using=None, connection=None, elide_empty=True):
-        compiler = super().get_compiler(using, connection, elide_empty)
-        as_sql, (before, params, order) = compiler.as_sql, self.recording
-
-        def recording_sql(*args, **kwargs):
-            sql, page_params = as_sql(*args, **kwargs)
-            # Each row's programme is the record's, not the caller's: left off the instances
-            # (the last column, set and converted a row at a time, 0.3 ms for 1,000 rows).
-            if compiler.annotation_col_map.get(PROGRAMME_SHOWN) == len(compiler.select) - 1:
-                del compiler.annotation_col_map[PROGRAMME_SHOWN]
-                compiler.col_count = len(compiler.select) - 1
-            return (
-                f"WITH page AS MATERIALIZED ({sql}), {before} "  # noqa: S608
-                f"SELECT * FROM page ORDER BY {order}",
-                (*page_params, *params),
-            )
-
-        compiler.as_sql = recording_sql
-        return compiler
-
-
-def _plain_order(participants) -> str | None:
-    """The ORDER BY of a list's page over the page's own columns (`page."family_name"`, ...),
-    or None when its order is not a list of the model's own columns. A relation is not one:
-    ordered by a relation, Django orders by the related model's own ordering, through a join."""
-    from django.db import connections
-
-    query = participants.query
-    if query.extra_order_by or not (query.default_ordering or query.order_by):
-        return None
-    names = query.order_by or participants.model._meta.ordering
-    q, meta, terms = connections[participants.db].ops.quote_name, participants.model._meta, []
-    for name in names:
-        if not isinstance(name, str):
-            return None
-        descending, name = name.startswith("-"), name.lstrip("-")
-        try:
-            field = meta.pk if name == "pk" else meta.get_field(name)
-        except FieldDoesNotExist:
-            return None
-        if not field.concrete or field.is_relation:
-            return None
-        terms.append(f"page.{q(field.column)}{' DESC' if descending else ''}")
-    return ", ".join(terms) if terms else None
-
-
-@lru_cache(maxsize=8)
-def _act_sequence(alias: str) -> str:
-    """The sequence the acts' ids are taken from (PostgreSQL), read once per process."""
-    from django.db import connections
-
-    with connections[alias].cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_get_serial_sequence(%s, %s)",
-            [DisclosureAct._meta.db_table, DisclosureAct._meta.pk.column],
-        )
-        return cursor.fetchone()[0]
 
 
 class LatestProgrammeJoin:
