@@ -219,12 +219,13 @@ def test_sec_13_a_lists_rows_carry_the_programme_the_lookup_would_find(
     assert basis[stayed.pk].startswith(GHENT_STATUTE)
 
 
-def test_sec_13_each_acts_participants_are_written_with_it_one_statement_on_postgresql_two_else(
+def test_sec_13_each_acts_participants_are_written_with_it_in_one_statement(
     users, make_referral, dtto
 ):
     """A read whose participants crossed on two bases writes two acts, each with a backlog row
-    naming its own participants: on PostgreSQL as one statement (the acts' new ids paired with
-    the participant lists in order), elsewhere as two."""
+    naming its own participants, as one statement: on PostgreSQL the acts' new ids paired with
+    the participant lists in order, on SQLite an insert into a view whose trigger writes each
+    act and then its backlog row (sharing/acts_sqlite.py)."""
     from django.test.utils import CaptureQueriesContext
 
     moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
@@ -234,7 +235,7 @@ def test_sec_13_each_acts_participants_are_written_with_it_one_statement_on_post
         )
     assert written == 3
     writes = [q["sql"].split()[0] for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
-    assert writes == (["WITH"] if connection.vendor == "postgresql" else ["INSERT", "INSERT"])
+    assert writes == (["WITH"] if connection.vendor == "postgresql" else ["INSERT"])
     basis = dict(DisclosureAct.objects.values_list("pk", "basis_reference"))
     backlog = {
         basis[act]: sorted(ids)
@@ -314,12 +315,10 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
     assert [getattr(r, PROGRAMME_SHOWN) for r in rows] == [
         getattr(r, PROGRAMME_SHOWN) for r in wanted
     ]
-    writes = [q for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
-    if connection.vendor == "postgresql":  # the acts and their backlog rows, one statement
-        [write] = writes
-        assert write.get("ahead") and "INSERT INTO" in write["sql"]
-    else:
-        assert [q["sql"].split()[0] for q in writes] == ["INSERT", "INSERT"]
+    # The acts and their backlog rows, one statement (on PostgreSQL sent ahead).
+    [write] = [q for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
+    assert "INSERT INTO" in write["sql"]
+    assert bool(write.get("ahead")) is (connection.vendor == "postgresql")
     assert _acts_written(judge) == expected
     act = DisclosureAct.objects.filter(recipient_user=judge).first()
     assert (act.recipient_agency, act.purpose, act.channel, act.request_id) == (
@@ -600,8 +599,8 @@ def test_sec_13_disclosures_for_a_list_are_one_act_and_its_participants_whatever
 ):
     people = [make_referral(given_name=f"P{i}").participant for i in range(20)]
     consents = active_consents([p.pk for p in people])
-    # The act, then one backlog row naming its participants (one statement on PostgreSQL).
-    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+    # The act, then one backlog row naming its participants, in one statement.
+    with django_assert_num_queries(1):
         rows = disclosures_for_read(
             users["judge"],
             participants=people,
@@ -760,8 +759,9 @@ def test_sec_13_a_read_across_agencies_is_recorded_in_one_statement_on_postgresq
         assert statement.startswith("WITH new AS (INSERT INTO")
         assert "turnpoint_audit_append" in statement
         set_autocommit.assert_not_called()
-    else:  # its transaction, the chain's newest hash (a SELECT), the audit row, act and backlog
-        assert [w.split()[0] for w in writes] == ["BEGIN", "INSERT", "INSERT", "INSERT", "COMMIT"]
+    else:  # its transaction, the chain's newest hash (a SELECT), the audit row, the act with
+        # its backlog row (one insert into acts_sqlite's view)
+        assert [w.split()[0] for w in writes] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
     [entry] = AuditEntry.objects.filter(action="read", user=judge)
     assert entry.participant_ids == [person.pk] and entry.categories == ["legal"]
     [act] = DisclosureAct.objects.filter(recipient_user=judge)
@@ -793,3 +793,46 @@ def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothin
     assert AuditEntry.objects.filter(action="read").count() == reads_before
     assert Disclosure.objects.count() == 0
     assert DisclosureAct.objects.count() == 0  # the act written before the failure rolled back
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL writes with expressions")
+@pytest.mark.django_db(transaction=True)
+def test_sec_13_a_read_on_sqlite_writes_its_acts_and_their_backlog_in_one_statement(users):
+    """On SQLite a read's acts and their backlog rows are one insert into a view whose trigger
+    writes both (sharing/acts_sqlite.py): one statement, no transaction of its own, each backlog
+    row naming its own act, and all or nothing when the database refuses a backlog row. The
+    view carries every column of the act: a migration that changes the act must install the
+    view again."""
+    from turnpoint.sharing import acts_sqlite
+    from turnpoint.sharing.disclosures import _act_shared, _act_values, _acts_write
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({acts_sqlite.VIEW})")
+        viewed = [row[1] for row in cursor.fetchall()]
+    assert sorted(viewed) == sorted([*acts_sqlite.act_columns(DisclosureAct), "participant_ids"])
+
+    judge = users["judge"]
+    shared = _act_shared(judge, Purpose.COURT_REVIEW, False, "api")
+    acts = [
+        (_act_values(shared, ((C.IDENTITY,), "statute", "Sentencing Act 2020")), [7, 3, 5]),
+        (_act_values(shared, ((C.IDENTITY, C.PATHWAY), "consent", "consent 4")), [11]),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert _acts_write(acts) == 4
+    [statement] = [q["sql"] for q in ctx]
+    assert statement.startswith(f"INSERT INTO {acts_sqlite.VIEW} ")
+    written = {
+        act.legal_basis: (act.categories, act.recipient_user_id, act.channel, backlog)
+        for act in DisclosureAct.objects.all()
+        for backlog in [DisclosureBacklog.objects.get(act=act).participant_ids]
+    }
+    assert written == {
+        "statute": (["identity"], judge.pk, "api", [7, 3, 5]),
+        "consent": (["identity", "pathway"], judge.pk, "api", [11]),
+    }
+
+    before = DisclosureAct.objects.count()
+    refused = refusing_inserts(DisclosureBacklog._meta.db_table, "disclosure log unavailable")
+    with refused, pytest.raises(Exception, match="disclosure log unavailable"):
+        _acts_write(acts)
+    assert DisclosureAct.objects.count() == before  # the acts inserted first went with it

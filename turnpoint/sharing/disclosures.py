@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
-from . import context
+from . import acts_sqlite, context
 from .categories import TREATMENT, Category, Purpose
-from .rows import append_rows, insert_statement, one_statement
+from .rows import _prepared, append_rows, insert_statement, one_statement
 from .selects import column, one_of
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
@@ -168,31 +168,33 @@ def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> i
     """Write each (act values, participant ids) pair: the acts, then their participants as one
     backlog row per act. Returns the number of participants.
 
-    All or nothing: inside the caller's transaction (which every reader holds, so no savepoint
-    and no extra query), or in one of its own when there is none. On PostgreSQL both inserts
-    are one statement (`_acts_write_statement`), a round trip fewer on every read that crosses
-    agencies, sent without waiting when `ahead` (ahead.py); elsewhere two statements."""
-    from django.db import connection, transaction
+    All or nothing: one statement, its own transaction outside the caller's, part of it
+    inside (no savepoint and no extra query). On PostgreSQL the acts' insert and the backlog's
+    are common table expressions of one statement (`_acts_write_statement`), sent without
+    waiting when `ahead` (ahead.py); on SQLite one insert into a view whose trigger writes
+    both (acts_sqlite.py: a transaction of four statements before the twelfth round of
+    docs/benchmarks.md)."""
+    from django.db import connection
 
-    if connection.vendor == "postgresql":
-        ctes, insert, params = _acts_write_statement(acts)
-        if ahead:
-            from . import ahead as sent_ahead
-
-            sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
-            return sum(len(participants) for _, participants in acts)
+    if connection.vendor == "sqlite":
+        fields, params = _prepared(DisclosureAct, [values for values, _ in acts])
+        ids = DisclosureBacklog._meta.get_field("participant_ids")
+        width, values = len(fields), []
+        for n, (_, participants) in enumerate(acts):
+            values += params[n * width : (n + 1) * width]
+            values.append(ids.get_db_prep_save(list(map(int, participants)), connection))
+        columns = tuple(f.column for f in fields)
         with one_statement(), connection.cursor() as cursor:
-            cursor.execute(f"WITH {ctes} {insert}", params)
+            cursor.execute(acts_sqlite.insert_sql(columns, len(acts)), values)
         return sum(len(participants) for _, participants in acts)
-    with transaction.atomic(savepoint=False):
-        ids = append_rows(DisclosureAct, [values for values, _ in acts], returning_id=True)
-        append_rows(
-            DisclosureBacklog,
-            [
-                {"act_id": act_id, "participant_ids": list(map(int, participants))}
-                for act_id, (_, participants) in zip(ids, acts, strict=True)
-            ],
-        )
+    ctes, insert, params = _acts_write_statement(acts)
+    if ahead:
+        from . import ahead as sent_ahead
+
+        sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
+        return sum(len(participants) for _, participants in acts)
+    with one_statement(), connection.cursor() as cursor:
+        cursor.execute(f"WITH {ctes} {insert}", params)
     return sum(len(participants) for _, participants in acts)
 
 
@@ -671,8 +673,9 @@ def _kept_page_acts(user, participants, categories) -> tuple | None:
 def _grouped_page(user, rows: list, acts: tuple) -> list[tuple[dict, list[int]]]:
     """The (act values, participant ids) pairs of a page's `rows` under its kept `acts`
     (`_page_acts`): each row joins the act of the programme it carries, in the page's order,
-    and an act is written only where the page has rows for it. One pass over the rows: deciding them through `_acts_for_read` took about 1 ms of a
-    1,000-row cross-agency list on SQLite (docs/benchmarks.md)."""
+    and an act is written only where the page has rows for it. One pass over the rows:
+    deciding them through `_acts_for_read` took about 1 ms of a 1,000-row cross-agency list on
+    SQLite (docs/benchmarks.md)."""
     from .policy import default_purpose
 
     number = {pk: n for n, (_, programmes) in enumerate(acts) for pk in programmes}
