@@ -836,3 +836,43 @@ def test_sec_13_a_read_on_sqlite_writes_its_acts_and_their_backlog_in_one_statem
     with refused, pytest.raises(Exception, match="disclosure log unavailable"):
         _acts_write(acts)
     assert DisclosureAct.objects.count() == before  # the acts inserted first went with it
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL writes with expressions")
+@pytest.mark.django_db(transaction=True)
+def test_sec_19_acts_past_sqlites_bound_values_take_several_statements_all_or_nothing(
+    users, monkeypatch
+):
+    """More acts than one statement can bind (here one act a statement) are written by several
+    inserts in one transaction: when the database refuses the last act's backlog row, the acts
+    written by the statements before it go too."""
+    from turnpoint.sharing import disclosures
+    from turnpoint.sharing.disclosures import _act_shared, _act_values, _acts_write
+
+    monkeypatch.setattr(disclosures, "_max_params", lambda: 12)  # an act and its ids: 11 values
+    shared = _act_shared(users["judge"], Purpose.COURT_REVIEW, False, "api")
+    acts = [
+        (_act_values(shared, ((C.IDENTITY,), "statute", "Sentencing Act 2020")), [7, 3]),
+        (_act_values(shared, ((C.IDENTITY,), "consent", "consent 4")), [11]),
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        assert _acts_write(acts) == 3
+    assert [q["sql"].split()[0] for q in ctx] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+    assert sorted(DisclosureBacklog.objects.values_list("participant_ids", flat=True)) == [
+        [7, 3],
+        [11],
+    ]
+
+    before = DisclosureAct.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TRIGGER test_refuse_second BEFORE INSERT ON sharing_disclosurebacklog "
+            "WHEN NEW.participant_ids = '[11]' BEGIN SELECT RAISE(ABORT, 'log full'); END"
+        )
+    try:
+        with pytest.raises(Exception, match="log full"):
+            _acts_write(acts)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER test_refuse_second")
+    assert DisclosureAct.objects.count() == before  # the first statement's act went with it

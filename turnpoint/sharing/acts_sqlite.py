@@ -35,13 +35,16 @@ def act_columns(model) -> list[str]:
     return [f.column for f in model._meta.concrete_fields if not f.primary_key]
 
 
+_DROP = [f"DROP TRIGGER IF EXISTS {VIEW}_insert", f"DROP VIEW IF EXISTS {VIEW}"]
+
+
 def statements(columns: list[str]) -> list[str]:
+    """The view and its trigger for an act of `columns`, dropping any earlier ones first."""
     listed = ", ".join(columns)
     new = ", ".join(f"NEW.{c}" for c in columns)
     # Names from the model; these statements hold no value from outside.
     return [
-        f"DROP TRIGGER IF EXISTS {VIEW}_insert",
-        f"DROP VIEW IF EXISTS {VIEW}",
+        *_DROP,
         f"CREATE VIEW {VIEW} AS SELECT {listed}, NULL AS {IDS} FROM {ACTS} WHERE 0",  # noqa: S608
         f"CREATE TRIGGER {VIEW}_insert INSTEAD OF INSERT ON {VIEW} BEGIN "  # noqa: S608
         f"INSERT INTO {ACTS} ({listed}) VALUES ({new}); "
@@ -59,7 +62,7 @@ def install(apps, schema_editor) -> None:
 
 def uninstall(apps, schema_editor) -> None:
     if schema_editor.connection.vendor == "sqlite":
-        for sql in statements([])[:2]:
+        for sql in _DROP:
             schema_editor.execute(sql)
 
 

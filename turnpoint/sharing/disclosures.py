@@ -22,7 +22,7 @@ from turnpoint.errors import InvalidInput, Problem
 
 from . import acts_sqlite, context
 from .categories import TREATMENT, Category, Purpose
-from .rows import _prepared, append_rows, insert_statement, one_statement
+from .rows import _max_params, _prepared, append_rows, insert_statement, one_statement
 from .selects import column, one_of
 
 TREATMENT_HOLDS = frozenset(TREATMENT | {Category.DRUG_TESTS, Category.TREATMENT_PROGRESS})
@@ -174,8 +174,9 @@ def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> i
     waiting when `ahead` (ahead.py); on SQLite one insert into a view whose trigger writes
     both (acts_sqlite.py: a transaction of four statements before the twelfth round of
     docs/benchmarks.md)."""
-    from django.db import connection
+    from django.db import connection, transaction
 
+    written = sum(len(participants) for _, participants in acts)
     if connection.vendor == "sqlite":
         fields, params = _prepared(DisclosureAct, [values for values, _ in acts])
         ids = DisclosureBacklog._meta.get_field("participant_ids")
@@ -184,18 +185,27 @@ def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> i
             values += params[n * width : (n + 1) * width]
             values.append(ids.get_db_prep_save(list(map(int, participants)), connection))
         columns = tuple(f.column for f in fields)
-        with one_statement(), connection.cursor() as cursor:
-            cursor.execute(acts_sqlite.insert_sql(columns, len(acts)), values)
-        return sum(len(participants) for _, participants in acts)
+        # As many acts a statement as SQLite binds values; more (a read whose participants
+        # crossed on thousands of bases) take several statements, in one transaction.
+        per = max(1, _max_params() // (width + 1))
+        together = one_statement() if len(acts) <= per else transaction.atomic(savepoint=False)
+        with together, connection.cursor() as cursor:
+            for start in range(0, len(acts), per):
+                count = min(per, len(acts) - start)
+                cursor.execute(
+                    acts_sqlite.insert_sql(columns, count),
+                    values[start * (width + 1) : (start + count) * (width + 1)],
+                )
+        return written
     ctes, insert, params = _acts_write_statement(acts)
     if ahead:
         from . import ahead as sent_ahead
 
         sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
-        return sum(len(participants) for _, participants in acts)
+        return written
     with one_statement(), connection.cursor() as cursor:
         cursor.execute(f"WITH {ctes} {insert}", params)
-    return sum(len(participants) for _, participants in acts)
+    return written
 
 
 def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, str, list]:
