@@ -173,7 +173,7 @@ def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> i
     are common table expressions of one statement (`_acts_write_statement`), sent without
     waiting when `ahead` (ahead.py); on SQLite one insert into a view whose trigger writes
     both (acts_sqlite.py: a transaction of four statements before the twelfth round of
-    docs/benchmarks.md)."""
+    docs/benchmarks.md), or several in one transaction for more acts than it can bind."""
     from django.db import connection, transaction
 
     written = sum(len(participants) for _, participants in acts)
