@@ -35,10 +35,10 @@ def measure(args) -> dict:
 
     django.setup()
     import bench_policy
-
     from turnpoint.runtime import settle
+
     from turnpoint.sharing import disclosures
-    from turnpoint.sharing.disclosures import disclosures_index
+    from turnpoint.sharing.record import disclosures_index
 
     users = bench_policy.bench_users()
     client_for = bench_policy.clients(users)

@@ -48,7 +48,7 @@ from _common import (
 USER_SETUP = r"""
 from turnpoint.accounts.models import Agency, AgencyKind, Role, User
 from turnpoint.programmes.models import Programme
-from turnpoint.sharing.policy import participants_visible_to
+from turnpoint.sharing.reach import participants_visible_to
 
 
 def bench_user():

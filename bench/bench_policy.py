@@ -288,8 +288,7 @@ def last_ids() -> tuple[int, int]:
     """The newest audit entry's id and the newest disclosure act's id."""
     from django.db.models import Max
 
-    from turnpoint.sharing.disclosures import DisclosureAct
-    from turnpoint.sharing.models import AuditEntry
+    from turnpoint.sharing.models import AuditEntry, DisclosureAct
 
     return (
         AuditEntry.objects.aggregate(m=Max("pk"))["m"] or 0,
@@ -301,8 +300,7 @@ def written_since(ids: tuple[int, int]) -> tuple[int, int]:
     """Audit rows and disclosures (participants of acts) written after `last_ids()` gave
     `ids`: ranges of two primary keys, where counting whole tables took seconds a block once
     the runs had written a few hundred thousand disclosures."""
-    from turnpoint.sharing.disclosures import Disclosure
-    from turnpoint.sharing.models import AuditEntry
+    from turnpoint.sharing.models import AuditEntry, Disclosure
 
     return (
         AuditEntry.objects.filter(pk__gt=ids[0]).count(),
@@ -389,10 +387,10 @@ def measure(args) -> dict:
     from django.core.signals import request_finished
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
-
     from turnpoint.runtime import settle
-    from turnpoint.sharing.disclosures import disclosures_index
-    from turnpoint.sharing.policy import participants_visible_to
+
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.record import disclosures_index
 
     users = bench_users()
     coordinator = users["coordinator"][0]

@@ -159,8 +159,8 @@ def measure(args) -> dict:
     django.setup()
     from django.db import connection
 
-    from turnpoint.sharing.disclosures import disclosures_index
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.record import disclosures_index
 
     kinds = args.kinds.split(",")
     for kind in kinds:

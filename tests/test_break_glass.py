@@ -7,16 +7,9 @@ from django.utils import timezone
 from turnpoint.accounts.personas import Persona, persona_user
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import TREATMENT, Category
-from turnpoint.sharing.disclosures import Disclosure
-from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import PolicyDenied, decide
-from turnpoint.sharing.safeguarding import (
-    WINDOW,
-    BreakGlass,
-    Notification,
-    break_glass_open,
-    break_glass_review,
-)
+from turnpoint.sharing.models import AuditEntry, BreakGlass, Disclosure, Notification
+from turnpoint.sharing.rules import PolicyDenied, decide
+from turnpoint.sharing.safeguarding import WINDOW, break_glass_open, break_glass_review
 
 WHY = "The key worker heard the youngest child is left alone at night."
 

@@ -22,7 +22,7 @@ from turnpoint.sharing.consents import (
     share_consent_revoke,
 )
 from turnpoint.sharing.documents import share_consent_pdf
-from turnpoint.sharing.policy import decide
+from turnpoint.sharing.rules import decide
 
 TO_EPISODE = ["screening", "eligibility", "assessment", "recommendation", "decision", "episode"]
 

@@ -15,7 +15,7 @@ from turnpoint.people.models import Participant
 from turnpoint.sharing.consents import ShareConsent
 from turnpoint.sharing.court_orders import CourtOrder
 from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import decide
+from turnpoint.sharing.rules import decide
 from turnpoint.sharing.synth import PROGRESS
 
 

@@ -85,7 +85,7 @@ def _content(model):
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_0012_keeps_indexed_and_pending_disclosures_both_ways(users, make_referral):
-    from turnpoint.sharing.disclosures import disclosure_write, disclosures_index
+    from turnpoint.sharing.record import disclosure_write, disclosures_index
 
     people = [make_referral(given_name=n).participant for n in ("Robin", "Alex", "Sam")]
     for i, group in enumerate((people, people[:2])):

@@ -13,15 +13,14 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from turnpoint.sharing.disclosures import (
+from turnpoint.sharing.disclosures import disclosure_accounting
+from turnpoint.sharing.models import (
     DisclosedParticipant,
     Disclosure,
     DisclosureAct,
     DisclosureBacklog,
-    disclosure_accounting,
-    disclosure_write,
-    disclosures_index,
 )
+from turnpoint.sharing.record import disclosure_write, disclosures_index
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +135,7 @@ def test_a_backlog_row_naming_a_missing_participant_stops_indexing_and_says_whic
 ):
     from django.core.management.base import CommandError
 
-    from turnpoint.sharing.disclosures import DisclosureIndexError
+    from turnpoint.sharing.record import DisclosureIndexError
     from turnpoint.sharing.rows import append_rows
 
     person = make_referral().participant

@@ -16,19 +16,19 @@ from pypdf import PdfReader
 from turnpoint.accounts.models import Role, api_token_create
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
-from turnpoint.sharing.consents import active_consents, share_consent_create
-from turnpoint.sharing.disclosures import (
+from turnpoint.sharing.consents import share_consent_create
+from turnpoint.sharing.disclosures import disclosure_accounting
+from turnpoint.sharing.documents import notice_for
+from turnpoint.sharing.exports import participant_own_record_export, participant_record_export
+from turnpoint.sharing.models import (
+    AuditEntry,
     Disclosure,
     DisclosureAct,
     DisclosureBacklog,
     LegalBasis,
-    disclosure_accounting,
-    disclosures_for_read,
-    disclosures_index,
 )
-from turnpoint.sharing.documents import notice_for
-from turnpoint.sharing.exports import participant_own_record_export, participant_record_export
-from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.reach import active_consents
+from turnpoint.sharing.record import disclosures_for_read, disclosures_index
 from turnpoint.sharing.safeguarding import break_glass_open
 
 C = Category
@@ -192,8 +192,9 @@ def test_sec_13_a_lists_rows_carry_the_programme_the_lookup_would_find(
     """`with_programme_shown` puts each row's programme in the list's own query; it must be the
     programme `_programme_keys` finds (the latest referral among the reader's programmes), and a
     court's list through the API records each participant's statute from it."""
-    from turnpoint.sharing.disclosures import PROGRAMME_SHOWN, _programme_keys, with_programme_shown
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.disclosures import _programme_keys
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.reads import PROGRAMME_SHOWN, with_programme_shown
 
     moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
     judge = users["judge"]
@@ -282,12 +283,8 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
 
     from turnpoint.sharing import disclosures
     from turnpoint.sharing.context import RequestContext, activate, deactivate
-    from turnpoint.sharing.disclosures import (
-        PROGRAMME_SHOWN,
-        participants_read,
-        with_programme_shown,
-    )
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.reads import PROGRAMME_SHOWN, participants_read, with_programme_shown
 
     _moved, stayed, _only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
     judge = users["judge"]
@@ -352,7 +349,7 @@ def test_sec_13_a_participants_page_whose_programme_decides_per_participant_is_r
     from unittest import mock
 
     from turnpoint.sharing import disclosures, policy
-    from turnpoint.sharing.disclosures import participants_read, with_programme_shown
+    from turnpoint.sharing.reads import participants_read, with_programme_shown
 
     moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
     judge = users["judge"]
@@ -386,8 +383,8 @@ def test_sec_13_a_participants_page_showing_audited_categories_is_read_then_reco
     """A page that shows a category the audit log records (legal facts) is read, then its
     audit row and acts are written together (`read_recorded`), on every database: the audit
     row names the page's participants."""
-    from turnpoint.sharing.disclosures import participants_read, with_programme_shown
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.reads import participants_read, with_programme_shown
 
     moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
     judge = users["judge"]
@@ -471,8 +468,8 @@ def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
     referral_date, id, programme) index, without sorting the participant's referrals: with the
     old (participant, programme) index every row's subquery sorted (1,000 rows: 2.5 ms against
     1.1 on PostgreSQL, docs/benchmarks.md). On PostgreSQL that probe is the reach test too."""
-    from turnpoint.sharing.disclosures import with_programme_shown
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.reads import with_programme_shown
 
     _moved_stayed_and_dtto_only(make_referral, dtto)
     judge = users["judge"]
@@ -509,8 +506,8 @@ def test_sec_02_a_cross_agency_list_keeps_its_reach_counted_and_inside_another_q
     another query (where its aliases are renamed), it still holds only the participants the
     user reaches; a list that crosses nothing keeps its EXISTS."""
     from turnpoint.people.models import Participant
-    from turnpoint.sharing.disclosures import PROGRAMME_SHOWN, with_programme_shown
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.reads import PROGRAMME_SHOWN, with_programme_shown
 
     ours = make_referral(given_name="Ours").participant
     theirs = make_referral(given_name="Theirs", by=outsider, programme=other_programme)
@@ -744,7 +741,7 @@ def test_sec_13_a_read_across_agencies_is_recorded_in_one_statement_on_postgresq
     from django.test.utils import CaptureQueriesContext
 
     from turnpoint.sharing.audit import audit_verify
-    from turnpoint.sharing.disclosures import read_recorded
+    from turnpoint.sharing.record import read_recorded
 
     person = make_referral(offence_summary="Took bread from a shop").participant
     judge = users["judge"]

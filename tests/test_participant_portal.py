@@ -28,10 +28,9 @@ from turnpoint.portal.services import (
 from turnpoint.portal.views import WITHDRAWN_IN_PORTAL
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import ShareConsent, share_consent_create
-from turnpoint.sharing.disclosures import Disclosure
 from turnpoint.sharing.documents import notice_for
-from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import decide
+from turnpoint.sharing.models import AuditEntry, Disclosure
+from turnpoint.sharing.rules import decide
 
 PASSWORD = "a long and memorable sentence"
 

@@ -14,16 +14,12 @@ from turnpoint.accounts.models import Agency, Role
 from turnpoint.errors import InvalidInput
 from turnpoint.journeys.services import referral_create
 from turnpoint.sharing.categories import Category, Purpose
-from turnpoint.sharing.court_orders import (
-    CourtOrder,
-    active_court_orders,
-    court_order_end,
-    court_order_record,
-)
-from turnpoint.sharing.disclosures import Disclosure, LegalBasis, disclosures_for_read
+from turnpoint.sharing.court_orders import CourtOrder, court_order_end, court_order_record
 from turnpoint.sharing.exports import participant_record_export
-from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import PolicyDenied, decide
+from turnpoint.sharing.models import AuditEntry, Disclosure, LegalBasis
+from turnpoint.sharing.reach import active_court_orders
+from turnpoint.sharing.record import disclosures_for_read
+from turnpoint.sharing.rules import PolicyDenied, decide
 
 C = Category
 # The old referral's facts fall inside the order's range (2024); the new referral's do not.

@@ -9,15 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from turnpoint.sharing import rows
-from turnpoint.sharing.disclosures import (
+from turnpoint.sharing.models import (
+    AuditEntry,
     DisclosedParticipant,
     Disclosure,
     DisclosureAct,
     DisclosureBacklog,
-    disclosure_write,
-    disclosures_index,
 )
-from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.record import disclosure_write, disclosures_index
 from turnpoint.sharing.rows import append_rows
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from turnpoint.accounts.models import Agency, Role
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import ShareConsent, share_consent_create, share_consent_revoke
-from turnpoint.sharing.policy import decide
+from turnpoint.sharing.rules import decide
 
 
 @pytest.fixture
@@ -156,8 +156,7 @@ def test_sec_08_consents_read_with_the_participant_are_those_active_consents_loa
     query (`participant_for_user(..., with_consents=True)`, a JSON column turned back into
     instances): every field equal to what `active_consents` loads, on either database; revoked
     and expired consents left out from the next read on; no consent, none."""
-    from turnpoint.sharing.consents import active_consents
-    from turnpoint.sharing.policy import participant_for_user
+    from turnpoint.sharing.reach import active_consents, participant_for_user
 
     coordinator = users["coordinator"]
     kept = [

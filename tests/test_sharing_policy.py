@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 
 from turnpoint.accounts.models import Role, User
 from turnpoint.sharing.categories import TREATMENT, Category, Purpose
-from turnpoint.sharing.policy import (
-    decide,
+from turnpoint.sharing.reach import (
     participant_for_user,
     participants_visible_to,
     readable_categories,
 )
+from turnpoint.sharing.rules import decide
 
 COURT_ROLES = [Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE]
 

@@ -10,7 +10,7 @@ from turnpoint.journeys.models import Episode, Referral, Transition
 from turnpoint.journeys.selectors import referral_timeliness
 from turnpoint.journeys.services import referral_transition
 from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import PolicyDenied
+from turnpoint.sharing.rules import PolicyDenied
 
 TO_DECISION = ["screening", "eligibility", "assessment", "recommendation"]
 

@@ -179,10 +179,6 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool(
     # (PgBouncer before 1.21) hands each transaction a different server connection; set
     # DB_PREPARED_STATEMENTS=off behind one. README.md (Databases); docs/benchmarks.md.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend and one addition: a read's record sent ahead is read back before the
-    # connection is used for anything else (turnpoint/db/postgresql/base.py, decision 0010).
-    DATABASES["default"]["ENGINE"] = "turnpoint.db.postgresql"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

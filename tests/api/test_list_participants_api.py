@@ -5,9 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from turnpoint.accounts.personas import OUTSIDER, persona_user
-from turnpoint.sharing.disclosures import Disclosure
-from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import audit_read
+from turnpoint.sharing.models import AuditEntry, Disclosure
+from turnpoint.sharing.record import audit_read
 
 from .helpers import REACHING, ROLES
 
@@ -182,7 +181,7 @@ def test_sec_02_caseload_count_is_the_number_of_participants_in_reach(
     from django.db.models import Exists, OuterRef
 
     from turnpoint.journeys.models import Referral
-    from turnpoint.sharing.policy import caseload_count, participants_visible_to
+    from turnpoint.sharing.reach import caseload_count, participants_visible_to
 
     twice = make_referral(given_name="Twice")
     make_referral(given_name="Twice", participant=twice.participant)
@@ -206,8 +205,9 @@ def test_every_change_to_the_referrals_raises_their_version(make_referral, other
     """The database raises the referrals' version for every statement that adds, removes or
     moves a referral, however it is made (ORM, `QuerySet.update`, raw SQL), and for nothing
     else. Fails if a migration rebuilt the table on SQLite and dropped the triggers."""
-    from turnpoint.journeys.models import Referral
     from turnpoint.sharing.policy import _referrals_version
+
+    from turnpoint.journeys.models import Referral
 
     before = _referrals_version()
     referral = make_referral()
@@ -350,7 +350,6 @@ def test_flush_puts_the_referrals_version_back_past_every_earlier_one(make_refer
     version's row too and puts it back at a version no earlier database reached, so a server's
     kept counts never match the new referrals."""
     from django.core.management import call_command
-
     from turnpoint.sharing.policy import _referrals_version
 
     make_referral()
@@ -377,7 +376,7 @@ def test_sec_02_team_programmes_are_read_once_per_request_and_a_change_holds_fro
     request (`policy.team_programme_ids`). Outside a request they are read afresh every time, and
     a change of team holds from the next request: leaving a team takes its caseload away."""
     from turnpoint.sharing import context
-    from turnpoint.sharing.policy import team_programme_ids
+    from turnpoint.sharing.reach import team_programme_ids
 
     coordinator = users["coordinator"]
     robin = make_referral(given_name="Robin").participant

@@ -102,7 +102,7 @@ def test_sec_02_referrals_in_reach_are_those_of_participants_in_reach_in_the_use
     administrator included, whatever their identity decision)."""
     from turnpoint.api.access import referrals_visible_to
     from turnpoint.journeys.models import Referral
-    from turnpoint.sharing.policy import participants_visible_to
+    from turnpoint.sharing.reach import participants_visible_to
 
     both = make_referral(given_name="Both")
     make_referral(given_name="Both", participant=both.participant, programme=other_programme,

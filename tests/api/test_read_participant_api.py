@@ -5,7 +5,7 @@ import pytest
 from turnpoint.people.models import Participant
 from turnpoint.sharing.categories import TREATMENT
 from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import readable_categories
+from turnpoint.sharing.reach import readable_categories
 
 from .helpers import LEGAL_KEYS, REACHING, ROLES, TREATMENT_KEYS, all_keys, errors_by_field
 

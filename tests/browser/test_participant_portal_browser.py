@@ -17,7 +17,7 @@ from turnpoint.programmes.loader import programme_load_files
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import ShareConsent, share_consent_create
-from turnpoint.sharing.disclosures import read_recorded
+from turnpoint.sharing.record import read_recorded
 
 from .test_referral_to_episode_browser import PASSWORD, check_accessibility, sign_in
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from turnpoint.accounts.models import STAFF_ROLES
 from turnpoint.journeys.services import referral_create
 from turnpoint.people.services import participant_create
-from turnpoint.sharing.policy import participants_visible_to
+from turnpoint.sharing.reach import participants_visible_to
 
 from .conftest import ROLE_USERNAME
 

@@ -13,7 +13,8 @@ from turnpoint.api.referrals import REFERRAL
 from turnpoint.api.transitions import TRANSITION
 from turnpoint.api.urls import api
 from turnpoint.sharing.categories import Category, Purpose
-from turnpoint.sharing.policy import decide, readable_categories
+from turnpoint.sharing.reach import readable_categories
+from turnpoint.sharing.rules import decide
 
 from . import authorisation_matrix as matrix
 from .helpers import all_keys

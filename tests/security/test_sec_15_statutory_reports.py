@@ -14,9 +14,9 @@ from turnpoint.accounts.models import Agency, AgencyKind, Role, User
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
-from turnpoint.sharing.disclosures import Disclosure, LegalBasis, disclosure_accounting
-from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import PolicyDenied, decide
+from turnpoint.sharing.disclosures import disclosure_accounting
+from turnpoint.sharing.models import AuditEntry, Disclosure, LegalBasis
+from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_report_generate, statutory_report_plan
 
 from .conftest import start_episode

@@ -23,13 +23,14 @@ from turnpoint.journeys.models import Episode, State
 from turnpoint.journeys.services import referral_transition
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create, share_consent_revoke
-from turnpoint.sharing.disclosures import Disclosure, LegalBasis, read_recorded
+from turnpoint.sharing.models import Disclosure, LegalBasis
 from turnpoint.sharing.participation import (
     participation_consent_current,
     participation_consent_record,
     participation_consent_withdraw,
 )
-from turnpoint.sharing.policy import decide
+from turnpoint.sharing.record import read_recorded
+from turnpoint.sharing.rules import decide
 
 CONSENT = dict(
     alternatives_explained="A short custodial sentence, or a fine with no treatment.",

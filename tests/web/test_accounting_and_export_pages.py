@@ -7,9 +7,8 @@ from io import BytesIO
 from django.urls import reverse
 from pypdf import PdfReader
 
-from turnpoint.sharing.disclosures import Disclosure
 from turnpoint.sharing.documents import notice_for
-from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.models import AuditEntry, Disclosure
 
 from .helpers import text
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.people.services import household_child_add
 from turnpoint.sharing.audit import AuditEntry
-from turnpoint.sharing.safeguarding import BreakGlass, Notification
+from turnpoint.sharing.models import BreakGlass, Notification
 
 from .helpers import text
 

@@ -219,7 +219,7 @@ def test_a_very_large_caseload_is_counted_only_up_to_the_cap(page_as, make_refer
 def test_sec_13_a_court_users_caseload_is_a_disclosure_for_each_participant_shown(
     page_as, make_referral, users
 ):
-    from turnpoint.sharing.disclosures import Disclosure
+    from turnpoint.sharing.models import Disclosure
 
     shown = [make_referral(given_name=f"Person{i}").participant_id for i in range(3)]
     assert len(rows(page_as("coordinator").get("/"))) == 3

@@ -13,8 +13,7 @@ from turnpoint.journeys.services import referral_create
 from turnpoint.people.models import Participant
 from turnpoint.sharing.categories import TREATMENT, Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
-from turnpoint.sharing.disclosures import Disclosure
-from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.models import AuditEntry, Disclosure
 
 from .helpers import text, walk
 

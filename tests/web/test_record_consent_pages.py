@@ -372,7 +372,7 @@ def test_sharing_page_query_count_does_not_grow_with_the_consents(
 def test_sec_13_the_household_shown_to_the_treatment_provider_is_a_disclosure(
     page_as, referral, users
 ):
-    from turnpoint.sharing.disclosures import Disclosure
+    from turnpoint.sharing.models import Disclosure
 
     url = f"/participants/{referral.participant_id}/household/"
     page_as("coordinator").post(url, {"first_name": "Mia", "year_of_birth": "2019"})

@@ -7,7 +7,7 @@ out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-0
 """
 
 from turnpoint.journeys.models import Episode, Referral, Transition
-from turnpoint.sharing.policy import (
+from turnpoint.sharing.reach import (
     not_found,
     participants_visible_to,
     referrals_visible_to,

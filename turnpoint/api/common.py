@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from turnpoint.errors import Problem
-from turnpoint.sharing.policy import readable_categories
+from turnpoint.sharing.reach import readable_categories
 
 from .errors import ApiError
 

@@ -6,10 +6,10 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.policy import audit_read
+from turnpoint.sharing.reads import journey_rows_read
 
 from .access import PROGRAMME_HEAVY, episode_for_user, episodes_visible_to
-from .common import OutSchema, PageQuery, Readable, Shape, id_field, page, responses
+from .common import OutSchema, PageQuery, Shape, id_field, page, responses
 from .referrals import filter_programme
 
 router = Router(tags=["episodes"])
@@ -56,14 +56,8 @@ class EpisodeFilters(PageQuery):
 
 
 def dump_episodes(user, episodes) -> list[dict]:
-    readable = Readable(user)
-    items, shown = [], set()
-    for episode in episodes:
-        categories = readable(episode.programme)
-        items.append(EPISODE.dump(episode, categories))
-        shown.update(EPISODE.shown(categories))
-    audit_read(user, participants=[e["participant_id"] for e in items], categories=shown)
-    return items
+    pairs = journey_rows_read(user, episodes, EPISODE.shown)
+    return [EPISODE.dump(episode, categories) for episode, categories in pairs]
 
 
 @router.get(

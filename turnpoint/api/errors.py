@@ -18,8 +18,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.sharing import context
-from turnpoint.sharing.audit import audit_write
-from turnpoint.sharing.policy import OutOfReach, PolicyDenied, audit_denial
+from turnpoint.sharing.audit import audit_denial, audit_write
+from turnpoint.sharing.reach import OutOfReach
+from turnpoint.sharing.rules import PolicyDenied
 
 logger = logging.getLogger(__name__)
 

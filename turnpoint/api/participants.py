@@ -12,12 +12,8 @@ from turnpoint.journeys.models import Referral
 from turnpoint.people.models import Ethnicity, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import participants_read, with_programme_shown
-from turnpoint.sharing.policy import (
-    caseload_count,
-    participant_for_user,
-    participants_visible_to,
-)
+from turnpoint.sharing.reach import caseload_count, participant_for_user, participants_visible_to
+from turnpoint.sharing.reads import participants_list
 
 from .access import PROGRAMME_HEAVY, referrals_visible_to
 from .common import (
@@ -147,14 +143,13 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
         )
         participants = participants.filter(Exists(referred))
     categories = Readable(user)(None)
-    participants = with_programme_shown(user, participants, PARTICIPANT.shown(categories))
     return page(
         participants,
         filters,
         lambda rows: [PARTICIPANT.dump(p, categories) for p in rows],
         count=lambda: caseload_count(user, programme),
         # Crossing agencies, each participant shown is a disclosure (SEC-13).
-        read=lambda rows: participants_read(user, rows, PARTICIPANT.shown(categories)),
+        read=lambda rows: participants_list(user, rows, PARTICIPANT.shown(categories)),
     )
 
 

@@ -11,8 +11,8 @@ from turnpoint.journeys.models import DrugRelatedType, OffenceCategory, Source, 
 from turnpoint.journeys.services import referral_create
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import read_recorded
-from turnpoint.sharing.policy import participant_for_user
+from turnpoint.sharing.reach import participant_for_user
+from turnpoint.sharing.reads import journey_rows_read
 
 from .access import PROGRAMME_HEAVY, referral_for_user, referrals_visible_to
 from .common import (
@@ -100,25 +100,16 @@ class ReferralFilters(PageQuery):
 
 
 def dump_referrals(user, referrals, *, audit: bool = True, also=()) -> list[dict]:
-    """Shape each referral for its programme, and write one audit row for the sensitive
-    categories shown (security.md SEC-19: one row per request) and one disclosure per participant
-    when they cross agencies (SEC-13). `also`: categories of the participant shown alongside.
-
-    On PostgreSQL the record is sent ahead (decision 0010): the server writes it while the
-    response is validated and rendered, and `urls.Api.create_response` reads its result before
-    the response leaves; a record that failed fails the request and nothing of it is sent."""
-    readable = Readable(user)
-    items, shown, programmes = [], set(also), {}
-    for referral in referrals:
-        categories = readable(referral.programme)
-        items.append(REFERRAL.dump(referral, categories))
-        shown.update(REFERRAL.shown(categories))
-        programmes.setdefault(referral.participant_id, referral.programme)
-    if audit:
-        read_recorded(user, participants=list(programmes), categories=shown,
-                      detail={"referral_ids": [r["id"] for r in items]},
-                      programme_by_participant=programmes, ahead=True)  # fmt: skip
-    return items
+    """Shape each referral for its programme, read and recorded by `reads.journey_rows_read`:
+    one audit entry for the sensitive categories shown (security.md SEC-19: one per request) and
+    the disclosures when they cross agencies (SEC-13). `also`: categories of the participant
+    shown alongside. `audit=False` only for a body that echoes what the caller just wrote."""
+    if not audit:
+        readable = Readable(user)
+        return [REFERRAL.dump(r, readable(r.programme)) for r in referrals]
+    pairs = journey_rows_read(user, referrals, REFERRAL.shown, also=also,
+                              detail_key="referral_ids")  # fmt: skip
+    return [REFERRAL.dump(referral, categories) for referral, categories in pairs]
 
 
 def programme_by_slug(slug: str, *, field: str) -> Programme:

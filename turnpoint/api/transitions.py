@@ -12,7 +12,7 @@ from turnpoint.journeys import machine
 from turnpoint.journeys.models import Disposal, State
 from turnpoint.journeys.services import referral_transition
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.policy import audit_read
+from turnpoint.sharing.reads import transitions_read
 
 from .access import referral_for_user, transitions_of
 from .common import (
@@ -94,11 +94,8 @@ class TransitionResult(OutSchema):
 
 
 def dump_transitions(user, referral, rows) -> list[dict]:
-    categories = Readable(user)(referral.programme)
-    items = [TRANSITION.dump(t, categories) for t in rows]
-    audit_read(user, participants=[referral.participant_id] if items else [],
-               categories=TRANSITION.shown(categories), obj=referral)  # fmt: skip
-    return items
+    found, categories = transitions_read(user, referral, rows, TRANSITION.shown)
+    return [TRANSITION.dump(t, categories) for t in found]
 
 
 @router.get(

@@ -69,10 +69,9 @@ class Referral(models.Model):
 
     # Indexed below with the date, id and programme, not alone: (participant, referral_date, id,
     # programme) serves every lookup by participant, is the whole of the reach check
-    # (`participants_visible_to` asks, for each participant, whether one of their referrals is to
-    # a programme of the user's team: one seek, then the few referrals of that participant read
-    # from the index) and hands a participant's latest referral among some programmes over
-    # without a sort (`disclosures.with_programme_shown`, `_programme_keys`).
+    # (`reach.participants_visible_to` asks, for each participant, whether one of their
+    # referrals is to a programme of the user's team) and hands a participant's latest referral
+    # among some programmes over without a sort.
     participant = models.ForeignKey(
         "people.Participant", on_delete=models.PROTECT, related_name="referrals", db_index=False
     )
@@ -107,18 +106,6 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"Referral {self.pk} ({self.get_state_display()})"
-
-
-class ReferralsVersion(models.Model):
-    """One row whose `version` the database raises with every statement that adds, removes or
-    moves a referral (triggers on the referrals table, `journeys/versions.py`). Not a figure:
-    it only tells a cached caseload count (`policy.caseload_count`) whether it may still be
-    right, since a caseload is the participants of some programmes' referrals."""
-
-    version = models.BigIntegerField(default=0)
-
-    def __str__(self) -> str:
-        return f"Referrals version {self.version}"
 
 
 class Transition(models.Model):

@@ -13,7 +13,7 @@ from turnpoint.sharing.audit import audit_entry
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.participation import participation_consent_current
-from turnpoint.sharing.policy import PolicyDenied, require
+from turnpoint.sharing.rules import PolicyDenied, require
 
 from . import machine
 from .models import DrugRelatedType, Episode, OffenceCategory, Referral, Source, State, Transition

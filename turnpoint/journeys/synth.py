@@ -34,7 +34,7 @@ from turnpoint.sharing.participation import (
     participation_consent_audit,
     participation_consent_build,
 )
-from turnpoint.sharing.policy import PolicyDenied, require
+from turnpoint.sharing.rules import PolicyDenied, require
 
 from . import machine
 from .models import Disposal, Episode, Referral, State, Transition

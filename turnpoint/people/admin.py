@@ -5,7 +5,7 @@ service functions, never here. It is also the baseline of bench/bench_pages.py."
 
 from django.contrib import admin
 
-from turnpoint.sharing.policy import participants_visible_to
+from turnpoint.sharing.reach import participants_visible_to
 
 from .models import Participant
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.policy import require
+from turnpoint.sharing.rules import require
 
 from .models import Ethnicity, HouseholdChild, Participant, Sex
 

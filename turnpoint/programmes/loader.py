@@ -236,7 +236,7 @@ def _check_statutory(disclosures: list, say) -> None:
     """Each declared statutory disclosure names a known category, role and purpose."""
     from turnpoint.accounts.models import STAFF_ROLES
     from turnpoint.sharing.categories import Category, Purpose
-    from turnpoint.sharing.policy import ROLE_PURPOSES
+    from turnpoint.sharing.rules import ROLE_PURPOSES
 
     codes = set()
     for i, item in enumerate(disclosures):

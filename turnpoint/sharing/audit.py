@@ -3,8 +3,8 @@
 from collections.abc import Iterable
 
 from . import context
-from .checkpoints import audit_verify_report
 from .models import AuditEntry
+from .models.checkpoints import audit_verify_report
 
 
 def audit_entry(
@@ -41,6 +41,14 @@ def audit_write(**kwargs) -> AuditEntry:
     entry = audit_entry(**kwargs)
     entry.save()
     return entry
+
+
+def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id="") -> None:
+    """One audit entry for a refused request: who, which route, which object, why (SEC-20)."""
+    detail = {"route": route, "reason": reason}
+    if obj_type:
+        detail["object"] = f"{obj_type} {obj_id}"
+    audit_write(acting_user=user, action="denied", detail=detail)
 
 
 def audit_verify(*, max_age: int | None = None) -> tuple[int, list[str]]:

@@ -4,31 +4,29 @@ for what purpose, from when until when (42 CFR 2.31; Caldicott 1-3; security.md 
 A consent opens a category only when it matches on all four axes: the category, the recipient
 (a named person, a role, or an agency), the purpose and the time (start ≤ now < expiry, not
 revoked). Revocation takes effect on the next request because nothing is cached: the policy asks
-`active_consents` every time.
+`reach.active_consents` every time.
 
 In a programme flagged as a US criminal-justice referral (42 CFR 2.35; security.md SEC-09) a
 consent names only recipients in the programme's monitoring roles, and may stay irrevocable until
 a stated date or event no later than the expected final disposition.
 """
 
-from collections import defaultdict
 from datetime import date, timedelta
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category, Purpose
-from .selects import (
-    column,
-    db_value,
-    from_json_rows,
-    of_participant,
-    one_of,
-    rows_as_json,
-    select_rows,
+from .models.consents import (
+    _OPEN_STATES,
+    EVENT_REACHED,
+    RevocableEvent,
+    ShareConsent,
+    SignatureMethod,
+    _day,
 )
 
 REQUIRED_TEXT = (
@@ -37,172 +35,6 @@ REQUIRED_TEXT = (
     "signature_method",
     "signed_by",
 )
-
-
-class SignatureMethod(models.TextChoices):
-    WRITTEN = "written", "Signed on paper"
-    ELECTRONIC = "electronic", "Signed electronically"
-
-
-class RevocableEvent(models.TextChoices):
-    """Events of the pathway after which a 42 CFR 2.35 consent becomes revocable: both are
-    states of the journey machine, no later than the final disposition (2.35(c))."""
-
-    DECISION = "decision", "The decision on the referral (the episode starts or the referral ends)"
-    EPISODE_EXIT = "episode_exit", "The end of the episode (the participant leaves the programme)"
-
-
-# How each event reads in a sentence, to staff and (on the printed consent) to the participant.
-EVENT_PHRASE = {
-    RevocableEvent.DECISION: "the decision on the referral is made (the episode starts or the "
-    "referral ends)",
-    RevocableEvent.EPISODE_EXIT: "the episode ends",
-}
-EVENT_PHRASE_TO_PARTICIPANT = {
-    RevocableEvent.DECISION: "the court or prosecutor has decided on your referral",
-    RevocableEvent.EPISODE_EXIT: "your time in the programme ends (you graduate, leave or are "
-    "discharged)",
-}
-# Referral states in which each event has happened.
-EVENT_REACHED = {
-    RevocableEvent.DECISION: frozenset({"episode", "exit", "follow_up", "closed", "left"}),
-    RevocableEvent.EPISODE_EXIT: frozenset({"exit", "follow_up", "closed", "left"}),
-}
-# A criminal-justice referral is open until the episode ends: after the final disposition 2.35
-# no longer applies.
-_OPEN_STATES = (
-    "referral", "screening", "eligibility", "assessment", "recommendation", "decision", "episode",
-)  # fmt: skip
-
-
-def _day(d: date) -> str:
-    return f"{d.day} {d:%B %Y}"
-
-
-class ShareConsent(models.Model):
-    data_category = Category.IDENTITY
-
-    participant = models.ForeignKey(
-        "people.Participant", on_delete=models.PROTECT, related_name="share_consents"
-    )
-    disclosing_agency = models.ForeignKey(
-        "accounts.Agency", on_delete=models.PROTECT, related_name="+"
-    )
-    recipient_user = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    recipient_role = models.CharField(max_length=30, blank=True)
-    recipient_agency = models.ForeignKey(
-        "accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    categories = models.JSONField()
-    purposes = models.JSONField()
-    starts_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revocation_statement = models.TextField()
-    revocation_method = models.TextField()
-    signature_method = models.CharField(max_length=20, choices=SignatureMethod.choices)
-    signed_by = models.CharField(max_length=200)
-    representative_authority = models.CharField(max_length=200, blank=True)
-    signed_on = models.DateField()
-    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    revocation_how = models.TextField(blank=True)
-    # 42 CFR 2.35 (SEC-09): the criminal-justice referral the consent was given for, and when it
-    # becomes revocable (a date, an event, or whichever of the two comes first).
-    referral = models.ForeignKey(
-        "journeys.Referral", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    revocable_from = models.DateField(null=True, blank=True)
-    revocable_after_event = models.CharField(
-        max_length=20, choices=RevocableEvent.choices, blank=True
-    )
-
-    class Meta:
-        indexes = [models.Index(fields=["participant", "revoked_at"])]
-
-    def __str__(self) -> str:
-        return f"Consent {self.pk} for participant {self.participant_id}"
-
-    def is_active(self, at) -> bool:
-        return self.revoked_at is None and self.starts_at <= at < self.expires_at
-
-    def names(self, user) -> bool:
-        """Does this consent name `user` as a recipient? Every part that is set must match."""
-        if self.recipient_user_id and self.recipient_user_id != user.pk:
-            return False
-        if self.recipient_role and self.recipient_role != user.role:
-            return False
-        return not (self.recipient_agency_id and self.recipient_agency_id != user.agency_id)
-
-    @property
-    def irrevocable_for_a_time(self) -> bool:
-        return bool(self.revocable_from or self.revocable_after_event)
-
-    def revocation_condition(self, *, to_participant: bool = False) -> str:
-        """When it becomes revocable, in words: "12 May 2027 or the episode ends, whichever comes
-        first" (read after "until"); empty for a consent revocable at any time."""
-        phrases = EVENT_PHRASE_TO_PARTICIPANT if to_participant else EVENT_PHRASE
-        parts = []
-        if self.revocable_from:
-            parts.append(_day(self.revocable_from))
-        if self.revocable_after_event:
-            parts.append(phrases[RevocableEvent(self.revocable_after_event)])
-        return " or ".join(parts) + (", whichever comes first" if len(parts) == 2 else "")
-
-    def covers(self, user, category: str, purpose: str, at) -> bool:
-        return category in self.categories and self.applies(user, purpose, at)
-
-    def applies(self, user, purpose: str, at) -> bool:
-        """Does this consent cover reads by `user` for `purpose` at `at`, of its categories?
-        `covers` with the category left out, so a page can test a consent once for all."""
-        return purpose in self.purposes and self.names(user) and self.is_active(at)
-
-
-def active_consents(participant_ids) -> dict[int, list[ShareConsent]]:
-    """Every unrevoked, unexpired consent of these participants, in one query, keyed by
-    participant. The statement is compiled once (`selects.select_rows`)."""
-    by_participant: dict[int, list[ShareConsent]] = defaultdict(list)
-    among, ids = one_of(column(ShareConsent, "participant"), participant_ids)
-    unexpired, params = _unexpired()
-    rows = select_rows(ShareConsent, f"{among} AND {unexpired}", [ids, *params], order_by=["id"])
-    for consent in rows:
-        by_participant[consent.participant_id].append(consent)
-    return by_participant
-
-
-def _unexpired() -> tuple[str, list]:
-    """The condition `active_consents` loads by (not revoked, not expired), on the table's own
-    name, with its value."""
-    return (
-        f"{column(ShareConsent, 'revoked_at')} IS NULL"
-        f" AND {column(ShareConsent, 'expires_at')} > %s",
-        [db_value(ShareConsent, "expires_at", timezone.now())],
-    )
-
-
-def active_consents_column(participant_id: int):
-    """A text SQL expression: the consents `active_consents` would load for this participant,
-    as a JSON array of their rows (`selects.rows_as_json`). The participant page reads it with
-    the participant (`policy.participant_for_user(..., with_consents=True)`), one statement
-    fewer on every page than asking `active_consents` after (docs/benchmarks.md);
-    `consents_from_column` makes the instances."""
-    from django.db import connection
-    from django.db.models import TextField
-    from django.db.models.expressions import RawSQL
-
-    unexpired, params = _unexpired()
-    rows = of_participant(ShareConsent, rows_as_json(ShareConsent, connection.vendor), unexpired)
-    return RawSQL(f"({rows})", [participant_id, *params], output_field=TextField())  # noqa: S611
-
-
-def consents_from_column(value) -> list[ShareConsent]:
-    """The consents of an `active_consents_column` value, as `active_consents` gives them."""
-    return from_json_rows(ShareConsent, value)
 
 
 def _validate(values: dict) -> list[Problem]:

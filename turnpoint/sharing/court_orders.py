@@ -13,166 +13,19 @@ ended (`court_order_end`) and, if varied, recorded again. Nothing is edited in p
 is no version to lock.
 """
 
-from collections import defaultdict
-from datetime import date, datetime, time
-
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category, Purpose
-from .selects import column, db_value, of_participant, one_of, select_rows
-
-
-class CourtOrderKind(models.TextChoices):
-    ORDER = "order", "Court order authorising disclosure"
-    SUBPOENA = "subpoena", "Subpoena"
-
+from .models.court_orders import CourtOrder, CourtOrderKind, _start_of
 
 REQUIRED_TEXT = {
     "court": "is required: name the court that made it",
     "reference": "is required: the court's case or order number",
 }
-
-
-class CourtOrder(models.Model):
-    data_category = Category.LEGAL
-
-    participant = models.ForeignKey(
-        "people.Participant", on_delete=models.PROTECT, related_name="court_orders"
-    )
-    kind = models.CharField(max_length=10, choices=CourtOrderKind.choices)
-    court = models.CharField(max_length=200)
-    reference = models.CharField(max_length=100)
-    made_on = models.DateField()
-    # What it covers; for a subpoena, what it asks for (recorded, never acted on).
-    categories = models.JSONField(default=list, blank=True)
-    covers_from = models.DateField(null=True, blank=True)
-    covers_to = models.DateField(null=True, blank=True)
-    recipient_role = models.CharField(max_length=30, blank=True)
-    recipient_agency = models.ForeignKey(
-        "accounts.Agency", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    purposes = models.JSONField(default=list, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    ended_at = models.DateTimeField(null=True, blank=True)
-    ended_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    end_reason = models.TextField(blank=True)
-
-    class Meta:
-        indexes = [models.Index(fields=["participant", "kind", "ended_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.pk} ({self.court}, {self.reference})"
-
-    @property
-    def label(self) -> str:
-        """How messages and documents name it: 'court order 5 (Leeds Crown Court, T2026/14)'."""
-        kind = "court order" if self.kind == CourtOrderKind.ORDER else "subpoena"
-        return f"{kind} {self.pk} ({self.court}, {self.reference})"
-
-    @property
-    def range_text(self) -> str:
-        if self.covers_from is None or self.covers_to is None:
-            return ""
-        return f"{self.covers_from:%d %B %Y} to {self.covers_to:%d %B %Y}"
-
-    def is_in_force(self, at) -> bool:
-        """An order (never a subpoena), not ended, made by now and not yet expired."""
-        return (
-            self.kind == CourtOrderKind.ORDER
-            and self.ended_at is None
-            and self.expires_at is not None
-            and _start_of(self.made_on) <= at < self.expires_at
-        )
-
-    def names(self, user) -> bool:
-        """Does this order name `user` as a recipient? Every part that is set must match."""
-        if not (self.recipient_role or self.recipient_agency_id):
-            return False
-        if self.recipient_role and self.recipient_role != user.role:
-            return False
-        return not (self.recipient_agency_id and self.recipient_agency_id != user.agency_id)
-
-    def covers(self, user, category: str, purpose: str, at) -> bool:
-        return category in self.categories and self.applies(user, purpose, at)
-
-    def applies(self, user, purpose: str, at) -> bool:
-        """Does this order open reads by `user` for `purpose` at `at`, of its categories?
-        `covers` with the category left out, so a page can test an order once for all."""
-        return purpose in self.purposes and self.names(user) and self.is_in_force(at)
-
-    def dated_within(self, day: date) -> bool:
-        return self.covers_from <= day <= self.covers_to
-
-
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
-
-
-def active_court_orders(participant_ids) -> dict[int, list[CourtOrder]]:
-    """Every order of these participants that may be in force, in one query, by participant.
-    Subpoenas are never loaded: they open nothing."""
-    by_participant: dict[int, list[CourtOrder]] = defaultdict(list)
-    among, ids = one_of(column(CourtOrder, "participant"), participant_ids)
-    may_be_in_force, params = _may_be_in_force()
-    rows = select_rows(
-        CourtOrder, f"{among} AND {may_be_in_force}", [ids, *params], order_by=["made_on", "id"]
-    )
-    for order in rows:
-        by_participant[order.participant_id].append(order)
-    return by_participant
-
-
-def _may_be_in_force() -> tuple[str, list]:
-    """The condition `active_court_orders` loads by (an order, not a subpoena; not ended; not
-    expired), on the table's own name, with its values."""
-    return (
-        f"{column(CourtOrder, 'kind')} = %s AND {column(CourtOrder, 'ended_at')} IS NULL"
-        f" AND {column(CourtOrder, 'expires_at')} > %s",
-        [str(CourtOrderKind.ORDER), db_value(CourtOrder, "expires_at", timezone.now())],
-    )
-
-
-def order_in_force_exists(participant_id: int):
-    """A boolean SQL expression: has the participant an order `active_court_orders` would load?
-    A participant query annotated with it tells a page whether to ask for the orders at all:
-    orders are exceptional, so on nearly every page the answer is no and the query is saved.
-    Plain SQL, as `policy._reaches` is: compiling an ORM subquery costs more than running it."""
-    from django.db.models import BooleanField
-    from django.db.models.expressions import RawSQL
-
-    may_be_in_force, params = _may_be_in_force()
-    sql = f"EXISTS ({of_participant(CourtOrder, '1', may_be_in_force)})"
-    return RawSQL(sql, [participant_id, *params], output_field=BooleanField())  # noqa: S611
-
-
-def court_orders_of(pid, court_orders) -> list[CourtOrder]:
-    """The participant's orders that may be in force: from `court_orders`
-    (`active_court_orders`) when given, otherwise from the database."""
-    found = court_orders.get(pid, []) if court_orders is not None else None
-    return active_court_orders([pid])[pid] if found is None else found
-
-
-def court_order_covering(found, user, category, purpose, now):
-    """The Decision of the first of `found` covering this read at `now`, or None."""
-    from .policy import Decision
-
-    for order in found:
-        if order.covers(user, category, purpose, now):
-            return Decision(
-                True,
-                f"{order.label} covers {Category(category).label.lower()} dated "
-                f"{order.range_text} for you until {order.expires_at:%d %B %Y}",
-                f"court_order:{order.pk}",
-            )
-    return None
 
 
 def _validate(values: dict) -> list[Problem]:

@@ -19,11 +19,11 @@ from turnpoint.journeys.models import Episode
 
 from .audit import audit_write
 from .categories import Category
-from .consents import active_consents
-from .court_orders import active_court_orders
-from .disclosures import accounting_lines, disclosure_accounting, disclosures_for_read
+from .disclosures import accounting_lines, disclosure_accounting
 from .documents import Section, notice_for, outbound_pdf
-from .policy import PolicyDenied, decide, default_purpose
+from .reach import openings_of
+from .record import disclosures_for_read
+from .rules import PolicyDenied, decide, default_purpose
 
 C = Category
 # The categories Turnpoint records today; the others appear in the scope as "none recorded".
@@ -35,7 +35,7 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
                               until=None, categories=None):  # fmt: skip
     """A staff export of one participant's record: PDF bytes, or a dict for JSON.
 
-    Reach the participant through `policy.participant_for_user` first; this function then keeps
+    Reach the participant through `reach.participant_for_user` first; this function then keeps
     to the categories `decide` allows for each programme (consents and court orders count).
 
     `since`/`until` (dates) limit it to information dated in that period and `categories` to
@@ -51,17 +51,14 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
     if unknown:
         raise InvalidInput(Problem("categories", f"'{unknown[0]}' is not a data category"))
     purpose = purpose or default_purpose(user)
-    consents = active_consents([participant.pk])
-    court_orders = active_court_orders([participant.pk])
-    orders_by_pk = {o.pk: o for o in court_orders.get(participant.pk, [])}
+    openings = openings_of(user, participant)
+    orders_by_pk = {o.pk: o for o in openings.court_orders}
 
     def decisions(programme=None) -> dict:
         """Category -> the Decision that opens it, for the categories this user may read."""
         found = {}
         for c in C:
-            decision = decide(user, c, programme=programme, purpose=purpose,
-                              participant=participant, consents=consents,
-                              court_orders=court_orders)  # fmt: skip
+            decision = decide(user, c, programme=programme, purpose=purpose, openings=openings)
             if decision:
                 found[c] = decision
         return found
@@ -126,8 +123,7 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
             categories=included,
             purpose=purpose,
             programme_by_participant={participant.pk: programme} if programme else None,
-            consents=consents,
-            court_orders=court_orders,
+            openings={participant.pk: openings},
             notice_attached=True,
             channel="export",
         )

@@ -1,12 +1,10 @@
 from django.core.exceptions import PermissionDenied
 
-from . import ahead, context
+from . import context
 
 
 class RequestContextMiddleware:
-    """Gives every request an id (also sent back as X-Request-ID) for the audit log, and reads
-    the result of a record sent ahead (ahead.py) that the view left unread before the response
-    leaves: a record that failed fails the request here (SEC-19)."""
+    """Gives every request an id (also sent back as X-Request-ID) for the audit log."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -17,12 +15,7 @@ class RequestContextMiddleware:
         request.request_id = ctx.request_id
         token = context.activate(ctx)
         try:
-            try:
-                response = self.get_response(request)
-            except BaseException:
-                ahead.discard()  # the request is failing anyway; the next must not inherit it
-                raise
-            ahead.collect()
+            response = self.get_response(request)
         finally:
             context.deactivate(token)
         response["X-Request-ID"] = ctx.request_id
@@ -81,7 +74,7 @@ class DenialAuditMiddleware:
         if response.status_code == 403 and denial is None:
             denial = {"reason": getattr(response, "denial_reason", "") or "refused"}
         if denial is not None and response.status_code in (403, 404):
-            from .policy import audit_denial
+            from .audit import audit_denial
 
             user = getattr(request, "user", None)
             audit_denial(
@@ -92,7 +85,7 @@ class DenialAuditMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        from .policy import OutOfReach
+        from .reach import OutOfReach
 
         if isinstance(exception, PermissionDenied):
             request._denial = {"reason": str(exception) or "permission denied"}

@@ -7,54 +7,14 @@ voluntariness (seed 002: a synthesis of 129 studies found treatment's crime-redu
 with the degree to which the person was free to choose), so the degree is data for evaluation.
 """
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_entry, audit_write
 from .categories import Category
-
-
-class Coercion(models.TextChoices):
-    # From ordered to freely chosen (seed 000: "legal coercion" where the legal consequences
-    # are deferred, reduced or lifted, yet the decision to enter stays with the person).
-    MANDATORY = "mandatory", "Mandatory: treatment is a condition of the order"
-    LEGAL_PRESSURE = (
-        "legal_pressure",
-        "Chosen under legal pressure: consequences deferred or reduced",
-    )
-    INFORMAL_PRESSURE = "informal_pressure", "Chosen under informal pressure (family, work)"
-    VOLUNTARY = "voluntary", "Voluntary"
-
-
-class ParticipationConsent(models.Model):
-    data_category = Category.LEGAL
-
-    referral = models.ForeignKey(
-        "journeys.Referral", on_delete=models.PROTECT, related_name="participation_consents"
-    )
-    participant = models.ForeignKey(
-        "people.Participant", on_delete=models.PROTECT, related_name="participation_consents"
-    )
-    alternatives_explained = models.TextField()
-    coercion = models.CharField(max_length=20, choices=Coercion.choices)
-    agreed_max_weeks = models.PositiveIntegerField()
-    custodial_weeks_replaced = models.PositiveIntegerField(null=True, blank=True)
-    non_completion_explained = models.TextField()
-    right_to_withdraw_explained = models.BooleanField()
-    signed_by = models.CharField(max_length=200)
-    signed_on = models.DateField()
-    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
-    withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_how = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-recorded_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Participation consent {self.pk} for referral {self.referral_id}"
+from .models.consents import Coercion, ParticipationConsent
 
 
 def participation_consent_problems(*, programme, values: dict) -> list[Problem]:

@@ -9,18 +9,22 @@ review list. It opens the safeguarding and household categories, never the treat
 
 from datetime import timedelta
 
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
+from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
-from .categories import Category, Purpose
-from .disclosures import disclosure_write
+from .categories import Purpose
+from .models import BreakGlass, Notification
+from .reach import participant_for_user
+from .record import disclosure_write
+from .rules import BREAK_GLASS_OPENS as OPENS
+from .rules import PolicyDenied
 
 WINDOW = timedelta(hours=4)  # security.md SEC-17 default (DHIS2 uses 3 hours)
 MIN_JUSTIFICATION = 20
-OPENS = frozenset({Category.SAFEGUARDING, Category.HOUSEHOLD})
 
 REASONS = {
     "child_at_risk": "A child may be at risk of significant harm",
@@ -29,57 +33,8 @@ REASONS = {
 }
 
 
-class BreakGlass(models.Model):
-    data_category = Category.SAFEGUARDING
-
-    participant = models.ForeignKey(
-        "people.Participant", on_delete=models.PROTECT, related_name="+"
-    )
-    opened_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
-    reason_code = models.CharField(max_length=30)
-    justification = models.TextField()
-    opened_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    reviewed_by = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    review_note = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["-opened_at"]
-
-    def __str__(self) -> str:
-        return f"Break-glass {self.pk} by {self.opened_by_id} for participant {self.participant_id}"
-
-
-class Notification(models.Model):
-    recipient = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
-    message = models.TextField()
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    def __str__(self) -> str:
-        return self.message[:60]
-
-
-def break_glass_active(user, participant) -> BreakGlass | None:
-    from turnpoint.accounts.models import Role
-
-    if user.role != Role.SAFEGUARDING_LEAD or user.is_superuser:
-        return None
-    pid = getattr(participant, "pk", participant)
-    return BreakGlass.objects.filter(
-        opened_by=user, participant_id=pid, expires_at__gt=timezone.now()
-    ).first()
-
-
 def break_glass_open(*, acting_user, participant, reason_code: str, justification: str):
     """Open the safeguarding categories of one participant to the acting safeguarding lead."""
-    from turnpoint.accounts.models import Role, User
-
-    from .policy import PolicyDenied, participant_for_user
-
     # Superusers and every other role are refused, whatever else they hold (SEC-17).
     if acting_user.role != Role.SAFEGUARDING_LEAD or acting_user.is_superuser:
         raise PolicyDenied("only the designated safeguarding lead can open safeguarding records")
@@ -125,10 +80,6 @@ def break_glass_open(*, acting_user, participant, reason_code: str, justificatio
 
 def break_glass_review(glass: BreakGlass, *, acting_user, note: str) -> BreakGlass:
     """The review every break-glass gets afterwards, by another safeguarding lead."""
-    from turnpoint.accounts.models import Role
-
-    from .policy import PolicyDenied
-
     if acting_user.role != Role.SAFEGUARDING_LEAD or acting_user.pk == glass.opened_by_id:
         raise PolicyDenied("another designated safeguarding lead reviews a break-glass")
     if not note.strip():

@@ -26,10 +26,18 @@ from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
 from .categories import Category
-from .consents import active_consents
-from .disclosures import LegalBasis, disclosure_write, statutory_report_reference
 from .documents import Section, notice_for, outbound_pdf
-from .policy import REPORT_AUTHORS, PolicyDenied, decide, default_purpose
+from .models import LegalBasis
+from .reach import active_consents
+from .record import disclosure_write
+from .rules import (
+    REPORT_AUTHORS,
+    Openings,
+    PolicyDenied,
+    decide,
+    default_purpose,
+    statutory_report_reference,
+)
 
 C = Category
 # The categories Turnpoint records today (as turnpoint.sharing.exports.RECORDED); every other
@@ -113,13 +121,15 @@ def statutory_report_plan(user, referral, code: str) -> ReportPlan:
         plan.problems.append(Problem("recipients", f"no {roles} is a member of the "
                                      f"{programme.name} team to receive the {name}"))  # fmt: skip
     participant = referral.participant
-    consents = active_consents([participant.pk])
+    openings = Openings(
+        now=timezone.now(), consents=tuple(active_consents([participant.pk])[participant.pk])
+    )
     plan.statutory = [c for c in C if c in declared["categories"]]
     for category in C:
         if category in declared["categories"] or not plan.recipients:
             continue
         if not decide(user, category, programme=programme, purpose=purpose,
-                      participant=participant, consents=consents):  # fmt: skip
+                      openings=openings):  # fmt: skip
             continue  # the author may not read it, so it cannot be in what they send
         bases = [
             decide(
@@ -127,8 +137,7 @@ def statutory_report_plan(user, referral, code: str) -> ReportPlan:
                 category,
                 programme=programme,
                 purpose=declared["purpose"],
-                participant=participant,
-                consents=consents,
+                openings=openings,
                 report=code,
             )
             for r in plan.recipients

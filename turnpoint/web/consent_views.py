@@ -26,14 +26,15 @@ from turnpoint.sharing.consents import (
     share_consent_revocable,
     share_consent_revoke,
 )
-from turnpoint.sharing.disclosures import read_recorded
 from turnpoint.sharing.documents import participation_consent_pdf, share_consent_pdf
 from turnpoint.sharing.participation import (
     participation_consent_current,
     participation_consent_record,
     participation_consent_withdraw,
 )
-from turnpoint.sharing.policy import PolicyDenied, decide, participant_for_user
+from turnpoint.sharing.reach import decide_for, participant_for_user
+from turnpoint.sharing.record import read_recorded
+from turnpoint.sharing.rules import PolicyDenied, decide
 
 from .consent_forms import (
     HouseholdChildForm,
@@ -303,7 +304,7 @@ def share_consent_download(request, pk, consent_pk):
 def household(request, pk):
     user = request.user
     person = participant_for_user(user, pk)
-    may_read = decide(user, C.HOUSEHOLD, participant=person)
+    may_read = decide_for(user, C.HOUSEHOLD, person)
     may_write = decide(user, C.HOUSEHOLD, action="write")
     if not (may_read or may_write):
         raise PermissionDenied(may_read.reason)

@@ -20,7 +20,9 @@ from django.views.decorators.http import require_http_methods
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.court_orders import CourtOrderKind, court_order_end, court_order_record
-from turnpoint.sharing.policy import audit_read, decide, participant_for_user
+from turnpoint.sharing.reach import participant_for_user
+from turnpoint.sharing.record import audit_read
+from turnpoint.sharing.rules import decide
 
 from .court_order_forms import CourtOrderForm, EndCourtOrderForm
 

@@ -19,8 +19,9 @@ from turnpoint.portal.services import (
     portal_username,
 )
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import read_recorded
-from turnpoint.sharing.policy import decide, participant_for_user
+from turnpoint.sharing.reach import participant_for_user
+from turnpoint.sharing.record import read_recorded
+from turnpoint.sharing.rules import decide
 
 
 @login_required
@@ -29,7 +30,7 @@ from turnpoint.sharing.policy import decide, participant_for_user
 def portal_access(request, pk):
     user = request.user
     person = participant_for_user(user, pk)
-    allowed = decide(user, Category.IDENTITY, participant=person, action="write")
+    allowed = decide(user, Category.IDENTITY, action="write")
     if not allowed:
         raise PermissionDenied(allowed.reason)
     code, errors = None, []

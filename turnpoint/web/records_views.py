@@ -1,7 +1,7 @@
 """Records pages: who has seen a participant's record (accounting of disclosures, SEC-14), the
 staff "export this record" (SEC-12) and the data-protection officer's audit log page.
 
-Participants are reached only through turnpoint.sharing.policy (same 404 for missing and
+Participants are reached only through turnpoint.sharing.reach (same 404 for missing and
 forbidden); what leaves as a document goes through `outbound_pdf` with the notice and scope.
 """
 
@@ -21,16 +21,13 @@ from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.audit import audit_verify
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import (
-    accounting_lines,
-    disclosure_accounting,
-    disclosures_for_read,
-    read_recorded,
-)
+from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
 from turnpoint.sharing.exports import FORMATS, participant_record_export
 from turnpoint.sharing.models import AuditEntry
-from turnpoint.sharing.policy import PolicyDenied, decide, participant_for_user
+from turnpoint.sharing.reach import decide_for, participant_for_user
+from turnpoint.sharing.record import disclosures_for_read, read_recorded
+from turnpoint.sharing.rules import PolicyDenied
 
 C = Category
 AUDIT_PAGE_SIZE = 50
@@ -40,7 +37,7 @@ FILTERS = ("user", "action", "from", "to", "participant")
 def _reader(user, pk):
     """The participant, for a user whose role may read identity (else 403 with the reason)."""
     person = participant_for_user(user, pk)
-    allowed = decide(user, C.IDENTITY, participant=person)
+    allowed = decide_for(user, C.IDENTITY, person)
     if not allowed:
         raise PermissionDenied(allowed.reason)
     return person

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import read_recorded
-from turnpoint.sharing.policy import PolicyDenied
+from turnpoint.sharing.record import read_recorded
+from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.statutory import (
     RECORDED,
     report_scope,

@@ -16,14 +16,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
-from turnpoint.sharing.policy import PolicyDenied, participant_for_user, participants_visible_to
+from turnpoint.sharing.models import BreakGlass, Notification
+from turnpoint.sharing.reach import (
+    break_glass_active,
+    participant_for_user,
+    participants_visible_to,
+)
+from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import (
     MIN_JUSTIFICATION,
     REASONS,
     WINDOW,
-    BreakGlass,
-    Notification,
-    break_glass_active,
     break_glass_open,
     break_glass_review,
 )

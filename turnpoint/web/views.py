@@ -27,18 +27,10 @@ from turnpoint.journeys.selectors import referral_timeliness
 from turnpoint.journeys.services import referral_create, referral_problems, referral_transition
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
-from turnpoint.sharing import ahead
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.consents import active_consents
-from turnpoint.sharing.disclosures import read_recorded
-from turnpoint.sharing.policy import (
-    PolicyDenied,
-    decide,
-    not_found,
-    participant_for_user,
-    participants_visible_to,
-    readable_categories,
-)
+from turnpoint.sharing.reach import not_found, participant_for_user, participants_visible_to
+from turnpoint.sharing.reads import latest_referrals, participant_record, participants_list
+from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
 from .actions import referral_actions
@@ -141,12 +133,13 @@ def caseload(request):
     rows = rows.filter(_search(query))
 
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    people = list(page.object_list)
-    latest = {}
-    for referral in referrals.filter(participant__in=[p.pk for p in people]).order_by(
-        "participant_id", "-referral_date", "-id"
-    ):
-        latest.setdefault(referral.participant_id, referral)
+    # The list shows identity and the stage reached: a disclosure when the user's agency does
+    # not hold them (a court or treatment user's caseload), none inside the programme team.
+    shown = [C.IDENTITY] + ([C.PATHWAY] if show_stage else [])
+    people = participants_list(user, page.object_list, shown)
+    latest = latest_referrals(
+        user, [p.pk for p in people], [programme] if programme else None, state
+    )
     today = timezone.localdate()
     results = []
     for person in people:
@@ -159,15 +152,6 @@ def caseload(request):
                 "days": (today - referral.referral_date).days if referral else None,
             }
         )
-    # The list shows identity and the stage reached: a disclosure when the user's agency does
-    # not hold them (a court or treatment user's caseload), none inside the programme team.
-    shown = [C.IDENTITY] + ([C.PATHWAY] if show_stage else [])
-    read_recorded(
-        user,
-        participants=people,
-        categories=shown,
-        programme_by_participant={pk: by_id.get(str(r.programme_id)) for pk, r in latest.items()},
-    )
     context = {
         "results": results,
         "page": page,
@@ -213,53 +197,20 @@ def _search(query: str) -> Q:
 
 @login_required
 def participant(request, pk):
-    person = participant_for_user(request.user, pk, order_in_force_flag=True, with_consents=True)
-    return _participant_page(request, person)
+    return _participant_page(request, pk)
 
 
-def _participant_page(request, person, *, failed=None, problems=(), status=200):
-    """The participant page. `failed` is (referral pk, action key, bound form) when a pathway
-    action was refused and its form must show the errors; `problems` go in the page's summary."""
+def _participant_page(request, pk, *, failed=None, problems=(), status=200):
+    """The participant page, rendered from what `reads.participant_record` read and recorded.
+    `failed` is (referral pk, action key, bound form) when a pathway action was refused and its
+    form must show the errors; `problems` go in the page's summary."""
     user = request.user
-    referrals = list(
-        person.referrals.filter(programme__in=user.programmes.all())
-        .select_related("programme", "episode")
-        .prefetch_related("transitions__acting_user", "programme__phases")
-    )
-    # Read with the participant on this page's own request; asked for after a refused action.
-    found = getattr(person, "active_share_consents", None)
-    consents = {person.pk: found} if found is not None else active_consents([person.pk])
-    # No court orders: a referral section cannot keep to an order's date range, so what only a
-    # court order opens leaves as the export limited to its scope (docs/sharing.md, SEC-16).
-    court_orders: dict = {}
-
-    def readable(programme=None) -> frozenset[str]:
-        """What this user may read of this participant in this programme (consents count)."""
-        return readable_categories(
-            user, programme=programme, participant=person, consents=consents,
-            court_orders=court_orders,
-        )  # fmt: skip
-
-    shown = {C.IDENTITY}
-    sections = []
-    for referral in referrals:
-        section = _referral_section(
-            user, referral, categories=readable(referral.programme), failed=failed
-        )
-        shown |= section["categories"] & {C.LEGAL, C.PATHWAY}
-        sections.append(section)
-    readable_anywhere = set(readable())
-    for section in sections:
-        readable_anywhere |= section["categories"]
-    read_recorded(
-        user,
-        participants=[person],
-        categories=shown,
-        obj=person,
-        programme_by_participant={person.pk: referrals[0].programme} if referrals else None,
-        consents=consents,
-        ahead=True,  # written while the page is built; read back below, before it is returned
-    )
+    found = participant_record(user, pk)
+    person, referrals = found.participant, found.referrals
+    sections = [
+        _referral_section(user, r, categories=found.categories[r.pk], failed=failed)
+        for r in referrals
+    ]
     errors = [("", p) for p in problems]
     if failed:
         errors += failed[2].error_list(id_prefix=f"r{failed[0]}-{failed[1]}-")
@@ -268,21 +219,16 @@ def _participant_page(request, person, *, failed=None, problems=(), status=200):
         "age": person.age_on(timezone.localdate()),
         "sections": sections,
         "errors": errors,
-        "readable": [c.label for c in C if c in readable_anywhere],
+        "readable": [c.label for c in C if c in found.readable_anywhere],
         "role": user.get_role_display(),
         "may_open_portal": bool(decide(user, C.IDENTITY, action="write")),
         "may_refer": any(_may_refer(user, r.programme, new_person=False) for r in referrals),
-        # The section on consent and safeguarding decides with the consents read above, and
-        # with no court orders when the participant's own query found none in force (None:
-        # ask the database, when there is one or the participant was read without the flag).
-        "share_consents": consents,
-        "share_court_orders": (
-            {} if getattr(person, "court_order_in_force", None) is False else None
-        ),
+        # The section on consent and safeguarding decides with the openings read above and
+        # shows the household the lead's break-glass opened, read and recorded with the page.
+        "share_openings": found.openings,
+        "household_children": found.household_children,
     }
-    response = render(request, "web/participant.html", context, status=status)
-    ahead.collect()  # the record is written, or this raises and the page is not sent (SEC-19)
-    return response
+    return render(request, "web/participant.html", context, status=status)
 
 
 def _referral_section(user, referral, *, categories, failed) -> dict:
@@ -343,7 +289,7 @@ def referral_transition_page(request, pk):
     if not allowed:
         raise PermissionDenied(allowed.reason)
     if request.POST.get("expected_version") != str(referral.version):
-        return _participant_page(request, person, problems=[_stale(referral)], status=409)
+        return _participant_page(request, person.pk, problems=[_stale(referral)], status=409)
     episode = _episode_of(referral)
     phases = list(referral.programme.phases.all())
     actions = {a.key: a for a in referral_actions(referral, episode=episode, phases=phases)}
@@ -354,7 +300,7 @@ def referral_transition_page(request, pk):
             f"That step is not available for a referral at '{referral.get_state_display()}'. "
             f"Steps you can record now: {offered}."
         )
-        return _participant_page(request, person, problems=[problem], status=400)
+        return _participant_page(request, person.pk, problems=[problem], status=400)
     form = _transition_form(referral, action, request.POST)
     if form.is_valid():
         try:
@@ -367,7 +313,7 @@ def referral_transition_page(request, pk):
                 **action.fixed,
             )
         except Conflict:
-            return _participant_page(request, person, problems=[_stale(referral)], status=409)
+            return _participant_page(request, person.pk, problems=[_stale(referral)], status=409)
         except InvalidInput as exc:
             form.add_problems(exc.problems)
         except PolicyDenied as exc:
@@ -376,7 +322,7 @@ def referral_transition_page(request, pk):
             messages.success(request, f"{action.title}: recorded for {person.display_name}.")
             url = reverse("web:participant", args=[person.pk])
             return redirect(f"{url}#referral-{referral.pk}")
-    return _participant_page(request, person, failed=(referral.pk, action.key, form), status=400)
+    return _participant_page(request, person.pk, failed=(referral.pk, action.key, form), status=400)
 
 
 def _stale(referral) -> str:

@@ -1,9 +1,8 @@
-"""The referrals' version, raised by the database with every change to the referrals, so a
-cached caseload count knows when it is stale (turnpoint/journeys/versions.py)."""
+"""The referrals' version table. Its triggers and the table itself are gone since 0007: the
+caseload count is counted every time."""
 
 from django.db import migrations, models
 
-from turnpoint.journeys import versions
 
 
 class Migration(migrations.Migration):
@@ -20,6 +19,4 @@ class Migration(migrations.Migration):
                 ('version', models.BigIntegerField(default=0)),
             ],
         ),
-        # The version's one row, and the triggers that raise it (turnpoint/journeys/versions.py).
-        migrations.RunPython(versions.install, versions.uninstall),
     ]

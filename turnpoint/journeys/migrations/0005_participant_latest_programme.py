@@ -1,9 +1,8 @@
-"""PostgreSQL: the programme of each participant's latest referral on the participant's row,
-kept by triggers on the referrals (turnpoint/journeys/latest_programme.py; decision 0011)."""
+"""Formerly the trigger-kept programme of each participant's latest referral (PostgreSQL); reach
+is now decided from the referrals every time, and 0007 drops what this once installed."""
 
 from django.db import migrations
 
-from turnpoint.journeys import latest_programme
 
 
 class Migration(migrations.Migration):
@@ -13,6 +12,4 @@ class Migration(migrations.Migration):
         ('people', '0002_householdchild'),
     ]
 
-    operations = [
-        migrations.RunPython(latest_programme.install, latest_programme.uninstall),
-    ]
+    operations: list = []

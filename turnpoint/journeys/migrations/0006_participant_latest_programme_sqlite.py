@@ -1,10 +1,8 @@
-"""SQLite: the programme of each participant's latest referral on the participant's row, kept by
-row triggers on the referrals, as PostgreSQL has kept it since 0005
-(turnpoint/journeys/latest_programme.py; decision 0011)."""
+"""Formerly the trigger-kept programme of each participant's latest referral (SQLite); reach is
+now decided from the referrals every time, and 0007 drops what this once installed."""
 
 from django.db import migrations
 
-from turnpoint.journeys import latest_programme
 
 
 class Migration(migrations.Migration):
@@ -13,6 +11,4 @@ class Migration(migrations.Migration):
         ('journeys', '0005_participant_latest_programme'),
     ]
 
-    operations = [
-        migrations.RunPython(latest_programme.install_sqlite, latest_programme.uninstall_sqlite),
-    ]
+    operations: list = []

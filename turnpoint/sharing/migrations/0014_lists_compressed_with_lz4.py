@@ -1,10 +1,8 @@
-"""PostgreSQL: the long lists a read records (the audit row's participant ids and detail, a
-disclosure act's backlog of participant ids) compressed with lz4 instead of pglz, where the
-server has lz4 (turnpoint/sharing/toast.py). Nothing on SQLite."""
+"""Formerly set lz4 compression on the columns that hold long lists of ids (PostgreSQL); 0016
+puts back the server's default wherever this once ran."""
 
 from django.db import migrations
 
-from turnpoint.sharing import toast
 
 
 class Migration(migrations.Migration):
@@ -13,6 +11,4 @@ class Migration(migrations.Migration):
         ('sharing', '0013_audit_append_function'),
     ]
 
-    operations = [
-        migrations.RunPython(toast.compress_lists, toast.uncompress_lists),
-    ]
+    operations: list = []

@@ -1,10 +1,8 @@
-"""SQLite: a view whose INSTEAD OF INSERT trigger writes a disclosure act and its backlog row, so
-a read writes its record in one statement, as it does on PostgreSQL (turnpoint/sharing/
-acts_sqlite.py). Nothing on PostgreSQL."""
+"""Formerly a SQLite view whose trigger wrote a disclosure act with its backlog row; 0016 drops it
+wherever this once ran. Acts are written with ordinary Django (sharing/record.py)."""
 
 from django.db import migrations
 
-from turnpoint.sharing import acts_sqlite
 
 
 class Migration(migrations.Migration):
@@ -13,6 +11,4 @@ class Migration(migrations.Migration):
         ('sharing', '0014_lists_compressed_with_lz4'),
     ]
 
-    operations = [
-        migrations.RunPython(acts_sqlite.install, acts_sqlite.uninstall),
-    ]
+    operations: list = []

@@ -2,16 +2,16 @@
 take part, consents to share, the household and safeguarding, each shown only when the policy
 allows it; and `{% govuk_checkboxes form.field %}` for a multiple-choice field.
 
-The section fetches its own rows in a fixed number of queries (one for the consents to take
-part, one for a safeguarding lead), so the participant page's count stays flat."""
+The section reads one more thing, the consents to take part of the referrals the page shows, so
+the participant page's query count stays flat."""
 
 from django import template
 from django.template.loader import render_to_string
 
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.participation import ParticipationConsent
-from turnpoint.sharing.policy import audit_read, decide
-from turnpoint.sharing.safeguarding import break_glass_active
+from turnpoint.sharing.reach import openings_of
+from turnpoint.sharing.rules import decide
 from turnpoint.web.consent_views import (
     BEFORE_EPISODE,
     may_manage_sharing,
@@ -44,12 +44,11 @@ def govuk_checkboxes(bound):
 @register.inclusion_tag("web/consents/_participant_section.html", takes_context=True)
 def consent_and_safeguarding(context, participant):
     """Uses the page's own `sections` (its referrals, with what the reader may see of each),
-    `share_consents` (the participant's active consents the page decided with) and
-    `share_court_orders` (none, when the page's participant query found no order in force), so
-    it adds one query for the consents to take part, and one for a safeguarding lead."""
+    `share_openings` (the participant's openings the page decided with) and
+    `household_children` (what a safeguarding lead's break-glass opened, read and recorded by
+    the page's selector); it reads the consents to take part of the referrals shown."""
     user = context["request"].user
-    consents = context.get("share_consents")  # None elsewhere: decide then asks the database
-    court_orders = context.get("share_court_orders")  # likewise
+    openings = context.get("share_openings") or openings_of(user, participant)
     legal = [s["referral"] for s in context.get("sections", []) if s.get("legal")]
     current = {}
     if legal:
@@ -70,13 +69,8 @@ def consent_and_safeguarding(context, participant):
         for r in legal
     ]
     lead = is_safeguarding_lead(user)
-    glass = break_glass_active(user, participant) if lead else None
-    children = []
-    if glass is not None:
-        # The break-glass opened the household to this lead: show it here, and record the read.
-        children = list(participant.household_children.all())
-        audit_read(user, participants=[participant], categories=[C.HOUSEHOLD], obj=participant,
-                   detail={"page": "participant", "break_glass": glass.pk})  # fmt: skip
+    glass = openings.break_glass if lead else None
+    children = context.get("household_children") or []
     household_write = bool(decide(user, C.HOUSEHOLD, action="write"))
     return {
         "participant": participant,
@@ -86,18 +80,7 @@ def consent_and_safeguarding(context, participant):
         # Other roles that may read the household see it on its own page (its read is audited
         # there), so opening the participant page does not read a sensitive category.
         "household_link": glass is None
-        and (
-            household_write
-            or bool(
-                decide(
-                    user,
-                    C.HOUSEHOLD,
-                    participant=participant,
-                    consents=consents,
-                    court_orders=court_orders,
-                )
-            )
-        ),
+        and (household_write or bool(decide(user, C.HOUSEHOLD, openings=openings))),
         "household_write": household_write,
         "children": children,
         "lead": lead,

@@ -12,7 +12,7 @@ from turnpoint.cli import emit, fail
 from turnpoint.errors import InvalidInput
 from turnpoint.journeys.synth import synth_caseload
 from turnpoint.programmes.models import Programme
-from turnpoint.sharing.policy import PolicyDenied
+from turnpoint.sharing.rules import PolicyDenied
 
 SYSTEM_USERNAME = "synth"
 

@@ -4,7 +4,7 @@ the accounting reads (docs/sharing.md, "How disclosures are stored")."""
 from django.core.management.base import BaseCommand
 
 from turnpoint.cli import emit, fail
-from turnpoint.sharing.disclosures import DisclosureIndexError, disclosures_index
+from turnpoint.sharing.record import DisclosureIndexError, disclosures_index
 
 
 class Command(BaseCommand):

@@ -3,21 +3,14 @@
 On SQLite the audit tables' DELETE trigger refuses row deletion; flush is the one deliberate
 wipe of the whole database (the demo's `--reset`, the test suite between transactional tests),
 so it runs with `append_only.clearing()` on. On PostgreSQL flush uses TRUNCATE, which the row
-triggers do not see and which only the owner role holds (docs/sharing.md).
-
-Afterwards the referrals' version row is put back (`journeys.versions.restore_row`), or no
-caseload count could be kept until the next migration."""
+triggers do not see and which only the owner role holds (docs/sharing.md)."""
 
 from django.core.management.commands.flush import Command as DjangoFlush
-from django.db import connections
 
-from turnpoint.journeys.versions import restore_row
 from turnpoint.sharing.append_only import clearing
 
 
 class Command(DjangoFlush):
     def handle(self, **options):
         with clearing():
-            done = super().handle(**options)
-        restore_row(connections[options["database"]])
-        return done
+            return super().handle(**options)

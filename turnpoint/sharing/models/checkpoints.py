@@ -36,12 +36,12 @@ log = logging.getLogger(__name__)
 
 class CheckpointQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        from .models import AppendOnlyError
+        from .audit import AppendOnlyError
 
         raise AppendOnlyError("audit checkpoints are append-only")
 
     def delete(self):
-        from .models import AppendOnlyError
+        from .audit import AppendOnlyError
 
         raise AppendOnlyError("audit checkpoints are append-only")
 
@@ -65,14 +65,14 @@ class AuditCheckpoint(models.Model):
         return f"checkpoint {self.pk} at {self.at:%Y-%m-%d %H:%M:%S} over entry {self.entry_id}"
 
     def save(self, *args, **kwargs):
-        from .models import AppendOnlyError
+        from .audit import AppendOnlyError
 
         if self.pk is not None:
             raise AppendOnlyError("audit checkpoints are append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        from .models import AppendOnlyError
+        from .audit import AppendOnlyError
 
         raise AppendOnlyError("audit checkpoints are append-only")
 
@@ -139,7 +139,7 @@ def checkpoint_create(*, entry_id: int, entry_hash: str) -> AuditCheckpoint:
 
 def checkpoint_newest() -> AuditCheckpoint:
     """`turnpoint audit checkpoint`: a checkpoint over the newest entry, even if it has one."""
-    from .models import GENESIS, AuditEntry
+    from .audit import GENESIS, AuditEntry
 
     newest = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash").first()
     entry_id, entry_hash = newest or (0, GENESIS)
@@ -231,7 +231,7 @@ def audit_verify_report(*, max_age: int | None = None) -> Report:
     were removed or rewritten), `checkpoint-missing` (a checkpoint in the file is not in the
     table), `checkpoint-file` (the file is missing or has a line that is not a checkpoint) and
     `checkpoint-age` (a stretch longer than `max_age` seconds without a checkpoint)."""
-    from .models import GENESIS, AuditEntry
+    from .audit import GENESIS, AuditEntry
 
     if max_age is None:
         max_age = settings.TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE

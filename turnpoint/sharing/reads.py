@@ -1,0 +1,165 @@
+"""Selectors: one function per kind of read. Each decides with the rules, fetches within the
+user's reach, and writes the read's record (audit entry and disclosure acts), in one transaction.
+If the record cannot be written, the transaction rolls back and the exception reaches the caller:
+nothing is returned, so nothing can be shown (security.md SEC-19).
+
+Pages, API, portal and exports render what a selector returns and write nothing themselves.
+The other reads with a shape of their own have their selectors beside their rules: a participant's
+record as a document (`exports.participant_record_export`, `participant_own_record_export`), a
+statutory report (`statutory.statutory_report_generate`) and the accounting of disclosures
+(`disclosures.disclosure_accounting`).
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+
+from django.db import transaction
+
+from turnpoint.journeys.models import Referral
+
+from .categories import Category
+from .reach import openings_of, participant_for_user, team_programme_ids
+from .record import audit_read, read_recorded
+from .rules import Openings, readable
+
+C = Category
+
+
+def participants_list(user, participants, categories: Iterable[str], *,
+                      programme_by_participant=None) -> list:  # fmt: skip
+    """The rows of a page of participants (a sliced queryset built on
+    `reach.participants_visible_to`), read and recorded: one audit entry for the page when a
+    category shown is sensitive, and one disclosure act per basis when what it shows crosses to
+    the user's agency. `programme_by_participant` (participant id -> programme) says which
+    programme each row is shown for when the caller knows; otherwise each participant's latest
+    referral among the user's team."""
+    with transaction.atomic():
+        rows = list(participants)
+        read_recorded(user, participants=rows, categories=list(categories),
+                      programme_by_participant=programme_by_participant)  # fmt: skip
+    return rows
+
+
+@dataclass
+class ParticipantRecord:
+    """What a participant page may show: the participant, their referrals to the user's team
+    (each with the categories the user may read there), what the user may read outside any
+    programme, and the participant's openings the decisions used."""
+
+    participant: object
+    referrals: list = field(default_factory=list)
+    categories: dict = field(default_factory=dict)  # referral id -> readable categories
+    readable_anywhere: frozenset = frozenset()
+    openings: Openings | None = None
+    household_children: list = field(default_factory=list)  # what a break-glass opened
+
+
+def participant_record(user, pk) -> ParticipantRecord:
+    """A participant and their referrals in the user's team, decided with the participant's
+    consents, court orders and break-glass, and recorded: the page shows identity, and the legal
+    facts and pathway of each referral the user may read."""
+    with transaction.atomic():
+        person = participant_for_user(user, pk)
+        openings = openings_of(user, person)
+        # A referral section cannot keep to a court order's date range, so what only a court
+        # order opens leaves as the export limited to its scope (docs/sharing.md, SEC-16).
+        on_page = replace(openings, court_orders=())
+        referrals = list(
+            person.referrals.filter(programme__in=team_programme_ids(user))
+            .select_related("programme", "episode")
+            .prefetch_related("transitions__acting_user", "programme__phases")
+        )
+        categories = {
+            r.pk: readable(user, programme=r.programme, openings=on_page) for r in referrals
+        }
+        anywhere = set(readable(user, openings=on_page))
+        shown = {C.IDENTITY}
+        for cats in categories.values():
+            shown |= cats & {C.LEGAL, C.PATHWAY}
+            anywhere |= cats
+        read_recorded(
+            user, participants=[person], categories=shown, obj=person,
+            programme_by_participant={person.pk: referrals[0].programme} if referrals else None,
+            openings={person.pk: on_page},
+        )  # fmt: skip
+        children = []
+        if openings.break_glass is not None:
+            # The lead's break-glass opened the household: shown on the page, and recorded.
+            children = list(person.household_children.all())
+            audit_read(
+                user,
+                participants=[person],
+                categories=[C.HOUSEHOLD],
+                obj=person,
+                detail={"page": "participant", "break_glass": openings.break_glass.pk},
+            )
+    return ParticipantRecord(person, referrals, categories, frozenset(anywhere), openings, children)
+
+
+def participant_read(user, pk, categories: Iterable[str], *, obj=None, detail=None):
+    """One participant, reached and recorded as shown in `categories` (a page about one of their
+    records: the portal access page, the consents page, a report's page)."""
+    with transaction.atomic():
+        person = participant_for_user(user, pk)
+        read_recorded(user, participants=[person], categories=list(categories),
+                      obj=person if obj is None else obj, detail=detail)  # fmt: skip
+    return person
+
+
+def journey_rows_read(user, rows, shows: Callable[[frozenset], Iterable[str]], *,
+                      also: Iterable[str] = (), detail_key: str = "") -> list:  # fmt: skip
+    """Referrals or episodes (a queryset built on `reach.referrals_visible_to` or
+    `episodes_visible_to`, each row with its programme), read and recorded, as (row, readable
+    categories) pairs. `shows` says which of a row's readable categories the caller shows
+    (its output fields); `also`, categories of the participant shown alongside; `detail_key`,
+    when given, names the rows' ids in the audit entry's detail."""
+    with transaction.atomic():
+        found = list(rows)
+        cache: dict = {}
+        pairs, shown, programmes = [], set(also), {}
+        for row in found:
+            key = row.programme_id
+            if key not in cache:
+                cache[key] = readable(user, programme=row.programme)
+            pairs.append((row, cache[key]))
+            shown.update(shows(cache[key]))
+            programmes.setdefault(row.participant_id, row.programme)
+        detail = {detail_key: [row.pk for row in found]} if detail_key else None
+        read_recorded(user, participants=list(programmes), categories=shown, detail=detail,
+                      programme_by_participant=programmes)  # fmt: skip
+    return pairs
+
+
+def transitions_read(user, referral, rows, shows: Callable[[frozenset], Iterable[str]]
+                     ) -> tuple[list, frozenset]:  # fmt: skip
+    """The steps of a referral the caller reached (`rows`, a queryset of its transitions), read
+    and recorded, with the categories the user may read in its programme."""
+    categories = readable(user, programme=referral.programme)
+    with transaction.atomic():
+        found = list(rows)
+        if found:
+            read_recorded(
+                user,
+                participants=[referral.participant_id],
+                categories=list(shows(categories)),
+                obj=referral,
+                programme_by_participant={referral.participant_id: referral.programme},
+            )
+    return found, categories
+
+
+def latest_referrals(
+    user, participant_ids, programmes=None, state: str = ""
+) -> dict[int, Referral]:
+    """Participant id -> their latest referral (by referral date, then id) among the user's team
+    (or `programmes`, a subset of it), optionally in `state`: what a caseload row shows."""
+    team = team_programme_ids(user)
+    among = [p.pk for p in programmes if p.pk in team] if programmes is not None else team
+    referrals = Referral.objects.filter(participant_id__in=list(participant_ids),
+                                        programme__in=among)  # fmt: skip
+    if state:
+        referrals = referrals.filter(state=state)
+    latest: dict[int, Referral] = {}
+    for referral in referrals.order_by("participant_id", "-referral_date", "-id"):
+        latest.setdefault(referral.participant_id, referral)
+    return latest
