@@ -1,9 +1,15 @@
-"""`make check`: flag direct queries on participant data outside the apps allowed to make them.
+"""`make check`: refuse a read of participant data outside the sharing core's selectors.
 
-Participants are reached only through turnpoint.sharing.policy (STYLE.md rule 5). Views, API,
-exports and reports that query `Participant.objects`, `Referral.objects`, `Episode.objects` or
-`Transition.objects` themselves could bypass the policy gate, so they fail this check unless the
-line carries `# policy-gate: <why this is safe>`.
+Interfaces (pages, API, portal, command line) get participant data from the selectors in
+`turnpoint.sharing.reads` (and the reads beside their rules: exports, statutory reports, the
+accounting of disclosures), which decide, fetch and record in one transaction. They build
+querysets only from `turnpoint.sharing.reach` (`participants_visible_to`,
+`referrals_visible_to`, `episodes_visible_to`), never from a protected model's manager. A line in
+an interface module that names a protected model's manager (`Participant.objects`,
+`ShareConsent.objects`, ...) fails this check; there is no comment that excuses it.
+
+The apps that own these tables (people, journeys: their services write them) and the sharing
+core itself may query them; so may migrations and the synthetic-data generators.
 """
 
 import re
@@ -11,22 +17,31 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROTECTED = re.compile(r"\b(Participant|Referral|Episode|Transition)\.objects\b")
-# Apps that own these tables, and write paths that run after the policy decided.
-ALLOWED = ("turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/", "turnpoint/simulator/")
+PROTECTED = (
+    "Participant", "HouseholdChild", "Referral", "Episode", "Transition", "ShareConsent",
+    "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
+    "DisclosedParticipant", "DisclosureBacklog",
+)  # fmt: skip
+MANAGER = re.compile(r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b")
+OWNERS = ("turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/")
+
+
+def problems_in(root: Path) -> list[str]:
+    found = []
+    for path in sorted((root / "turnpoint").rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if rel.startswith(OWNERS) or "/migrations/" in rel:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if MANAGER.search(line):
+                found.append(f"{rel}:{number}: reads participant data outside the sharing core's "
+                             "selectors; use turnpoint.sharing.reads or .reach")  # fmt: skip
+    return found
 
 
 def main() -> int:
-    problems = []
-    for path in sorted((ROOT / "turnpoint").rglob("*.py")):
-        rel = path.relative_to(ROOT).as_posix()
-        if rel.startswith(ALLOWED) or "/migrations/" in rel:
-            continue
-        for number, line in enumerate(path.read_text().splitlines(), start=1):
-            if PROTECTED.search(line) and "# policy-gate:" not in line:
-                problems.append(f"{rel}:{number}: query on participant data outside the policy "
-                                f"gate; use turnpoint.sharing.policy")  # fmt: skip
-    print("\n".join(problems) or "policy gate: no direct participant queries outside sharing/")
+    problems = problems_in(ROOT)
+    print("\n".join(problems) or "policy gate: participant data is read only through the selectors")
     return 1 if problems else 0
 
 

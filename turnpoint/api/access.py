@@ -6,13 +6,8 @@ belongs to a programme whose team they are in: another team's referral of the sa
 out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-02).
 """
 
-from turnpoint.journeys.models import Episode, Referral, Transition
-from turnpoint.sharing.reach import (
-    not_found,
-    participants_visible_to,
-    referrals_visible_to,
-    team_programme_ids,
-)
+from turnpoint.journeys.models import Episode, Referral
+from turnpoint.sharing.reach import episodes_visible_to, not_found, referrals_visible_to
 
 from .common import reachable_id
 
@@ -21,15 +16,9 @@ from .common import reachable_id
 PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme__description")
 
 
-def episodes_visible_to(user):
-    return Episode.objects.filter(  # policy-gate: built on participants_visible_to
-        participant__in=participants_visible_to(user), programme__in=team_programme_ids(user)
-    )
-
-
 def transitions_of(referral):
     """The steps of a referral already reached through `referral_for_user`."""
-    return Transition.objects.filter(referral=referral)  # policy-gate: referral checked
+    return referral.transitions.all()
 
 
 def referral_for_user(user, pk: int) -> Referral:

@@ -8,7 +8,6 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router
 
 from turnpoint.errors import Conflict, Problem
-from turnpoint.journeys.models import Referral
 from turnpoint.people.models import Ethnicity, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
@@ -138,7 +137,7 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
     if filters.programme is not None:
         programme = filter_programme(request.auth, filters.programme)
         # A semi-join, not a join: a participant referred there twice is listed once.
-        referred = Referral.objects.filter(  # policy-gate: narrows the reach above
+        referred = referrals_visible_to(user).filter(
             participant=OuterRef("pk"), programme=programme
         )
         participants = participants.filter(Exists(referred))

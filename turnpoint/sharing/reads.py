@@ -18,6 +18,7 @@ from django.db import transaction
 from turnpoint.journeys.models import Referral
 
 from .categories import Category
+from .models import ParticipationConsent
 from .reach import openings_of, participant_for_user, team_programme_ids
 from .record import audit_read, read_recorded
 from .rules import Openings, readable
@@ -52,6 +53,8 @@ class ParticipantRecord:
     readable_anywhere: frozenset = frozenset()
     openings: Openings | None = None
     household_children: list = field(default_factory=list)  # what a break-glass opened
+    # referral id -> its current consent to take part, for referrals whose legal facts it shows
+    participation_consents: dict = field(default_factory=dict)
 
 
 def participant_record(user, pk) -> ParticipantRecord:
@@ -82,6 +85,12 @@ def participant_record(user, pk) -> ParticipantRecord:
             programme_by_participant={person.pk: referrals[0].programme} if referrals else None,
             openings={person.pk: on_page},
         )  # fmt: skip
+        taking_part = {}
+        legal = [r.pk for r in referrals if C.LEGAL in categories[r.pk]]
+        for consent in ParticipationConsent.objects.filter(
+            referral__in=legal, withdrawn_at__isnull=True
+        ).order_by("-recorded_at", "-id"):
+            taking_part.setdefault(consent.referral_id, consent)
         children = []
         if openings.break_glass is not None:
             # The lead's break-glass opened the household: shown on the page, and recorded.
@@ -93,7 +102,9 @@ def participant_record(user, pk) -> ParticipantRecord:
                 obj=person,
                 detail={"page": "participant", "break_glass": openings.break_glass.pk},
             )
-    return ParticipantRecord(person, referrals, categories, frozenset(anywhere), openings, children)
+    return ParticipantRecord(
+        person, referrals, categories, frozenset(anywhere), openings, children, taking_part
+    )
 
 
 def participant_read(user, pk, categories: Iterable[str], *, obj=None, detail=None):

@@ -18,7 +18,7 @@ from turnpoint.errors import InvalidInput, Problem
 from .audit import audit_write
 from .categories import Purpose
 from .models import BreakGlass, Notification
-from .reach import participant_for_user
+from .reach import participant_for_user, participants_visible_to
 from .record import disclosure_write
 from .rules import BREAK_GLASS_OPENS as OPENS
 from .rules import PolicyDenied
@@ -93,3 +93,15 @@ def break_glass_review(glass: BreakGlass, *, acting_user, note: str) -> BreakGla
                     participant_ids=[glass.participant_id], detail={"reviewed": True})  # fmt: skip
     glass.refresh_from_db()
     return glass
+
+
+def break_glass_unreviewed(user):
+    """Break-glasses by other leads, of participants this lead reaches, not yet reviewed."""
+    return (
+        BreakGlass.objects.filter(
+            reviewed_at__isnull=True, participant__in=participants_visible_to(user)
+        )
+        .exclude(opened_by=user)
+        .select_related("participant", "opened_by")
+        .order_by("opened_at", "id")
+    )

@@ -20,7 +20,6 @@ from turnpoint.sharing.models import BreakGlass, Notification
 from turnpoint.sharing.reach import (
     break_glass_active,
     participant_for_user,
-    participants_visible_to,
 )
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import (
@@ -29,6 +28,7 @@ from turnpoint.sharing.safeguarding import (
     WINDOW,
     break_glass_open,
     break_glass_review,
+    break_glass_unreviewed,
 )
 
 from .consent_forms import BreakGlassForm, ReviewForm
@@ -79,22 +79,10 @@ def break_glass_new(request, pk):
     return render(request, "web/safeguarding/open.html", context, status=400 if errors else 200)
 
 
-def _unreviewed(user):
-    """Break-glasses by other leads, of participants this lead reaches, not yet reviewed."""
-    return (
-        BreakGlass.objects.filter(
-            reviewed_at__isnull=True, participant__in=participants_visible_to(user)
-        )
-        .exclude(opened_by=user)
-        .select_related("participant", "opened_by")
-        .order_by("opened_at", "id")
-    )
-
-
 def _reviews_page(request, *, failed=None, status=200):
     user = request.user
     rows = []
-    for glass in _unreviewed(user):
+    for glass in break_glass_unreviewed(user):
         form = failed[1] if failed and failed[0] == glass.pk else None
         rows.append(
             {
@@ -124,7 +112,7 @@ def break_glass_review_page(request, pk):
     user = request.user
     _lead_only(user)
     try:
-        glass = _unreviewed(user).get(pk=int(pk))
+        glass = break_glass_unreviewed(user).get(pk=int(pk))
     except (ValueError, TypeError, BreakGlass.DoesNotExist) as exc:
         raise Http404("No such break-glass to review") from exc
     form = ReviewForm(request.POST, auto_id=f"g{glass.pk}-%s")

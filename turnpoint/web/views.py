@@ -28,7 +28,12 @@ from turnpoint.journeys.services import referral_create, referral_problems, refe
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.reach import not_found, participant_for_user, participants_visible_to
+from turnpoint.sharing.reach import (
+    not_found,
+    participant_for_user,
+    participants_visible_to,
+    referrals_visible_to,
+)
 from turnpoint.sharing.reads import latest_referrals, participant_record, participants_list
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
@@ -59,13 +64,8 @@ class CappedPaginator(Paginator):
 
 def _get_referral_for_user(user, pk) -> Referral:
     """A referral in one of the user's programmes, of a participant the user may reach."""
-    referrals = Referral.objects  # policy-gate: narrowed to participants_visible_to(user) below
     try:
-        return referrals.select_related("programme", "participant").get(
-            pk=int(pk),
-            participant__in=participants_visible_to(user),
-            programme__in=user.programmes.all(),
-        )
+        return referrals_visible_to(user).select_related("programme", "participant").get(pk=int(pk))
     except (ValueError, TypeError, Referral.DoesNotExist) as exc:
         raise not_found(Referral, pk, "referral") from exc
 
@@ -122,7 +122,7 @@ def caseload(request):
         return redirect(filters_url)  # post, redirect, get: reloading asks nothing
 
     # Rows are participants; each shows their latest referral that matches the filters.
-    referrals = Referral.objects.filter(  # policy-gate: only joined to visible participants below
+    referrals = referrals_visible_to(user).filter(
         programme__in=[programme] if programme else programmes
     )
     if state:
@@ -227,6 +227,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         # shows the household the lead's break-glass opened, read and recorded with the page.
         "share_openings": found.openings,
         "household_children": found.household_children,
+        "participation_consents": found.participation_consents,
     }
     return render(request, "web/participant.html", context, status=status)
 

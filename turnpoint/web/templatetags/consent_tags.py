@@ -2,14 +2,12 @@
 take part, consents to share, the household and safeguarding, each shown only when the policy
 allows it; and `{% govuk_checkboxes form.field %}` for a multiple-choice field.
 
-The section reads one more thing, the consents to take part of the referrals the page shows, so
-the participant page's query count stays flat."""
+The section reads nothing of its own: it renders what the page's selector read and recorded."""
 
 from django import template
 from django.template.loader import render_to_string
 
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.participation import ParticipationConsent
 from turnpoint.sharing.reach import openings_of
 from turnpoint.sharing.rules import decide
 from turnpoint.web.consent_views import (
@@ -46,17 +44,11 @@ def consent_and_safeguarding(context, participant):
     """Uses the page's own `sections` (its referrals, with what the reader may see of each),
     `share_openings` (the participant's openings the page decided with) and
     `household_children` (what a safeguarding lead's break-glass opened, read and recorded by
-    the page's selector); it reads the consents to take part of the referrals shown."""
+    the page's selector) and `participation_consents` (each referral's consent to take part)."""
     user = context["request"].user
     openings = context.get("share_openings") or openings_of(user, participant)
     legal = [s["referral"] for s in context.get("sections", []) if s.get("legal")]
-    current = {}
-    if legal:
-        rows = ParticipationConsent.objects.filter(  # reached through the page's referrals
-            referral__in=[r.pk for r in legal], withdrawn_at__isnull=True
-        ).order_by("-recorded_at", "-id")
-        for consent in rows:
-            current.setdefault(consent.referral_id, consent)
+    current = context.get("participation_consents") or {}
     taking_part = [
         {
             "referral": r,
