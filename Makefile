@@ -49,8 +49,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Checks no linter makes: the policy gate, Django's system checks, migrations in step with models.
+# Checks no linter makes: the import layers of the confidentiality core, the policy gate,
+# Django's system checks, migrations in step with models.
 static: install
+	$(BIN)/lint-imports
 	$(BIN)/python scripts/check_policy_gate.py
 	$(BIN)/turnpoint check
 	$(BIN)/turnpoint makemigrations --check --dry-run
