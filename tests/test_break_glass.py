@@ -8,7 +8,8 @@ from turnpoint.accounts.personas import Persona, persona_user
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import TREATMENT, Category
 from turnpoint.sharing.models import AuditEntry, BreakGlass, Disclosure, Notification
-from turnpoint.sharing.rules import PolicyDenied, decide
+from turnpoint.sharing.reach import decide_for
+from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import WINDOW, break_glass_open, break_glass_review
 
 WHY = "The key worker heard the youngest child is left alone at night."
@@ -32,18 +33,18 @@ def test_sec_17_break_glass_opens_safeguarding_for_a_limited_window(
     users, participant, second_lead
 ):
     lead = users["safeguarding"]
-    assert not decide(lead, Category.SAFEGUARDING, participant=participant).allowed
+    assert not decide_for(lead, Category.SAFEGUARDING, participant).allowed
     start = timezone.now()
     with time_machine.travel(start, tick=False):
         glass = break_glass_open(acting_user=lead, participant=participant,
                                  reason_code="child_at_risk", justification=WHY)  # fmt: skip
-        assert decide(lead, Category.SAFEGUARDING, participant=participant).allowed
-        assert decide(lead, Category.HOUSEHOLD, participant=participant).allowed
+        assert decide_for(lead, Category.SAFEGUARDING, participant).allowed
+        assert decide_for(lead, Category.HOUSEHOLD, participant).allowed
         # It opens safeguarding, not the treatment file (SEC-18).
         for category in TREATMENT:
-            assert not decide(lead, category, participant=participant).allowed
+            assert not decide_for(lead, category, participant).allowed
     with time_machine.travel(start + WINDOW, tick=False):
-        assert not decide(lead, Category.SAFEGUARDING, participant=participant).allowed
+        assert not decide_for(lead, Category.SAFEGUARDING, participant).allowed
     entry = AuditEntry.objects.get(action="break_glass")
     assert (
         entry.participant_ids == [participant.pk] and entry.detail["reason_code"] == "child_at_risk"
@@ -100,7 +101,7 @@ def test_sec_18_court_roles_stay_closed_after_break_glass(users, participant):
                      reason_code="child_at_risk", justification=WHY)  # fmt: skip
     for username in ("judge", "prosecutor", "defence"):
         for category in [*TREATMENT, Category.SAFEGUARDING]:
-            assert not decide(users[username], category, participant=participant).allowed
+            assert not decide_for(users[username], category, participant).allowed
 
 
 @pytest.mark.django_db

@@ -22,7 +22,7 @@ from turnpoint.sharing.consents import (
     share_consent_revoke,
 )
 from turnpoint.sharing.documents import share_consent_pdf
-from turnpoint.sharing.rules import decide
+from turnpoint.sharing.reach import decide_for
 
 TO_EPISODE = ["screening", "eligibility", "assessment", "recommendation", "decision", "episode"]
 
@@ -118,7 +118,7 @@ def test_sec_09_recipient_without_monitoring_duty_is_refused(users, us_referral)
     # A judge has the duty: saved, tied to the referral, and it opens the category to the judge.
     consent = share_consent_create(acting_user=coordinator, **values(participant, users))
     assert consent.referral_id == us_referral.pk
-    assert decide(users["judge"], Category.CLINICAL, participant=participant).allowed
+    assert decide_for(users["judge"], Category.CLINICAL, participant).allowed
 
 
 @pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_sec_09_revocation_before_the_event_is_refused_naming_it(users, us_refer
     assert f"signed on {date.today().day} {date.today():%B %Y}" in reason
     stored = ShareConsent.objects.get(pk=consent.pk)
     assert stored.revoked_at is None and stored.revocation_how == ""
-    assert decide(users["judge"], Category.CLINICAL, participant=us_referral.participant).allowed
+    assert decide_for(users["judge"], Category.CLINICAL, us_referral.participant).allowed
 
 
 @pytest.mark.django_db
@@ -196,7 +196,7 @@ def test_sec_09_revocation_after_the_event_works(users, us_referral):
     share_consent_revoke(consent, acting_user=coordinator, how="Wrote to the programme team")
     stored = ShareConsent.objects.get(pk=consent.pk)
     assert stored.revoked_at is not None and stored.revoked_by == coordinator
-    assert not decide(users["judge"], Category.CLINICAL, participant=participant).allowed
+    assert not decide_for(users["judge"], Category.CLINICAL, participant).allowed
 
 
 @pytest.mark.django_db
@@ -317,9 +317,9 @@ def test_sec_09_in_the_portal_a_criminal_justice_consent_is_withdrawn_only_after
     refused = portal.post(f"/portal/sharing/{consent.pk}/withdraw/")
     assert refused.status_code == 400
     assert ShareConsent.objects.get(pk=consent.pk).revoked_at is None
-    assert decide(users["judge"], Category.CLINICAL, participant=participant).allowed
+    assert decide_for(users["judge"], Category.CLINICAL, participant).allowed
 
     exit_episode(us_referral, coordinator)
     assert portal.post(f"/portal/sharing/{consent.pk}/withdraw/").status_code == 302
     assert ShareConsent.objects.get(pk=consent.pk).revoked_by == account.user
-    assert not decide(users["judge"], Category.CLINICAL, participant=participant).allowed
+    assert not decide_for(users["judge"], Category.CLINICAL, participant).allowed

@@ -27,8 +27,8 @@ from turnpoint.sharing.models import (
     DisclosureBacklog,
     LegalBasis,
 )
-from turnpoint.sharing.reach import active_consents
 from turnpoint.sharing.record import disclosures_for_read, disclosures_index
+from turnpoint.sharing.rules import statute_reference
 from turnpoint.sharing.safeguarding import break_glass_open
 
 C = Category
@@ -186,351 +186,6 @@ def test_sec_13_a_list_records_each_participants_latest_programmes_statute(
     assert programme.slug == "ghent-dtc"
 
 
-def test_sec_13_a_lists_rows_carry_the_programme_the_lookup_would_find(
-    users, make_referral, dtto, programme
-):
-    """`with_programme_shown` puts each row's programme in the list's own query; it must be the
-    programme `_programme_keys` finds (the latest referral among the reader's programmes), and a
-    court's list through the API records each participant's statute from it."""
-    from turnpoint.sharing.disclosures import _programme_keys
-    from turnpoint.sharing.reach import participants_visible_to
-    from turnpoint.sharing.reads import PROGRAMME_SHOWN, with_programme_shown
-
-    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
-    judge = users["judge"]
-    rows = list(with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY]))
-    carried = {p.pk: getattr(p, PROGRAMME_SHOWN) for p in rows}
-    looked_up, _ = _programme_keys(judge, list(carried))
-    assert carried == looked_up == {moved.pk: dtto.pk, stayed.pk: programme.pk,
-                                    only_dtto.pk: dtto.pk}  # fmt: skip
-    # The column has no converter (`LatestProgramme.get_db_converters`): each database must
-    # hand the id back as an int already.
-    assert {type(pk) for pk in carried.values()} == {int}
-    # Inside the programme team nothing crosses: the queryset is left as it is.
-    visible = participants_visible_to(users["coordinator"])
-    assert with_programme_shown(users["coordinator"], visible, [C.IDENTITY]) is visible
-
-    from api.helpers import ApiClient
-
-    assert ApiClient(judge).get("/api/participants").status_code == 200
-    basis = {
-        d.participant_id: d.basis_reference for d in Disclosure.objects.filter(recipient_user=judge)
-    }
-    assert basis[moved.pk] == basis[only_dtto.pk] == DTTO_STATUTE
-    assert basis[stayed.pk].startswith(GHENT_STATUTE)
-
-
-def test_sec_13_each_acts_participants_are_written_with_it_in_one_statement(
-    users, make_referral, dtto
-):
-    """A read whose participants crossed on two bases writes two acts, each with a backlog row
-    naming its own participants, as one statement: on PostgreSQL the acts' new ids paired with
-    the participant lists in order, on SQLite an insert into a view whose trigger writes each
-    act and then its backlog row (sharing/acts_sqlite.py)."""
-    from django.test.utils import CaptureQueriesContext
-
-    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
-    with CaptureQueriesContext(connection) as ctx:
-        written = disclosures_for_read(
-            users["judge"], participants=[stayed, moved, only_dtto], categories=[C.IDENTITY]
-        )
-    assert written == 3
-    writes = [q["sql"].split()[0] for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
-    assert writes == (["WITH"] if connection.vendor == "postgresql" else ["INSERT"])
-    basis = dict(DisclosureAct.objects.values_list("pk", "basis_reference"))
-    backlog = {
-        basis[act]: sorted(ids)
-        for act, ids in DisclosureBacklog.objects.values_list("act_id", "participant_ids")
-    }
-    assert backlog == {
-        DTTO_STATUTE: sorted([moved.pk, only_dtto.pk]),
-        next(b for b in basis.values() if b.startswith(GHENT_STATUTE)): [stayed.pk],
-    }
-
-
-def _acts_written(user) -> dict:
-    """(categories, legal basis, reference) -> the sorted participant ids of each act to `user`."""
-    return {
-        (tuple(act.categories), act.legal_basis, act.basis_reference): sorted(
-            Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)
-        )
-        for act in DisclosureAct.objects.filter(recipient_user=user)
-    }
-
-
-def _acts_expected(user, rows, categories) -> dict:
-    """What `read_recorded` would write for `rows`, keyed as `_acts_written` keys it."""
-    from turnpoint.sharing.disclosures import _acts_for_read
-
-    return {
-        (tuple(values["categories"]), values["legal_basis"], values["basis_reference"]): sorted(ids)
-        for values, ids in _acts_for_read(user, participants=rows, categories=categories)
-    }
-
-
-def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_would(
-    users, make_referral, dtto, programme
-):
-    """`participants_read` of a court's page of participants writes the acts `read_recorded`
-    would write for the same rows (each participant under their latest programme's statute,
-    programmes on the same basis sharing an act; an act only where the page has rows of its
-    programmes), and reads the rows the queryset would, in its order, without deciding a row
-    at a time: the rows are read, grouped by the programme each carries, then the acts and
-    their backlog rows inserted, on PostgreSQL in one statement sent ahead (decision 0010)."""
-    from unittest import mock
-
-    from django.test.utils import CaptureQueriesContext
-
-    from turnpoint.sharing import disclosures
-    from turnpoint.sharing.context import RequestContext, activate, deactivate
-    from turnpoint.sharing.reach import participants_visible_to
-    from turnpoint.sharing.reads import PROGRAMME_SHOWN, participants_read, with_programme_shown
-
-    _moved, stayed, _only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
-    judge = users["judge"]
-    listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
-    wanted = list(listed[:10])
-    assert [p.given_name for p in wanted] == ["Moved", "Scot", "Stayed"]
-    expected = _acts_expected(judge, wanted, [C.IDENTITY])
-    assert len(expected) == 2  # the DTTO's statute for two, Ghent's for one
-
-    request = RequestContext(channel="api")
-    token = activate(request)
-    try:
-        # The team's acts, decided once a programme (`_page_acts`), not each row's.
-        no_row_decided = mock.patch.object(
-            disclosures, "_acts_for_read", side_effect=AssertionError("decided a row at a time")
-        )
-        with no_row_decided, CaptureQueriesContext(connection) as ctx:
-            rows = participants_read(judge, listed[:10], [C.IDENTITY])
-    finally:
-        deactivate(token)
-    fields = ["pk", "given_name", "family_name", "date_of_birth", "version"]
-    assert [[getattr(r, f) for f in fields] for r in rows] == [
-        [getattr(r, f) for f in fields] for r in wanted
-    ]
-    assert [getattr(r, PROGRAMME_SHOWN) for r in rows] == [
-        getattr(r, PROGRAMME_SHOWN) for r in wanted
-    ]
-    # The acts and their backlog rows, one statement (on PostgreSQL sent ahead).
-    [write] = [q for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
-    assert "INSERT INTO" in write["sql"]
-    assert bool(write.get("ahead")) is (connection.vendor == "postgresql")
-    assert _acts_written(judge) == expected
-    act = DisclosureAct.objects.filter(recipient_user=judge).first()
-    assert (act.recipient_agency, act.purpose, act.channel, act.request_id) == (
-        str(judge.agency),
-        Purpose.COURT_REVIEW,
-        "api",
-        request.request_id,
-    )
-    assert act.notice_attached is False
-
-    # A page holding rows of one programme only writes that programme's act, and no other.
-    before = set(DisclosureAct.objects.values_list("pk", flat=True))
-    [row] = participants_read(judge, listed[2:3], [C.IDENTITY])
-    assert row.pk == stayed.pk
-    new = DisclosureAct.objects.exclude(pk__in=before)
-    assert [(a.basis_reference.startswith(GHENT_STATUTE), a.legal_basis) for a in new] == [
-        (True, LegalBasis.STATUTE)
-    ]
-    assert list(
-        Disclosure.objects.filter(act__in=new).values_list("participant_id", flat=True)
-    ) == [stayed.pk]
-
-
-def test_sec_13_a_participants_page_whose_programme_decides_per_participant_is_read_then_recorded(
-    users, make_referral, dtto, programme
-):
-    """Where a programme's own answer leaves a crossing category closed, each participant's
-    consent or order may open it: `participants_read` then reads the page and records it a row
-    at a time (`read_recorded`), on every database. Here the DTTO denies identity to the court
-    unless the participant consented, and only one of its two participants did."""
-    from unittest import mock
-
-    from turnpoint.sharing import disclosures, policy
-    from turnpoint.sharing.reads import participants_read, with_programme_shown
-
-    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
-    judge = users["judge"]
-    real = policy.decide
-
-    def decide(user, category, *, programme=None, participant=None, **kwargs):
-        if programme is not None and programme.pk == dtto.pk and category == C.IDENTITY:
-            if participant == moved.pk:
-                return policy.Decision(True, "consented", "consent:41")
-            return policy.Decision(False, "no consent", "")
-        return real(user, category, programme=programme, participant=participant, **kwargs)
-
-    listed = with_programme_shown(judge, policy.participants_visible_to(judge), [C.IDENTITY])
-    not_grouped = mock.patch.object(
-        disclosures, "_grouped_page", side_effect=AssertionError("grouped under the team's acts")
-    )
-    with mock.patch.object(policy, "decide", decide), not_grouped:
-        rows = participants_read(judge, listed[:10], [C.IDENTITY])
-    assert [r.pk for r in rows] == [moved.pk, only_dtto.pk, stayed.pk]
-    written = _acts_written(judge)
-    assert written[(("identity",), LegalBasis.CONSENT, "consent 41")] == [moved.pk]
-    assert [ids for key, ids in written.items() if key[2].startswith(GHENT_STATUTE)] == [
-        [stayed.pk]
-    ]
-    assert only_dtto.pk not in {pk for ids in written.values() for pk in ids}
-
-
-def test_sec_13_a_participants_page_showing_audited_categories_is_read_then_recorded(
-    users, make_referral, dtto
-):
-    """A page that shows a category the audit log records (legal facts) is read, then its
-    audit row and acts are written together (`read_recorded`), on every database: the audit
-    row names the page's participants."""
-    from turnpoint.sharing.reach import participants_visible_to
-    from turnpoint.sharing.reads import participants_read, with_programme_shown
-
-    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
-    judge = users["judge"]
-    shown = [C.IDENTITY, C.LEGAL]
-    listed = with_programme_shown(judge, participants_visible_to(judge), shown)
-    expected = _acts_expected(judge, list(listed.all()), shown)
-    rows = participants_read(judge, listed[:10], shown)
-    assert {r.pk for r in rows} == {moved.pk, stayed.pk, only_dtto.pk}
-    [entry] = AuditEntry.objects.filter(action="read", user=judge)
-    assert sorted(entry.participant_ids) == sorted(r.pk for r in rows)
-    assert _acts_written(judge) == expected
-
-
-@pytest.mark.django_db(transaction=True)
-def test_sec_13_a_pages_acts_are_decided_again_when_the_role_agency_or_programmes_change(
-    users, programme, make_referral
-):
-    """Outside a transaction (as a server reads a list) the acts a page of a participants list
-    writes, decided from the user's role, agency and team's programmes, are kept per process
-    under exactly those: asked again, nothing is decided and only the team's query runs. A
-    changed role, agency kind or programme (saved: its `loaded_at` moves) is decided afresh;
-    what is decided inside a transaction is not kept."""
-    from unittest import mock
-
-    from django.db import transaction
-
-    from turnpoint.accounts.models import Agency
-    from turnpoint.sharing import context, policy
-    from turnpoint.sharing import disclosures as module
-    from turnpoint.sharing.disclosures import _page_acts
-
-    decided = mock.patch.object(policy, "decide", wraps=policy.decide)
-
-    def page_acts(user):  # each asked as a request would: its own context
-        token = context.activate(context.RequestContext())
-        try:
-            with decided as decide:
-                return _page_acts(user, (C.IDENTITY,)), decide.call_count
-        finally:
-            context.deactivate(token)
-
-    module._PAGE_ACTS.clear()
-    judge = users["judge"]
-    first, decisions = page_acts(judge)
-    [((categories, basis, reference), ids)] = first
-    assert (categories, basis, ids) == (("identity",), LegalBasis.STATUTE, (programme.pk,))
-    assert reference.startswith(GHENT_STATUTE) and decisions == 1
-    with CaptureQueriesContext(connection) as ctx:
-        again, decisions = page_acts(judge)
-    assert again is first and decisions == 0
-    assert len(ctx) == 1  # the team's programme ids and their `loaded_at`
-
-    stored = type(programme).objects.get(pk=programme.pk)
-    stored.legal_basis = "Changed Statute 2026: a new basis"
-    stored.definition = {**stored.definition, "policy": {
-        k: v for k, v in stored.definition["policy"].items() if k != "statutory_reference"
-    }}  # fmt: skip
-    stored.save()
-    changed, decisions = page_acts(judge)
-    assert changed[0][0][2] == "Changed Statute 2026" and decisions == 1
-
-    judge.role = Role.PROBATION_OFFICER
-    _, decisions = page_acts(judge)
-    assert decisions == 1
-    judge.role = Role.JUDGE
-    assert page_acts(judge) == (changed, 0)
-    judge.agency = Agency.objects.create(name="Ghent probation service", kind="probation")
-    _, decisions = page_acts(judge)
-    assert decisions == 1
-
-    module._PAGE_ACTS.clear()
-    with transaction.atomic():
-        page_acts(judge)
-    assert module._PAGE_ACTS == {}
-
-
-def test_a_lists_programme_and_reach_are_read_from_the_latest_referral_index(
-    users, make_referral, dtto
-):
-    """Each row's latest programme is read backwards from the referrals' (participant,
-    referral_date, id, programme) index, without sorting the participant's referrals: with the
-    old (participant, programme) index every row's subquery sorted (1,000 rows: 2.5 ms against
-    1.1 on PostgreSQL, docs/benchmarks.md). On PostgreSQL that probe is the reach test too."""
-    from turnpoint.sharing.reach import participants_visible_to
-    from turnpoint.sharing.reads import with_programme_shown
-
-    _moved_stayed_and_dtto_only(make_referral, dtto)
-    judge = users["judge"]
-    listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
-    if connection.vendor == "postgresql":
-        # A test's few rows (and the statistics of earlier tests' rows) would be read by any
-        # plan; with sorting priced out too, a sort can only appear if no index makes it needless.
-        with connection.cursor() as cursor:
-            for plan in ("seqscan", "bitmapscan", "sort"):
-                cursor.execute(f"SET LOCAL enable_{plan} = off")
-        # The programme kept on the participant's row answers for each of these rows (their
-        # latest referral is to one of the judge's programmes): the probe of the referrals,
-        # which is the reach test where it does not, is never run (decision 0011). No join of
-        # the referrals and no EXISTS probe of its own (`LatestProgrammeJoin`).
-        plan = listed[:1000].explain(analyze=True)
-        assert "latest_programme_id = ANY" in plan, plan
-        probes = plan.partition("SubPlan")[2]
-        assert "Backward using journeys_referral_latest" in probes, plan
-        assert "Sort" not in probes, plan
-        assert probes.count("never executed") >= 2, plan
-        assert "Nested Loop" not in plan and "Semi Join" not in plan, plan
-    else:
-        plan = listed[:1000].explain()
-        subquery = plan.partition("CORRELATED SCALAR SUBQUERY")[2]
-        assert "journeys_referral_latest" in subquery, plan
-        assert "TEMP B-TREE FOR ORDER BY" not in subquery, plan
-
-
-def test_sec_02_a_cross_agency_list_keeps_its_reach_counted_and_inside_another_query(
-    users, make_referral, outsider, other_programme
-):
-    """On PostgreSQL a cross-agency list's reach is its join of each row's latest programme,
-    with no EXISTS of its own. Counted, asked whether a participant is in it, or used inside
-    another query (where its aliases are renamed), it still holds only the participants the
-    user reaches; a list that crosses nothing keeps its EXISTS."""
-    from turnpoint.people.models import Participant
-    from turnpoint.sharing.reach import participants_visible_to
-    from turnpoint.sharing.reads import PROGRAMME_SHOWN, with_programme_shown
-
-    ours = make_referral(given_name="Ours").participant
-    theirs = make_referral(given_name="Theirs", by=outsider, programme=other_programme)
-    judge = users["judge"]
-    listed = with_programme_shown(judge, participants_visible_to(judge), [C.IDENTITY])
-    assert [(p.pk, getattr(p, PROGRAMME_SHOWN)) for p in listed] == [
-        (ours.pk, ours.referrals.get().programme_id)
-    ]
-    assert listed.count() == 1
-    assert not listed.filter(pk=theirs.participant_id).exists()
-    inside = Participant.objects.filter(pk__in=listed.values("pk")).order_by("pk")
-    assert list(inside.values_list("pk", flat=True)) == [ours.pk]
-    assert list(listed.values_list("pk", flat=True)) == [ours.pk]
-    sql = str(listed.query)
-    own = str(participants_visible_to(users["coordinator"]).query)
-    assert "EXISTS" in own and "LATERAL" not in own
-    if connection.vendor == "postgresql":
-        assert "EXISTS" not in sql and "INNER JOIN LATERAL" in sql
-        assert "EXISTS" not in str(inside.query) and "LATERAL" in str(inside.query)
-    else:  # SQLite has no LATERAL: the reach's EXISTS and a subquery for the programme
-        assert "EXISTS" in sql and "LATERAL" not in sql
-
-
 def test_sec_13_drug_tests_opened_by_the_programme_switch_record_statute(
     users, make_referral, dtto
 ):
@@ -595,16 +250,15 @@ def test_sec_13_disclosures_for_a_list_are_one_act_and_its_participants_whatever
     users, make_referral, programme, django_assert_num_queries
 ):
     people = [make_referral(given_name=f"P{i}").participant for i in range(20)]
-    consents = active_consents([p.pk for p in people])
-    # The act, then one backlog row naming its participants, in one statement.
-    with django_assert_num_queries(1):
+    # A savepoint, the act, one backlog row naming its participants, the savepoint's release:
+    # nothing a participant, however long the list.
+    with django_assert_num_queries(4):
         rows = disclosures_for_read(
             users["judge"],
             participants=people,
             categories=[C.IDENTITY, C.LEGAL],
             purpose=Purpose.COURT_REVIEW,
             programme_by_participant=dict.fromkeys([p.pk for p in people], programme),
-            consents=consents,
         )
     assert rows == 20
     assert Disclosure.objects.count() == 20
@@ -708,7 +362,6 @@ def test_sec_14_own_record_export_lists_who_saw_it(users, make_referral, program
 def test_sec_13_a_judges_api_list_costs_the_same_queries_for_5_or_50_rows(
     users, make_referral, path
 ):
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=users['judge'])}")
 
@@ -726,48 +379,6 @@ def test_sec_13_a_judges_api_list_costs_the_same_queries_for_5_or_50_rows(
     many = queries()
     assert few == many
     assert Disclosure.objects.count() - before == 50
-
-
-@pytest.mark.django_db(transaction=True)
-def test_sec_13_a_read_across_agencies_is_recorded_in_one_statement_on_postgresql(
-    users, make_referral
-):
-    """With no transaction around the read, as a server runs it: on PostgreSQL the audit row,
-    the act and its backlog row are one statement and no transaction is opened for them;
-    elsewhere they are written in one transaction. Either way the chain verifies and the act
-    names the participant."""
-    from unittest import mock
-
-    from django.test.utils import CaptureQueriesContext
-
-    from turnpoint.sharing.audit import audit_verify
-    from turnpoint.sharing.record import read_recorded
-
-    person = make_referral(offence_summary="Took bread from a shop").participant
-    judge = users["judge"]
-    opened = mock.patch.object(connection, "set_autocommit", wraps=connection.set_autocommit)
-    with CaptureQueriesContext(connection) as ctx, opened as set_autocommit:
-        written = read_recorded(judge, participants=[person], categories=[C.IDENTITY, C.LEGAL],
-                                obj=person)  # fmt: skip
-    assert written == 1
-    writes = [q["sql"] for q in ctx if q["sql"].split()[0] not in ("SELECT", "SAVEPOINT")]
-    if connection.vendor == "postgresql":
-        [statement] = writes
-        assert statement.startswith("WITH new AS (INSERT INTO")
-        assert "turnpoint_audit_append" in statement
-        set_autocommit.assert_not_called()
-    else:  # its transaction, the chain's newest hash (a SELECT), the audit row, the act with
-        # its backlog row (one insert into acts_sqlite's view)
-        assert [w.split()[0] for w in writes] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
-    [entry] = AuditEntry.objects.filter(action="read", user=judge)
-    assert entry.participant_ids == [person.pk] and entry.categories == ["legal"]
-    [act] = DisclosureAct.objects.filter(recipient_user=judge)
-    assert act.categories == ["identity", "legal"]
-    assert list(Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)) == [
-        person.pk
-    ]
-    checked, problems = audit_verify()
-    assert problems == [] and checked == AuditEntry.objects.count()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -792,84 +403,26 @@ def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothin
     assert DisclosureAct.objects.count() == 0  # the act written before the failure rolled back
 
 
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL writes with expressions")
-@pytest.mark.django_db(transaction=True)
-def test_sec_13_a_read_on_sqlite_writes_its_acts_and_their_backlog_in_one_statement(users):
-    """On SQLite a read's acts and their backlog rows are one insert into a view whose trigger
-    writes both (sharing/acts_sqlite.py): one statement, no transaction of its own, each backlog
-    row naming its own act, and all or nothing when the database refuses a backlog row. The
-    view carries every column of the act: a migration that changes the act must install the
-    view again."""
-    from turnpoint.sharing import acts_sqlite
-    from turnpoint.sharing.disclosures import _act_shared, _act_values, _acts_write
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA table_info({acts_sqlite.VIEW})")
-        viewed = [row[1] for row in cursor.fetchall()]
-    assert sorted(viewed) == sorted([*acts_sqlite.act_columns(DisclosureAct), "participant_ids"])
-
-    judge = users["judge"]
-    shared = _act_shared(judge, Purpose.COURT_REVIEW, False, "api")
-    acts = [
-        (_act_values(shared, ((C.IDENTITY,), "statute", "Sentencing Act 2020")), [7, 3, 5]),
-        (_act_values(shared, ((C.IDENTITY, C.PATHWAY), "consent", "consent 4")), [11]),
-    ]
-    with CaptureQueriesContext(connection) as ctx:
-        assert _acts_write(acts) == 4
-    [statement] = [q["sql"] for q in ctx]
-    assert statement.startswith(f"INSERT INTO {acts_sqlite.VIEW} ")
-    written = {
-        act.legal_basis: (act.categories, act.recipient_user_id, act.channel, backlog)
-        for act in DisclosureAct.objects.all()
-        for backlog in [DisclosureBacklog.objects.get(act=act).participant_ids]
-    }
-    assert written == {
-        "statute": (["identity"], judge.pk, "api", [7, 3, 5]),
-        "consent": (["identity", "pathway"], judge.pk, "api", [11]),
-    }
-
-    before = DisclosureAct.objects.count()
-    refused = refusing_inserts(DisclosureBacklog._meta.db_table, "disclosure log unavailable")
-    with refused, pytest.raises(Exception, match="disclosure log unavailable"):
-        _acts_write(acts)
-    assert DisclosureAct.objects.count() == before  # the acts inserted first went with it
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL writes with expressions")
-@pytest.mark.django_db(transaction=True)
-def test_sec_19_acts_past_sqlites_bound_values_take_several_statements_all_or_nothing(
-    users, monkeypatch
+def test_sec_13_a_courts_page_of_participants_is_recorded_by_its_selector(
+    users, make_referral, dtto, programme
 ):
-    """More acts than one statement can bind (here one act a statement) are written by several
-    inserts in one transaction: when the database refuses the last act's backlog row, the acts
-    written by the statements before it go too."""
-    from turnpoint.sharing import disclosures
-    from turnpoint.sharing.disclosures import _act_shared, _act_values, _acts_write
+    """`reads.participants_list` of a court's page writes one act per basis naming the page's
+    participants (each under their latest programme's statute) and returns the rows the
+    queryset gives, in its order."""
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.reads import participants_list
 
-    monkeypatch.setattr(disclosures, "_max_params", lambda: 12)  # an act and its ids: 11 values
-    shared = _act_shared(users["judge"], Purpose.COURT_REVIEW, False, "api")
-    acts = [
-        (_act_values(shared, ((C.IDENTITY,), "statute", "Sentencing Act 2020")), [7, 3]),
-        (_act_values(shared, ((C.IDENTITY,), "consent", "consent 4")), [11]),
-    ]
-    with CaptureQueriesContext(connection) as ctx:
-        assert _acts_write(acts) == 3
-    assert [q["sql"].split()[0] for q in ctx] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
-    assert sorted(DisclosureBacklog.objects.values_list("participant_ids", flat=True)) == [
-        [7, 3],
-        [11],
-    ]
-
-    before = DisclosureAct.objects.count()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TRIGGER test_refuse_second BEFORE INSERT ON sharing_disclosurebacklog "
-            "WHEN NEW.participant_ids = '[11]' BEGIN SELECT RAISE(ABORT, 'log full'); END"
-        )
-    try:
-        with pytest.raises(Exception, match="log full"):
-            _acts_write(acts)
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER test_refuse_second")
-    assert DisclosureAct.objects.count() == before  # the first statement's act went with it
+    moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
+    judge = users["judge"]
+    page = participants_visible_to(judge).order_by("given_name")[:10]
+    rows = participants_list(judge, page, [C.IDENTITY])
+    assert [p.given_name for p in rows] == ["Moved", "Scot", "Stayed"]
+    acts = {
+        act.basis_reference: sorted(DisclosureBacklog.objects.get(act=act).participant_ids)
+        for act in DisclosureAct.objects.filter(recipient_user=judge)
+    }
+    dtto_statute = statute_reference(dtto)
+    assert acts == {
+        dtto_statute: sorted([moved.pk, only_dtto.pk]),
+        statute_reference(programme): [stayed.pk],
+    }

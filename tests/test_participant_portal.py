@@ -30,7 +30,7 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import ShareConsent, share_consent_create
 from turnpoint.sharing.documents import notice_for
 from turnpoint.sharing.models import AuditEntry, Disclosure
-from turnpoint.sharing.rules import decide
+from turnpoint.sharing.reach import decide_for
 
 PASSWORD = "a long and memorable sentence"
 
@@ -262,7 +262,7 @@ def test_sec_08_a_consent_withdrawn_in_the_portal_stops_the_judges_next_read(
     users, robin, portal, robins_account
 ):
     consent = share_consent_create(acting_user=users["coordinator"], **consent_values(robin, users))
-    assert decide(users["judge"], Category.CLINICAL, participant=robin).allowed
+    assert decide_for(users["judge"], Category.CLINICAL, robin).allowed
     listed = portal.get("/portal/sharing/")
     assert listed.status_code == 200 and f"/portal/sharing/{consent.pk}/withdraw/" in (
         listed.content.decode()
@@ -276,7 +276,7 @@ def test_sec_08_a_consent_withdrawn_in_the_portal_stops_the_judges_next_read(
 
     response = portal.post(f"/portal/sharing/{consent.pk}/withdraw/")
     assert response.status_code == 302
-    assert not decide(users["judge"], Category.CLINICAL, participant=robin).allowed
+    assert not decide_for(users["judge"], Category.CLINICAL, robin).allowed
     stored = ShareConsent.objects.get(pk=consent.pk)
     assert stored.revoked_by == robins_account.user
     assert stored.revocation_how == WITHDRAWN_IN_PORTAL

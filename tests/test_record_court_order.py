@@ -17,7 +17,7 @@ from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.court_orders import CourtOrder, court_order_end, court_order_record
 from turnpoint.sharing.exports import participant_record_export
 from turnpoint.sharing.models import AuditEntry, Disclosure, LegalBasis
-from turnpoint.sharing.reach import active_court_orders
+from turnpoint.sharing.reach import active_court_orders, decide_for
 from turnpoint.sharing.record import disclosures_for_read
 from turnpoint.sharing.rules import PolicyDenied, decide
 
@@ -145,51 +145,51 @@ def test_sec_16_recording_an_order_is_audited(users, participant):
 
 def test_sec_16_court_order_opens_only_its_categories_for_its_recipients(users, participant):
     judge = users["judge"]
-    assert not decide(judge, C.CLINICAL, participant=participant).allowed
+    assert not decide_for(judge, C.CLINICAL, participant).allowed
     order = record(users, participant)
-    decision = decide(judge, C.CLINICAL, participant=participant)
+    decision = decide_for(judge, C.CLINICAL, participant)
     assert decision.allowed and decision.basis == f"court_order:{order.pk}"
     assert "ORD-2026-17" in decision.reason
     # Not its category, not its recipients, not without the participant.
-    assert not decide(judge, C.MENTAL_HEALTH, participant=participant).allowed
-    assert not decide(judge, C.COUNSELLING_NOTES, participant=participant).allowed
-    assert not decide(users["prosecutor"], C.CLINICAL, participant=participant).allowed
-    assert not decide(users["defence"], C.CLINICAL, participant=participant).allowed
+    assert not decide_for(judge, C.MENTAL_HEALTH, participant).allowed
+    assert not decide_for(judge, C.COUNSELLING_NOTES, participant).allowed
+    assert not decide_for(users["prosecutor"], C.CLINICAL, participant).allowed
+    assert not decide_for(users["defence"], C.CLINICAL, participant).allowed
     assert not decide(judge, C.CLINICAL).allowed
     # A judge of another court is not the named agency.
     other_court = Agency.objects.create(name="Another court", kind="court")
     judge.agency = other_court
-    assert not decide(judge, C.CLINICAL, participant=participant).allowed
+    assert not decide_for(judge, C.CLINICAL, participant).allowed
 
 
 def test_sec_16_subpoena_alone_opens_nothing(users, participant):
     """A subpoena naming every element an order would still authorises nothing (2.61)."""
     subpoena = record(users, participant, kind="subpoena")
     assert CourtOrder.objects.get().kind == "subpoena"
-    assert not decide(users["judge"], C.CLINICAL, participant=participant).allowed
+    assert not decide_for(users["judge"], C.CLINICAL, participant).allowed
     assert active_court_orders([participant.pk]) == {}
     # A bare subpoena (court, reference, date) may be recorded: it is a fact of the case.
     bare = court_order_record(acting_user=users["coordinator"], participant=participant,
                               kind="subpoena", court="District court", reference="SUB-9",
                               made_on=date.today())  # fmt: skip
     assert bare.pk != subpoena.pk and not bare.categories
-    assert not decide(users["judge"], C.CLINICAL, participant=participant).allowed
+    assert not decide_for(users["judge"], C.CLINICAL, participant).allowed
 
 
 def test_sec_16_expired_order_opens_nothing(users, participant):
     expires = timezone.now() + timedelta(days=30)
     record(users, participant, expires_at=expires)
     with time_machine.travel(expires - timedelta(seconds=1), tick=False):
-        assert decide(users["judge"], C.CLINICAL, participant=participant).allowed
+        assert decide_for(users["judge"], C.CLINICAL, participant).allowed
     with time_machine.travel(expires, tick=False):
-        assert not decide(users["judge"], C.CLINICAL, participant=participant).allowed
+        assert not decide_for(users["judge"], C.CLINICAL, participant).allowed
 
 
 def test_sec_16_ended_order_opens_nothing_on_the_next_decision(users, participant):
     order = record(users, participant)
-    assert decide(users["judge"], C.CLINICAL, participant=participant).allowed
+    assert decide_for(users["judge"], C.CLINICAL, participant).allowed
     court_order_end(order, acting_user=users["coordinator"], reason="Discharged on appeal")
-    assert not decide(users["judge"], C.CLINICAL, participant=participant).allowed
+    assert not decide_for(users["judge"], C.CLINICAL, participant).allowed
     stored = CourtOrder.objects.get(pk=order.pk)
     assert stored.ended_by == users["coordinator"] and stored.end_reason == "Discharged on appeal"
     with pytest.raises(InvalidInput, match="already ended"):
@@ -237,7 +237,7 @@ def test_sec_16_an_order_opens_a_read_only_when_every_element_matches(
         and purpose == Purpose.COURT_REVIEW  # the judge's purpose
         and expiry_days > 0
     )
-    decision = decide(judge, category, participant=participant)
+    decision = decide_for(judge, category, participant)
     assert decision.allowed == expected
     assert decision.basis == (f"court_order:{order.pk}" if expected else "")
 
@@ -279,7 +279,7 @@ def test_sec_16_export_is_limited_to_the_order_scope(users, two_referrals):
     old, new = two_referrals
     participant = old.participant
     lead = users["safeguarding"]
-    assert C.LEGAL not in {c for c in C if decide(lead, c, participant=participant)}
+    assert C.LEGAL not in {c for c in C if decide_for(lead, c, participant)}
     order = lead_order(users, participant)
     exported = participant_record_export(lead, participant, fmt="json")
     text = _lines(exported)

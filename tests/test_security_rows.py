@@ -16,7 +16,7 @@ from turnpoint.sharing.models import (
     DisclosureAct,
     DisclosureBacklog,
 )
-from turnpoint.sharing.record import disclosure_write, disclosures_index
+from turnpoint.sharing.record import disclosure_write
 from turnpoint.sharing.rows import append_rows
 
 pytestmark = pytest.mark.django_db
@@ -81,24 +81,6 @@ def test_the_disclosure_view_cannot_be_written_through(make_referral, users):
         row.delete()
 
 
-def test_rows_beyond_the_parameter_limit_go_in_several_statements_in_order(
-    make_referral, users, monkeypatch
-):
-    people = [make_referral(given_name=f"P{i}").participant for i in range(7)]
-    written = disclosure_write(
-        recipient=users["judge"], participant_ids=[p.pk for p in people],
-        categories=["legal"], purpose="court_review", legal_basis="statute",
-        basis_reference="Sentencing Act 2020", notice_attached=False,
-    )  # fmt: skip
-    width = len([f for f in DisclosedParticipant._meta.concrete_fields if not f.primary_key])
-    monkeypatch.setattr(rows, "_max_params", lambda: 3 * width)  # three rows a statement
-    with CaptureQueriesContext(connection) as ctx:
-        assert disclosures_index() == (1, 7)
-    inserts = [q for q in ctx.captured_queries if q["sql"].startswith("INSERT")]
-    assert written == 7 and len(inserts) == 3  # the act's participants, 3 + 3 + 1
-    stored = Disclosure.objects.order_by("id")
-    assert [d.participant_id for d in stored] == [p.pk for p in people]
-    assert {d.basis_reference for d in stored} == {"Sentencing Act 2020"}
 
 
 def test_a_statement_fills_the_databases_parameter_limit_and_no_more():

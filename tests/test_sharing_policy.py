@@ -13,7 +13,7 @@ from turnpoint.sharing.reach import (
     participants_visible_to,
     readable_categories,
 )
-from turnpoint.sharing.rules import decide
+from turnpoint.sharing.rules import Openings, decide, readable
 
 COURT_ROLES = [Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE]
 
@@ -110,9 +110,8 @@ def participant(make_referral):
 def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
     users, participant, role, active, switch, purpose, consented, ordered
 ):
-    """The participant page asks `readable_categories` once per programme instead of `decide`
-    once per category; the two must agree on every role, purpose, programme switch, and on what
-    the participant's consents and court orders open (given as the pages give them)."""
+    """`rules.readable` and `rules.decide` asked once per category agree on every role, purpose,
+    programme switch, and on what the participant's consents and court orders open."""
     from types import SimpleNamespace
 
     user = User(username="prop", role=role, is_active=active, agency=users["judge"].agency)
@@ -128,14 +127,13 @@ def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
             covers=lambda user, category, purpose, at: category in categories and applies,
         )  # fmt: skip
 
-    consents = {participant.pk: [covering(*c, "Consent") for c in consented]}
-    orders = {participant.pk: [covering(*o, "Court order") for o in ordered]}
+    openings = Openings(now=now, consents=tuple(covering(*c, "Consent") for c in consented),
+                        court_orders=tuple(covering(*o, "Court order") for o in ordered))  # fmt: skip
     programme = None if switch is None else FakeProgramme(switch)
-    for who in (participant, None):
-        asked = {"programme": programme, "purpose": purpose, "participant": who,
-                 "consents": consents, "court_orders": orders}  # fmt: skip
+    for given_openings in (openings, None):
+        asked = {"programme": programme, "purpose": purpose, "openings": given_openings}
         expected = {c for c in Category if decide(user, c, **asked)}
-        assert readable_categories(user, **asked) == expected
+        assert readable(user, **asked) == expected
 
 
 def test_sec_05_readable_categories_looks_a_participants_openings_up_once(

@@ -13,8 +13,7 @@ from turnpoint.api.referrals import REFERRAL
 from turnpoint.api.transitions import TRANSITION
 from turnpoint.api.urls import api
 from turnpoint.sharing.categories import Category, Purpose
-from turnpoint.sharing.reach import readable_categories
-from turnpoint.sharing.rules import decide
+from turnpoint.sharing.reach import decide_for, readable_categories
 
 from . import authorisation_matrix as matrix
 from .helpers import all_keys
@@ -133,12 +132,8 @@ def test_sec_05_no_court_role_reads_treatment_without_consent(
     from .conftest import ROLE_USERNAME
 
     user = users[ROLE_USERNAME[role]]
-    decision = decide(
-        user,
-        category,
-        programme=programmes[slug],
-        purpose=purpose,
-        participant=world["participant"],
+    decision = decide_for(
+        user, category, world["participant"], programme=programmes[slug], purpose=purpose
     )
     if role == Role.CLINICIAN and purpose == Purpose.TREATMENT:
         assert decision.allowed, decision.reason

@@ -16,6 +16,7 @@ from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.disclosures import disclosure_accounting
 from turnpoint.sharing.models import AuditEntry, Disclosure, LegalBasis
+from turnpoint.sharing.reach import decide_for
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_report_generate, statutory_report_plan
 
@@ -169,15 +170,16 @@ def test_sec_15_other_sensitive_categories_only_with_consent(on_order, users):
 def test_sec_15_the_statute_opens_the_report_not_the_file(on_order, users, page_as):
     """The law fixes what the report carries; the judge's browsing is what it was."""
     judge, drr = users["judge"], on_order.programme
-    browsing = decide(judge, C.TREATMENT_PROGRESS, programme=drr, participant=on_order.participant)
+    browsing = decide_for(judge, C.TREATMENT_PROGRESS, on_order.participant, programme=drr)
     assert not browsing
-    in_report = decide(judge, C.TREATMENT_PROGRESS, programme=drr, report=CODE,
-                       participant=on_order.participant)  # fmt: skip
+    in_report = decide_for(
+        judge, C.TREATMENT_PROGRESS, on_order.participant, programme=drr, report=CODE
+    )
     assert in_report and in_report.basis == f"statute:england-drr:{CODE}"
     # Within the report, role defaults do not apply: the judge reads legal facts by role, but
     # the report carries them only with a consent.
     assert decide(judge, C.LEGAL, programme=drr)
-    assert not decide(judge, C.LEGAL, programme=drr, report=CODE, participant=on_order.participant)
+    assert not decide_for(judge, C.LEGAL, on_order.participant, programme=drr, report=CODE)
     # Only the declared recipients, for the declared purpose, in a programme that declares it.
     assert not decide(users["prosecutor"], C.DRUG_TESTS, programme=drr, report=CODE)
     assert not decide(judge, C.DRUG_TESTS, programme=drr, report="another-report")

@@ -6,8 +6,8 @@ from django.test import Client
 
 from turnpoint.journeys.models import Referral, Transition
 from turnpoint.people.models import Participant
-from turnpoint.sharing import models as audit_models
 from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.models import audit as audit_models
 
 from .helpers import send_json
 

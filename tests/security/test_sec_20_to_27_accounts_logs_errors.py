@@ -209,7 +209,7 @@ def broken_page(monkeypatch, users):
     def broken(*args, **kwargs):
         raise RuntimeError("SELECT given_name FROM people_participant -- SECRET_KEY")
 
-    monkeypatch.setattr("turnpoint.web.views.participant_for_user", broken)
+    monkeypatch.setattr("turnpoint.web.views.participant_record", broken)
     client = Client(raise_request_exception=False)
     client.force_login(users["coordinator"])
     return client

@@ -19,10 +19,10 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError, OperationalError, connection, transaction
 from django.test import override_settings
 from django.utils import timezone
-from turnpoint.sharing.models.checkpoints import AuditCheckpoint, checkpoint_mac
 
 from turnpoint.sharing.audit import audit_entry, audit_write
 from turnpoint.sharing.models import AuditEntry
+from turnpoint.sharing.models.checkpoints import AuditCheckpoint, checkpoint_mac
 
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",

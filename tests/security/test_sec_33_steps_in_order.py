@@ -29,8 +29,8 @@ from turnpoint.sharing.participation import (
     participation_consent_record,
     participation_consent_withdraw,
 )
+from turnpoint.sharing.reach import decide_for
 from turnpoint.sharing.record import read_recorded
-from turnpoint.sharing.rules import decide
 
 CONSENT = dict(
     alternatives_explained="A short custodial sentence, or a fine with no treatment.",
@@ -145,7 +145,7 @@ def test_sec_33_random_journeys_accept_only_legal_steps(
         @rule()
         def judge_reads_clinical(self):
             person = self.referral.participant
-            allowed = decide(judge, Category.CLINICAL, participant=person).allowed
+            allowed = decide_for(judge, Category.CLINICAL, person).allowed
             assert allowed == (self.share is not None)  # only an active consent opens it
             before = Disclosure.objects.count()
             if allowed:

@@ -182,10 +182,10 @@ def openings_for(user, participant_ids) -> dict[int, Openings]:
 
 
 def decide_for(user, category: str, participant, *, programme=None, action: str = "read",
-               purpose=None):  # fmt: skip
+               purpose=None, report=None):  # fmt: skip
     """`rules.decide` for one participant, with their openings loaded."""
     return decide(user, category, programme=programme, action=action, purpose=purpose,
-                  openings=openings_of(user, participant))  # fmt: skip
+                  openings=openings_of(user, participant), report=report)  # fmt: skip
 
 
 def readable_categories(user, *, programme=None, purpose=None, participant=None) -> frozenset:

@@ -19,7 +19,7 @@ from turnpoint.journeys.models import Referral
 
 from .categories import Category
 from .models import ParticipationConsent
-from .reach import openings_of, participant_for_user, team_programme_ids
+from .reach import openings_of, participant_for_user, team_programme_ids, team_programmes
 from .record import audit_read, read_recorded
 from .rules import Openings, readable
 
@@ -126,15 +126,18 @@ def journey_rows_read(user, rows, shows: Callable[[frozenset], Iterable[str]], *
     when given, names the rows' ids in the audit entry's detail."""
     with transaction.atomic():
         found = list(rows)
-        cache: dict = {}
+        # Each programme read whole once (its switches and statute), not through each row's.
+        team = team_programmes(user)
+        by_programme: dict = {}
         pairs, shown, programmes = [], set(also), {}
         for row in found:
-            key = row.programme_id
-            if key not in cache:
-                cache[key] = readable(user, programme=row.programme)
-            pairs.append((row, cache[key]))
-            shown.update(shows(cache[key]))
-            programmes.setdefault(row.participant_id, row.programme)
+            programme = team.get(row.programme_id, row.programme)
+            if programme.pk not in by_programme:
+                by_programme[programme.pk] = readable(user, programme=programme)
+            categories = by_programme[programme.pk]
+            pairs.append((row, categories))
+            shown.update(shows(categories))
+            programmes.setdefault(row.participant_id, programme)
         detail = {detail_key: [row.pk for row in found]} if detail_key else None
         read_recorded(user, participants=list(programmes), categories=shown, detail=detail,
                       programme_by_participant=programmes)  # fmt: skip

@@ -67,6 +67,8 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
         user, participants=participants, categories=categories, purpose=purpose,
         programme_by_participant=programme_by_participant, openings=openings,
     )  # fmt: skip
+    if entry is None and not acts:
+        return 0  # nothing sensitive shown, nothing crossed: nothing to record
     with transaction.atomic():
         if entry is not None:
             entry.save()
@@ -84,8 +86,9 @@ def disclosures_for_read(user, *, participants, categories, purpose=None,
         programme_by_participant=programme_by_participant, openings=openings,
         notice_attached=notice_attached, channel=channel,
     )  # fmt: skip
-    with transaction.atomic():
-        _acts_write(acts)
+    if acts:
+        with transaction.atomic():
+            _acts_write(acts)
     return sum(len(ids) for _, ids in acts)
 
 
