@@ -127,8 +127,11 @@ def test_sec_05_readable_categories_answers_as_decide_does_for_each_category(
             covers=lambda user, category, purpose, at: category in categories and applies,
         )  # fmt: skip
 
-    openings = Openings(now=now, consents=tuple(covering(*c, "Consent") for c in consented),
-                        court_orders=tuple(covering(*o, "Court order") for o in ordered))  # fmt: skip
+    openings = Openings(
+        now=now,
+        consents=tuple(covering(*c, "Consent") for c in consented),
+        court_orders=tuple(covering(*o, "Court order") for o in ordered),
+    )
     programme = None if switch is None else FakeProgramme(switch)
     for given_openings in (openings, None):
         asked = {"programme": programme, "purpose": purpose, "openings": given_openings}
