@@ -22,7 +22,9 @@ PROTECTED = (
     "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
     "DisclosedParticipant", "DisclosureBacklog",
 )  # fmt: skip
-MANAGER = re.compile(r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b")
+MANAGER = re.compile(
+    r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"
+)
 OWNERS = ("turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/")
 
 

@@ -81,8 +81,6 @@ def test_the_disclosure_view_cannot_be_written_through(make_referral, users):
         row.delete()
 
 
-
-
 def test_a_statement_fills_the_databases_parameter_limit_and_no_more():
     """As many rows as the database takes in one statement go in one (the database would refuse
     a statement over its limit); one more row needs a second statement. SQLite's limit is its

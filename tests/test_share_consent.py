@@ -146,5 +146,3 @@ def test_sec_07_consent_must_match_all_four_axes(
         and starts <= now < starts + timedelta(days=expiry_offset)
     )
     assert decide_for(judge, category, participant).allowed == expected
-
-
