@@ -15,9 +15,10 @@ from turnpoint.sharing.participation import ParticipationConsent
 
 from .helpers import date_fields, text, walk
 
-# Session, user, participant (through the policy), the consents with their agencies and users;
-# the session save with its savepoint pair: 7 however many consents.
-SHARING_QUERIES = 7
+# Session, user, the ids of the user's team programmes and the participant in reach of them, the
+# consents with their agencies and users; the session save with its savepoint pair: 8 however
+# many consents.
+SHARING_QUERIES = 8
 
 
 @pytest.fixture
