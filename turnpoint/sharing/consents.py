@@ -16,7 +16,10 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.journeys.models import Episode, Referral
+from turnpoint.programmes.models import ConsentRevocation
 
 from .audit import audit_write
 from .categories import Category, Purpose
@@ -83,8 +86,6 @@ def _validate(values: dict) -> list[Problem]:
 def criminal_justice_referral_for(participant):
     """The participant's newest open referral (before the episode ends) to a programme flagged
     `criminal_justice_referral`, or None: its programme's 2.35 rules apply to their consents."""
-    from turnpoint.journeys.models import Referral
-
     referrals = (
         Referral.objects.select_related("programme")
         .filter(participant=participant, state__in=_OPEN_STATES)
@@ -96,8 +97,6 @@ def criminal_justice_referral_for(participant):
 def expected_final_disposition(referral, *, starts_on: date) -> tuple[date, str]:
     """The latest a 2.35 consent may stay irrevocable (2.35(c)): the episode's start plus the
     programme's maximum duration; before the episode starts, the consent's start plus it."""
-    from turnpoint.journeys.models import Episode
-
     weeks = referral.programme.max_duration_weeks
     started_on = (
         Episode.objects.filter(referral=referral).values_list("started_on", flat=True).first()
@@ -114,15 +113,11 @@ def expected_final_disposition(referral, *, starts_on: date) -> tuple[date, str]
 
 
 def _role_list(roles) -> str:
-    from turnpoint.accounts.models import Role
-
     return ", ".join(str(Role(r).label) if r in Role.values else r for r in roles)
 
 
 def _revocation_problems(values: dict, referral) -> list[Problem]:
     """Recipients and revocability under the participant's programme (42 CFR 2.35(a), (c))."""
-    from turnpoint.programmes.models import ConsentRevocation
-
     problems = []
     revocable_from = values.get("revocable_from")
     event = values.get("revocable_after_event") or ""
@@ -168,8 +163,6 @@ def _revocation_problems(values: dict, referral) -> list[Problem]:
 
 def share_consent_revocable(consent: ShareConsent) -> tuple[bool, str]:
     """May the consent be revoked today? If not, the reason naming the condition (2.35(c))."""
-    from turnpoint.journeys.models import Referral
-
     if not consent.irrevocable_for_a_time:
         return True, ""
     if consent.revocable_from and timezone.localdate() >= consent.revocable_from:

@@ -16,6 +16,7 @@ is no version to lock.
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint.accounts.models import STAFF_ROLE_VALUES
 from turnpoint.errors import InvalidInput, Problem
 
 from .audit import audit_write
@@ -67,11 +68,8 @@ def _validate(values: dict) -> list[Problem]:
     if order and not (values.get("recipient_role") or values.get("recipient_agency")):
         problems.append(Problem("recipients", "are required: name a role, an agency or both"))
     role = values.get("recipient_role")
-    if role:
-        from turnpoint.accounts.models import STAFF_ROLE_VALUES
-
-        if role not in STAFF_ROLE_VALUES:
-            problems.append(Problem("recipient_role", f"must be a role; '{role}' is not one"))
+    if role and role not in STAFF_ROLE_VALUES:
+        problems.append(Problem("recipient_role", f"must be a role; '{role}' is not one"))
     purposes = values.get("purposes") or []
     if order and not purposes:
         problems.append(

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from fpdf import FPDF
 
+from .categories import Category, Purpose
+
 # UK default; a programme definition may set its own (e.g. the US 42 CFR part 2 notice).
 DEFAULT_NOTICE = (
     "This document contains confidential information about a person in a treatment programme. "
@@ -106,8 +108,6 @@ def participation_consent_pdf(consent) -> bytes:
 
 def share_consent_pdf(consent) -> bytes:
     """A consent to share with every element 42 CFR 2.31(a) requires (security.md SEC-06)."""
-    from .categories import Category, Purpose
-
     recipients = [
         label
         for label in (

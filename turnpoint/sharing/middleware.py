@@ -1,6 +1,8 @@
 from django.core.exceptions import PermissionDenied
 
 from . import context
+from .audit import audit_denial
+from .reach import OutOfReach
 
 
 class RequestContextMiddleware:
@@ -74,8 +76,6 @@ class DenialAuditMiddleware:
         if response.status_code == 403 and denial is None:
             denial = {"reason": getattr(response, "denial_reason", "") or "refused"}
         if denial is not None and response.status_code in (403, 404):
-            from .audit import audit_denial
-
             user = getattr(request, "user", None)
             audit_denial(
                 user if user is not None and user.is_authenticated else None,
@@ -85,8 +85,6 @@ class DenialAuditMiddleware:
         return response
 
     def process_exception(self, request, exception):
-        from .reach import OutOfReach
-
         if isinstance(exception, PermissionDenied):
             request._denial = {"reason": str(exception) or "permission denied"}
         elif isinstance(exception, OutOfReach):

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.journeys.models import Episode
 
 from .audit import audit_write
 from .categories import Category
@@ -287,8 +288,6 @@ def _render(plan: ReportPlan, author) -> bytes:
 
 
 def _episode_of(referral):
-    from turnpoint.journeys.models import Episode
-
     try:
         return referral.episode
     except Episode.DoesNotExist:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint.people.models import Participant
 from turnpoint.programmes.models import ConsentRevocation
 
 from .categories import Category, Purpose
@@ -42,8 +43,6 @@ class Court:
 def synthetic_participants() -> list:
     """Every participant `turnpoint synth` made (marked synthetic), in id order: what the demo
     records consents and orders for. Not a read for anyone: no user is given these rows."""
-    from turnpoint.people.models import Participant
-
     return list(Participant.objects.filter(synthetic=True).order_by("pk"))
 
 
