@@ -25,6 +25,7 @@ from turnpoint.sharing.consents import share_consent_revocable, share_consent_re
 from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf, share_consent_pdf
 from turnpoint.sharing.exports import FORMATS, participant_own_record_export
+from turnpoint.sharing.reads import own_consent, own_consents
 from turnpoint.web.consent_views import share_consent_status
 from turnpoint.web.records_views import (
     accounting_page,
@@ -152,21 +153,16 @@ def consents(request, account):
     """What I agreed may be shared, with whom, what for and until when."""
     person = account.participant
     now = timezone.now()
-    consents = person.share_consents.select_related(
-        "disclosing_agency", "recipient_agency", "recipient_user"
-    ).order_by("-created_at", "-id")
-    context = {"participant": person, "rows": [_consent_row(c, now) for c in consents]}
+    context = {"participant": person, "rows": [_consent_row(c, now) for c in own_consents(person)]}
     return render(request, "portal/consents.html", context)
 
 
 def _own_consent(person, consent_pk):
     """One of this participant's consents to share; 404 for anyone else's."""
-    try:
-        return person.share_consents.select_related(
-            "participant", "disclosing_agency", "recipient_agency", "recipient_user"
-        ).get(pk=int(consent_pk))
-    except (ValueError, TypeError, person.share_consents.model.DoesNotExist) as exc:
-        raise Http404("No such consent") from exc
+    consent = own_consent(person, consent_pk)
+    if consent is None:
+        raise Http404("No such consent")
+    return consent
 
 
 @participant_required

@@ -177,3 +177,22 @@ def latest_referrals(
     for referral in referrals.order_by("participant_id", "-referral_date", "-id"):
         latest.setdefault(referral.participant_id, referral)
     return latest
+
+
+def own_consents(participant):
+    """A participant's own consents to share, newest first, as the portal shows them to the
+    participant: their own record, read by them, so nothing crosses and nothing is audited."""
+    return list(
+        participant.share_consents.select_related(
+            "participant", "disclosing_agency", "recipient_agency", "recipient_user"
+        ).order_by("-created_at", "-id")
+    )
+
+
+def own_consent(participant, consent_pk):
+    """One of the participant's own consents to share, or None: anyone else's is not theirs."""
+    try:
+        pk = int(consent_pk)
+    except (ValueError, TypeError):
+        return None
+    return next((c for c in own_consents(participant) if c.pk == pk), None)
