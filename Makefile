@@ -7,7 +7,7 @@ NPM := $(shell command -v npm 2>/dev/null || echo $(BIN)/npm)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install assets demo serve test test-pg check static lint format lock clean
+.PHONY: install assets demo serve test test-pg check static typecheck lint format lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,9 +49,13 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Types, with django-stubs (settings in pyproject.toml); more packages join as they are typed.
+typecheck: install
+	$(BIN)/mypy turnpoint/journeys
+
 # Checks no linter makes: the import layers of the confidentiality core, the policy gate,
-# Django's system checks, migrations in step with models.
-static: install
+# Django's system checks, migrations in step with models, and types.
+static: install typecheck
 	$(BIN)/lint-imports
 	$(BIN)/python scripts/check_policy_gate.py
 	$(BIN)/turnpoint check
@@ -64,4 +68,4 @@ lock: | $(BIN)/python
 	$(BIN)/pip freeze --exclude-editable > requirements.lock
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache db.sqlite3
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache db.sqlite3

@@ -13,7 +13,7 @@ ROLES = ("coordinator", "casemanager", "clinician", "probation", "judge", "prose
 # Roles whose team includes the Ghent participants and who may open an identifiable record.
 REACHING = ("coordinator", "casemanager", "clinician", "probation", "judge", "prosecutor",
             "defence")  # fmt: skip
-# Roles who may record identity, legal and pathway facts (turnpoint.sharing.policy.ROLE_WRITE).
+# Roles who may record identity, legal and pathway facts (turnpoint.sharing.rules.ROLE_WRITE).
 RECORDING = ("coordinator", "casemanager", "probation")
 TREATMENT_KEYS = {"clinical", "counselling_notes", "mental_health"}
 LEGAL_KEYS = {"offence_category", "drug_related_type", "offence_date", "offence_summary"}

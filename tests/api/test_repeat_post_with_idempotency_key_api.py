@@ -1,6 +1,6 @@
 """Retrying a POST with the same Idempotency-Key (security.md SEC-35)."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import RequestFactory, override_settings
@@ -114,16 +114,23 @@ def test_a_failed_request_releases_its_key(api_as):
     assert Participant.objects.count() == 1
 
 
+# 23:30 UTC: the hour in which a retry made an hour later falls on the next day. The body is
+# built once, as a client retrying sends the bytes it sent: one rebuilt after midnight carries
+# other "days ago" dates and is a different request (422), not a repeat.
+BEFORE_MIDNIGHT = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+
+
 @override_settings(IDEMPOTENCY_KEY_TTL_SECONDS=3600)
-def test_keys_expire_after_the_configured_period(api_as, time_machine):
-    time_machine.move_to(timezone.now(), tick=False)
-    client = api_as("coordinator")
-    client.post("/api/participants", new_participant_body(), **KEY)
+@pytest.mark.parametrize("start", [None, BEFORE_MIDNIGHT], ids=["now", "at-23-30-utc"])
+def test_keys_expire_after_the_configured_period(api_as, time_machine, start):
+    time_machine.move_to(start or timezone.now(), tick=False)
+    client, body = api_as("coordinator"), new_participant_body()
+    client.post("/api/participants", body, **KEY)
     time_machine.shift(timedelta(minutes=59))
-    assert client.post("/api/participants", new_participant_body(), **KEY)["Idempotent-Replayed"]
+    assert client.post("/api/participants", body, **KEY)["Idempotent-Replayed"]
     assert Participant.objects.count() == 1
     time_machine.shift(timedelta(minutes=2))
-    response = client.post("/api/participants", new_participant_body(), **KEY)
+    response = client.post("/api/participants", body, **KEY)
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
     assert Participant.objects.count() == 2

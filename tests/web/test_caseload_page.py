@@ -101,7 +101,7 @@ def test_clearing_the_search_shows_the_whole_caseload_again(page_as, make_referr
 
 def test_a_role_that_may_not_read_the_pathway_sees_no_stage(page_as, make_referral):
     make_referral(given_name="Robin", family_name="Example")
-    response = page_as("safeguarding").get("/", {"state": "referral"})
+    response = page_as("safeguarding").get("/")
     html = text(response)
     assert rows(response) == ["Robin Example"]
     assert ">Referred</strong>" not in html and 'id="caseload-state"' not in html

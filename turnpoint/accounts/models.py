@@ -1,7 +1,7 @@
 """Staff, their agencies and roles, and API tokens.
 
 A user belongs to one agency and holds one role; the role decides the default access to each data
-category (turnpoint.sharing.policy) and the programmes the user is a member of decide which
+category (turnpoint.sharing.rules) and the programmes the user is a member of decide which
 participants they can reach at all.
 """
 

@@ -7,13 +7,26 @@ out of reach (minimum necessary). Missing and forbidden give the same 404 (SEC-0
 """
 
 from turnpoint.journeys.models import Episode, Referral
-from turnpoint.sharing.reach import episodes_visible_to, not_found, referrals_visible_to
+from turnpoint.programmes.models import Programme
+from turnpoint.sharing.reach import (
+    episodes_visible_to,
+    not_found,
+    referrals_visible_to,
+    team_programme_ids,
+)
 
 from .common import reachable_id
 
 # Lists need a programme's slug and policy switches, not its whole definition: parsing that JSON
 # once per row was most of the time a 1000-row page took.
 PROGRAMME_HEAVY = ("programme__definition", "programme__legal_basis", "programme__description")
+
+
+def programmes_spanned(user, slug: str | None):
+    """The programmes a list filtered to programme `slug` (or to none) spans, unread until
+    someone iterates them."""
+    programmes = Programme.objects.filter(pk__in=team_programme_ids(user))
+    return programmes.filter(slug=slug) if slug is not None else programmes
 
 
 def transitions_of(referral):

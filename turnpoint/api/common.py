@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import Field as PydanticField
 
 from turnpoint.errors import Problem
+from turnpoint.sharing.audit import audit_denial
+from turnpoint.sharing.filters import filter_refusals
 from turnpoint.sharing.reach import readable_categories
 
 from .errors import ApiError
@@ -112,6 +114,42 @@ def page(
     return {"count": count, "limit": query.limit, "offset": query.offset, "items": dump(rows)}
 
 
+def refuse_oracles(
+    request, filters: PageQuery, shape: "Shape | None", *, on: dict[str, str | None], programmes=()
+) -> None:
+    """No filter oracle (security.md SEC-44). `on` maps each filter the list offers to the output
+    field of `shape` it narrows by (None: a value every reader of the list sees). A query
+    parameter the list does not offer (a sort, a search, another field) is refused with 400
+    rather than ignored; a filter on a field of a category the user may not read in
+    `programmes` (the programmes the list spans) with 403, audited (SEC-20). Either way nothing
+    is counted or listed."""
+    offered = ["limit", "offset", *on]
+    unknown = [
+        Problem(name, f"is not a parameter of this list; it takes: {', '.join(offered)}")
+        for name in request.GET
+        if name not in offered
+    ]
+    if unknown:
+        raise ApiError(400, unknown)
+    used = {
+        name: shape.category_of(field) if shape is not None and field is not None else None
+        for name, field in on.items()
+        if getattr(filters, name) is not None
+    }
+    refused = filter_refusals(request.auth, used, programmes=programmes)
+    if refused:
+        route = f"{request.method} {request.path}"
+        audit_denial(request.auth, route=route, reason="; ".join(map(str, refused)))
+        raise ApiError(403, refused)
+
+
+def may_order_by(user, shape: "Shape", name: str) -> bool:
+    """Whether a list may keep its order by output field `name` for this user: a list in the
+    order of a field the reader may not read would reveal it (SEC-44). Decided on role defaults
+    alone, which programme switches only ever widen."""
+    return not filter_refusals(user, {name: shape.category_of(name)}, programmes=())
+
+
 @dataclass(frozen=True)
 class Shape:
     """Which output field belongs to which data category, for one kind of record."""
@@ -122,6 +160,15 @@ class Shape:
 
     def field_names(self) -> set[str]:
         return set(self.always).union(*self.by_category.values())
+
+    def category_of(self, name: str) -> str | None:
+        """The data category of output field `name`; None for a field every reader sees."""
+        for category, names in self.by_category.items():
+            if name in names:
+                return category
+        if name not in self.always:
+            raise KeyError(name)
+        return None
 
     def shown(self, readable) -> list[str]:
         return [c for c in self.by_category if c in readable]

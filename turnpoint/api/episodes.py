@@ -8,8 +8,17 @@ from ninja import Field, Query, Router
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reads import journey_rows_read
 
-from .access import PROGRAMME_HEAVY, episode_for_user, episodes_visible_to
-from .common import OutSchema, PageQuery, Shape, id_field, page, responses
+from .access import PROGRAMME_HEAVY, episode_for_user, episodes_visible_to, programmes_spanned
+from .common import (
+    OutSchema,
+    PageQuery,
+    Shape,
+    id_field,
+    may_order_by,
+    page,
+    refuse_oracles,
+    responses,
+)
 from .referrals import filter_programme
 
 router = Router(tags=["episodes"])
@@ -51,8 +60,16 @@ class EpisodePage(OutSchema):
 
 class EpisodeFilters(PageQuery):
     programme: str | None = Field(None, description="Programme slug.")
-    active: bool | None = Field(None, description="true: not yet exited; false: exited.")
+    active: bool | None = Field(
+        None,
+        description="true: not yet exited; false: exited. Only for roles that may read the "
+        "pathway (security.md SEC-44).",
+    )
     participant: int | None = id_field("Participant id.")
+
+
+# Each filter and the output field it narrows by: its category decides who may use it (SEC-44).
+EPISODE_FILTERS = {"programme": "programme", "active": "is_active", "participant": "participant_id"}
 
 
 def dump_episodes(user, episodes) -> list[dict]:
@@ -61,23 +78,30 @@ def dump_episodes(user, episodes) -> list[dict]:
 
 
 @router.get(
-    "", response=responses({200: EpisodePage}, 400), exclude_unset=True, summary="List episodes"
+    "",
+    response=responses({200: EpisodePage}, 400, 403),
+    exclude_unset=True,
+    summary="List episodes",
 )
 def list_episodes(request: HttpRequest, filters: Query[EpisodeFilters]):
-    """Episodes in your programmes, most recently started first."""
+    """Episodes in your programmes, most recently started first (by id for roles that may not
+    read the pathway). Filtering on a field your role may not read is refused (403), and any
+    other parameter too (400)."""
+    user = request.auth
+    refuse_oracles(request, filters, EPISODE, on=EPISODE_FILTERS,
+                   programmes=programmes_spanned(user, filters.programme))  # fmt: skip
     episodes = (
-        episodes_visible_to(request.auth)
-        .select_related("programme", "key_worker")
-        .defer(*PROGRAMME_HEAVY)
+        episodes_visible_to(user).select_related("programme", "key_worker").defer(*PROGRAMME_HEAVY)
     )
+    if not may_order_by(user, EPISODE, "started_on"):
+        episodes = episodes.order_by("-id")
     if filters.programme is not None:
-        programme = filter_programme(request.auth, filters.programme)
-        episodes = episodes.filter(programme=programme)
+        episodes = episodes.filter(programme=filter_programme(user, filters.programme))
     if filters.active is not None:
         episodes = episodes.filter(ended_on__isnull=filters.active)
     if filters.participant is not None:
         episodes = episodes.filter(participant_id=filters.participant)
-    return page(episodes, filters, lambda rows: dump_episodes(request.auth, rows))
+    return page(episodes, filters, lambda rows: dump_episodes(user, rows))
 
 
 @router.get(

@@ -30,6 +30,7 @@ from .common import (
     header_params,
     page,
     reachable_id,
+    refuse_oracles,
     responses,
 )
 from .errors import ApiError
@@ -109,6 +110,12 @@ class ParticipantFilters(PageQuery):
     programme: str | None = Field(None, description="Only participants referred to it (slug).")
 
 
+# Each filter and the output field it narrows by (SEC-44); None: the programme, one of the
+# user's own, is on every referral they reach. The list is in name order, which every reader
+# of it sees (identity: without it there is no list).
+PARTICIPANT_FILTERS: dict[str, str | None] = {"programme": None}
+
+
 def dump_participant(user, participant, *, with_referrals: bool, audit: bool = True) -> dict:
     categories = Readable(user)(None)
     out = PARTICIPANT.dump(participant, categories)
@@ -131,8 +138,10 @@ def dump_participant(user, participant, *, with_referrals: bool, audit: bool = T
 )
 def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
     """Participants on your programmes' caseloads, by family name. Identity only: a participant's
-    referrals are at GET /api/participants/{id} and GET /api/referrals."""
+    referrals are at GET /api/participants/{id} and GET /api/referrals. Any parameter but
+    `programme`, `limit` and `offset` is refused (400), so no sort or search reveals a field."""
     user = request.auth
+    refuse_oracles(request, filters, PARTICIPANT, on=PARTICIPANT_FILTERS)
     participants, programme = participants_visible_to(user), None
     if filters.programme is not None:
         programme = filter_programme(request.auth, filters.programme)

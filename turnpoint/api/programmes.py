@@ -6,7 +6,7 @@ from ninja import Query, Router
 
 from turnpoint.programmes.models import Phase, Programme
 
-from .common import OutSchema, PageQuery, page, responses
+from .common import OutSchema, PageQuery, page, refuse_oracles, responses
 
 router = Router(tags=["programmes"])
 
@@ -65,6 +65,7 @@ def _dump(programme: Programme) -> dict:
 
 @router.get("", response=responses({200: ProgrammePage}, 400), summary="List programmes")
 def list_programmes(request: HttpRequest, query: Query[PageQuery]):
+    refuse_oracles(request, query, None, on={})
     return page(_programmes(), query, lambda rows: [_dump(p) for p in rows])
 
 

@@ -14,7 +14,12 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import participant_for_user
 from turnpoint.sharing.reads import journey_rows_read
 
-from .access import PROGRAMME_HEAVY, referral_for_user, referrals_visible_to
+from .access import (
+    PROGRAMME_HEAVY,
+    programmes_spanned,
+    referral_for_user,
+    referrals_visible_to,
+)
 from .common import (
     IDEMPOTENCY_KEY,
     MAX_ID,
@@ -27,7 +32,9 @@ from .common import (
     etag,
     header_params,
     id_field,
+    may_order_by,
     page,
+    refuse_oracles,
     responses,
 )
 from .idempotency import idempotent
@@ -95,8 +102,16 @@ class ReferralCreate(ReferralFacts):
 
 class ReferralFilters(PageQuery):
     programme: str | None = Field(None, description="Programme slug.")
-    state: str | None = Field(None, json_schema_extra={"enum": State.values})
+    state: str | None = Field(
+        None,
+        json_schema_extra={"enum": State.values},
+        description="Only for roles that may read the pathway (security.md SEC-44).",
+    )
     participant: int | None = id_field("Participant id.")
+
+
+# Each filter and the output field it narrows by: its category decides who may use it (SEC-44).
+REFERRAL_FILTERS = {"programme": "programme", "state": "state", "participant": "participant_id"}
 
 
 def dump_referrals(user, referrals, *, audit: bool = True, also=()) -> list[dict]:
@@ -143,24 +158,31 @@ def referral_create_from(user, participant, facts: dict, *, prefix: str = "") ->
 
 
 @router.get(
-    "", response=responses({200: ReferralPage}, 400), exclude_unset=True, summary="List referrals"
+    "",
+    response=responses({200: ReferralPage}, 400, 403),
+    exclude_unset=True,
+    summary="List referrals",
 )
 def list_referrals(request: HttpRequest, filters: Query[ReferralFilters]):
-    """Referrals in your programmes, newest first. Fields of categories your role may not read
-    for a programme are left out; reads of legal facts are audited."""
-    referrals = (
-        referrals_visible_to(request.auth).select_related("programme").defer(*PROGRAMME_HEAVY)
-    )
+    """Referrals in your programmes, newest first (by id for roles that may not read referral
+    dates). Fields of categories your role may not read for a programme are left out; filtering
+    on them is refused (403) and any other parameter too (400); reads of legal facts are
+    audited."""
+    user = request.auth
+    refuse_oracles(request, filters, REFERRAL, on=REFERRAL_FILTERS,
+                   programmes=programmes_spanned(user, filters.programme))  # fmt: skip
+    referrals = referrals_visible_to(user).select_related("programme").defer(*PROGRAMME_HEAVY)
+    if not may_order_by(user, REFERRAL, "referral_date"):
+        referrals = referrals.order_by("-id")
     if filters.programme is not None:
-        programme = filter_programme(request.auth, filters.programme)
-        referrals = referrals.filter(programme=programme)
+        referrals = referrals.filter(programme=filter_programme(user, filters.programme))
     if filters.state is not None:
         if filters.state not in State.values:
             raise InvalidInput(Problem("state", f"must be one of: {', '.join(State.values)}"))
         referrals = referrals.filter(state=filters.state)
     if filters.participant is not None:
         referrals = referrals.filter(participant_id=filters.participant)
-    return page(referrals, filters, lambda rows: dump_referrals(request.auth, rows))
+    return page(referrals, filters, lambda rows: dump_referrals(user, rows))
 
 
 @router.post(

@@ -28,7 +28,9 @@ from .common import (
     etag,
     expected_version,
     header_params,
+    may_order_by,
     page,
+    refuse_oracles,
     responses,
 )
 from .errors import ApiError
@@ -105,10 +107,17 @@ def dump_transitions(user, referral, rows) -> list[dict]:
     summary="List a referral's steps",
 )
 def list_transitions(request: HttpRequest, referral_id: int, query: Query[PageQuery]):
-    """Every recorded step, oldest first: who, when, why, and why someone left (R3)."""
-    referral = referral_for_user(request.auth, referral_id)
-    rows = transitions_of(referral).select_related("acting_user").order_by("occurred_on", "id")
-    return page(rows, query, lambda items: dump_transitions(request.auth, referral, items))
+    """Every recorded step, oldest first: who, when, why, and why someone left (R3). In the order
+    recorded for roles that may not read the pathway (security.md SEC-44)."""
+    user = request.auth
+    refuse_oracles(request, query, None, on={})
+    referral = referral_for_user(user, referral_id)
+    rows = transitions_of(referral).select_related("acting_user")
+    if may_order_by(user, TRANSITION, "occurred_on"):
+        rows = rows.order_by("occurred_on", "id")
+    else:
+        rows = rows.order_by("id")
+    return page(rows, query, lambda items: dump_transitions(user, referral, items))
 
 
 @router.post(

@@ -122,13 +122,13 @@ def plan_step(
             problems.append(Problem("phase_number", "is already the current phase"))
         if not reason:
             problems.append(Problem("reason", "is required: say why the phase changes"))
-        data = {"phase_number": phase_number, "from_phase": current_phase}
+        data: dict[str, object] = {"phase_number": phase_number, "from_phase": current_phase}
         return _result(state, to_state, kind, occurred_on, reason_code, reason, data, problems)
 
     if to_state not in allowed_next(state):
         return None, [Problem("to_state", describe_refusal(state, to_state))]
 
-    data: dict = {}
+    data = {}
     kind = "advance"
     if to_state == S.LEFT:
         kind = "left"

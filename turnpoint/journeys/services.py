@@ -217,7 +217,7 @@ def referral_transition(
                 to_state == State.EPISODE and participation_consent_current(locked) is not None
             ),
         )
-        if problems:
+        if problems or step is None:  # the machine gives a step exactly when no problems
             raise InvalidInput(problems)
         rows = referral_step_rows(locked, episode, step, acting_user=acting_user)
         rows.transition.save()
@@ -277,10 +277,12 @@ def referral_step_rows(
             phase_number=1,
         )
     elif step.kind == "phase":
+        assert episode is not None, "the machine changes phase only on programme"
         episode.phase_number = step.data["phase_number"]
         episode.version += 1
         rows.episode, rows.episode_fields = episode, ["phase_number", "version"]
     elif step.to_state == State.EXIT:
+        assert episode is not None, "the machine exits only from programme"
         episode.ended_on = step.occurred_on
         episode.exit_type = step.data["exit_type"]
         episode.version += 1

@@ -16,6 +16,7 @@ from bisect import bisect
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
+from typing import NotRequired, TypedDict
 
 import numpy as np
 from django.db import connection, transaction
@@ -177,6 +178,24 @@ class _Batch:
     consents: dict = field(default_factory=dict)  # id(referral) -> participation consent
 
 
+class SynthSummary(TypedDict):
+    """What `synth_caseload` made: counts, why people left and how episodes ended (each a count
+    by reason code or exit type), the seed and the time taken."""
+
+    participants: int
+    referrals: int
+    transitions: int
+    episodes: int
+    active_episodes: int
+    completions: int
+    participation_consents: int
+    left: dict[str, int]
+    exits: dict[str, int]
+    audit_entries: int
+    seed: int
+    elapsed_seconds: NotRequired[float]
+
+
 def synth_caseload(
     *,
     participants: int,
@@ -186,7 +205,7 @@ def synth_caseload(
     batch_size: int = 2000,
     today: date | None = None,
     progress=None,
-) -> dict:
+) -> SynthSummary:
     """Generate `participants` synthetic participants with a referral each and their pathway.
 
     Returns counts of what was written. Refused with InvalidInput for a bad count or no
@@ -219,7 +238,7 @@ def synth_caseload(
     facts = [_programme_facts(p) for p in programmes]
     rng = np.random.default_rng(seed)
     today = today or timezone.localdate()
-    summary = {
+    summary: SynthSummary = {
         "participants": 0,
         "referrals": 0,
         "transitions": 0,
@@ -332,7 +351,7 @@ class _Walker:
     def __init__(self, f: _Facts, referral, today: date, user, batch: _Batch):
         self.f, self.referral, self.today, self.user, self.batch = f, referral, today, user, batch
         self.last = referral.referral_date
-        self.episode = None
+        self.episode: Episode | None = None
 
     def step(self, to_state: str, on: date, **kwargs) -> bool:
         """Take one step if its date has come; False when it lies in the future."""
@@ -349,7 +368,7 @@ class _Walker:
             phase_count=len(self.f.phase_weeks),
             **kwargs,
         )
-        if problems:  # the generator asked for an illegal step: a bug, never data
+        if problems or step is None:  # the generator asked for an illegal step: a bug, never data
             raise AssertionError(f"synthetic step refused: {problems}")
         rows = referral_step_rows(self.referral, self.episode, step, acting_user=self.user)
         self.batch.transitions.append(rows.transition)

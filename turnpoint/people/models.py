@@ -1,4 +1,4 @@
-"""Participants: the people in the programmes. Reached only through turnpoint.sharing.policy."""
+"""Participants: the people in the programmes. Reached only through turnpoint.sharing.reach."""
 
 from datetime import date
 

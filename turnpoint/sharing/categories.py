@@ -1,6 +1,6 @@
 """Data categories: every piece of recorded information belongs to exactly one.
 
-Views, API, exports and reports ask turnpoint.sharing.policy whether a user may read or write a
+Views, API, exports and reports ask turnpoint.sharing.rules whether a user may read or write a
 category of a participant (shared/ARCHITECTURE.md, "Confidentiality is designed in").
 """
 

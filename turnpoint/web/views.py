@@ -1,9 +1,9 @@
 """Staff pages: caseload, participant, referral intake and pathway actions.
 
-Every page reaches participants only through turnpoint.sharing.policy (STYLE.md rule 5) and
-changes data only through the service functions (rule 1). The helpers at the top are the only
-ways these views get hold of a protected object; each gives the same 404 for "missing" and
-"forbidden" (security.md SEC-02).
+Every page reaches participants only through turnpoint.sharing.reads and .reach (STYLE.md
+rule 5) and changes data only through the service functions (rule 1). The helpers at the top
+are the only ways these views get hold of a protected object; each gives the same 404 for
+"missing" and "forbidden" (security.md SEC-02).
 """
 
 import re
@@ -28,6 +28,7 @@ from turnpoint.journeys.services import referral_create, referral_problems, refe
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
 from turnpoint.sharing.categories import Category
+from turnpoint.sharing.filters import filter_refusals
 from turnpoint.sharing.reach import (
     not_found,
     participant_for_user,
@@ -113,9 +114,17 @@ def caseload(request):
     else:
         query = request.session.get(SEARCH_SESSION_KEY, "")
     programme = by_id.get(data.get("programme", "")) if "clear" not in data else None
-    # A stage shown or filtered on is pathway information: only for those who may read it.
-    show_stage = bool(decide(user, C.PATHWAY))
-    state = data.get("state", "") if "clear" not in data and show_stage else ""
+    # A stage shown or filtered on is pathway information, a name searched on identity: each is
+    # offered only to those who may read it in every programme the list spans, and asked for by
+    # anyone else it is refused, never quietly answered (security.md SEC-44).
+    refused = filter_refusals(
+        user, CASELOAD_FILTERS, programmes=[programme] if programme else programmes
+    )
+    show_stage = not any(p.field == "state" for p in refused)
+    state = data.get("state", "") if "clear" not in data else ""
+    asked = {"state": state, "q": query}
+    if any(asked[p.field] for p in refused):
+        return _filters_refused(request, [p for p in refused if asked[p.field]])
     state = state if state in State.values else ""
     filters_url = _caseload_filters_url(programme.pk if programme else "", state)
     if request.method == "POST" and not request.htmx:
@@ -172,6 +181,20 @@ def caseload(request):
     patch_vary_headers(response, ["HX-Request"])
     if request.method == "POST":
         response["HX-Push-Url"] = filters_url
+    return response
+
+
+# The caseload's filters and the category of what each narrows by (SEC-44); the programme is
+# one of the user's own and the rows are in name order, which every reader of the list sees.
+CASELOAD_FILTERS = {"state": C.PATHWAY, "q": C.IDENTITY}
+FILTER_LABELS = {"state": "Stage", "q": "Name or reference"}
+
+
+def _filters_refused(request, problems):
+    """The caseload refused, with each filter named and why; audited like any denial (SEC-20)."""
+    lines = [f"{FILTER_LABELS[p.field]}: {p.reason}" for p in problems]
+    response = render(request, "web/caseload_filter_refused.html", {"lines": lines}, status=403)
+    response.denial_reason = "; ".join(f"{p.field} {p.reason}" for p in problems)
     return response
 
 

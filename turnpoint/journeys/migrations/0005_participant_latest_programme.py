@@ -12,4 +12,4 @@ class Migration(migrations.Migration):
         ('people', '0002_householdchild'),
     ]
 
-    operations: list = []
+    operations = []

@@ -11,4 +11,4 @@ class Migration(migrations.Migration):
         ('journeys', '0005_participant_latest_programme'),
     ]
 
-    operations: list = []
+    operations = []

@@ -11,4 +11,4 @@ class Migration(migrations.Migration):
         ('sharing', '0013_audit_append_function'),
     ]
 
-    operations: list = []
+    operations = []

@@ -11,4 +11,4 @@ class Migration(migrations.Migration):
         ('sharing', '0014_lists_compressed_with_lz4'),
     ]
 
-    operations: list = []
+    operations = []
