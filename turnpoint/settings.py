@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "turnpoint.sharing.middleware.RequestContextMiddleware",
     "turnpoint.sharing.middleware.DenialAuditMiddleware",
     "turnpoint.sharing.middleware.SecureHeadersMiddleware",
+    # Too large a body: 413; a write to the API that is not JSON: 415 (security.md SEC-45).
+    "turnpoint.request_limits.RequestLimitsMiddleware",
     # Signed in but no security code yet: only the security-code pages (security.md SEC-25).
     # Last, so its redirects carry the request id and secure headers, and an expired session
     # has already been signed out.
@@ -215,6 +217,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 # However active, a staff session ends 12 hours after sign-in (SEC-27; accounts/sessions.py).
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
+# The longest request body accepted (bytes); a longer one is refused with 413 (SEC-45). Django's
+# default, 2.5 MB: a scenario on the simulator page is a few kilobytes, an API body less.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2_621_440)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
