@@ -193,10 +193,14 @@ LOGIN_REDIRECT_URL = "web:caseload"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTHENTICATION_BACKENDS = ["turnpoint.accounts.backends.LockoutBackend"]
-# After this many failed sign-ins within the window an account is locked for the window
-# (security.md SEC-26 defaults: 5 in 15 minutes).
+# After this many failed sign-ins within the window an account waits a minute from its last
+# failure, each further failure doubling the wait up to 15 minutes; an address gets the same
+# after its own allowance (security.md SEC-26 and SEC-46; turnpoint/accounts/backends.py).
 SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
+SIGN_IN_ADDRESS_MAX_FAILURES = env_int("SIGN_IN_ADDRESS_MAX_FAILURES", 20)
 SIGN_IN_WINDOW_SECONDS = env_int("SIGN_IN_WINDOW_SECONDS", 15 * 60)
+SIGN_IN_FIRST_WAIT_SECONDS = env_int("SIGN_IN_FIRST_WAIT_SECONDS", 60)
+SIGN_IN_MAX_WAIT_SECONDS = env_int("SIGN_IN_MAX_WAIT_SECONDS", 15 * 60)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -10,6 +10,7 @@ from django.dispatch import receiver
 
 from turnpoint.sharing.audit import audit_write
 
+from .backends import WAITING
 from .mfa import MFA_SESSION_KEY
 from .models import User
 from .revocation import user_access_end
@@ -33,6 +34,8 @@ def _signed_out(sender, request, user, **kwargs):
 
 @receiver(user_login_failed)
 def _sign_in_failed(sender, credentials, request=None, **kwargs):
+    if getattr(request, WAITING, False):
+        return  # refused for waiting and audited as `denied`: not another failure (SEC-46)
     # The username typed is recorded (it may not exist); the password never is.
     audit_write(
         acting_user=None, action="sign_in_failed",
