@@ -276,6 +276,10 @@ LOGGING = {
 TURNPOINT_SERVICE_NAME = env_str("TURNPOINT_SERVICE_NAME", "Turnpoint")
 TURNPOINT_PROGRAMMES_DIR = BASE_DIR / "programmes"
 IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
+# The simulator page: the most runs times simulated years one request may ask for (the shipped
+# scenarios at 300 runs, about 30 s), and the simulations a user may start an hour (SEC-46).
+SIMULATOR_WEB_MAX_RUN_YEARS = env_int("SIMULATOR_WEB_MAX_RUN_YEARS", 18_000)
+SIMULATOR_WEB_RUNS_PER_HOUR = env_int("SIMULATOR_WEB_RUNS_PER_HOUR", 20)
 # Audit checkpoints (docs/sharing.md, security.md SEC-21): one every N entries (0: only
 # `turnpoint audit checkpoint`), a copy appended to a file outside the database (empty: none),
 # and the longest stretch without a checkpoint that `turnpoint audit verify` accepts (0: no limit).
