@@ -56,11 +56,6 @@ def _account_failures(username: str, since):
     return failures
 
 
-def recent_failures(username: str) -> int:
-    since = timezone.now() - timedelta(seconds=settings.SIGN_IN_WINDOW_SECONDS)
-    return _account_failures(username, since).count()
-
-
 def wait_after(failures: int, last_failure, *, allowed: int, now) -> int:
     """Seconds still to wait after `failures` failures, the last at `last_failure`, when
     `allowed` are free: the first wait, doubled for each failure beyond, at most the cap."""
