@@ -130,6 +130,8 @@ MIDDLEWARE = [
     "turnpoint.sharing.middleware.RequestContextMiddleware",
     "turnpoint.sharing.middleware.DenialAuditMiddleware",
     "turnpoint.sharing.middleware.SecureHeadersMiddleware",
+    # Too large a body: 413; a write to the API that is not JSON: 415 (security.md SEC-45).
+    "turnpoint.request_limits.RequestLimitsMiddleware",
     # Signed in but no security code yet: only the security-code pages (security.md SEC-25).
     # Last, so its redirects carry the request id and secure headers, and an expired session
     # has already been signed out.
@@ -187,10 +189,14 @@ LOGIN_REDIRECT_URL = "web:caseload"
 LOGOUT_REDIRECT_URL = "login"
 
 AUTHENTICATION_BACKENDS = ["turnpoint.accounts.backends.LockoutBackend"]
-# After this many failed sign-ins within the window an account is locked for the window
-# (security.md SEC-26 defaults: 5 in 15 minutes).
+# After this many failed sign-ins within the window an account waits a minute from its last
+# failure, each further failure doubling the wait up to 15 minutes; an address gets the same
+# after its own allowance (security.md SEC-26 and SEC-46; turnpoint/accounts/backends.py).
 SIGN_IN_MAX_FAILURES = env_int("SIGN_IN_MAX_FAILURES", 5)
+SIGN_IN_ADDRESS_MAX_FAILURES = env_int("SIGN_IN_ADDRESS_MAX_FAILURES", 20)
 SIGN_IN_WINDOW_SECONDS = env_int("SIGN_IN_WINDOW_SECONDS", 15 * 60)
+SIGN_IN_FIRST_WAIT_SECONDS = env_int("SIGN_IN_FIRST_WAIT_SECONDS", 60)
+SIGN_IN_MAX_WAIT_SECONDS = env_int("SIGN_IN_MAX_WAIT_SECONDS", 15 * 60)
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -211,6 +217,9 @@ SESSION_SAVE_EVERY_REQUEST = True
 # However active, a staff session ends 12 hours after sign-in (SEC-27; accounts/sessions.py).
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
+# The longest request body accepted (bytes); a longer one is refused with 413 (SEC-45). Django's
+# default, 2.5 MB: a scenario on the simulator page is a few kilobytes, an API body less.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 2_621_440)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
@@ -263,6 +272,10 @@ LOGGING = {
 TURNPOINT_SERVICE_NAME = env_str("TURNPOINT_SERVICE_NAME", "Turnpoint")
 TURNPOINT_PROGRAMMES_DIR = BASE_DIR / "programmes"
 IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
+# The simulator page: the most runs times simulated years one request may ask for (the shipped
+# scenarios at 300 runs, about 30 s), and the simulations a user may start an hour (SEC-46).
+SIMULATOR_WEB_MAX_RUN_YEARS = env_int("SIMULATOR_WEB_MAX_RUN_YEARS", 18_000)
+SIMULATOR_WEB_RUNS_PER_HOUR = env_int("SIMULATOR_WEB_RUNS_PER_HOUR", 20)
 # Audit checkpoints (docs/sharing.md, security.md SEC-21): one every N entries (0: only
 # `turnpoint audit checkpoint`), a copy appended to a file outside the database (empty: none),
 # and the longest stretch without a checkpoint that `turnpoint audit verify` accepts (0: no limit).

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("turnpoint.web.urls")),
 ]
 
+handler400 = "turnpoint.web.error_views.bad_request"
 handler500 = "turnpoint.web.error_views.server_error"

@@ -2,9 +2,9 @@
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from turnpoint.accounts.models import ApiToken
+from turnpoint.accounts.revocation import api_token_revoke
 from turnpoint.api.urls import api
 from turnpoint.sharing.models import AuditEntry
 
@@ -48,7 +48,8 @@ def test_an_unknown_token_is_refused(db, token):
 def test_a_revoked_token_or_inactive_user_signs_nobody_in(users):
     client = ApiClient(users["coordinator"])
     assert client.get("/api/programmes").status_code == 200
-    ApiToken.objects.filter(user=users["coordinator"]).update(revoked_at=timezone.now())
+    [token] = ApiToken.objects.filter(user=users["coordinator"])
+    api_token_revoke(token=token, acting_user=None)
     assert client.get("/api/programmes").status_code == 401
 
     other = ApiClient(users["casemanager"])

@@ -57,7 +57,7 @@ def test_sec_20_sign_in_success_failure_and_lockout_are_audited(signed_up):
         sign_in(Client(), "coordinator", "wrong again, sorry")
     before = AuditEntry.objects.count()
     sign_in(Client(), "coordinator", PASSWORD)
-    # The refused attempt is also a failure: both rows, the lock with its reason.
+    # The refused attempt is audited as a denial with its reason (and is not another failure).
     assert ("denied", "locked") in [(e.action, e.detail.get("reason")) for e in new_entries(before)]
 
 

@@ -4,7 +4,7 @@ Signing in takes two steps. The password step (Django's sign-in form) signs the 
 leaves the session unverified; turnpoint.accounts.middleware then allows only the security-code
 pages and sign-out until one of the functions here accepts a code and `session_mark_verified`
 marks the session. Every outcome is audited (SEC-20); refused codes count towards the sign-in
-lockout (turnpoint.accounts.backends.recent_failures).
+waits (turnpoint.accounts.backends.account_wait).
 """
 
 import secrets

@@ -10,6 +10,7 @@ import secrets
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 
@@ -77,23 +78,53 @@ def _digest(raw: str) -> str:
 
 
 class ApiTokenQuerySet(models.QuerySet):
+    def unrevoked(self):
+        revoked = ApiTokenRevocation.objects.filter(digest=OuterRef("digest"))
+        return self.filter(~Exists(revoked))
+
     def for_raw(self, raw: str):
-        return self.filter(digest=_digest(raw), revoked_at__isnull=True, user__is_active=True)
+        return self.unrevoked().filter(digest=_digest(raw), user__is_active=True)
 
 
 class ApiToken(models.Model):
-    """A bearer token. Only its SHA-256 digest is stored; the raw value is shown once."""
+    """A bearer token. Only its SHA-256 digest is stored; the raw value is shown once. Whether
+    it is revoked is not a field of this row but a row of its own (ApiTokenRevocation)."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     digest = models.CharField(max_length=64, unique=True)
     label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    revoked_at = models.DateTimeField(null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"token {self.pk} for {self.user}"
+
+
+class RevocationIsFinal(Exception):
+    """A revocation was about to be changed or removed (security.md SEC-43)."""
+
+
+class ApiTokenRevocation(models.Model):
+    """The fact that a token was revoked (security.md SEC-43): written once, and never changed
+    or removed by Turnpoint. It names the token by its digest rather than by a foreign key, so
+    nothing done to the token row (an edit, a delete and a re-insert, reactivating its user)
+    brings the token back."""
+
+    digest = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return f"revocation of token {self.digest[:8]}... at {self.revoked_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise RevocationIsFinal("a token's revocation cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RevocationIsFinal("a token's revocation cannot be removed")
 
 
 def api_token_create(*, user: User, label: str = "") -> str:

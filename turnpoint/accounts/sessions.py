@@ -71,12 +71,21 @@ def sessions_end_others(request) -> int:
     from turnpoint.sharing.audit import audit_write
 
     user, keep = request.user, request.session.session_key
-    ended = 0
     with transaction.atomic():
-        live = Session.objects.filter(expire_date__gt=timezone.now()).exclude(session_key=keep)
-        for session in live.iterator(chunk_size=500):
-            if session.get_decoded().get(SESSION_KEY) == str(user.pk):
-                session.delete()
-                ended += 1
+        ended = sessions_end_all(user, keep=keep)
         audit_write(acting_user=user, action="sign_out", detail={"other_sessions_ended": ended})
+    return ended
+
+
+def sessions_end_all(user, *, keep: str | None = None) -> int:
+    """Delete every live server-side session of `user` but `keep`; return how many. Sessions
+    are stored signed and encoded, so each live one is read: the caller audits."""
+    ended = 0
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    if keep is not None:
+        live = live.exclude(session_key=keep)
+    for session in live.iterator(chunk_size=500):
+        if session.get_decoded().get(SESSION_KEY) == str(user.pk):
+            session.delete()
+            ended += 1
     return ended

@@ -7,16 +7,19 @@ formatter in turnpoint/errors.py (STYLE.md rule 10). Statuses:
 - 409 the current state conflicts: an illegal transition, a stale version on a transition, or the
   same Idempotency-Key still in progress;
 - 412 a stale If-Match or version on an update; 428 an update without one (SEC-34);
+- 413 the body is longer than `DATA_UPLOAD_MAX_MEMORY_SIZE`; 415 a body that is not JSON (SEC-45);
 - 422 an Idempotency-Key reused with a different body (SEC-35).
 """
 
 import logging
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.request_limits import too_large_message
 from turnpoint.sharing import context
 from turnpoint.sharing.audit import audit_denial, audit_write
 from turnpoint.sharing.reach import OutOfReach
@@ -129,6 +132,11 @@ def install(api: NinjaAPI) -> None:
     def on_unauthenticated(request: HttpRequest, exc: AuthenticationError):
         reason = "sign in with a token: send the header 'Authorization: Bearer <token>'"
         return respond(request, 401, [Problem("Authorization", reason)], WWW_Authenticate="Bearer")
+
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig):
+        # RequestLimitsMiddleware refuses a declared length first; this catches the rest (SEC-45).
+        return respond(request, 413, [Problem("body", too_large_message())])
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError):

@@ -3,20 +3,21 @@
 Every function here writes in one transaction with its audit entry, and changes nothing when it
 refuses. The set-up code is the only secret staff ever hold for a participant: it is shown once,
 kept as a password hash, expires after `SETUP_CODE_DAYS`, and is spent when the participant
-chooses a password with it. Wrong codes count towards the sign-in lockout of that reference
-(turnpoint.accounts.backends.recent_failures), so a code cannot be guessed.
+chooses a password with it. Wrong codes count towards the sign-in waits of that reference and
+of the client's address (turnpoint.accounts.backends.sign_in_wait), so a code cannot be guessed;
+every refusal runs the password hasher once, so it takes as long whether or not the reference
+has an account or a waiting code.
 """
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from turnpoint.accounts.backends import recent_failures
+from turnpoint.accounts.backends import sign_in_refuse_waiting, sign_in_wait
 from turnpoint.accounts.mfa import normalise, readable_code
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
@@ -152,14 +153,12 @@ def portal_set_up(*, reference: str, code: str, password: str, password_again: s
             .first()
         )
         now = timezone.now()
-        locked = recent_failures(reference) >= settings.SIGN_IN_MAX_FAILURES
-        if (
-            locked
-            or account is None
-            or not account.user.is_active
-            or not account.setup_code_waiting(now)
-            or not check_password(normalise(code), account.setup_code_hash)
-        ):
+        wait, by = sign_in_wait(reference)
+        waiting = account is not None and account.user.is_active and account.setup_code_waiting(now)
+        # The hasher runs once whatever the answer (check_password runs it on an empty hash
+        # too): a missing account or code takes as long as a wrong code (SEC-46).
+        matches = check_password(normalise(code), account.setup_code_hash if waiting else "")
+        if wait or not (waiting and matches):
             refused = True
         else:
             refused = False
@@ -181,11 +180,14 @@ def portal_set_up(*, reference: str, code: str, password: str, password_again: s
                 detail={"portal": "password chosen with a set-up code"},
             )
     if refused:
-        # Outside the transaction above, so the failure stays counted (SEC-26).
-        audit_write(
-            acting_user=None,
-            action="sign_in_failed",
-            detail={"username": reference, "via": "portal set-up", "locked": locked},
-        )
+        # Outside the transaction above, so the failure or the refusal stays recorded (SEC-26).
+        if wait:
+            sign_in_refuse_waiting(username=reference, wait=wait, by=by)
+        else:
+            audit_write(
+                acting_user=None,
+                action="sign_in_failed",
+                detail={"username": reference, "via": "portal set-up"},
+            )
         raise InvalidInput(Problem("code", SETUP_REFUSED))
     return account.user

@@ -1,5 +1,8 @@
 """The analyst's page: edit a scenario's YAML, run it against its baseline, see charts and tables.
 
+Each run is bounded in runs times simulated years, and each user in simulations running and
+started an hour (limits.py, security.md SEC-46).
+
 The page calls the same functions as ``turnpoint simulate`` (cli.run_simulation's pieces), so the
 web and the command give the same numbers for the same scenario, runs and seed.
 """
@@ -18,6 +21,13 @@ from django.views.decorators.http import require_http_methods
 
 from turnpoint.simulator import charts, outputs
 from turnpoint.simulator.errors import SimulatorInputError
+from turnpoint.simulator.limits import (
+    SimulationRefused,
+    run_years,
+    runs_problem,
+    web_simulation_finish,
+    web_simulation_start,
+)
 from turnpoint.simulator.parameters import parse_yaml
 from turnpoint.simulator.runner import simulate
 from turnpoint.simulator.scenario import load_scenario, resolve_extends, scenario_from_data
@@ -140,12 +150,27 @@ def simulator_page(request):
                 baseline_scenario = load_scenario(scenario.compare_to)
         except SimulatorInputError as exc:
             errors.append(("scenario_yaml", f"{exc.key}: {exc.reason}"))
+    if not errors:
+        too_much = runs_problem(scenario, runs=runs, baseline=baseline_scenario)
+        if too_much:
+            errors.append(("runs", too_much))
     if errors:
         context["errors"] = errors
         return render(request, "simulator/page.html", context, status=400)
 
-    result = simulate(scenario, runs=runs, seed=seed)
-    baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
+    work = run_years(scenario, runs=runs, baseline=baseline_scenario)
+    try:
+        started = web_simulation_start(user=request.user, runs=runs, run_years=work)
+    except SimulationRefused as refused:
+        context["errors"] = [("runs", str(refused))]
+        response = render(request, "simulator/page.html", context, status=429)
+        response["Retry-After"] = str(refused.retry_after)
+        return response
+    try:
+        result = simulate(scenario, runs=runs, seed=seed)
+        baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
+    finally:
+        web_simulation_finish(started)
     if request.POST.get("format") == "csv":
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="{scenario.name}-runs.csv"'

@@ -5,6 +5,8 @@ in turnpoint.accounts.mfa. Both pages send a session that is already verified on
 going, so neither can be used to skip or repeat a step.
 """
 
+import math
+
 import segno
 from django import forms
 from django.conf import settings
@@ -16,7 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from turnpoint.accounts import totp
-from turnpoint.accounts.backends import recent_failures
+from turnpoint.accounts.backends import account_wait
 from turnpoint.accounts.mfa import (
     CodeRefused,
     mfa_verify,
@@ -62,12 +64,13 @@ def _locked_out(request):
     audit_write(
         acting_user=user, action="denied", detail={"username": user.username, "reason": "locked"}
     )
+    minutes = max(1, math.ceil(account_wait(user.username) / 60))
     logout(request)
-    minutes = settings.SIGN_IN_WINDOW_SECONDS // 60
     messages.error(
         request,
         "Too many wrong passwords or security codes. You have been signed out. "
-        f"Try again in {minutes} minutes, or ask your administrator for help.",
+        f"Try again in {minutes} minute{'' if minutes == 1 else 's'}, or ask your administrator "
+        "for help.",
     )
     return redirect("login")
 
@@ -90,13 +93,13 @@ def mfa_enrol(request):
     if totp_device_confirmed(user):
         return redirect("web:mfa_verify")
     form = SecurityCodeForm(request.POST or None)
-    if request.method == "POST" and recent_failures(user.username) >= settings.SIGN_IN_MAX_FAILURES:
+    if request.method == "POST" and account_wait(user.username):
         return _locked_out(request)
     if request.method == "POST" and form.is_valid():
         try:
             codes = totp_device_confirm(user=user, code=form.cleaned_data["code"])
         except CodeRefused:
-            if recent_failures(user.username) >= settings.SIGN_IN_MAX_FAILURES:
+            if account_wait(user.username):
                 return _locked_out(request)
             form.add_error("code", _WRONG_CODE)
         else:
@@ -130,13 +133,13 @@ def mfa_verify_page(request):
     if not totp_device_confirmed(user):
         return redirect("web:mfa_enrol")
     form = SecurityCodeForm(request.POST or None)
-    if request.method == "POST" and recent_failures(user.username) >= settings.SIGN_IN_MAX_FAILURES:
+    if request.method == "POST" and account_wait(user.username):
         return _locked_out(request)
     if request.method == "POST" and form.is_valid():
         try:
             result = mfa_verify(user=user, code=form.cleaned_data["code"])
         except CodeRefused:
-            if recent_failures(user.username) >= settings.SIGN_IN_MAX_FAILURES:
+            if account_wait(user.username):
                 return _locked_out(request)
             form.add_error("code", _WRONG_CODE + ", or one of your recovery codes")
         else:

@@ -149,6 +149,8 @@ class AuditEntry(models.Model):
         SIGN_OUT = "sign_out", "Signed out"
         UNLOCKED = "unlocked", "Account unlocked"
         TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
+        USER_DEACTIVATED = "user_deactivated", "User deactivated"
         IMPORT = "import", "Import"
         IMPORT_REJECTED = "import_rejected", "Import rejected"
         EXPORT = "export", "Export"

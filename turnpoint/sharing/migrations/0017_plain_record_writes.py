@@ -24,7 +24,7 @@ def _undo(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sharing", "0015_disclosure_acts_written_sqlite"),
+        ("sharing", "0016_audit_actions_for_revocation"),
     ]
 
     operations = [
