@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-TURNPOINT = str(BIN / "turnpoint")
+TURNPOINT = [sys.executable, "-m", "turnpoint"]  # this checkout's code, whatever is installed
 PG_SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
 
 
@@ -58,6 +58,7 @@ def env_for(database_url: str) -> dict:
         **os.environ,
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "turnpoint.settings",
+        "PYTHONPATH": str(ROOT),
     }
 
 
@@ -104,5 +105,5 @@ class PostgresDb:
 def prepare(database_url: str) -> None:
     """Migrate and load the shipped programmes (not timed)."""
     env = env_for(database_url)
-    run([TURNPOINT, "migrate", "-v0"], env=env)
-    run([TURNPOINT, "programmes", "load", "--shipped"], env=env)
+    run([*TURNPOINT, "migrate", "-v0"], env=env)
+    run([*TURNPOINT, "programmes", "load", "--shipped"], env=env)

@@ -1,94 +1,224 @@
-"""Benchmark the sharing policy and the after-response collection on real servers: the requests
-of bench_policy.py sent over HTTP to four gunicorn servers, timed by the client.
+"""Benchmark pages and lists through gunicorn under 20 concurrent users, against targets, with
+the sharing policy's overhead over a permissive core measured in the same run.
 
-bench_policy.py calls the views in-process, where Django's test client sends `request_finished`
-inside its call, so the collection a settled process runs after a response
-(`turnpoint.runtime.collect_after_response`) is in the request's time there. A server runs it
-after writing the response's last byte: the client does not wait for it, but the worker is busy
-with it when the next request arrives. This benchmark measures what a client sees.
+- Database: a fresh database per `--databases` entry (PostgreSQL by default; SQLite too with
+  `--databases postgres,sqlite`), migrated, the shipped programmes loaded and
+  `turnpoint synth --participants N --seed S` run; or an existing one with `--database-url`.
+  Two users, members of every programme's team: a coordinator of the agency that holds the
+  records, and a judge of a court, whose reads cross agencies and so write disclosures. For 500
+  participants spread over the caseload (the pages asked about), a clinician of the treatment
+  provider records consents to share progress with the court and the odd court order, as
+  `turnpoint demo` does (`sharing.synth.synth_openings`). Each user thread has its own session
+  (past the security-code step); each user has an API token. PostgreSQL is vacuumed and analysed.
+- Servers: two `gunicorn` servers on loopback, `--workers` sync workers each: `turnpoint.wsgi`
+  (the real policy) and `bench_server_app` (the same application with a permissive core that
+  allows every read and records nothing; see bench/bench_server_app.py).
+- Load: `--users` threads (half as the coordinator, half as the judge), each sending requests
+  back to back, no pause, a new connection each. For each kind of request, blocks of
+  `--block-seconds` go to one server then the other (the order swapped each round), so the
+  machine's other load falls on both alike; `--rounds` rounds. The kinds: the participant page
+  (`/participants/<id>/`, the 500 in turn), the caseload page (`/`, 50 rows) and the API list
+  of 1,000 participants (`/api/participants?limit=1000`, the API's largest page). Each response
+  is checked (HTTP 200; 1,000 items in a list). The disclosure index is brought up to date
+  between rounds, as the scheduler would.
+- Reported: p50, p95 and p99 per kind and server, against the targets (p95: pages 150 ms, the
+  list 300 ms); the policy's p95 over the permissive server's, with a 90% bootstrap interval
+  over rounds; audit entries and disclosures each server wrote (the permissive server must
+  write none); and the queries each request makes (Django's test client in-process, after one
+  warm-up request), for each user, at N and at each of `--count-sizes` participants (fresh
+  databases of the same kind).
 
-- Database: as bench_policy.py (a fresh synthetic caseload of 10,000 participants on SQLite or
-  PostgreSQL, or --database-url), with its two users (a coordinator of the agency that holds the
-  records and a judge of a court), their consents and court orders (`bench_openings`), a session
-  for each (past the security-code step) and an API token.
-- Servers: `gunicorn bench_server_app:application -w 1` (one sync worker each, on loopback), in
-  four variants (bench/bench_server_app.py): the real policy or bench_policy's permissive
-  stand-ins, each with the collection after responses as shipped (`after`) or with that
-  receiver disconnected (`inside`: a young collection runs in whichever request crosses the
-  threshold, as before the thirteenth round).
-- Requests, sequential, one at a time, a new connection each (a sync worker closes it): the
-  participant page and the 1,000-row participants and referrals lists for each user, as
-  bench_policy.py. Each round sends a block of --block requests of one kind to each server in
-  turn, the servers' order rotated every round, so the machine's load moves all four alike.
-  Wall time from connecting to the last byte read. Every response is checked (HTTP 200, 1,000
-  items in a list); the client's own collector is off while it measures and runs between
-  rounds, with `disclosures_index` as cron would run it.
-- Reported: each server's median, p95 and p99 for each kind; the policy's overhead over the
-  permissive server with the same collection (p95 with bootstrap_interval over rounds, as
-  bench_policy.py), and the collection after responses against inside them for each policy;
-  each server's collections inside and after requests (counted in the worker), and the audit
-  rows and disclosures each server wrote, which show the permissive servers' bypass is real.
+    python bench/bench_server.py                          # PostgreSQL, 100,000 participants
+    python bench/bench_server.py -n 10000 --rounds 4 --databases sqlite
+    python bench/bench_server.py --database-url postgres://postgres@127.0.0.1:5432/bench_pg
+    python bench/bench_server.py --database-url ... --profile participant   # cProfile, no load
 
-    .venv/bin/python bench/bench_server.py                      # SQLite, 10,000 participants
-    .venv/bin/python bench/bench_server.py --databases postgres
-    .venv/bin/python bench/bench_server.py --kinds api-participants-other --list-requests 300
-
-Not a load test (bench_pages.py is): one request at a time, so a figure is a service time plus
-the server's HTTP handling and whatever the worker was still doing from the request before.
+Figures go to stdout as a table and, in full, to
+bench/out/bench_server-<database>-<users>users.json.
 """
 
 import argparse
-import gc
 import http.client
+import itertools
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import BIN, ROOT, PostgresDb, SqliteDb, env_for, load_average
-from bench_pages import free_port
-from bench_policy import (
-    KINDS,
-    bench_openings,
-    bench_users,
-    build,
-    clients,
-    last_ids,
-    p95_overhead_interval,
-    percentile,
-    written_since,
-)
+from _common import BIN, ROOT, PostgresDb, SqliteDb, env_for, load_average, prepare, run
 
-SERVERS = [  # (name, BENCH_SERVER_POLICY, BENCH_SERVER_COLLECT)
-    ("policy, after", "policy", "after"),
-    ("permissive, after", "permissive", "after"),
-    ("policy, inside", "policy", "inside"),
-    ("permissive, inside", "permissive", "inside"),
-]
+KINDS = {  # kind: (label, path, credentials, p95 target in ms)
+    "participant": ("participant page", "/participants/{pk}/", "web", 150),
+    "caseload": ("caseload page", "/", "web", 150),
+    "api-list": ("API list, 1,000 rows", "/api/participants?limit=1000", "api", 300),
+}
+WHO = ("coordinator", "judge")
+SERVERS = ("policy", "permissive")
+OUT = ROOT / "bench" / "out"
+
+
+# Set-up, in the measuring process ---------------------------------------------------------------
+
+
+def bench_users() -> dict:
+    """The coordinator, the judge and the clinician who records the judge's consents; members of
+    every programme's team. Made again on an existing database."""
+    from turnpoint.accounts.models import Agency, AgencyKind, Role, User
+    from turnpoint.programmes.models import Programme
+
+    users = {}
+    for key, role, agency, kind in (
+        ("coordinator", Role.COORDINATOR, "Benchmark programme team", AgencyKind.COORDINATION),
+        ("judge", Role.JUDGE, "Benchmark court", AgencyKind.COURT),
+        ("clinician", Role.CLINICIAN, "Benchmark drug service", AgencyKind.TREATMENT),
+    ):
+        agency, _ = Agency.objects.get_or_create(name=agency, defaults={"kind": kind})
+        user, _ = User.objects.update_or_create(
+            username=f"bench-{key}",
+            defaults={"role": role, "agency": agency, "first_name": "Bench", "last_name": key},
+        )
+        user.set_unusable_password()
+        user.save()
+        user.programmes.set(Programme.objects.all())
+        users[key] = user
+    return users
+
+
+def set_up(users_per_kind: int) -> dict:
+    """Users, openings, sessions and tokens; returns what the client threads need."""
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client
+
+    from turnpoint.accounts.mfa import MFA_SESSION_KEY
+    from turnpoint.accounts.models import api_token_create
+    from turnpoint.people.models import Participant
+    from turnpoint.sharing.reach import participants_visible_to
+    from turnpoint.sharing.synth import Court, synth_openings
+
+    users = bench_users()
+    judge = users["judge"]
+    ids = list(participants_visible_to(users["coordinator"]).values_list("pk", flat=True))
+    ids.sort()
+    sample = ids[:: max(1, len(ids) // 500)][:500]
+    court = Court(recorded_by=users["clinician"], recipient_agency=judge.agency,
+                  recipient_role=judge.role, name=str(judge.agency))  # fmt: skip
+    people = Participant.objects.in_bulk(sample)
+    made = synth_openings([people[pk] for pk in sample], court)
+
+    def session(user) -> str:
+        client = Client()
+        client.force_login(user)
+        s = client.session
+        s[MFA_SESSION_KEY] = str(user.pk)  # past the security-code step (SEC-25)
+        s.save()
+        return client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    sessions = {who: [session(users[who]) for _ in range(users_per_kind)] for who in WHO}
+    tokens = {who: api_token_create(user=users[who], label="bench_server") for who in WHO}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    return {
+        "participants": len(ids),
+        "sample": sample,
+        "openings": made,
+        "cookie": settings.SESSION_COOKIE_NAME,
+        "sessions": sessions,
+        "tokens": tokens,
+    }
+
+
+def headers_for(setup: dict, who: str, credentials: str, n: int) -> dict:
+    if credentials == "api":
+        return {"Authorization": f"Bearer {setup['tokens'][who]}"}
+    return {"Cookie": f"{setup['cookie']}={setup['sessions'][who][n]}"}
+
+
+def path_for(kind: str, pk: int) -> str:
+    return KINDS[kind][1].format(pk=pk)
+
+
+def query_counts(setup: dict) -> dict:
+    """Queries per request, in-process through the test client, for each kind and user: with
+    the real policy, then with the permissive core installed in this process."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    counts = {}
+    for core in SERVERS:
+        if core == "permissive":
+            import bench_server_app  # noqa: F401 - installs the permissive core here too
+        for kind, (_, _, credentials, _) in KINDS.items():
+            for who in WHO:
+                client = Client()
+                headers = headers_for(setup, who, credentials, 0)
+                if "Cookie" in headers:
+                    client.cookies[setup["cookie"]] = setup["sessions"][who][0]
+                    headers = {}
+                for pk in setup["sample"][:2]:
+                    with CaptureQueriesContext(connection) as ctx:
+                        response = client.get(path_for(kind, pk), headers=headers)
+                    if response.status_code != 200:
+                        raise SystemExit(f"{kind} as {who}: HTTP {response.status_code}")
+                counts[f"{kind} {who} {core}"] = len(ctx)  # the second request's
+    return counts
+
+
+def last_ids() -> tuple[int, int]:
+    from django.db.models import Max
+
+    from turnpoint.sharing.models import AuditEntry, DisclosureAct
+
+    return (
+        AuditEntry.objects.aggregate(m=Max("pk"))["m"] or 0,
+        DisclosureAct.objects.aggregate(m=Max("pk"))["m"] or 0,
+    )
+
+
+def written_since(ids: tuple[int, int]) -> tuple[int, int]:
+    """Audit entries, and participants disclosed, written after `last_ids()` gave `ids`."""
+    from turnpoint.sharing.models import AuditEntry, Disclosure
+
+    return (
+        AuditEntry.objects.filter(pk__gt=ids[0]).count(),
+        Disclosure.objects.filter(act_id__gt=ids[1]).count(),
+    )
+
+
+# Servers and load -------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Server:
-    """One gunicorn server of bench_server_app in a variant, on a free loopback port."""
-
-    def __init__(self, name: str, policy: str, collect: str):
-        self.name, self.policy, self.collect = name, policy, collect
-        self.port = free_port()
-        env = {**os.environ, "BENCH_SERVER_POLICY": policy, "BENCH_SERVER_COLLECT": collect}
+    def __init__(self, core: str, workers: int):
+        self.core, self.port = core, free_port()
+        app = "turnpoint.wsgi:application" if core == "policy" else "bench_server_app:application"
         self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "bench_server_app:application", "--pythonpath", "bench",
-             "-w", "1", "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
-             "--no-control-socket",
-             "--timeout", "120"],
-            env=env, cwd=ROOT,
+            [str(BIN / "gunicorn"), app, "--pythonpath", f"{ROOT},{ROOT / 'bench'}",
+             "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "--no-control-socket",
+             "--log-level", "warning", "--timeout", "120"],
+            env={**os.environ, "PYTHONPATH": str(ROOT),
+                 "PYTHONWARNINGS": "ignore:No directory at"},  # no collected static files
+            cwd=ROOT,
         )  # fmt: skip
 
     def get(self, path: str, headers: dict) -> tuple[int, bytes]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
@@ -96,22 +226,20 @@ class Server:
         finally:
             connection.close()
 
-    def stats(self) -> dict:
-        status, body = self.get("/__bench/gc", {})
-        if status != 200:
-            raise SystemExit(f"{self.name}: /__bench/gc answered HTTP {status}")
-        return json.loads(body)
-
-    def wait(self, timeout: float = 60) -> dict:
+    def wait(self, path: str, headers: dict, timeout: float = 120) -> None:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.name}: gunicorn exited with {self.process.returncode}")
+                raise SystemExit(f"{self.core}: gunicorn exited with {self.process.returncode}")
             try:
-                return self.stats()
+                status, body = self.get(path, headers)
             except OSError:
-                time.sleep(0.3)
-        raise SystemExit(f"{self.name}: no answer on port {self.port} within {timeout} s")
+                time.sleep(0.5)
+                continue
+            if status != 200:
+                raise SystemExit(f"{self.core}: {path} answered HTTP {status}\n{body[:300]!r}")
+            return
+        raise SystemExit(f"{self.core}: no answer on port {self.port} within {timeout} s")
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -121,36 +249,62 @@ class Server:
             self.process.kill()
 
 
-def headers_for(users, client_for) -> dict:
-    """Each user's web session cookie and API token, as a browser and an API client send them."""
-    from django.conf import settings
+def block(server: Server, kind: str, setup: dict, users: int, seconds: float, ids) -> list:
+    """`users` threads sending `kind` requests back to back to `server` for `seconds`: each
+    request started before the end, as (user, milliseconds)."""
+    _, _, credentials, _ = KINDS[kind]
+    timings, failures = [], []
+    deadline = time.perf_counter() + seconds
 
-    name = settings.SESSION_COOKIE_NAME
-    return {
-        who: {
-            "web": {"Cookie": f"{name}={client_for[who]['web'].cookies[name].value}"},
-            "api": {"Authorization": f"Bearer {token}"},
-        }
-        for who, (_, token) in users.items()
-    }
+    def user(n: int) -> None:
+        who = WHO[n % 2]
+        headers = headers_for(setup, who, credentials, n // 2)
+        checked = False
+        while time.perf_counter() < deadline and not failures:
+            path = path_for(kind, next(ids))
+            started = time.perf_counter()
+            try:
+                status, body = server.get(path, headers)
+            except OSError as exc:
+                failures.append(f"{server.core} {path}: {exc}")
+                return
+            timings.append((who, (time.perf_counter() - started) * 1000))
+            if status != 200:
+                failures.append(f"{server.core} {path} as {who}: HTTP {status} {body[:300]!r}")
+            elif credentials == "api" and not checked:
+                items, wanted = len(json.loads(body)["items"]), min(1000, setup["participants"])
+                if items != wanted:
+                    failures.append(f"{server.core} {path}: {items} items, not {wanted}")
+                checked = True
+
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if failures:
+        raise SystemExit(failures[0])
+    return timings
 
 
-def send(server: Server, headers, kind: str, pk: int, limit: int) -> tuple[float, int, bytes]:
-    _, who, template = KINDS[kind]
-    path = template.format(pk=pk, limit=limit)
-    sent = headers[who]["api" if path.startswith("/api/") else "web"]
-    started = time.perf_counter()
-    status, body = server.get(path, sent)
-    return (time.perf_counter() - started) * 1000, status, body
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))]
 
 
-def check(server: Server, kind: str, status: int, body: bytes, limit: int) -> None:
-    if status != 200:
-        raise SystemExit(f"{server.name}, {kind}: HTTP {status}\n{body[:500]!r}")
-    if kind.startswith("api-"):
-        items = len(json.loads(body)["items"])
-        if items != limit:
-            raise SystemExit(f"{server.name}, {kind}: {items} items, expected {limit}")
+def ratio_interval(policy: list[list], permissive: list[list], resamples: int = 1000):
+    """90% bootstrap interval of the ratio of p95s, resampling rounds (each round's two blocks
+    stay together, as the machine's load at the time moved both)."""
+    rng = random.Random(2026)
+    rounds = range(len(policy))
+    ratios = []
+    for _ in range(resamples):
+        pick = [rng.choice(rounds) for _ in rounds]
+        a = [t for r in pick for t in policy[r]]
+        b = [t for r in pick for t in permissive[r]]
+        ratios.append(percentile(a, 95) / percentile(b, 95))
+    return percentile(ratios, 5), percentile(ratios, 95)
 
 
 def measure(args) -> dict:
@@ -159,222 +313,248 @@ def measure(args) -> dict:
     django.setup()
     from django.db import connection
 
-    from turnpoint.sharing.reach import participants_visible_to
     from turnpoint.sharing.record import disclosures_index
 
-    kinds = args.kinds.split(",")
-    for kind in kinds:
-        if kind not in KINDS:
-            raise SystemExit(f"--kinds: unknown kind '{kind}' (use {', '.join(KINDS)})")
-    users = bench_users()
-    ids = list(
-        participants_visible_to(users["coordinator"][0]).order_by("pk").values_list("pk", flat=True)
-    )
-    sample = ids[:: max(1, len(ids) // 500)][:500]
-    openings = bench_openings(users, sample)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:  # as bench_policy.measure, for the same reasons
-            cursor.execute("VACUUM ANALYZE")
-    headers = headers_for(users, clients(users))
-    connection.close()  # the servers have the database to themselves while they start
-
-    servers = [Server(*variant) for variant in SERVERS]
+    setup = set_up(args.users // 2 + 1)
+    if args.profile:
+        return profile(args.profile, setup, args.profile_requests)
+    servers = {core: Server(core, args.workers) for core in SERVERS}
+    ids = itertools.cycle(setup["sample"])
+    times = {k: {s: [] for s in SERVERS} for k in KINDS}  # per round: [(who, ms)]
+    written = {k: {s: [0, 0] for s in SERVERS} for k in KINDS}
     try:
-        started_with = {s.name: s.wait() for s in servers}
-        for s in servers:
-            started = started_with[s.name]
-            if (started["policy"], started["collect"]) != (s.policy, s.collect) or (
-                s.policy == "permissive"
-            ) != bool(started["patched"].get("decide")):
-                raise SystemExit(f"{s.name}: the server runs {started}")
-        for s in servers:  # warm-up: every view, template and query plan, not counted
-            for kind in kinds:
-                for pk in sample[:3]:
-                    _, status, body = send(s, headers, kind, pk, args.limit)
-                    check(s, kind, status, body, args.limit)
-        before_run = {s.name: s.stats()["collections"] for s in servers}
-
-        times = {k: {s.name: [] for s in servers} for k in kinds}
-        written = {k: {s.name: [0, 0] for s in servers} for k in kinds}
-        wanted = {k: args.list_requests if k.startswith("api-") else args.requests for k in kinds}
-        blocks = -(-max(wanted.values()) // args.block)
+        for server in servers.values():
+            server.wait(path_for("participant", setup["sample"][0]),
+                        headers_for(setup, "judge", "web", 0))  # fmt: skip
+        for kind in KINDS:  # warm-up: every worker of each server, not counted
+            for server in servers.values():
+                block(server, kind, setup, args.users, 2, ids)
+        disclosures_index()
         load_before, started = load_average(), time.perf_counter()
-        for round_ in range(blocks):
-            gc.disable()
-            order = servers[round_ % 4 :] + servers[: round_ % 4]
-            for kind in kinds:
-                if round_ * args.block >= wanted[kind]:
-                    continue
-                for s in order:
+        for round_ in range(args.rounds):
+            for kind in KINDS:
+                order = SERVERS if round_ % 2 == 0 else SERVERS[::-1]
+                for core in order:
                     before = last_ids()
-                    for i in range(args.block):
-                        pk = sample[(round_ * args.block + i) % len(sample)]
-                        ms, status, body = send(s, headers, kind, pk, args.limit)
-                        times[kind][s.name].append(ms)
-                        check(s, kind, status, body, args.limit)
-                    audit_rows, disclosed = written_since(before)
-                    written[kind][s.name][0] += audit_rows
-                    written[kind][s.name][1] += disclosed
-            gc.enable()
-            gc.collect()
-            disclosures_index()  # as cron would, between requests
-            connection.close()
-            print(f"  round {round_ + 1}/{blocks}", file=sys.stderr, end="\r")
+                    times[kind][core].append(
+                        block(servers[core], kind, setup, args.users, args.block_seconds, ids)
+                    )
+                    audit, disclosed = written_since(before)
+                    written[kind][core][0] += audit
+                    written[kind][core][1] += disclosed
+            disclosures_index()  # as the scheduler would, between rounds
+            print(f"  round {round_ + 1}/{args.rounds}", file=sys.stderr, end="\r")
         print(file=sys.stderr)
-        elapsed = time.perf_counter() - started
-        after_run = {s.name: s.stats() for s in servers}
+        elapsed, load_after = time.perf_counter() - started, load_average()
     finally:
-        for s in servers:
-            s.stop()
+        for server in servers.values():
+            server.stop()
 
     results = {}
-    for kind in kinds:
-        row = {"label": KINDS[kind][0], "servers": {}}
-        for s in servers:
-            values = times[kind][s.name]
-            row["servers"][s.name] = {
-                "requests": len(values),
-                "median_ms": round(percentile(values, 50), 2),
-                "p95_ms": round(percentile(values, 95), 2),
-                "p99_ms": round(percentile(values, 99), 2),
-                "audit_rows_written": written[kind][s.name][0],
-                "disclosures_written": written[kind][s.name][1],
+    for kind, (label, _, _, target) in KINDS.items():
+        row = {"label": label, "target_p95_ms": target}
+        for core in SERVERS:
+            rounds = times[kind][core]
+            ms = [t for r in rounds for _, t in r]
+            row[core] = {
+                "requests": len(ms),
+                "per_second": round(len(ms) / (args.rounds * args.block_seconds), 1),
+                "p50_ms": round(percentile(ms, 50), 1),
+                "p95_ms": round(percentile(ms, 95), 1),
+                "p99_ms": round(percentile(ms, 99), 1),
+                "p95_ms_by_user": {
+                    who: round(percentile([t for r in rounds for w, t in r if w == who], 95), 1)
+                    for who in WHO
+                },
+                "audit_entries_written": written[kind][core][0],
+                "participants_disclosed": written[kind][core][1],
             }
-        comparisons = {}
-        for label, a, b in (
-            ("policy over permissive, collected after", "policy, after", "permissive, after"),
-            ("policy over permissive, collected inside", "policy, inside", "permissive, inside"),
-            ("after over inside, policy", "policy, after", "policy, inside"),
-            ("after over inside, permissive", "permissive, after", "permissive, inside"),
-        ):
-            x, y = row["servers"][a], row["servers"][b]
-            low, high = p95_overhead_interval(times[kind][a], times[kind][b], args.block)
-            comparisons[label] = {
-                "median_pct": round((x["median_ms"] - y["median_ms"]) / y["median_ms"] * 100, 1),
-                "p95_pct": round((x["p95_ms"] - y["p95_ms"]) / y["p95_ms"] * 100, 1),
-                "p95_interval_pct": [round(low, 1), round(high, 1)],
-            }
-        row["comparisons"] = comparisons
+        row["met"] = row["policy"]["p95_ms"] < target
+        row["p95_ratio"] = round(row["policy"]["p95_ms"] / row["permissive"]["p95_ms"], 2)
+        low, high = ratio_interval(
+            [[t for _, t in r] for r in times[kind]["policy"]],
+            [[t for _, t in r] for r in times[kind]["permissive"]],
+        )
+        row["p95_ratio_interval"] = [round(low, 2), round(high, 2)]
         results[kind] = row
-    collections = {}
-    for s in servers:
-        was, now = before_run[s.name], after_run[s.name]["collections"]
-        collections[s.name] = {
-            where: [now[where][0] - was[where][0], round(now[where][1] - was[where][1], 1)]
-            for where in ("inside", "after")
-        }
     return {
         "database": "PostgreSQL" if connection.vendor == "postgresql" else "SQLite",
-        "participants": len(ids),
-        "limit": args.limit,
-        "requests": {"pages": args.requests, "api_lists": args.list_requests},
-        "block": args.block,
+        "participants": setup["participants"],
+        "users": args.users,
+        "workers": args.workers,
+        "rounds": args.rounds,
+        "block_seconds": args.block_seconds,
         "seconds": round(elapsed, 1),
-        "load_average_before": load_before,
-        "load_average_after": load_average(),
-        "openings": openings,
+        "load_average": [load_before, load_after],
+        "openings": setup["openings"],
         "results": results,
-        "collections": collections,
-        "threshold": after_run[servers[0].name]["threshold"],
+        "queries": query_counts(setup),
     }
 
 
+def counts_only(args) -> dict:
+    import django
+
+    django.setup()
+    setup = set_up(1)
+    return {"participants": setup["participants"], "queries": query_counts(setup)}
+
+
+def profile(kind: str, setup: dict, requests: int) -> dict:
+    """cProfile of `requests` requests of one kind as each user, in-process (test client),
+    printed to stderr: the top functions by cumulative time, then the project's own."""
+    import cProfile
+    import io
+    import pstats
+
+    from django.test import Client
+
+    out = io.StringIO()
+    for who in WHO:
+        client = Client()
+        client.cookies[setup["cookie"]] = setup["sessions"][who][0]
+        headers = headers_for(setup, who, KINDS[kind][2], 0)
+        headers.pop("Cookie", None)
+        paths = [path_for(kind, pk) for pk in setup["sample"][:requests]]
+        for path in paths[:3]:
+            client.get(path, headers=headers)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for i in range(requests):
+            client.get(paths[i % len(paths)], headers=headers)
+        profiler.disable()
+        mean = (time.perf_counter() - started) * 1000 / requests
+        print(f"\n=== {kind} as the {who}: {requests} requests, {mean:.1f} ms each (profiled) ===",
+              file=out)  # fmt: skip
+        stats = pstats.Stats(profiler, stream=out)
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(15)
+    print(out.getvalue(), file=sys.stderr)
+    return {"profiled": kind, "requests": requests}
+
+
+# Orchestration ----------------------------------------------------------------------------------
+
+
+def child(database_url: str, args, mode: str) -> dict:
+    argv = [sys.executable, __file__, mode, "--users", str(args.users),
+            "--workers", str(args.workers), "--rounds", str(args.rounds),
+            "--block-seconds", str(args.block_seconds)]  # fmt: skip
+    if args.profile:
+        argv += ["--profile", args.profile, "--profile-requests", str(args.profile_requests)]
+    env = {**env_for(database_url), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(argv, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"the measuring process failed ({done.returncode})")
+    return json.loads(done.stdout)
+
+
+def build(database_url: str, participants: int, seed: int) -> None:
+    prepare(database_url)
+    print(f"synth {participants:,} participants…", file=sys.stderr)
+    started = time.perf_counter()
+    run([sys.executable, "-m", "turnpoint", "synth", "--participants", str(participants),
+         "--seed", str(seed)], env={**env_for(database_url), "PYTHONPATH": str(ROOT)})  # fmt: skip
+    print(f"  {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+
+def fresh(label: str, name: str):
+    if label == "postgres":
+        return PostgresDb(name)
+    if label == "sqlite":
+        return SqliteDb()
+    raise SystemExit(f"--databases: unknown database '{label}' (use postgres, sqlite)")
+
+
 def print_report(r: dict) -> None:
-    n = r["requests"]
-    print(f"\n{r['database']}, {r['participants']:,} participants, four gunicorn servers (one "
-          f"sync worker each), {n['pages']} requests to each server for each page and "
-          f"{n['api_lists']} for each API list, in blocks of {r['block']}, servers rotated each "
-          f"round, list limit {r['limit']}, {r['seconds']} s, load average "
-          f"{r['load_average_before']} / {r['load_average_after']}; the workers' collector "
-          f"thresholds {r['threshold']}")  # fmt: skip
-    o = r["openings"]
-    print(f"Of the {o['sample']} participants the pages are asked about, {o['with_consent']} have "
-          f"a consent to share with the court and {o['with_court_order']} a court order\n"
-          )  # fmt: skip
-    names = [name for name, _, _ in SERVERS]
-    print("| request | " + " | ".join(f"{name}: median / p95 / p99" for name in names) + " |")
-    print("| --- |" + " ---: |" * len(names))
+    print(f"\n{r['database']}, {r['participants']:,} participants; {r['users']} users back to "
+          f"back; two gunicorn servers of {r['workers']} sync workers; {r['rounds']} rounds of "
+          f"{r['block_seconds']} s blocks per kind and server; {r['seconds']} s; load average "
+          f"{r['load_average'][0]} / {r['load_average'][1]}\n")  # fmt: skip
+    print("| request | policy p50 / p95 / p99 (req/s) | permissive p50 / p95 / p99 (req/s) "
+          "| p95 ratio (90% interval) | target p95 | met |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | --- |")
     for row in r["results"].values():
-        cells = [
-            f"{s['median_ms']:.1f} / {s['p95_ms']:.1f} / {s['p99_ms']:.1f} ms"
-            for s in (row["servers"][name] for name in names)
-        ]
-        print(f"| {row['label']} | " + " | ".join(cells) + " |")
-    labels = list(next(iter(r["results"].values()))["comparisons"])
-    print("\nDifference at the median; at p95 (90% interval):\n")
-    print("| request | " + " | ".join(labels) + " |")
-    print("| --- |" + " ---: |" * len(labels))
+        a, b = row["policy"], row["permissive"]
+        low, high = row["p95_ratio_interval"]
+        print(f"| {row['label']} | {a['p50_ms']:.0f} / {a['p95_ms']:.0f} / {a['p99_ms']:.0f} ms "
+              f"({a['per_second']}) | {b['p50_ms']:.0f} / {b['p95_ms']:.0f} / {b['p99_ms']:.0f} ms "
+              f"({b['per_second']}) | {row['p95_ratio']:.2f} ({low:.2f} to {high:.2f}) "
+              f"| {row['target_p95_ms']} ms | {'yes' if row['met'] else 'NO'} |")  # fmt: skip
+    print("\n| request | policy p95 coordinator / judge | audit entries / participants "
+          "disclosed: policy | permissive |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: |")
     for row in r["results"].values():
-        cells = []
-        for label in labels:
-            c = row["comparisons"][label]
-            low, high = c["p95_interval_pct"]
-            cells.append(
-                f"{c['median_pct']:+.1f}%; {c['p95_pct']:+.1f}% ({low:+.0f} to {high:+.0f})"
-            )
-        print(f"| {row['label']} | " + " | ".join(cells) + " |")
-    print("\n| server | collections inside requests (ms) | after responses (ms) | audit rows "
-          "written | disclosures written |")  # fmt: skip
-    print("| --- | ---: | ---: | ---: | ---: |")
-    for name in names:
-        c = r["collections"][name]
-        audit = sum(row["servers"][name]["audit_rows_written"] for row in r["results"].values())
-        disclosed = sum(
-            row["servers"][name]["disclosures_written"] for row in r["results"].values()
+        a, b = row["policy"], row["permissive"]
+        by = a["p95_ms_by_user"]
+        print(
+            f"| {row['label']} | {by['coordinator']:.0f} / {by['judge']:.0f} ms "
+            f"| {a['audit_entries_written']:,} / {a['participants_disclosed']:,} "
+            f"| {b['audit_entries_written']:,} / {b['participants_disclosed']:,} |"
         )
-        print(f"| {name} | {c['inside'][0]} ({c['inside'][1]:.0f} ms) | {c['after'][0]} "
-              f"({c['after'][1]:.0f} ms) | {audit:,} | {disclosed:,} |")  # fmt: skip
+    sizes = r["query_sizes"]
+    print("\nQueries per request (policy; permissive) at " +
+          ", ".join(f"{n:,}" for n in sizes) + " participants:\n")  # fmt: skip
+    print("| request | user | " + " | ".join(f"{n:,}" for n in sizes) + " |")
+    print("| --- | --- |" + " ---: |" * len(sizes))
+    for kind, row in r["results"].items():
+        for who in WHO:
+            cells = [
+                f"{q[f'{kind} {who} policy']}; {q[f'{kind} {who} permissive']}"
+                for q in r["queries_by_size"]
+            ]
+            print(f"| {row['label']} | {who} | " + " | ".join(cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database-url", help="an existing database with a synthetic caseload")
-    parser.add_argument("--databases", default="sqlite", help="sqlite, postgres or both")
-    parser.add_argument("-n", "--participants", type=int, default=10_000)
+    parser.add_argument("--databases", default="postgres", help="postgres, sqlite or both")
+    parser.add_argument("--database-url", help="an existing migrated database with a caseload")
+    parser.add_argument("-n", "--participants", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=2026)
-    parser.add_argument("--requests", type=int, default=500, help="per server, each page kind")
-    parser.add_argument(
-        "--list-requests", type=int, default=300, help="per server, each API list kind"
-    )
-    parser.add_argument("--block", type=int, default=10, help="requests per block")
-    parser.add_argument("--limit", type=int, default=1000, help="API list size")
-    parser.add_argument("--kinds", default=",".join(KINDS))
+    parser.add_argument("--count-sizes", default="100,10000",
+                        help="also count queries at these sizes (fresh databases)")  # fmt: skip
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4, help="sync workers per server")
+    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--block-seconds", type=float, default=4)
     parser.add_argument("--pg-name", default="turnpoint_bench_server")
-    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--profile", choices=list(KINDS), help="profile one kind in-process")
+    parser.add_argument("--profile-requests", type=int, default=30)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--counts", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:  # the child: the database is in DATABASE_URL
-        print(json.dumps(measure(args)))
+    if args.measure or args.counts:  # a child: the database is in DATABASE_URL
+        print(json.dumps(measure(args) if args.measure else counts_only(args)))
         return
-    reports = []
 
-    def child(database_url: str) -> None:
-        argv = [sys.executable, __file__, "--measure", "--requests", str(args.requests),
-                "--list-requests", str(args.list_requests), "--block", str(args.block),
-                "--limit", str(args.limit), "--kinds", args.kinds]  # fmt: skip
-        done = subprocess.run(argv, env=env_for(database_url), stdout=subprocess.PIPE, text=True)
-        if done.returncode != 0:
-            raise SystemExit(f"the measuring process failed ({done.returncode})")
-        reports.append(json.loads(done.stdout))
-
-    if args.database_url:
-        child(args.database_url)
-    else:
-        for label in args.databases.split(","):
-            if label == "sqlite":
-                with SqliteDb() as db:
-                    build(db.url, args.participants, args.seed)
-                    child(db.url)
-            elif label == "postgres":
-                with PostgresDb(args.pg_name) as db:
-                    build(db.url, args.participants, args.seed)
-                    child(db.url)
-            else:
-                raise SystemExit(f"--databases: unknown database '{label}' (use sqlite, postgres)")
-    if args.json:
-        print(json.dumps(reports, indent=2))
-        return
-    for report in reports:
+    labels = ["postgres" if args.database_url.startswith("postgres") else "sqlite"] \
+        if args.database_url else args.databases.split(",")  # fmt: skip
+    sizes = [int(n) for n in args.count_sizes.split(",") if n]
+    for label in labels:
+        if args.database_url:
+            report = child(args.database_url, args, "--measure")
+        else:
+            with fresh(label, args.pg_name) as db:
+                build(db.url, args.participants, args.seed)
+                report = child(db.url, args, "--measure")
+        if args.profile:
+            continue
+        counted = []
+        for n in sizes:
+            with fresh(label, f"{args.pg_name}_{n}") as db:
+                build(db.url, n, args.seed)
+                counted.append(child(db.url, args, "--counts"))
+        counted.append({"participants": report["participants"], "queries": report["queries"]})
+        report["query_sizes"] = [c["participants"] for c in counted]
+        report["queries_by_size"] = [c["queries"] for c in counted]
+        report["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        report["cores"] = os.cpu_count()
+        OUT.mkdir(exist_ok=True)
+        (OUT / f"bench_server-{label}-{args.users}users.json").write_text(
+            json.dumps(report, indent=2)
+        )
         print_report(report)
 
 

@@ -1,105 +1,71 @@
-"""The WSGI application bench/bench_server.py serves: `turnpoint.wsgi` as a server loads it, in
-one of four variants chosen through the environment, with the collector's work counted.
+"""`turnpoint.wsgi` with a permissive sharing core: the baseline server of bench_server.py.
 
-- BENCH_SERVER_POLICY: `policy` (the real sharing policy) or `permissive` (bench_policy's
-  stand-ins installed in every module that holds the policy's functions, as its in-process
-  permissive mode does).
-- BENCH_SERVER_COLLECT: `after` (as shipped: `turnpoint.runtime.settle` collects what requests
-  left after each response) or `inside` (that receiver disconnected, so a collection runs inside
-  whichever request crosses the collector's young threshold, as before the thirteenth round).
+`permissive()` swaps the core's functions, in every `turnpoint` module that holds them (a view
+that did `from turnpoint.sharing.rules import decide` holds its own reference), for stand-ins
+that allow every read and record nothing:
 
-Every collection is counted with its time, as inside a request (from the call into the
-application to the response's `close()`, which the server calls after writing its last byte)
-or after one. `GET /__bench/gc` answers those counts as JSON without reaching Django, with the
-stand-ins installed and the variant's settings, so the client can check what it measured.
+- `rules.decide` allows every read (writes are still decided: the benchmark writes nothing);
+  `rules.readable` calls it, so every category is readable;
+- `reach.participants_visible_to`, `referrals_visible_to` and `episodes_visible_to` are the
+  whole tables; `reach.openings_of` and `openings_for` load nothing;
+- `record.read_recorded`, `audit_read` and `disclosures_for_read` write nothing.
+
+bench_server.py checks the swap is real: the permissive server must write no audit entry and
+no disclosure.
+
+    gunicorn bench_server_app:application --pythonpath bench
 """
 
-import gc
-import json
-import os
 import sys
-import time
-from pathlib import Path
 
-from django.core.signals import request_finished
+from turnpoint.wsgi import application  # noqa: F401 - built, every view imported
 
-from turnpoint.wsgi import application as turnpoint_application  # built and settled
 
-POLICY = os.environ.get("BENCH_SERVER_POLICY", "policy")
-COLLECT = os.environ.get("BENCH_SERVER_COLLECT", "after")
-if POLICY not in ("policy", "permissive"):
-    raise SystemExit(f"BENCH_SERVER_POLICY: '{POLICY}' is neither policy nor permissive")
-if COLLECT not in ("after", "inside"):
-    raise SystemExit(f"BENCH_SERVER_COLLECT: '{COLLECT}' is neither after nor inside")
-
-if COLLECT == "inside" and not request_finished.disconnect(dispatch_uid="turnpoint.runtime"):
-    raise SystemExit("turnpoint.runtime's after-response collection was not connected")
-
-patched: dict[str, list[str]] = {}
-if POLICY == "permissive":
+def permissive() -> dict[str, int]:
+    """Install the stand-ins; returns how many modules held each swapped name."""
     from django.template import engines
+    from django.utils import timezone
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_policy import Permissive
+    from turnpoint.journeys.models import Episode, Referral
+    from turnpoint.people.models import Participant
+    from turnpoint.sharing import reach, record, rules
 
-    engines.all()  # imports every template tag library, which may hold a policy function
-    permissive = Permissive()
-    permissive.enter()
-    patched = permissive.patched
+    engines.all()  # imports every template tag library, which may hold a core function
+    real_decide = rules.decide
 
+    def decide(user, category, *, action="read", **kwargs):
+        if action == "read":
+            return rules.Decision(True, "permissive benchmark policy", "role")
+        return real_decide(user, category, action=action, **kwargs)
 
-class Counted:
-    """The application, with the collector's collections counted inside and after requests."""
+    def openings_for(user, participant_ids):
+        now = timezone.now()
+        return {int(getattr(p, "pk", p)): rules.Openings(now=now) for p in participant_ids}
 
-    def __init__(self, application):
-        self.application = application
-        self.inside = False
-        self.started = 0.0
-        self.counts = {"inside": [0, 0.0], "after": [0, 0.0]}  # collections, milliseconds
-        self.requests = 0
-        gc.callbacks.append(self.collected)
-
-    def collected(self, phase: str, info: dict) -> None:
-        if phase == "start":
-            self.started = time.perf_counter()
-            return
-        count = self.counts["inside" if self.inside else "after"]
-        count[0] += 1
-        count[1] += (time.perf_counter() - self.started) * 1000
-
-    def __call__(self, environ, start_response):
-        if environ.get("PATH_INFO") == "/__bench/gc":
-            body = json.dumps({
-                "policy": POLICY, "collect": COLLECT, "pid": os.getpid(),
-                "requests": self.requests, "threshold": gc.get_threshold(),
-                "collections": self.counts, "patched": patched,
-            }).encode()  # fmt: skip
-            start_response("200 OK", [("Content-Type", "application/json")])
-            return [body]
-        self.requests += 1
-        self.inside = True
-        try:
-            return Closing(self.application(environ, start_response), self)
-        except BaseException:
-            self.inside = False
-            raise
+    stand_ins = {
+        real_decide: decide,
+        reach.participants_visible_to: lambda user: Participant.objects.all(),
+        reach.referrals_visible_to: lambda user: Referral.objects.all(),
+        reach.episodes_visible_to: lambda user: Episode.objects.all(),
+        reach.openings_of: lambda user, participant: rules.Openings(now=timezone.now()),
+        reach.openings_for: openings_for,
+        record.read_recorded: lambda user, **kwargs: 0,
+        record.audit_read: lambda user, **kwargs: None,
+        record.disclosures_for_read: lambda user, **kwargs: 0,
+    }
+    by_id = {id(real): (real, new) for real, new in stand_ins.items()}
+    patched: dict[str, int] = {}
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("turnpoint") or module is None:
+            continue
+        for attr, value in list(vars(module).items()):
+            found = by_id.get(id(value))
+            if found is not None and found[0] is value:
+                setattr(module, attr, found[1])
+                key = f"{found[0].__module__}.{found[0].__name__}"
+                patched[key] = patched.get(key, 0) + 1
+    return patched
 
 
-class Closing:
-    """The response's iterable; its `close()` ends the request before the application's own
-    `close()` sends `request_finished`, where a settled process collects."""
-
-    def __init__(self, result, counted: Counted):
-        self.result, self.counted = result, counted
-
-    def __iter__(self):
-        return iter(self.result)
-
-    def close(self):
-        self.counted.inside = False
-        close = getattr(self.result, "close", None)
-        if close is not None:
-            close()
-
-
-application = Counted(turnpoint_application)
+PATCHED = permissive()
+print(f"bench_server_app: permissive core installed {PATCHED}", file=sys.stderr)

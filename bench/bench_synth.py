@@ -67,7 +67,7 @@ def bench_one(label: str, database_url: str, *, participants: int, seed: int, ba
     env = env_for(database_url)
     load_before = load_average()
     synth = run_measured(
-        [TURNPOINT, "synth", "--participants", str(participants), "--seed", str(seed),
+        [*TURNPOINT, "synth", "--participants", str(participants), "--seed", str(seed),
          "--batch-size", str(batch), "--json"],
         env=env,
     )  # fmt: skip

@@ -134,7 +134,7 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
 ):
     """The judge (a court: another agency than the programme team holding these records) gets
     one disclosure per participant listed (SEC-13), written with as many queries for 5 rows as
-    for 50 (bench/bench_policy.py measures the same at 1,000 rows)."""
+    for 50 (bench/bench_server.py counts the same at 1,000 rows)."""
     client = api_as("judge")
     for i in range(5):
         make_referral(given_name=f"P{i}")

@@ -1,7 +1,7 @@
 """A read-only participant list in the admin, reached through the sharing policy like every other
 view: a user sees only the participants `participants_visible_to` gives them (an administrator,
 whose role reads no identity information, sees none). Participants are changed through the
-service functions, never here. It is also the baseline of bench/bench_pages.py."""
+service functions, never here."""
 
 from django.contrib import admin
 
