@@ -133,25 +133,35 @@ def acts_for_read(user, *, participants, categories, purpose=None, programme_by_
     if not crossing or not ids:
         return []
     programme_of = _programmes_of(user, ids, programme_by_participant or {})
-    acts: dict[tuple, list[int]] = {}
+    # A programme's own answer is the same for all its participants: decided once a programme.
+    # Only where it leaves a crossing category closed can a participant's openings change it.
+    by_programme: dict = {}
     for pid in ids:
         programme = programme_of.get(pid)
-        found = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
-        if not all(found):
-            if openings is None:
-                openings = openings_for(user, ids)
-            found = [
-                decide(user, c, programme=programme, purpose=purpose, openings=openings.get(pid))
-                for c in crossing
-            ]
-        key = _act_key(crossing, found, programme)
-        if key is not None:
-            acts.setdefault(key, []).append(pid)
+        by_programme.setdefault(programme.pk if programme else None, (programme, []))[1].append(pid)
+    acts: dict[tuple, list[int]] = {}
+    for programme, pids in by_programme.values():
+        general = [decide(user, c, programme=programme, purpose=purpose) for c in crossing]
+        if all(general):
+            _join(acts, _act_key(crossing, general, programme), pids)
+            continue
+        if openings is None:
+            openings = openings_for(user, ids)
+        for pid in pids:
+            own = [decide(user, c, programme=programme, purpose=purpose,
+                          openings=openings.get(pid)) for c in crossing]  # fmt: skip
+            _join(acts, _act_key(crossing, own, programme), [pid])
     return [
         (_act_values(recipient=user, recipient_agency=None, purpose=purpose,
                      notice_attached=notice_attached, channel=channel, key=key), pids)
         for key, pids in acts.items()
     ]  # fmt: skip
+
+
+def _join(acts: dict, key: tuple | None, pids: list[int]) -> None:
+    """Participants whose information crossed under `key` join its act (None: nothing crossed)."""
+    if key is not None:
+        acts.setdefault(key, []).extend(pids)
 
 
 def _programmes_of(user, ids: list[int], given: dict) -> dict:
