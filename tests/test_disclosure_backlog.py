@@ -13,12 +13,12 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
+from turnpoint.sharing.accounting import disclosure_accounting
 from turnpoint.sharing.disclosures import (
     DisclosedParticipant,
     Disclosure,
     DisclosureAct,
     DisclosureBacklog,
-    disclosure_accounting,
     disclosure_write,
     disclosures_index,
 )

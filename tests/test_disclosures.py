@@ -15,6 +15,7 @@ from pypdf import PdfReader
 
 from turnpoint.accounts.models import Role, api_token_create
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import disclosure_accounting
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import active_consents, share_consent_create
 from turnpoint.sharing.disclosures import (
@@ -22,7 +23,6 @@ from turnpoint.sharing.disclosures import (
     DisclosureAct,
     DisclosureBacklog,
     LegalBasis,
-    disclosure_accounting,
     disclosures_for_read,
     disclosures_index,
 )

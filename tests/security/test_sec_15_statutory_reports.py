@@ -12,9 +12,10 @@ from pypdf import PdfReader
 
 from turnpoint.accounts.models import Agency, AgencyKind, Role, User
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import disclosure_accounting
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
-from turnpoint.sharing.disclosures import Disclosure, LegalBasis, disclosure_accounting
+from turnpoint.sharing.disclosures import Disclosure, LegalBasis
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_report_generate, statutory_report_plan

@@ -17,11 +17,12 @@ from django.db import transaction
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.models import Episode
 
+from .accounting import accounting_lines, disclosure_accounting
 from .audit import audit_write
 from .categories import Category
 from .consents import active_consents
 from .court_orders import active_court_orders
-from .disclosures import accounting_lines, disclosure_accounting, disclosures_for_read
+from .disclosures import disclosures_for_read
 from .documents import Section, notice_for, outbound_pdf
 from .policy import PolicyDenied, decide, default_purpose
 

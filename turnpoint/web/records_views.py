@@ -19,14 +19,10 @@ from django.views.decorators.http import require_GET
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import accounting_lines, disclosure_accounting
 from turnpoint.sharing.audit import audit_verify
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import (
-    accounting_lines,
-    disclosure_accounting,
-    disclosures_for_read,
-    read_recorded,
-)
+from turnpoint.sharing.disclosures import disclosures_for_read, read_recorded
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
 from turnpoint.sharing.exports import FORMATS, participant_record_export
 from turnpoint.sharing.models import AuditEntry
