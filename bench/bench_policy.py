@@ -202,6 +202,8 @@ def bench_users():
     for key, role, agency, kind in (
         ("coordinator", Role.COORDINATOR, "Benchmark coordination", AgencyKind.COORDINATION),
         ("judge", Role.JUDGE, "Benchmark court", AgencyKind.COURT),
+        # Records the consents to share what the treatment provider holds (SEC-39).
+        ("clinician", Role.CLINICIAN, "Benchmark treatment", AgencyKind.TREATMENT),
     ):
         agency, _ = Agency.objects.get_or_create(name=agency, defaults={"kind": kind})
         user, _ = User.objects.update_or_create(
@@ -231,8 +233,9 @@ def bench_openings(users, sample) -> dict:
 
     coordinator, judge = users["coordinator"][0], users["judge"][0]
     people = Participant.objects.in_bulk(sample)
-    court = Court(recorded_by=coordinator, recipient_agency=judge.agency,
-                  recipient_role=Role.JUDGE, name="Benchmark court")  # fmt: skip
+    court = Court(programme_team=coordinator, treatment_provider=users["clinician"][0],
+                  recipient_agency=judge.agency, recipient_role=Role.JUDGE,
+                  name="Benchmark court")  # fmt: skip
     made = synth_openings([people[pk] for pk in sample], court)
     made = {"consents_made": made["consents"], "court_orders_made": made["court_orders"]}
     return {

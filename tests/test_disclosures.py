@@ -62,7 +62,7 @@ def _api(user, path):
 
 def _consent(users, participant, *, categories, role=Role.JUDGE, agency="judge"):
     return share_consent_create(
-        acting_user=users["coordinator"],
+        acting_user=users["clinician"],
         participant=participant,
         disclosing_agency=users["clinician"].agency,
         recipient_role=role,

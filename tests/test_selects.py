@@ -32,17 +32,17 @@ def test_active_consents_are_the_querysets_rows_in_force(users, people):
     ash, bay, cove = people
     coordinator = users["coordinator"]
     kept = [
-        share_consent_create(acting_user=coordinator, **consent_values(ash, users)),
+        share_consent_create(acting_user=users["clinician"], **consent_values(ash, users)),
         share_consent_create(
-            acting_user=coordinator,
+            acting_user=users["clinician"],
             **consent_values(ash, users, purposes=["court_review", "supervision"]),
         ),
-        share_consent_create(acting_user=coordinator, **consent_values(bay, users)),
+        share_consent_create(acting_user=users["clinician"], **consent_values(bay, users)),
     ]
-    revoked = share_consent_create(acting_user=coordinator, **consent_values(cove, users))
+    revoked = share_consent_create(acting_user=users["clinician"], **consent_values(cove, users))
     share_consent_revoke(revoked, acting_user=coordinator, how="in writing")
     expiring = share_consent_create(
-        acting_user=coordinator,
+        acting_user=users["clinician"],
         **consent_values(cove, users, expires_at=timezone.now() + timedelta(seconds=30)),
     )
     ShareConsent.objects.filter(pk=expiring.pk).update(
