@@ -139,8 +139,11 @@ def participant_disclosures_pdf(request, pk):
         notice=notice_for(programme),
         scope=f"The accounting of disclosures of this participant's information {period}"
         + (f" (the earliest shown is of {first:%d %B %Y})" if first else "")
-        + ": date, recipient and agency, categories, purpose and legal basis. It contains no "
-        "other information about the participant.",
+        + ": date, recipient and agency, categories, purpose and legal basis. It lists only what "
+        f"{user.get_full_name() or user.username}, who produced it, may see: disclosures in their "
+        "programmes, of the information their role may read, with no safeguarding access and no "
+        "other party's reads in court proceedings. It contains no other information about the "
+        "participant.",
     )
     return download(pdf, "application/pdf", f"disclosures-{person.reference}.pdf")
 
