@@ -143,8 +143,9 @@ def _shown_to_staff(user, pid: int, disclosures: list) -> list[tuple[Disclosure,
 
 
 def _recipients_in(programmes, disclosures) -> tuple[set, dict[str, str]]:
-    """(the recipients of `disclosures` in one of `programmes`: user ids of people, names of
-    agencies with a member there, the agency name -> kind of those with no person named)."""
+    """(the recipients of `disclosures` who are in one of `programmes`: people by user id, and
+    agencies with a member there by name; agency name -> kind for the disclosures to an agency
+    with no person named)."""
     people = {d.recipient_user_id for d in disclosures if d.recipient_user_id}
     agencies = {d.recipient_agency for d in disclosures if not d.recipient_user_id}
     member = User.programmes.through.objects.filter(programme_id__in=programmes)
