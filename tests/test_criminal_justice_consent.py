@@ -93,10 +93,10 @@ def _pdf_text(data: bytes) -> str:
 @pytest.mark.django_db
 def test_sec_09_recipient_without_monitoring_duty_is_refused(users, us_referral):
     participant = us_referral.participant
-    coordinator = users["coordinator"]
+    clinician = users["clinician"]
     with pytest.raises(InvalidInput) as excinfo:
         share_consent_create(
-            acting_user=coordinator, **values(participant, users, recipient_role=Role.DEFENCE)
+            acting_user=clinician, **values(participant, users, recipient_role=Role.DEFENCE)
         )
     reason = problems_of(excinfo)["recipient_role"]
     assert "duty to monitor the participant's progress" in reason
@@ -105,18 +105,18 @@ def test_sec_09_recipient_without_monitoring_duty_is_refused(users, us_referral)
     # An agency alone would reach every role there, with or without a monitoring duty.
     with pytest.raises(InvalidInput) as excinfo:
         share_consent_create(
-            acting_user=coordinator, **values(participant, users, recipient_role="")
+            acting_user=users["clinician"], **values(participant, users, recipient_role="")
         )
     assert problems_of(excinfo)["recipient_role"].startswith("is required and must be a role")
     # A named person is checked by their role.
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=coordinator, **values(
+        share_consent_create(acting_user=users["clinician"], **values(
             participant, users, recipient_role="", recipient_user=users["defence"]
         ))  # fmt: skip
     assert "recipient_user" in problems_of(excinfo)
     assert not ShareConsent.objects.exists()
     # A judge has the duty: saved, tied to the referral, and it opens the category to the judge.
-    consent = share_consent_create(acting_user=coordinator, **values(participant, users))
+    consent = share_consent_create(acting_user=users["clinician"], **values(participant, users))
     assert consent.referral_id == us_referral.pk
     assert decide_for(users["judge"], Category.CLINICAL, participant).allowed
 
@@ -124,12 +124,12 @@ def test_sec_09_recipient_without_monitoring_duty_is_refused(users, us_referral)
 @pytest.mark.django_db
 def test_sec_09_a_criminal_justice_consent_must_say_when_it_becomes_revocable(users, us_referral):
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=users["coordinator"], **values(
+        share_consent_create(acting_user=users["clinician"], **values(
             us_referral.participant, users, revocable_after_event=""
         ))  # fmt: skip
     assert "42 CFR 2.35(c)" in problems_of(excinfo)["revocable_from"]
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=users["coordinator"], **values(
+        share_consent_create(acting_user=users["clinician"], **values(
             us_referral.participant, users, revocable_after_event="sentencing"
         ))  # fmt: skip
     assert problems_of(excinfo)["revocable_after_event"] == "must be one of: decision, episode_exit"
@@ -143,7 +143,7 @@ def test_sec_09_revocable_from_later_than_final_disposition_is_refused(users, us
     # Before the episode starts: the consent's start plus the programme's 104 weeks.
     latest = timezone.localdate() + timedelta(weeks=104)
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=coordinator, **values(
+        share_consent_create(acting_user=users["clinician"], **values(
             participant, users, revocable_from=latest + timedelta(days=1)
         ))  # fmt: skip
     reason = problems_of(excinfo)["revocable_from"]
@@ -155,7 +155,7 @@ def test_sec_09_revocable_from_later_than_final_disposition_is_refused(users, us
     latest = started_on + timedelta(weeks=104)
     assert latest < timezone.localdate() + timedelta(weeks=104)
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=coordinator, **values(
+        share_consent_create(acting_user=users["clinician"], **values(
             participant, users, revocable_from=latest + timedelta(days=1)
         ))  # fmt: skip
     reason = problems_of(excinfo)["revocable_from"]
@@ -163,7 +163,7 @@ def test_sec_09_revocable_from_later_than_final_disposition_is_refused(users, us
     assert f"the episode's start on {started_on.day} {started_on:%B %Y}" in reason
     assert not ShareConsent.objects.exists()
     # The final disposition itself is allowed.
-    consent = share_consent_create(acting_user=coordinator, **values(
+    consent = share_consent_create(acting_user=users["clinician"], **values(
         participant, users, revocable_from=latest, revocable_after_event=""
     ))  # fmt: skip
     assert ShareConsent.objects.get().revocable_from == latest == consent.revocable_from
@@ -174,7 +174,7 @@ def test_sec_09_revocation_before_the_event_is_refused_naming_it(users, us_refer
     coordinator = users["coordinator"]
     walk(us_referral, coordinator, "episode")
     consent = share_consent_create(
-        acting_user=coordinator, **values(us_referral.participant, users)
+        acting_user=users["clinician"], **values(us_referral.participant, users)
     )
     with pytest.raises(InvalidInput) as excinfo:
         share_consent_revoke(consent, acting_user=coordinator, how="Asked at a session")
@@ -191,7 +191,7 @@ def test_sec_09_revocation_after_the_event_works(users, us_referral):
     coordinator = users["coordinator"]
     participant = us_referral.participant
     walk(us_referral, coordinator, "episode")
-    consent = share_consent_create(acting_user=coordinator, **values(participant, users))
+    consent = share_consent_create(acting_user=users["clinician"], **values(participant, users))
     exit_episode(us_referral, coordinator)
     share_consent_revoke(consent, acting_user=coordinator, how="Wrote to the programme team")
     stored = ShareConsent.objects.get(pk=consent.pk)
@@ -205,7 +205,7 @@ def test_sec_09_revocation_after_the_stated_date_works(users, us_referral):
     coordinator = users["coordinator"]
     participant = us_referral.participant
     revocable_from = timezone.localdate() + timedelta(days=90)
-    consent = share_consent_create(acting_user=coordinator, **values(
+    consent = share_consent_create(acting_user=users["clinician"], **values(
         participant, users, revocable_from=revocable_from
     ))  # fmt: skip
     day_before = timezone.make_aware(datetime.combine(revocable_from - timedelta(days=1), time(12)))
@@ -229,7 +229,7 @@ def test_sec_09_uk_consents_stay_revocable_at_any_time(users, make_referral, pro
     participant = make_referral().participant  # Ghent
     # No monitoring-duty restriction, and no date or event may hold it back.
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=coordinator, **values(
+        share_consent_create(acting_user=users["clinician"], **values(
             participant, users, recipient_role=Role.DEFENCE,
             revocable_from=date.today() + timedelta(days=30),
         ))  # fmt: skip
@@ -237,7 +237,7 @@ def test_sec_09_uk_consents_stay_revocable_at_any_time(users, make_referral, pro
     assert set(problems) == {"revocable_from", "revocable_after_event"}
     assert problems["revocable_from"].endswith("can be revoked at any time")
     assert not ShareConsent.objects.exists()
-    consent = share_consent_create(acting_user=coordinator, **values(
+    consent = share_consent_create(acting_user=users["clinician"], **values(
         participant, users, recipient_role=Role.DEFENCE, revocable_after_event=""
     ))  # fmt: skip
     assert consent.referral_id is None and not consent.irrevocable_for_a_time
@@ -247,9 +247,8 @@ def test_sec_09_uk_consents_stay_revocable_at_any_time(users, make_referral, pro
 
 @pytest.mark.django_db
 def test_sec_09_printed_consent_states_the_revocation_condition(users, us_referral, make_referral):
-    coordinator = users["coordinator"]
     revocable_from = date.today() + timedelta(days=60)
-    consent = share_consent_create(acting_user=coordinator, **values(
+    consent = share_consent_create(acting_user=users["clinician"], **values(
         us_referral.participant, users, revocable_from=revocable_from
     ))  # fmt: skip
     text = " ".join(_pdf_text(share_consent_pdf(consent)).split())
@@ -260,7 +259,7 @@ def test_sec_09_printed_consent_states_the_revocation_condition(users, us_referr
         "comes first." in text
     )
     assert "42 CFR 2.35" in text
-    uk = share_consent_create(acting_user=coordinator, **values(
+    uk = share_consent_create(acting_user=users["clinician"], **values(
         make_referral(given_name="Sam").participant, users, revocable_after_event=""
     ))  # fmt: skip
     uk_text = " ".join(_pdf_text(share_consent_pdf(uk)).split())
@@ -272,7 +271,7 @@ def test_sec_09_printed_consent_states_the_revocation_condition(users, us_referr
 def test_sec_09_a_consent_for_the_decision_becomes_revocable_once_it_is_made(users, us_referral):
     coordinator = users["coordinator"]
     walk(us_referral, coordinator, "decision")
-    consent = share_consent_create(acting_user=coordinator, **values(
+    consent = share_consent_create(acting_user=users["clinician"], **values(
         us_referral.participant, users, recipient_role=Role.PROSECUTOR,
         revocable_after_event=RevocableEvent.DECISION,
     ))  # fmt: skip
@@ -306,7 +305,7 @@ def test_sec_09_in_the_portal_a_criminal_justice_consent_is_withdrawn_only_after
     coordinator = users["coordinator"]
     participant = us_referral.participant
     walk(us_referral, coordinator, "episode")
-    consent = share_consent_create(acting_user=coordinator, **values(participant, users))
+    consent = share_consent_create(acting_user=users["clinician"], **values(participant, users))
     account, _ = portal_setup_code_issue(acting_user=coordinator, participant=participant)
     portal = Client()
     portal.force_login(account.user)

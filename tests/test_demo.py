@@ -17,15 +17,20 @@ from turnpoint.sharing.court_orders import CourtOrder
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reach import decide_for
 from turnpoint.sharing.rules import decide
-from turnpoint.sharing.synth import PROGRESS
+from turnpoint.sharing.synth import PROGRESS, TREATMENT_PROGRESS
 
 
 def test_the_demo_court_sees_the_progress_of_those_who_consented_and_no_one_elses(db):
     out = io.StringIO()
     call_command("demo", "--participants", "8", "--password", "a long demo sentence", stdout=out)
     judge, clinician = User.objects.get(username="judge"), User.objects.get(username="clinician")
+    coordinator = User.objects.get(username="coordinator")
     people = list(Participant.objects.filter(synthetic=True).order_by("pk"))
-    consented = {c.participant_id: c for c in ShareConsent.objects.all()}
+    # Each agency records the consent to share what it holds (SEC-39): two a participant.
+    consented = {c.participant_id: c for c in ShareConsent.objects.filter(created_by=clinician)}
+    team = {c.participant_id: c for c in ShareConsent.objects.filter(created_by=coordinator)}
+    assert sorted(team) == sorted(consented)
+    assert ShareConsent.objects.count() == 2 * len(consented)
     # Every fourth participant did not consent; the first has a court order.
     assert sorted(consented) == [p.pk for i, p in enumerate(people) if i % 4 != 3]
     assert list(CourtOrder.objects.values_list("participant_id", flat=True)) == [people[0].pk]
@@ -38,7 +43,10 @@ def test_the_demo_court_sees_the_progress_of_those_who_consented_and_no_one_else
         judge.agency,
         judge.role,
     )
-    assert sorted(consent.categories) == sorted(PROGRESS)
+    assert sorted(consent.categories) == sorted(TREATMENT_PROGRESS)
+    theirs = team[people[0].pk]
+    assert (theirs.disclosing_agency, theirs.recipient_agency) == (coordinator.agency, judge.agency)
+    assert sorted(theirs.categories + consent.categories) == sorted(PROGRESS)
     # Recorded as staff record them: each audited as a creation by the clinician.
     created = AuditEntry.objects.filter(action="create", user=clinician)
     assert created.count() == len(consented) + 1

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from turnpoint.sharing.disclosures import disclosure_accounting
+from turnpoint.sharing.accounting import disclosure_accounting
 from turnpoint.sharing.models import (
     DisclosedParticipant,
     Disclosure,

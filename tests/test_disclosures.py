@@ -15,9 +15,9 @@ from pypdf import PdfReader
 
 from turnpoint.accounts.models import Role, api_token_create
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import disclosure_accounting
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
-from turnpoint.sharing.disclosures import disclosure_accounting
 from turnpoint.sharing.documents import notice_for
 from turnpoint.sharing.exports import participant_own_record_export, participant_record_export
 from turnpoint.sharing.models import (
@@ -62,7 +62,7 @@ def _api(user, path):
 
 def _consent(users, participant, *, categories, role=Role.JUDGE, agency="judge"):
     return share_consent_create(
-        acting_user=users["coordinator"],
+        acting_user=users["clinician"],
         participant=participant,
         disclosing_agency=users["clinician"].agency,
         recipient_role=role,

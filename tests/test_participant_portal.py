@@ -261,7 +261,7 @@ def test_sec_14_the_participants_own_download_is_audited_as_theirs_and_discloses
 def test_sec_08_a_consent_withdrawn_in_the_portal_stops_the_judges_next_read(
     users, robin, portal, robins_account
 ):
-    consent = share_consent_create(acting_user=users["coordinator"], **consent_values(robin, users))
+    consent = share_consent_create(acting_user=users["clinician"], **consent_values(robin, users))
     assert decide_for(users["judge"], Category.CLINICAL, robin).allowed
     listed = portal.get("/portal/sharing/")
     assert listed.status_code == 200 and f"/portal/sharing/{consent.pk}/withdraw/" in (
@@ -290,7 +290,7 @@ def test_sec_02_a_participant_reaches_only_their_own_record(
     """No identifier in a portal address names a participant; a consent of someone else is not
     found; the staff pages, their own included, are refused; the API signs them in nowhere."""
     alex = make_referral(given_name="Alex", family_name="Other").participant
-    theirs = share_consent_create(acting_user=users["coordinator"], **consent_values(alex, users))
+    theirs = share_consent_create(acting_user=users["clinician"], **consent_values(alex, users))
     assert portal.get(f"/portal/sharing/{theirs.pk}/withdraw/").status_code == 404
     assert portal.get(f"/portal/sharing/{theirs.pk}/pdf/").status_code == 404
     assert portal.post(f"/portal/sharing/{theirs.pk}/withdraw/").status_code == 404

@@ -108,9 +108,10 @@ def test_sec_12_participation_form_carries_every_element_and_the_notice(make_ref
 def test_sec_06_share_consent_form_shows_every_required_element(make_referral, users, programmes):
     us_court = programmes["us-adult-drug-court"]
     users["coordinator"].programmes.add(us_court)
+    users["clinician"].programmes.add(us_court)
     referral = make_referral(programme=us_court)
     consent = share_consent_create(
-        acting_user=users["coordinator"], participant=referral.participant,
+        acting_user=users["clinician"], participant=referral.participant,
         disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
         recipient_agency=users["judge"].agency, categories=["drug_tests", "clinical"],
         purposes=["court_review"], expires_at=timezone.now() + timedelta(days=180),

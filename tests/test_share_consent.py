@@ -43,10 +43,10 @@ def consent_values(participant, users, **overrides):
 @pytest.mark.django_db
 def test_sec_06_consent_without_required_elements_names_each_missing_field(users, participant):
     with pytest.raises(InvalidInput) as excinfo:
-        share_consent_create(acting_user=users["coordinator"], participant=participant,
+        share_consent_create(acting_user=users["clinician"], participant=participant,
                              categories=[], purposes=[])  # fmt: skip
     fields = {p.field for p in excinfo.value.problems}
-    assert fields >= {"disclosing_agency", "recipients", "categories", "purposes", "expires_at",
+    assert fields >= {"recipient_agency", "categories", "purposes", "expires_at",
                       "revocation_statement", "revocation_method", "signature_method",
                       "signed_by", "signed_on"}  # fmt: skip
     assert not ShareConsent.objects.exists()
@@ -57,9 +57,9 @@ def test_sec_11_counselling_notes_need_a_consent_of_their_own(users, participant
     mixed = consent_values(participant, users,
                            categories=[Category.COUNSELLING_NOTES, Category.CLINICAL])  # fmt: skip
     with pytest.raises(InvalidInput, match="counselling notes need a consent of their own"):
-        share_consent_create(acting_user=users["coordinator"], **mixed)
+        share_consent_create(acting_user=users["clinician"], **mixed)
     alone = consent_values(participant, users, categories=[Category.COUNSELLING_NOTES])
-    share_consent_create(acting_user=users["coordinator"], **alone)
+    share_consent_create(acting_user=users["clinician"], **alone)
     assert decide_for(users["judge"], Category.COUNSELLING_NOTES, participant).allowed
     assert not decide_for(users["judge"], Category.CLINICAL, participant).allowed
 
@@ -68,7 +68,7 @@ def test_sec_11_counselling_notes_need_a_consent_of_their_own(users, participant
 def test_consent_opens_clinical_information_to_the_named_court_role(users, participant):
     judge = users["judge"]
     assert not decide_for(judge, Category.CLINICAL, participant).allowed
-    consent = share_consent_create(acting_user=users["coordinator"],
+    consent = share_consent_create(acting_user=users["clinician"],
                                    **consent_values(participant, users))  # fmt: skip
     decision = decide_for(judge, Category.CLINICAL, participant)
     assert decision.allowed and f"consent {consent.pk}" in decision.reason
@@ -79,7 +79,7 @@ def test_consent_opens_clinical_information_to_the_named_court_role(users, parti
 
 @pytest.mark.django_db
 def test_sec_08_revocation_takes_effect_on_the_next_decision(users, participant):
-    consent = share_consent_create(acting_user=users["coordinator"],
+    consent = share_consent_create(acting_user=users["clinician"],
                                    **consent_values(participant, users))  # fmt: skip
     assert decide_for(users["judge"], Category.CLINICAL, participant).allowed
     share_consent_revoke(consent, acting_user=users["coordinator"], how="said so at a session")
@@ -93,7 +93,7 @@ def test_sec_08_revocation_takes_effect_on_the_next_decision(users, participant)
 @pytest.mark.django_db
 def test_sec_10_expired_consent_grants_nothing(users, participant):
     expires = timezone.now() + timedelta(days=30)
-    share_consent_create(acting_user=users["coordinator"],
+    share_consent_create(acting_user=users["clinician"],
                          **consent_values(participant, users, expires_at=expires))  # fmt: skip
     with time_machine.travel(expires - timedelta(seconds=1), tick=False):
         assert decide_for(users["judge"], Category.CLINICAL, participant).allowed
@@ -131,7 +131,7 @@ def test_sec_07_consent_must_match_all_four_axes(
     now = timezone.now()
     starts = now + timedelta(days=start_offset)
     share_consent_create(
-        acting_user=users["coordinator"],
+        acting_user=users["clinician"],
         **consent_values(
             participant, users, categories=[consent_category], purposes=[purpose],
             recipient_role=role, recipient_agency=judge.agency if same_agency else other_agency,

@@ -153,7 +153,7 @@ def test_sec_05_readable_categories_looks_a_participants_openings_up_once(
     with django_assert_num_queries(2):  # the participant's consents, then their court orders
         before = readable_categories(judge, participant=participant)
     assert Category.CLINICAL not in before
-    share_consent_create(acting_user=users["coordinator"], **consent_values(participant, users))
+    share_consent_create(acting_user=users["clinician"], **consent_values(participant, users))
     with django_assert_num_queries(2):
         after = readable_categories(judge, participant=participant)
     assert after == before | {Category.CLINICAL}

@@ -145,7 +145,7 @@ def objects(world, users, programmes, make_referral):
     on_order = make_referral(given_name="Dara", family_name="Whitfield", programme=drr)
     start_episode(on_order, users["coordinator"])
     share = share_consent_create(
-        acting_user=users["coordinator"],
+        acting_user=users["clinician"],
         participant=participant,
         disclosing_agency=users["clinician"].agency,
         recipient_role=Role.JUDGE,

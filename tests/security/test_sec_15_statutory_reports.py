@@ -12,12 +12,12 @@ from pypdf import PdfReader
 
 from turnpoint.accounts.models import Agency, AgencyKind, Role, User
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import disclosure_accounting
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
-from turnpoint.sharing.disclosures import disclosure_accounting
 from turnpoint.sharing.models import AuditEntry, Disclosure, LegalBasis
 from turnpoint.sharing.reach import decide_for
-from turnpoint.sharing.rules import PolicyDenied, decide
+from turnpoint.sharing.rules import PolicyDenied, crosses, decide
 from turnpoint.sharing.statutory import statutory_report_generate, statutory_report_plan
 
 from .conftest import start_episode
@@ -56,10 +56,13 @@ def on_order(drr, make_referral, coordinator):
 
 
 def consent(users, participant, *, categories, purposes=(Purpose.COURT_REVIEW,), **recipient):
+    """A consent recorded by the agency holding `categories` (SEC-39), to the court unless
+    another recipient agency is named."""
+    holder = "clinician" if crosses(users["coordinator"], categories[0]) else "coordinator"
+    recipient.setdefault("recipient_agency", users["judge"].agency)
     return share_consent_create(
-        acting_user=users["coordinator"],
+        acting_user=users[holder],
         participant=participant,
-        disclosing_agency=users["clinician"].agency,
         categories=list(categories),
         purposes=list(purposes),
         starts_at=timezone.now() - timedelta(minutes=1),

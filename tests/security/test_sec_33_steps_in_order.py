@@ -125,7 +125,7 @@ def test_sec_33_random_journeys_accept_only_legal_steps(
                 return
             now = timezone.now()
             self.share = share_consent_create(
-                acting_user=coordinator, participant=self.referral.participant,
+                acting_user=users["clinician"], participant=self.referral.participant,
                 disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
                 recipient_agency=judge.agency, categories=[Category.CLINICAL],
                 purposes=[Purpose.COURT_REVIEW], starts_at=now - timedelta(minutes=1),

@@ -29,10 +29,9 @@ def summary(response) -> list[str]:
 
 def share_data(users, **overrides):
     data = {
-        "disclosing_agency": users["clinician"].agency_id,
         "recipient_role": "judge",
         "recipient_agency": users["judge"].agency_id,
-        "categories": ["drug_tests", "attendance"],
+        "categories": ["attendance"],  # the programme team's, which the coordinator records
         "purposes": ["court_review"],
         **date_fields("starts_at", date.today()),
         **date_fields("expires_at", date.today() + timedelta(days=180)),

@@ -214,7 +214,7 @@ def test_sec_08_judge_with_the_participants_consent_is_told_clinical_is_shared_u
     from turnpoint.sharing.consents import share_consent_revoke
 
     consent = share_consent_create(
-        acting_user=users["coordinator"],
+        acting_user=users["clinician"],
         participant=referral.participant,
         disclosing_agency=users["clinician"].agency,
         recipient_role=Role.JUDGE,

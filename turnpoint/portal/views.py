@@ -20,9 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import accounting_lines, disclosure_accounting
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_revocable, share_consent_revoke
-from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf, share_consent_pdf
 from turnpoint.sharing.exports import FORMATS, participant_own_record_export
 from turnpoint.sharing.reads import own_consent, own_consents

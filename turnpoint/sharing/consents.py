@@ -6,6 +6,9 @@ A consent opens a category only when it matches on all four axes: the category, 
 revoked). Revocation takes effect on the next request because nothing is cached: the policy asks
 `reach.active_consents` every time.
 
+Only a user of the agency that holds what a consent opens records it, and a consent names the
+agency that receives (security.md SEC-39; consent_authority.py).
+
 In a programme flagged as a US criminal-justice referral (42 CFR 2.35; security.md SEC-09) a
 consent names only recipients in the programme's monitoring roles, and may stay irrevocable until
 a stated date or event no later than the expected final disposition.
@@ -23,6 +26,7 @@ from turnpoint.programmes.models import ConsentRevocation
 
 from .audit import audit_write
 from .categories import Category, Purpose
+from .consent_authority import holder_problems
 from .models.consents import (
     _OPEN_STATES,
     EVENT_REACHED,
@@ -44,12 +48,15 @@ def _validate(values: dict) -> list[Problem]:
     problems = []
     if not values.get("participant"):
         problems.append(Problem("participant", "is required"))
-    if not values.get("disclosing_agency"):
-        problems.append(Problem("disclosing_agency", "is required"))
-    if not any(values.get(k) for k in ("recipient_user", "recipient_role", "recipient_agency")):
-        problems.append(
-            Problem("recipients", "name a person, a role or an agency (or a combination)")
-        )
+    if not values.get("recipient_agency"):
+        problems.append(Problem("recipient_agency", (
+            "is required: name the agency that receives the information (and a role or a person "
+            "there if you wish); a consent never opens to every court or every judge"
+        )))  # fmt: skip
+    elif values.get("recipient_user") and (
+        values["recipient_user"].agency_id != values["recipient_agency"].pk
+    ):
+        problems.append(Problem("recipient_user", "must work at the recipient agency"))
     categories = values.get("categories") or []
     if not categories:
         problems.append(Problem("categories", "list the categories of information; never 'all'"))
@@ -180,13 +187,17 @@ def share_consent_revocable(consent: ShareConsent) -> tuple[bool, str]:
 
 
 def share_consent_create(*, acting_user, **values) -> ShareConsent:
-    """Record a consent to share; refused with every missing element named (SEC-06), and in a
-    criminal-justice-referral programme with the 2.35 rules checked (SEC-09)."""
+    """Record a consent to share; refused with every missing element named (SEC-06), by anyone
+    but a user of the agency that holds what it opens (SEC-39), and in a criminal-justice-referral
+    programme with the 2.35 rules checked (SEC-09)."""
     values.pop("referral", None)  # the service decides which referral a consent is for
     values["revocable_after_event"] = values.get("revocable_after_event") or ""
     participant = values.get("participant")
     referral = criminal_justice_referral_for(participant) if participant else None
-    problems = _validate(values) + _revocation_problems(values, referral)
+    problems = (
+        _validate(values) + holder_problems(acting_user, values)
+        + _revocation_problems(values, referral)
+    )  # fmt: skip
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():

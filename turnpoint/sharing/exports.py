@@ -17,9 +17,9 @@ from django.db import transaction
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.models import Episode
 
+from .accounting import accounting_lines, disclosure_accounting
 from .audit import audit_write
 from .categories import Category
-from .disclosures import accounting_lines, disclosure_accounting
 from .documents import Section, notice_for, outbound_pdf
 from .reach import openings_of
 from .record import disclosures_for_read

@@ -7,6 +7,10 @@ The rates are illustrative, not drawn from a source: a treatment court asks its 
 consent to the court team seeing their attendance, drug test results and treatment progress for
 its reviews, and court orders are exceptional. Who gets one is fixed by position in the list
 given (no random draw), so the caseload `turnpoint synth` made stays as it was.
+
+Each agency records the consent to share what it holds (security.md SEC-39): the programme team
+the attendance, the treatment provider the drug test results and treatment progress, so a
+participant's consent to the court is two consents, one from each.
 """
 
 from dataclasses import dataclass
@@ -28,13 +32,18 @@ from .consents import (
 from .court_orders import CourtOrder, CourtOrderKind, court_order_record
 
 PROGRESS = (Category.ATTENDANCE, Category.DRUG_TESTS, Category.TREATMENT_PROGRESS)
+# What each holder's consent opens (`disclosures.holding_kinds`).
+TEAM_PROGRESS = (Category.ATTENDANCE,)
+TREATMENT_PROGRESS = (Category.DRUG_TESTS, Category.TREATMENT_PROGRESS)
 
 
 @dataclass(frozen=True)
 class Court:
-    """Who the consents and orders open categories to, and who records them."""
+    """Who the consents and orders open categories to, and who records them: each agency the
+    consent to share what it holds, the treatment provider the court orders (for its views)."""
 
-    recorded_by: object  # the user recording them (their agency discloses)
+    programme_team: object  # a user of the programme team (coordination or probation)
+    treatment_provider: object  # a user of the treatment provider
     recipient_agency: object
     recipient_role: str
     name: str  # the court named on the orders
@@ -60,7 +69,6 @@ def synth_openings(participants, court: Court, *, without_consent_every: int = 4
 
 def _openings(participants, court: Court, without_consent_every: int, court_order_every: int):
     now, today = timezone.now(), timezone.localdate()
-    agency = court.recorded_by.agency
     with_consent = set(
         ShareConsent.objects.filter(
             participant__in=participants, recipient_agency=court.recipient_agency
@@ -83,24 +91,26 @@ def _openings(participants, court: Court, without_consent_every: int, court_orde
                 and referral.programme.consent_revocation == ConsentRevocation.AFTER_STATED_EVENT
                 else ""
             )
-            share_consent_create(
-                acting_user=court.recorded_by, participant=person, disclosing_agency=agency,
-                recipient_role=court.recipient_role, recipient_agency=court.recipient_agency,
-                categories=list(PROGRESS), purposes=[Purpose.COURT_REVIEW],
-                starts_at=now - timedelta(days=30), expires_at=now + timedelta(days=335),
-                signed_on=today - timedelta(days=30), revocable_after_event=after_event,
-                revocation_statement=(
-                    "You may withdraw this consent once your time in the programme ends."
-                    if after_event
-                    else "You may withdraw this consent at any time."
-                ),
-                revocation_method="Tell your key worker, in person or in writing.",
-                signature_method="written", signed_by="the participant",
-            )  # fmt: skip
+            for holder, categories in ((court.programme_team, TEAM_PROGRESS),
+                                       (court.treatment_provider, TREATMENT_PROGRESS)):  # fmt: skip
+                share_consent_create(
+                    acting_user=holder, participant=person, recipient_role=court.recipient_role,
+                    recipient_agency=court.recipient_agency, categories=list(categories),
+                    purposes=[Purpose.COURT_REVIEW], starts_at=now - timedelta(days=30),
+                    expires_at=now + timedelta(days=335), signed_on=today - timedelta(days=30),
+                    revocable_after_event=after_event,
+                    revocation_statement=(
+                        "You may withdraw this consent once your time in the programme ends."
+                        if after_event
+                        else "You may withdraw this consent at any time."
+                    ),
+                    revocation_method="Tell your key worker, in person or in writing.",
+                    signature_method="written", signed_by="the participant",
+                )  # fmt: skip
             made["consents"] += 1
         if i % court_order_every == 0 and person.pk not in with_order:
             court_order_record(
-                acting_user=court.recorded_by, participant=person, kind=CourtOrderKind.ORDER,
+                acting_user=court.treatment_provider, participant=person, kind=CourtOrderKind.ORDER,
                 court=court.name, reference=f"SYNTH-{person.pk}", made_on=today,
                 categories=[Category.TREATMENT_PROGRESS], covers_from=today - timedelta(days=365),
                 covers_to=today, recipient_role=court.recipient_role,

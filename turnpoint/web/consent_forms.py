@@ -13,6 +13,7 @@ from turnpoint.programmes.models import ConsentRevocation
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import RevocableEvent, SignatureMethod
 from turnpoint.sharing.participation import Coercion
+from turnpoint.sharing.rules import holding_kinds
 from turnpoint.sharing.safeguarding import MIN_JUSTIFICATION, REASONS
 
 from .forms import DateInputField, GovukForm, _choose, _required
@@ -41,13 +42,14 @@ def recipient_role_field() -> forms.ChoiceField:
     )
 
 
-def recipient_agency_field() -> forms.ModelChoiceField:
-    """Who may receive information, by agency (see `recipient_role_field`)."""
+def recipient_agency_field(*, required: bool = False) -> forms.ModelChoiceField:
+    """Who may receive information, by agency (see `recipient_role_field`). A consent to share
+    must name one (SEC-39); a court order may leave it to the role."""
     return forms.ModelChoiceField(
         label="Recipient agency",
         queryset=Agency.objects.all(),
-        required=False,
-        empty_label="Any agency",
+        required=required,
+        empty_label="Select an agency" if required else "Any agency",
         error_messages=_choose("Recipient agency", "Select the recipient agency"),
     )
 
@@ -169,27 +171,22 @@ def _start_of(day):
 
 
 class ShareConsentForm(Reworded):
-    REWORD = {
-        "recipients": ("recipient_role", "Select a recipient role, a recipient agency, or both")
-    }
+    """The agency that shares is the user's own (SEC-39), so it is not asked; the categories
+    offered are those it holds (`disclosures.holding_kinds`)."""
 
-    disclosing_agency = forms.ModelChoiceField(
-        label="Agency that shares the information",
-        queryset=Agency.objects.all(),
-        error_messages=_choose(
-            "Agency that shares the information", "Select the agency that shares the information"
-        ),
-    )
+    recipient_agency = recipient_agency_field(required=True)
     recipient_role = recipient_role_field()
-    recipient_agency = recipient_agency_field()
     categories = forms.MultipleChoiceField(
         label="Information that may be shared",
-        help_text="Select each kind of information. Counselling notes need a consent of their own.",
+        help_text="Select each kind of information your agency holds. Counselling notes need a "
+        "consent of their own.",
         choices=Category.choices,
         widget=forms.CheckboxSelectMultiple,
-        error_messages=_choose(
-            "Information that may be shared", "Select the information that may be shared"
-        ),
+        error_messages={
+            "required": "Select the information that may be shared",
+            "invalid_choice": "Information that may be shared must be among the options shown: "
+            "your agency records consents only to share what it holds",
+        },
     )
     purposes = forms.MultipleChoiceField(
         label="What it may be used for",
@@ -265,7 +262,6 @@ class ShareConsentForm(Reworded):
         )
         initial = kwargs.setdefault("initial", {})
         today = timezone.localdate()
-        initial.setdefault("disclosing_agency", user.agency_id)
         initial.setdefault("starts_at", today)
         initial.setdefault("signed_on", today)
         initial.setdefault(
@@ -276,6 +272,11 @@ class ShareConsentForm(Reworded):
         )
         initial.setdefault("revocation_method", DEFAULT_REVOCATION_METHOD)
         super().__init__(*args, **kwargs)
+        self.disclosing_agency = user.agency if user.agency_id else None
+        kind = self.disclosing_agency.kind if self.disclosing_agency else ""
+        self.fields["categories"].choices = [
+            (value, label) for value, label in Category.choices if kind in holding_kinds(value)
+        ]
         if criminal_justice_programme is not None:
             roles = ", ".join(
                 str(Role(r).label) for r in criminal_justice_programme.monitoring_roles

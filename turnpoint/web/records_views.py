@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.accounting import accounting_lines, disclosure_accounting
 from turnpoint.sharing.audit import audit_verify
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.disclosures import accounting_lines, disclosure_accounting
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
 from turnpoint.sharing.exports import FORMATS, participant_record_export
 from turnpoint.sharing.models import AuditEntry
@@ -140,8 +140,11 @@ def participant_disclosures_pdf(request, pk):
         notice=notice_for(programme),
         scope=f"The accounting of disclosures of this participant's information {period}"
         + (f" (the earliest shown is of {first:%d %B %Y})" if first else "")
-        + ": date, recipient and agency, categories, purpose and legal basis. It contains no "
-        "other information about the participant.",
+        + ": date, recipient and agency, categories, purpose and legal basis. It lists only what "
+        f"{user.get_full_name() or user.username}, who produced it, may see: disclosures in their "
+        "programmes, of the information their role may read, with no safeguarding access and no "
+        "other party's reads in court proceedings. It contains no other information about the "
+        "participant.",
     )
     return download(pdf, "application/pdf", f"disclosures-{person.reference}.pdf")
 

@@ -104,7 +104,10 @@ class ShareConsent(models.Model):
         return self.revoked_at is None and self.starts_at <= at < self.expires_at
 
     def names(self, user) -> bool:
-        """Does this consent name `user` as a recipient? Every part that is set must match."""
+        """Does this consent name `user` as a recipient? Every part that is set must match, and
+        one naming no agency names no one (SEC-39: never every court or every judge)."""
+        if not self.recipient_agency_id:
+            return False
         if self.recipient_user_id and self.recipient_user_id != user.pk:
             return False
         if self.recipient_role and self.recipient_role != user.role:

@@ -50,8 +50,9 @@ class Command(BaseCommand):
         # to share it with the court team, and the odd court order (turnpoint/sharing/synth.py).
         by_name = {user.username: user for user in users}
         judge = by_name["judge"]
-        court = Court(recorded_by=by_name["clinician"], recipient_agency=judge.agency,
-                      recipient_role=judge.role, name=str(judge.agency))  # fmt: skip
+        court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
+                      recipient_agency=judge.agency, recipient_role=judge.role,
+                      name=str(judge.agency))  # fmt: skip
         synthetic = synthetic_participants()
         openings = synth_openings(synthetic, court)
         # One participant signs in to the portal with the same password (docs/portal.md).
