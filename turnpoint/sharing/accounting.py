@@ -35,7 +35,11 @@ CHANNELS = {
     "system": "Shared by the system",
 }
 # The parties to proceedings, by role and by agency kind: none sees another's reads (SEC-40).
-PARTY_ROLES = {Role.JUDGE: "court", Role.PROSECUTOR: "prosecution", Role.DEFENCE: "defence"}
+PARTY_ROLES: dict[str, str] = {
+    Role.JUDGE: "court",
+    Role.PROSECUTOR: "prosecution",
+    Role.DEFENCE: "defence",
+}
 PARTY_KINDS = {"court": "court", "prosecution": "prosecution", "defence": "defence"}
 
 
@@ -145,7 +149,7 @@ def _recipients_in(programmes, disclosures) -> tuple[set, dict[str, str]]:
     people = {d.recipient_user_id for d in disclosures if d.recipient_user_id}
     agencies = {d.recipient_agency for d in disclosures if not d.recipient_user_id}
     member = User.programmes.through.objects.filter(programme_id__in=programmes)
-    found = set(member.filter(user_id__in=people).values_list("user_id", flat=True))
+    found: set = set(member.filter(user_id__in=people).values_list("user_id", flat=True))
     if not agencies:
         return found, {}
     found |= set(

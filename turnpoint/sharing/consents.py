@@ -174,7 +174,7 @@ def share_consent_revocable(consent: ShareConsent) -> tuple[bool, str]:
         return True, ""
     if consent.revocable_from and timezone.localdate() >= consent.revocable_from:
         return True, ""
-    if consent.revocable_after_event:
+    if consent.revocable_after_event and consent.referral_id is not None:
         state = (
             Referral.objects.filter(pk=consent.referral_id).values_list("state", flat=True).first()
         )

@@ -11,6 +11,7 @@ JSON carrying the same notice and scope, so the two formats never disagree about
 """
 
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 
@@ -84,7 +85,7 @@ def participant_record_export(user, participant, *, fmt: str = "pdf", purpose=No
         )
     # The court order behind each category it alone opens (SEC-16): its range limits the export.
     # Categories Turnpoint does not record count only when asked for by name.
-    ordered = {}
+    ordered: dict[str, Any] = {}  # category -> the court order that alone opens it
     for found in (overall, *opened.values()):
         for c, decision in found.items():
             kind, _, ref = decision.basis.partition(":")

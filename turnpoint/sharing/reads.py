@@ -76,7 +76,7 @@ def participant_record(user, pk) -> ParticipantRecord:
             r.pk: readable(user, programme=r.programme, openings=on_page) for r in referrals
         }
         anywhere = set(readable(user, openings=on_page))
-        shown = {C.IDENTITY}
+        shown: set[str] = {C.IDENTITY}
         for cats in categories.values():
             shown |= cats & {C.LEGAL, C.PATHWAY}
             anywhere |= cats
@@ -85,7 +85,7 @@ def participant_record(user, pk) -> ParticipantRecord:
             programme_by_participant={person.pk: referrals[0].programme} if referrals else None,
             openings={person.pk: on_page},
         )  # fmt: skip
-        taking_part = {}
+        taking_part: dict[int, ParticipationConsent] = {}
         legal = [r.pk for r in referrals if C.LEGAL in categories[r.pk]]
         for consent in ParticipationConsent.objects.filter(
             referral__in=legal, withdrawn_at__isnull=True
@@ -129,7 +129,9 @@ def journey_rows_read(user, rows, shows: Callable[[frozenset], Iterable[str]], *
         # Each programme read whole once (its switches and statute), not through each row's.
         team = team_programmes(user)
         by_programme: dict = {}
-        pairs, shown, programmes = [], set(also), {}
+        pairs: list[tuple] = []
+        shown: set[str] = set(also)
+        programmes: dict[int, object] = {}
         for row in found:
             programme = team.get(row.programme_id, row.programme)
             if programme.pk not in by_programme:

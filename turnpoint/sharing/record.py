@@ -184,7 +184,8 @@ def _programmes_of(user, ids: list[int], given: dict) -> dict:
 def _act_key(crossing, found: list, programme) -> tuple | None:
     """(categories shown, legal basis, reference) of one participant's disclosure, from the
     decisions `found` for the `crossing` categories (in order); None when none was shown."""
-    shown, bases = [], {}
+    shown: list[Category] = []
+    bases: dict[str, list[str]] = {}
     for category, decision in zip(crossing, found, strict=True):
         basis = legal_basis(decision, programme)
         if basis is None:

@@ -23,6 +23,7 @@ only by a consent, and role defaults and programme switches play no part.
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from turnpoint.accounts.models import Role
 
@@ -127,7 +128,7 @@ class Openings:
     now: datetime
     consents: tuple = ()
     court_orders: tuple = ()
-    break_glass: object | None = None
+    break_glass: Any = None  # a `BreakGlass` (models), or None
     participant_id: int | None = field(default=None, compare=False)
 
 

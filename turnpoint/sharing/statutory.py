@@ -17,6 +17,7 @@ entry and, for each recipient agency, one disclosure per legal basis, in one tra
 """
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,8 +51,8 @@ RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY)
 class ReportPlan:
     """What a statutory report for one referral will contain and where it will go."""
 
-    referral: object
-    episode: object
+    referral: Any  # a `journeys.Referral`
+    episode: Any  # its `journeys.Episode`, or None
     declared: dict
     recipients: list = field(default_factory=list)  # users holding a recipient role
     statutory: list = field(default_factory=list)  # declared categories, in Category order
@@ -160,7 +161,7 @@ def statutory_report_generate(*, acting_user, referral, code: str) -> bytes:
         f"consent {pk}" for pk in sorted({pk for ids in plan.consented.values() for pk in ids})
     )
     # One disclosure per recipient agency (per person for a recipient with no agency).
-    destinations = {}
+    destinations: dict[tuple, Any] = {}  # (kind, id) -> the first recipient user there
     for user in plan.recipients:
         key = ("agency", user.agency_id) if user.agency_id else ("user", user.pk)
         destinations.setdefault(key, user)

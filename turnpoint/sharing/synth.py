@@ -19,6 +19,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint.accounts.models import Agency, User
 from turnpoint.people.models import Participant
 from turnpoint.programmes.models import ConsentRevocation
 
@@ -42,9 +43,9 @@ class Court:
     """Who the consents and orders open categories to, and who records them: each agency the
     consent to share what it holds, the treatment provider the court orders (for its views)."""
 
-    programme_team: object  # a user of the programme team (coordination or probation)
-    treatment_provider: object  # a user of the treatment provider
-    recipient_agency: object
+    programme_team: User  # a user of the programme team (coordination or probation)
+    treatment_provider: User  # a user of the treatment provider
+    recipient_agency: Agency
     recipient_role: str
     name: str  # the court named on the orders
 

@@ -86,6 +86,8 @@ class CourtOrder(models.Model):
         return purpose in self.purposes and self.names(user) and self.is_in_force(at)
 
     def dated_within(self, day: date) -> bool:
+        if self.covers_from is None or self.covers_to is None:
+            return False  # an order names its range; a subpoena may not
         return self.covers_from <= day <= self.covers_to
 
 
