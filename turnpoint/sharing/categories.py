@@ -1,7 +1,7 @@
 """Data categories: every piece of recorded information belongs to exactly one.
 
 Views, API, exports and reports ask turnpoint.sharing.rules whether a user may read or write a
-category of a participant (shared/ARCHITECTURE.md, "Confidentiality is designed in").
+category of a participant (docs/architecture.md, "The confidentiality core").
 """
 
 from django.db import models
