@@ -223,9 +223,9 @@ def test_sec_13_each_acts_participants_are_written_with_it_in_one_statement(
     users, make_referral, dtto
 ):
     """A read whose participants crossed on two bases writes two acts, each with a backlog row
-    naming its own participants, as one statement: on PostgreSQL the acts' new ids paired with
-    the participant lists in order, on SQLite an insert into a view whose trigger writes each
-    act and then its backlog row (sharing/acts_sqlite.py)."""
+    naming its own participants, as one statement after the audit entry that records them: on
+    PostgreSQL the acts' new ids paired with the participant lists in order, on SQLite an insert
+    into a view whose trigger writes each act and then its backlog row (sharing/acts_sqlite.py)."""
     from django.test.utils import CaptureQueriesContext
 
     moved, stayed, only_dtto = _moved_stayed_and_dtto_only(make_referral, dtto)
@@ -235,7 +235,7 @@ def test_sec_13_each_acts_participants_are_written_with_it_in_one_statement(
         )
     assert written == 3
     writes = [q["sql"].split()[0] for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
-    assert writes == (["WITH"] if connection.vendor == "postgresql" else ["INSERT"])
+    assert writes == ["INSERT", "WITH" if connection.vendor == "postgresql" else "INSERT"]
     basis = dict(DisclosureAct.objects.values_list("pk", "basis_reference"))
     backlog = {
         basis[act]: sorted(ids)
@@ -315,10 +315,11 @@ def test_sec_13_a_cross_agency_participants_page_records_what_read_recorded_woul
     assert [getattr(r, PROGRAMME_SHOWN) for r in rows] == [
         getattr(r, PROGRAMME_SHOWN) for r in wanted
     ]
-    # The acts and their backlog rows, one statement (on PostgreSQL sent ahead).
-    [write] = [q for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
-    assert "INSERT INTO" in write["sql"]
-    assert bool(write.get("ahead")) is (connection.vendor == "postgresql")
+    # The acts and their backlog rows, one statement, after the audit entry recording them.
+    record, write = [q for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
+    assert "sharing_auditentry" in record["sql"] and "INSERT INTO" in write["sql"]
+    recorded = AuditEntry.objects.filter(action="disclosed").latest("id")
+    assert len(recorded.detail["disclosures"]) == len(expected)
     assert _acts_written(judge) == expected
     act = DisclosureAct.objects.filter(recipient_user=judge).first()
     assert (act.recipient_agency, act.purpose, act.channel, act.request_id) == (
@@ -599,8 +600,9 @@ def test_sec_13_disclosures_for_a_list_are_one_act_and_its_participants_whatever
 ):
     people = [make_referral(given_name=f"P{i}").participant for i in range(20)]
     consents = active_consents([p.pk for p in people])
-    # The act, then one backlog row naming its participants, in one statement.
-    with django_assert_num_queries(1):
+    # The chain's lock (PostgreSQL) and newest hash, the audit entry recording the act, then the
+    # act and one backlog row naming its participants in one statement.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
         rows = disclosures_for_read(
             users["judge"],
             participants=people,
@@ -732,38 +734,33 @@ def test_sec_13_a_judges_api_list_costs_the_same_queries_for_5_or_50_rows(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sec_13_a_read_across_agencies_is_recorded_in_one_statement_on_postgresql(
-    users, make_referral
-):
-    """With no transaction around the read, as a server runs it: on PostgreSQL the audit row,
-    the act and its backlog row are one statement and no transaction is opened for them;
-    elsewhere they are written in one transaction. Either way the chain verifies and the act
-    names the participant."""
-    from unittest import mock
-
+def test_sec_13_a_read_across_agencies_is_recorded_in_one_transaction(users, make_referral):
+    """With no transaction around the read, as a server runs it: the audit row (carrying the
+    act's digest), the act and its backlog row are written in one transaction. The chain
+    verifies and the act names the participant."""
     from django.test.utils import CaptureQueriesContext
 
-    from turnpoint.sharing.audit import audit_verify
     from turnpoint.sharing.disclosures import read_recorded
+    from turnpoint.sharing.verify import audit_verify
 
     person = make_referral(offence_summary="Took bread from a shop").participant
     judge = users["judge"]
-    opened = mock.patch.object(connection, "set_autocommit", wraps=connection.set_autocommit)
-    with CaptureQueriesContext(connection) as ctx, opened as set_autocommit:
+    with CaptureQueriesContext(connection) as ctx:
         written = read_recorded(judge, participants=[person], categories=[C.IDENTITY, C.LEGAL],
                                 obj=person)  # fmt: skip
     assert written == 1
-    writes = [q["sql"] for q in ctx if q["sql"].split()[0] not in ("SELECT", "SAVEPOINT")]
-    if connection.vendor == "postgresql":
-        [statement] = writes
-        assert statement.startswith("WITH new AS (INSERT INTO")
-        assert "turnpoint_audit_append" in statement
-        set_autocommit.assert_not_called()
-    else:  # its transaction, the chain's newest hash (a SELECT), the audit row, the act with
-        # its backlog row (one insert into acts_sqlite's view)
-        assert [w.split()[0] for w in writes] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+    assert not connection.in_atomic_block
+    writes = [q["sql"].split()[0] for q in ctx if q["sql"].split()[0] in ("INSERT", "WITH")]
+    # The audit row, then the act with its backlog row (PostgreSQL: one statement of common
+    # table expressions; SQLite: one insert into acts_sqlite's view).
+    assert writes == ["INSERT", "WITH" if connection.vendor == "postgresql" else "INSERT"]
+    if connection.vendor == "sqlite":  # PostgreSQL's BEGIN is not a logged query
+        names = [q["sql"].split()[0] for q in ctx]
+        begin = names.index("BEGIN")
+        assert names[-1] == "COMMIT" and names.index("INSERT") > begin
     [entry] = AuditEntry.objects.filter(action="read", user=judge)
     assert entry.participant_ids == [person.pk] and entry.categories == ["legal"]
+    assert len(entry.detail["disclosures"]) == 1
     [act] = DisclosureAct.objects.filter(recipient_user=judge)
     assert act.categories == ["identity", "legal"]
     assert list(Disclosure.objects.filter(act=act).values_list("participant_id", flat=True)) == [
@@ -799,10 +796,10 @@ def test_sec_19_a_failed_disclosure_insert_rolls_back_the_audit_and_shows_nothin
 @pytest.mark.django_db(transaction=True)
 def test_sec_13_a_read_on_sqlite_writes_its_acts_and_their_backlog_in_one_statement(users):
     """On SQLite a read's acts and their backlog rows are one insert into a view whose trigger
-    writes both (sharing/acts_sqlite.py): one statement, no transaction of its own, each backlog
-    row naming its own act, and all or nothing when the database refuses a backlog row. The
-    view carries every column of the act: a migration that changes the act must install the
-    view again."""
+    writes both (sharing/acts_sqlite.py): one statement (after the audit entry recording the
+    acts), each backlog row naming its own act, and all or nothing when the database refuses a
+    backlog row. The view carries every column of the act: a migration that changes the act must
+    install the view again."""
     from turnpoint.sharing import acts_sqlite
     from turnpoint.sharing.disclosures import _act_shared, _act_values, _acts_write
 
@@ -819,7 +816,7 @@ def test_sec_13_a_read_on_sqlite_writes_its_acts_and_their_backlog_in_one_statem
     ]
     with CaptureQueriesContext(connection) as ctx:
         assert _acts_write(acts) == 4
-    [statement] = [q["sql"] for q in ctx]
+    [statement] = [q["sql"] for q in ctx if acts_sqlite.VIEW in q["sql"]]
     assert statement.startswith(f"INSERT INTO {acts_sqlite.VIEW} ")
     written = {
         act.legal_basis: (act.categories, act.recipient_user_id, act.channel, backlog)
@@ -857,7 +854,15 @@ def test_sec_19_acts_past_sqlites_bound_values_take_several_statements_all_or_no
     ]
     with CaptureQueriesContext(connection) as ctx:
         assert _acts_write(acts) == 3
-    assert [q["sql"].split()[0] for q in ctx] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+    # The chain's newest hash, the audit entry recording both acts, then one act a statement.
+    assert [q["sql"].split()[0] for q in ctx] == [
+        "BEGIN",
+        "SELECT",
+        "INSERT",
+        "INSERT",
+        "INSERT",
+        "COMMIT",
+    ]
     assert sorted(DisclosureBacklog.objects.values_list("participant_ids", flat=True)) == [
         [7, 3],
         [11],

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Model
 from django.db.models.sql.constants import INNER
 from django.utils import timezone
@@ -22,6 +22,8 @@ from turnpoint.errors import InvalidInput, Problem
 
 from . import acts_sqlite, context
 from .categories import TREATMENT, Category, Purpose
+from .disclosure_records import acts_recorded
+from .models import append_entries
 from .rows import _max_params, _prepared, append_rows, insert_statement, one_statement
 from .selects import column, one_of
 
@@ -164,17 +166,23 @@ class Disclosure(_WhatCrossed):
         raise TypeError("disclosures are never deleted")
 
 
-def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> int:
+def _acts_write(acts: list[tuple[dict, list[int]]], *, entry=None) -> int:
     """Write each (act values, participant ids) pair: the acts, then their participants as one
-    backlog row per act. Returns the number of participants.
+    backlog row per act, and the audit entry that records them (`entry`, a read's own, or a
+    `disclosed` entry: disclosure_records.py). Returns the number of participants.
 
-    All or nothing: one statement, its own transaction outside the caller's, part of it
-    inside (no savepoint and no extra query). On PostgreSQL the acts' insert and the backlog's
-    are common table expressions of one statement (`_acts_write_statement`), sent without
-    waiting when `ahead` (ahead.py); on SQLite one insert into a view whose trigger writes
-    both (acts_sqlite.py: a transaction of four statements before the twelfth round of
-    docs/benchmarks.md), or several in one transaction for more acts than it can bind."""
-    from django.db import connection, transaction
+    All or nothing, in one transaction (the caller's, when there is one). On PostgreSQL the
+    acts' insert and the backlog's are common table expressions of one statement
+    (`_acts_write_statement`); on SQLite one insert into a view whose trigger writes both
+    (acts_sqlite.py), or several for more acts than it can bind."""
+    with transaction.atomic(savepoint=False):
+        acts_recorded(acts, entry)
+        return _acts_insert(acts)
+
+
+def _acts_insert(acts: list[tuple[dict, list[int]]]) -> int:
+    """`_acts_write`'s acts and backlog rows, in the transaction it opens."""
+    from django.db import connection
 
     written = sum(len(participants) for _, participants in acts)
     if connection.vendor == "sqlite":
@@ -198,11 +206,6 @@ def _acts_write(acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> i
                 )
         return written
     ctes, insert, params = _acts_write_statement(acts)
-    if ahead:
-        from . import ahead as sent_ahead
-
-        sent_ahead.send(connection, f"WITH {ctes} {insert}", params, lambda rows: None)
-        return written
     with one_statement(), connection.cursor() as cursor:
         cursor.execute(f"WITH {ctes} {insert}", params)
     return written
@@ -239,33 +242,13 @@ def _acts_write_statement(acts: list[tuple[dict, list[int]]]) -> tuple[str, str,
     return ctes, backlog_insert, params
 
 
-def _read_write(entry, acts: list[tuple[dict, list[int]]], *, ahead: bool = False) -> None:
-    """Write a read's audit entry (or None) and its disclosure acts, all or nothing.
-
-    On PostgreSQL the acts and their backlog rows are common table expressions of the audit
-    append's statement (chain_pg.py), so the read writes in one statement and needs no
-    transaction of its own: a BEGIN, a second statement and a COMMIT fewer, about 2 ms of a
-    cross-agency page there (docs/benchmarks.md). Elsewhere one transaction around both.
-
-    `ahead`: on PostgreSQL that statement is sent without waiting for it (ahead.py); its
-    result is read before the connection is used again and before the response leaves."""
-    from django.db import connection, transaction
-
-    from .models import _append_chained
-
-    if entry is None or not acts:
-        if entry is not None:
-            _append_chained([entry], ahead=ahead)
-        if acts:  # one statement on PostgreSQL, its own transaction elsewhere
-            _acts_write(acts, ahead=ahead)
-        return
-    if connection.vendor == "postgresql":
-        ctes, insert, params = _acts_write_statement(acts)
-        _append_chained([entry], also=(f"{ctes}, backlog AS ({insert})", params), ahead=ahead)
-        return
-    with transaction.atomic():
-        entry.save()
-        _acts_write(acts)
+def _read_write(entry, acts: list[tuple[dict, list[int]]]) -> None:
+    """Write a read's audit entry (or None) and its disclosure acts, all or nothing: in one
+    transaction (the caller's, when there is one), the entry carrying the acts' digests."""
+    if acts:
+        _acts_write(acts, entry=entry)
+    elif entry is not None:
+        append_entries([entry])
 
 
 def disclosures_index(*, acts_per_transaction: int = 200) -> tuple[int, int]:
@@ -579,13 +562,9 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
     """Audit a read and log its disclosures together: the one call for pages and the API.
 
     A read inside the holding agency costs what `audit_read` costs and nothing more. A read
-    across agencies writes its audit row and its acts all or nothing (`_read_write`): on
-    PostgreSQL one statement, elsewhere one transaction.
-
-    `ahead`: on PostgreSQL the statement is sent without waiting for it and its result read
-    before the connection is used again and before the response leaves (ahead.py, decision
-    0010); a page that builds its response after recording its read passes it, and reads the
-    result with `ahead.collect()` once the response is built."""
+    across agencies writes its audit row and its acts all or nothing, in one transaction
+    (`_read_write`), before this returns. `ahead` is accepted from callers not yet changed and
+    no longer does anything: nothing is sent ahead."""
     from .policy import read_entry
 
     participants = list(participants)
@@ -593,13 +572,13 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
     entry = read_entry(user, participants=participants, categories=categories, purpose=purpose,
                        obj=obj, detail=detail)  # fmt: skip
     if not any(crosses(user, c) for c in categories):
-        _read_write(entry, [], ahead=ahead)  # the audit row `audit_read` writes, if any
+        _read_write(entry, [])  # the audit row `audit_read` writes, if any
         return 0
     acts = _acts_for_read(
         user, participants=participants, categories=categories, purpose=purpose,
         programme_by_participant=programme_by_participant, consents=consents,
     )  # fmt: skip
-    _read_write(entry, acts, ahead=ahead)
+    _read_write(entry, acts)
     return sum(len(ids) for _, ids in acts)
 
 
@@ -647,21 +626,15 @@ def participants_read(user, participants, categories) -> list:
     team's, decided once and kept (`_page_acts`): the rows are read, grouped by the programme
     each carries into those acts in one pass (`_grouped_page`), and the acts written, with no
     decision made a row at a time. Otherwise the rows are read, then recorded a participant at
-    a time. On PostgreSQL the record is sent ahead (ahead.py, decision 0010): the server writes
-    it while the page is serialised, and the API reads its result before the response leaves
-    (`api.urls.Api`); until the twelfth round of docs/benchmarks.md the page's own statement
-    wrote it (decision 0009), which kept the response waiting for the write's commit."""
-    from django.db import connections
-
-    postgresql = connections[participants.db].vendor == "postgresql"
+    a time. Either way the record is written, with its audit entry, before this returns."""
     acts = _kept_page_acts(user, participants, categories)
     rows = list(participants)
     if acts is None:
-        read_recorded(user, participants=rows, categories=categories, ahead=postgresql)
+        read_recorded(user, participants=rows, categories=categories)
     else:
         grouped = _grouped_page(user, rows, acts)
         if grouped:
-            _acts_write(grouped, ahead=postgresql)
+            _acts_write(grouped)
     return rows
 
 

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_GET
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
-from turnpoint.sharing.audit import audit_verify
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.disclosures import (
     accounting_lines,
@@ -31,6 +30,7 @@ from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
 from turnpoint.sharing.exports import FORMATS, participant_record_export
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.policy import PolicyDenied, decide, participant_for_user
+from turnpoint.sharing.verify import audit_verify
 
 C = Category
 AUDIT_PAGE_SIZE = 50

@@ -5,8 +5,8 @@ import json as jsonlib
 from django.core.management.base import BaseCommand, CommandError
 
 from turnpoint.cli import emit, fail
-from turnpoint.sharing.checkpoints import audit_verify_report, checkpoint_newest
 from turnpoint.sharing.hardening import harden_statements
+from turnpoint.sharing.verify import audit_verify_report, checkpoint_newest
 
 
 class Command(BaseCommand):
