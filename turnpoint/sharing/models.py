@@ -32,10 +32,12 @@ def append_entries(entries: list["AuditEntry"]) -> None:
     """The one way audit rows are written: chain `entries` after the newest row and insert them.
 
     In the caller's transaction when there is one (`transaction.atomic(savepoint=False)` joins
-    it, with no savepoint to fall back to): the record of a read or a change is written with it,
-    and if the record cannot be written the caller's transaction fails too (SEC-19). Under the chain lock, held until that transaction ends:
-    PostgreSQL takes an advisory transaction lock before reading the newest hash; SQLite
-    serialises writers anyway (`BEGIN IMMEDIATE`). A checkpoint follows the commit when due."""
+    it, with no savepoint to fall back to): the record of a read or a change is written with
+    it, and if the record cannot be written the caller's transaction fails too (SEC-19).
+
+    Under the chain lock, held until that transaction ends: PostgreSQL takes an advisory
+    transaction lock before reading the newest hash; SQLite serialises writers anyway
+    (`BEGIN IMMEDIATE`). A checkpoint follows the commit when one is due."""
     if any(e.pk is not None for e in entries):
         raise AppendOnlyError("the audit log is append-only")
     if not entries:
