@@ -70,10 +70,12 @@ class LockoutBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-def account_unlock(*, acting_user, username: str, via: str) -> bool:
-    """An administrator lifts a lockout at once (SEC-26); audited. True when it was locked."""
+def account_unlock(*, acting_user, username: str, via: str, reason: str = "") -> bool:
+    """An administrator lifts a lockout at once (SEC-26); audited with who (`acting_user`, or
+    `via` from the command line) and why (SEC-41). True when it was locked."""
     with transaction.atomic():
         was_locked = recent_failures(username) >= settings.SIGN_IN_MAX_FAILURES
-        detail = {"username": username[:150], "was_locked": was_locked, "via": via}
+        detail = {"username": username[:150], "was_locked": was_locked, "via": via,
+                  "reason": reason.strip()[:200]}  # fmt: skip
         audit_write(acting_user=acting_user, action="unlocked", detail=detail)
     return was_locked
