@@ -72,8 +72,10 @@ def test_programme_filter_keeps_only_that_programmes_participants(
 
 def test_listing_identity_writes_no_read_audit_row(api_as, make_referral):
     make_referral()
+    client = api_as("coordinator")
+    client.get("/api/participants")  # the first request issues the token (audited, SEC-41)
     before = AuditEntry.objects.count()
-    api_as("coordinator").get("/api/participants")
+    client.get("/api/participants")
     assert AuditEntry.objects.filter(action="read").count() == 0
     assert AuditEntry.objects.count() == before
 
@@ -157,17 +159,12 @@ def test_sec_13_list_read_by_another_agency_discloses_in_queries_that_do_not_gro
     # each row's programme: `with_programme_shown`); the team's programmes with their
     # definitions, for the law each disclosure rests on (`policy.team_programmes`: kept per
     # process outside a transaction, read afresh inside the test's); then the read's record.
-    # The participants page shows nothing sensitive, so it writes only its disclosures: the
-    # acts and their backlog rows, one statement (`disclosures._acts_write`: on PostgreSQL sent
-    # ahead and counted like any other; on SQLite an insert into `acts_sqlite`'s view, inside
-    # the test's transaction without a savepoint of its own). The referrals page also audits
-    # the legal facts it shows: on PostgreSQL the audit append and the acts are one statement,
-    # sent ahead too (`disclosures._read_write`); on SQLite a transaction (a savepoint pair
-    # inside the test's) around the audit row's queries and the acts' one insert.
-    if connection.vendor == "postgresql" or path == "/api/participants":
-        record = 1
-    else:
-        record = 2 + _audit_row_queries(client.user) + 1
+    # Either page writes one audit row and its acts, in the test's transaction without a
+    # savepoint of its own: the participants page, which shows nothing sensitive, a `disclosed`
+    # entry recording its acts; the referrals page, which audits the legal facts it shows, its
+    # read entry carrying them (`disclosures._acts_write`). The audit row's queries, then the
+    # acts and their backlog rows in one statement.
+    record = _audit_row_queries(client.user) + 1
     expected = 4 + 1 + record
     with django_assert_num_queries(expected):
         client.get(path, {"limit": 1000})
