@@ -42,8 +42,14 @@ def test_sec_20_mfa_reset_is_audited_ends_sessions_and_asks_for_a_new_app(judge_
     assert not TotpDevice.objects.filter(user=judge_with_app).exists()
     assert not RecoveryCode.objects.filter(user=judge_with_app).exists()
     entry = AuditEntry.objects.filter(action="mfa_reset").get()
-    assert entry.username == "judge"
-    assert entry.detail == {"had_device": True, "sessions_ended": 1, "reason": "lost phone"}
+    assert entry.username == "" and entry.detail["via"].startswith("command line")  # who
+    assert (entry.object_type, entry.object_id) == ("user", str(judge_with_app.pk))
+    assert {k: entry.detail[k] for k in ("user", "had_device", "sessions_ended", "reason")} == {
+        "user": "judge",
+        "had_device": True,
+        "sessions_ended": 1,
+        "reason": "lost phone",
+    }
     # The old session has ended; the next sign-in sets up a new app.
     assert client.get("/")["Location"].startswith("/sign-in/")
     assert client.post("/sign-in/", {"username": "judge", "password": PASSWORD}).status_code == 302
@@ -53,7 +59,7 @@ def test_sec_20_mfa_reset_is_audited_ends_sessions_and_asks_for_a_new_app(judge_
 def test_mfa_reset_of_an_unknown_user_names_the_field_and_changes_nothing(judge_with_app):
     before = AuditEntry.objects.count()
     with pytest.raises(CommandError, match="username: no user called 'nobody'"):
-        run("reset", "nobody")
+        run("reset", "nobody", "--reason", "lost phone")
     assert AuditEntry.objects.count() == before
     assert TotpDevice.objects.filter(user=judge_with_app).exists()
 

@@ -11,6 +11,7 @@ GOOD = {
     "SECRET_KEY": secrets.token_urlsafe(60),
     "TURNPOINT_AUDIT_KEY": secrets.token_urlsafe(40),
     "ALLOWED_HOSTS": "turnpoint.example.org",
+    "TURNPOINT_AUDIT_CHECKPOINT_FILE": "/var/lib/turnpoint/audit-checkpoints.jsonl",
     "PATH": "/usr/bin:/bin",
 }
 
@@ -67,3 +68,16 @@ def test_sec_21_production_refuses_a_weak_or_reused_fallback_audit_key():
         result = turnpoint("check", TURNPOINT_AUDIT_KEY_FALLBACKS=fallbacks)
         assert result.returncode != 0, fallbacks
         assert "TURNPOINT_AUDIT_KEY_FALLBACKS key" in result.stderr, result.stderr[-300:]
+
+
+def test_sec_42_production_refuses_to_start_without_the_checkpoint_anchor_outside_the_database():
+    """Checkpoints are also written to a file outside the database: production names one."""
+    message = "TURNPOINT_AUDIT_CHECKPOINT_FILE must be the absolute path of a file outside"
+    env = {k: v for k, v in GOOD.items() if k != "TURNPOINT_AUDIT_CHECKPOINT_FILE"}
+    result = subprocess.run([sys.executable, "-m", "turnpoint", "check"], env=env,
+                            cwd=settings.BASE_DIR, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode != 0 and message in result.stderr, result.stderr[-300:]
+    for path in ("", "audit-checkpoints.jsonl"):
+        result = turnpoint("check", TURNPOINT_AUDIT_CHECKPOINT_FILE=path)
+        assert result.returncode != 0 and message in result.stderr, (path, result.stderr[-300:])
+    assert turnpoint("check").returncode == 0

@@ -98,7 +98,8 @@ def test_a_statement_fills_the_databases_parameter_limit_and_no_more():
 
 
 def test_an_audit_entry_saved_through_append_rows_keeps_the_chain(users):
-    from turnpoint.sharing.audit import audit_verify, audit_write
+    from turnpoint.sharing.audit import audit_write
+    from turnpoint.sharing.verify import audit_verify
 
     first = audit_write(acting_user=users["judge"], action="read", categories=["legal"],
                         participant_ids=[3, 1])  # fmt: skip

@@ -78,10 +78,15 @@ def test_sec_26_an_administrator_unlocks_at_once_and_it_is_audited(
     sign_in(client, "coordinator", PASSWORD)
     assert "_auth_user_id" not in client.session  # locked
     out = io.StringIO()
-    call_command("unlock", "coordinator", stdout=out)
+    call_command("unlock", "coordinator", "--reason", "rang the service desk", stdout=out)
     assert "coordinator can sign in again." in out.getvalue()
     entry = AuditEntry.objects.filter(action="unlocked").get()
-    assert entry.detail == {"username": "coordinator", "was_locked": True, "via": "command line"}
+    assert entry.detail["via"].startswith("command line")
+    assert {k: entry.detail[k] for k in ("username", "was_locked", "reason")} == {
+        "username": "coordinator",
+        "was_locked": True,
+        "reason": "rang the service desk",
+    }
     assert sign_in(client, "coordinator", PASSWORD).status_code == 302
     assert client.session["_auth_user_id"] == str(coordinator_with_password.pk)
 
@@ -97,9 +102,18 @@ def test_sec_26_the_admin_action_unlocks_the_selected_staff(
         {"action": "unlock", "_selected_action": [coordinator_with_password.pk]},
         follow=True,
     )
+    assert "Reason: Say why" in response.content.decode()  # no reason: nothing unlocked
+    assert not AuditEntry.objects.filter(action="unlocked").exists()
+    response = admin_client.post(
+        "/admin/accounts/user/",
+        {"action": "unlock", "_selected_action": [coordinator_with_password.pk],
+         "reason": "rang the service desk"},
+        follow=True,
+    )  # fmt: skip
     assert "1 were locked: coordinator." in response.content.decode()
     [entry] = AuditEntry.objects.filter(action="unlocked")
     assert entry.username == "admin" and entry.detail["via"] == "admin"
+    assert entry.detail["reason"] == "rang the service desk"
     assert sign_in(client, "coordinator", PASSWORD).status_code == 302
 
 
@@ -108,5 +122,5 @@ def test_sec_26_unlocking_an_unknown_user_says_so_and_writes_nothing(db):
     from django.core.management import CommandError, call_command
 
     with pytest.raises(CommandError, match="username: no user called 'nobody'"):
-        call_command("unlock", "nobody")
+        call_command("unlock", "nobody", "--reason", "rang the service desk")
     assert not AuditEntry.objects.filter(action="unlocked").exists()

@@ -276,11 +276,19 @@ IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
 # scenarios at 300 runs, about 30 s), and the simulations a user may start an hour (SEC-46).
 SIMULATOR_WEB_MAX_RUN_YEARS = env_int("SIMULATOR_WEB_MAX_RUN_YEARS", 18_000)
 SIMULATOR_WEB_RUNS_PER_HOUR = env_int("SIMULATOR_WEB_RUNS_PER_HOUR", 20)
-# Audit checkpoints (docs/sharing.md, security.md SEC-21): one every N entries (0: only
-# `turnpoint audit checkpoint`), a copy appended to a file outside the database (empty: none),
-# and the longest stretch without a checkpoint that `turnpoint audit verify` accepts (0: no limit).
+# Audit checkpoints (docs/sharing.md, security.md SEC-21, SEC-42): one every N entries (0: only
+# `turnpoint audit checkpoint`, which cron runs every minute), a copy appended to a file outside
+# the database (empty: none; production refuses to start without it), and the longest stretch
+# without a checkpoint that `turnpoint audit verify` accepts (0: no limit; in production two
+# minutes: one run of the minutely cron may be late).
 TURNPOINT_AUDIT_CHECKPOINT_EVERY = env_int("TURNPOINT_AUDIT_CHECKPOINT_EVERY", 1000)
 TURNPOINT_AUDIT_CHECKPOINT_FILE = env_str("TURNPOINT_AUDIT_CHECKPOINT_FILE", "")
 TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE = env_int(
-    "TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE", 24 * 3600 if PRODUCTION else 0
+    "TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE", 120 if PRODUCTION else 0
 )
+if PRODUCTION and not os.path.isabs(TURNPOINT_AUDIT_CHECKPOINT_FILE):
+    raise ImproperlyConfigured(
+        "TURNPOINT_AUDIT_CHECKPOINT_FILE must be the absolute path of a file outside the "
+        "database (ideally append-only or shipped to another host) where audit checkpoints "
+        "are also written; production does not start without it"
+    )

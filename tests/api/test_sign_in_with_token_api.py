@@ -32,7 +32,7 @@ def test_anonymous_requests_are_refused_with_401(anonymous, make_referral, metho
 
 def test_a_token_printed_by_the_command_signs_in(users, capsys, make_referral):
     make_referral()
-    call_command("tokens", "create", "coordinator")
+    call_command("tokens", "create", "coordinator", "--reason", "integration test client")
     raw = capsys.readouterr().out.strip()
     response = ApiClient(token=raw).get("/api/participants")
     assert response.status_code == 200
@@ -85,7 +85,7 @@ def test_a_participants_portal_account_gets_no_token_and_a_token_row_signs_no_on
     person = make_referral().participant
     account, _ = portal_setup_code_issue(acting_user=users["coordinator"], participant=person)
     with pytest.raises(CommandError, match="participant's portal account"):
-        call_command("tokens", "create", person.reference)
+        call_command("tokens", "create", person.reference, "--reason", "wants the API")
     assert not ApiToken.objects.filter(user=account.user).exists()
     raw = "tp_" + secrets.token_urlsafe(32)
     ApiToken.objects.create(user=account.user, digest=_digest(raw))

@@ -128,8 +128,8 @@ def test_each_role_may_move_referrals_only_where_it_may_write(api_as, make_refer
 
 def test_the_outsider_gets_404_and_the_database_is_unchanged(api_as, make_referral):
     referral = make_referral()
+    client = api_as("outsider")  # issues the outsider's token (audited, SEC-41)
     audit_before = AuditEntry.objects.count()
-    client = api_as("outsider")
     assert client.post(steps_url(referral), {"to_state": "screening"}).status_code == 404
     assert client.get(steps_url(referral)).status_code == 404
     assert stored_state(referral) == ("referral", 1, 1)

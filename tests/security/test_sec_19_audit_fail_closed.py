@@ -22,8 +22,9 @@ def audit_down(monkeypatch):
         def refuse(*args, **kwargs):
             raise RuntimeError("audit store unavailable")
 
-        # Every audit row, saved or bulk-created, is written by this one function.
-        monkeypatch.setattr(audit_models, "_append_chained", refuse)
+        # Every audit row, saved or bulk-created, is inserted by this one method
+        # (models.append_entries, after chaining it).
+        monkeypatch.setattr(audit_models.AuditQuerySet, "insert_chained", refuse)
 
     return break_it
 

@@ -41,7 +41,8 @@ def audit_down(monkeypatch):
         def refuse(*args, **kwargs):
             raise DatabaseError("disk full while writing the audit log")
 
-        monkeypatch.setattr(audit_module, "_append_chained", refuse)
+        # Every audit entry is inserted by this one method, after it has been chained.
+        monkeypatch.setattr(audit_module.AuditQuerySet, "insert_chained", refuse)
 
     return break_it
 

@@ -180,26 +180,31 @@ def test_sec_21_a_checkpoint_without_the_key_is_detected():
     assert checks(report) == {"checkpoint-key"}
     checkpoint()
     with override_settings(TURNPOINT_AUDIT_KEY="another key of at least thirty-two characters"):
-        assert len(verify_fails()["problems"]) == 2  # a key change shows too
+        report = verify_fails()  # a key change shows too: in the checkpoints and the entry
+    assert len(report["problems"]) == 3 and checks(report) == {"checkpoint-key", "content"}
 
 
 @pytest.mark.django_db
 def test_sec_21_checkpoints_made_before_a_key_rotation_verify_with_the_old_key_kept_as_fallback():
-    """Rotating the audit key (docs/sharing.md): new checkpoints are made with the new key only;
-    those of the old key verify while it is kept in TURNPOINT_AUDIT_KEY_FALLBACKS, and fail
-    `checkpoint-key` once it is dropped; a forged checkpoint fails with either."""
+    """Rotating the audit key (docs/sharing.md): new entries and checkpoints are made with the
+    new key only; those of the old key verify while it is kept in TURNPOINT_AUDIT_KEY_FALLBACKS,
+    and fail (`checkpoint-key`, `content`) once it is dropped; a forged checkpoint fails with
+    either."""
     old_key = "the audit key before the rotation, thirty-two+"
     new_key = "the audit key after the rotation, thirty-two+ too"
     with override_settings(TURNPOINT_AUDIT_KEY=old_key, TURNPOINT_AUDIT_KEY_FALLBACKS=[]):
-        write(3)
+        before = write(3)
         checkpoint()
-    entry = write(2)[-1]
     rotated = override_settings(
         TURNPOINT_AUDIT_KEY=new_key, TURNPOINT_AUDIT_KEY_FALLBACKS=[old_key]
     )
     with rotated:
+        entry = write(2)[-1]
         checkpoint()
         assert "5 entries, chain intact, 2 checkpoints" in verify()
+    assert entry.entry_hash == AuditEntry.chained_hash(
+        entry.prev_hash, entry.canonical(), key=new_key
+    )
     newest = AuditCheckpoint.objects.order_by("-id").first()
     at = newest.as_record()["at"]
     assert newest.mac == checkpoint_mac(entry.pk, entry.entry_hash, at, key=new_key)
@@ -207,10 +212,13 @@ def test_sec_21_checkpoints_made_before_a_key_rotation_verify_with_the_old_key_k
 
     with override_settings(TURNPOINT_AUDIT_KEY=new_key, TURNPOINT_AUDIT_KEY_FALLBACKS=[]):
         report = verify_fails()
-    assert [p["check"] for p in report["problems"]] == ["checkpoint-key"]
+    assert [p["check"] for p in report["problems"]] == ["checkpoint-key"] + ["content"] * 3
     assert report["problems"][0]["message"].startswith(
         f"checkpoint {AuditCheckpoint.objects.order_by('id').first().pk} "
     )
+    assert [p["message"].split(":")[0] for p in report["problems"][1:]] == [
+        f"entry {e.pk}" for e in before
+    ]
 
     AuditCheckpoint.objects.create(
         at=timezone.now(), entry_id=entry.pk, entry_hash=entry.entry_hash, mac="0" * 64
@@ -408,10 +416,10 @@ def test_sec_21_concurrent_writers_make_one_chain_on_sqlite_too():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_sec_21_an_append_outside_a_transaction_is_one_statement_and_keeps_the_chain():
-    """On PostgreSQL the server appends (lock, newest hash, hash, insert) in one statement, its
-    own transaction when the caller has none; on SQLite Python does it in one transaction. Either
-    way every stored hash is Python's own over the row as stored, and the chain verifies."""
+def test_sec_21_an_append_outside_a_transaction_is_its_own_transaction_and_keeps_the_chain():
+    """Outside a caller's transaction an append opens its own: the chain lock (PostgreSQL's
+    advisory lock; SQLite's write lock), the newest hash, the insert, in one transaction. Every
+    stored hash is the keyed hash of the row as stored, and the chain verifies."""
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as single:
@@ -423,12 +431,13 @@ def test_sec_21_an_append_outside_a_transaction_is_one_statement_and_keeps_the_c
         rest = AuditEntry.objects.bulk_create(
             audit_entry(acting_user=None, action="read", detail={"bulk": i}) for i in range(3)
         )
-    if connection.vendor == "postgresql":
-        assert [q["sql"].split("(")[0] for q in single] == ["SELECT * FROM turnpoint_audit_append"]
-        assert len(bulk) == 1
+    statements = [q["sql"].split()[0] for q in single]
+    if connection.vendor == "postgresql":  # the lock, then the newest hash
+        assert single[1]["sql"].startswith("SELECT pg_advisory_xact_lock")
+        assert statements == ["BEGIN", "SELECT", "SELECT", "INSERT", "COMMIT"]
     else:  # SQLite's write lock is the chain lock: its transaction, the newest hash, the insert
-        assert [q["sql"].split()[0] for q in single] == ["BEGIN", "SELECT", "INSERT", "COMMIT"]
-        assert len(bulk) == 4
+        assert statements == ["BEGIN", "SELECT", "INSERT", "COMMIT"]
+    assert [q["sql"].split()[0] for q in bulk] == statements  # three rows, one INSERT
     stored = list(AuditEntry.objects.order_by("id"))
     assert [e.pk for e in stored] == [first.pk] + [e.pk for e in rest]
     for before, entry in itertools.pairwise(stored):

@@ -47,7 +47,8 @@ def test_sec_43_a_revoked_token_never_works_again_whatever_is_edited(users, as_)
     [entry] = new_entries(before)
     assert (entry.action, entry.object_id, entry.detail) == (
         "token_revoked", str(token.pk),
-        {"token": token.pk, "label": "security suite", "holder": "judge", "reason": "laptop lost"},
+        {"token": token.pk, "label": "security suite", "user": "judge", "reason": "laptop lost",
+         "via": entry.detail["via"]},
     )  # fmt: skip
     assert not works(as_, raw)
 
@@ -76,13 +77,12 @@ def test_sec_43_a_revoked_token_never_works_again_whatever_is_edited(users, as_)
 def test_sec_43_revoking_twice_or_an_unknown_token_says_so_and_writes_nothing(users, as_):
     as_.token(users["judge"])
     token = ApiToken.objects.get(user=users["judge"])
-    call_command("tokens", "revoke", str(token.pk), stdout=io.StringIO())
+    call_command("tokens", "revoke", str(token.pk), "--reason", "left", stdout=io.StringIO())
     before = AuditEntry.objects.count()
-    out = io.StringIO()
-    call_command("tokens", "revoke", str(token.pk), stdout=out)
-    assert out.getvalue() == f"Token {token.pk} was already revoked.\n"
-    with pytest.raises(CommandError, match="token_id: no token with id 999999"):
-        call_command("tokens", "revoke", "999999")
+    with pytest.raises(CommandError, match=f"token_id: token {token.pk} was already revoked"):
+        call_command("tokens", "revoke", str(token.pk), "--reason", "again")
+    with pytest.raises(CommandError, match="token_id: no token 999999"):
+        call_command("tokens", "revoke", "999999", "--reason", "typo")
     assert AuditEntry.objects.count() == before
 
 
@@ -93,12 +93,12 @@ def test_sec_43_the_admin_shows_a_token_read_only_and_its_revoke_action_is_final
     token = ApiToken.objects.get(user=users["judge"])
     response = admin_client.post(
         "/admin/accounts/apitoken/",
-        {"action": "revoke", "_selected_action": [token.pk]},
+        {"action": "revoke", "_selected_action": [token.pk], "reason": "laptop lost"},
         follow=True,
     )
     assert "Revoked 1 token(s)." in response.content.decode()
     entry = AuditEntry.objects.get(action="token_revoked")
-    assert (entry.username, entry.detail["reason"]) == ("admin", "revoked in the admin")
+    assert (entry.username, entry.detail["reason"]) == ("admin", "laptop lost")
     # The change page has no field to edit; posting one changes nothing and revives nothing.
     page = admin_client.get(f"/admin/accounts/apitoken/{token.pk}/change/").content.decode()
     assert 'name="label"' not in page and "Revoked at" in page
@@ -118,24 +118,26 @@ def test_sec_43_deactivating_in_the_admin_revokes_tokens_ends_sessions_and_is_au
     laptop.force_login(judge)
     phone.force_login(judge)
     before = AuditEntry.objects.count()
-    form = user_change_form(judge)
+    form = {**user_change_form(judge), "change_reason": "left the court"}
     del form["is_active"]  # the box unticked
     response = admin_client.post(f"/admin/accounts/user/{judge.pk}/change/", form)
     assert response.status_code == 302, response.content.decode()[:2000]
     entries = new_entries(before)
     assert [(e.action, e.username) for e in entries] == [
         ("token_revoked", "admin"),
+        ("access_changed", "admin"),
         ("user_deactivated", "admin"),
     ]
-    assert entries[1].detail == {"username": "judge", "tokens_revoked": 1, "sessions_ended": 2,
-                                 "reason": "deactivated in the admin"}  # fmt: skip
+    assert entries[1].detail["changes"] == {"is_active": [True, False]}
+    assert entries[2].detail == {"username": "judge", "tokens_revoked": 1, "sessions_ended": 2,
+                                 "reason": "left the court"}  # fmt: skip
     assert not [s for s in Session.objects.all() if s.get_decoded().get("_auth_user_id") == str(
         judge.pk)]  # fmt: skip
     assert laptop.get("/")["Location"].startswith("/sign-in/")
 
     # Ticking the box again gives back neither the token nor the sessions.
     response = admin_client.post(f"/admin/accounts/user/{judge.pk}/change/",
-                                 user_change_form(judge))  # fmt: skip
+                                 {**user_change_form(judge), "change_reason": "back"})  # fmt: skip
     assert response.status_code == 302
     judge.refresh_from_db()
     assert judge.is_active
@@ -146,7 +148,12 @@ def test_sec_43_deactivating_in_the_admin_revokes_tokens_ends_sessions_and_is_au
 def test_sec_43_deactivating_with_nothing_held_is_still_audited(users):
     before = AuditEntry.objects.count()
     user_deactivate(user=users["analyst"], acting_user=users["coordinator"], reason="left")
-    [entry] = new_entries(before)
+    changed, entry = new_entries(before)
+    assert (changed.action, changed.username, changed.detail["reason"]) == (
+        "access_changed",
+        "coordinator",
+        "left",
+    )
     assert (entry.action, entry.username, entry.detail) == (
         "user_deactivated", "coordinator",
         {"username": "analyst", "tokens_revoked": 0, "sessions_ended": 0, "reason": "left"},

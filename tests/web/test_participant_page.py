@@ -22,18 +22,15 @@ SUMMARY = "Took bread from a shop, twice"
 # the same query), referrals (with programme and episode), transitions, their acting users,
 # phases; the audit row (chain hash, insert: no savepoint of its own inside the test's
 # transaction); the consents to take part of the shown referrals; the session save (with
-# savepoint pair): 13 whatever the number of referrals and steps. On PostgreSQL the audit row is
-# one statement (the server takes the chain's lock, reads its hash and inserts:
-# sharing/chain_pg.py), so one fewer; it is sent ahead there (sharing/ahead.py) and counted
-# like any other statement.
-PARTICIPANT_QUERIES = 13 - (connection.vendor == "postgresql")
-# What a read across agencies adds: nothing on PostgreSQL, where the act and its backlog row
-# are part of the audit row's statement (`disclosures._read_write`), which needs no
-# transaction around it; on SQLite the read's transaction (a savepoint pair inside the test's)
-# and the act with its backlog row (one insert into `sharing/acts_sqlite.py`'s view). The
-# participant's court orders, which may open the household link to a court role, are read only
-# when the participant's own query found one in force.
-CROSSING_QUERIES = 0 if connection.vendor == "postgresql" else 3
+# savepoint pair): 13 whatever the number of referrals and steps. On PostgreSQL the audit
+# append first takes the chain's advisory lock, so one more.
+PARTICIPANT_QUERIES = 13 + (connection.vendor == "postgresql")
+# What a read across agencies adds: the act with its backlog row, one statement, in the audit
+# row's transaction with no savepoint of its own (`disclosures._read_write`; on SQLite an insert
+# into `sharing/acts_sqlite.py`'s view). The participant's court orders, which may open the
+# household link to a court role, are read only when the participant's own query found one in
+# force.
+CROSSING_QUERIES = 1
 
 
 @pytest.fixture

@@ -134,11 +134,13 @@ class LockoutBackend(ModelBackend):
         return super().authenticate(request, username=username, password=password, **kwargs)
 
 
-def account_unlock(*, acting_user, username: str, via: str) -> bool:
-    """An administrator lets an account try again at once (SEC-26); audited. True when it was
-    waiting. A waiting address is not lifted: it runs out on its own."""
+def account_unlock(*, acting_user, username: str, via: str, reason: str = "") -> bool:
+    """An administrator lets an account try again at once (SEC-26); audited with who
+    (`acting_user`, or `via` from the command line) and why (SEC-41). True when it was waiting.
+    A waiting address is not lifted: it runs out on its own."""
     with transaction.atomic():
         was_locked = account_wait(username) > 0
-        detail = {"username": username[:150], "was_locked": was_locked, "via": via}
+        detail = {"username": username[:150], "was_locked": was_locked, "via": via,
+                  "reason": reason.strip()[:200]}  # fmt: skip
         audit_write(acting_user=acting_user, action="unlocked", detail=detail)
     return was_locked

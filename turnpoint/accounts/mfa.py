@@ -150,16 +150,20 @@ def _recovery_code_use(user: User, typed: str) -> RecoveryCode | None:
     return None
 
 
-def mfa_reset(*, user: User, reason: str = "") -> int:
+def mfa_reset(*, user: User, reason: str = "", acting_user=None, via: str = "") -> int:
     """Remove the user's authenticator app and recovery codes and end their sessions, so they
-    set up a new app at their next sign-in. Returns the number of sessions ended."""
+    set up a new app at their next sign-in. Returns the number of sessions ended.
+
+    Audited with who did it (`acting_user`, or `via`: the command line) and why (SEC-41); the
+    entry names the user whose app was reset."""
     with transaction.atomic():
         had_device = TotpDevice.objects.filter(user=user).delete()[0] > 0
         RecoveryCode.objects.filter(user=user).delete()
         ended = _sessions_end(user)
-        audit_write(acting_user=user, action="mfa_reset",
-                    detail={"had_device": had_device, "sessions_ended": ended,
-                            "reason": reason[:200]})  # fmt: skip
+        audit_write(acting_user=acting_user, action="mfa_reset", obj=user,
+                    detail={"user": user.username, "had_device": had_device,
+                            "sessions_ended": ended, "reason": reason.strip()[:200],
+                            "via": via})  # fmt: skip
     return ended
 
 

@@ -15,19 +15,21 @@ from django.db import transaction
 
 from turnpoint.sharing.audit import audit_write
 
+from .access import access_changed_by
 from .models import ApiToken, ApiTokenRevocation, User
 from .sessions import sessions_end_all
 
 
-def api_token_revoke(*, token: ApiToken, acting_user, reason: str = "") -> bool:
-    """Revoke `token` for good; audited as `token_revoked`. False when it already was."""
+def api_token_revoke(*, token: ApiToken, acting_user, reason: str = "", via: str = "") -> bool:
+    """Revoke `token` for good; audited as `token_revoked` with who (`acting_user`, or `via`
+    from the command line) and why (SEC-41). False when it already was."""
     with transaction.atomic():
         _, created = ApiTokenRevocation.objects.get_or_create(
             digest=token.digest, defaults={"reason": reason[:200]}
         )
         if created:
-            detail = {"token": token.pk, "label": token.label, "holder": token.user.username,
-                      "reason": reason[:200]}  # fmt: skip
+            detail = {"token": token.pk, "label": token.label, "user": token.user.username,
+                      "reason": reason[:200], "via": via}  # fmt: skip
             audit_write(acting_user=acting_user, action="token_revoked", obj=token, detail=detail)
     return created
 
@@ -48,7 +50,8 @@ def user_deactivate(*, user: User, acting_user, reason: str) -> dict:
     with transaction.atomic():
         detail = _tokens_revoke_and_sessions_end(user=user, acting_user=acting_user, reason=reason)
         user.is_active = False
-        user.save()
+        with access_changed_by(acting_user, reason=reason, via="deactivation"):
+            user.save()  # an `access_changed` entry with who and why (accounts.access)
         audit_write(acting_user=acting_user, action="user_deactivated", obj=user, detail=detail)
     return detail
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint.accounts.access import access_changed_by
 from turnpoint.accounts.backends import sign_in_refuse_waiting, sign_in_wait
 from turnpoint.accounts.mfa import normalise, readable_code
 from turnpoint.accounts.models import Role, User
@@ -67,7 +68,8 @@ def portal_setup_code_issue(*, acting_user, participant) -> tuple[PortalAccount,
     The caller has checked that `acting_user` may write this participant's identity."""
     code = readable_code(groups=SETUP_CODE_GROUPS, size=SETUP_CODE_GROUP)
     now = timezone.now()
-    with transaction.atomic():
+    opening = access_changed_by(acting_user, reason="portal set-up code issued", via="portal")
+    with transaction.atomic(), opening:  # the account's opening is a change to access (SEC-41)
         account = _account_locked(participant)
         created = account is None
         if created:
@@ -108,7 +110,8 @@ def portal_setup_code_issue(*, acting_user, participant) -> tuple[PortalAccount,
 def portal_access_close(*, acting_user, participant) -> PortalAccount:
     """Close the account at once: its sessions stop working on their next request (an inactive
     user is signed in nowhere) and a waiting set-up code is spent."""
-    with transaction.atomic():
+    closing = access_changed_by(acting_user, reason="portal access closed", via="portal")
+    with transaction.atomic(), closing:
         account = _account_locked(participant)
         if account is None or not account.user.is_active:
             raise InvalidInput(

@@ -24,6 +24,10 @@ TABLES = ("sharing_auditentry", "sharing_auditcheckpoint")
 _state = threading.local()
 
 
+class AppendOnlyError(Exception):
+    """An update or delete of an audit entry or checkpoint was attempted through Django."""
+
+
 def _clearing_now() -> int:
     return int(getattr(_state, "on", False))
 

@@ -1,10 +1,12 @@
-"""Writing the audit log. Call inside the transaction of the change being recorded."""
+"""Writing the audit log. Call inside the transaction of the change being recorded.
+
+`audit_entry` builds an entry, `audit_write` appends one (models.append_entries, which joins
+the caller's transaction); `verify.audit_verify` checks the log."""
 
 from collections.abc import Iterable
 
 from . import context
-from .models import AuditEntry
-from .models.checkpoints import audit_verify_report
+from .models import AuditEntry, append_entries
 
 
 def audit_entry(
@@ -39,7 +41,7 @@ def audit_entry(
 
 def audit_write(**kwargs) -> AuditEntry:
     entry = audit_entry(**kwargs)
-    entry.save()
+    append_entries([entry])
     return entry
 
 
@@ -49,13 +51,3 @@ def audit_denial(user, *, route: str, reason: str, obj_type: str = "", obj_id=""
     if obj_type:
         detail["object"] = f"{obj_type} {obj_id}"
     audit_write(acting_user=user, action="denied", detail=detail)
-
-
-def audit_verify(*, max_age: int | None = None) -> tuple[int, list[str]]:
-    """Walk the chain and check the checkpoints; return the entries checked and every problem.
-
-    A changed row fails its own hash; a deleted, inserted or reordered row breaks the link to
-    the previous hash; a keyed checkpoint naming a missing or changed entry shows the newest
-    entries were removed (checkpoints.audit_verify_report has the details)."""
-    report = audit_verify_report(max_age=max_age)
-    return report.entries, [p.message for p in report.problems]

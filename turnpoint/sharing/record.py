@@ -22,7 +22,14 @@ from turnpoint.people.models import Participant
 from . import context
 from .audit import audit_entry
 from .categories import SENSITIVE, Category
-from .models import DisclosedParticipant, DisclosureAct, DisclosureBacklog, LegalBasis
+from .disclosure_records import acts_recorded
+from .models import (
+    DisclosedParticipant,
+    DisclosureAct,
+    DisclosureBacklog,
+    LegalBasis,
+    append_entries,
+)
 from .reach import openings_for, team_programmes
 from .rules import crosses, decide, default_purpose, legal_basis
 
@@ -70,9 +77,10 @@ def read_recorded(user, *, participants, categories, purpose=None, obj=None, det
     if entry is None and not acts:
         return 0  # nothing sensitive shown, nothing crossed: nothing to record
     with transaction.atomic():
-        if entry is not None:
-            entry.save()
-        _acts_write(acts)
+        if acts:
+            _acts_write(acts, entry=entry)  # the entry carries the acts' digests
+        else:
+            append_entries([entry])
     return sum(len(ids) for _, ids in acts)
 
 
@@ -214,10 +222,13 @@ def _act_values(*, recipient, recipient_agency, purpose, notice_attached, channe
     }  # fmt: skip
 
 
-def _acts_write(acts: list[tuple[dict, list[int]]]) -> None:
-    """Write each act and its backlog row (its participants), in the caller's transaction."""
+def _acts_write(acts: list[tuple[dict, list[int]]], *, entry=None) -> None:
+    """Write each act and its backlog row (its participants), and the audit entry that records
+    their digests (`entry`, a read's own, or else a `disclosed` entry: disclosure_records.py),
+    in the caller's transaction."""
     if not acts:
         return
+    acts_recorded(acts, entry)
     written = DisclosureAct.objects.bulk_create([DisclosureAct(**values) for values, _ in acts])
     DisclosureBacklog.objects.bulk_create(
         DisclosureBacklog(act=act, participant_ids=[int(p) for p in ids])

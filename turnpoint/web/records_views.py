@@ -20,7 +20,6 @@ from django.views.decorators.http import require_GET
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput
 from turnpoint.sharing.accounting import accounting_lines, disclosure_accounting
-from turnpoint.sharing.audit import audit_verify
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf
 from turnpoint.sharing.exports import FORMATS, participant_record_export
@@ -28,6 +27,7 @@ from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reach import decide_for, participant_for_user
 from turnpoint.sharing.record import disclosures_for_read, read_recorded
 from turnpoint.sharing.rules import PolicyDenied
+from turnpoint.sharing.verify import audit_verify
 
 C = Category
 AUDIT_PAGE_SIZE = 50

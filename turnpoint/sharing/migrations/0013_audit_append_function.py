@@ -1,9 +1,8 @@
-"""PostgreSQL: the function that appends audit entries to the chain in one statement
-(turnpoint/sharing/chain_pg.py). Nothing on SQLite."""
+"""Once created a PostgreSQL function that appended audit entries in one statement. Audit
+entries are now appended by ordinary Django (models.append_entries) and migration 0016 drops
+the function where this migration had created it; on a new database nothing is created."""
 
 from django.db import migrations
-
-from turnpoint.sharing import chain_pg
 
 
 class Migration(migrations.Migration):
@@ -12,6 +11,4 @@ class Migration(migrations.Migration):
         ('sharing', '0012_disclosure_backlog'),
     ]
 
-    operations = [
-        migrations.RunPython(chain_pg.install, chain_pg.uninstall),
-    ]
+    operations = []

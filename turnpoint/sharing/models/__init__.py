@@ -1,7 +1,7 @@
 """The sharing app's models: what is recorded, and what each row answers about itself. The
 rules about them live in the modules of `turnpoint.sharing`; nothing here imports those."""
 
-from .audit import AppendOnlyError, AuditEntry
+from .audit import AppendOnlyError, AuditEntry, append_entries
 from .checkpoints import AuditCheckpoint
 from .consents import ParticipationConsent, ShareConsent
 from .court_orders import CourtOrder
@@ -28,4 +28,5 @@ __all__ = [
     "Notification",
     "ParticipationConsent",
     "ShareConsent",
+    "append_entries",
 ]

@@ -4,118 +4,54 @@ One row per write and one row per request that reads a sensitive category (a lis
 single row naming every participant shown, security.md §5.3). Rows are written in the same
 transaction as the change they record; they are never updated or deleted.
 
-Each row stores the SHA-256 of its own content chained to the previous row's hash, so
-`turnpoint audit verify` detects an altered, deleted, inserted or reordered row (security.md
-SEC-21); keyed checkpoints (checkpoints.py) detect removal of the newest rows, and database
-triggers (append_only.py) refuse UPDATE and DELETE in SQL too. Writers take a database-wide lock
-for the moment between reading the last hash and inserting (PostgreSQL advisory transaction lock;
-SQLite serialises writers anyway).
+Each row stores an HMAC-SHA256, keyed with `settings.TURNPOINT_AUDIT_KEY` (never stored in the
+database), over the previous row's hash and its own canonical content (security.md SEC-21,
+SEC-42). `turnpoint audit verify` (sharing/verify.py) detects an altered, deleted, inserted or
+reordered row, and nobody without the key can recompute the chain from any point; keyed
+checkpoints (models/checkpoints.py) detect removal of the newest rows, and database triggers
+(sharing/append_only.py) refuse UPDATE and DELETE in SQL too.
 """
 
 import datetime
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.utils import timezone
 
+from ..append_only import AppendOnlyError
+from .checkpoints import GENESIS, checkpoint_if_due
 
-class AppendOnlyError(Exception):
-    pass
-
-
-GENESIS = "0" * 64
-# Any fixed number: the key of the PostgreSQL advisory lock that serialises chain writers
-# (taken inside `turnpoint_audit_append`, chain_pg.py).
-_CHAIN_LOCK_KEY = 7_401_923
+# Any fixed number: the key of the PostgreSQL advisory lock that serialises chain writers.
+CHAIN_LOCK_KEY = 7_401_923
 
 
-def _last() -> tuple[int, str]:
-    """The newest entry's id and hash (0 and the genesis hash for an empty log).
+def append_entries(entries: list["AuditEntry"]) -> None:
+    """The one way audit rows are written: chain `entries` after the newest row and insert them.
 
-    Plain SQL: every audited read asks this, and the ORM took ten times longer to compile the
-    query than the database took to answer it."""
-    q = connection.ops.quote_name
-    with connection.cursor() as cursor:  # names from the model, no value in the text
-        cursor.execute(
-            f"SELECT {q('id')}, {q('entry_hash')} FROM {q(AuditEntry._meta.db_table)} "  # noqa: S608
-            f"ORDER BY {q('id')} DESC LIMIT 1"
-        )
-        last = cursor.fetchone()
-    return tuple(last) if last else (0, GENESIS)
+    In the caller's transaction when there is one (`transaction.atomic(savepoint=False)` joins
+    it, with no savepoint to fall back to): the record of a read or a change is written with
+    it, and if the record cannot be written the caller's transaction fails too (SEC-19).
 
-
-def _append_chained(
-    entries: list["AuditEntry"], *, also: tuple[str, list] | None = None, ahead: bool = False
-) -> None:
-    """The one way audit rows are written: under the chain lock, chain `entries` after the
-    newest row, insert them and set their ids. Inside the caller's transaction, if any; a
-    checkpoint follows its commit when one is due.
-
-    `also` (PostgreSQL only): other writes to make in the same statement, as common table
-    expressions and their parameters (a read's disclosure acts: `disclosures._read_write`).
-
-    `ahead` (PostgreSQL only): send the statement and return at once; its result is read and
-    checked before the connection is used again or the response leaves (ahead.py). A read's
-    record only: the entries have no id until then.
-
-    On PostgreSQL the server does it in one statement (chain_pg.py: five round trips had been
-    most of an audited read's cost there); elsewhere as plain multi-row INSERTs (rows.append_rows:
-    each field prepared as the ORM would, without its insert compiler, which cost a third of an
-    audited page's policy overhead). Either way `AuditEntry.chained_hash` is the definition."""
-    from django.db import transaction
-
-    from .. import chain_pg
-    from ..rows import append_rows, one_statement
-
+    Under the chain lock, held until that transaction ends: PostgreSQL takes an advisory
+    transaction lock before reading the newest hash; SQLite serialises writers anyway
+    (`BEGIN IMMEDIATE`). A checkpoint follows the commit when one is due."""
     if any(e.pk is not None for e in entries):
         raise AppendOnlyError("the audit log is append-only")
     if not entries:
         return
-    names = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-    if connection.vendor == "postgresql":
-        canonicals = [e.canonical() for e in entries]
-
-        def written(previous_id: int, rows: list[tuple[int, str, str]]) -> None:
-            for entry, canonical, (pk, prev_hash, entry_hash) in zip(
-                entries, canonicals, rows, strict=True
-            ):
-                ours = AuditEntry.chained_hash(prev_hash, canonical)
-                if ours != entry_hash:
-                    raise AppendOnlyError(
-                        f"audit entry {pk}: the database hashed it as {entry_hash}, "
-                        f"Python as {ours}"
-                    )
-                entry.prev_hash, entry.entry_hash, entry.pk = prev_hash, entry_hash, pk
-                entry._state.adding, entry._state.db = False, connection.alias
-            checkpoint_if_due(previous_id, entries[-1])
-
-        if ahead:
-            from . import ahead as sent_ahead
-
-            sql, params = chain_pg.statement(entries, canonicals, names, _CHAIN_LOCK_KEY, also=also)
-            sent_ahead.send(connection, sql, params, lambda rows: written(*chain_pg.appended(rows)))
-            return
-        with one_statement():
-            written(*chain_pg.append(entries, canonicals, names, _CHAIN_LOCK_KEY, also=also))
-        return
-    if also is not None:
-        raise ValueError("other writes share an audit append's statement on PostgreSQL only")
-    # No savepoint inside a caller's transaction: an entry that cannot be written fails the
-    # whole read or change it records (SEC-19), so there is nothing to roll back to.
-    # SQLite serialises writers (`BEGIN IMMEDIATE`): its write lock is the chain's lock.
     with transaction.atomic(savepoint=False):
-        previous_id, previous = _last()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
+        newest = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash").first()
+        previous_id, previous = newest or (0, GENESIS)
         for entry in entries:
             entry.prev_hash = previous
             entry.entry_hash = previous = entry.compute_hash()
-        ids = append_rows(
-            AuditEntry, [{n: getattr(e, n) for n in names} for e in entries], returning_id=True
-        )
-        for entry, pk in zip(entries, ids, strict=True):
-            entry.pk = pk
-            entry._state.adding, entry._state.db = False, connection.alias
+        AuditEntry.objects.insert_chained(entries)
         checkpoint_if_due(previous_id, entries[-1])
 
 
@@ -127,8 +63,12 @@ class AuditQuerySet(models.QuerySet):
         if kwargs:
             raise TypeError(f"audit entries are appended whole: no {', '.join(sorted(kwargs))}")
         objs = list(objs)
-        _append_chained(objs)
+        append_entries(objs)
         return objs
+
+    def insert_chained(self, entries: list["AuditEntry"]) -> None:
+        """Insert entries `append_entries` has chained, setting their ids: for it alone."""
+        super().bulk_create(entries)
 
     def update(self, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
@@ -149,8 +89,6 @@ class AuditEntry(models.Model):
         SIGN_OUT = "sign_out", "Signed out"
         UNLOCKED = "unlocked", "Account unlocked"
         TOKEN_CREATED = "token_created", "API token created"
-        TOKEN_REVOKED = "token_revoked", "API token revoked"
-        USER_DEACTIVATED = "user_deactivated", "User deactivated"
         IMPORT = "import", "Import"
         IMPORT_REJECTED = "import_rejected", "Import rejected"
         EXPORT = "export", "Export"
@@ -160,6 +98,10 @@ class AuditEntry(models.Model):
         MFA_FAILED = "mfa_failed", "Security code refused"
         MFA_RECOVERY_USED = "mfa_recovery_used", "Recovery code used"
         MFA_RESET = "mfa_reset", "Authenticator app reset"
+        DISCLOSED = "disclosed", "Disclosure recorded"
+        ACCESS_CHANGED = "access_changed", "Access changed"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
+        USER_DEACTIVATED = "user_deactivated", "User deactivated"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey(
@@ -198,7 +140,7 @@ class AuditEntry(models.Model):
         # passes force_insert and using); updating options have no meaning here.
         if kwargs or using not in (None, connection.alias):
             raise TypeError("an audit entry is inserted whole into the default database")
-        _append_chained([self])
+        append_entries([self])
 
     def canonical(self) -> str:
         """The row's content as hashed: stable across SQLite and PostgreSQL round trips."""
@@ -226,15 +168,25 @@ class AuditEntry(models.Model):
         )
 
     @staticmethod
-    def chained_hash(prev_hash: str, canonical: str) -> str:
-        """The chain's hash: SHA-256 of the previous hash followed by the canonical content."""
-        return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+    def chained_hash(prev_hash: str, canonical: str, *, key: str | None = None) -> str:
+        """The chain's hash: HMAC-SHA256, keyed with `key` (default: the audit key new entries
+        are made with), over the previous hash followed by the canonical content."""
+        key = settings.TURNPOINT_AUDIT_KEY if key is None else key
+        message = "turnpoint-audit-entry-v2|" + prev_hash + canonical
+        return hmac.new(key.encode(), message.encode(), hashlib.sha256).hexdigest()
 
     def compute_hash(self) -> str:
         return self.chained_hash(self.prev_hash, self.canonical())
 
+    def hash_key_known(self) -> bool:
+        """Was this entry's hash made with the audit key or one of its fallbacks (an earlier
+        key kept after a rotation), over its content and the previous hash as stored?"""
+        canonical = self.canonical()
+        keys = [settings.TURNPOINT_AUDIT_KEY, *settings.TURNPOINT_AUDIT_KEY_FALLBACKS]
+        hashes = [self.chained_hash(self.prev_hash, canonical, key=key) for key in keys]
+        # Every key is tried, so the answer takes the same time either way.
+        made = [hmac.compare_digest(digest, self.entry_hash) for digest in hashes]
+        return any(made)
+
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("the audit log is append-only")
-
-
-from .checkpoints import checkpoint_if_due  # noqa: E402  (the checkpoints import this module)

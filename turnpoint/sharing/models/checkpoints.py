@@ -20,29 +20,26 @@ transaction that wrote the entry commits) and by `turnpoint audit checkpoint`, r
 import datetime
 import hashlib
 import hmac
-import itertools
 import json
 import logging
 import os
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from ..append_only import AppendOnlyError
+
 log = logging.getLogger(__name__)
+# The previous hash of the first entry, and the hash a checkpoint of an empty log names.
+GENESIS = "0" * 64
 
 
 class CheckpointQuerySet(models.QuerySet):
     def update(self, **kwargs):
-        from .audit import AppendOnlyError
-
         raise AppendOnlyError("audit checkpoints are append-only")
 
     def delete(self):
-        from .audit import AppendOnlyError
-
         raise AppendOnlyError("audit checkpoints are append-only")
 
 
@@ -65,27 +62,23 @@ class AuditCheckpoint(models.Model):
         return f"checkpoint {self.pk} at {self.at:%Y-%m-%d %H:%M:%S} over entry {self.entry_id}"
 
     def save(self, *args, **kwargs):
-        from .audit import AppendOnlyError
-
         if self.pk is not None:
             raise AppendOnlyError("audit checkpoints are append-only")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        from .audit import AppendOnlyError
-
         raise AppendOnlyError("audit checkpoints are append-only")
 
     def as_record(self) -> dict:
         return {
-            "at": _iso(self.at),
+            "at": iso_utc(self.at),
             "entry_id": self.entry_id,
             "entry_hash": self.entry_hash,
             "mac": self.mac,
         }
 
 
-def _iso(at: datetime.datetime) -> str:
+def iso_utc(at: datetime.datetime) -> str:
     return at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
@@ -131,19 +124,10 @@ def checkpoint_create(*, entry_id: int, entry_hash: str) -> AuditCheckpoint:
         at=at,
         entry_id=entry_id,
         entry_hash=entry_hash,
-        mac=checkpoint_mac(entry_id, entry_hash, _iso(at)),
+        mac=checkpoint_mac(entry_id, entry_hash, iso_utc(at)),
     )
     _append_to_file(checkpoint.as_record())
     return checkpoint
-
-
-def checkpoint_newest() -> AuditCheckpoint:
-    """`turnpoint audit checkpoint`: a checkpoint over the newest entry, even if it has one."""
-    from .audit import GENESIS, AuditEntry
-
-    newest = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash").first()
-    entry_id, entry_hash = newest or (0, GENESIS)
-    return checkpoint_create(entry_id=entry_id, entry_hash=entry_hash)
 
 
 def checkpoint_if_due(previous_id: int, newest) -> None:
@@ -161,163 +145,3 @@ def checkpoint_if_due(previous_id: int, newest) -> None:
         checkpoint_create(entry_id=entry_id, entry_hash=entry_hash)
 
     transaction.on_commit(checkpoint_after_commit, robust=True)
-
-
-@dataclass
-class Problem:
-    check: str
-    message: str
-
-
-@dataclass
-class Report:
-    entries: int = 0
-    checkpoints: int = 0
-    newest_checkpoint: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def as_dict(self) -> dict:
-        return {
-            "ok": self.ok,
-            "entries": self.entries,
-            "checkpoints": self.checkpoints,
-            "newest_checkpoint": self.newest_checkpoint,
-            "problems": [{"check": p.check, "message": p.message} for p in self.problems],
-        }
-
-
-def _file_records(path: str, report: Report) -> list[tuple[int, dict]]:
-    if not path:
-        return []
-    if not Path(path).exists():
-        report.problems.append(Problem("checkpoint-file", f"the checkpoint file {path} is missing"))
-        return []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        report.problems.append(
-            Problem("checkpoint-file", f"the checkpoint file {path} cannot be read: {exc}")
-        )
-        return []
-    records = []
-    for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-            record = {
-                "at": str(record["at"]),
-                "entry_id": int(record["entry_id"]),
-                "entry_hash": str(record["entry_hash"]),
-                "mac": str(record["mac"]),
-            }
-        except (ValueError, KeyError, TypeError):
-            report.problems.append(
-                Problem("checkpoint-file", f"checkpoint file line {number}: not a checkpoint")
-            )
-            continue
-        records.append((number, record))
-    return records
-
-
-def audit_verify_report(*, max_age: int | None = None) -> Report:
-    """Walk the chain and check every checkpoint, in the table and in the file.
-
-    Checks, as named in the report: `chain` (an entry does not follow the one before it),
-    `content` (an entry changed), `checkpoint-key` (a checkpoint the key did not make),
-    `checkpoint-entry` (a checkpoint names an entry that is gone or changed: the newest entries
-    were removed or rewritten), `checkpoint-missing` (a checkpoint in the file is not in the
-    table), `checkpoint-file` (the file is missing or has a line that is not a checkpoint) and
-    `checkpoint-age` (a stretch longer than `max_age` seconds without a checkpoint)."""
-    from .audit import GENESIS, AuditEntry
-
-    if max_age is None:
-        max_age = settings.TURNPOINT_AUDIT_CHECKPOINT_MAX_AGE
-    report = Report()
-
-    # Checkpoints whose key matches, by where they come from; the others are reported.
-    valid: list[tuple[str, dict]] = []
-    stored_macs = set()
-    for checkpoint in AuditCheckpoint.objects.order_by("id").iterator():
-        report.checkpoints += 1
-        record = checkpoint.as_record()
-        stored_macs.add(record["mac"])
-        name = f"checkpoint {checkpoint.pk} ({record['at']})"
-        if not checkpoint_key_known(record):
-            report.problems.append(
-                Problem("checkpoint-key", f"{name}: was not made with the audit key or a "
-                        "fallback (forged or altered)")
-            )  # fmt: skip
-            continue
-        valid.append((name, record))
-    for number, record in _file_records(settings.TURNPOINT_AUDIT_CHECKPOINT_FILE, report):
-        name = f"checkpoint file line {number} ({record['at']})"
-        if not checkpoint_key_known(record):
-            report.problems.append(
-                Problem("checkpoint-key", f"{name}: was not made with the audit key or a "
-                        "fallback (forged or altered)")
-            )  # fmt: skip
-            continue
-        if record["mac"] not in stored_macs:
-            report.problems.append(
-                Problem("checkpoint-missing", f"{name}: is not in the database "
-                        "(checkpoints were deleted)")
-            )  # fmt: skip
-        valid.append((name, record))
-
-    wanted: dict[int, list[tuple[str, str]]] = {}
-    for name, record in valid:
-        wanted.setdefault(record["entry_id"], []).append((name, record["entry_hash"]))
-    found = {0: GENESIS}
-
-    previous = GENESIS
-    last_id = 0
-    first_at = None
-    for entry in AuditEntry.objects.order_by("id").iterator(chunk_size=5000):
-        report.entries += 1
-        first_at = first_at or entry.at
-        if entry.prev_hash != previous:
-            report.problems.append(
-                Problem("chain", f"entry {entry.pk}: does not follow the entry before it "
-                        "(an entry was deleted, inserted or moved)")
-            )  # fmt: skip
-        if entry.compute_hash() != entry.entry_hash:
-            report.problems.append(
-                Problem("content", f"entry {entry.pk}: its content was changed after it was "
-                        "written")
-            )  # fmt: skip
-        if entry.pk in wanted:
-            found[entry.pk] = entry.entry_hash
-        previous = entry.entry_hash
-        last_id = entry.pk
-
-    for entry_id, names in sorted(wanted.items()):
-        for name, entry_hash in names:
-            if entry_id not in found:
-                report.problems.append(
-                    Problem("checkpoint-entry", f"{name}: names entry {entry_id}, which is not "
-                            f"in the log (newest entry {last_id}): entries were removed")
-                )  # fmt: skip
-            elif found[entry_id] != entry_hash:
-                report.problems.append(
-                    Problem("checkpoint-entry", f"{name}: entry {entry_id} no longer has the "
-                            "hash it was checkpointed with: the log was rewritten")
-                )  # fmt: skip
-
-    times = sorted(datetime.datetime.fromisoformat(r["at"]) for _, r in valid)
-    if times:
-        report.newest_checkpoint = _iso(times[-1])
-    if max_age:
-        now = timezone.now()
-        points = ([first_at] if first_at else []) + times + [now]
-        points.sort()
-        for start, end in itertools.pairwise(points):
-            if (end - start).total_seconds() > max_age:
-                report.problems.append(
-                    Problem("checkpoint-age", f"no checkpoint from {_iso(start)} to "
-                            f"{_iso(end)} (longer than {max_age} seconds): checkpoints stopped "
-                            "or the newest were deleted")
-                )  # fmt: skip
-    return report

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from turnpoint.accounts.access import access_changed_by, command_line
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.synth import synth_caseload
@@ -38,12 +39,14 @@ class Command(BaseCommand):
         call_command("programmes", "load", "--shipped", stdout=self.stdout)
         programmes = list(Programme.objects.all())
         password = password or f"demo-{secrets.token_urlsafe(9)}"
-        users = [persona_user(p, programmes=programmes, password=password) for p in PERSONAS]
+        # The demo's staff and their access, audited as any change to access is (SEC-41).
+        with access_changed_by(None, reason="demo set-up", via=command_line()):
+            users = [persona_user(p, programmes=programmes, password=password) for p in PERSONAS]
+            admin = users[-1]
+            admin.is_superuser = True
+            admin.save(update_fields=["is_superuser"])
         for user in users:  # sign-in asks for a security code (SEC-25): see below
             demo_device_create(user=user)
-        admin = users[-1]
-        admin.is_superuser = True
-        admin.save(update_fields=["is_superuser"])
         coordinator = users[0]
         summary = synth_caseload(participants=participants, seed=seed, acting_user=coordinator)
         # The court sees what a treatment court's would: the progress of those who consented

@@ -7,6 +7,7 @@ only and refuses to run unless DEBUG is on (never in production)."""
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from turnpoint.accounts.access import command_line
 from turnpoint.accounts.mfa import mfa_current_code, mfa_reset
 from turnpoint.accounts.models import User
 from turnpoint.cli import emit, fail
@@ -21,7 +22,7 @@ class Command(BaseCommand):
             "reset", help="remove the user's authenticator app; they set up a new one"
         )
         reset.add_argument("username")
-        reset.add_argument("--reason", default="", help="why (kept in the audit log)")
+        reset.add_argument("--reason", default="", help="why (kept in the audit log; required)")
         reset.add_argument("--json", action="store_true")
         code = sub.add_parser("code", help="print the user's current code (demo, DEBUG only)")
         code.add_argument("username")
@@ -35,7 +36,10 @@ class Command(BaseCommand):
         if user is None:
             fail(self, [f"username: no user called '{username}'"], as_json=json,
                  headline="Nothing was reset.")  # fmt: skip
-        ended = mfa_reset(user=user, reason=options["reason"])
+        if not options["reason"].strip():
+            fail(self, ["--reason: say why (it is kept in the audit log)"], as_json=json,
+                 headline="Nothing was reset.")  # fmt: skip
+        ended = mfa_reset(user=user, reason=options["reason"], via=command_line())
         emit(
             self,
             {"username": username, "sessions_ended": ended},

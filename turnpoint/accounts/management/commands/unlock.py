@@ -1,7 +1,9 @@
-"""`turnpoint unlock USERNAME` lifts a sign-in lockout at once (security.md SEC-26)."""
+"""`turnpoint unlock USERNAME --reason WHY` lifts a sign-in lockout at once (security.md SEC-26),
+audited with the reason and the operator (SEC-41)."""
 
 from django.core.management.base import BaseCommand
 
+from turnpoint.accounts.access import command_line
 from turnpoint.accounts.backends import account_unlock
 from turnpoint.accounts.models import User
 from turnpoint.cli import emit, fail
@@ -12,12 +14,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
+        parser.add_argument("--reason", default="", help="why (kept in the audit log; required)")
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, username, json, **options):
+    def handle(self, *args, username, reason, json, **options):
+        if not reason.strip():
+            fail(self, ["--reason: say why (it is kept in the audit log)"], as_json=json,
+                 headline="Nothing was unlocked.")  # fmt: skip
         if not User.objects.filter(username=username).exists():
             fail(self, [f"username: no user called '{username}'"], as_json=json,
                  headline="Nothing was unlocked.")  # fmt: skip
-        was_locked = account_unlock(acting_user=None, username=username, via="command line")
+        was_locked = account_unlock(
+            acting_user=None, username=username, via=command_line(), reason=reason
+        )
         text = f"{username} can sign in again." if was_locked else f"{username} was not locked."
         emit(self, {"username": username, "was_locked": was_locked}, as_json=json, text=text)

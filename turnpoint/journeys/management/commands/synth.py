@@ -7,6 +7,7 @@ programme team who cannot sign in), so the audit log says plainly who made them.
 from django.core.management.base import BaseCommand
 from django.db import connection
 
+from turnpoint.accounts.access import access_changed_by, command_line
 from turnpoint.accounts.models import Agency, AgencyKind, Role, User
 from turnpoint.cli import emit, fail
 from turnpoint.errors import InvalidInput
@@ -30,7 +31,8 @@ def synth_system_user() -> User:
     if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
-    user.programmes.add(*Programme.objects.all())
+    with access_changed_by(None, reason="writes synthetic data", via=command_line()):
+        user.programmes.add(*Programme.objects.all())
     return user
 
 

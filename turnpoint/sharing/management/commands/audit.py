@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from turnpoint.cli import emit, fail
 from turnpoint.sharing.hardening import harden_statements
-from turnpoint.sharing.models.checkpoints import audit_verify_report, checkpoint_newest
+from turnpoint.sharing.verify import audit_verify_report, checkpoint_newest
 
 
 class Command(BaseCommand):
