@@ -136,14 +136,13 @@ def test_a_backlog_row_naming_a_missing_participant_stops_indexing_and_says_whic
     from django.core.management.base import CommandError
 
     from turnpoint.sharing.record import DisclosureIndexError
-    from turnpoint.sharing.rows import append_rows
 
     person = make_referral().participant
     _write(users, [person])
     act = {"categories": [], "purpose": "court_review", "legal_basis": "statute",
            "basis_reference": "x", "notice_attached": False}  # fmt: skip
-    (broken,) = append_rows(DisclosureAct, [act], returning_id=True)
-    append_rows(DisclosureBacklog, [{"act_id": broken, "participant_ids": [person.pk, 999_999]}])
+    broken = DisclosureAct.objects.create(**act).pk
+    DisclosureBacklog.objects.create(act_id=broken, participant_ids=[person.pk, 999_999])
     before = _view_rows()
     with pytest.raises(DisclosureIndexError, match=f"act {broken} names participant.s. 999999"):
         disclosures_index()

@@ -35,9 +35,9 @@ def act_digest(values: dict, participant_ids: Iterable[int]) -> str:
     """The digest of one act: its values (a write's dict or a row's `.values()`) and the ids of
     the participants it disclosed."""
     content = {name: values.get(name) for name in ACT_FIELDS}
-    at = content["at"]
+    at: datetime.datetime = values["at"]
     content["at"] = at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
-    content["categories"] = [str(c) for c in content["categories"]]
+    content["categories"] = [str(c) for c in values["categories"]]
     content["notice_attached"] = bool(content["notice_attached"])
     content["participant_ids"] = sorted({int(p) for p in participant_ids})
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)

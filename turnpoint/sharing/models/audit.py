@@ -56,12 +56,12 @@ def append_entries(entries: list["AuditEntry"]) -> None:
 
 
 class AuditQuerySet(models.QuerySet):
-    def bulk_create(self, objs, batch_size=None, **kwargs):
-        """Chain the new rows after the last one; the same rule as a single save. The rows go
-        in as few statements as the database's parameter limit allows, so `batch_size` has
-        nothing to choose; conflict options have no meaning for an append-only log."""
-        if kwargs:
-            raise TypeError(f"audit entries are appended whole: no {', '.join(sorted(kwargs))}")
+    def bulk_create(self, objs, batch_size=None, ignore_conflicts=False, update_conflicts=False,
+                    update_fields=None, unique_fields=None):  # fmt: skip
+        """Chain the new rows after the last one; the same rule as a single save. Conflict
+        options have no meaning for an append-only log."""
+        if ignore_conflicts or update_conflicts or update_fields or unique_fields:
+            raise TypeError("audit entries are appended whole: no conflict options")
         objs = list(objs)
         append_entries(objs)
         return objs
