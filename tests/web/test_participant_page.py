@@ -241,9 +241,9 @@ def test_sec_08_judge_with_the_participants_consent_is_told_clinical_is_shared_u
 def test_sec_16_a_court_order_in_force_opens_the_household_link_on_the_judges_page(
     page_as, referral, users, django_assert_num_queries
 ):
-    """The page reads the participant's court orders only when the participant's own query found
-    one in force (`order_in_force_flag`); with an order naming the judge for the household, the
-    link is there, and once the order is ended it is gone and the orders are not read."""
+    """With an order naming the judge for the household, the link is there, and once the order is
+    ended it is gone: the page reads the participant's openings afresh each time, in the same
+    number of queries either way."""
     from datetime import date, timedelta
 
     from django.utils import timezone
