@@ -106,7 +106,9 @@ def test_sec_46_unlock_lets_a_waiting_account_in_at_once(coordinator):
     for _ in range(9):
         sign_in("coordinator", WRONG)
     assert not sign_in("coordinator", PASSWORD)
-    call_command("unlock", "coordinator", stdout=io.StringIO())
+    call_command(
+        "unlock", "coordinator", "--reason", "locked out at a hearing", stdout=io.StringIO()
+    )
     assert sign_in("coordinator", PASSWORD)
 
 
