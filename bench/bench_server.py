@@ -109,8 +109,9 @@ def set_up(users_per_kind: int) -> dict:
     ids = list(participants_visible_to(users["coordinator"]).values_list("pk", flat=True))
     ids.sort()
     sample = ids[:: max(1, len(ids) // 500)][:500]
-    court = Court(recorded_by=users["clinician"], recipient_agency=judge.agency,
-                  recipient_role=judge.role, name=str(judge.agency))  # fmt: skip
+    court = Court(programme_team=users["coordinator"], treatment_provider=users["clinician"],
+                  recipient_agency=judge.agency, recipient_role=judge.role,
+                  name=str(judge.agency))  # fmt: skip
     people = Participant.objects.in_bulk(sample)
     made = synth_openings([people[pk] for pk in sample], court)
 
