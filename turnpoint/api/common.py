@@ -107,8 +107,8 @@ def page(
     read: Callable[[Any], list] = list,
 ) -> dict:
     """One count and one page query, whatever the page size. `count` answers the count when the
-    queryset's own would be dearer (`policy.caseload_count`); `read` reads the page's sliced
-    queryset (`disclosures.participants_read` records what it shows)."""
+    queryset's own would be dearer (`reach.caseload_count`); `read` reads the page's sliced
+    queryset (a selector, `reads.participants_list`, records what it shows)."""
     count = count() if count is not None else queryset.count()
     rows = read(queryset[query.offset : query.offset + query.limit])
     return {"count": count, "limit": query.limit, "offset": query.offset, "items": dump(rows)}

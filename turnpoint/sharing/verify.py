@@ -1,8 +1,8 @@
 """`turnpoint audit verify`: is the audit log as it was written? (security.md SEC-21, SEC-42)
 
 Walks the chain (models.AuditEntry: each entry's hash is keyed with the audit key), checks every
-checkpoint in the table and in the file outside the database (checkpoints.py), and compares the
-disclosure acts in the database with the digests the chain recorded for them
+checkpoint in the table and in the file outside the database (models/checkpoints.py), and
+compares the disclosure acts in the database with the digests the chain recorded for them
 (disclosure_records.py). `checkpoint_newest` is `turnpoint audit checkpoint`, run from cron.
 """
 
