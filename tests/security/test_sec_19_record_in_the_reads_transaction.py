@@ -140,3 +140,24 @@ def test_sec_19_a_checkpoint_falling_due_at_commit_neither_fails_nor_hides_the_r
     response = page.get(f"/participants/{world['participant'].pk}/")
     assert response.status_code == 200 and "Robinette" in response.content.decode()
     assert AuditCheckpoint.objects.count() > checkpoints
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sec_19_with_a_checkpoint_due_a_failed_record_still_sends_no_participant_data(
+    world, users, settings, acts_down
+):
+    """A checkpoint due at every entry, outside any test transaction, as a server runs: the
+    audit entry is written, the act after it fails, and the page is an error with no name in it;
+    no checkpoint names the entry that rolled back."""
+    from turnpoint.sharing.models import AuditCheckpoint
+
+    settings.TURNPOINT_AUDIT_CHECKPOINT_EVERY = 1
+    page = Client(raise_request_exception=False)
+    page.force_login(users["judge"])
+    before, newest = _records(), AuditEntry.objects.order_by("-id").first()
+    acts_down()
+    response = page.get(f"/participants/{world['participant'].pk}/")
+    assert response.status_code == 500
+    assert not [n for n in NAMES if n in response.content.decode()]
+    assert _records() == before
+    assert not AuditCheckpoint.objects.filter(entry_id__gt=newest.pk).exists()
