@@ -107,14 +107,29 @@ def participant_record(user, pk) -> ParticipantRecord:
     )
 
 
-def participant_read(user, pk, categories: Iterable[str], *, obj=None, detail=None):
-    """One participant, reached and recorded as shown in `categories` (a page about one of their
-    records: the portal access page, the consents page, a report's page)."""
+def household_read(user, participant) -> list:
+    """The children of a participant's household, read and recorded as a household read: for a
+    user the rules let read it (the caller decides; this fetches and records)."""
     with transaction.atomic():
-        person = participant_for_user(user, pk)
-        read_recorded(user, participants=[person], categories=list(categories),
-                      obj=person if obj is None else obj, detail=detail)  # fmt: skip
-    return person
+        children = list(participant.household_children.all())
+        read_recorded(user, participants=[participant], categories=[C.HOUSEHOLD],
+                      obj=participant, detail={"page": "household"})  # fmt: skip
+    return children
+
+
+def court_orders_read(user, participant) -> list:
+    """A participant's court orders and subpoenas, newest first, read and audited as legal facts
+    when there are any (the page of the team that records them)."""
+    with transaction.atomic():
+        orders = list(
+            participant.court_orders.select_related(
+                "recipient_agency", "created_by", "ended_by"
+            ).order_by("-made_on", "-id")
+        )
+        if orders:
+            audit_read(user, participants=[participant], categories=[C.LEGAL], obj=participant,
+                       detail={"page": "court orders"})  # fmt: skip
+    return orders
 
 
 def journey_rows_read(user, rows, shows: Callable[[frozenset], Iterable[str]], *,

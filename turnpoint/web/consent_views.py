@@ -33,6 +33,7 @@ from turnpoint.sharing.participation import (
     participation_consent_withdraw,
 )
 from turnpoint.sharing.reach import decide_for, participant_for_user
+from turnpoint.sharing.reads import household_read
 from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.rules import PolicyDenied, decide
 
@@ -322,11 +323,7 @@ def household(request, pk):
                 messages.success(request, f"{form.cleaned_data['first_name']} added to the "
                                           "household.")  # fmt: skip
                 return redirect(_participant_url(person, "household"))
-    children = []
-    if may_read:
-        children = list(person.household_children.all())
-        read_recorded(user, participants=[person], categories=[C.HOUSEHOLD], obj=person,
-                      detail={"page": "household"})  # fmt: skip
+    children = household_read(user, person) if may_read else []
     errors = form.error_list()
     context = {
         "participant": person,

@@ -21,7 +21,7 @@ from turnpoint.errors import InvalidInput
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.court_orders import CourtOrderKind, court_order_end, court_order_record
 from turnpoint.sharing.reach import participant_for_user
-from turnpoint.sharing.record import audit_read
+from turnpoint.sharing.reads import court_orders_read
 from turnpoint.sharing.rules import decide
 
 from .court_order_forms import CourtOrderForm, EndCourtOrderForm
@@ -71,8 +71,7 @@ def court_orders(request, pk):
     person = _keeper_participant(user, pk)
     now = timezone.now()
     rows = []
-    orders = person.court_orders.select_related("recipient_agency", "created_by", "ended_by")
-    for order in orders.order_by("-made_on", "-id"):
+    for order in court_orders_read(user, person):
         label, tag = _status(order, now)
         rows.append(
             {
@@ -83,9 +82,6 @@ def court_orders(request, pk):
                 "purposes": _labels(Purpose, order.purposes),
             }
         )
-    if rows:
-        audit_read(user, participants=[person], categories=[C.LEGAL], obj=person,
-                   detail={"page": "court orders"})  # fmt: skip
     return render(request, "web/court_orders/list.html", {"participant": person, "rows": rows})
 
 
