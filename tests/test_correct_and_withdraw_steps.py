@@ -199,8 +199,13 @@ def test_withdrawing_a_phase_change_restores_the_phase_and_an_exit_reopens(refer
 def test_correcting_an_exit_updates_the_episode(referral, coordinator):
     to_episode(referral, coordinator)
     ended = step(referral, coordinator, "exit", 12, exit_type="completed", reason="Completed")
-    transition_correct(ended, acting_user=coordinator, reason="The court stopped it",
-                       exit_type="stopped_by_court", occurred_on=START + timedelta(days=13))  # fmt: skip
+    transition_correct(
+        ended,
+        acting_user=coordinator,
+        reason="The court stopped it",
+        exit_type="stopped_by_court",
+        occurred_on=START + timedelta(days=13),
+    )
     episode = Episode.objects.get(referral=referral)
     assert episode.exit_type == "stopped_by_court"
     assert episode.ended_on == START + timedelta(days=13)
