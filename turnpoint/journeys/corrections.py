@@ -38,12 +38,15 @@ def may_correct(user, transition: Transition, programme) -> bool:
     return True
 
 
-def may_correct_steps(user, programme) -> Callable[[Transition], bool]:
+def may_correct_steps(user, programme, *, in_team: bool = False
+                      ) -> Callable[[Transition], bool]:  # fmt: skip
     """`may_correct` for each step of one programme's referral, with the policy and the team
-    membership decided once (a timeline asks for every step)."""
+    membership decided once (a timeline asks for every step); `in_team` when the caller already
+    knows the user is in the programme's team."""
     try:
         require(user, Category.PATHWAY, programme=programme, action="write")
-        _require_member(user, programme)
+        if not in_team:
+            _require_member(user, programme)
     except PolicyDenied:
         return lambda step: False
     if user.role == Role.COORDINATOR:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
-from turnpoint.journeys.models import Referral
+from turnpoint.journeys.models import Referral, ReferralFieldChange
 
 from .categories import Category
 from .models import ParticipationConsent
@@ -243,12 +243,15 @@ def field_history_read(user, participant, referrals=()) -> FieldHistory:
             )
             if history.identity:
                 shown.add(C.IDENTITY)
-        legal = [r for r in referrals if decide(user, C.LEGAL, programme=r.programme)]
-        for referral in legal:
-            history.offence[referral.pk] = list(
-                referral.field_changes.select_related("changed_by").order_by("-changed_at", "-id")
-            )
-            if history.offence[referral.pk]:
+        legal = [r.pk for r in referrals if decide(user, C.LEGAL, programme=r.programme)]
+        history.offence = {pk: [] for pk in legal}
+        if legal:  # one query for every referral shown, however many
+            for change in (
+                ReferralFieldChange.objects.filter(referral__in=legal)
+                .select_related("changed_by")
+                .order_by("-changed_at", "-id")
+            ):
+                history.offence[change.referral_id].append(change)
                 shown.add(C.LEGAL)
         if shown:
             read_recorded(

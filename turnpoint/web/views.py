@@ -301,7 +301,8 @@ def _referral_section(user, referral, *, categories, failed, earlier=None) -> di
             transitions,
             programme=programme,
             phase_names=phase_names,
-            may_fix=may_correct_steps(user, programme),
+            # participant_record shows only referrals to the user's team's programmes
+            may_fix=may_correct_steps(user, programme, in_team=True),
         ),
         "forms": forms,
         "earlier": earlier,  # the offence facts' earlier values, when the user may read them
