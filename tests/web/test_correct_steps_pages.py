@@ -27,8 +27,12 @@ def referral(make_referral):
 
 
 def screened(referral, user, days=1):
-    return referral_transition(referral, acting_user=user, to_state="screening",
-                               occurred_on=referral.referral_date + timedelta(days=days))  # fmt: skip
+    return referral_transition(
+        referral,
+        acting_user=user,
+        to_state="screening",
+        occurred_on=referral.referral_date + timedelta(days=days),
+    )
 
 
 def page(client, referral) -> str:
