@@ -12,6 +12,8 @@ EXPECTED = {
     ("get", "/api/referrals/{referral_id}"),
     ("get", "/api/referrals/{referral_id}/transitions"),
     ("post", "/api/referrals/{referral_id}/transitions"),
+    ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/correction"),
+    ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/withdrawal"),
     ("get", "/api/episodes"), ("get", "/api/episodes/{episode_id}"),
     ("get", "/api/programmes"), ("get", "/api/programmes/{slug}"),
 }  # fmt: skip

@@ -12,7 +12,7 @@ from turnpoint.journeys.services import referral_create
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import participant_for_user
-from turnpoint.sharing.reads import journey_rows_read
+from turnpoint.sharing.reads import field_history_read, journey_rows_read
 
 from .access import (
     PROGRAMME_HEAVY,
@@ -56,6 +56,29 @@ REFERRAL = Shape(
 )  # fmt: skip
 
 
+class EarlierValueOut(OutSchema):
+    field: str = Field(description="The field edited, e.g. family_name or offence_category.")
+    old_value: str = Field(description="Its value before the change (dates as YYYY-MM-DD).")
+    new_value: str
+    changed_by: str | None = Field(None, description="Username of who changed it.")
+    changed_at: datetime
+    reason: str
+
+
+def dump_earlier(rows) -> list[dict]:
+    return [
+        {
+            "field": c.field,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+            "changed_by": c.changed_by.username if c.changed_by_id else None,
+            "changed_at": c.changed_at,
+            "reason": c.reason,
+        }
+        for c in rows
+    ]
+
+
 class ReferralOut(OutSchema):
     id: int
     version: int = Field(description="Send it back as If-Match or expected_version.")
@@ -75,6 +98,10 @@ class ReferralOut(OutSchema):
     drug_related_type: str | None = None
     offence_date: date | None = None
     offence_summary: str | None = None
+    # only on a single referral (and a participant's), for roles that may read legal facts
+    earlier_values: list[EarlierValueOut] | None = Field(
+        None, description="Earlier values of offence facts edited after entry, newest first."
+    )
 
 
 class ReferralPage(OutSchema):
@@ -222,4 +249,8 @@ def get_referral(request: HttpRequest, referral_id: int, response: HttpResponse)
     """The referral's ETag is its version: send it as If-Match with a transition."""
     referral = referral_for_user(request.auth, referral_id)
     response["ETag"] = etag(referral.version)
-    return dump_referrals(request.auth, [referral])[0]
+    out = dump_referrals(request.auth, [referral])[0]
+    history = field_history_read(request.auth, referral.participant, [referral], identity=False)
+    if referral.pk in history.offence:
+        out["earlier_values"] = dump_earlier(history.offence[referral.pk])
+    return out

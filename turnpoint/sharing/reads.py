@@ -226,16 +226,17 @@ class FieldHistory:
     offence: dict = field(default_factory=dict)  # referral id -> its earlier values
 
 
-def field_history_read(user, participant, referrals=()) -> FieldHistory:
+def field_history_read(user, participant, referrals=(), *, identity: bool = True) -> FieldHistory:
     """A participant's earlier values (and those of `referrals`, already reached), decided by
     the category of each field with the rules and recorded like the page they go on: one audit
-    entry and the disclosure acts for what is shown."""
+    entry and the disclosure acts for what is shown. `identity=False` leaves the participant's
+    own out (a referral's detail)."""
     referrals = list(referrals)
     programme = referrals[0].programme if referrals else None
     history = FieldHistory()
     with transaction.atomic():
         shown: set[str] = set()
-        if decide(user, C.IDENTITY, programme=programme):
+        if identity and decide(user, C.IDENTITY, programme=programme):
             history.identity = list(
                 participant.field_changes.select_related("changed_by").order_by(
                     "-changed_at", "-id"
