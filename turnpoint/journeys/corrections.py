@@ -7,6 +7,7 @@ audit entry in one transaction: all of it or nothing.
 
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -220,7 +221,7 @@ def _corrected_values(steps: list, current: Transition, wanted: dict, programme
     """(problems, the values asked for) of a correction of `current`, one of `steps`."""
     problems: list[Problem] = []
     allowed = correctable_fields(current)
-    values = {}
+    values: dict[str, Any] = {}
     for key, value in wanted.items():
         if value is None:
             continue
@@ -230,8 +231,10 @@ def _corrected_values(steps: list, current: Transition, wanted: dict, programme
             continue
         values[key] = value.strip() if isinstance(value, str) else value
     at = steps.index(current)
-    if "occurred_on" in values:
-        day = values["occurred_on"]
+    if "occurred_on" in values and not isinstance(values["occurred_on"], date):
+        problems.append(Problem("occurred_on", "is not a date (use YYYY-MM-DD)"))
+    elif "occurred_on" in values:
+        day: date = values["occurred_on"]
         before, after = (
             steps[at - 1] if at else None,
             steps[at + 1] if at + 1 < len(steps) else None,
