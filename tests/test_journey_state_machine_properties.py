@@ -110,8 +110,25 @@ def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, st
 
 # Corrections and withdrawals (docs/journeys.md, "Correcting a step") ----------------------------
 
+
+def forward(state: str, phase: int, choice: int) -> dict:
+    """A well-formed next step from `state`, so that sequences reach episodes and exits."""
+    if state == State.RECOMMENDATION:
+        return {"to_state": "decision", "recommended_disposal": "programme"}
+    if state == State.DECISION:
+        return {"to_state": "episode", "imposed_disposal": "programme"}
+    if state == State.EPISODE and choice % 3:
+        return {"to_state": "episode", "phase_number": 2 if phase == 1 else 1, "reason": "review"}
+    if state == State.EPISODE:
+        return {"to_state": "exit", "exit_type": "completed", "reason": "done"}
+    return {"to_state": machine.FORWARD.get(State(state), state)}
+
+
 fixes = st.one_of(
     st.tuples(st.just("step"), requests),
+    st.tuples(st.just("forward"), st.integers(0, 5)),
+    st.tuples(st.just("forward"), st.integers(0, 5)),
+    st.tuples(st.just("forward"), st.integers(0, 5)),
     st.tuples(st.just("withdraw"), st.integers(0, 20)),
     st.tuples(
         st.just("correct"),
@@ -132,7 +149,7 @@ fixes = st.one_of(
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(st.lists(fixes, min_size=1, max_size=20))
+@given(st.lists(fixes, min_size=1, max_size=30))
 def test_no_sequence_of_steps_and_corrections_leaves_the_referral_inconsistent(
     make_referral, coordinator, actions
 ):
@@ -153,8 +170,16 @@ def test_no_sequence_of_steps_and_corrections_leaves_the_referral_inconsistent(
                     occurred_on=last + timedelta(days=max(days, 0)),
                     **req,
                 )
+            elif kind == "forward":
+                episode = Episode.objects.filter(referral=referral).first()
+                last = max(t.occurred_on for t in effective_steps(rows))
+                referral.refresh_from_db()
+                ask = forward(referral.state, episode.phase_number if episode else 1, req)
+                referral_transition(referral, acting_user=coordinator,
+                                    occurred_on=last + timedelta(days=req), **ask)  # fmt: skip
             elif in_effect and kind == "withdraw":
-                target = in_effect[req % len(in_effect)]  # not always the latest: may be refused
+                # Mostly the latest; sometimes an earlier one, which is refused.
+                target = in_effect[-1] if req % 3 else in_effect[req % len(in_effect)]
                 transition_withdraw(
                     Transition.objects.get(pk=target.pk), acting_user=coordinator, reason="error"
                 )
