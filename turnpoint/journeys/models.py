@@ -109,7 +109,8 @@ class Referral(models.Model):
 
 
 class Transition(models.Model):
-    """One recorded step on the pathway: who, when, why (R3)."""
+    """One recorded step on the pathway: who, when, why (R3). Never changed: a step recorded in
+    error is corrected or withdrawn by a row of its own that `corrects` it (effective.py)."""
 
     data_category = Category.PATHWAY
 
