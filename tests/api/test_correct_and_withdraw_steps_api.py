@@ -145,3 +145,25 @@ def test_earlier_values_in_details_only_for_roles_that_read_the_category(
     assert "earlier_values" not in detail and "offence_category" not in detail
     prosecutor = api_as("prosecutor").get(f"/api/referrals/{referral.pk}").json()
     assert prosecutor["earlier_values"][0]["field"] == "offence_category"
+
+
+def test_offence_facts_patched_keep_earlier_values(api_as, referral):
+    client = api_as("probation")
+    path = f"/api/referrals/{referral.pk}"
+    assert client.patch(path, {"offence_category": "fraud"}).status_code == 428
+    response = client.patch(
+        path, {"offence_category": "fraud", "reason": "Charge amended"}, If_Match='"1"'
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["offence_category"] == "fraud" and response["ETag"] == '"2"'
+    assert body["earlier_values"][0]["old_value"] == "acquisitive"
+    assert body["earlier_values"][0]["reason"] == "Charge amended"
+    stale = client.patch(path, {"offence_category": "other", "version": 1})
+    assert stale.status_code == 412
+    bad = client.patch(path, {"offence_date": "2026-07-01", "version": 2})
+    assert bad.status_code == INVALID
+    assert {"field": "offence_date", "reason": "is in the future"} in bad.json()["errors"]
+    assert api_as("clinician").patch(path, {"offence_category": "other", "version": 2}
+                                     ).status_code == 403  # fmt: skip
+    assert Referral.objects.get(pk=referral.pk).offence_category == "fraud"

@@ -9,7 +9,7 @@ EXPECTED = {
     ("get", "/api/participants"), ("post", "/api/participants"),
     ("get", "/api/participants/{participant_id}"), ("patch", "/api/participants/{participant_id}"),
     ("get", "/api/referrals"), ("post", "/api/referrals"),
-    ("get", "/api/referrals/{referral_id}"),
+    ("get", "/api/referrals/{referral_id}"), ("patch", "/api/referrals/{referral_id}"),
     ("get", "/api/referrals/{referral_id}/transitions"),
     ("post", "/api/referrals/{referral_id}/transitions"),
     ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/correction"),

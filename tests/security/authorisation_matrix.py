@@ -301,6 +301,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         administrator=BAD_REQUEST,
     ),
     ("GET", "/api/referrals/{referral_id}"): _DETAIL,
+    ("PATCH", "/api/referrals/{referral_id}"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     ("GET", "/api/referrals/{referral_id}/transitions"): _DETAIL,
     ("POST", "/api/referrals/{referral_id}/transitions"): where(
         RECORDING,

@@ -172,6 +172,9 @@ def write_body(method, path, world, make_referral, coordinator):
         participant = referral.participant
         body = {"preferred_name": "Fi", "version": participant.version}
         return f"/api/participants/{participant.pk}", body
+    if (method, path) == ("PATCH", "/api/referrals/{referral_id}"):
+        body = {"offence_category": "fraud", "version": referral.version}
+        return f"/api/referrals/{referral.pk}", body
     if (method, path) == ("POST", "/api/referrals/{referral_id}/transitions"):
         return f"/api/referrals/{referral.pk}/transitions", {"to_state": "screening"}
     if path.startswith("/api/referrals/{referral_id}/transitions/{transition_id}/"):

@@ -76,6 +76,8 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         response = client.get(url)
     elif url.endswith(("/correction", "/withdrawal")):
         response = send_json(client, method, url, {"reason": "Recorded in error"})
+    elif method == "PATCH" and "/referrals/" in url:
+        response = send_json(client, method, url, {"offence_category": "fraud", "version": 1})
     else:
         body = {"to_state": "screening"} if "transitions" in url else {"preferred_name": "X"}
         response = send_json(

@@ -5,8 +5,9 @@ from datetime import date, datetime
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router
 
-from turnpoint.errors import InvalidInput, Problem
+from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.journeys import machine
+from turnpoint.journeys.corrections import referral_update
 from turnpoint.journeys.models import DrugRelatedType, OffenceCategory, Source, State
 from turnpoint.journeys.services import referral_create
 from turnpoint.programmes.models import Programme
@@ -22,7 +23,9 @@ from .access import (
 )
 from .common import (
     IDEMPOTENCY_KEY,
+    IF_MATCH,
     MAX_ID,
+    MAX_VERSION,
     OutSchema,
     PageQuery,
     Readable,
@@ -30,6 +33,7 @@ from .common import (
     WriteSchema,
     as_json,
     etag,
+    expected_version,
     header_params,
     id_field,
     may_order_by,
@@ -37,6 +41,7 @@ from .common import (
     refuse_oracles,
     responses,
 )
+from .errors import ApiError
 from .idempotency import idempotent
 
 router = Router(tags=["referrals"])
@@ -125,6 +130,19 @@ class ReferralFacts(WriteSchema):
 
 class ReferralCreate(ReferralFacts):
     participant_id: int = Field(ge=1, le=MAX_ID, description="A participant you can reach.")
+
+
+class OffenceFactsUpdate(WriteSchema):
+    """Offence facts edited after entry; each changed one keeps its earlier value."""
+
+    offence_category: str = Field(None, json_schema_extra={"enum": OffenceCategory.values})
+    drug_related_type: str = Field(None, json_schema_extra={"enum": DrugRelatedType.values})
+    offence_date: date = None
+    offence_summary: str = None
+    reason: str = Field("", description="Why they changed; kept with the earlier values.")
+    version: int = Field(
+        None, ge=1, le=MAX_VERSION, description="The version you read, if you send no If-Match."
+    )
 
 
 class ReferralFilters(PageQuery):
@@ -254,3 +272,33 @@ def get_referral(request: HttpRequest, referral_id: int, response: HttpResponse)
     if referral.pk in history.offence:
         out["earlier_values"] = dump_earlier(history.offence[referral.pk])
     return out
+
+
+@router.patch(
+    "/{referral_id}",
+    response=responses({200: ReferralOut}, 400, 403, 404, 412, 428),
+    exclude_unset=True,
+    summary="Change a referral's offence facts",
+    openapi_extra=header_params(IF_MATCH),
+)
+def update_referral(
+    request: HttpRequest, referral_id: int, payload: OffenceFactsUpdate, response: HttpResponse
+):
+    """Roles that record legal facts, in the referral's team. Needs the version you read
+    (If-Match or `version`): without it 428, stale 412. Each changed fact keeps its earlier
+    value (`earlier_values`, docs/journeys.md)."""
+    user = request.auth
+    values = payload.model_dump(exclude_unset=True)
+    version = expected_version(request, values.pop("version", None), required=True)
+    reason = values.pop("reason", "")
+    if not values:
+        raise ApiError(400, Problem("", "send at least one offence fact to change"))
+    referral = referral_for_user(user, referral_id)
+    try:
+        referral = referral_update(
+            referral, acting_user=user, expected_version=version, reason=reason, **values
+        )
+    except Conflict as exc:
+        raise ApiError(412, Problem("version", str(exc))) from exc
+    response["ETag"] = etag(referral.version)
+    return get_referral(request, referral.pk, response)
