@@ -18,6 +18,14 @@ EXPECTED = {
     ("get", "/api/referrals/{referral_id}/participation-consents"),
     ("post", "/api/referrals/{referral_id}/participation-consents"),
     ("post", "/api/referrals/{referral_id}/participation-consents/{consent_id}/withdraw"),
+    ("get", "/api/participants/{participant_id}/household"),
+    ("post", "/api/participants/{participant_id}/household"),
+    ("get", "/api/participants/{participant_id}/court-orders"),
+    ("post", "/api/participants/{participant_id}/court-orders"),
+    ("post", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
+    ("get", "/api/participants/{participant_id}/share-consents"),
+    ("post", "/api/participants/{participant_id}/share-consents"),
+    ("post", "/api/participants/{participant_id}/share-consents/{consent_id}/revoke"),
 }  # fmt: skip
 
 
@@ -56,7 +64,8 @@ def test_write_bodies_forbid_unknown_fields_in_the_document(db):
         assert schemas[name]["additionalProperties"] is False, name
 
 
-RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn")
+RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn", "ChildIn", "CourtOrderIn", "EndIn",
+                 "ShareConsentIn", "RevokeIn")  # fmt: skip
 
 
 def test_the_bodies_of_what_the_pages_record_forbid_unknown_fields(db):

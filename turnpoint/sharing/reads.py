@@ -203,6 +203,20 @@ def participation_consents_read(user, referral, shows: Callable[[frozenset], Ite
     return found, categories
 
 
+def share_consents_read(user, participant) -> list:
+    """A participant's consents to share, newest first, as the staff who record them see them
+    (the caller decides who may; this fetches and records the read of the participant)."""
+    with transaction.atomic():
+        consents = list(
+            participant.share_consents.select_related(
+                "disclosing_agency", "recipient_agency", "recipient_user", "created_by"
+            ).order_by("-created_at", "-id")
+        )
+        read_recorded(user, participants=[participant], categories=[C.IDENTITY],
+                      obj=participant, detail={"page": "consents to share"})  # fmt: skip
+    return consents
+
+
 def latest_referrals(
     user, participant_ids, programmes=None, state: str = ""
 ) -> dict[int, Referral]:
