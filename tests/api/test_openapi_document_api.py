@@ -26,6 +26,7 @@ EXPECTED = {
     ("get", "/api/participants/{participant_id}/share-consents"),
     ("post", "/api/participants/{participant_id}/share-consents"),
     ("post", "/api/participants/{participant_id}/share-consents/{consent_id}/revoke"),
+    ("post", "/api/participants/{participant_id}/portal-access/close"),
 }  # fmt: skip
 
 
@@ -65,7 +66,7 @@ def test_write_bodies_forbid_unknown_fields_in_the_document(db):
 
 
 RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn", "ChildIn", "CourtOrderIn", "EndIn",
-                 "ShareConsentIn", "RevokeIn")  # fmt: skip
+                 "ShareConsentIn", "RevokeIn", "CloseIn")  # fmt: skip
 
 
 def test_the_bodies_of_what_the_pages_record_forbid_unknown_fields(db):

@@ -15,6 +15,7 @@ from . import (
     household,
     participants,
     participation_consents,
+    portal_access,
     programmes,
     referrals,
     transitions,
@@ -39,5 +40,6 @@ api.add_router("/referrals", participation_consents.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
 api.add_router("/participants", consents.router)
+api.add_router("/participants", portal_access.router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)
