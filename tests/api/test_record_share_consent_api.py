@@ -71,6 +71,8 @@ def test_a_category_the_agency_does_not_hold_is_named(api_as, participant, conse
     assert "is held by the treatment provider" in errors_by_field(response)["categories"]
     response = api_as("clinician").post(url(participant.pk), consent(expires_at=None))
     assert errors_by_field(response) == {"expires_at": "is not a date (use YYYY-MM-DD)"}
+    response = api_as("clinician").post(url(participant.pk), consent(recipient_role="x" * 40))
+    assert errors_by_field(response)["recipient_role"].startswith("must be one of: ")
     assert not ShareConsent.objects.exists()
 
 

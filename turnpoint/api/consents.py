@@ -8,6 +8,7 @@ from datetime import date, datetime
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router
+from pydantic import field_validator
 
 from turnpoint.accounts.models import STAFF_ROLE_VALUES
 from turnpoint.errors import InvalidInput, Problem
@@ -110,6 +111,14 @@ class ShareConsentIn(WriteSchema):
     signed_by: str = Field(max_length=200)
     representative_authority: str = Field("", max_length=200)
     signed_on: date
+
+    @field_validator("recipient_role")
+    @classmethod
+    def _a_staff_role(cls, value: str) -> str:
+        # The page offers only these; the service does not check the role outside 2.35.
+        if value not in ("", *STAFF_ROLE_VALUES):
+            raise ValueError(f"must be one of: {', '.join(STAFF_ROLE_VALUES)}, or '' for any role")
+        return value
 
 
 class RevokeIn(WriteSchema):
