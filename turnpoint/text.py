@@ -124,9 +124,9 @@ def text_problems(field: str, value, *, max_length: int, multiline: bool = False
     seen: set[str] = set()
     tags = _flag_tags(text) if any(ord(c) >= 0xE0000 for c in text) else set()
     for i, ch in enumerate(text):
-        if ch.isprintable() and ch not in SEPARATORS or ch in MULTILINE_ALLOWED and multiline:
+        if (ch.isprintable() and ch not in SEPARATORS) or (ch in MULTILINE_ALLOWED and multiline):
             continue  # the common case, fast: isprintable is False for every kind refused
-        if ch in (ZWJ, ZWNJ) and _joiner_in_place(text, i) or i in tags:
+        if (ch in (ZWJ, ZWNJ) and _joiner_in_place(text, i)) or i in tags:
             continue
         found = _what(ch, multiline=multiline)
         if found is None or found[0] in seen:
