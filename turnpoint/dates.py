@@ -63,17 +63,18 @@ def not_before_birth(field: str, value: date | datetime | None, born: date | Non
 
 def in_order(
     field: str, value: date | datetime | None, earlier: date | datetime | None, what: str,
-    *, strictly: bool = False,
+    *, strictly: bool = False, why: str = "",
 ) -> list[Problem]:  # fmt: skip
     """`value` is on or after `earlier` (after it, when `strictly`); `what` names `earlier` in
-    words ("the date it was signed")."""
+    words ("the date it was signed"), `why` (optional) says why the order matters."""
     if value is None or earlier is None:
         return []
     later_day, earlier_day = day_of(value), day_of(earlier)
+    because = f": {why}" if why else ""
     if strictly and later_day <= earlier_day:
-        return [Problem(field, f"must be after {what} ({spoken(earlier_day)})")]
+        return [Problem(field, f"must be after {what} ({spoken(earlier_day)}){because}")]
     if later_day < earlier_day:
-        return [Problem(field, f"is before {what} ({spoken(earlier_day)})")]
+        return [Problem(field, f"is before {what} ({spoken(earlier_day)}){because}")]
     return []
 
 

@@ -268,7 +268,8 @@ def test_expired_consent_is_listed_as_expired(page_as, referral, users, coordina
         recipient_agency=users["judge"].agency, categories=["drug_tests"],
         purposes=["court_review"], starts_at=now - timedelta(days=30),
         expires_at=now - timedelta(days=1), revocation_statement="s", revocation_method="m",
-        signature_method="written", signed_by="Robin", signed_on=date.today(),
+        signature_method="written", signed_by="Robin",
+        signed_on=timezone.localdate(now - timedelta(days=30)),
     )  # fmt: skip
     listing = text(page_as("coordinator").get(f"/participants/{referral.participant_id}/sharing/"))
     assert "Expired" in listing

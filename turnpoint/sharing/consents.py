@@ -92,7 +92,8 @@ def _date_problems(values: dict) -> list[Problem]:
     problems = dates.entered_date("signed_on", signed_on, today=today, born=born)
     problems += dates.not_before_floor("starts_at", starts_at) or dates.in_order(
         "starts_at", starts_at, signed_on,
-        "the date it was signed: a consent takes effect from its signing, never before",
+        "the date it was signed",
+        why="a consent takes effect from its signing, never before",
     )  # fmt: skip
     problems += dates.not_before_floor("revocable_from", values.get("revocable_from"))
     if expires_at and starts_at and expires_at > starts_at and participant:
