@@ -2,11 +2,14 @@
 text displays, and length limits say their number; letters of every script, accents and emoji
 are kept as typed. Every service that stores free text asks `turnpoint.text.text_problems`."""
 
+import io
 from datetime import date, timedelta
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from turnpoint.accounts.models import ApiToken
 from turnpoint.errors import InvalidInput
 from turnpoint.journeys.models import Referral, Transition
 from turnpoint.journeys.services import referral_create, referral_transition
@@ -166,3 +169,14 @@ def test_break_glass_justification_refuses_invisible_characters(make_referral, u
         acting_user=users["safeguarding"], participant=person, reason_code="child_at_risk",
         justification="A teacher reported bruising\u2060 on the child today.",
     )  # fmt: skip
+
+
+def test_the_command_line_refuses_a_reason_with_invisible_characters(users):
+    with pytest.raises(CommandError) as excinfo:
+        call_command("tokens", "create", "coordinator", "--reason", "New\u200b laptop",
+                     stdout=io.StringIO())  # fmt: skip
+    assert "--reason: contains an invisible zero-width character (U+200B)" in str(excinfo.value)
+    assert not ApiToken.objects.exists()
+    with pytest.raises(CommandError) as excinfo:
+        call_command("unlock", "coordinator", "--reason", "r" * 201, stdout=io.StringIO())
+    assert "--reason: must be 200 characters or fewer; this is 201" in str(excinfo.value)
