@@ -50,3 +50,14 @@ def test_a_hebrew_name_goes_through_the_page(page_as, programme):
     response = page_as("coordinator").post(URL, intake_form(programme, given_name="שרה"))
     assert response.status_code == 302
     assert Participant.objects.get().given_name == "שרה"
+
+
+def test_an_over_long_name_says_the_limit_and_its_length(page_as, programme):
+    response = page_as("coordinator").post(URL, intake_form(programme, family_name="E" * 134))
+    assert response.status_code == 400
+    page = html.unescape(text(response))
+    assert (
+        '<a href="#id_family_name">Family name must be 100 characters or fewer; this is 134</a>'
+        in page
+    )
+    assert not Participant.objects.exists()
