@@ -49,7 +49,7 @@ def test_consent_longer_than_the_custody_it_replaces_is_refused(make_referral, c
             **values(agreed_max_weeks=30, custodial_weeks_replaced=26),
         )  # fmt: skip
     assert [(p.field, p.reason) for p in excinfo.value.problems] == [
-        ("agreed_max_weeks", "is longer than the 26 weeks of custody it replaces (R12)")
+        ("agreed_max_weeks", "is longer than the 26 weeks of custody it replaces")
     ]
     assert not ParticipationConsent.objects.exists()
 

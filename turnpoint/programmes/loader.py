@@ -62,6 +62,8 @@ POLICY_KEYS = {
     "criminal_justice_referral": (bool, False),
     "consent_revocation": (str, False),
     "monitoring_roles": (list, False),
+    # The longest a consent to share may last, in months (docs/programmes.md); checked below.
+    "consent_max_months": (int, False),
 }
 # Roles that may carry a duty to monitor a participant's progress (42 CFR 2.35(a)). Analysts and
 # administrators reach no identifiable participant, so they never do.
@@ -219,6 +221,8 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         if isinstance(policy.get("reviews"), str) and policy["reviews"] not in ReviewMode.values:
             say("policy.reviews", f"must be one of: {', '.join(ReviewMode.values)}")
         _check_consent_revocation(policy, say)
+        if policy.get("consent_max_months") == 0:
+            say("policy.consent_max_months", "must be at least 1")
     if isinstance(data.get("statutory_disclosures"), list):
         _check_statutory(data["statutory_disclosures"], say)
     _check_person_first(data, say)
