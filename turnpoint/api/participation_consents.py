@@ -9,13 +9,12 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 
 from turnpoint.errors import Problem
-from turnpoint.journeys.models import State
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import ParticipationConsent
 from turnpoint.sharing.participation import (
     Coercion,
-    participation_consent_current,
     participation_consent_record,
+    participation_consent_refusal,
     participation_consent_withdraw,
 )
 from turnpoint.sharing.reach import not_found
@@ -41,12 +40,6 @@ from .errors import ApiError
 from .idempotency import idempotent
 
 router = Router(tags=["consent to take part"])
-
-# The page's rule (web/consent_views.py): consent to take part is recorded before the episode.
-BEFORE_EPISODE = frozenset(
-    {State.REFERRAL, State.SCREENING, State.ELIGIBILITY, State.ASSESSMENT,
-     State.RECOMMENDATION, State.DECISION}
-)  # fmt: skip
 
 PARTICIPATION_CONSENT = Shape(
     always=("id", "referral_id", "participant_id"),
@@ -164,16 +157,8 @@ def create_participation_consent(
     def effect():
         referral = referral_for_user(user, referral_id)
         require(user, Category.LEGAL, programme=referral.programme, action="write")
-        if referral.state not in BEFORE_EPISODE:
-            raise ApiError(409, Problem("", (
-                "Consent to take part is recorded before the episode starts; this referral is "
-                f"at '{referral.get_state_display()}'. Nothing was saved."
-            )))  # fmt: skip
-        if participation_consent_current(referral) is not None:
-            raise ApiError(409, Problem("", (
-                "This referral already has a consent to take part. Withdraw it before "
-                "recording a new one. Nothing was saved."
-            )))  # fmt: skip
+        if refusal := participation_consent_refusal(referral):
+            raise ApiError(409, Problem("", refusal))
         consent = participation_consent_record(acting_user=user, referral=referral, **values)
         body = PARTICIPATION_CONSENT.dump(consent, Readable(user)(referral.programme))
         return 201, as_json(ParticipationConsentOut, body), {}

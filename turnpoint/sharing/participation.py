@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from turnpoint import dates
-from turnpoint.errors import InvalidInput, Problem
+from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.journeys.models import Referral, State
 from turnpoint.text import text_problems, texts_problems
 
 from .audit import audit_entry, audit_write
@@ -85,9 +86,36 @@ def participation_consent_audit(consent: ParticipationConsent, *, acting_user):
     )  # fmt: skip
 
 
+# Consent to take part is recorded before the episode starts (R12): in these states only.
+BEFORE_EPISODE = frozenset(
+    {State.REFERRAL, State.SCREENING, State.ELIGIBILITY, State.ASSESSMENT,
+     State.RECOMMENDATION, State.DECISION}
+)  # fmt: skip
+
+
+def participation_consent_refusal(referral) -> str:
+    """Why no consent to take part can be recorded for the referral now, or "" if one can."""
+    if referral.state not in BEFORE_EPISODE:
+        return (
+            "Consent to take part is recorded before the episode starts; this referral is "
+            f"at '{referral.get_state_display()}'. Nothing was saved."
+        )
+    if participation_consent_current(referral) is not None:
+        return (
+            "This referral already has a consent to take part. Withdraw it before "
+            "recording a new one. Nothing was saved."
+        )
+    return ""
+
+
 def participation_consent_record(*, acting_user, referral, **values) -> ParticipationConsent:
+    """Record the consent; Conflict when the episode has started or a consent is current
+    (checked under the referral's row lock, so two recordings cannot both pass)."""
     consent = participation_consent_build(acting_user=acting_user, referral=referral, **values)
     with transaction.atomic():
+        locked = Referral.objects.select_for_update().get(pk=referral.pk)
+        if refusal := participation_consent_refusal(locked):
+            raise Conflict(refusal)
         consent.save()
         participation_consent_audit(consent, acting_user=acting_user).save()
     return consent
