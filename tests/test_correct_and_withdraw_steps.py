@@ -232,3 +232,12 @@ def test_cached_state_follows_the_steps_in_effect(referral, coordinator):
     assert after.state == derived.state == "left"
     transition_withdraw(left, acting_user=coordinator, reason="They did not leave")
     assert stored(referral).state == "referral"
+
+
+def test_a_reason_with_a_hidden_direction_control_is_refused(referral, coordinator):
+    screening = step(referral, coordinator, "screening", 1)
+    with pytest.raises(InvalidInput) as excinfo:
+        transition_withdraw(screening, acting_user=coordinator, reason="typo \u202e fixed")
+    assert [p.field for p in excinfo.value.problems] == ["reason"]
+    assert "U+202E" in excinfo.value.problems[0].reason
+    assert stored(referral).state == "screening"

@@ -18,15 +18,15 @@ from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.rules import PolicyDenied, require
+from turnpoint.text import text_problems
 
 from . import machine
 from .effective import Derived, derive, journey_of
 from .models import Disposal, Episode, Referral, ReferralFieldChange, State, Transition
-from .services import _require_member, referral_problems
+from .services import REASON_MAX, SUMMARY_MAX, _require_member, referral_problems
 
 K = Transition.Kind
 OFFENCE_FIELDS = ("offence_date", "offence_category", "drug_related_type", "offence_summary")
-SUMMARY_MAX = 4000
 
 
 def may_correct(user, transition: Transition, programme) -> bool:
@@ -99,6 +99,7 @@ def transition_correct(
         problems, values = _corrected_values(journey.steps, current, wanted, programme)
         if not (reason or "").strip():
             problems.append(Problem("reason", "is required: say why the step is corrected"))
+        problems += text_problems("reason", reason, max_length=REASON_MAX, multiline=True)
         changes = {
             k: [_text(_value_of(current, k)), _text(v)]
             for k, v in values.items()
@@ -162,6 +163,7 @@ def transition_withdraw(
             )
         if not (reason or "").strip():
             problems.append(Problem("reason", "is required: say why the step is withdrawn"))
+        problems += text_problems("reason", reason, max_length=REASON_MAX, multiline=True)
         if problems:
             raise InvalidInput(problems)
         row = Transition.objects.create(
@@ -259,6 +261,8 @@ def _corrected_values(steps: list, current: Transition, wanted: dict, programme
         or (current.to_state == State.EXIT and current.kind == K.ADVANCE)
         or (current.to_state == State.CLOSED and current.from_state == State.EXIT)
     )
+    problems += text_problems("step_reason", values.get("reason"), max_length=REASON_MAX,
+                              multiline=True)  # fmt: skip
     if needs_text and "reason" in values and not text:
         problems.append(Problem("step_reason", "is required for this step"))
     if "recommended_disposal" in values and values["recommended_disposal"] not in Disposal.values:
@@ -367,8 +371,9 @@ def referral_update(
     values = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
     if "offence_date" in values and not isinstance(values["offence_date"], date):
         problems.append(Problem("offence_date", "is not a date (use YYYY-MM-DD)"))
-    if len(values.get("offence_summary") or "") > SUMMARY_MAX:
-        problems.append(Problem("offence_summary", f"is longer than {SUMMARY_MAX} characters"))
+    problems += text_problems("offence_summary", values.get("offence_summary"),
+                              max_length=SUMMARY_MAX, multiline=True)  # fmt: skip
+    problems += text_problems("reason", reason, max_length=REASON_MAX, multiline=True)
     if problems:
         raise InvalidInput(problems)
     with transaction.atomic():
