@@ -69,7 +69,7 @@ def participant_record(user, pk) -> ParticipantRecord:
         on_page = replace(openings, court_orders=())
         referrals = list(
             person.referrals.filter(programme__in=team_programme_ids(user))
-            .select_related("programme", "episode")
+            .select_related("programme", "episode__key_worker", "episode__case_manager")
             .prefetch_related("transitions__acting_user", "programme__phases")
         )
         categories = {
