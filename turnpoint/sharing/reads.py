@@ -15,8 +15,6 @@ from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
-from turnpoint.journeys.models import Referral
-
 from .categories import Category
 from .models import ParticipationConsent
 from .reach import openings_of, participant_for_user, team_programme_ids, team_programmes
@@ -177,23 +175,6 @@ def transitions_read(user, referral, rows, shows: Callable[[frozenset], Iterable
                 programme_by_participant={referral.participant_id: referral.programme},
             )
     return found, categories
-
-
-def latest_referrals(
-    user, participant_ids, programmes=None, state: str = ""
-) -> dict[int, Referral]:
-    """Participant id -> their latest referral (by referral date, then id) among the user's team
-    (or `programmes`, a subset of it), optionally in `state`: what a caseload row shows."""
-    team = team_programme_ids(user)
-    among = [p.pk for p in programmes if p.pk in team] if programmes is not None else team
-    referrals = Referral.objects.filter(participant_id__in=list(participant_ids),
-                                        programme__in=among)  # fmt: skip
-    if state:
-        referrals = referrals.filter(state=state)
-    latest: dict[int, Referral] = {}
-    for referral in referrals.order_by("participant_id", "-referral_date", "-id"):
-        latest.setdefault(referral.participant_id, referral)
-    return latest
 
 
 def own_consents(participant):
