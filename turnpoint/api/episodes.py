@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
-from turnpoint.journeys.assignment import episode_assign
+from turnpoint.journeys.assignment import assignee_problems, episode_assign
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reads import journey_rows_read
 
@@ -193,8 +193,12 @@ def assign_episode(request: HttpRequest, episode_id: int, payload: AssignmentIn)
                 people[field] = _team_member(programme, field, values[field])
             except InvalidInput as exc:
                 problems += exc.problems
-        if problems:
-            raise InvalidInput(problems)
+        if problems:  # every problem at once: the roles of those found too
+            found = {p.pk for p in people.values() if p is not None}
+            raise InvalidInput(problems + assignee_problems(
+                programme=programme, team_ids=found,
+                key_worker=people.get("key_worker"), case_manager=people.get("case_manager"),
+            ))  # fmt: skip
         try:
             episode = episode_assign(
                 episode, acting_user=user,
