@@ -13,6 +13,7 @@ EXPECTED = {
     ("get", "/api/referrals/{referral_id}/transitions"),
     ("post", "/api/referrals/{referral_id}/transitions"),
     ("get", "/api/episodes"), ("get", "/api/episodes/{episode_id}"),
+    ("put", "/api/episodes/{episode_id}/assignment"),
     ("get", "/api/programmes"), ("get", "/api/programmes/{slug}"),
 }  # fmt: skip
 

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from turnpoint.accounts.models import Role
 from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.journeys.assignment import (
+    ASSIGNS,
     CASE_MANAGER_ROLES,
     KEY_WORKER_ROLES,
     assignable,
@@ -372,19 +373,20 @@ def _referral_section(user, referral, *, categories, failed) -> dict:
         "forms": forms,
         # Statutory reports this user may prepare now (SEC-15); empty for everyone else.
         "reports": statutory_reports_for(user, referral, episode=episode),
-        "assign": _assign_form(user, episode, failed=failed),
+        "assign": _assign_form(user, programme, episode, failed=failed),
     }
 
 
-def _assign_form(user, episode, *, failed) -> dict | None:
-    """The "Assign" form of an active episode, for a coordinator of its programme's team: the
-    team's active members who may be key worker and case manager, the current ones chosen."""
-    if episode is None or not episode.is_active or not may_assign(user, episode.programme):
+def _assign_form(user, programme, episode, *, failed) -> dict | None:
+    """The "Assign" form of an active episode, for a coordinator of its programme's team (the
+    page shows only referrals to the user's team): the team's active members who may be key
+    worker and case manager, the current ones chosen."""
+    if episode is None or not episode.is_active or user.role != ASSIGNS:
         return None
     if failed and failed[1] == "assign" and failed[0] == episode.referral_id:
         return failed[2]
     return {
-        "choices": assignable(episode.programme),
+        "choices": assignable(programme),
         "key_worker": episode.key_worker_id,
         "case_manager": episode.case_manager_id,
         "version": episode.version,
