@@ -8,7 +8,17 @@ with the rules of `attention.py`, and the page is cut after the sort.
 
 from datetime import date, timedelta
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import (
+    Case,
+    DateField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from turnpoint.sharing.models import ParticipationConsent
@@ -58,42 +68,44 @@ def participation_consent_exists():
     )
 
 
+def _per_programme(pairs) -> Case:
+    """A date that differs by programme (and phase): `pairs` of (condition, date); NULL when none
+    applies, so a comparison with it is never true."""
+    return Case(*(When(cond, then=Value(day)) for cond, day in pairs), default=Value(None),
+                output_field=DateField())  # fmt: skip
+
+
 def with_attention(referrals, *, programmes, today: date, consent_known: bool):
     """`referrals` annotated with `attention_rank` (1 most urgent, 9 nothing), `phase_started_on`
-    and, when `consent_known`, `has_participation_consent`. `programmes` are those the referrals
-    may be in."""
+    and, when `consent_known`, `has_participation_consent`.
+
+    Each target and phase minimum becomes, before the query, the date a referral or phase must
+    have started after (today less the days), chosen by programme in the query; each condition
+    tests the state first, so the subqueries (the phase's start, the consent) run only for the
+    rows at the state that needs them."""
     referrals = referrals.annotate(phase_started_on=phase_started_on())
     whens = []
-    for programme in programmes:
-        targets = targets_of(programme.definition)
-        for target in TARGETS:
-            if target.key not in targets:
-                continue
-            # Overdue when the due date (start + days) is before today.
-            cutoff = today - timedelta(days=targets[target.key])
-            dated = "referral_date__lt" if target.counted_from == "referral" else "offence_date__lt"
-            whens.append(
-                When(
-                    Q(programme_id=programme.pk, state__in=target.pending, **{dated: cutoff}),
-                    then=Value(OVERDUE),
-                )
-            )
+    for target in TARGETS:
+        # Overdue when the due date (start + days) is before today: start < today - days.
+        cutoff = _per_programme(
+            (Q(programme_id=p.pk), today - timedelta(days=targets_of(p.definition)[target.key]))
+            for p in programmes
+            if target.key in targets_of(p.definition)
+        )
+        dated = "referral_date" if target.counted_from == "referral" else "offence_date"
+        whens.append(When(Q(state__in=target.pending) & Q(**{f"{dated}__lt": cutoff}),
+                          then=Value(OVERDUE)))  # fmt: skip
     if consent_known:
         referrals = referrals.annotate(has_participation_consent=participation_consent_exists())
-        whens.append(
-            When(Q(state=State.DECISION, has_participation_consent=False),
-                 then=Value(CONSENT_MISSING))
-        )  # fmt: skip
-    for programme in programmes:
-        for number, days in phase_minimums(programme.definition).items():
-            whens.append(
-                When(
-                    Q(programme_id=programme.pk, state=State.EPISODE,
-                      episode__phase_number=number,
-                      phase_started_on__lte=today - timedelta(days=days)),
-                    then=Value(PHASE_MINIMUM),
-                )
-            )  # fmt: skip
+        whens.append(When(Q(state=State.DECISION) & Q(has_participation_consent=False),
+                          then=Value(CONSENT_MISSING)))  # fmt: skip
+    phase_cutoff = _per_programme(
+        (Q(programme_id=p.pk, episode__phase_number=number), today - timedelta(days=days))
+        for p in programmes
+        for number, days in phase_minimums(p.definition).items()
+    )
+    whens.append(When(Q(state=State.EPISODE) & Q(phase_started_on__lte=phase_cutoff),
+                      then=Value(PHASE_MINIMUM)))  # fmt: skip
     rank = Case(*whens, default=Value(NOTHING), output_field=IntegerField())
     return referrals.annotate(attention_rank=rank)
 
