@@ -15,7 +15,9 @@ of `build_world()` (add the object the page needs there). `submit` (the browser)
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from participation_helpers import consent_to_take_part
@@ -31,6 +33,7 @@ from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.safeguarding import break_glass_open
 
 PORTAL_PASSWORD = "a long and memorable sentence"
+SCENARIO = (Path(settings.BASE_DIR) / "scenarios" / "ew_ost_continuity_for_all.yaml").read_text()
 TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
 
 
@@ -44,7 +47,8 @@ class Page:
     )  # a str value naming a key of build_world() is its id
     query: str = ""
     status: int = 200
-    submit: str = ""  # browser: click this button with the form as it loads, to show errors
+    submit: str = ""  # browser: click this button, after filling `fill`, to show errors
+    fill: dict = field(default_factory=dict)  # browser: CSS selector -> what to type first
     post: dict | None = None  # test client: POST this instead of a GET
 
     def url(self, world: dict) -> str:
@@ -107,13 +111,17 @@ PAGES = (
          {"pk": "participant", "order_pk": "court_order"}),
     Page("who has seen this record", "coordinator", "web:participant_disclosures", P),
     Page("who has seen this record, judge", "judge", "web:participant_disclosures", P),
+    Page("who has seen this record, refused period", "coordinator",
+         "web:participant_disclosures", P, query="since=last+week", status=400),
     Page("statutory report", "probation", "web:statutory_report",
          {"pk": "drr_referral", "code": "drr-review-report"}),
     Page("portal access", "coordinator", "web:portal_access", P),
     # The analyst's and the administrator's pages, the account
     Page("policy simulator", "analyst", "simulator:page"),
     Page("policy simulator, refused", "analyst", "simulator:page", submit="Run simulation",
-         status=400, post={"scenario_yaml": "extends: nowhere.yaml", "runs": "0"}),
+         fill={"#runs": "0"}, status=400, post={"scenario_yaml": "extends: nowhere.yaml"}),
+    Page("policy simulator, results", "analyst", "simulator:page", submit="Run simulation",
+         fill={"#runs": "3"}, post={"scenario_yaml": SCENARIO, "runs": "3"}),
     Page("audit log", "administrator", "web:audit_log"),
     Page("audit log, verified", "administrator", "web:audit_log", query="verify=1"),
     Page("audit log, refused filter", "administrator", "web:audit_log",
@@ -126,6 +134,8 @@ PAGES = (
     # The portal
     Page("portal home", "participant", "portal:home"),
     Page("portal, who has seen my record", "participant", "portal:disclosures"),
+    Page("portal, who has seen my record, refused period", "participant",
+         "portal:disclosures", query="until=tomorrow", status=400),
     Page("portal, sharing", "participant", "portal:consents"),
     Page("portal, withdraw", "participant", "portal:consent_withdraw",
          {"consent_pk": "share_consent"}),

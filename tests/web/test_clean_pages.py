@@ -23,9 +23,11 @@ RAW = [
     re.compile(r"<[A-Za-z_.]+(?: object)? at 0x|<QuerySet|\b(?:datetime|Decimal)\.?\w*\("),
     re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b(?!\.yaml)"),
 ]
-# Where the words are data or code rather than the page's own (the simulator's YAML editor, a
-# `<code>` example of what to type).
-SKIP_TEXT_IN = {"textarea", "code", "script", "style"}
+# Where the words are data or code rather than the page's own: the simulator's YAML editor, a
+# `<code>` name or example of what to type, and the simulator's charts, whose labels are the
+# parameter names its tables show as code.
+# An element marked `data-verbatim` quotes a data file as written (the simulator's sources).
+SKIP_TEXT_IN = {"textarea", "code", "svg", "script", "style"}
 SHOWN_ATTRIBUTES = {"aria-label", "title", "alt", "placeholder"}
 
 
@@ -39,7 +41,9 @@ class VisibleText(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag in SKIP_TEXT_IN:
+        if tag in SKIP_TEXT_IN or (self._skipping and tag == self._skipping[-1]):
+            self._skipping.append(tag)
+        elif "data-verbatim" in attrs:
             self._skipping.append(tag)
         for name in SHOWN_ATTRIBUTES & set(attrs):
             self.parts.append(attrs[name] or "")
@@ -160,3 +164,14 @@ def test_a_refused_form_keeps_its_values_and_links_each_error_to_its_field(clien
     assert re.search(r'id="id_family_name-error"', html)
     assert 'value="Robin"' in html
     assert "Took bread." in html
+
+
+def test_a_refused_filter_links_to_its_field_and_keeps_what_was_typed(client, users):
+    client.force_login(users["administrator"])
+    response = client.get("/audit/", {"user": "judge", "from": "last week"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert '<a href="#from">The start date must be a date like 2026-01-31.</a>' in html
+    assert re.search(r'<p id="from-error" class="govuk-error-message">', html)
+    assert re.search(r'id="from" name="from"[^>]*aria-describedby="from-error"', html)
+    assert 'value="last week"' in html and 'value="judge"' in html
