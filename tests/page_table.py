@@ -22,7 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 from participation_helpers import consent_to_take_part
 
-from turnpoint.accounts.models import Role
+from turnpoint.accounts import totp
+from turnpoint.accounts.mfa import MFA_SESSION_KEY
+from turnpoint.accounts.models import Role, TotpDevice
 from turnpoint.journeys.services import referral_create, referral_transition
 from turnpoint.people.services import household_child_add, participant_create
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
@@ -50,6 +52,8 @@ class Page:
     submit: str = ""  # browser: click this button, after filling `fill`, to show errors
     fill: dict = field(default_factory=dict)  # browser: CSS selector -> what to type first
     post: dict | None = None  # test client: POST this instead of a GET
+    # False: signed in with the password only, not yet past the security code (SEC-25).
+    second_factor: bool = True
 
     def url(self, world: dict) -> str:
         kwargs = {k: world.get(v, v) if isinstance(v, str) else v for k, v in self.kwargs.items()}
@@ -63,6 +67,12 @@ PAGES = (
     Page("sign-in", "anonymous", "login"),
     Page("sign-in, wrong password", "anonymous", "login", submit="Sign in", status=200,
          post={"username": "coordinator", "password": "not the password"}),
+    Page("security code, set up", "analyst", "web:mfa_enrol", second_factor=False),
+    Page("security code, set up refused", "analyst", "web:mfa_enrol", second_factor=False,
+         fill={"#id_code": "000000"}, submit="Continue", status=400, post={"code": "000000"}),
+    Page("security code", "judge", "web:mfa_verify", second_factor=False),
+    Page("security code, refused", "judge", "web:mfa_verify", second_factor=False,
+         fill={"#id_code": "000000"}, submit="Continue", status=400, post={"code": "000000"}),
     Page("portal set-up", "anonymous", "portal:set_up"),
     Page("portal set-up, refused", "anonymous", "portal:set_up", submit="Set my password",
          status=400, post={"reference": "", "code": ""}),
@@ -209,6 +219,8 @@ def build_world(users: dict, programmes: dict) -> dict:
         justification="The key worker heard the youngest child is left alone at night.",
     )  # fmt: skip
     read_recorded(users["judge"], participants=[robin], categories=[Category.IDENTITY], obj=robin)
+    TotpDevice.objects.create(user=users["judge"], secret=totp.secret_new(),
+                              confirmed_at=timezone.now())  # fmt: skip
     account, code = portal_setup_code_issue(acting_user=coordinator, participant=robin)
     portal_set_up(reference=robin.reference, code=code, password=PORTAL_PASSWORD,
                   password_again=PORTAL_PASSWORD)  # fmt: skip
@@ -237,3 +249,16 @@ def persona_user(users: dict, world: dict, persona: str):
 def page_url(page: Page, world: dict) -> str:
     url = page.url(world)
     return url.format(**world) if "{" in url else url
+
+
+def signed_in(client, user, *, second_factor: bool = True):
+    """`client` signed in as `user` (None: nobody); without the second factor, the session is
+    past the password only (tests/conftest.py makes force_login pass both)."""
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+        if not second_factor:
+            session = client.session
+            del session[MFA_SESSION_KEY]
+            session.save()
+    return client

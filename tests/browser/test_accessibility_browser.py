@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 from django.test import Client
-from page_table import PAGES, build_world, page_url, persona_user
+from page_table import PAGES, build_world, page_url, persona_user, signed_in
 
 from turnpoint.accounts.personas import PERSONAS
 from turnpoint.accounts.personas import persona_user as make_persona
@@ -73,14 +73,15 @@ def world(transactional_db):
 
 def session_cookies(users, world, live_server) -> dict:
     """A signed-in session per persona, past the security code (tests/conftest.py)."""
-    cookies = {"anonymous": []}
+    cookies = {("anonymous", True): []}
     for page in PAGES:
-        if page.persona in cookies:
+        key = (page.persona, page.second_factor)
+        if key in cookies:
             continue
-        client = Client()
-        client.force_login(persona_user(users, world, page.persona))
+        client = signed_in(Client(), persona_user(users, world, page.persona),
+                           second_factor=page.second_factor)  # fmt: skip
         value = client.cookies[settings.SESSION_COOKIE_NAME].value
-        cookies[page.persona] = [
+        cookies[key] = [
             {"name": settings.SESSION_COOKIE_NAME, "value": value, "url": live_server.url}
         ]
     return cookies
@@ -117,7 +118,7 @@ def test_every_page_passes_axe_and_fits_a_375_px_screen(chromium_path, live_serv
                 url = live_server.url + page_url(row, data)
                 # As served, on a small phone.
                 strict = browser.new_context(viewport={"width": 375, "height": 740})
-                strict.add_cookies(cookies[row.persona])
+                strict.add_cookies(cookies[(row.persona, row.second_factor)])
                 page = strict.new_page()
                 errors = []
                 page.on("pageerror", lambda exc, errors=errors: errors.append(str(exc)))
@@ -132,7 +133,7 @@ def test_every_page_passes_axe_and_fits_a_375_px_screen(chromium_path, live_serv
                 # The same page for axe, whose script the policy would refuse.
                 lenient = browser.new_context(viewport={"width": 1024, "height": 768},
                                               bypass_csp=True)  # fmt: skip
-                lenient.add_cookies(cookies[row.persona])
+                lenient.add_cookies(cookies[(row.persona, row.second_factor)])
                 page = lenient.new_page()
                 show(page, url, row)
                 page.add_script_tag(content=axe)

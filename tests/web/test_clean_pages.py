@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from page_table import PAGES, build_world, page_url, persona_user
+from page_table import PAGES, build_world, page_url, persona_user, signed_in
 
 from turnpoint.journeys.models import DrugRelatedType, OffenceCategory, Source, State
 
@@ -74,10 +74,8 @@ def world(users, programmes):
 
 
 def fetch(client, users, world, page):
-    client.logout()
     user = persona_user(users, world, page.persona)
-    if user is not None:
-        client.force_login(user)
+    signed_in(client, user, second_factor=page.second_factor)
     url = page_url(page, world)
     if page.post is not None:
         return client.post(url, page.post)
