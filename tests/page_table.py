@@ -62,6 +62,7 @@ class Page:
 
 P = {"pk": "participant"}
 R = {"pk": "referral"}
+STEP = {"pk": "referral", "step_pk": "step"}
 PAGES = (
     # Signing in
     Page("sign-in", "anonymous", "login"),
@@ -78,6 +79,7 @@ PAGES = (
          status=400, post={"reference": "", "code": ""}),
     # The caseload and the participant's record
     Page("caseload", "coordinator", "web:caseload"),
+    Page("caseload, team", "coordinator", "web:caseload", query="view=team"),
     Page("caseload, judge", "judge", "web:caseload"),
     Page("caseload, analyst", "analyst", "web:caseload"),
     Page("caseload, stage filter refused", "safeguarding", "web:caseload",
@@ -94,6 +96,15 @@ PAGES = (
     Page("new referral, judge", "judge", "web:referral_new", status=403),
     Page("new referral for someone known", "coordinator", "web:referral_new",
          query="participant={participant}"),
+    # Corrections: a recorded step, the offence details
+    Page("step, correct", "coordinator", "web:step_correct", STEP),
+    Page("step, correct refused", "coordinator", "web:step_correct", STEP,
+         submit="Save the correction", status=400, post={"reason": ""}),
+    Page("step, withdraw", "coordinator", "web:step_withdraw", STEP),
+    Page("offence details", "coordinator", "web:offence_edit", R),
+    Page("offence details, refused", "coordinator", "web:offence_edit", R,
+         submit="Save the offence details", status=400, post={"offence_date": ""},
+         fill={"#id_offence_summary": "Took a bicycle\u202e"}),
     # Consent, household, safeguarding
     Page("consent to take part", "coordinator", "web:participation_consent_new",
          {"pk": "new_referral"}),
@@ -228,6 +239,7 @@ def build_world(users: dict, programmes: dict) -> dict:
     return {
         "participant": robin.pk,
         "referral": referral.pk,
+        "step": referral.transitions.order_by("-occurred_on", "-id").first().pk,
         "participation_consent": referral.participation_consents.get().pk,
         "share_consent": share.pk,
         "court_order": order.pk,
