@@ -335,6 +335,95 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         )
         for what in ("correction", "withdrawal")
     },
+    # Consent to take part (R12): anyone reaching the referral lists them, but only roles that
+    # read legal facts in its programme get their content (SEC-04); recording and withdrawing
+    # one is for the roles that write legal facts, as on the page. The body's referral is fresh.
+    ("GET", "/api/referrals/{referral_id}/participation-consents"): _DETAIL,
+    **{
+        ("POST", path): where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for path in (
+            "/api/referrals/{referral_id}/participation-consents",
+            "/api/referrals/{referral_id}/participation-consents/{consent_id}/withdraw",
+        )
+    },
+    # Consents to share (SEC-39): the programme team (who write identity) and the treatment
+    # provider (who writes clinical information), the two who ask the participant; no one else,
+    # the safeguarding lead and the court included.
+    **{
+        (method, path): where(
+            RECORDING | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("GET", "/api/participants/{participant_id}/share-consents"),
+            ("POST", "/api/participants/{participant_id}/share-consents"),
+            ("POST", "/api/participants/{participant_id}/share-consents/{consent_id}/revoke"),
+        )
+    },
+    # Court orders and subpoenas (SEC-16): kept, and alone listed, by the roles that write legal
+    # facts (docs/api.md); court roles read legal facts but keep no orders, so are refused.
+    **{
+        (method, path): where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("GET", "/api/participants/{participant_id}/court-orders"),
+            ("POST", "/api/participants/{participant_id}/court-orders"),
+            ("POST", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
+        )
+    },
+    # Household (R19): read by case work and treatment roles, never the court; the safeguarding
+    # lead only through a break-glass, and the world has none.
+    ("GET", "/api/participants/{participant_id}/household"): where(
+        RECORDING | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Children are added by the roles that write household information: not the probation
+    # officer, who reads it, nor the clinician.
+    ("POST", "/api/participants/{participant_id}/household"): where(
+        {Role.COORDINATOR, Role.CASE_MANAGER},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Closing portal access: the roles that record identity, as on the portal-access page. The
+    # body's participant has a fresh open account.
+    ("POST", "/api/participants/{participant_id}/portal-access/close"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     ("GET", "/api/episodes"): _LIST,
     ("GET", "/api/episodes/{episode_id}"): _DETAIL,
     # Only the programme team's coordinator assigns the key worker and case manager.

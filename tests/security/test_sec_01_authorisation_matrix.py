@@ -6,10 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 from django.urls import URLResolver, get_resolver
+from django.utils import timezone
 
+from turnpoint.accounts.models import Agency, Role, User
 from turnpoint.api.urls import api
+from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.rules import TREATMENT_KINDS
 
 from . import authorisation_matrix as matrix
+from .conftest import ROLE_USERNAME
 from .helpers import send_json
 
 API_NAMESPACE = "api-1:"
@@ -146,8 +151,35 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_page(objects, page_as,
     assert got == matrix.PAGES[name], url
 
 
-def write_body(method, path, world, make_referral, coordinator):
-    """A fresh, valid request for a write operation: (path, body, headers)."""
+def participation_consent(today: date) -> dict:
+    """The consent to take part of conftest.start_episode, signed today."""
+    return {
+        "alternatives_explained": "A short custodial sentence, or a fine with no treatment.",
+        "coercion": "legal_pressure",
+        "agreed_max_weeks": 30,
+        "custodial_weeks_replaced": 36,
+        "non_completion_explained": "The case goes back to the court, which decides.",
+        "right_to_withdraw_explained": True,
+        "signed_by": "Fresh Person",
+        "signed_on": today,
+    }
+
+
+def court_agency_id() -> int:
+    """The judge's agency: the one the bodies' consents and orders open to."""
+    return User.objects.get(username=ROLE_USERNAME[Role.JUDGE]).agency_id
+
+
+def shared_category(user) -> str:
+    """A category `user`'s agency holds, so may record a consent to share (SEC-39)."""
+    treatment = user is not None and user.agency_id and user.agency.kind in TREATMENT_KINDS
+    return (Category.MENTAL_HEALTH if treatment else Category.ATTENDANCE).value
+
+
+def write_body(method, path, world, make_referral, coordinator, user=None):
+    """A fresh, valid request for a write operation, by `user` (None: not signed in): (path,
+    body). Each call makes its own referral, participant and consent or order to act on, so an
+    outcome does not depend on which persona went first."""
     today = date.today()
     facts = {
         "programme": "ghent-dtc",
@@ -189,12 +221,90 @@ def write_body(method, path, world, make_referral, coordinator):
         if what == "correction":
             body["step_reason"] = "Seen at the station"
         return f"/api/referrals/{referral.pk}/transitions/{step.pk}/{what}", body
+    consents = f"/api/referrals/{referral.pk}/participation-consents"
+    if (method, path) == ("POST", "/api/referrals/{referral_id}/participation-consents"):
+        return consents, {**participation_consent(today), "signed_on": today.isoformat()}
+    if path.endswith("/participation-consents/{consent_id}/withdraw"):
+        from turnpoint.sharing.participation import participation_consent_record
+
+        consent = participation_consent_record(
+            acting_user=coordinator, referral=referral, **participation_consent(today)
+        )
+        return f"{consents}/{consent.pk}/withdraw", {"how": "Told their key worker."}
+    participant = referral.participant
+    base = f"/api/participants/{participant.pk}"
+    if (method, path) == ("POST", "/api/participants/{participant_id}/share-consents"):
+        # Only the agency that holds a category records a consent to share it (SEC-39): the
+        # treatment provider shares mental health, the programme team attendance.
+        return f"{base}/share-consents", {
+            "recipient_agency": court_agency_id(),
+            "recipient_role": Role.JUDGE.value,
+            "categories": [shared_category(user)],
+            "purposes": [Purpose.COURT_REVIEW.value],
+            "expires_at": (today + timedelta(days=90)).isoformat(),
+            "revocation_statement": "You can withdraw this consent at any time.",
+            "revocation_method": "Tell your key worker.",
+            "signature_method": "written",
+            "signed_by": "Fresh Person",
+            "signed_on": today.isoformat(),
+        }
+    if path.endswith("/share-consents/{consent_id}/revoke"):
+        from turnpoint.sharing.consents import share_consent_create
+
+        consent = share_consent_create(
+            acting_user=coordinator,
+            participant=participant,
+            recipient_agency=Agency.objects.get(pk=court_agency_id()),
+            recipient_role=Role.JUDGE,
+            categories=[Category.ATTENDANCE],
+            purposes=[Purpose.COURT_REVIEW],
+            starts_at=timezone.now() - timedelta(minutes=1),
+            expires_at=timezone.now() + timedelta(days=90),
+            revocation_statement="You can withdraw this consent at any time.",
+            revocation_method="Tell your key worker.",
+            signature_method="written",
+            signed_by="Fresh Person",
+            signed_on=today,
+        )
+        return f"{base}/share-consents/{consent.pk}/revoke", {"how": "Told their key worker."}
+    order = {
+        "kind": "order",
+        "court": "Ghent court of first instance",
+        "reference": "ORD-2026-2",
+        "made_on": today.isoformat(),
+        "categories": [Category.ATTENDANCE.value],
+        "covers_from": (today - timedelta(days=90)).isoformat(),
+        "covers_to": today.isoformat(),
+        "recipient_role": Role.JUDGE.value,
+        "purposes": [Purpose.COURT_REVIEW.value],
+        "expires_at": (today + timedelta(days=30)).isoformat(),
+    }
+    if (method, path) == ("POST", "/api/participants/{participant_id}/court-orders"):
+        return f"{base}/court-orders", order
+    if path.endswith("/court-orders/{order_id}/end"):
+        from turnpoint.sharing.court_orders import court_order_record
+
+        recorded = court_order_record(
+            acting_user=coordinator,
+            participant=participant,
+            **{**order, "made_on": today, "covers_from": today - timedelta(days=90),
+               "covers_to": today, "expires_at": timezone.now() + timedelta(days=30)},
+        )  # fmt: skip
+        return f"{base}/court-orders/{recorded.pk}/end", {"reason": "Discharged on appeal."}
+    if (method, path) == ("POST", "/api/participants/{participant_id}/household"):
+        child = {"first_name": "Mia", "year_of_birth": today.year - 6, "relationship": "daughter"}
+        return f"{base}/household", child
+    if (method, path) == ("POST", "/api/participants/{participant_id}/portal-access/close"):
+        from turnpoint.portal.services import portal_setup_code_issue
+
+        portal_setup_code_issue(acting_user=coordinator, participant=participant)
+        return f"{base}/portal-access/close", {}
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 
 @pytest.mark.parametrize("operation", sorted(matrix.OPERATIONS))
 def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
-    world, api_as, make_referral, coordinator, operation
+    world, api_as, persona, make_referral, coordinator, operation
 ):
     method, path = operation
     ids = {
@@ -209,7 +319,7 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         if method == "GET":
             response = client.get(re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path))
         else:
-            url, body = write_body(method, path, world, make_referral, coordinator)
+            url, body = write_body(method, path, world, make_referral, coordinator, persona(key))
             response = send_json(client, method, url, body)
         got[key] = outcome(response, api=True)
         bodies[key] = response.content[:200]
