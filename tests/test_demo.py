@@ -91,3 +91,29 @@ def test_the_demo_sets_up_a_new_sqlite_database_from_nothing_and_again_over_itse
         assert done.returncode == 0, done.stderr[-2000:]
         assert "Synthetic demo caseload: 4 participants" in done.stdout
         assert "3 of them consented to the court" in done.stdout
+
+
+def test_the_demo_gives_running_episodes_a_key_worker_and_a_case_manager(db):
+    from turnpoint.journeys.models import Episode
+    from turnpoint.journeys.synth import synth_assign
+
+    out = io.StringIO()
+    call_command("demo", "--participants", "30", "--password", "a long demo sentence", stdout=out)
+    running = Episode.objects.filter(participant__synthetic=True, ended_on__isnull=True)
+    assert running.exists(), "the demo's caseload has people on a programme"
+    workers = {e.key_worker.username for e in running.select_related("key_worker")}
+    assert workers <= {"clinician", "probation"} and "clinician" in workers
+    assert set(running.values_list("case_manager__username", flat=True)) == {"casemanager"}
+    ended = Episode.objects.filter(participant__synthetic=True, ended_on__isnull=False)
+    assert not ended.filter(key_worker__isnull=False).exists()
+    # Assigned through the service, each audited as the coordinator's change.
+    assigned = AuditEntry.objects.filter(action="update", detail__has_key="assignment")
+    assert assigned.count() == running.count()
+    text = " ".join(out.getvalue().split())
+    assert f"{running.count()} people on a programme have a key worker" in text
+    # Run again on the same episodes: the same result, through the same checks.
+    coordinator = User.objects.get(username="coordinator")
+    clinician = User.objects.get(username="clinician")
+    again = synth_assign(acting_user=coordinator, key_workers=[clinician], case_manager=None)
+    assert again == running.count()
+    assert set(running.values_list("key_worker__username", flat=True)) == {"clinician"}

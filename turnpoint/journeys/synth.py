@@ -38,6 +38,7 @@ from turnpoint.sharing.participation import (
 from turnpoint.sharing.rules import PolicyDenied, require
 
 from . import machine
+from .assignment import episode_assign
 from .models import Disposal, Episode, Referral, State, Transition
 from .services import (
     referral_audit_create,
@@ -625,3 +626,20 @@ def _participant_audit_create(participant, *, acting_user):
         participant_ids=[participant.pk],
         obj=participant,
     )
+
+
+def synth_assign(*, acting_user, key_workers: list, case_manager) -> int:
+    """Give every running synthetic episode a key worker (taking `key_workers` in turn) and the
+    case manager, through the service staff use (checked and audited), so each worker's own
+    caseload holds people. Returns how many episodes were assigned."""
+    running = Episode.objects.filter(participant__synthetic=True, ended_on__isnull=True)
+    assigned = 0
+    for i, episode in enumerate(running.select_related("programme").order_by("pk")):
+        episode_assign(
+            episode,
+            acting_user=acting_user,
+            key_worker=key_workers[i % len(key_workers)],
+            case_manager=case_manager,
+        )
+        assigned += 1
+    return assigned

@@ -11,7 +11,7 @@ from django.db import connection
 from turnpoint.accounts.access import access_changed_by, command_line
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
-from turnpoint.journeys.synth import synth_caseload
+from turnpoint.journeys.synth import synth_assign, synth_caseload
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
@@ -52,6 +52,12 @@ class Command(BaseCommand):
         # The court sees what a treatment court's would: the progress of those who consented
         # to share it with the court team, and the odd court order (turnpoint/sharing/synth.py).
         by_name = {user.username: user for user in users}
+        # Running episodes get a key worker and a case manager, so "My caseload" holds people.
+        assigned = synth_assign(
+            acting_user=coordinator,
+            key_workers=[by_name["clinician"], by_name["probation"]],
+            case_manager=by_name["casemanager"],
+        )
         judge = by_name["judge"]
         court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
                       recipient_agency=judge.agency, recipient_role=judge.role,
@@ -71,6 +77,8 @@ class Command(BaseCommand):
             f"to the court ({judge.agency}) seeing their attendance, drug tests and treatment "
             f"progress; {openings['court_orders']} have a court order opening their treatment "
             "progress to the judge.\n"
+            f"{assigned} people on a programme have a key worker (clinician or probation) and a "
+            "case manager (casemanager): their own caseloads show them first.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:
