@@ -45,3 +45,17 @@ def test_a_statement_sent_more_than_five_times_is_prepared_on_the_server(db):
         cursor.execute(sql, [[4, 5]])
         assert cursor.fetchone() == (0,)
     assert any("people_participant WHERE id = ANY($1)" in s for s in prepared())
+
+
+def test_postgresql_connections_turn_jit_off_unless_asked_to_keep_it():
+    url = "postgres://someone@db.example.org:5432/turnpoint"
+    assert "('options', '-c jit=off')" in options(DATABASE_URL=url).stdout
+    assert "jit" not in options(DATABASE_URL=url, DB_JIT="on").stdout
+    assert "jit" not in options(DATABASE_URL="sqlite:///somewhere.sqlite3").stdout
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="JIT: PostgreSQL")
+def test_the_connection_runs_with_jit_off(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone() == ("off",)

@@ -181,6 +181,12 @@ elif DATABASES["default"]["ENGINE"].endswith("postgresql") and env_bool(
     # (PgBouncer before 1.21) hands each transaction a different server connection; set
     # DB_PREPARED_STATEMENTS=off behind one. README.md (Databases); docs/benchmarks.md.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool("DB_JIT", False):
+    # PostgreSQL compiles a query whose estimated cost passes `jit_above_cost`; the caseload's
+    # attention order crosses it and spent about 500 of its 978 ms compiling, on every request
+    # (docs/benchmarks.md, "The caseload's attention order"). Short interactive queries gain
+    # nothing from it, so each connection turns it off; DB_JIT=on leaves the server's setting.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
