@@ -7,7 +7,15 @@ response is marked `Cache-Control: no-store`, since most carry participant data 
 from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI
 
-from . import episodes, errors, participants, programmes, referrals, transitions
+from . import (
+    episodes,
+    errors,
+    participant_records,
+    participants,
+    programmes,
+    referrals,
+    transitions,
+)
 from .auth import BearerToken
 
 api = NinjaAPI(
@@ -21,6 +29,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_decorator(never_cache, mode="view")
 api.add_router("/participants", participants.router)
+api.add_router("/participants", participant_records.router)
 api.add_router("/referrals", referrals.router)
 api.add_router("/referrals", transitions.router)
 api.add_router("/episodes", episodes.router)
