@@ -72,7 +72,7 @@ def pair(make_referral, users):
         purposes=[Purpose.COURT_REVIEW], expires_at=timezone.now() + timedelta(days=30),
     )  # fmt: skip
     break_glass_open(acting_user=users["safeguarding"], participant=duplicate,
-                     reason_code="child_at_risk", justification="A child is left alone.")  # fmt: skip
+                     reason_code="child_at_risk", justification="A child is at risk.")  # fmt: skip
     portal_setup_code_issue(acting_user=coordinator, participant=duplicate)
     return kept, duplicate
 
@@ -145,10 +145,10 @@ def test_unmerge_after_thirty_days_is_refused_and_changes_nothing(pair, coordina
     kept, duplicate = pair
     merge = participant_merge(acting_user=coordinator, kept=kept, duplicate=duplicate,
                               reached=participants_visible_to(coordinator))  # fmt: skip
-    assert UNMERGE_PERIOD == timedelta(days=30)
-    with time_machine.travel(merge.merged_at + timedelta(days=30, seconds=1), tick=False):
-        with pytest.raises(InvalidInput) as refused:
-            participant_unmerge(acting_user=coordinator, merge=merge)
+    assert timedelta(days=30) == UNMERGE_PERIOD
+    late = merge.merged_at + timedelta(days=30, seconds=1)
+    with time_machine.travel(late, tick=False), pytest.raises(InvalidInput) as refused:
+        participant_unmerge(acting_user=coordinator, merge=merge)
     assert refused.value.problems == [
         Problem("", "a merge can be undone only within 30 days; this one is older")
     ]
