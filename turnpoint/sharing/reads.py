@@ -266,20 +266,24 @@ def duplicate_candidates(user, *, given_name, family_name, date_of_birth, identi
     return found
 
 
-def participant_details_read(user, participant) -> tuple[list, list]:
+def participant_details_read(user, participant, openings=None) -> tuple[list, list]:
     """The participant's external identifiers of the categories the user may read (each kind in
     its own category: a court role never sees a health number) and their contact details
-    (identity), read and recorded."""
-    openings = replace(openings_of(user, participant), court_orders=())
+    (identity), read and recorded. `openings`, when the caller has read them already (the
+    participant page's `participant_record`), saves reading them again; as on the page, a court
+    order opens nothing here (it leaves as the export limited to its scope)."""
+    if openings is None:
+        openings = openings_of(user, participant)
+    openings = replace(openings, court_orders=())
     may_read = readable(user, openings=openings)
-    with transaction.atomic():
-        identifiers = [i for i in participant.identifiers.all() if i.category in may_read]
-        contacts = list(participant.contact_details.all()) if C.IDENTITY in may_read else []
-        shown = {i.category for i in identifiers} | ({C.IDENTITY} if contacts else set())
-        if shown:
-            read_recorded(user, participants=[participant], categories=shown, obj=participant,
-                          detail={"page": "identifiers and contact details"},
-                          openings={participant.pk: openings})  # fmt: skip
+    identifiers = [i for i in participant.identifiers.all() if i.category in may_read]
+    contacts = list(participant.contact_details.all()) if C.IDENTITY in may_read else []
+    shown = {i.category for i in identifiers} | ({C.IDENTITY} if contacts else set())
+    if shown:
+        # Recorded before anything is returned: if the record fails, nothing is shown (SEC-19).
+        read_recorded(user, participants=[participant], categories=shown, obj=participant,
+                      detail={"page": "identifiers and contact details"},
+                      openings={participant.pk: openings})  # fmt: skip
     return identifiers, contacts
 
 

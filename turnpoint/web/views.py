@@ -39,6 +39,7 @@ from turnpoint.sharing.reads import latest_referrals, participant_record, partic
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
+from . import merge_views
 from .actions import referral_actions
 from .forms import ReferralIntakeForm, TransitionForm
 from .timeline import timeline_entries
@@ -252,6 +253,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "household_children": found.household_children,
         "participation_consents": found.participation_consents,
     }
+    context.update(merge_views.participant_page_context(user, person, found.openings))
     return render(request, "web/participant.html", context, status=status)
 
 
@@ -381,7 +383,17 @@ def referral_new(request):
         programmes=programmes,
         participant=person,
     )
-    if request.method == "POST" and form.is_valid():
+    candidates: list = []
+    # A likely duplicate is shown before anything is saved; the form keeps its values and
+    # "This is a different person" resubmits it (docs/web.md, "Likely duplicates").
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and person is None
+        and not request.POST.get("different_person")
+    ):
+        candidates = merge_views.likely_duplicates_for_form(user, form)
+    if request.method == "POST" and form.is_valid() and not candidates:
         try:
             person = _referral_intake(user, form, person)
         except InvalidInput as exc:
@@ -393,7 +405,8 @@ def referral_new(request):
                 request, f"Referral received for {person.display_name} ({person.reference})."
             )
             return redirect("web:participant", pk=person.pk)
-    context = {"form": form, "participant": person, "errors": form.error_list()}
+    context = {"form": form, "participant": person, "errors": form.error_list(),
+               "candidates": candidates}  # fmt: skip
     return render(request, "web/referral_new.html", context, status=400 if form.errors else 200)
 
 
