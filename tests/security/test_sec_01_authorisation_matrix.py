@@ -8,6 +8,8 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 from turnpoint.api.urls import api
+from turnpoint.people.merge import participant_merge
+from turnpoint.sharing.reach import participants_visible_to
 
 from . import authorisation_matrix as matrix
 from .helpers import send_json
@@ -118,6 +120,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:referral_transition": "referral",
         "web:break_glass_review": "break_glass",
         "web:statutory_report": "statutory_referral",
+        "web:participant_unmerge": "other_participant",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (
@@ -131,6 +134,8 @@ def page_ids(name: str, objects: dict) -> dict:
         "order_pk": objects["court_order"],
         "fmt": "json",
         "code": objects["statutory_report"],
+        "other": objects["other_participant"],
+        "merge_pk": objects["merge"],
     }
 
 
@@ -159,6 +164,8 @@ def write_body(method, path, world, make_referral, coordinator):
             "family_name": "Sample",
             "date_of_birth": "1988-02-03",
             "referral": facts,
+            # Each persona adds the same person: said to be someone else, or the second is 409.
+            "different_person": True,
         }
         return path, body
     if (method, path) == ("POST", "/api/referrals"):
@@ -168,6 +175,21 @@ def write_body(method, path, world, make_referral, coordinator):
         participant = referral.participant
         body = {"preferred_name": "Fi", "version": participant.version}
         return f"/api/participants/{participant.pk}", body
+    if (method, path) == ("POST", "/api/participants/{participant_id}/identifiers"):
+        body = {"kind": "court_case", "value": "T20240001"}
+        return f"/api/participants/{referral.participant_id}/identifiers", body
+    if (method, path) == ("POST", "/api/participants/{participant_id}/contact-details"):
+        body = {"kind": "phone", "value": "0123 456789"}
+        return f"/api/participants/{referral.participant_id}/contact-details", body
+    if (method, path) == ("POST", "/api/participants/{participant_id}/merge"):
+        twice = make_referral(given_name="Fresh", family_name="Person").participant
+        return f"/api/participants/{referral.participant_id}/merge", {"duplicate": twice.pk}
+    if (method, path) == ("POST", "/api/participants/{participant_id}/unmerge"):
+        twice = make_referral(given_name="Fresh", family_name="Person").participant
+        merge = participant_merge(acting_user=coordinator, kept=referral.participant,
+                                  duplicate=twice,
+                                  reached=participants_visible_to(coordinator))  # fmt: skip
+        return f"/api/participants/{referral.participant_id}/unmerge", {"merge": merge.pk}
     if (method, path) == ("POST", "/api/referrals/{referral_id}/transitions"):
         return f"/api/referrals/{referral.pk}/transitions", {"to_state": "screening"}
     raise AssertionError(f"no valid body known for {method} {path}: add one here")

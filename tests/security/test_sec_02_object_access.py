@@ -74,7 +74,15 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
     if method == "GET":
         response = client.get(url)
     else:
-        body = {"to_state": "screening"} if "transitions" in url else {"preferred_name": "X"}
+        # A valid body for each operation, so that only the object can make the answer 404.
+        bodies = {
+            "transitions": {"to_state": "screening"},
+            "identifiers": {"kind": "court_case", "value": "T20240001"},
+            "contact-details": {"kind": "phone", "value": "0123 456789"},
+            "unmerge": {"merge": 1},
+            "merge": {"duplicate": world["their_participant"].pk},
+        }
+        body = next((b for k, b in bodies.items() if url.endswith(k)), {"preferred_name": "X"})
         response = send_json(
             client, method, url, {**body, "version": 1} if method == "PATCH" else body
         )
