@@ -71,8 +71,9 @@ def pair(make_referral, users):
         recipient_role=Role.JUDGE, recipient_agency=users["judge"].agency,
         purposes=[Purpose.COURT_REVIEW], expires_at=timezone.now() + timedelta(days=30),
     )  # fmt: skip
+    why = "A child at home is at risk tonight."
     break_glass_open(acting_user=users["safeguarding"], participant=duplicate,
-                     reason_code="child_at_risk", justification="A child is at risk.")  # fmt: skip
+                     reason_code="child_at_risk", justification=why)  # fmt: skip
     portal_setup_code_issue(acting_user=coordinator, participant=duplicate)
     return kept, duplicate
 
@@ -177,3 +178,20 @@ def test_a_record_out_of_the_coordinators_reach_cannot_be_merged(pair, coordinat
                           reached=participants_visible_to(outsider))  # fmt: skip
     assert refused.value.problems == [Problem("other", "is not a record you can see")]
     assert not ParticipantMerge.objects.exists()
+
+
+def test_the_kept_records_accounting_lists_the_merged_records_disclosures(pair, users):
+    from turnpoint.sharing.accounting import disclosure_accounting
+    from turnpoint.sharing.reads import participants_list
+
+    kept, duplicate = pair
+    # A judge (another agency) sees the duplicate's identity and legal facts: a disclosure.
+    participants_list(users["judge"], [duplicate], [Category.IDENTITY, Category.LEGAL])
+    before = disclosure_accounting(duplicate)
+    assert any(row.purpose == "Court review" for row in before)
+    assert disclosure_accounting(kept) == []
+    participant_merge(acting_user=users["coordinator"], kept=kept, duplicate=duplicate,
+                      reached=participants_visible_to(users["coordinator"]))  # fmt: skip
+    assert disclosure_accounting(kept) == before
+    # The audit entries still name the duplicate's id: history is not rewritten.
+    assert any(duplicate.pk in e.participant_ids for e in AuditEntry.objects.all())
