@@ -4,7 +4,7 @@ records of the same person (docs/api.md, "One person, one record")."""
 from datetime import datetime
 
 from django.http import Http404, HttpRequest
-from ninja import Field, Router
+from ninja import Field, Router, Status
 
 from turnpoint.people.identifiers import contact_add, identifier_add
 from turnpoint.people.merge import participant_merge, participant_unmerge, unmerge_until
@@ -66,7 +66,7 @@ def add_identifier(request: HttpRequest, participant_id: int, payload: Identifie
     numbers are checked with their check digit."""
     participant = participant_for_user(request.auth, reachable_id(participant_id))
     row = identifier_add(acting_user=request.auth, participant=participant, **payload.dict())
-    return 201, {"kind": row.kind, "value": row.value}
+    return Status(201, {"kind": row.kind, "value": row.value})
 
 
 @router.post(
@@ -77,7 +77,7 @@ def add_identifier(request: HttpRequest, participant_id: int, payload: Identifie
 def add_contact(request: HttpRequest, participant_id: int, payload: ContactAdd):
     participant = participant_for_user(request.auth, reachable_id(participant_id))
     row = contact_add(acting_user=request.auth, participant=participant, **payload.dict())
-    return 201, {"kind": row.kind, "value": row.value}
+    return Status(201, {"kind": row.kind, "value": row.value})
 
 
 @router.post(
@@ -95,7 +95,7 @@ def merge(request: HttpRequest, participant_id: int, payload: MergeIn):
     done = participant_merge(
         acting_user=user, kept=kept, duplicate=duplicate, reached=participants_visible_to(user)
     )
-    return 201, _merge_out(done)
+    return Status(201, _merge_out(done))
 
 
 @router.post(
@@ -113,4 +113,4 @@ def unmerge(request: HttpRequest, participant_id: int, payload: UnmergeIn):
         raise Http404("No such merge")
     participant_unmerge(acting_user=user, merge=found)
     found.refresh_from_db()
-    return 200, _merge_out(found)
+    return _merge_out(found)
