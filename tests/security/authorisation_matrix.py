@@ -89,6 +89,17 @@ PAGES: dict[str, dict[str, str]] = {
     # participant goes on to the portal.
     "web:caseload": row(OK, anonymous=SIGN_IN, participant=ON_TO_PORTAL),
     "web:participant": where(REACHING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
+    # Identifiers and contact details: the roles that write identity or legal facts, and the
+    # clinician (a health number); court roles and the safeguarding lead record none.
+    "web:participant_detail_new": where(
+        RECORDING | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # Merging records is for coordinators, refused to any other role before any record is looked
     # up; the outsider (a coordinator of another team) does not reach these records.
     **{

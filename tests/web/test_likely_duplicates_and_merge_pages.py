@@ -138,3 +138,22 @@ def test_unmerge_after_thirty_days_is_refused_in_plain_words(page_as, pair, coor
         refused = client.post(f"/participants/{kept.pk}/merges/{merge.pk}/undo/")
     assert refused.status_code == 400
     assert Participant.objects.get(pk=duplicate.pk).merged_into == kept
+
+
+def test_a_clinician_records_an_nhs_number_and_a_wrong_one_is_named(page_as, make_referral):
+    person = make_referral().participant
+    client = page_as("clinician")
+    form = text(client.get(f"/participants/{person.pk}/details/new/"))
+    # A clinician records health numbers, not justice numbers or contact details.
+    assert 'value="nhs"' in form and 'value="police"' not in form and 'value="phone"' not in form
+    wrong = client.post(f"/participants/{person.pk}/details/new/",
+                        {"kind": "nhs", "value": "943 476 5918"})  # fmt: skip
+    assert wrong.status_code == 400
+    assert "NHS number has a wrong check digit" in text(wrong)
+    assert 'value="943 476 5918"' in text(wrong)
+    assert not person.identifiers.exists()
+    done = client.post(f"/participants/{person.pk}/details/new/",
+                       {"kind": "nhs", "value": "943 476 5919"})  # fmt: skip
+    assert done.status_code == 302
+    assert person.identifiers.get().normalised == "9434765919"
+    assert page_as("judge").get(f"/participants/{person.pk}/details/new/").status_code == 403

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import Conflict, InvalidInput
+from turnpoint.people.identifiers import contact_add, identifier_add
 from turnpoint.people.merge import (
     UNMERGE_PERIOD,
     may_unmerge,
@@ -19,6 +20,7 @@ from turnpoint.people.merge import (
     unmerge_until,
 )
 from turnpoint.people.merge import participant_unmerge as unmerge
+from turnpoint.people.models import IDENTIFIER_CATEGORY, ContactKind, IdentifierKind
 from turnpoint.sharing.reach import participant_for_user, participants_visible_to
 from turnpoint.sharing.reads import (
     duplicate_candidates,
@@ -44,7 +46,7 @@ def participant_page_context(user, person, openings=None) -> dict:
     for m in merges:
         m.undo_until = unmerge_until(m) if may_unmerge(m) else None
     return {"identifiers": identifiers, "contacts": contacts, "may_merge": may_merge,
-            "merges": merges}  # fmt: skip
+            "merges": merges, "may_add_details": bool(_writable_kinds(user))}  # fmt: skip
 
 
 def likely_duplicates_for_form(user, form) -> list:
@@ -148,3 +150,44 @@ def participant_unmerge(request, pk, merge_pk):
     context = {"participant": kept, "merge": merge, "errors": errors,
                "allowed": may_unmerge(merge), "days": UNMERGE_PERIOD.days}  # fmt: skip
     return render(request, "web/merge/unmerge.html", context, status=400 if errors else 200)
+
+
+def _writable_kinds(user) -> list[tuple[str, str]]:
+    """(kind, label) of each identifier and contact detail the user may record."""
+    kinds = [(k.value, k.label) for k in ContactKind if decide(user, "identity", action="write")]
+    kinds += [(k.value, k.label) for k in IdentifierKind
+              if decide(user, IDENTIFIER_CATEGORY[k], action="write")]  # fmt: skip
+    return kinds
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_detail_new(request, pk):
+    """Record an identifier or a contact detail: only the kinds the user's role may write (a
+    clinician a health number, the programme team the rest)."""
+    user = request.user
+    person = participant_for_user(user, pk)
+    kinds = _writable_kinds(user)
+    if not kinds:
+        raise PermissionDenied("your role cannot record identifiers or contact details")
+    errors: list = []
+    kind, value = request.POST.get("kind", ""), request.POST.get("value", "")
+    if request.method == "POST":
+        labels = dict(kinds)
+        if kind not in labels:
+            errors = [("kind", "What to record: select what you are recording")]
+        else:
+            record = contact_add if kind in ContactKind.values else identifier_add
+            try:
+                record(acting_user=user, participant=person, kind=kind, value=value)
+            except InvalidInput as exc:
+                errors = [(f"id_{p.field}", f"{labels[kind]} {p.reason}") for p in exc.problems]
+            except PolicyDenied as exc:
+                errors = [("", str(exc))]
+            else:
+                messages.success(request, f"{labels[kind]} recorded.")
+                return redirect("web:participant", pk=person.pk)
+    field_errors = {anchor.removeprefix("id_"): message for anchor, message in errors}
+    context = {"participant": person, "kinds": kinds, "kind": kind, "value": value,
+               "errors": errors, "field_errors": field_errors}  # fmt: skip
+    return render(request, "web/merge/detail_new.html", context, status=400 if errors else 200)

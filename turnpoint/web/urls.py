@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("participants/<int:pk>/", views.participant, name="participant"),
     path(
+        "participants/<int:pk>/details/new/",
+        merge_views.participant_detail_new,
+        name="participant_detail_new",
+    ),
+    path(
         "participants/<int:pk>/merge/",
         merge_views.participant_merge_choose,
         name="participant_merge",
