@@ -157,3 +157,31 @@ def test_a_clinician_records_an_nhs_number_and_a_wrong_one_is_named(page_as, mak
     assert done.status_code == 302
     assert person.identifiers.get().normalised == "9434765919"
     assert page_as("judge").get(f"/participants/{person.pk}/details/new/").status_code == 403
+
+
+def test_the_same_police_number_on_intake_is_a_likely_duplicate(
+    page_as, form, make_referral, coordinator
+):
+    known = make_referral(given_name="Sam", family_name="Other").participant
+    identifier_add(acting_user=coordinator, participant=known, kind="police",
+                   value="2019/0012345A")  # fmt: skip
+    born = date_fields("date_of_birth", date(1970, 1, 1))
+    other = {**form, "given_name": "Kim", "family_name": "Jansen", **born,
+             "police_number": "2019 0012345a"}  # fmt: skip
+    html = text(page_as("coordinator").post(URL, other))
+    assert f'href="/participants/{known.pk}/"' in html
+    assert "the same Police National Computer number or police reference" in html
+    assert not Participant.objects.filter(given_name="Kim").exists()
+    done = page_as("coordinator").post(URL, {**other, "different_person": "yes"})
+    assert done.status_code == 302
+    kim = Participant.objects.get(given_name="Kim")
+    assert kim.identifiers.get().value == "2019 0012345a"
+
+
+def test_a_bad_police_number_on_intake_is_named_and_nothing_is_saved(page_as, form):
+    response = page_as("coordinator").post(URL, {**form, "police_number": "2019/12?"})
+    assert response.status_code == 400
+    assert "Police National Computer number or police reference may contain only letters" in text(
+        response
+    )
+    assert not Participant.objects.exists()

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from turnpoint.accounts.models import Role
-from turnpoint.errors import Conflict, InvalidInput
+from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.people.identifiers import contact_add, identifier_add
 from turnpoint.people.merge import (
     UNMERGE_PERIOD,
@@ -55,7 +55,21 @@ def likely_duplicates_for_form(user, form) -> list:
     return duplicate_candidates(
         user, given_name=values["given_name"], family_name=values["family_name"],
         date_of_birth=values["date_of_birth"],
+        identifiers=[(kind, value) for _, kind, value in form.identifier_values()],
     )  # fmt: skip
+
+
+def identifiers_record(user, person, typed) -> None:
+    """Record the identifiers typed on the intake form ((field, kind, value)); problems name
+    the form's fields. Called in the intake's transaction: all or nothing."""
+    problems = []
+    for name, kind, value in typed:
+        try:
+            identifier_add(acting_user=user, participant=person, kind=kind, value=value)
+        except InvalidInput as exc:
+            problems += [Problem(name, p.reason) for p in exc.problems]
+    if problems:
+        raise InvalidInput(problems)
 
 
 def _coordinator_only(user):

@@ -417,6 +417,7 @@ def _referral_intake(user, form, person) -> Participant:
         if person is None:
             try:
                 person = participant_create(acting_user=user, **form.person_values())
+                merge_views.identifiers_record(user, person, form.identifier_values())
             except InvalidInput as exc:
                 # Also report what is wrong with the referral, so one round trip shows it all.
                 stand_in = Participant(date_of_birth=form.cleaned_data["date_of_birth"])
