@@ -21,7 +21,11 @@ from turnpoint.people.merge import (
 )
 from turnpoint.people.merge import participant_unmerge as unmerge
 from turnpoint.people.models import IDENTIFIER_CATEGORY, ContactKind, IdentifierKind
-from turnpoint.sharing.reach import participant_for_user, participants_visible_to
+from turnpoint.sharing.reach import (
+    participant_for_user,
+    participants_visible_to,
+    referrals_visible_to,
+)
 from turnpoint.sharing.reads import (
     duplicate_candidates,
     merges_kept,
@@ -133,8 +137,10 @@ def participant_merge_confirm(request, pk, other):
     sides = []
     for person in participants_list(user, [kept, duplicate], ["identity"]):
         identifiers, contacts = participant_details_read(user, person)
+        # Only the referrals the user reaches: another team's are not theirs to count.
+        referrals = referrals_visible_to(user).filter(participant=person).count()
         sides.append({"p": person, "identifiers": identifiers, "contacts": contacts,
-                      "referrals": person.referrals.count()})  # fmt: skip
+                      "referrals": referrals})  # fmt: skip
     context = {"participant": kept, "kept": sides[0], "duplicate": sides[1], "errors": errors,
                "days": UNMERGE_PERIOD.days}  # fmt: skip
     return render(request, "web/merge/confirm.html", context, status=400 if errors else 200)
