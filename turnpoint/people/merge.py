@@ -45,6 +45,14 @@ MOVES = (
     ("people.ContactDetail", "participant"),
     ("portal.PortalAccount", "participant"),
 )
+# The foreign keys to the participant that stay where they are: history, and the merge itself.
+STAYS = (
+    ("sharing.DisclosedParticipant", "participant"),
+    ("sharing.Disclosure", "participant"),
+    ("people.ParticipantMerge", "kept"),
+    ("people.ParticipantMerge", "merged"),
+    ("people.Participant", "merged_into"),
+)
 
 
 def _may_merge(acting_user) -> None:
