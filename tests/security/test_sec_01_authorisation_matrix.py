@@ -120,6 +120,9 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:referral_transition": "referral",
         "web:break_glass_review": "break_glass",
         "web:statutory_report": "statutory_referral",
+        "web:step_correct": "referral",
+        "web:step_withdraw": "referral",
+        "web:offence_edit": "referral",
         "web:participant_unmerge": "other_participant",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
@@ -134,6 +137,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "order_pk": objects["court_order"],
         "fmt": "json",
         "code": objects["statutory_report"],
+        "step_pk": objects["step"],
         "other": objects["other_participant"],
         "merge_pk": objects["merge"],
     }
@@ -175,6 +179,9 @@ def write_body(method, path, world, make_referral, coordinator):
         participant = referral.participant
         body = {"preferred_name": "Fi", "version": participant.version}
         return f"/api/participants/{participant.pk}", body
+    if (method, path) == ("PATCH", "/api/referrals/{referral_id}"):
+        body = {"offence_category": "fraud", "version": referral.version}
+        return f"/api/referrals/{referral.pk}", body
     if (method, path) == ("POST", "/api/participants/{participant_id}/identifiers"):
         body = {"kind": "court_case", "value": "T20240001"}
         return f"/api/participants/{referral.participant_id}/identifiers", body
@@ -192,6 +199,15 @@ def write_body(method, path, world, make_referral, coordinator):
         return f"/api/participants/{referral.participant_id}/unmerge", {"merge": merge.pk}
     if (method, path) == ("POST", "/api/referrals/{referral_id}/transitions"):
         return f"/api/referrals/{referral.pk}/transitions", {"to_state": "screening"}
+    if path.startswith("/api/referrals/{referral_id}/transitions/{transition_id}/"):
+        from turnpoint.journeys.services import referral_transition
+
+        step = referral_transition(referral, acting_user=coordinator, to_state="screening")
+        what = path.rsplit("/", 1)[1]
+        body = {"reason": "Recorded in error"}
+        if what == "correction":
+            body["step_reason"] = "Seen at the station"
+        return f"/api/referrals/{referral.pk}/transitions/{step.pk}/{what}", body
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 

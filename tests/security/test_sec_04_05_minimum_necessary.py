@@ -49,6 +49,9 @@ def test_sec_04_every_field_the_api_returns_belongs_to_a_category():
         "errors",
         "field",
         "reason",
+        # Earlier values of edited fields: decided by each field's category (identity on a
+        # participant, legal facts on a referral) by reads.field_history_read.
+        "earlier_values",
         # Lists whose rows each carry their own category, decided row by row when read
         # (sharing.reads.participant_details_read; a judge gets no health number:
         # tests/api/test_likely_duplicate_participant_api.py).

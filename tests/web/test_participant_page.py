@@ -23,10 +23,11 @@ SUMMARY = "Took bread from a shop, twice"
 # openings), the team's ids again and the referrals with programme and episode, their
 # transitions, the transitions' acting users, the phases; the record (a savepoint pair around the
 # newest audit hash and the entry's insert); the consents to take part of the referrals shown;
-# the session save (with its savepoint pair): 21 whatever the number of referrals and steps. On
-# PostgreSQL the audit append first takes the chain's advisory lock, so one more.
-# The page's reads, including the participant's identifiers and contact details (one query each).
-PARTICIPANT_QUERIES = 23 + (connection.vendor == "postgresql")
+# the earlier values of edited fields (a savepoint pair around one read of the participant's and
+# one of all the referrals'); the session save (with its savepoint pair): 25 whatever the number
+# of referrals and steps. On PostgreSQL the audit append first takes the chain's advisory lock, so
+# one more. Then the participant's identifiers and contact details, one query each.
+PARTICIPANT_QUERIES = 27 + (connection.vendor == "postgresql")
 # A coordinator's page also lists the merges into the record, which a coordinator may undo.
 MERGES_QUERY = 1
 # What a read across agencies adds: the act and its backlog row, inserted in the record's

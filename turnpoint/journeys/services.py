@@ -17,6 +17,7 @@ from turnpoint.sharing.rules import PolicyDenied, require
 from turnpoint.text import text_problems
 
 from . import machine
+from .effective import last_occurred_on
 from .models import DrugRelatedType, Episode, OffenceCategory, Referral, Source, State, Transition
 
 # The longest free text a referral and a step take (the pages' text areas say the same).
@@ -172,8 +173,8 @@ def referral_audit_create(referral: Referral, *, acting_user) -> AuditEntry:
 
 
 def referral_last_occurred_on(referral: Referral) -> date:
-    last = referral.transitions.order_by("-occurred_on", "-id").first()
-    return last.occurred_on if last else referral.referral_date
+    """The date of the latest step in effect (corrected, not withdrawn: journeys/effective.py)."""
+    return last_occurred_on(referral.transitions.all(), referral.referral_date)
 
 
 def referral_transition(
