@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('people', '0002_householdchild'),
+        ('people', '0003_participant_field_history'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
