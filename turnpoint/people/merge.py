@@ -31,8 +31,9 @@ UNMERGE_PERIOD = timedelta(days=30)
 
 # Every table with a foreign key to the participant whose rows belong to the person, as
 # ("app.Model", field). Transitions move with their referral, episodes' steps with the episode.
-# Left where they are, as history: sharing.AuditEntry (ids in a JSON list, append-only),
-# sharing.DisclosedParticipant and the Disclosure view, and people.ParticipantMerge itself.
+# Left where they are, as history (`STAYS`): sharing.AuditEntry (ids in a JSON list,
+# append-only), sharing.DisclosedParticipant and the Disclosure view, the record's field history,
+# and people.ParticipantMerge itself.
 MOVES = (
     ("journeys.Referral", "participant"),
     ("journeys.Episode", "participant"),
@@ -46,7 +47,10 @@ MOVES = (
     ("portal.PortalAccount", "participant"),
 )
 # The foreign keys to the participant that stay where they are: history, and the merge itself.
+# A record's field history (earlier names and dates of birth) is of that record's own fields: on
+# the kept record it would list values the kept record never had.
 STAYS = (
+    ("people.ParticipantFieldChange", "participant"),
     ("sharing.DisclosedParticipant", "participant"),
     ("sharing.Disclosure", "participant"),
     ("people.ParticipantMerge", "kept"),
