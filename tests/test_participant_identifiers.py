@@ -104,3 +104,14 @@ def test_each_role_reads_the_identifiers_of_the_categories_it_may_read(participa
         detail__page="identifiers and contact details", username="judge"
     ).get()
     assert "legal" in entry.categories
+
+
+def test_a_contact_detail_with_an_invisible_character_is_refused(participant, coordinator):
+    with pytest.raises(InvalidInput) as refused:
+        contact_add(acting_user=coordinator, participant=participant, kind="address",
+                    value="1 High Street\n\u202eLeeds")  # fmt: skip
+    assert [p.field for p in refused.value.problems] == ["value"]
+    assert "U+202E" in refused.value.problems[0].reason
+    row = contact_add(acting_user=coordinator, participant=participant, kind="address",
+                      value="1 High Street\nLeeds")  # fmt: skip
+    assert row.value == "1 High Street\nLeeds"

@@ -20,6 +20,7 @@ from turnpoint.errors import InvalidInput, Problem
 from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.rules import require
+from turnpoint.text import text_problems
 
 from .models import (
     IDENTIFIER_CATEGORY,
@@ -95,8 +96,10 @@ def contact_problems(kind: str, value: str) -> list[Problem]:
     text = str(value or "").strip()
     if not text:
         return [Problem("value", f"is required: enter the {ContactKind(kind).label.lower()}")]
-    if len(text) > 400:
-        return [Problem("value", "is longer than 400 characters")]
+    # Free text like any other: no invisible or control characters, an address on several lines.
+    problems = text_problems("value", text, max_length=400, multiline=kind == ContactKind.ADDRESS)
+    if problems:
+        return problems
     if kind == ContactKind.EMAIL and not _EMAIL.match(text):
         return [Problem("value", "must be an email address, like name@example.com")]
     if kind == ContactKind.PHONE and not _PHONE.match(text):
