@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTECTED = (
     "Participant", "HouseholdChild", "Referral", "Episode", "Transition", "ShareConsent",
     "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
-    "DisclosedParticipant", "DisclosureBacklog",
-    "ParticipantFieldChange", "ReferralFieldChange",
+    "DisclosedParticipant", "DisclosureBacklog", "ExternalIdentifier", "ContactDetail",
+    "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"

@@ -8,6 +8,10 @@ from turnpoint.api.urls import api
 EXPECTED = {
     ("get", "/api/participants"), ("post", "/api/participants"),
     ("get", "/api/participants/{participant_id}"), ("patch", "/api/participants/{participant_id}"),
+    ("post", "/api/participants/{participant_id}/identifiers"),
+    ("post", "/api/participants/{participant_id}/contact-details"),
+    ("post", "/api/participants/{participant_id}/merge"),
+    ("post", "/api/participants/{participant_id}/unmerge"),
     ("get", "/api/referrals"), ("post", "/api/referrals"),
     ("get", "/api/referrals/{referral_id}"), ("patch", "/api/referrals/{referral_id}"),
     ("get", "/api/referrals/{referral_id}/transitions"),

@@ -98,7 +98,9 @@ def test_a_claim_abandoned_by_a_dead_request_is_taken_over(api_as, users):
 
 def test_keys_are_scoped_per_user(api_as):
     first = api_as("coordinator").post("/api/participants", new_participant_body(), **KEY)
-    second = api_as("casemanager").post("/api/participants", new_participant_body(), **KEY)
+    # The same person again, which the case manager says is someone else (else 409).
+    again = new_participant_body(different_person=True)
+    second = api_as("casemanager").post("/api/participants", again, **KEY)
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] != second.json()["id"]
     assert Participant.objects.count() == 2
@@ -124,7 +126,9 @@ BEFORE_MIDNIGHT = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
 @pytest.mark.parametrize("start", [None, BEFORE_MIDNIGHT], ids=["now", "at-23-30-utc"])
 def test_keys_expire_after_the_configured_period(api_as, time_machine, start):
     time_machine.move_to(start or timezone.now(), tick=False)
-    client, body = api_as("coordinator"), new_participant_body()
+    # Said to be a different person, so that the repeat after expiry is not refused as a
+    # likely duplicate of the record the first request made.
+    client, body = api_as("coordinator"), new_participant_body(different_person=True)
     client.post("/api/participants", body, **KEY)
     time_machine.shift(timedelta(minutes=59))
     assert client.post("/api/participants", body, **KEY)["Idempotent-Replayed"]
@@ -159,7 +163,7 @@ def test_a_malformed_key_is_refused(api_as, key):
 
 def test_a_post_without_a_key_is_not_remembered(users):
     client = ApiClient(users["coordinator"])
-    client.post("/api/participants", new_participant_body())
-    client.post("/api/participants", new_participant_body())
+    client.post("/api/participants", new_participant_body(different_person=True))
+    client.post("/api/participants", new_participant_body(different_person=True))
     assert Participant.objects.count() == 2
     assert not IdempotencyRecord.objects.exists()

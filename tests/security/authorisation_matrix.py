@@ -89,6 +89,27 @@ PAGES: dict[str, dict[str, str]] = {
     # participant goes on to the portal.
     "web:caseload": row(OK, anonymous=SIGN_IN, participant=ON_TO_PORTAL),
     "web:participant": where(REACHING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
+    # Identifiers and contact details: the roles that write identity or legal facts, and the
+    # clinician (a health number); court roles and the safeguarding lead record none.
+    "web:participant_detail_new": where(
+        RECORDING | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Merging records is for coordinators, refused to any other role before any record is looked
+    # up; the outsider (a coordinator of another team) does not reach these records.
+    **{
+        name: where({Role.COORDINATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=NOT_FOUND)
+        for name in (
+            "web:participant_merge",
+            "web:participant_merge_confirm",
+            "web:participant_unmerge",
+        )
+    },
     # The outsider refers to their own team's programme.
     "web:referral_new": where(RECORDING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
     "web:referral_transition": row(METHOD_NOT_ALLOWED, anonymous=SIGN_IN),
@@ -291,6 +312,31 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    **{
+        ("POST", f"/api/participants/{{participant_id}}/{what}"): where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for what in ("identifiers", "contact-details")
+    },
+    # Only a coordinator merges and unmerges records (people/merge.py).
+    **{
+        ("POST", f"/api/participants/{{participant_id}}/{what}"): where(
+            {Role.COORDINATOR},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for what in ("merge", "unmerge")
+    },
     ("GET", "/api/referrals"): _LIST,
     ("POST", "/api/referrals"): where(
         RECORDING,

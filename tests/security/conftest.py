@@ -9,10 +9,12 @@ from django.utils import timezone
 from turnpoint.accounts.models import Role
 from turnpoint.accounts.personas import PERSONAS
 from turnpoint.journeys.services import referral_transition
+from turnpoint.people.merge import participant_merge
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.participation import participation_consent_record
+from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.safeguarding import break_glass_open
 
 from .helpers import As
@@ -181,7 +183,14 @@ def objects(world, users, programmes, make_referral):
         expires_at=timezone.now() + timedelta(days=30),
     )
     participation = world["referral"].participation_consents.get()
+    # Dara recorded twice, merged by the coordinator: the merge the unmerge page offers to undo.
+    twice = make_referral(given_name="Dara", family_name="Whitfield").participant
+    merge = participant_merge(acting_user=users["coordinator"], kept=on_order.participant,
+                              duplicate=twice,
+                              reached=participants_visible_to(users["coordinator"]))  # fmt: skip
     return {
+        "other_participant": on_order.participant.pk,
+        "merge": merge.pk,
         "court_order": order.pk,
         "participant": participant.pk,
         "referral": world["referral"].pk,

@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Agency, Role, User
 from turnpoint.api.urls import api
+from turnpoint.people.merge import participant_merge
 from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.rules import TREATMENT_KINDS
 
 from . import authorisation_matrix as matrix
@@ -126,6 +128,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:step_correct": "referral",
         "web:step_withdraw": "referral",
         "web:offence_edit": "referral",
+        "web:participant_unmerge": "other_participant",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (
@@ -140,6 +143,8 @@ def page_ids(name: str, objects: dict) -> dict:
         "fmt": "json",
         "code": objects["statutory_report"],
         "step_pk": objects["step"],
+        "other": objects["other_participant"],
+        "merge_pk": objects["merge"],
     }
 
 
@@ -195,6 +200,8 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
             "family_name": "Sample",
             "date_of_birth": "1988-02-03",
             "referral": facts,
+            # Each persona adds the same person: said to be someone else, or the second is 409.
+            "different_person": True,
         }
         return path, body
     if (method, path) == ("POST", "/api/referrals"):
@@ -210,6 +217,21 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
     if (method, path) == ("PATCH", "/api/referrals/{referral_id}"):
         body = {"offence_category": "fraud", "version": referral.version}
         return f"/api/referrals/{referral.pk}", body
+    if (method, path) == ("POST", "/api/participants/{participant_id}/identifiers"):
+        body = {"kind": "court_case", "value": "T20240001"}
+        return f"/api/participants/{referral.participant_id}/identifiers", body
+    if (method, path) == ("POST", "/api/participants/{participant_id}/contact-details"):
+        body = {"kind": "phone", "value": "0123 456789"}
+        return f"/api/participants/{referral.participant_id}/contact-details", body
+    if (method, path) == ("POST", "/api/participants/{participant_id}/merge"):
+        twice = make_referral(given_name="Fresh", family_name="Person").participant
+        return f"/api/participants/{referral.participant_id}/merge", {"duplicate": twice.pk}
+    if (method, path) == ("POST", "/api/participants/{participant_id}/unmerge"):
+        twice = make_referral(given_name="Fresh", family_name="Person").participant
+        merge = participant_merge(acting_user=coordinator, kept=referral.participant,
+                                  duplicate=twice,
+                                  reached=participants_visible_to(coordinator))  # fmt: skip
+        return f"/api/participants/{referral.participant_id}/unmerge", {"merge": merge.pk}
     if (method, path) == ("POST", "/api/referrals/{referral_id}/transitions"):
         return f"/api/referrals/{referral.pk}/transitions", {"to_state": "screening"}
     if path.startswith("/api/referrals/{referral_id}/transitions/{transition_id}/"):

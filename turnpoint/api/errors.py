@@ -4,8 +4,9 @@ formatter in turnpoint/errors.py (STYLE.md rule 10). Statuses:
 - 400 the request is malformed or a value is invalid (schema, unknown field, service rule);
 - 401 no valid token; 403 the policy refused the action (and the refusal is audited, SEC-20);
 - 404 missing and forbidden alike (SEC-02);
-- 409 the current state conflicts: an illegal transition, a stale version on a transition, or the
-  same Idempotency-Key still in progress;
+- 409 the current state conflicts: an illegal transition, a stale version on a transition, the
+  same Idempotency-Key still in progress, or a new participant who is probably someone already
+  recorded (the body also names the `candidates` the caller may see);
 - 412 a stale If-Match or version on an update; 428 an update without one (SEC-34);
 - 413 the body is longer than `DATA_UPLOAD_MAX_MEMORY_SIZE`; 415 a body that is not JSON (SEC-45);
 - 422 an Idempotency-Key reused with a different body (SEC-35).
@@ -14,7 +15,7 @@ formatter in turnpoint/errors.py (STYLE.md rule 10). Statuses:
 import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -31,9 +32,10 @@ logger = logging.getLogger(__name__)
 class ApiError(Exception):
     """An error with its HTTP status and the problems to report."""
 
-    def __init__(self, status: int, problems: list[Problem] | Problem):
+    def __init__(self, status: int, problems: list[Problem] | Problem, extra: dict | None = None):
         self.status = status
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        self.extra = extra or {}  # more of the body beside "errors" (a 409's candidates)
         super().__init__("; ".join(str(p) for p in self.problems))
 
 
@@ -86,8 +88,9 @@ def validation_problems(errors: list[dict]) -> list[Problem]:
 def install(api: NinjaAPI) -> None:
     """Replace ninja's handlers so every error takes the one shape."""
 
-    def respond(request, status: int, problems: list[Problem], **headers) -> HttpResponse:
-        response = api.create_response(request, problem_body(problems), status=status)
+    def respond(request, status: int, problems: list[Problem], extra=None, **headers):
+        body = {**problem_body(problems), **(extra or {})}
+        response = api.create_response(request, body, status=status)
         for name, value in headers.items():
             response[name.replace("_", "-")] = value
         return response
@@ -102,7 +105,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(ApiError)
     def on_api_error(request: HttpRequest, exc: ApiError):
-        return respond(request, exc.status, exc.problems)
+        return respond(request, exc.status, exc.problems, exc.extra)
 
     @api.exception_handler(Conflict)
     def on_conflict(request: HttpRequest, exc: Conflict):

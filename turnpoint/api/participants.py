@@ -7,18 +7,26 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router
 
-from turnpoint.errors import Conflict, Problem
-from turnpoint.people.models import Ethnicity, Sex
+from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.people.identifiers import contact_add, identifier_add
+from turnpoint.people.models import ContactKind, Ethnicity, IdentifierKind, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import caseload_count, participant_for_user, participants_visible_to
-from turnpoint.sharing.reads import field_history_read, participants_list
+from turnpoint.sharing.reads import (
+    duplicate_candidates,
+    field_history_read,
+    participant_details_read,
+    participants_list,
+)
+from turnpoint.sharing.rules import require
 
 from .access import PROGRAMME_HEAVY, referrals_visible_to
 from .common import (
     IDEMPOTENCY_KEY,
     IF_MATCH,
     MAX_VERSION,
+    ErrorsOut,
     OutSchema,
     PageQuery,
     Readable,
@@ -56,6 +64,16 @@ PARTICIPANT = Shape(
 )  # fmt: skip
 
 
+class IdentifierOut(OutSchema):
+    kind: str = Field(json_schema_extra={"enum": IdentifierKind.values})
+    value: str
+
+
+class ContactOut(OutSchema):
+    kind: str = Field(json_schema_extra={"enum": ContactKind.values})
+    value: str
+
+
 class ParticipantOut(OutSchema):
     id: int
     reference: str = Field(description="The reference staff quote, e.g. TP-000042.")
@@ -69,11 +87,29 @@ class ParticipantOut(OutSchema):
     sex: str | None = None
     ethnicity: str | None = None
     demographics_consent: bool | None = None
-    # only on a single participant: their referrals in your programmes
+    # only on a single participant: their referrals in your programmes, and the identifiers
+    # (of the categories you may read: a health number is clinical) and contact details
     referrals: list[ReferralOut] | None = None
+    identifiers: list[IdentifierOut] | None = None
+    contact_details: list[ContactOut] | None = None
     earlier_values: list[EarlierValueOut] | None = Field(
         None, description="Earlier names and date of birth, newest first (single participant)."
     )
+
+
+class CandidateOut(OutSchema):
+    id: int
+    reference: str
+    name: str
+    date_of_birth: date
+    reasons: list[str] = Field(description="Why this is probably the same person.")
+
+
+class DuplicatesOut(ErrorsOut):
+    """409 on create: people already recorded, among those you may see, who are probably the
+    person you are adding. Send `different_person: true` if they are not."""
+
+    candidates: list[CandidateOut]
 
 
 class ParticipantPage(OutSchema):
@@ -95,6 +131,16 @@ class ParticipantDetails(WriteSchema):
     )
 
 
+class IdentifierIn(WriteSchema):
+    kind: str = Field(json_schema_extra={"enum": IdentifierKind.values})
+    value: str = Field(max_length=100)
+
+
+class ContactIn(WriteSchema):
+    kind: str = Field(json_schema_extra={"enum": ContactKind.values})
+    value: str = Field(max_length=400)
+
+
 class ParticipantCreate(ParticipantDetails):
     """A person enters Turnpoint through a referral, so a new participant comes with one: that
     referral is what puts them on your team's caseload."""
@@ -103,6 +149,14 @@ class ParticipantCreate(ParticipantDetails):
     family_name: str
     date_of_birth: date
     referral: ReferralFacts
+    identifiers: list[IdentifierIn] = Field(
+        None, max_length=20, description="Police, court case, prison or health numbers."
+    )
+    contact_details: list[ContactIn] = Field(None, max_length=20)
+    different_person: bool = Field(
+        None,
+        description="You checked the likely duplicates a 409 named, and this is someone else.",
+    )
 
 
 class ParticipantUpdate(ParticipantDetails):
@@ -124,6 +178,10 @@ PARTICIPANT_FILTERS: dict[str, str | None] = {"programme": None}
 def dump_participant(user, participant, *, with_referrals: bool, audit: bool = True) -> dict:
     categories = Readable(user)(None)
     out = PARTICIPANT.dump(participant, categories)
+    if with_referrals and audit:
+        identifiers, contacts = participant_details_read(user, participant)
+        out["identifiers"] = [{"kind": i.kind, "value": i.value} for i in identifiers]
+        out["contact_details"] = [{"kind": c.kind, "value": c.value} for c in contacts]
     if with_referrals:
         referrals = referrals_visible_to(user).filter(participant=participant)
         out["referrals"] = dump_referrals(
@@ -168,20 +226,41 @@ def list_participants(request: HttpRequest, filters: Query[ParticipantFilters]):
 
 @router.post(
     "",
-    response=responses({201: ParticipantOut}, 400, 403, 409, 422),
+    response={**responses({201: ParticipantOut}, 400, 403, 422), 409: DuplicatesOut},
     summary="Add a participant with a referral",
     openapi_extra=header_params(IDEMPOTENCY_KEY),
 )
 def create_participant(request: HttpRequest, payload: ParticipantCreate):
-    """Creates the participant and their first referral in one transaction. Unknown fields are
-    refused by name. Accepts `Idempotency-Key`."""
+    """Creates the participant, their identifiers and contact details and their first referral
+    in one transaction. Unknown fields are refused by name. Accepts `Idempotency-Key`.
+
+    If someone you may see is probably the same person (same date of birth and a similar name,
+    or the same identifier), nothing is created and the answer is 409 naming them; send
+    `different_person: true` to create the record all the same."""
     user = request.auth
+    values = payload.model_dump(exclude_unset=True)
+    facts = values.pop("referral")
+    identifiers = values.pop("identifiers", None) or []
+    contacts = values.pop("contact_details", None) or []
+    # Looked for, and the candidates' read recorded, before the create's transaction, whose
+    # rollback on a 409 would otherwise take the record of what the 409 showed with it.
+    found = (
+        []
+        if values.pop("different_person", None)
+        else _likely_duplicates(user, values, identifiers)
+    )
 
     def effect():
-        values = payload.model_dump(exclude_unset=True)
-        facts = values.pop("referral")
+        if found:  # a repeat of a request that created the record is replayed before this
+            _refuse(found)
         with transaction.atomic():
             participant = participant_create(acting_user=user, **values)
+            for n, item in enumerate(identifiers):
+                _named(identifier_add, f"identifiers.{n}.", acting_user=user,
+                       participant=participant, **item)  # fmt: skip
+            for n, item in enumerate(contacts):
+                _named(contact_add, f"contact_details.{n}.", acting_user=user,
+                       participant=participant, **item)  # fmt: skip
             referral_create_from(user, participant, facts, prefix="referral.")
         body = dump_participant(user, participant, with_referrals=True, audit=False)
         headers = {"Location": f"/api/participants/{participant.pk}",
@@ -189,6 +268,36 @@ def create_participant(request: HttpRequest, payload: ParticipantCreate):
         return 201, as_json(ParticipantOut, body), headers
 
     return idempotent(request, effect)
+
+
+def _named(service, prefix: str, **kwargs):
+    """Call a service; its problems name fields as the client sent them."""
+    try:
+        return service(**kwargs)
+    except InvalidInput as exc:
+        raise InvalidInput([Problem(prefix + p.field, p.reason) for p in exc.problems]) from exc
+
+
+def _likely_duplicates(user, values: dict, identifiers: list[dict]) -> list[tuple]:
+    require(user, Category.IDENTITY, action="write")  # refused before anyone is looked for
+    return duplicate_candidates(
+        user, given_name=values.get("given_name"), family_name=values.get("family_name"),
+        date_of_birth=values.get("date_of_birth"),
+        identifiers=[(i["kind"], i["value"]) for i in identifiers],
+    )  # fmt: skip
+
+
+def _refuse(found: list[tuple]):
+    """409 naming the likely duplicates the user may see (never anyone out of their reach)."""
+    candidates = [
+        {"id": p.pk, "reference": p.reference, "name": f"{p.given_name} {p.family_name}",
+         "date_of_birth": p.date_of_birth.isoformat(), "reasons": reasons}
+        for p, reasons in found
+    ]  # fmt: skip
+    refs = ", ".join(c["reference"] for c in candidates)
+    reason = (f"is probably someone already recorded ({refs}); if not, send "
+              "different_person: true")  # fmt: skip
+    raise ApiError(409, Problem("different_person", reason), extra={"candidates": candidates})
 
 
 @router.get(

@@ -14,6 +14,7 @@ from . import (
     episodes,
     errors,
     household,
+    participant_records,
     participants,
     participation_consents,
     portal_access,
@@ -35,6 +36,7 @@ api = NinjaAPI(
 errors.install(api)
 api.add_decorator(never_cache, mode="view")
 api.add_router("/participants", participants.router)
+api.add_router("/participants", participant_records.router)
 api.add_router("/referrals", referrals.router)
 api.add_router("/referrals", transitions.router)
 api.add_router("/referrals", corrections.router)

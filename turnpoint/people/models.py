@@ -49,6 +49,12 @@ class Participant(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
     version = models.PositiveIntegerField(default=1)
+    # Set when this record was merged into another record of the same person (people/merge.py):
+    # it is then out of every reach and list until unmerged.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]
@@ -89,3 +95,108 @@ class HouseholdChild(models.Model):
 
     def __str__(self) -> str:
         return f"{self.first_name} ({self.year_of_birth})"
+
+
+class IdentifierKind(models.TextChoices):
+    """External identifiers: each in its data category (`IDENTIFIER_CATEGORY`, docs/sharing.md)."""
+
+    POLICE = "police", "Police National Computer number or police reference"
+    COURT_CASE = "court_case", "Court case number"
+    PRISON = "prison", "Prison number"
+    NHS = "nhs", "NHS number"
+    CHI = "chi", "CHI number (Scotland)"
+    HEALTH_OTHER = "health_other", "Other national health number"
+
+
+# Justice identifiers are legal facts; a health number is the key to the treatment record, so it
+# is clinical: court roles never read it (R18).
+IDENTIFIER_CATEGORY = {
+    IdentifierKind.POLICE: Category.LEGAL,
+    IdentifierKind.COURT_CASE: Category.LEGAL,
+    IdentifierKind.PRISON: Category.LEGAL,
+    IdentifierKind.NHS: Category.CLINICAL,
+    IdentifierKind.CHI: Category.CLINICAL,
+    IdentifierKind.HEALTH_OTHER: Category.CLINICAL,
+}
+
+
+class ContactKind(models.TextChoices):
+    PHONE = "phone", "Phone number"
+    EMAIL = "email", "Email address"
+    ADDRESS = "address", "Postal address"
+
+
+class ExternalIdentifier(models.Model):
+    """A number another service knows the participant by. `normalised` is the value as compared
+    (no spaces, hyphens or case) by the duplicate check (people/duplicates.py)."""
+
+    # The category of a row is that of its kind (`IDENTIFIER_CATEGORY`); LEGAL is the strictest
+    # for the justice kinds, and each read decides per kind.
+    data_category = Category.LEGAL
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="identifiers"
+    )
+    kind = models.CharField(max_length=20, choices=IdentifierKind.choices)
+    value = models.CharField(max_length=40)
+    normalised = models.CharField(max_length=40, db_index=True)
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "kind", "normalised"], name="people_identifier_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+    @property
+    def category(self) -> str:
+        return IDENTIFIER_CATEGORY[IdentifierKind(self.kind)]
+
+
+class ContactDetail(models.Model):
+    """How to reach the participant: identity, like their name (docs/sharing.md)."""
+
+    data_category = Category.IDENTITY
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="contact_details"
+    )
+    kind = models.CharField(max_length=20, choices=ContactKind.choices)
+    value = models.CharField(max_length=400)
+    recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.value}"
+
+
+class ParticipantMerge(models.Model):
+    """Two records of one person made one (people/merge.py): `merged` into `kept`. `moved` names
+    every row that moved, {"app.Model": [ids]}, so that an unmerge moves back exactly those."""
+
+    data_category = Category.IDENTITY
+
+    kept = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="merges_kept")
+    merged = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="merges_into")
+    moved = models.JSONField(default=dict)
+    merged_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(default=timezone.now)
+    unmerged_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"participant {self.merged_id} merged into {self.kept_id}"

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Agency, Role, User
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.people.models import Participant
 from turnpoint.portal.models import PortalAccount
 
 from .audit import audit_write
@@ -73,7 +74,7 @@ def disclosure_accounting(participant, *, since=None, until=None, acting_user=No
         raise InvalidInput(Problem("since", "an accounting covers at most 3 years"))
     pid = getattr(participant, "pk", participant)
     disclosures = list(
-        Disclosure.objects.filter(participant_id=pid, at__gte=since, at__lte=until)
+        Disclosure.objects.filter(participant_id__in=same_person(pid), at__gte=since, at__lte=until)
         .select_related("recipient_user__agency")
         .order_by("-at", "-id")
     )
@@ -93,6 +94,17 @@ def disclosure_accounting(participant, *, since=None, until=None, acting_user=No
                                                "withheld": len(disclosures) - len(rows)}},
     )  # fmt: skip
     return rows
+
+
+def same_person(pid: int) -> list[int]:
+    """The participant's id and those of every record merged into it, and into those
+    (people/merge.py): disclosures stay recorded under the id they were made about, and the
+    accounting of the kept record is the person's, so it lists theirs too."""
+    ids, found = [pid], [pid]
+    while found:
+        found = list(Participant.objects.filter(merged_into__in=found).values_list("pk", flat=True))
+        ids += found
+    return ids
 
 
 def _own(acting_user, pid: int) -> bool:

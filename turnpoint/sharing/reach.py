@@ -44,13 +44,14 @@ def _may_reach_anyone(user) -> bool:
 
 def participants_visible_to(user):
     """Every participant the user may reach, as a queryset: those with a referral to a programme
-    of the user's team. The only way views, API, exports and search list participants."""
+    of the user's team. The only way views, API, exports and search list participants. A record
+    merged into another record of the same person is reached by no one (people/merge.py)."""
     if not _may_reach_anyone(user):
         return Participant.objects.none()
     referred = Referral.objects.filter(
         participant=OuterRef("pk"), programme__in=team_programme_ids(user)
     )
-    return Participant.objects.filter(Exists(referred))
+    return Participant.objects.filter(Exists(referred), merged_into__isnull=True)
 
 
 def referrals_visible_to(user):

@@ -16,10 +16,19 @@ from dataclasses import dataclass, field, replace
 from django.db import transaction
 
 from turnpoint.journeys.models import ReferralFieldChange
+from turnpoint.people.duplicates import Person, likely_duplicates
+from turnpoint.people.identifiers import normalise
+from turnpoint.people.models import IDENTIFIER_CATEGORY, ExternalIdentifier, ParticipantMerge
 
 from .categories import Category
 from .models import ParticipationConsent
-from .reach import openings_of, participant_for_user, team_programme_ids, team_programmes
+from .reach import (
+    openings_of,
+    participant_for_user,
+    participants_visible_to,
+    team_programme_ids,
+    team_programmes,
+)
 from .record import audit_read, read_recorded
 from .rules import Openings, decide, readable
 
@@ -282,3 +291,76 @@ def field_history_read(user, participant, referrals=(), *, identity: bool = True
                 programme_by_participant={participant.pk: programme} if programme else None,
             )  # fmt: skip
     return history
+
+
+# One person, one record (docs/sharing.md) -------------------------------------------------------
+
+
+def duplicate_candidates(user, *, given_name, family_name, date_of_birth, identifiers=(),
+                         exclude=None) -> list[tuple]:  # fmt: skip
+    """(participant, reasons) for each participant in the user's reach who is probably the person
+    described (`people.duplicates`), read and recorded. Only records the user reaches are
+    compared, and an identifier only of a kind the user may read: what the answer shows is what
+    the user could have found by searching their own caseload, so it tells them nothing about
+    anyone out of their reach (no existence oracle)."""
+    may_read = readable(user)
+    wanted = frozenset(
+        (kind, normalise(kind, value)) for kind, value in identifiers
+        if kind in IDENTIFIER_CATEGORY and IDENTIFIER_CATEGORY[kind] in may_read
+    )  # fmt: skip
+    with transaction.atomic():
+        reach = participants_visible_to(user)
+        if exclude is not None:
+            reach = reach.exclude(pk=getattr(exclude, "pk", exclude))
+        by_birth = list(reach.filter(date_of_birth=date_of_birth)) if date_of_birth else []
+        held: dict[int, set] = {}
+        if wanted:
+            same = ExternalIdentifier.objects.filter(participant__in=reach).filter(
+                kind__in={k for k, _ in wanted}, normalised__in={v for _, v in wanted}
+            )
+            for row in same:
+                held.setdefault(row.participant_id, set()).add((row.kind, row.normalised))
+        people = {p.pk: p for p in by_birth}
+        people.update({p.pk: p for p in reach.filter(pk__in=list(held))})
+        new = Person(str(given_name or ""), str(family_name or ""), date_of_birth, wanted)
+        found = likely_duplicates(new, [
+            (p, Person(p.given_name, p.family_name, p.date_of_birth, frozenset(held.get(p.pk, ()))))
+            for p in sorted(people.values(), key=lambda p: (p.family_name, p.given_name, p.pk))
+        ])  # fmt: skip
+        if found:
+            shown = {C.IDENTITY} | {IDENTIFIER_CATEGORY[k] for p, _ in found
+                                    for k, _ in held.get(p.pk, ())}  # fmt: skip
+            read_recorded(user, participants=[p for p, _ in found], categories=shown,
+                          detail={"page": "likely duplicates"})  # fmt: skip
+    return found
+
+
+def participant_details_read(user, participant, openings=None) -> tuple[list, list]:
+    """The participant's external identifiers of the categories the user may read (each kind in
+    its own category: a court role never sees a health number) and their contact details
+    (identity), read and recorded. `openings`, when the caller has read them already (the
+    participant page's `participant_record`), saves reading them again; as on the page, a court
+    order opens nothing here (it leaves as the export limited to its scope)."""
+    if openings is None:
+        openings = openings_of(user, participant)
+    openings = replace(openings, court_orders=())
+    may_read = readable(user, openings=openings)
+    identifiers = [i for i in participant.identifiers.all() if i.category in may_read]
+    contacts = list(participant.contact_details.all()) if C.IDENTITY in may_read else []
+    shown = {i.category for i in identifiers} | ({C.IDENTITY} if contacts else set())
+    if shown:
+        # Recorded before anything is returned: if the record fails, nothing is shown (SEC-19).
+        read_recorded(user, participants=[participant], categories=shown, obj=participant,
+                      detail={"page": "identifiers and contact details"},
+                      openings={participant.pk: openings})  # fmt: skip
+    return identifiers, contacts
+
+
+def merges_kept(participant) -> list:
+    """The merges into this participant (reached by the caller), newest first, with the merged
+    record: what an unmerge can undo."""
+    return list(
+        ParticipantMerge.objects.filter(kept=participant)
+        .select_related("merged", "merged_by", "unmerged_by")
+        .order_by("-merged_at", "-id")
+    )

@@ -135,6 +135,16 @@ class ReferralIntakeForm(GovukForm):
         help_text="Ask the participant. They can say no; nothing else changes if they do.",
         required=False,
     )
+    # Numbers the justice services know the person by: optional, checked for likely duplicates.
+    police_number = forms.CharField(
+        label="Police National Computer number or police reference",
+        help_text="Optional. For example, 2019/0012345A",
+        required=False,
+        max_length=40,
+    )
+    court_case_number = forms.CharField(
+        label="Court case number", help_text="Optional.", required=False, max_length=40
+    )
     # The referral.
     programme = forms.ChoiceField(
         label="Programme", error_messages=_choose("Programme", "Select the programme")
@@ -190,11 +200,20 @@ class ReferralIntakeForm(GovukForm):
         self.fields["programme"].choices = choices
         self.participant = participant
         if participant is not None:
-            for name in self.PERSON_FIELDS:
+            for name in (*self.PERSON_FIELDS, *self.IDENTIFIER_FIELDS):
                 del self.fields[name]
 
     def clean_programme(self):
         return self.programmes[self.cleaned_data["programme"]]
+
+    # Form field -> identifier kind (people.models.IdentifierKind).
+    IDENTIFIER_FIELDS = {"police_number": "police", "court_case_number": "court_case"}
+
+    def identifier_values(self) -> list[tuple[str, str, str]]:
+        """(field, kind, value) of each identifier typed."""
+        return [(name, kind, self.cleaned_data[name].strip())
+                for name, kind in self.IDENTIFIER_FIELDS.items()
+                if self.cleaned_data.get(name, "").strip()]  # fmt: skip
 
     def person_values(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.PERSON_FIELDS}

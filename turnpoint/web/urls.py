@@ -1,11 +1,31 @@
 from django.urls import path
 
-from . import views
+from . import merge_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("participants/<int:pk>/", views.participant, name="participant"),
+    path(
+        "participants/<int:pk>/details/new/",
+        merge_views.participant_detail_new,
+        name="participant_detail_new",
+    ),
+    path(
+        "participants/<int:pk>/merge/",
+        merge_views.participant_merge_choose,
+        name="participant_merge",
+    ),
+    path(
+        "participants/<int:pk>/merge/<int:other>/",
+        merge_views.participant_merge_confirm,
+        name="participant_merge_confirm",
+    ),
+    path(
+        "participants/<int:pk>/merges/<int:merge_pk>/undo/",
+        merge_views.participant_unmerge,
+        name="participant_unmerge",
+    ),
     path("referrals/new/", views.referral_new, name="referral_new"),
     path(
         "referrals/<int:pk>/transition/",

@@ -60,6 +60,7 @@ from turnpoint.sharing.reads import field_history_read, participant_record, part
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
+from . import merge_views
 from .actions import referral_actions
 from .forms import ReferralIntakeForm, TransitionForm
 from .timeline import timeline_entries
@@ -349,6 +350,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "participation_consents": found.participation_consents,
         "earlier_identity": history.identity,
     }
+    context.update(merge_views.participant_page_context(user, person, found.openings))
     return render(request, "web/participant.html", context, status=status)
 
 
@@ -566,7 +568,17 @@ def referral_new(request):
         programmes=programmes,
         participant=person,
     )
-    if request.method == "POST" and form.is_valid():
+    candidates: list = []
+    # A likely duplicate is shown before anything is saved; the form keeps its values and
+    # "This is a different person" resubmits it (docs/web.md, "Likely duplicates").
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and person is None
+        and not request.POST.get("different_person")
+    ):
+        candidates = merge_views.likely_duplicates_for_form(user, form)
+    if request.method == "POST" and form.is_valid() and not candidates:
         try:
             person = _referral_intake(user, form, person)
         except InvalidInput as exc:
@@ -578,7 +590,8 @@ def referral_new(request):
                 request, f"Referral received for {person.display_name} ({person.reference})."
             )
             return redirect("web:participant", pk=person.pk)
-    context = {"form": form, "participant": person, "errors": form.error_list()}
+    context = {"form": form, "participant": person, "errors": form.error_list(),
+               "candidates": candidates}  # fmt: skip
     return render(request, "web/referral_new.html", context, status=400 if form.errors else 200)
 
 
@@ -589,6 +602,7 @@ def _referral_intake(user, form, person) -> Participant:
         if person is None:
             try:
                 person = participant_create(acting_user=user, **form.person_values())
+                merge_views.identifiers_record(user, person, form.identifier_values())
             except InvalidInput as exc:
                 # Also report what is wrong with the referral, so one round trip shows it all.
                 stand_in = Participant(date_of_birth=form.cleaned_data["date_of_birth"])
