@@ -4,8 +4,8 @@ reveal the field.
 
 The API's parameters today, each decided (docs/api.md, "Filters and who may use them"):
 participants `programme`; referrals `programme`, `participant` (seen by every reader) and
-`state` (pathway); episodes `programme`, `participant` and `active` (pathway); transitions and
-programmes only paging. Anything else (a sort, a search, another field) is refused by name. The
+`state` (pathway); episodes `programme`, `participant` and `active` (pathway); transitions,
+programmes and a participant's consents, court orders and household only paging. Anything else (a sort, a search, another field) is refused by name. The
 staff caseload offers `state` (pathway) and the name search `q` (identity).
 """
 
@@ -30,6 +30,11 @@ LISTS = {
     "/api/episodes": (EPISODE, EPISODE_FILTERS),
     "/api/referrals/{referral_id}/transitions": (None, {}),
     "/api/programmes": (None, {}),
+    # A participant's or a referral's own records, listed whole: paging only.
+    "/api/referrals/{referral_id}/participation-consents": (None, {}),
+    "/api/participants/{participant_id}/share-consents": (None, {}),
+    "/api/participants/{participant_id}/court-orders": (None, {}),
+    "/api/participants/{participant_id}/household": (None, {}),
 }
 
 
