@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.sharing.audit import audit_entry
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import AuditEntry
@@ -181,11 +182,14 @@ def referral_transition(
     exit_type: str = "",
     phase_number: int | None = None,
     expected_version: int | None = None,
+    override_reason: str = "",
 ) -> Transition:
     """Move a referral one step along the pathway, or change its episode's phase.
 
     Refused with InvalidInput naming the current state and the allowed next steps when the step
-    is not allowed; with Conflict when `expected_version` is stale (nothing is changed).
+    is not allowed; with RulesNotMet (an InvalidInput) naming each programme rule the step breaks
+    unless `override_reason` is given by a role the programme lets override; with Conflict when
+    `expected_version` is stale (nothing is changed).
     """
     programme = referral.programme
     require(acting_user, Category.PATHWAY, programme=programme, action="write")
@@ -199,6 +203,9 @@ def referral_transition(
             )
         episode = Episode.objects.filter(referral=locked).first()
         step, problems = machine.plan_step(
+            **programme_rule_facts(locked, episode, to_state=to_state),
+            override_reason=override_reason,
+            override_role=acting_user.role,
             state=locked.state,
             to_state=to_state,
             occurred_on=occurred_on or timezone.localdate(),
@@ -218,6 +225,8 @@ def referral_transition(
             ),
         )
         if problems or step is None:  # the machine gives a step exactly when no problems
+            if all(p.field == "override_reason" for p in problems):
+                raise machine.RulesNotMet(problems)
             raise InvalidInput(problems)
         rows = referral_step_rows(locked, episode, step, acting_user=acting_user)
         rows.transition.save()
@@ -228,6 +237,32 @@ def referral_transition(
         transition_audit(transition, acting_user=acting_user).save()
     referral.refresh_from_db()
     return transition
+
+
+def programme_rule_facts(referral: Referral, episode: Episode | None, *, to_state: str) -> dict:
+    """What `machine.plan_step` needs to apply the programme's rules to a step from the
+    referral's current state: eligibility results, the episode's dates, phase minimum lengths,
+    the maximum duration, exit outcomes and who may override."""
+    programme = referral.programme
+    facts: dict = {"override_roles": programme.override_roles}
+    if referral.state == State.ELIGIBILITY and to_state == State.ASSESSMENT:
+        facts["eligibility"] = eligibility_check(programme, referral)
+    if episode is not None and referral.state == State.EPISODE:
+        last_phase = (
+            referral.transitions.filter(kind=Transition.Kind.PHASE)
+            .order_by("-occurred_on", "-id")
+            .first()
+        )
+        facts.update(
+            started_on=episode.started_on,
+            phase_started_on=last_phase.occurred_on if last_phase else episode.started_on,
+            phase_min_weeks=list(
+                programme.phases.order_by("number").values_list("min_weeks", flat=True)
+            ),
+            max_duration_weeks=programme.max_duration_weeks,
+            exit_outcomes={e["code"]: e["outcome"] for e in programme.exit_types},
+        )
+    return facts
 
 
 @dataclass

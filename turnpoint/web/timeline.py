@@ -4,7 +4,7 @@ as the MoJ timeline component expects. Pure presentation: no queries."""
 from dataclasses import dataclass
 from datetime import date
 
-from turnpoint.journeys.machine import LEAVE_REASONS
+from turnpoint.journeys.machine import LEAVE_REASONS, role_label
 from turnpoint.journeys.models import Disposal, Source, State, Transition
 
 K = Transition.Kind
@@ -58,5 +58,13 @@ def _entry(t, programme, phase_names) -> Entry:
     ):
         if data.get(key) in Disposal.values:
             details.append(f"{label}: {Disposal(data[key]).label}")
+    override = data.get("override")
+    if isinstance(override, dict) and override.get("reason"):
+        rules = "; ".join(override.get("rules") or [])
+        what = "rule not met" if len(override.get("rules") or []) == 1 else "rules not met"
+        details.append(
+            f"Override by the {role_label(override.get('role', ''))}: {override['reason']}"
+            f" — {what}: {rules}"
+        )
     by = str(t.acting_user) if t.acting_user_id else "Recorded by the system"
     return Entry(title, t.occurred_on, by, tuple(details), t.reason)
