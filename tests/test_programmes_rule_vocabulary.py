@@ -63,9 +63,9 @@ def test_requirements_hold_and_exclusions_turn_away():
     ("rule", "path", "words"),
     [
         ({"field": "height", "op": ">=", "value": 1, "reason": "r"}, "eligibility[0].field",
-         "'height' is not a fact a rule can test"),
+         "drug_related, source ('height' is not a fact a rule can test)"),
         ({"field": "age", "op": ">", "value": 18, "reason": "r"}, "eligibility[0].op",
-         "'>' is not an operator"),
+         "('>' is not an operator)"),
         ({"field": "age", "op": "in", "value": [18], "reason": "r"}, "eligibility[0].op",
          "'in' does not apply to age"),
         ({"field": "age", "op": ">=", "value": "18", "reason": "r"}, "eligibility[0].value",

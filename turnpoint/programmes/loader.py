@@ -314,12 +314,12 @@ def _check_rule(rule, path: str, say) -> None:
         say(f"{path}.kind", f"'{kind}' is not a kind of rule (one of: "
             f"{', '.join(eligibility.KINDS)})")  # fmt: skip
     if isinstance(field, str) and field not in ELIGIBILITY_FIELDS:
-        say(f"{path}.field", f"'{field}' is not a fact a rule can test (one of: "
-            f"{', '.join(ELIGIBILITY_FIELDS)})")  # fmt: skip
+        say(f"{path}.field", f"must be one of: {', '.join(ELIGIBILITY_FIELDS)} ('{field}' is "
+            "not a fact a rule can test)")  # fmt: skip
         return
     if isinstance(op, str) and op not in ELIGIBILITY_OPS:
-        say(f"{path}.op", f"'{op}' is not an operator (one of: "
-            f"{', '.join(sorted(ELIGIBILITY_OPS))})")  # fmt: skip
+        say(f"{path}.op", f"must be one of: {', '.join(sorted(ELIGIBILITY_OPS))} ('{op}' is "
+            "not an operator)")  # fmt: skip
         return
     if not isinstance(field, str) or not isinstance(op, str) or "value" not in rule:
         return
