@@ -315,9 +315,3 @@ def _override(broken, override_reason, override_role, override_roles, data) -> l
         ]
     data["override"] = {"rules": list(broken), "reason": reason, "role": override_role}
     return []
-
-
-def _result(state, to_state, kind, occurred_on, reason_code, reason, data, problems):
-    if problems:
-        return None, problems
-    return Step(state, to_state, kind, occurred_on, reason_code, reason, data), []
