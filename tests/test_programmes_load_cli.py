@@ -28,7 +28,8 @@ def test_shipped_programmes_load_and_differ_for_real():
     assert {p["status"] for p in payload["programmes"]} == {"created"}
     programmes = {p.slug: p for p in Programme.objects.all()}
     assert set(programmes) >= {
-        "ghent-dtc", "scotland-dtto", "scotland-cpo-dtr", "england-drr", "us-adult-drug-court"
+        "ghent-dtc", "scotland-dtto", "scotland-cpo-dtr", "england-drr", "us-adult-drug-court",
+        "england-police-drug-intervention", "england-prison-to-community",
     }  # fmt: skip
     # R2: the DTTO reports tests to the court, the CPO does not; Ghent is pre-conviction.
     assert programmes["scotland-dtto"].court_receives_test_results
@@ -37,7 +38,7 @@ def test_shipped_programmes_load_and_differ_for_real():
     assert programmes["ghent-dtc"].stage == "pre-trial"
     assert not programmes["ghent-dtc"].non_completion_penalised
     assert programmes["us-adult-drug-court"].phases.count() == 5
-    # Five distinct combinations of stage and switches.
+    # Every programme a distinct combination of stage and switches.
     shapes = {
         (p.stage, p.court_receives_test_results, p.non_completion_penalised, p.review_mode,
          p.max_duration_weeks,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from turnpoint.accounts.models import Role
-from turnpoint.errors import InvalidInput
+from turnpoint.errors import Conflict, InvalidInput
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.documents import participation_consent_pdf, share_consent_pdf
 from turnpoint.sharing.models import AuditEntry
@@ -49,7 +49,7 @@ def test_consent_longer_than_the_custody_it_replaces_is_refused(make_referral, c
             **values(agreed_max_weeks=30, custodial_weeks_replaced=26),
         )  # fmt: skip
     assert [(p.field, p.reason) for p in excinfo.value.problems] == [
-        ("agreed_max_weeks", "is longer than the 26 weeks of custody it replaces (R12)")
+        ("agreed_max_weeks", "is longer than the 26 weeks of custody it replaces")
     ]
     assert not ParticipationConsent.objects.exists()
 
@@ -137,3 +137,22 @@ def test_sec_06_share_consent_form_shows_every_required_element(make_referral, u
         "42 CFR part 2 prohibits unauthorized use or disclosure of these records.",
     ]:
         assert expected in text, expected
+
+
+@pytest.mark.django_db
+def test_the_service_refuses_a_second_current_consent_and_one_after_the_start(
+    make_referral, coordinator
+):
+    # The rule lives in the service, so the page, the API and any other caller share it.
+    referral = make_referral()
+    participation_consent_record(acting_user=coordinator, referral=referral, **values())
+    with pytest.raises(Conflict, match="already has a consent to take part"):
+        participation_consent_record(acting_user=coordinator, referral=referral, **values())
+    assert ParticipationConsent.objects.filter(referral=referral).count() == 1
+
+    started = make_referral()
+    started.state = "episode"
+    started.save(update_fields=["state"])
+    with pytest.raises(Conflict, match="recorded before the episode starts"):
+        participation_consent_record(acting_user=coordinator, referral=started, **values())
+    assert not ParticipationConsent.objects.filter(referral=started).exists()

@@ -37,6 +37,8 @@ def consent_values(participant, users, **overrides):
         signed_on=date.today(),
     )
     values.update(overrides)
+    if "signed_on" not in overrides:  # signed on the day it starts, or today if it starts later
+        values["signed_on"] = min(timezone.localdate(), timezone.localdate(values["starts_at"]))
     return values
 
 

@@ -14,6 +14,19 @@ EXPECTED = {
     ("post", "/api/referrals/{referral_id}/transitions"),
     ("get", "/api/episodes"), ("get", "/api/episodes/{episode_id}"),
     ("get", "/api/programmes"), ("get", "/api/programmes/{slug}"),
+    # docs/api.md, "What the pages record, through the API"
+    ("get", "/api/referrals/{referral_id}/participation-consents"),
+    ("post", "/api/referrals/{referral_id}/participation-consents"),
+    ("post", "/api/referrals/{referral_id}/participation-consents/{consent_id}/withdraw"),
+    ("get", "/api/participants/{participant_id}/household"),
+    ("post", "/api/participants/{participant_id}/household"),
+    ("get", "/api/participants/{participant_id}/court-orders"),
+    ("post", "/api/participants/{participant_id}/court-orders"),
+    ("post", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
+    ("get", "/api/participants/{participant_id}/share-consents"),
+    ("post", "/api/participants/{participant_id}/share-consents"),
+    ("post", "/api/participants/{participant_id}/share-consents/{consent_id}/revoke"),
+    ("post", "/api/participants/{participant_id}/portal-access/close"),
 }  # fmt: skip
 
 
@@ -49,4 +62,14 @@ def test_every_operation_requires_the_bearer_token(db):
 def test_write_bodies_forbid_unknown_fields_in_the_document(db):
     schemas = api.get_openapi_schema()["components"]["schemas"]
     for name in ("ParticipantCreate", "ParticipantUpdate", "ReferralCreate", "TransitionIn"):
+        assert schemas[name]["additionalProperties"] is False, name
+
+
+RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn", "ChildIn", "CourtOrderIn", "EndIn",
+                 "ShareConsentIn", "RevokeIn", "CloseIn")  # fmt: skip
+
+
+def test_the_bodies_of_what_the_pages_record_forbid_unknown_fields(db):
+    schemas = api.get_openapi_schema()["components"]["schemas"]
+    for name in RECORD_BODIES:
         assert schemas[name]["additionalProperties"] is False, name

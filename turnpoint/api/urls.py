@@ -7,13 +7,26 @@ response is marked `Cache-Control: no-store`, since most carry participant data 
 from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI
 
-from . import episodes, errors, participants, programmes, referrals, transitions
+from . import (
+    consents,
+    court_orders,
+    episodes,
+    errors,
+    household,
+    participants,
+    participation_consents,
+    portal_access,
+    programmes,
+    referrals,
+    transitions,
+)
 from .auth import BearerToken
 
 api = NinjaAPI(
     title="Turnpoint API",
     version="1",
-    description="Participants, referrals, transitions, episodes and programmes. See docs/api.md.",
+    description="Participants, referrals, transitions, episodes, programmes, and what staff record "
+    "about participants: consents, court orders, households. See docs/api.md.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
@@ -23,5 +36,10 @@ api.add_decorator(never_cache, mode="view")
 api.add_router("/participants", participants.router)
 api.add_router("/referrals", referrals.router)
 api.add_router("/referrals", transitions.router)
+api.add_router("/referrals", participation_consents.router)
+api.add_router("/participants", household.router)
+api.add_router("/participants", court_orders.router)
+api.add_router("/participants", consents.router)
+api.add_router("/participants", portal_access.router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)

@@ -210,9 +210,11 @@ def plan_shape(
         data["recommended_disposal"] = recommended_disposal
     elif to_state == S.EPISODE:
         if imposed_disposal != Disposal.PROGRAMME:
-            problems.append(Problem("imposed_disposal", "must be 'programme' to start an episode"))
+            problems.append(
+                Problem("imposed_disposal", "must be this programme to start an episode")
+            )
         if not has_participation_consent:
-            reason = "record the participant's informed consent to take part first (R12)"
+            reason = "record the participant's informed consent to take part first"
             problems.append(Problem("participation_consent", reason))
         data["imposed_disposal"] = Disposal.PROGRAMME
         data["phase_number"] = 1

@@ -15,9 +15,14 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.participation import participation_consent_current
 from turnpoint.sharing.rules import PolicyDenied, require
+from turnpoint.text import text_problems
 
 from . import machine
 from .models import DrugRelatedType, Episode, OffenceCategory, Referral, Source, State, Transition
+
+# The longest free text a referral and a step take (the pages' text areas say the same).
+SUMMARY_MAX = 4000
+REASON_MAX = 2000
 
 
 def _require_member(acting_user, programme) -> None:
@@ -51,6 +56,9 @@ def referral_create(
         offence_date=offence_date,
         referral_date=referral_date,
         today=today,
+    )
+    problems += text_problems(
+        "offence_summary", offence_summary, max_length=SUMMARY_MAX, multiline=True
     )
     if problems:
         raise InvalidInput(problems)
@@ -194,6 +202,9 @@ def referral_transition(
     programme = referral.programme
     require(acting_user, Category.PATHWAY, programme=programme, action="write")
     _require_member(acting_user, programme)
+    text = text_problems("reason", reason, max_length=REASON_MAX, multiline=True)
+    text += text_problems("override_reason", override_reason, max_length=REASON_MAX,
+                          multiline=True)  # fmt: skip
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -224,10 +235,10 @@ def referral_transition(
                 to_state == State.EPISODE and participation_consent_current(locked) is not None
             ),
         )
-        if problems or step is None:  # the machine gives a step exactly when no problems
-            if all(p.field == "override_reason" for p in problems):
+        if problems or text or step is None:  # the machine gives a step when no problems
+            if not text and all(p.field == "override_reason" for p in problems):
                 raise machine.RulesNotMet(problems)
-            raise InvalidInput(problems)
+            raise InvalidInput(problems + text)
         rows = referral_step_rows(locked, episode, step, acting_user=acting_user)
         rows.transition.save()
         locked.save(update_fields=rows.referral_fields)

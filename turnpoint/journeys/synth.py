@@ -89,13 +89,27 @@ UNDER_18 = 0.02  # a few referrals every adult programme's age rule turns away
 
 # --- The referral ---------------------------------------------------------------------------
 SOURCE_BY_STAGE = {
+    # Police stage: tested in police custody after arrest, so every referral comes from the police.
+    "police": Weighted({"police": 1.0}),
     "pre-trial": Weighted({"police": 0.45, "prosecutor": 0.4, "court": 0.1, "self": 0.05}),
     "sentencing": Weighted({"court": 0.55, "probation": 0.35, "prosecutor": 0.05, "self": 0.05}),
-    "post-sentence": Weighted({"prison": 0.6, "probation": 0.3, "court": 0.1}),
+    # Post-sentence: referred before release by the prison's drug service or a probation officer.
+    "post-sentence": Weighted({"prison": 0.75, "probation": 0.25}),
 }
 OFFENCE = Weighted({"acquisitive": 0.45, "drug_possession": 0.15, "drug_supply": 0.07,
                     "violence": 0.08, "public_order": 0.08, "fraud": 0.07, "motoring": 0.04,
                     "other": 0.06})  # fmt: skip
+OFFENCE_BY_STAGE = {
+    # Testing on arrest follows mainly acquisitive crimes and Class A possession (seed 004); a few
+    # arrests for other offences are referred and turned away at eligibility. Illustrative.
+    "police": Weighted({"acquisitive": 0.62, "drug_possession": 0.2, "fraud": 0.05,
+                        "drug_supply": 0.04, "violence": 0.03, "public_order": 0.04,
+                        "other": 0.02}),
+    # People leaving prison: more supply and violence than at the earlier stages. Illustrative.
+    "post-sentence": Weighted({"acquisitive": 0.4, "drug_supply": 0.15, "violence": 0.16,
+                               "drug_possession": 0.06, "fraud": 0.05, "public_order": 0.05,
+                               "motoring": 0.04, "other": 0.09}),
+}  # fmt: skip
 _ECONOMIC = Weighted({"economic_compulsive": 0.85, "psychopharmacological": 0.1, "unknown": 0.05})
 DRUG_RELATED_TYPE = {
     "acquisitive": _ECONOMIC,
@@ -123,6 +137,22 @@ NOT_ELIGIBLE_LEAVE = 0.9  # most leave; a few go on, the coordinator overriding 
 ELIGIBILITY_OVERRIDE = (
     "The team judged the programme the right response despite the rule; the coordinator agreed"
 )
+# At the police and post-sentence stages the rules restate conditions the law sets (a conditional
+# caution and testing on arrest for adults arrested for a trigger offence; drug conditions on
+# release for adults whose drug misuse contributed to the offence): nobody goes on past one.
+NOT_ELIGIBLE_LEAVE_BY_STAGE = {"police": 1.0, "post-sentence": 1.0}
+# Chance of leaving at a step, where a stage differs from LEAVE. At the police stage screening is
+# the test on arrest: 37% of tests were positive in 2006/07 (seed 004), so 63% leave there.
+# Before release people are in custody already: nobody is remanded, and few miss a meeting.
+LEAVE_BY_STAGE = {
+    "police": {S.SCREENING: (0.63, Weighted({"screened_out": 1}))},
+    "post-sentence": {
+        S.REFERRAL: (0.06, Weighted({"withdrawn": 5, "moved_away": 3, "declined": 2})),
+        S.SCREENING: (0.12, Weighted({"screened_out": 6, "declined": 4})),
+        S.ELIGIBILITY: (0.05, Weighted({"declined": 1})),
+        S.ASSESSMENT: (0.15, Weighted({"not_suitable": 9, "declined": 6, "did_not_attend": 1})),
+    },
+}
 GAP_DAYS = {
     S.REFERRAL: (1, 14),
     S.SCREENING: (1, 10),
@@ -131,17 +161,44 @@ GAP_DAYS = {
     S.RECOMMENDATION: (7, 35),
     S.DECISION: (0, 14),
 }
+# Police stage: tested the day of arrest, assessed within days, the caution decided within weeks.
+GAP_DAYS_BY_STAGE = {
+    "police": {S.REFERRAL: (0, 1), S.SCREENING: (0, 2), S.ELIGIBILITY: (1, 7),
+               S.ASSESSMENT: (1, 14), S.RECOMMENDATION: (3, 21), S.DECISION: (0, 7)},
+}  # fmt: skip
 RECOMMEND_PROGRAMME = 0.85
 OTHER_DISPOSAL = Weighted({Disposal.OTHER_COMMUNITY: 5, Disposal.CUSTODY: 2,
                            Disposal.FINE_OR_DISCHARGE: 2,
                            Disposal.NO_FURTHER_ACTION: 1})  # fmt: skip
+OTHER_DISPOSAL_BY_STAGE = {
+    # Charged instead ("other"), another out-of-court disposal, or no further action.
+    "police": Weighted({Disposal.OTHER: 5, Disposal.OTHER_COMMUNITY: 3,
+                        Disposal.NO_FURTHER_ACTION: 2}),
+    # Released on licence without the programme's conditions.
+    "post-sentence": Weighted({Disposal.OTHER: 1}),
+}  # fmt: skip
+# The reason recorded when the programme was recommended but another disposal imposed.
+DECISION_LEAVE_BY_STAGE = {
+    "police": ("prosecution_declined", ""),  # the prosecutor decided on another course (s.23(2))
+    "post-sentence": ("other", "Released on licence without a drug appointment condition"),
+}
 IMPOSED_AS_RECOMMENDED = 0.8  # evidence.md R3 and simulation.md "Scottish funnel": they diverge
 DIVERTED_ANYWAY = 0.3  # another disposal recommended, the programme imposed
 
 # --- The episode ------------------------------------------------------------------------------
-COMPLETION = {"england-drr": 0.44, "scotland-dtto": 0.39, "scotland-cpo-dtr": 0.39}  # R23
+COMPLETION = {"england-drr": 0.44, "scotland-dtto": 0.39, "scotland-cpo-dtr": 0.39,  # R23
+              # No source gives these two; illustrative (docs/synth.md).
+              "england-police-drug-intervention": 0.6,
+              "england-prison-to-community": 0.4}  # fmt: skip
 COMPLETION_DEFAULT = 0.38  # R23: 28-44% England and Wales, 38-40% Scotland
 NEUTRAL_EXIT = 0.06
+# Relative weights of exit types within an outcome (default 1; a programme's first completion
+# code 6). Illustrative, except that not arriving at community treatment after release is common:
+# 43% of people leaving prison with a treatment need started it within 3 weeks (OHID 2022-23).
+EXIT_WEIGHTS = {"died": 0.15, "not_prosecuted_after_non_compliance": 0.3, "new_offence": 0.5,
+                "not_engaged_after_release": 2.0, "recalled": 1.5, "not_released": 0.3}  # fmt: skip
+# Exit types that by their meaning happen in one phase: they end the episode within it.
+EXIT_IN_PHASE = {"not_released": 1, "not_engaged_after_release": 2}
 PHASE_STRETCH = (1.0, 1.6)  # phases last their minimum length or up to 60% longer
 FOLLOW_UP = 0.6
 EXIT_REASON = {
@@ -156,6 +213,18 @@ INSERT_ROWS = 1000
 CLOSE_WITHOUT_FOLLOW_UP = "No follow-up possible: could not be contacted after exit"
 CONSENT_ALTERNATIVES = "The case continues in the ordinary way: prosecution and sentence."
 CONSENT_NON_COMPLETION = "The case returns to the court, which decides as it would have done."
+CONSENT_BY_STAGE = {  # (alternatives, what non-completion means)
+    "police": ("The case goes to the prosecutor, who decides whether to charge.",
+               "Not complying without a reasonable excuse may lead to prosecution for the "
+               "original offence."),
+    "post-sentence": ("Release on licence without the programme; community treatment stays "
+                      "open on a voluntary basis.",
+                      "Not keeping the licence's drug appointments may lead to recall to "
+                      "custody."),
+}  # fmt: skip
+# Legal pressure where the consequences are deferred (before charge or trial); mandatory where
+# treatment is a condition of an order or a licence.
+LEGAL_PRESSURE_STAGES = ("police", "pre-trial")
 
 
 @dataclass
@@ -172,6 +241,12 @@ class _Facts:
     completion: float
     sources: Weighted
     pre_trial: bool
+    stage: str
+    offences: Weighted
+    gaps: dict
+    leave: dict
+    not_eligible_leave: float
+    other_disposal: Weighted
 
 
 @dataclass
@@ -283,10 +358,8 @@ def _programme_facts(programme: Programme) -> _Facts:
     for outcome in ("completed", "unsuccessful", "neutral"):
         codes = [e["code"] for e in exit_types if e["outcome"] == outcome]
         # The first completion code is the usual one (e.g. 'completed', 'graduated').
-        weights = {c: (6.0 if i == 0 and outcome == "completed" else 1.0) for i, c in
-                   enumerate(codes)}  # fmt: skip
-        if "died" in weights:
-            weights["died"] = 0.15
+        weights = {c: EXIT_WEIGHTS.get(c, 6.0 if i == 0 and outcome == "completed" else 1.0)
+                   for i, c in enumerate(codes)}  # fmt: skip
         if weights:
             exits[outcome] = Weighted(weights)
     return _Facts(
@@ -300,7 +373,24 @@ def _programme_facts(programme: Programme) -> _Facts:
         completion=COMPLETION.get(programme.slug, COMPLETION_DEFAULT),
         sources=SOURCE_BY_STAGE.get(programme.stage, SOURCE_BY_STAGE["sentencing"]),
         pre_trial=programme.stage == "pre-trial",
+        stage=programme.stage,
+        offences=OFFENCE_BY_STAGE.get(programme.stage, OFFENCE),
+        gaps=GAP_DAYS | GAP_DAYS_BY_STAGE.get(programme.stage, {}),
+        leave=LEAVE | LEAVE_BY_STAGE.get(programme.stage, {}),
+        not_eligible_leave=NOT_ELIGIBLE_LEAVE_BY_STAGE.get(programme.stage, NOT_ELIGIBLE_LEAVE),
+        other_disposal=OTHER_DISPOSAL_BY_STAGE.get(programme.stage, OTHER_DISPOSAL),
     )
+
+
+def _offence_to_referral_days(rng, stage: str) -> int:
+    """Days from the offence to the referral (illustrative): a few days at the police stage
+    (arrest, then the test in custody); about a year after sentence (charge, sentence, part of
+    the sentence served before release is near); otherwise median about seven weeks."""
+    if stage == "police":
+        return min(60, int(rng.lognormal(0.7, 1.0)))
+    if stage == "post-sentence":
+        return min(1500, 120 + int(rng.lognormal(5.3, 0.5)))
+    return min(700, int(7 + rng.lognormal(3.8, 0.8)))
 
 
 def _days(rng, low: int, high: int) -> timedelta:
@@ -310,7 +400,7 @@ def _days(rng, low: int, high: int) -> timedelta:
 def _one_participant(rng, facts: list[_Facts], today: date, user, batch: _Batch, summary) -> None:
     f = facts[int(rng.random() * len(facts))]
     referral_date = today - _days(rng, 0, YEARS_BACK * 365)
-    offence_date = referral_date - timedelta(days=min(700, int(7 + rng.lognormal(3.8, 0.8))))
+    offence_date = referral_date - timedelta(days=_offence_to_referral_days(rng, f.stage))
     if rng.random() < UNDER_18:
         age_years = 16 + rng.random() * 2
     else:
@@ -329,7 +419,7 @@ def _one_participant(rng, facts: list[_Facts], today: date, user, batch: _Batch,
         demographics_consent=consent,
         synthetic=True,
     )
-    offence = OFFENCE.pick(rng)
+    offence = f.offences.pick(rng)
     values = dict(
         participant=participant,
         source=f.sources.pick(rng),
@@ -402,14 +492,14 @@ def _walk(rng, f: _Facts, referral, today: date, user, batch: _Batch, summary) -
     left = summary["left"]
     recommended = ""
     for state in (S.REFERRAL, S.SCREENING, S.ELIGIBILITY, S.ASSESSMENT, S.RECOMMENDATION):
-        on = w.last + _days(rng, *GAP_DAYS[state])
-        chance, reasons = LEAVE[state]
+        on = w.last + _days(rng, *f.gaps[state])
+        chance, reasons = f.leave[state]
         code = reasons.pick(rng) if rng.random() < chance else ""
         if state == S.ELIGIBILITY and not code:
             results = eligibility_check(f.programme, referral)
             failed = [r.reason for r in results if not r.passed]
             may_override = user.role in f.override_roles
-            if failed and (rng.random() < NOT_ELIGIBLE_LEAVE or not may_override):
+            if failed and (rng.random() < f.not_eligible_leave or not may_override):
                 if not w.step(S.LEFT, on, reason_code="not_eligible", reason="; ".join(failed)):
                     return
                 left["not_eligible"] = left.get("not_eligible", 0) + 1
@@ -428,25 +518,28 @@ def _walk(rng, f: _Facts, referral, today: date, user, batch: _Batch, summary) -
             recommended = (
                 Disposal.PROGRAMME
                 if rng.random() < RECOMMEND_PROGRAMME
-                else OTHER_DISPOSAL.pick(rng)
+                else f.other_disposal.pick(rng)
             )
             if not w.step(nxt, on, recommended_disposal=recommended):
                 return
         elif not w.step(nxt, on):
             return
-    on = w.last + _days(rng, *GAP_DAYS[S.DECISION])
+    on = w.last + _days(rng, *f.gaps[S.DECISION])
+    reason = ""
     if recommended == Disposal.PROGRAMME:
         diverted = rng.random() < IMPOSED_AS_RECOMMENDED
-        imposed = Disposal.PROGRAMME if diverted else OTHER_DISPOSAL.pick(rng)
-        code = (
-            "prosecution_declined" if f.pre_trial and rng.random() < 0.5 else "court_other_disposal"
-        )
+        imposed = Disposal.PROGRAMME if diverted else f.other_disposal.pick(rng)
+        if f.stage in DECISION_LEAVE_BY_STAGE:
+            code, reason = DECISION_LEAVE_BY_STAGE[f.stage]
+        else:
+            code = "prosecution_declined" if f.pre_trial and rng.random() < 0.5 else (
+                "court_other_disposal")  # fmt: skip
     else:
         diverted = rng.random() < DIVERTED_ANYWAY
         imposed = Disposal.PROGRAMME if diverted else recommended
         code = "recommended_other"
     if not diverted:
-        if w.step(S.LEFT, on, reason_code=code, imposed_disposal=imposed):
+        if w.step(S.LEFT, on, reason_code=code, reason=reason, imposed_disposal=imposed):
             left[code] = left.get(code, 0) + 1
         return
     if on > w.today:
@@ -465,12 +558,15 @@ def _participation_consent(f: _Facts, w: _Walker, on: date):
     the rest of the caseload is what it was before consent was recorded."""
     programme = w.referral.programme
     weeks = programme.max_duration_weeks
+    alternatives, non_completion = CONSENT_BY_STAGE.get(
+        f.stage, (CONSENT_ALTERNATIVES, CONSENT_NON_COMPLETION)
+    )
     return participation_consent_build(
         acting_user=w.user, referral=w.referral,
-        alternatives_explained=CONSENT_ALTERNATIVES,
-        coercion="legal_pressure" if f.pre_trial else "mandatory",
+        alternatives_explained=alternatives,
+        coercion="legal_pressure" if f.stage in LEGAL_PRESSURE_STAGES else "mandatory",
         agreed_max_weeks=weeks, custodial_weeks_replaced=weeks,
-        non_completion_explained=CONSENT_NON_COMPLETION, right_to_withdraw_explained=True,
+        non_completion_explained=non_completion, right_to_withdraw_explained=True,
         signed_by=w.referral.participant.display_name, signed_on=on,
     )  # fmt: skip
 
@@ -493,6 +589,9 @@ def _episode(rng, f: _Facts, w: _Walker, summary) -> None:
         outcome = "neutral" if draw < f.completion + NEUTRAL_EXIT else "unsuccessful"
         length = full * (0.05 + rng.random() * 0.85)
     exit_type = f.exits[outcome].pick(rng)
+    in_phase = EXIT_IN_PHASE.get(exit_type, 0)
+    if 0 < in_phase <= len(weeks):  # e.g. did not arrive at treatment in the weeks after release
+        length = sum(weeks[: in_phase - 1]) + weeks[in_phase - 1] * (0.1 + rng.random() * 0.8)
     exit_on = start + timedelta(days=max(1, int(length * 7)))
     boundary = 0.0
     for number in range(2, len(weeks) + 1):

@@ -5,10 +5,12 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint import dates
 from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.rules import require
+from turnpoint.text import text_problems
 
 from .models import Ethnicity, HouseholdChild, Participant, Sex
 
@@ -23,21 +25,24 @@ EDITABLE_FIELDS = (
 )
 
 
+NAME_MAX = 100
+
+
 def _validate(values: dict) -> list[Problem]:
     problems = []
     for name in ("given_name", "family_name"):
         if name in values and not str(values[name]).strip():
             problems.append(Problem(name, "is required"))
     for name in ("given_name", "family_name", "preferred_name"):
-        if name in values and len(str(values[name])) > 100:
-            problems.append(Problem(name, "is longer than 100 characters"))
+        if name in values:
+            problems += text_problems(name, values[name], max_length=NAME_MAX)
     dob = values.get("date_of_birth")
     if dob is not None:
         today = timezone.localdate()
         if not isinstance(dob, date):
             problems.append(Problem("date_of_birth", "is not a date (use YYYY-MM-DD)"))
-        elif dob > today:
-            problems.append(Problem("date_of_birth", "is in the future"))
+        elif date_problems := dates.entered_date("date_of_birth", dob, today=today):
+            problems += date_problems
         elif today.year - dob.year < 10 or today.year - dob.year > 110:
             problems.append(Problem("date_of_birth", "gives an age outside 10 to 110 years"))
     if "sex" in values and values["sex"] not in Sex.values:
@@ -77,6 +82,7 @@ def participant_update(
     unknown = set(values) - set(EDITABLE_FIELDS)
     problems = [Problem(name, "is not a field you can set") for name in sorted(unknown)]
     problems += _validate(values)
+    problems += _birth_after_offence(participant, values.get("date_of_birth"))
     if problems:
         raise InvalidInput(problems)
     values = _clean(values)
@@ -102,6 +108,18 @@ def participant_update(
     return participant
 
 
+def _birth_after_offence(participant: Participant, dob) -> list[Problem]:
+    """A new date of birth may not come after an offence already recorded for the person."""
+    if not isinstance(dob, date):
+        return []
+    first = participant.referrals.order_by("offence_date").values_list("offence_date", flat=True)
+    earliest = first.first()
+    if earliest is not None and dob > earliest:
+        reason = f"is after the date of an offence recorded for them ({dates.spoken(earliest)})"
+        return [Problem("date_of_birth", reason)]
+    return []
+
+
 def _clean(values: dict) -> dict:
     return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
 
@@ -125,10 +143,8 @@ def household_child_add(
     problems = []
     if not first_name:
         problems.append(Problem("first_name", "is required"))
-    elif len(first_name) > 100:
-        problems.append(Problem("first_name", "is longer than 100 characters"))
-    if len(relationship) > 100:
-        problems.append(Problem("relationship", "is longer than 100 characters"))
+    problems += text_problems("first_name", first_name, max_length=NAME_MAX)
+    problems += text_problems("relationship", relationship, max_length=100)
     this_year = timezone.localdate().year
     if not isinstance(year_of_birth, int):
         problems.append(Problem("year_of_birth", "must be a year, like 2015"))

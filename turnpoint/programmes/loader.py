@@ -8,6 +8,7 @@ See docs/programmes.md for the format.
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -58,6 +59,8 @@ POLICY_KEYS = {
     "criminal_justice_referral": (bool, False),
     "consent_revocation": (str, False),
     "monitoring_roles": (list, False),
+    # The longest a consent to share may last, in months (docs/programmes.md); checked below.
+    "consent_max_months": (int, False),
 }
 # Roles that may carry a duty to monitor a participant's progress (42 CFR 2.35(a)). Analysts and
 # administrators reach no identifiable participant, so they never do.
@@ -78,6 +81,25 @@ NOT_RECIPIENTS = {"analyst", "administrator"}
 # Who may record a step that breaks one of the programme's rules (docs/programmes.md).
 OVERRIDE_KEYS = {"roles": (list, True)}
 OVERRIDE_ROLE_CHOICES = MONITORING_ROLE_CHOICES
+# Person-first language in the words a programme shows users: a word that labels a person by an
+# offence or by drug use, or calls a test result "clean" or "dirty", is refused outside double
+# quotes (the legal name of an order or the words of a statute stay as they are, quoted).
+# "Offending" describes behaviour, not a person, and is allowed.
+LABELLING_WORDS = {
+    "offender": "the participant", "offenders": "participants",
+    "addict": "a person who uses drugs", "addicts": "people who use drugs",
+    "abuser": "a person who uses drugs", "abusers": "people who use drugs",
+    "junkie": "a person who uses drugs", "junkies": "people who use drugs",
+    "clean": "negative (of a test) or drug-free", "dirty": "positive (of a test)",
+}  # fmt: skip
+_LABELLING = re.compile(r"\b(" + "|".join(LABELLING_WORDS) + r")\b", re.IGNORECASE)
+_QUOTED = re.compile(r'"[^"]*"|\u201c[^\u201d]*\u201d')
+# The user-facing text of a definition: top-level keys, then (list, key) inside each item.
+SHOWN_TEXT = ("name", "description", "legal_basis")
+SHOWN_ITEM_TEXT = (
+    ("phases", "name"), ("phases", "description"), ("exit_types", "label"),
+    ("eligibility", "reason"), ("statutory_disclosures", "name"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -201,10 +223,13 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         if isinstance(policy.get("reviews"), str) and policy["reviews"] not in ReviewMode.values:
             say("policy.reviews", f"must be one of: {', '.join(ReviewMode.values)}")
         _check_consent_revocation(policy, say)
+        if policy.get("consent_max_months") == 0:
+            say("policy.consent_max_months", "must be at least 1")
     if isinstance(data.get("statutory_disclosures"), list):
         _check_statutory(data["statutory_disclosures"], say)
     if isinstance(data.get("overrides"), dict):
         _check_overrides(data["overrides"], say)
+    _check_person_first(data, say)
     return problems
 
 
@@ -221,6 +246,24 @@ def _check_overrides(overrides: dict, say) -> None:
                 f"programme's rules (one of: {', '.join(OVERRIDE_ROLE_CHOICES)})")  # fmt: skip
         elif roles.index(role) != i:
             say(f"overrides.roles[{i}]", f"'{role}' is listed twice")
+
+
+def _check_person_first(data: dict, say) -> None:
+    """Refuse a labelling word in any text the programme shows users, naming the field and
+    the word; text inside double quotes (a legal name, a statute's words) is left alone."""
+    texts = [(key, data.get(key)) for key in SHOWN_TEXT]
+    for list_key, key in SHOWN_ITEM_TEXT:
+        items = data.get(list_key)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if isinstance(item, dict):
+                texts.append((f"{list_key}[{i}].{key}", item.get(key)))
+    for path, text in texts:
+        if not isinstance(text, str):
+            continue
+        for word in dict.fromkeys(m.group(0) for m in _LABELLING.finditer(_QUOTED.sub("", text))):
+            say(path, f"uses '{word}', which labels a person: say "
+                f"'{LABELLING_WORDS[word.lower()]}' instead, or put a legal name or a "
+                "statute's own words in double quotes")  # fmt: skip
 
 
 def _check_consent_revocation(policy: dict, say) -> None:

@@ -5,6 +5,9 @@ from django.db import models
 
 
 class Stage(models.TextChoices):
+    """Where in the justice system the programme sits (R1: diversion exists at every stage)."""
+
+    POLICE = "police", "Police (before charge)"
     PRE_TRIAL = "pre-trial", "Pre-trial"
     SENTENCING = "sentencing", "Sentencing"
     POST_SENTENCE = "post-sentence", "Post-sentence"

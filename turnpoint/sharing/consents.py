@@ -19,10 +19,12 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint import dates
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.models import Episode, Referral
-from turnpoint.programmes.models import ConsentRevocation
+from turnpoint.programmes.models import ConsentRevocation, Programme
+from turnpoint.text import text_problems, texts_problems
 
 from .audit import audit_write
 from .categories import Category, Purpose
@@ -42,10 +44,70 @@ REQUIRED_TEXT = (
     "signature_method",
     "signed_by",
 )
+# Free text and its longest length (the page's fields say the same).
+TEXT_LIMITS = {
+    "revocation_statement": 2000, "revocation_method": 500, "signed_by": 200,
+    "representative_authority": 200,
+}  # fmt: skip
+HOW_MAX = 2000
+
+# How long a consent may last when the programme file sets no `policy.consent_max_months`: no
+# source we hold sets a maximum (42 CFR 2.31(a)(7) asks for an expiry date, event or condition
+# but no longest period; UK GDPR consent is withdrawable at any time), so the programme's longest
+# duration plus the follow-up after it: at least 2 years after exit (Kentucky Administrative
+# Procedures of the Court of Justice, Part XIII, 2023). docs/programmes.md.
+FOLLOW_UP_WEEKS = 104
+
+
+def consent_latest_end(programme: Programme, starts_on: date) -> tuple[date, str]:
+    """The latest a consent starting on `starts_on` may end in `programme`, and why in words."""
+    months = programme.definition.get("policy", {}).get("consent_max_months")
+    if months:
+        return dates.add_months(starts_on, months), (
+            f"a consent in {programme.name} lasts at most {months} months"
+        )
+    weeks = programme.max_duration_weeks + FOLLOW_UP_WEEKS
+    return starts_on + timedelta(weeks=weeks), (
+        f"a consent in {programme.name} lasts at most {weeks} weeks (the programme's longest "
+        f"duration of {programme.max_duration_weeks} weeks plus {FOLLOW_UP_WEEKS} weeks of "
+        "follow-up after it)"
+    )
+
+
+def _participant_programmes(participant) -> list[Programme]:
+    """The programmes of the participant's referrals still open (all of them when none is)."""
+    referrals = list(Referral.objects.select_related("programme").filter(participant=participant))
+    open_ = [r for r in referrals if r.state not in ("closed", "left")] or referrals
+    return list({r.programme_id: r.programme for r in open_}.values())
+
+
+def _date_problems(values: dict) -> list[Problem]:
+    """The consent's dates against today, the participant's birth and each other (signed, then
+    starts, then expires), and its length against the programme's longest."""
+    today = timezone.localdate()
+    participant = values.get("participant")
+    born = participant.date_of_birth if participant else None
+    signed_on, expires_at = values.get("signed_on"), values.get("expires_at")
+    starts_at = values.get("starts_at") or timezone.now()
+    problems = dates.entered_date("signed_on", signed_on, today=today, born=born)
+    problems += dates.not_before_floor("starts_at", starts_at) or dates.in_order(
+        "starts_at", starts_at, signed_on,
+        "the date it was signed",
+        why="a consent takes effect from its signing, never before",
+    )  # fmt: skip
+    problems += dates.not_before_floor("revocable_from", values.get("revocable_from"))
+    if expires_at and starts_at and expires_at > starts_at and participant:
+        ends = [consent_latest_end(p, dates.day_of(starts_at))
+                for p in _participant_programmes(participant)]  # fmt: skip
+        if ends:
+            latest, why = max(ends, key=lambda end: end[0])
+            problems += dates.not_after("expires_at", expires_at, latest, why)
+    return problems
 
 
 def _validate(values: dict) -> list[Problem]:
-    problems = []
+    problems = texts_problems(values, TEXT_LIMITS, multiline=("revocation_statement",))
+    problems += _date_problems(values)
     if not values.get("participant"):
         problems.append(Problem("participant", "is required"))
     if not values.get("recipient_agency"):
@@ -64,9 +126,7 @@ def _validate(values: dict) -> list[Problem]:
         if c not in Category.values:
             problems.append(Problem("categories", f"'{c}' is not a data category"))
     if Category.COUNSELLING_NOTES in categories and len(set(categories)) > 1:
-        problems.append(
-            Problem("categories", "counselling notes need a consent of their own (SEC-11)")
-        )
+        problems.append(Problem("categories", "counselling notes need a consent of their own"))
     purposes = values.get("purposes") or []
     if not purposes:
         problems.append(Problem("purposes", "say what the information will be used for"))
@@ -214,6 +274,8 @@ def share_consent_revoke(consent: ShareConsent, *, acting_user, how: str) -> Sha
     42 CFR 2.35 consent is refused, changing nothing, before its stated date or event (SEC-09)."""
     if not how.strip():
         raise InvalidInput(Problem("how", "say how the participant revoked the consent"))
+    if problems := text_problems("how", how, max_length=HOW_MAX, multiline=True):
+        raise InvalidInput(problems)
     revocable, reason = share_consent_revocable(consent)
     if not revocable and consent.revoked_at is None:
         raise InvalidInput(Problem("consent", f"{reason}. Nothing was changed."))

@@ -13,11 +13,16 @@ ended (`court_order_end`) and, if varied, recorded again. Nothing is edited in p
 is no version to lock.
 """
 
+from datetime import date, timedelta
+
 from django.db import transaction
 from django.utils import timezone
 
+from turnpoint import dates
 from turnpoint.accounts.models import STAFF_ROLE_VALUES
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.journeys.models import Referral
+from turnpoint.text import text_problems, texts_problems
 
 from .audit import audit_write
 from .categories import Category, Purpose
@@ -27,10 +32,28 @@ REQUIRED_TEXT = {
     "court": "is required: name the court that made it",
     "reference": "is required: the court's case or order number",
 }
+# Free text and its longest length (the page's fields say the same).
+TEXT_LIMITS = {"court": 200, "reference": 100}
+REASON_MAX = 2000
+
+
+def _latest_expiry(participant, made_on) -> tuple[date, str] | None:
+    """The latest an order made on `made_on` may stay in force: the longest duration of the
+    participant's programmes (of the referrals still open; of all when none is)."""
+    referrals = list(Referral.objects.select_related("programme").filter(participant=participant))
+    open_ = [r for r in referrals if r.state not in ("closed", "left")] or referrals
+    if not open_:
+        return None
+    programme = max((r.programme for r in open_), key=lambda p: p.max_duration_weeks)
+    weeks = programme.max_duration_weeks
+    return made_on + timedelta(weeks=weeks), (
+        f"an order lasts no longer than the longest a participant stays in {programme.name}, "
+        f"{weeks} weeks from the day it was made"
+    )
 
 
 def _validate(values: dict) -> list[Problem]:
-    problems = []
+    problems = texts_problems(values, TEXT_LIMITS)
     kind = values.get("kind")
     if not values.get("participant"):
         problems.append(Problem("participant", "is required"))
@@ -42,8 +65,10 @@ def _validate(values: dict) -> list[Problem]:
     made_on = values.get("made_on")
     if not made_on:
         problems.append(Problem("made_on", "is required"))
-    elif made_on > timezone.localdate():
-        problems.append(Problem("made_on", "is in the future"))
+    else:
+        participant = values.get("participant")
+        born = participant.date_of_birth if participant else None
+        problems += dates.entered_date("made_on", made_on, today=timezone.localdate(), born=born)
     # An order must state its whole scope; a subpoena's scope is recorded when known.
     order = kind == CourtOrderKind.ORDER
     categories = values.get("categories") or []
@@ -63,6 +88,8 @@ def _validate(values: dict) -> list[Problem]:
         problems.append(
             Problem("covers_to", "is required: an order covers information of a date range")
         )
+    problems += dates.not_before_floor("covers_from", covers_from)
+    problems += dates.not_before_floor("covers_to", covers_to)
     if covers_from and covers_to and covers_from > covers_to:
         problems.append(Problem("covers_to", "must be on or after the start of the range"))
     if order and not (values.get("recipient_role") or values.get("recipient_agency")):
@@ -83,6 +110,10 @@ def _validate(values: dict) -> list[Problem]:
         problems.append(Problem("expires_at", "is required: an order's authority must end"))
     elif expires_at and made_on and expires_at <= _start_of(made_on):
         problems.append(Problem("expires_at", "must be after the date the order was made"))
+    elif expires_at and made_on and values.get("participant"):
+        latest = _latest_expiry(values["participant"], made_on)
+        if latest is not None:
+            problems += dates.not_after("expires_at", expires_at, *latest)
     return problems
 
 
@@ -112,6 +143,8 @@ def court_order_end(order: CourtOrder, *, acting_user, reason: str) -> CourtOrde
         raise InvalidInput(
             Problem("reason", "is required: say why it ends, for example 'discharged on appeal'")
         )
+    if problems := text_problems("reason", reason, max_length=REASON_MAX, multiline=True):
+        raise InvalidInput(problems)
     with transaction.atomic():
         updated = CourtOrder.objects.filter(pk=order.pk, ended_at__isnull=True).update(
             ended_at=timezone.now(), ended_by=acting_user, end_reason=reason.strip()

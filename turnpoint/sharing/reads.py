@@ -179,6 +179,44 @@ def transitions_read(user, referral, rows, shows: Callable[[frozenset], Iterable
     return found, categories
 
 
+def participation_consents_read(user, referral, shows: Callable[[frozenset], Iterable[str]]
+                                ) -> tuple[list, frozenset]:  # fmt: skip
+    """The consents to take part of a referral the caller reached, newest first, read and
+    recorded as legal facts of its programme, with the categories the user may read there."""
+    categories = readable(user, programme=referral.programme)
+    with transaction.atomic():
+        found = list(
+            referral.participation_consents.select_related("recorded_by").order_by(
+                "-recorded_at", "-id"
+            )
+        )
+        shown = list(shows(categories))
+        if found and shown:
+            read_recorded(
+                user,
+                participants=[referral.participant_id],
+                categories=shown,
+                obj=referral,
+                detail={"participation_consent_ids": [c.pk for c in found]},
+                programme_by_participant={referral.participant_id: referral.programme},
+            )
+    return found, categories
+
+
+def share_consents_read(user, participant) -> list:
+    """A participant's consents to share, newest first, as the staff who record them see them
+    (the caller decides who may; this fetches and records the read of the participant)."""
+    with transaction.atomic():
+        consents = list(
+            participant.share_consents.select_related(
+                "disclosing_agency", "recipient_agency", "recipient_user", "created_by"
+            ).order_by("-created_at", "-id")
+        )
+        read_recorded(user, participants=[participant], categories=[C.IDENTITY],
+                      obj=participant, detail={"page": "consents to share"})  # fmt: skip
+    return consents
+
+
 def latest_referrals(
     user, participant_ids, programmes=None, state: str = ""
 ) -> dict[int, Referral]:

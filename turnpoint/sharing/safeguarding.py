@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.text import text_problems
 
 from .audit import audit_write
 from .categories import Purpose
@@ -25,6 +26,7 @@ from .rules import PolicyDenied
 
 WINDOW = timedelta(hours=4)  # security.md SEC-17 default (DHIS2 uses 3 hours)
 MIN_JUSTIFICATION = 20
+TEXT_MAX = 4000  # a justification and a review note (the page's text areas say the same)
 
 REASONS = {
     "child_at_risk": "A child may be at risk of significant harm",
@@ -45,6 +47,7 @@ def break_glass_open(*, acting_user, participant, reason_code: str, justificatio
     if len(justification.strip()) < MIN_JUSTIFICATION:
         reason = f"must explain why, in at least {MIN_JUSTIFICATION} characters"
         problems.append(Problem("justification", reason))
+    problems += text_problems("justification", justification, max_length=TEXT_MAX, multiline=True)
     if problems:
         raise InvalidInput(problems)
     now = timezone.now()
@@ -84,6 +87,8 @@ def break_glass_review(glass: BreakGlass, *, acting_user, note: str) -> BreakGla
         raise PolicyDenied("another designated safeguarding lead reviews a break-glass")
     if not note.strip():
         raise InvalidInput(Problem("note", "say what the review found"))
+    if problems := text_problems("note", note, max_length=TEXT_MAX, multiline=True):
+        raise InvalidInput(problems)
     with transaction.atomic():
         if not BreakGlass.objects.filter(pk=glass.pk, reviewed_at__isnull=True).update(
             reviewed_by=acting_user, reviewed_at=timezone.now(), review_note=note.strip()

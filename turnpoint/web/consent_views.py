@@ -16,8 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
-from turnpoint.errors import InvalidInput
-from turnpoint.journeys.models import State
+from turnpoint.errors import Conflict, InvalidInput
 from turnpoint.people.services import household_child_add
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.consents import (
@@ -28,8 +27,9 @@ from turnpoint.sharing.consents import (
 )
 from turnpoint.sharing.documents import participation_consent_pdf, share_consent_pdf
 from turnpoint.sharing.participation import (
-    participation_consent_current,
+    BEFORE_EPISODE,
     participation_consent_record,
+    participation_consent_refusal,
     participation_consent_withdraw,
 )
 from turnpoint.sharing.reach import decide_for, participant_for_user
@@ -47,11 +47,6 @@ from .consent_forms import (
 from .views import _get_referral_for_user
 
 C = Category
-# Consent to take part is recorded before the episode starts (R12).
-BEFORE_EPISODE = frozenset(
-    {State.REFERRAL, State.SCREENING, State.ELIGIBILITY, State.ASSESSMENT,
-     State.RECOMMENDATION, State.DECISION}
-)  # fmt: skip
 
 
 def _allow(decision) -> None:
@@ -88,16 +83,8 @@ def participation_consent_new(request, pk):
     _allow(decide(user, C.LEGAL, programme=referral.programme, action="write"))
     form = ParticipationConsentForm(request.POST if request.method == "POST" else None)
     errors = []  # a refusal that is not about a field: the form is not offered at all
-    if referral.state not in BEFORE_EPISODE:
-        errors.append(
-            ("", "Consent to take part is recorded before the episode starts; this referral is "
-                 f"at '{referral.get_state_display()}'. Nothing was saved.")
-        )  # fmt: skip
-    elif participation_consent_current(referral) is not None:
-        errors.append(
-            ("", "This referral already has a consent to take part. Withdraw it before "
-                 "recording a new one. Nothing was saved.")
-        )  # fmt: skip
+    if refusal := participation_consent_refusal(referral):
+        errors.append(("", refusal))
     elif request.method == "POST" and form.is_valid():
         try:
             participation_consent_record(
@@ -105,6 +92,8 @@ def participation_consent_new(request, pk):
             )
         except InvalidInput as exc:
             form.add_problems(exc.problems)
+        except Conflict as exc:  # recorded by someone else since the page was read
+            errors.append(("", str(exc)))
         else:
             messages.success(request, f"Consent to take part recorded for {person.display_name}.")
             return redirect(_participant_url(person))

@@ -69,6 +69,16 @@ def _choose(label: str, message: str) -> dict:
 class GovukForm(forms.Form):
     """A form whose errors can be listed in a GOV.UK error summary."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Length limits say their number as the services do (turnpoint/text.py).
+        for field in self.fields.values():
+            if isinstance(field, forms.CharField) and field.max_length:
+                field.error_messages["max_length"] = (
+                    f"{field.label} must be {field.max_length:,} characters or fewer; "
+                    "this is %(show_value)s"
+                )
+
     def add_problems(self, problems: list[Problem]) -> None:
         """Put a service's problems next to the fields they name ("Offence date is in the
         future"); a problem about a field this form does not show goes to the top."""

@@ -11,6 +11,7 @@ from turnpoint.accounts.access import command_line
 from turnpoint.accounts.mfa import mfa_current_code, mfa_reset
 from turnpoint.accounts.models import User
 from turnpoint.cli import emit, fail
+from turnpoint.text import text_problems
 
 
 class Command(BaseCommand):
@@ -39,6 +40,8 @@ class Command(BaseCommand):
         if not options["reason"].strip():
             fail(self, ["--reason: say why (it is kept in the audit log)"], as_json=json,
                  headline="Nothing was reset.")  # fmt: skip
+        if problems := text_problems("--reason", options["reason"], max_length=200):
+            fail(self, [str(p) for p in problems], as_json=json, headline="Nothing was reset.")
         ended = mfa_reset(user=user, reason=options["reason"], via=command_line())
         emit(
             self,

@@ -9,6 +9,10 @@ from turnpoint.accounts.access import access_changed_by, command_line
 from turnpoint.accounts.models import ApiToken, Role, User, api_token_create
 from turnpoint.accounts.revocation import api_token_revoke
 from turnpoint.cli import emit, fail
+from turnpoint.text import text_problems
+
+REASON_MAX = 200  # kept in the audit log and on the revocation
+LABEL_MAX = 100
 
 
 class Command(BaseCommand):
@@ -31,6 +35,10 @@ class Command(BaseCommand):
         if not reason.strip():
             fail(self, ["--reason: say why (it is kept in the audit log)"], as_json=json,
                  headline=headline)  # fmt: skip
+        problems = text_problems("--reason", reason, max_length=REASON_MAX)
+        problems += text_problems("--label", options.get("label"), max_length=LABEL_MAX)
+        if problems:
+            fail(self, [str(p) for p in problems], as_json=json, headline=headline)
         if action == "create":
             self.create(options["username"], options["label"], reason, json, headline)
         else:

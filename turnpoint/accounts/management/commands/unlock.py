@@ -7,6 +7,7 @@ from turnpoint.accounts.access import command_line
 from turnpoint.accounts.backends import account_unlock
 from turnpoint.accounts.models import User
 from turnpoint.cli import emit, fail
+from turnpoint.text import text_problems
 
 
 class Command(BaseCommand):
@@ -21,6 +22,8 @@ class Command(BaseCommand):
         if not reason.strip():
             fail(self, ["--reason: say why (it is kept in the audit log)"], as_json=json,
                  headline="Nothing was unlocked.")  # fmt: skip
+        if problems := text_problems("--reason", reason, max_length=200):
+            fail(self, [str(p) for p in problems], as_json=json, headline="Nothing was unlocked.")
         if not User.objects.filter(username=username).exists():
             fail(self, [f"username: no user called '{username}'"], as_json=json,
                  headline="Nothing was unlocked.")  # fmt: skip
