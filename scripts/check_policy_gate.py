@@ -21,6 +21,7 @@ PROTECTED = (
     "Participant", "HouseholdChild", "Referral", "Episode", "Transition", "ShareConsent",
     "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
     "DisclosedParticipant", "DisclosureBacklog",
+    "ParticipantFieldChange", "ReferralFieldChange",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"

@@ -9,7 +9,9 @@ from participation_helpers import consent_to_take_part
 
 from turnpoint.errors import InvalidInput
 from turnpoint.journeys import machine
-from turnpoint.journeys.models import Disposal, Episode, Referral, State
+from turnpoint.journeys.corrections import transition_correct, transition_withdraw
+from turnpoint.journeys.effective import derive, effective_steps
+from turnpoint.journeys.models import Disposal, Episode, Referral, State, Transition
 from turnpoint.journeys.services import referral_transition
 
 REACHABLE = {State.REFERRAL}
@@ -105,3 +107,118 @@ def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, st
         state = t.to_state
     assert stored.state == state
     assert stored.version == len(transitions)
+
+
+# Corrections and withdrawals (docs/journeys.md, "Correcting a step") ----------------------------
+
+
+def forward(state: str, phase: int, choice: int) -> dict:
+    """A well-formed next step from `state`, so that sequences reach episodes and exits."""
+    if state == State.RECOMMENDATION:
+        return {"to_state": "decision", "recommended_disposal": "programme"}
+    if state == State.DECISION:
+        return {"to_state": "episode", "imposed_disposal": "programme"}
+    if state == State.EPISODE and choice % 3:
+        return {"to_state": "episode", "phase_number": 2 if phase == 1 else 1, "reason": "review"}
+    if state == State.EPISODE:
+        return {"to_state": "exit", "exit_type": "completed", "reason": "done"}
+    return {"to_state": machine.FORWARD.get(State(state), state)}
+
+
+fixes = st.one_of(
+    st.tuples(st.just("step"), requests),
+    st.tuples(st.just("forward"), st.integers(0, 5)),
+    st.tuples(st.just("forward"), st.integers(0, 5)),
+    st.tuples(st.just("forward"), st.integers(0, 5)),
+    st.tuples(st.just("withdraw"), st.integers(0, 20)),
+    st.tuples(
+        st.just("correct"),
+        st.fixed_dictionaries(
+            {
+                "which": st.integers(0, 20),
+                "days": st.integers(-10, 10),
+                "exit_type": st.sampled_from([None, "completed", "transferred", "made-up"]),
+                "recommended_disposal": st.sampled_from([None, *Disposal.values]),
+                "reason_code": st.sampled_from([None, "declined", "moved_away", "bogus"]),
+            }
+        ),
+    ),
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(fixes, min_size=1, max_size=30))
+def test_no_sequence_of_steps_and_corrections_leaves_the_referral_inconsistent(
+    make_referral, coordinator, actions
+):
+    referral = make_referral(on=date.today() - timedelta(days=400))
+    consent_to_take_part(referral, coordinator)
+    for kind, req in actions:
+        rows = list(Transition.objects.filter(referral=referral))
+        in_effect = [t for t in effective_steps(rows) if t.kind != "created"]
+        try:
+            if kind == "step":
+                req = dict(req)
+                days = req.pop("days")
+                req.pop("has_participation_consent")
+                last = max(t.occurred_on for t in effective_steps(rows))
+                referral_transition(
+                    referral,
+                    acting_user=coordinator,
+                    occurred_on=last + timedelta(days=max(days, 0)),
+                    **req,
+                )
+            elif kind == "forward":
+                episode = Episode.objects.filter(referral=referral).first()
+                last = max(t.occurred_on for t in effective_steps(rows))
+                referral.refresh_from_db()
+                ask = forward(referral.state, episode.phase_number if episode else 1, req)
+                referral_transition(referral, acting_user=coordinator,
+                                    occurred_on=last + timedelta(days=req), **ask)  # fmt: skip
+            elif in_effect and kind == "withdraw":
+                # Mostly the latest; sometimes an earlier one, which is refused.
+                target = in_effect[-1] if req % 3 else in_effect[req % len(in_effect)]
+                transition_withdraw(
+                    Transition.objects.get(pk=target.pk), acting_user=coordinator, reason="error"
+                )
+            elif in_effect:
+                target = in_effect[req["which"] % len(in_effect)]
+                values = {k: v for k, v in req.items() if k not in ("which", "days") and v}
+                transition_correct(
+                    Transition.objects.get(pk=target.pk), acting_user=coordinator,
+                    reason="recorded in error",
+                    occurred_on=target.occurred_on + timedelta(days=req["days"]), **values,
+                )  # fmt: skip
+        except InvalidInput as exc:
+            assert exc.problems and all(p.reason for p in exc.problems)
+    stored = Referral.objects.get(pk=referral.pk)
+    rows = list(stored.transitions.all())
+    steps = effective_steps(rows)
+    # The steps in effect form a legal chain, in date order, none in the future.
+    state, last = State.REFERRAL, stored.referral_date
+    for t in steps[1:]:
+        assert t.from_state == state
+        assert t.to_state in machine.allowed_next(state) or (
+            t.kind == "phase" and state == "episode"
+        )
+        assert last <= t.occurred_on <= date.today()
+        state, last = t.to_state, t.occurred_on
+    derived = derive(steps)
+    assert stored.state == state == derived.state
+    assert (stored.recommended_disposal, stored.imposed_disposal) == (
+        derived.recommended_disposal, derived.imposed_disposal,
+    )  # fmt: skip
+    episode = Episode.objects.filter(referral=referral).first()
+    if derived.episode_started_on is None:
+        assert episode is None
+    else:
+        assert episode is not None
+        assert (episode.started_on, episode.phase_number, episode.ended_on, episode.exit_type) == (
+            derived.episode_started_on, derived.phase_number, derived.ended_on, derived.exit_type,
+        )  # fmt: skip
+        assert (episode.ended_on is None) == (state == State.EPISODE)
+    # Every row written bumped the version once: nothing half-written.
+    assert stored.version == len(rows)

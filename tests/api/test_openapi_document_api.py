@@ -9,9 +9,11 @@ EXPECTED = {
     ("get", "/api/participants"), ("post", "/api/participants"),
     ("get", "/api/participants/{participant_id}"), ("patch", "/api/participants/{participant_id}"),
     ("get", "/api/referrals"), ("post", "/api/referrals"),
-    ("get", "/api/referrals/{referral_id}"),
+    ("get", "/api/referrals/{referral_id}"), ("patch", "/api/referrals/{referral_id}"),
     ("get", "/api/referrals/{referral_id}/transitions"),
     ("post", "/api/referrals/{referral_id}/transitions"),
+    ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/correction"),
+    ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/withdrawal"),
     ("get", "/api/episodes"), ("get", "/api/episodes/{episode_id}"),
     ("get", "/api/programmes"), ("get", "/api/programmes/{slug}"),
     # docs/api.md, "What the pages record, through the API"

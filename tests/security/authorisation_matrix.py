@@ -92,6 +92,30 @@ PAGES: dict[str, dict[str, str]] = {
     # The outsider refers to their own team's programme.
     "web:referral_new": where(RECORDING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
     "web:referral_transition": row(METHOD_NOT_ALLOWED, anonymous=SIGN_IN),
+    # Correcting or withdrawing a step: its author (here the coordinator, who recorded it) or a
+    # coordinator of the team; other staff who reach the referral are refused.
+    **{
+        name: where(
+            {Role.COORDINATOR},
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:step_correct", "web:step_withdraw")
+    },
+    # Changing offence details: the roles that record legal facts.
+    "web:offence_edit": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # The world's referral already has its participation consent: a second one is a conflict.
     "web:participation_consent_new": where(
         RECORDING,
@@ -277,6 +301,15 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         administrator=BAD_REQUEST,
     ),
     ("GET", "/api/referrals/{referral_id}"): _DETAIL,
+    ("PATCH", "/api/referrals/{referral_id}"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     ("GET", "/api/referrals/{referral_id}/transitions"): _DETAIL,
     ("POST", "/api/referrals/{referral_id}/transitions"): where(
         RECORDING,
@@ -287,6 +320,20 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # The step is recorded by the coordinator: only they (its author, and a coordinator) may
+    # correct or withdraw it.
+    **{
+        ("POST", f"/api/referrals/{{referral_id}}/transitions/{{transition_id}}/{what}"): where(
+            {Role.COORDINATOR},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for what in ("correction", "withdrawal")
+    },
     ("GET", "/api/episodes"): _LIST,
     ("GET", "/api/episodes/{episode_id}"): _DETAIL,
     ("GET", "/api/programmes"): _LIST,

@@ -190,4 +190,6 @@ def objects(world, users, programmes, make_referral):
         "break_glass": glass.pk,
         "statutory_referral": on_order.pk,
         "statutory_report": "drr-review-report",
+        # The latest step of the world's referral, recorded by the coordinator.
+        "step": world["referral"].transitions.order_by("-id").first().pk,
     }

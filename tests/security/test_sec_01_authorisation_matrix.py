@@ -118,6 +118,9 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:referral_transition": "referral",
         "web:break_glass_review": "break_glass",
         "web:statutory_report": "statutory_referral",
+        "web:step_correct": "referral",
+        "web:step_withdraw": "referral",
+        "web:offence_edit": "referral",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (
@@ -131,6 +134,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "order_pk": objects["court_order"],
         "fmt": "json",
         "code": objects["statutory_report"],
+        "step_pk": objects["step"],
     }
 
 
@@ -168,8 +172,20 @@ def write_body(method, path, world, make_referral, coordinator):
         participant = referral.participant
         body = {"preferred_name": "Fi", "version": participant.version}
         return f"/api/participants/{participant.pk}", body
+    if (method, path) == ("PATCH", "/api/referrals/{referral_id}"):
+        body = {"offence_category": "fraud", "version": referral.version}
+        return f"/api/referrals/{referral.pk}", body
     if (method, path) == ("POST", "/api/referrals/{referral_id}/transitions"):
         return f"/api/referrals/{referral.pk}/transitions", {"to_state": "screening"}
+    if path.startswith("/api/referrals/{referral_id}/transitions/{transition_id}/"):
+        from turnpoint.journeys.services import referral_transition
+
+        step = referral_transition(referral, acting_user=coordinator, to_state="screening")
+        what = path.rsplit("/", 1)[1]
+        body = {"reason": "Recorded in error"}
+        if what == "correction":
+            body["step_reason"] = "Seen at the station"
+        return f"/api/referrals/{referral.pk}/transitions/{step.pk}/{what}", body
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 

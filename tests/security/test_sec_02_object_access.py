@@ -67,12 +67,17 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         "participant_id": world["participant"].pk,
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
+        "transition_id": world["referral"].transitions.order_by("-id").first().pk,
     }
     url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)
     client = api_as("outsider")
     before = row_counts()
     if method == "GET":
         response = client.get(url)
+    elif url.endswith(("/correction", "/withdrawal")):
+        response = send_json(client, method, url, {"reason": "Recorded in error"})
+    elif method == "PATCH" and "/referrals/" in url:
+        response = send_json(client, method, url, {"offence_category": "fraud", "version": 1})
     else:
         body = {"to_state": "screening"} if "transitions" in url else {"preferred_name": "X"}
         response = send_json(

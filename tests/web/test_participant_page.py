@@ -23,9 +23,11 @@ SUMMARY = "Took bread from a shop, twice"
 # openings), the team's ids again and the referrals with programme and episode, their
 # transitions, the transitions' acting users, the phases; the record (a savepoint pair around the
 # newest audit hash and the entry's insert); the consents to take part of the referrals shown;
-# the session save (with its savepoint pair): 21 whatever the number of referrals and steps. On
-# PostgreSQL the audit append first takes the chain's advisory lock, so one more.
-PARTICIPANT_QUERIES = 21 + (connection.vendor == "postgresql")
+# the earlier values of edited fields (a savepoint pair around one read of the participant's and
+# one of all the referrals'); the session save (with its savepoint pair): 25 whatever the number
+# of referrals and steps. On PostgreSQL the audit append first takes the chain's advisory lock, so
+# one more.
+PARTICIPANT_QUERIES = 25 + (connection.vendor == "postgresql")
 # What a read across agencies adds: the act and its backlog row, inserted in the record's
 # transaction (sharing/record.py). The participant's court orders, which may open the household
 # link to a court role, are among the openings every page reads.

@@ -12,7 +12,7 @@ from turnpoint.people.models import Ethnicity, Sex
 from turnpoint.people.services import participant_create, participant_update
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import caseload_count, participant_for_user, participants_visible_to
-from turnpoint.sharing.reads import participants_list
+from turnpoint.sharing.reads import field_history_read, participants_list
 
 from .access import PROGRAMME_HEAVY, referrals_visible_to
 from .common import (
@@ -36,8 +36,10 @@ from .common import (
 from .errors import ApiError
 from .idempotency import idempotent
 from .referrals import (
+    EarlierValueOut,
     ReferralFacts,
     ReferralOut,
+    dump_earlier,
     dump_referrals,
     filter_programme,
     referral_create_from,
@@ -69,6 +71,9 @@ class ParticipantOut(OutSchema):
     demographics_consent: bool | None = None
     # only on a single participant: their referrals in your programmes
     referrals: list[ReferralOut] | None = None
+    earlier_values: list[EarlierValueOut] | None = Field(
+        None, description="Earlier names and date of birth, newest first (single participant)."
+    )
 
 
 class ParticipantPage(OutSchema):
@@ -197,7 +202,22 @@ def get_participant(request: HttpRequest, participant_id: int, response: HttpRes
     may read. The ETag is the version to send back as If-Match."""
     participant = participant_for_user(request.auth, reachable_id(participant_id))
     response["ETag"] = etag(participant.version)
-    return dump_participant(request.auth, participant, with_referrals=True)
+    out = dump_participant(request.auth, participant, with_referrals=True)
+    _with_earlier_values(request.auth, participant, out)
+    return out
+
+
+def _with_earlier_values(user, participant, out: dict) -> None:
+    """Add the earlier values of edited fields the user may read (`reads.field_history_read`)."""
+    referrals = list(
+        referrals_visible_to(user).filter(participant=participant).select_related("programme")
+    )
+    history = field_history_read(user, participant, referrals)
+    if history.identity is not None:
+        out["earlier_values"] = dump_earlier(history.identity)
+    for item in out.get("referrals") or []:
+        if item["id"] in history.offence:
+            item["earlier_values"] = dump_earlier(history.offence[item["id"]])
 
 
 @router.patch(

@@ -5,14 +5,15 @@ from datetime import date, datetime
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router
 
-from turnpoint.errors import InvalidInput, Problem
+from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.journeys import machine
+from turnpoint.journeys.corrections import referral_update
 from turnpoint.journeys.models import DrugRelatedType, OffenceCategory, Source, State
 from turnpoint.journeys.services import referral_create
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import participant_for_user
-from turnpoint.sharing.reads import journey_rows_read
+from turnpoint.sharing.reads import field_history_read, journey_rows_read
 
 from .access import (
     PROGRAMME_HEAVY,
@@ -22,7 +23,9 @@ from .access import (
 )
 from .common import (
     IDEMPOTENCY_KEY,
+    IF_MATCH,
     MAX_ID,
+    MAX_VERSION,
     OutSchema,
     PageQuery,
     Readable,
@@ -30,6 +33,7 @@ from .common import (
     WriteSchema,
     as_json,
     etag,
+    expected_version,
     header_params,
     id_field,
     may_order_by,
@@ -37,6 +41,7 @@ from .common import (
     refuse_oracles,
     responses,
 )
+from .errors import ApiError
 from .idempotency import idempotent
 
 router = Router(tags=["referrals"])
@@ -54,6 +59,29 @@ REFERRAL = Shape(
         "allowed_next": lambda r: list(machine.allowed_next(r.state)),
     },
 )  # fmt: skip
+
+
+class EarlierValueOut(OutSchema):
+    field: str = Field(description="The field edited, e.g. family_name or offence_category.")
+    old_value: str = Field(description="Its value before the change (dates as YYYY-MM-DD).")
+    new_value: str
+    changed_by: str | None = Field(None, description="Username of who changed it.")
+    changed_at: datetime
+    reason: str
+
+
+def dump_earlier(rows) -> list[dict]:
+    return [
+        {
+            "field": c.field,
+            "old_value": c.old_value,
+            "new_value": c.new_value,
+            "changed_by": c.changed_by.username if c.changed_by_id else None,
+            "changed_at": c.changed_at,
+            "reason": c.reason,
+        }
+        for c in rows
+    ]
 
 
 class ReferralOut(OutSchema):
@@ -75,6 +103,10 @@ class ReferralOut(OutSchema):
     drug_related_type: str | None = None
     offence_date: date | None = None
     offence_summary: str | None = None
+    # only on a single referral (and a participant's), for roles that may read legal facts
+    earlier_values: list[EarlierValueOut] | None = Field(
+        None, description="Earlier values of offence facts edited after entry, newest first."
+    )
 
 
 class ReferralPage(OutSchema):
@@ -98,6 +130,19 @@ class ReferralFacts(WriteSchema):
 
 class ReferralCreate(ReferralFacts):
     participant_id: int = Field(ge=1, le=MAX_ID, description="A participant you can reach.")
+
+
+class OffenceFactsUpdate(WriteSchema):
+    """Offence facts edited after entry; each changed one keeps its earlier value."""
+
+    offence_category: str = Field(None, json_schema_extra={"enum": OffenceCategory.values})
+    drug_related_type: str = Field(None, json_schema_extra={"enum": DrugRelatedType.values})
+    offence_date: date = None
+    offence_summary: str = None
+    reason: str = Field("", description="Why they changed; kept with the earlier values.")
+    version: int = Field(
+        None, ge=1, le=MAX_VERSION, description="The version you read, if you send no If-Match."
+    )
 
 
 class ReferralFilters(PageQuery):
@@ -222,4 +267,38 @@ def get_referral(request: HttpRequest, referral_id: int, response: HttpResponse)
     """The referral's ETag is its version: send it as If-Match with a transition."""
     referral = referral_for_user(request.auth, referral_id)
     response["ETag"] = etag(referral.version)
-    return dump_referrals(request.auth, [referral])[0]
+    out = dump_referrals(request.auth, [referral])[0]
+    history = field_history_read(request.auth, referral.participant, [referral], identity=False)
+    if referral.pk in history.offence:
+        out["earlier_values"] = dump_earlier(history.offence[referral.pk])
+    return out
+
+
+@router.patch(
+    "/{referral_id}",
+    response=responses({200: ReferralOut}, 400, 403, 404, 412, 428),
+    exclude_unset=True,
+    summary="Change a referral's offence facts",
+    openapi_extra=header_params(IF_MATCH),
+)
+def update_referral(
+    request: HttpRequest, referral_id: int, payload: OffenceFactsUpdate, response: HttpResponse
+):
+    """Roles that record legal facts, in the referral's team. Needs the version you read
+    (If-Match or `version`): without it 428, stale 412. Each changed fact keeps its earlier
+    value (`earlier_values`, docs/journeys.md)."""
+    user = request.auth
+    values = payload.model_dump(exclude_unset=True)
+    version = expected_version(request, values.pop("version", None), required=True)
+    reason = values.pop("reason", "")
+    if not values:
+        raise ApiError(400, Problem("", "send at least one offence fact to change"))
+    referral = referral_for_user(user, referral_id)
+    try:
+        referral = referral_update(
+            referral, acting_user=user, expected_version=version, reason=reason, **values
+        )
+    except Conflict as exc:
+        raise ApiError(412, Problem("version", str(exc))) from exc
+    response["ETag"] = etag(referral.version)
+    return get_referral(request, referral.pk, response)

@@ -43,9 +43,11 @@ TRANSITION = Shape(
     always=("id", "referral_id"),
     by_category={
         Category.PATHWAY: ("kind", "from_state", "to_state", "occurred_on", "recorded_at",
-                           "acting_user", "reason_code", "reason", "data"),
+                           "acting_user", "reason_code", "reason", "data", "corrects",
+                           "correction_reason"),
     },
-    getters={"acting_user": lambda t: t.acting_user.username if t.acting_user else None},
+    getters={"acting_user": lambda t: t.acting_user.username if t.acting_user else None,
+             "corrects": lambda t: t.corrects_id},
 )  # fmt: skip
 
 
@@ -66,6 +68,10 @@ class TransitionOut(OutSchema):
         "(`eligibility`) and any override of the programme's rules (`override`: rules, reason, "
         "role).",
     )
+    corrects: int | None = Field(
+        None, description="For a correction or withdrawal: the id of the step it corrects."
+    )
+    correction_reason: str | None = Field(None, description="Why it was corrected or withdrawn.")
 
 
 class TransitionPage(OutSchema):

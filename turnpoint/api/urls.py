@@ -9,6 +9,7 @@ from ninja import NinjaAPI
 
 from . import (
     consents,
+    corrections,
     court_orders,
     episodes,
     errors,
@@ -36,6 +37,7 @@ api.add_decorator(never_cache, mode="view")
 api.add_router("/participants", participants.router)
 api.add_router("/referrals", referrals.router)
 api.add_router("/referrals", transitions.router)
+api.add_router("/referrals", corrections.router)
 api.add_router("/referrals", participation_consents.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)

@@ -109,7 +109,8 @@ class Referral(models.Model):
 
 
 class Transition(models.Model):
-    """One recorded step on the pathway: who, when, why (R3)."""
+    """One recorded step on the pathway: who, when, why (R3). Never changed: a step recorded in
+    error is corrected or withdrawn by a row of its own that `corrects` it (effective.py)."""
 
     data_category = Category.PATHWAY
 
@@ -118,6 +119,10 @@ class Transition(models.Model):
         ADVANCE = "advance", "Moved on"
         LEFT = "left", "Left the pathway"
         PHASE = "phase", "Changed phase"
+        # Corrections leave a trace (docs/journeys.md, "Correcting a step"): the step stays, a
+        # row of one of these kinds points at it through `corrects`.
+        CORRECTION = "correction", "Corrected a step"
+        WITHDRAWAL = "withdrawal", "Withdrew a step"
 
     referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="transitions")
     kind = models.CharField(max_length=10, choices=Kind.choices)
@@ -132,6 +137,12 @@ class Transition(models.Model):
     reason = models.TextField(blank=True)
     # Step-specific facts: disposal, phase number, exit type, eligibility results.
     data = models.JSONField(default=dict, blank=True)
+    # A correction or withdrawal names the step it corrects; a correction's own date, reason
+    # code, reason and data are the corrected step's, and `correction_reason` says why.
+    corrects = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections"
+    )
+    correction_reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["referral", "occurred_on", "id"]
@@ -171,3 +182,50 @@ class Episode(models.Model):
     @property
     def is_active(self) -> bool:
         return self.ended_on is None
+
+
+class ReferralFieldChange(models.Model):
+    """An earlier value of a referral's offence facts: kept when the facts are edited after
+    entry, read only through `sharing.reads.field_history_read` (legal facts)."""
+
+    data_category = Category.LEGAL
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="field_changes")
+    field = models.CharField(max_length=40)
+    old_value = models.TextField(blank=True)
+    new_value = models.TextField(blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["referral", "-changed_at", "-id"]
+
+    LABELS = {
+        "offence_date": "Offence date",
+        "offence_category": "Offence category",
+        "drug_related_type": "How the offence relates to drug use",
+        "offence_summary": "Summary",
+    }
+
+    def __str__(self) -> str:
+        return f"{self.field} of referral {self.referral_id} changed {self.changed_at:%Y-%m-%d}"
+
+    @property
+    def label(self) -> str:
+        return self.LABELS.get(self.field, self.field)
+
+    def _shown(self, value: str) -> str:
+        choices = {"offence_category": OffenceCategory, "drug_related_type": DrugRelatedType}
+        kind = choices.get(self.field)
+        return kind(value).label if kind is not None and value in kind.values else value
+
+    @property
+    def old_shown(self) -> str:
+        return self._shown(self.old_value)
+
+    @property
+    def new_shown(self) -> str:
+        return self._shown(self.new_value)

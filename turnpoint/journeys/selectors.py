@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from .effective import effective_steps
 from .models import Referral, State
 
 
@@ -17,8 +18,10 @@ class Timeliness:
 def referral_timeliness(referral: Referral, transitions=None) -> Timeliness:
     """Days between the dates that matter (R4: Ghent about 6 months offence to diversion).
 
-    Assessment is dated by the step that completed it (assessment → recommendation)."""
-    rows = transitions if transitions is not None else list(referral.transitions.all())
+    Assessment is dated by the step that completed it (assessment → recommendation). Computed
+    from the steps in effect: a withdrawn step counts for nothing, a corrected one by its
+    corrected date."""
+    rows = effective_steps(transitions if transitions is not None else referral.transitions.all())
     completed_assessment = _first(rows, State.RECOMMENDATION)
     started = _first(rows, State.EPISODE)
     return Timeliness(

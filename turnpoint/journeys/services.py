@@ -18,6 +18,7 @@ from turnpoint.sharing.rules import PolicyDenied, require
 from turnpoint.text import text_problems
 
 from . import machine
+from .effective import effective_steps, last_occurred_on
 from .models import DrugRelatedType, Episode, OffenceCategory, Referral, Source, State, Transition
 
 # The longest free text a referral and a step take (the pages' text areas say the same).
@@ -173,8 +174,8 @@ def referral_audit_create(referral: Referral, *, acting_user) -> AuditEntry:
 
 
 def referral_last_occurred_on(referral: Referral) -> date:
-    last = referral.transitions.order_by("-occurred_on", "-id").first()
-    return last.occurred_on if last else referral.referral_date
+    """The date of the latest step in effect (corrected, not withdrawn: journeys/effective.py)."""
+    return last_occurred_on(referral.transitions.all(), referral.referral_date)
 
 
 def referral_transition(
@@ -259,14 +260,13 @@ def programme_rule_facts(referral: Referral, episode: Episode | None, *, to_stat
     if referral.state == State.ELIGIBILITY and to_state == State.ASSESSMENT:
         facts["eligibility"] = eligibility_check(programme, referral)
     if episode is not None and referral.state == State.EPISODE:
-        last_phase = (
-            referral.transitions.filter(kind=Transition.Kind.PHASE)
-            .order_by("-occurred_on", "-id")
-            .first()
-        )
+        # The current phase began with the latest step in effect that entered the episode or
+        # changed its phase (corrected dates count; withdrawn steps do not).
+        entered = [t for t in effective_steps(referral.transitions.all())
+                   if t.to_state == State.EPISODE]  # fmt: skip
         facts.update(
             started_on=episode.started_on,
-            phase_started_on=last_phase.occurred_on if last_phase else episode.started_on,
+            phase_started_on=entered[-1].occurred_on if entered else episode.started_on,
             phase_min_weeks=list(
                 programme.phases.order_by("number").values_list("min_weeks", flat=True)
             ),

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from turnpoint.sharing.categories import Category
 
+from .history import ParticipantFieldChange  # noqa: F401  (a model of this app, in its module)
+
 PREFER_NOT = ("prefer_not_to_say", "Prefer not to say")
 
 

@@ -12,6 +12,7 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.rules import require
 from turnpoint.text import text_problems
 
+from .history import TRACKED, ParticipantFieldChange, participant_changes
 from .models import Ethnicity, HouseholdChild, Participant, Sex
 
 EDITABLE_FIELDS = (
@@ -75,9 +76,11 @@ def participant_create(*, acting_user, synthetic: bool = False, **values) -> Par
 
 
 def participant_update(
-    participant: Participant, *, acting_user, expected_version: int, **values
+    participant: Participant, *, acting_user, expected_version: int, reason: str = "", **values
 ) -> Participant:
-    """Change a participant's details; refused with Conflict if someone saved in between."""
+    """Change a participant's details; refused with Conflict if someone saved in between. A
+    changed name or date of birth keeps its earlier value (`history.ParticipantFieldChange`),
+    with `reason` when given."""
     require(acting_user, Category.IDENTITY, action="write")
     unknown = set(values) - set(EDITABLE_FIELDS)
     problems = [Problem(name, "is not a field you can set") for name in sorted(unknown)]
@@ -87,6 +90,9 @@ def participant_update(
         raise InvalidInput(problems)
     values = _clean(values)
     with transaction.atomic():
+        before = (
+            Participant.objects.select_for_update().filter(pk=participant.pk).values(*TRACKED).get()
+        )
         changed = Participant.objects.filter(pk=participant.pk, version=expected_version).update(
             **values, version=expected_version + 1, updated_at=timezone.now()
         )
@@ -96,6 +102,9 @@ def participant_update(
                 f"this participant changed since you opened it (version {expected_version}, "
                 f"now {current}); reload and try again"
             )
+        ParticipantFieldChange.objects.bulk_create(
+            participant_changes(participant, before, values, acting_user=acting_user, reason=reason)
+        )
         audit_write(
             acting_user=acting_user,
             action="update",

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.journeys.effective import effective_steps
 from turnpoint.journeys.models import Episode
 
 from .accounting import accounting_lines, disclosure_accounting
@@ -288,7 +289,7 @@ def _record(participant, referrals, windows_by_referral) -> list[Section]:
             if episode is not None and within(episode.started_on):
                 block.append(f"  On the programme since {episode.started_on:%d %B %Y}, phase "
                              f"{episode.phase_number}")  # fmt: skip
-            for t in referral.transitions.all():
+            for t in effective_steps(referral.transitions.all()):  # withdrawn steps left out
                 if within(t.occurred_on):
                     why = f": {t.reason}" if t.reason else ""
                     block.append(f"  {t.occurred_on:%d %B %Y} - {t.get_to_state_display()}{why}")

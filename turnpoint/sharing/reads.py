@@ -15,13 +15,13 @@ from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
-from turnpoint.journeys.models import Referral
+from turnpoint.journeys.models import Referral, ReferralFieldChange
 
 from .categories import Category
 from .models import ParticipationConsent
 from .reach import openings_of, participant_for_user, team_programme_ids, team_programmes
 from .record import audit_read, read_recorded
-from .rules import Openings, readable
+from .rules import Openings, decide, readable
 
 C = Category
 
@@ -251,3 +251,51 @@ def own_consent(participant, consent_pk):
     except (ValueError, TypeError):
         return None
     return next((c for c in own_consents(participant) if c.pk == pk), None)
+
+
+@dataclass
+class FieldHistory:
+    """Earlier values of fields edited after entry, only of categories the user may read: the
+    participant's name and date of birth (identity) and each referral's offence facts (legal
+    facts, per referral in its programme). Each list is newest first; a category the user may
+    not read is absent (`identity` None, the referral left out of `offence`)."""
+
+    identity: list | None = None
+    offence: dict = field(default_factory=dict)  # referral id -> its earlier values
+
+
+def field_history_read(user, participant, referrals=(), *, identity: bool = True) -> FieldHistory:
+    """A participant's earlier values (and those of `referrals`, already reached), decided by
+    the category of each field with the rules and recorded like the page they go on: one audit
+    entry and the disclosure acts for what is shown. `identity=False` leaves the participant's
+    own out (a referral's detail)."""
+    referrals = list(referrals)
+    programme = referrals[0].programme if referrals else None
+    history = FieldHistory()
+    with transaction.atomic():
+        shown: set[str] = set()
+        if identity and decide(user, C.IDENTITY, programme=programme):
+            history.identity = list(
+                participant.field_changes.select_related("changed_by").order_by(
+                    "-changed_at", "-id"
+                )
+            )
+            if history.identity:
+                shown.add(C.IDENTITY)
+        legal = [r.pk for r in referrals if decide(user, C.LEGAL, programme=r.programme)]
+        history.offence = {pk: [] for pk in legal}
+        if legal:  # one query for every referral shown, however many
+            for change in (
+                ReferralFieldChange.objects.filter(referral__in=legal)
+                .select_related("changed_by")
+                .order_by("-changed_at", "-id")
+            ):
+                history.offence[change.referral_id].append(change)
+                shown.add(C.LEGAL)
+        if shown:
+            read_recorded(
+                user, participants=[participant], categories=sorted(shown), obj=participant,
+                detail={"earlier_values": sorted(shown)},
+                programme_by_participant={participant.pk: programme} if programme else None,
+            )  # fmt: skip
+    return history

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.journeys.effective import effective_steps
 from turnpoint.journeys.models import Episode
 
 from .audit import audit_write
@@ -262,7 +263,7 @@ def _render(plan: ReportPlan, author) -> bytes:
         ]
         if referral.imposed_disposal:
             lines.append(f"Disposal imposed: {referral.get_imposed_disposal_display()}")
-        for t in referral.transitions.order_by("occurred_on", "id"):
+        for t in effective_steps(referral.transitions.all()):  # as corrected, none withdrawn
             why = f": {t.reason}" if t.reason else ""
             lines.append(f"{t.occurred_on:%d %B %Y} - {t.get_to_state_display()}{why}")
         sections.append(Section("Progress under the order", lines))

@@ -142,3 +142,20 @@ urlpatterns += [
         name="portal_access",
     ),
 ]
+
+# Correcting or withdrawing a step, editing offence facts (turnpoint/web/correction_views.py).
+from . import correction_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "referrals/<int:pk>/steps/<int:step_pk>/correct/",
+        correction_views.step_correct,
+        name="step_correct",
+    ),
+    path(
+        "referrals/<int:pk>/steps/<int:step_pk>/withdraw/",
+        correction_views.step_withdraw,
+        name="step_withdraw",
+    ),
+    path("referrals/<int:pk>/offence/", correction_views.offence_facts_edit, name="offence_edit"),
+]

@@ -22,6 +22,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
 from turnpoint.errors import Conflict, InvalidInput
+from turnpoint.journeys.corrections import may_correct_steps
 from turnpoint.journeys.models import Episode, Referral, State
 from turnpoint.journeys.selectors import referral_timeliness
 from turnpoint.journeys.services import referral_create, referral_problems, referral_transition
@@ -36,7 +37,12 @@ from turnpoint.sharing.reach import (
     participants_visible_to,
     referrals_visible_to,
 )
-from turnpoint.sharing.reads import latest_referrals, participant_record, participants_list
+from turnpoint.sharing.reads import (
+    field_history_read,
+    latest_referrals,
+    participant_record,
+    participants_list,
+)
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
@@ -231,8 +237,16 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     user = request.user
     found = participant_record(user, pk)
     person, referrals = found.participant, found.referrals
+    # Earlier values of edited fields, of the categories this user may read (read and recorded).
+    history = field_history_read(user, person, referrals)
     sections = [
-        _referral_section(user, r, categories=found.categories[r.pk], failed=failed)
+        _referral_section(
+            user,
+            r,
+            categories=found.categories[r.pk],
+            failed=failed,
+            earlier=history.offence.get(r.pk),
+        )
         for r in referrals
     ]
     errors = [("", p) for p in problems]
@@ -252,11 +266,12 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "share_openings": found.openings,
         "household_children": found.household_children,
         "participation_consents": found.participation_consents,
+        "earlier_identity": history.identity,
     }
     return render(request, "web/participant.html", context, status=status)
 
 
-def _referral_section(user, referral, *, categories, failed) -> dict:
+def _referral_section(user, referral, *, categories, failed, earlier=None) -> dict:
     programme = referral.programme
     transitions = list(referral.transitions.all())
     phases = list(programme.phases.all())
@@ -283,8 +298,17 @@ def _referral_section(user, referral, *, categories, failed) -> dict:
         "timeliness": referral_timeliness(referral, transitions),
         "episode": episode,
         "phase_name": phase_names.get(episode.phase_number) if episode else "",
-        "timeline": timeline_entries(transitions, programme=programme, phase_names=phase_names),
+        "timeline": timeline_entries(
+            transitions,
+            programme=programme,
+            phase_names=phase_names,
+            # participant_record shows only referrals to the user's team's programmes
+            may_fix=may_correct_steps(user, programme, in_team=True),
+        ),
         "forms": forms,
+        "earlier": earlier,  # the offence facts' earlier values, when the user may read them
+        "may_edit_offence": C.LEGAL in categories
+        and bool(decide(user, C.LEGAL, programme=programme, action="write")),
         # Statutory reports this user may prepare now (SEC-15); empty for everyone else.
         "reports": statutory_reports_for(user, referral, episode=episode),
     }
