@@ -317,3 +317,48 @@ def _override(broken, override_reason, override_role, override_roles, data) -> l
         ]
     data["override"] = {"rules": list(broken), "reason": reason, "role": override_role}
     return []
+
+
+def journey_rules_broken(
+    steps: Sequence,
+    *,
+    phase_min_weeks: Sequence[int],
+    max_duration_weeks: int | None,
+    exit_outcomes: Mapping[str, str],
+) -> list[tuple[int | None, str]]:
+    """(step id, rule) for each programme rule the steps in effect break that the step's own
+    recorded override does not cover (pure). The eligibility step is judged by the results it
+    recorded; used to check a correction, which may move a step past a rule."""
+    found: list[tuple[int | None, str]] = []
+    started: date | None = None
+    phase_started: date | None = None
+    phase: int | None = None
+    for t in steps:
+        data = t.data or {}
+        eligibility = [RuleResult(r["reason"], r["passed"]) for r in data.get("eligibility", [])]
+        broken = programme_rules_broken(
+            state=t.from_state, to_state=t.to_state, occurred_on=t.occurred_on,
+            eligibility=eligibility,
+            phase_number=data.get("phase_number") if t.kind == "phase" else None,
+            current_phase=phase, started_on=started, phase_started_on=phase_started,
+            phase_min_weeks=phase_min_weeks, max_duration_weeks=max_duration_weeks,
+            exit_outcome=exit_outcomes.get(data.get("exit_type", ""), ""),
+        )  # fmt: skip
+        covered = set((data.get("override") or {}).get("rules") or ())
+        found += [(t.pk, rule) for rule in broken if rule not in covered]
+        if t.to_state == S.EPISODE:
+            if t.kind == "advance":
+                started, phase = t.occurred_on, 1
+            else:
+                phase = data.get("phase_number")
+            phase_started = t.occurred_on
+    return found
+
+
+def override_problems(
+    rules: Sequence[str], override_reason: str, override_role: str, override_roles: Sequence[str]
+) -> tuple[dict | None, list[Problem]]:
+    """The override recording `rules`, or the problems refusing it (pure)."""
+    data: dict = {}
+    problems = _override(list(rules), override_reason, override_role, override_roles, data)
+    return data.get("override"), problems
