@@ -90,3 +90,24 @@ def test_the_openapi_document_offers_the_override_reason(api_as):
     body = schema["components"]["schemas"]["TransitionIn"]["properties"]
     assert "override_reason" in body
     assert "programme's rules" in body["override_reason"]["description"]
+
+
+def test_a_correction_that_breaks_a_rule_is_refused_with_422_or_overridden(api_as, make_referral):
+    referral = make_referral()
+    client = api_as("coordinator")
+    walk(client, referral.pk)
+    ended = client.post(steps_url(referral), {
+        "to_state": "exit", "exit_type": "participant_withdrew", "reason": "Chose to stop",
+    }).json()["transition"]  # fmt: skip
+    url = f"{steps_url(referral)}/{ended['id']}/correction"
+    refused = client.post(url, {"reason": "Wrong type", "exit_type": "completed"})
+    assert refused.status_code == 422
+    assert "completion comes after at least 26 weeks" in errors_by_field(refused)["override_reason"]
+    body = {"reason": "Wrong type", "exit_type": "completed",
+            "override_reason": "Completed early, as the court agreed"}  # fmt: skip
+    accepted = client.post(url, body)
+    assert accepted.status_code == 201, accepted.content
+    override = accepted.json()["transition"]["data"]["override"]
+    assert (override["reason"], override["role"]) == (
+        "Completed early, as the court agreed", "coordinator"
+    )  # fmt: skip
