@@ -10,6 +10,7 @@ import pytest
 import time_machine
 
 from turnpoint.journeys.models import Referral
+from turnpoint.journeys.services import referral_transition
 
 from .helpers import date_fields, text, walk
 
@@ -81,3 +82,29 @@ def test_the_override_is_recorded_and_shown_on_the_journey(page_as, under_age):
         "Override by the programme coordinator: Turns 18 next month — rule not met: "
         f"{ADULT_RULE}" in timeline
     )
+
+
+def test_a_correction_into_an_early_completion_asks_for_an_override(
+    page_as, make_referral, coordinator
+):
+    referral = make_referral(given_name="Sam", family_name="Example")
+    walk(referral, coordinator, "episode")
+    referral.refresh_from_db()
+    ended = referral_transition(
+        referral, acting_user=coordinator, to_state="exit",
+        occurred_on=referral.referral_date + timedelta(days=10),
+        exit_type="participant_withdrew", reason="Chose to stop",
+    )  # fmt: skip
+    client = page_as("coordinator")
+    url = f"/referrals/{referral.pk}/steps/{ended.pk}/correct/"
+    form = {"expected_version": Referral.objects.get(pk=referral.pk).version,
+            **date_fields("occurred_on", ended.occurred_on), "step_reason": "Chose to stop",
+            "exit_type": "completed", "reason": "Recorded the wrong ending"}  # fmt: skip
+    refused = client.post(url, form)
+    assert refused.status_code == 400
+    error = field_error(refused, "id_override_reason")
+    assert "completion comes after at least 26 weeks on the programme" in error
+    saved = client.post(url, {**form, "override_reason": "The court ended it as completed"})
+    assert saved.status_code == 302
+    page = html.unescape(text(client.get(f"/participants/{referral.participant_id}/")))
+    assert "Override by the programme coordinator: The court ended it as completed" in page
