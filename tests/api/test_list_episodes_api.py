@@ -39,6 +39,7 @@ def test_an_episode_reads_with_its_phase_and_programme(api_as, start_episode):
         "id": episode.pk, "version": 1, "participant_id": episode.participant_id,
         "referral_id": episode.referral_id, "programme": "ghent-dtc",
         "started_on": episode.started_on.isoformat(), "phase_number": 1, "key_worker": None,
+        "key_worker_name": None, "case_manager": None, "case_manager_name": None,
         "ended_on": None, "exit_type": "", "is_active": True,
     }  # fmt: skip
 

@@ -15,6 +15,7 @@ EXPECTED = {
     ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/correction"),
     ("post", "/api/referrals/{referral_id}/transitions/{transition_id}/withdrawal"),
     ("get", "/api/episodes"), ("get", "/api/episodes/{episode_id}"),
+    ("put", "/api/episodes/{episode_id}/assignment"),
     ("get", "/api/programmes"), ("get", "/api/programmes/{slug}"),
     # docs/api.md, "What the pages record, through the API"
     ("get", "/api/referrals/{referral_id}/participation-consents"),

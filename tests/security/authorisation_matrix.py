@@ -116,6 +116,7 @@ PAGES: dict[str, dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    "web:episode_assignment": row(METHOD_NOT_ALLOWED, anonymous=SIGN_IN),
     # The world's referral already has its participation consent: a second one is a conflict.
     "web:participation_consent_new": where(
         RECORDING,
@@ -336,6 +337,16 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
     },
     ("GET", "/api/episodes"): _LIST,
     ("GET", "/api/episodes/{episode_id}"): _DETAIL,
+    # Only the programme team's coordinator assigns the key worker and case manager.
+    ("PUT", "/api/episodes/{episode_id}/assignment"): where(
+        {Role.COORDINATOR},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     ("GET", "/api/programmes"): _LIST,
     ("GET", "/api/programmes/{slug}"): _LIST,
 }

@@ -167,6 +167,9 @@ def write_body(method, path, world, make_referral, coordinator):
         return path, body
     if (method, path) == ("POST", "/api/referrals"):
         return path, {**facts, "participant_id": world["participant"].pk}
+    if (method, path) == ("PUT", "/api/episodes/{episode_id}/assignment"):
+        url = f"/api/episodes/{world['episode'].pk}/assignment"
+        return url, {"key_worker": "clinician", "case_manager": None}
     referral = make_referral(given_name="Fresh", family_name="Person")
     if (method, path) == ("PATCH", "/api/participants/{participant_id}"):
         participant = referral.participant

@@ -80,6 +80,8 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         response = send_json(client, method, url, {"offence_category": "fraud", "version": 1})
     else:
         body = {"to_state": "screening"} if "transitions" in url else {"preferred_name": "X"}
+        if "assignment" in url:
+            body = {"key_worker": "clinician", "case_manager": None}
         response = send_json(
             client, method, url, {**body, "version": 1} if method == "PATCH" else body
         )

@@ -65,7 +65,8 @@ def test_sec_03_caseload_page_api_list_and_policy_agree(
     user = users[ROLE_USERNAME[role]]
     user.programmes.set([caseloads[t] for t in teams])
     expected = participants_visible_to(user)
-    page_params, api_params = {}, {"limit": 100}
+    # The team's caseload: everyone the user reaches (their own caseload is narrower).
+    page_params, api_params = {"view": "team"}, {"limit": 100}
     if filtered is not None and filtered in teams:
         expected = expected.filter(referrals__programme=caseloads[filtered])
         page_params["programme"] = caseloads[filtered].pk

@@ -45,7 +45,10 @@ def referral_for_user(user, pk: int) -> Referral:
 def episode_for_user(user, pk: int) -> Episode:
     reachable_id(pk)
     episode = (
-        episodes_visible_to(user).select_related("programme", "key_worker").filter(pk=pk).first()
+        episodes_visible_to(user)
+        .select_related("programme", "key_worker", "case_manager")
+        .filter(pk=pk)
+        .first()
     )
     if episode is None:
         raise not_found(Episode, pk, "episode")

@@ -153,7 +153,7 @@ class Transition(models.Model):
 
 
 class Episode(models.Model):
-    """A participant's time in one programme: phases, key worker, exit."""
+    """A participant's time in one programme: phases, key worker and case manager, exit."""
 
     data_category = Category.PATHWAY
 
@@ -166,7 +166,11 @@ class Episode(models.Model):
     )
     started_on = models.DateField()
     phase_number = models.PositiveSmallIntegerField(default=1)
+    # Assigned by a coordinator of the programme's team (journeys/assignment.py).
     key_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    case_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ended_on = models.DateField(null=True, blank=True)

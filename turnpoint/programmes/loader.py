@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -40,6 +41,15 @@ TOP_LEVEL = {
     "policy": (dict, True),
     "statutory_disclosures": (list, False),
     "overrides": (dict, False),
+    "timeliness": (dict, False),
+}
+# Timeliness targets in days (R4; docs/programmes.md): each optional, each step no earlier than the
+# one before it. A programme without a target for a step is never shown as overdue for it.
+TIMELINESS_KEYS = {
+    "referral_to_assessment_days": (int, False),
+    "referral_to_decision_days": (int, False),
+    "referral_to_start_days": (int, False),
+    "offence_to_start_days": (int, False),
 }
 PHASE_KEYS = {
     "name": (str, True),
@@ -230,6 +240,8 @@ def validate_definition(data, file: str) -> list[FileProblem]:
     if isinstance(data.get("overrides"), dict):
         _check_overrides(data["overrides"], say)
     _check_person_first(data, say)
+    if isinstance(data.get("timeliness"), dict):
+        _check_timeliness(data["timeliness"], say)
     return problems
 
 
@@ -264,6 +276,22 @@ def _check_person_first(data: dict, say) -> None:
             say(path, f"uses '{word}', which labels a person: say "
                 f"'{LABELLING_WORDS[word.lower()]}' instead, or put a legal name or a "
                 "statute's own words in double quotes")  # fmt: skip
+
+
+def _check_timeliness(timeliness: dict, say) -> None:
+    """Whole numbers of days, at least 1, each step's target no earlier than the step before."""
+    _check_keys(timeliness, TIMELINESS_KEYS, "timeliness.", say)
+    days = {k: v for k, v in timeliness.items()
+            if k in TIMELINESS_KEYS and isinstance(v, int) and not isinstance(v, bool)}  # fmt: skip
+    for key, value in days.items():
+        if value == 0:
+            say(f"timeliness.{key}", "must be at least 1 day")
+    steps = ["referral_to_assessment_days", "referral_to_decision_days", "referral_to_start_days"]
+    given = [k for k in steps if k in days]
+    for earlier, later in pairwise(given):
+        if days[later] < days[earlier]:
+            say(f"timeliness.{later}", f"is {days[later]} days, earlier than "
+                f"{earlier} ({days[earlier]} days): a later step cannot be due sooner")  # fmt: skip
 
 
 def _check_consent_revocation(policy: dict, say) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from django.db import transaction
 
-from turnpoint.journeys.models import Referral, ReferralFieldChange
+from turnpoint.journeys.models import ReferralFieldChange
 
 from .categories import Category
 from .models import ParticipationConsent
@@ -69,7 +69,7 @@ def participant_record(user, pk) -> ParticipantRecord:
         on_page = replace(openings, court_orders=())
         referrals = list(
             person.referrals.filter(programme__in=team_programme_ids(user))
-            .select_related("programme", "episode")
+            .select_related("programme", "episode__key_worker", "episode__case_manager")
             .prefetch_related("transitions__acting_user", "programme__phases")
         )
         categories = {
@@ -215,23 +215,6 @@ def share_consents_read(user, participant) -> list:
         read_recorded(user, participants=[participant], categories=[C.IDENTITY],
                       obj=participant, detail={"page": "consents to share"})  # fmt: skip
     return consents
-
-
-def latest_referrals(
-    user, participant_ids, programmes=None, state: str = ""
-) -> dict[int, Referral]:
-    """Participant id -> their latest referral (by referral date, then id) among the user's team
-    (or `programmes`, a subset of it), optionally in `state`: what a caseload row shows."""
-    team = team_programme_ids(user)
-    among = [p.pk for p in programmes if p.pk in team] if programmes is not None else team
-    referrals = Referral.objects.filter(participant_id__in=list(participant_ids),
-                                        programme__in=among)  # fmt: skip
-    if state:
-        referrals = referrals.filter(state=state)
-    latest: dict[int, Referral] = {}
-    for referral in referrals.order_by("participant_id", "-referral_date", "-id"):
-        latest.setdefault(referral.participant_id, referral)
-    return latest
 
 
 def own_consents(participant):

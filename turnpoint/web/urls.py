@@ -12,6 +12,11 @@ urlpatterns = [
         views.referral_transition_page,
         name="referral_transition",
     ),
+    path(
+        "episodes/<int:pk>/assignment/",
+        views.episode_assignment_page,
+        name="episode_assignment",
+    ),
 ]
 
 # Consent, household and safeguarding (turnpoint/web/consent_views.py, safeguarding_views.py).

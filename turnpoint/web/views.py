@@ -21,7 +21,26 @@ from django.utils.cache import patch_vary_headers
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_http_methods, require_POST
 
-from turnpoint.errors import Conflict, InvalidInput
+from turnpoint.accounts.models import Role
+from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.journeys.assignment import (
+    ASSIGNS,
+    CASE_MANAGER_ROLES,
+    KEY_WORKER_ROLES,
+    assignable,
+    episode_assign,
+    may_assign,
+)
+from turnpoint.journeys.attention import (
+    CONSENT_MISSING,
+    Facts,
+    attention,
+    days_since_referral,
+    phase_minimums,
+    phase_names,
+    targets_of,
+)
+from turnpoint.journeys.caseload import assigned_to, participants_by_attention, with_attention
 from turnpoint.journeys.corrections import may_correct_steps
 from turnpoint.journeys.models import Episode, Referral, State
 from turnpoint.journeys.selectors import referral_timeliness
@@ -32,17 +51,13 @@ from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.filters import filter_refusals
 from turnpoint.sharing.reach import (
+    episodes_visible_to,
     not_found,
     participant_for_user,
     participants_visible_to,
     referrals_visible_to,
 )
-from turnpoint.sharing.reads import (
-    field_history_read,
-    latest_referrals,
-    participant_record,
-    participants_list,
-)
+from turnpoint.sharing.reads import field_history_read, participant_record, participants_list
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
@@ -99,10 +114,16 @@ def _may_refer(user, programme, *, new_person: bool) -> bool:
 SEARCH_SESSION_KEY = "caseload_query"
 
 
-def _caseload_filters_url(programme, state) -> str:
-    params = {k: v for k, v in (("programme", programme), ("state", state)) if v}
+def _caseload_filters_url(programme, state, view="") -> str:
+    params = {k: v for k, v in (("view", view), ("programme", programme), ("state", state)) if v}
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return reverse("web:caseload") + (f"?{query}" if query else "")
+
+
+# Roles that hold a caseload of their own: the coordinator (the referrals they took in), and those
+# assigned as key worker or case manager (journeys/assignment.py). Their page opens on "My
+# caseload"; court roles and the safeguarding lead, never assigned, see their team's list only.
+OWN_CASELOAD_ROLES = frozenset({Role.COORDINATOR, *KEY_WORKER_ROLES, *CASE_MANAGER_ROLES})
 
 
 @login_required
@@ -120,54 +141,60 @@ def caseload(request):
         request.session[SEARCH_SESSION_KEY] = query
     else:
         query = request.session.get(SEARCH_SESSION_KEY, "")
+    has_own = user.role in OWN_CASELOAD_ROLES
+    mine = has_own and data.get("view", "") != "team"
     programme = by_id.get(data.get("programme", "")) if "clear" not in data else None
+    spanned = [programme] if programme else programmes
     # A stage shown or filtered on is pathway information, a name searched on identity: each is
     # offered only to those who may read it in every programme the list spans, and asked for by
     # anyone else it is refused, never quietly answered (security.md SEC-44).
-    refused = filter_refusals(
-        user, CASELOAD_FILTERS, programmes=[programme] if programme else programmes
-    )
+    refused = filter_refusals(user, CASELOAD_FILTERS, programmes=spanned)
     show_stage = not any(p.field == "state" for p in refused)
     state = data.get("state", "") if "clear" not in data else ""
     asked = {"state": state, "q": query}
     if any(asked[p.field] for p in refused):
         return _filters_refused(request, [p for p in refused if asked[p.field]])
     state = state if state in State.values else ""
-    filters_url = _caseload_filters_url(programme.pk if programme else "", state)
+    view = "team" if has_own and not mine else ""  # "My caseload" is the page without it
+    filters_url = _caseload_filters_url(programme.pk if programme else "", state, view)
     if request.method == "POST" and not request.htmx:
         return redirect(filters_url)  # post, redirect, get: reloading asks nothing
 
-    # Rows are participants; each shows their latest referral that matches the filters.
-    referrals = referrals_visible_to(user).filter(
-        programme__in=[programme] if programme else programmes
-    )
+    # Rows are participants; each shows their latest referral that matches the filters (and, on
+    # "My caseload", is on the user's own caseload).
+    referrals = referrals_visible_to(user).filter(programme__in=spanned)
     if state:
         referrals = referrals.filter(state=state)
+    if mine:
+        referrals = referrals.filter(assigned_to(user))
     rows = participants_visible_to(user)
-    if programme or state:
+    if programme or state or mine:
         rows = rows.filter(Exists(referrals.filter(participant=OuterRef("pk"))))
     rows = rows.filter(_search(query))
+    today = timezone.localdate()
+    # The order by attention works on the pathway (and on the consent to take part, a legal
+    # fact): only for those who may read it in every programme the list spans (SEC-44).
+    consent_known = show_stage and not filter_refusals(
+        user, {"consent": C.LEGAL}, programmes=spanned
+    )
+    if show_stage:
+        rows = participants_by_attention(
+            rows, referrals, programmes=spanned, today=today, consent_known=consent_known
+        )
 
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     # The list shows identity and the stage reached: a disclosure when the user's agency does
     # not hold them (a court or treatment user's caseload), none inside the programme team.
     shown = [C.IDENTITY] + ([C.PATHWAY] if show_stage else [])
     people = participants_list(user, page.object_list, shown)
-    latest = latest_referrals(
-        user, [p.pk for p in people], [programme] if programme else None, state
-    )
-    today = timezone.localdate()
-    results = []
-    for person in people:
-        referral = latest.get(person.pk)
-        results.append(
-            {
-                "participant": person,
-                "referral": referral,
-                "programme": by_id.get(str(referral.programme_id)) if referral else None,
-                "days": (today - referral.referral_date).days if referral else None,
-            }
-        )
+    results = _caseload_rows(people, referrals, by_id, show_stage=show_stage,
+                             consent_known=consent_known, today=today)  # fmt: skip
+    # A row saying the consent to take part is missing shows a legal fact: read and recorded as
+    # such, for those rows, before anything is shown.
+    told = {r["participant"].pk: r["programme"] for r in results if r["consent_item"]}
+    if told:
+        participants_list(user, [r["participant"] for r in results if r["consent_item"]],
+                          [C.LEGAL], programme_by_participant=told)  # fmt: skip
     context = {
         "results": results,
         "page": page,
@@ -177,6 +204,11 @@ def caseload(request):
         "states": State.choices,
         "state": state,
         "show_stage": show_stage,
+        "has_own": has_own,
+        "mine": mine,
+        "mine_url": _caseload_filters_url(programme.pk if programme else "", state),
+        "team_url": _caseload_filters_url(programme.pk if programme else "", state, "team"),
+        "view": view,
         "filtered": bool(query or programme or state),
         "count_cap": COUNT_CAP,
         "may_open_portal": bool(decide(user, C.IDENTITY, action="write")),
@@ -189,6 +221,56 @@ def caseload(request):
     if request.method == "POST":
         response["HX-Push-Url"] = filters_url
     return response
+
+
+def _caseload_rows(people, referrals, by_id, *, show_stage, consent_known, today) -> list[dict]:
+    """Each participant with the referral their row shows (the latest of `referrals`), its days
+    since referral while the pathway is open and, for readers of the pathway, what needs
+    attention: one query for the page, whatever its length."""
+    found = referrals.filter(participant_id__in=[p.pk for p in people]).select_related("episode")
+    if show_stage:
+        found = with_attention(found, programmes=list(by_id.values()), today=today,
+                               consent_known=consent_known)  # fmt: skip
+    latest: dict = {}
+    for referral in found.order_by("participant_id", "-referral_date", "-id"):
+        latest.setdefault(referral.participant_id, referral)
+    results = []
+    for person in people:
+        referral = latest.get(person.pk)
+        programme = by_id.get(str(referral.programme_id)) if referral else None
+        item = None
+        if referral is not None and programme is not None and show_stage:
+            item = _attention_of(referral, programme, today, consent_known)
+        results.append(
+            {
+                "participant": person,
+                "referral": referral,
+                "programme": programme,
+                "days": days_since_referral(referral.state, referral.referral_date, today)
+                if referral and show_stage else None,
+                "attention": item,
+                "consent_item": item is not None and item.rank == CONSENT_MISSING,
+            }
+        )  # fmt: skip
+    return results
+
+
+def _attention_of(referral, programme, today, consent_known):
+    episode = _episode_of(referral)
+    phase_number = episode.phase_number if episode else None
+    facts = Facts(
+        state=referral.state,
+        referral_date=referral.referral_date,
+        offence_date=referral.offence_date,
+        phase_number=phase_number,
+        phase_started_on=referral.phase_started_on,
+        has_participation_consent=referral.has_participation_consent if consent_known else None,
+    )
+    return attention(
+        facts, targets=targets_of(programme.definition),
+        phase_days=phase_minimums(programme.definition),
+        phase_name=phase_names(programme.definition).get(phase_number or 0, ""), today=today,
+    )  # fmt: skip
 
 
 # The caseload's filters and the category of what each narrows by (SEC-44); the programme is
@@ -250,7 +332,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         for r in referrals
     ]
     errors = [("", p) for p in problems]
-    if failed:
+    if failed and failed[1] != "assign":
         errors += failed[2].error_list(id_prefix=f"r{failed[0]}-{failed[1]}-")
     context = {
         "participant": person,
@@ -281,7 +363,7 @@ def _referral_section(user, referral, *, categories, failed, earlier=None) -> di
     if C.PATHWAY in categories and decide(user, C.PATHWAY, programme=programme, action="write"):
         for action in _actions(referral, episode=episode, phases=phases):
             form = None
-            if failed and failed[0] == referral.pk and failed[1] == action.key:
+            if failed and failed[0] == referral.pk and failed[1] == action.key != "assign":
                 form = failed[2]
             forms.append(
                 {
@@ -311,6 +393,7 @@ def _referral_section(user, referral, *, categories, failed, earlier=None) -> di
         and bool(decide(user, C.LEGAL, programme=programme, action="write")),
         # Statutory reports this user may prepare now (SEC-15); empty for everyone else.
         "reports": statutory_reports_for(user, referral, episode=episode),
+        "assign": _assign_form(user, programme, episode, failed=failed),
     }
 
 
@@ -320,6 +403,84 @@ def _actions(referral, *, episode, phases):
     if referral.state == State.ELIGIBILITY:
         checked = eligibility_check(referral.programme, referral)
     return referral_actions(referral, episode=episode, phases=phases, eligibility=checked)
+
+
+def _assign_form(user, programme, episode, *, failed) -> dict | None:
+    """The "Assign" form of an active episode, for a coordinator of its programme's team (the
+    page shows only referrals to the user's team): the team's active members who may be key
+    worker and case manager, the current ones chosen."""
+    if episode is None or not episode.is_active or user.role != ASSIGNS:
+        return None
+    if failed and failed[1] == "assign" and failed[0] == episode.referral_id:
+        return failed[2]
+    return {
+        "choices": assignable(programme),
+        "key_worker": episode.key_worker_id,
+        "case_manager": episode.case_manager_id,
+        "version": episode.version,
+        "problems": [],
+    }
+
+
+@login_required
+@require_POST
+def episode_assignment_page(request, pk):
+    """Assign an episode's key worker and case manager (journeys/assignment.py)."""
+    user = request.user
+    try:
+        episode = (
+            episodes_visible_to(user).select_related("programme", "participant").get(pk=int(pk))
+        )
+    except (ValueError, TypeError, Episode.DoesNotExist) as exc:
+        raise not_found(Episode, pk, "episode") from exc
+    person, programme = episode.participant, episode.programme
+    if not may_assign(user, programme):
+        raise PermissionDenied(
+            f"Only a programme coordinator of the {programme.name} team assigns key workers "
+            "and case managers."
+        )
+    choices = assignable(programme)
+    chosen, problems = {}, []
+    for field in ("key_worker", "case_manager"):
+        raw = request.POST.get(field, "")
+        chosen[field] = next((u for u in choices[field] if str(u.pk) == raw), None)
+        if raw and chosen[field] is None:
+            problems.append(Problem(field, "choose someone from the list"))
+    version = request.POST.get("expected_version", "")
+    if not problems:
+        try:
+            episode_assign(
+                episode, acting_user=user,
+                key_worker=chosen["key_worker"], case_manager=chosen["case_manager"],
+                expected_version=int(version) if version.isdigit() else 0,
+            )  # fmt: skip
+        except Conflict:
+            problem = (
+                "Someone else changed this episode since you opened the page. Nothing was "
+                "saved. Check who is assigned now and assign again if it is still right."
+            )
+            return _participant_page(request, person.pk, problems=[problem], status=409)
+        except InvalidInput as exc:
+            problems = exc.problems
+        except PolicyDenied as exc:
+            raise PermissionDenied(str(exc)) from exc
+        else:
+            names = [f"{label} {chosen[f] or 'nobody'}" for f, label in
+                     (("key_worker", "key worker"), ("case_manager", "case manager"))]  # fmt: skip
+            messages.success(request, f"Assigned for {person.display_name}: {', '.join(names)}.")
+            url = reverse("web:participant", args=[person.pk])
+            return redirect(f"{url}#referral-{episode.referral_id}")
+    form = {
+        "choices": choices,
+        "key_worker": chosen["key_worker"].pk if chosen["key_worker"] else None,
+        "case_manager": chosen["case_manager"].pk if chosen["case_manager"] else None,
+        "version": episode.version,
+        "problems": problems,
+    }
+    labels = {"key_worker": "Key worker", "case_manager": "Case manager"}
+    lines = [f"{labels[p.field]}: {p.reason}" if p.field in labels else str(p) for p in problems]
+    return _participant_page(request, person.pk, failed=(episode.referral_id, "assign", form),
+                             problems=lines, status=400)  # fmt: skip
 
 
 def _transition_form(referral, action, data=None) -> TransitionForm:
