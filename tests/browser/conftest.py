@@ -10,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+# (page, number of axe violations) of tests/browser/test_accessibility_browser.py, printed at
+# the end of the run so CI's log shows them (pytest captures what a test prints).
+AXE_COUNTS: list[tuple[str, int]] = []
+
 CHROMIUM = os.environ.get("TURNPOINT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -64,3 +68,11 @@ def browser_page(chromium_path, monkeypatch):
         page.js_errors = errors
         yield page
         browser.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not AXE_COUNTS:
+        return
+    terminalreporter.section("axe-core, WCAG 2.2 AA")
+    for name, count in AXE_COUNTS:
+        terminalreporter.write_line(f"axe: {name}: {count} violations")

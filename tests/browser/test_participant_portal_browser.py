@@ -92,12 +92,12 @@ def test_a_participant_sees_who_has_seen_their_record_and_withdraws_a_consent(
     expect(page.get_by_role("heading", level=1)).to_have_text("Your record")
     check_accessibility(page)
 
-    page.get_by_role("link", name="Who has seen your record").click()
+    page.get_by_role("main").get_by_role("link", name="Who has seen your record").click()
     expect(page.locator("#disclosures")).to_contain_text("Ruth Adeyemi")
     check_accessibility(page)
     page.get_by_role("link", name="Back to your record").click()
 
-    page.get_by_role("link", name="What you have agreed to share").click()
+    page.get_by_role("main").get_by_role("link", name="What you have agreed to share").click()
     expect(page.locator("#share-consents")).to_contain_text("In use")
     check_accessibility(page)
     page.get_by_role("link", name="Withdraw").click()

@@ -43,6 +43,22 @@ def _reader(user, pk):
     return person
 
 
+# Which field a problem is about, by how its message starts: the error summary links to it and
+# the message is shown next to it.
+PERIOD_FIELDS = {"The start date": "since", "The end date": "until"}
+AUDIT_FIELDS = {
+    "Choose an action": "action", "The start date": "from", "The end date": "to",
+    "The participant": "participant",
+}  # fmt: skip
+
+
+def _at_fields(problems: list[str], fields: dict[str, str]) -> list[tuple[str, str]]:
+    """(field id, message) for the error summary; "" when the problem is not about a field."""
+    return [
+        (next((f for start, f in fields.items() if p.startswith(start)), ""), p) for p in problems
+    ]
+
+
 def accounting_period(request) -> tuple[datetime | None, datetime | None, list[str]]:
     """The accounting period from ?since=YYYY-MM-DD&until=YYYY-MM-DD (whole days, inclusive)."""
     problems, bounds = [], []
@@ -101,7 +117,8 @@ def accounting_page(request, person, *, template: str, record=None) -> HttpRespo
     context = {
         "participant": person,
         "rows": rows,
-        "errors": [("", p) for p in problems],
+        "errors": _at_fields(problems, PERIOD_FIELDS),
+        "field_errors": dict(_at_fields(problems, PERIOD_FIELDS)),
         "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""),
         "query": request.GET.urlencode(),
@@ -225,7 +242,8 @@ def audit_log(request):
         "page": page,
         "actions": AuditEntry.Action.choices,
         "values": {k: request.GET.get(k, "") for k in FILTERS},
-        "errors": [("", p) for p in problems],
+        "errors": _at_fields(problems, AUDIT_FIELDS),
+        "field_errors": dict(_at_fields(problems, AUDIT_FIELDS)),
         "verified": verified,
         "query": params.urlencode(),
     }

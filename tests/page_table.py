@@ -1,0 +1,264 @@
+"""Every staff and portal page, for the roles that use it, with realistic data: the one table the
+clean-interface tests walk (docs/web.md, "Every page, checked").
+
+- tests/web/test_clean_pages.py renders each through Django's test client and looks for raw
+  template text, ids, codes and Python reprs in what a person reads;
+- tests/browser/test_accessibility_browser.py opens each in chromium, runs axe-core (WCAG 2.2
+  AA) and checks it fits a 375 px screen.
+
+A new page joins both by adding a `Page` row to PAGES: the persona who uses it (a persona
+username from turnpoint.accounts.personas, "participant" for Robin in the portal, "anonymous"
+for a visitor not signed in), its URL name, and its kwargs, where a string value names an id
+of `build_world()` (add the object the page needs there). `submit` (the browser) and `post`
+(the test client) show the page again after a refused form; `status` is the answer expected.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from participation_helpers import consent_to_take_part
+
+from turnpoint.accounts import totp
+from turnpoint.accounts.mfa import MFA_SESSION_KEY
+from turnpoint.accounts.models import Role, TotpDevice
+from turnpoint.journeys.services import referral_create, referral_transition
+from turnpoint.people.services import household_child_add, participant_create
+from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
+from turnpoint.sharing.categories import Category, Purpose
+from turnpoint.sharing.consents import share_consent_create
+from turnpoint.sharing.court_orders import court_order_record
+from turnpoint.sharing.record import read_recorded
+from turnpoint.sharing.safeguarding import break_glass_open
+
+PORTAL_PASSWORD = "a long and memorable sentence"
+SCENARIO = (Path(settings.BASE_DIR) / "scenarios" / "ew_ost_continuity_for_all.yaml").read_text()
+TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # how the page is named in the test's output ("axe: <name>: 0 violations")
+    persona: str
+    url_name: str
+    kwargs: dict = field(
+        default_factory=dict
+    )  # a str value naming a key of build_world() is its id
+    query: str = ""
+    status: int = 200
+    submit: str = ""  # browser: click this button, after filling `fill`, to show errors
+    fill: dict = field(default_factory=dict)  # browser: CSS selector -> what to type first
+    post: dict | None = None  # test client: POST this instead of a GET
+    # False: signed in with the password only, not yet past the security code (SEC-25).
+    second_factor: bool = True
+
+    def url(self, world: dict) -> str:
+        kwargs = {k: world.get(v, v) if isinstance(v, str) else v for k, v in self.kwargs.items()}
+        return reverse(self.url_name, kwargs=kwargs) + (f"?{self.query}" if self.query else "")
+
+
+P = {"pk": "participant"}
+R = {"pk": "referral"}
+PAGES = (
+    # Signing in
+    Page("sign-in", "anonymous", "login"),
+    Page("sign-in, wrong password", "anonymous", "login", submit="Sign in", status=200,
+         post={"username": "coordinator", "password": "not the password"}),
+    Page("security code, set up", "analyst", "web:mfa_enrol", second_factor=False),
+    Page("security code, set up refused", "analyst", "web:mfa_enrol", second_factor=False,
+         fill={"#id_code": "000000"}, submit="Continue", status=400, post={"code": "000000"}),
+    Page("security code", "judge", "web:mfa_verify", second_factor=False),
+    Page("security code, refused", "judge", "web:mfa_verify", second_factor=False,
+         fill={"#id_code": "000000"}, submit="Continue", status=400, post={"code": "000000"}),
+    Page("portal set-up", "anonymous", "portal:set_up"),
+    Page("portal set-up, refused", "anonymous", "portal:set_up", submit="Set my password",
+         status=400, post={"reference": "", "code": ""}),
+    # The caseload and the participant's record
+    Page("caseload", "coordinator", "web:caseload"),
+    Page("caseload, judge", "judge", "web:caseload"),
+    Page("caseload, analyst", "analyst", "web:caseload"),
+    Page("caseload, stage filter refused", "safeguarding", "web:caseload",
+         query="state=episode", status=403),
+    Page("participant", "coordinator", "web:participant", P),
+    Page("participant, judge", "judge", "web:participant", P),
+    Page("participant, clinician", "clinician", "web:participant", P),
+    Page("participant, safeguarding lead", "safeguarding", "web:participant", P),
+    Page("participant, probation (report due)", "probation", "web:participant",
+         {"pk": "drr_participant"}),
+    Page("new referral", "coordinator", "web:referral_new"),
+    Page("new referral, refused", "coordinator", "web:referral_new",
+         submit="Record the referral", status=400, post={"given_name": ""}),
+    Page("new referral, judge", "judge", "web:referral_new", status=403),
+    Page("new referral for someone known", "coordinator", "web:referral_new",
+         query="participant={participant}"),
+    # Consent, household, safeguarding
+    Page("consent to take part", "coordinator", "web:participation_consent_new",
+         {"pk": "new_referral"}),
+    Page("consent to take part, refused", "coordinator", "web:participation_consent_new",
+         {"pk": "new_referral"}, submit="Record consent to take part", status=400, post={}),
+    Page("consent to take part, withdraw", "coordinator", "web:participation_consent_withdraw",
+         {"pk": "participant", "consent_pk": "participation_consent"}),
+    Page("sharing and consent", "coordinator", "web:share_consents", P),
+    Page("consent to share, new", "clinician", "web:share_consent_new", P),
+    Page("consent to share, refused", "clinician", "web:share_consent_new", P,
+         submit="Record consent to share", status=400, post={}),
+    Page("consent to share, revoke", "clinician", "web:share_consent_revoke",
+         {"pk": "participant", "consent_pk": "share_consent"}),
+    Page("household", "coordinator", "web:household", P),
+    Page("household, safeguarding lead", "safeguarding", "web:household", P),
+    Page("safeguarding record, open", "safeguarding", "web:break_glass_new",
+         {"pk": "drr_participant"}),
+    Page("safeguarding reviews", "safeguarding", "web:break_glass_reviews"),
+    # Court orders, records, reports, portal access
+    Page("court orders", "coordinator", "web:court_orders", P),
+    Page("court order, new", "coordinator", "web:court_order_new", P),
+    Page("court order, refused", "coordinator", "web:court_order_new", P,
+         submit="Record it", status=400, post={"kind": "order"}),
+    Page("court order, end", "coordinator", "web:court_order_end",
+         {"pk": "participant", "order_pk": "court_order"}),
+    Page("who has seen this record", "coordinator", "web:participant_disclosures", P),
+    Page("who has seen this record, judge", "judge", "web:participant_disclosures", P),
+    Page("who has seen this record, refused period", "coordinator",
+         "web:participant_disclosures", P, query="since=last+week", status=400),
+    Page("statutory report", "probation", "web:statutory_report",
+         {"pk": "drr_referral", "code": "drr-review-report"}),
+    Page("portal access", "coordinator", "web:portal_access", P),
+    # The analyst's and the administrator's pages, the account
+    Page("policy simulator", "analyst", "simulator:page"),
+    Page("policy simulator, refused", "analyst", "simulator:page", submit="Run simulation",
+         fill={"#runs": "0"}, status=400, post={"scenario_yaml": "extends: nowhere.yaml"}),
+    Page("policy simulator, results", "analyst", "simulator:page", submit="Run simulation",
+         fill={"#runs": "3"}, post={"scenario_yaml": SCENARIO, "runs": "3"}),
+    Page("audit log", "administrator", "web:audit_log"),
+    Page("audit log, verified", "administrator", "web:audit_log", query="verify=1"),
+    Page("audit log, refused filter", "administrator", "web:audit_log",
+         query="from=yesterday", status=400),
+    Page("caseload, administrator", "administrator", "web:caseload"),
+    Page("your sessions", "coordinator", "web:account_sessions"),
+    # Refusals and missing pages, in the staff voice
+    Page("refused (403)", "clinician", "web:court_orders", P, status=403),
+    Page("not found (404)", "coordinator", "web:participant", {"pk": 999999}, status=404),
+    # The portal
+    Page("portal home", "participant", "portal:home"),
+    Page("portal, who has seen my record", "participant", "portal:disclosures"),
+    Page("portal, who has seen my record, refused period", "participant",
+         "portal:disclosures", query="until=tomorrow", status=400),
+    Page("portal, sharing", "participant", "portal:consents"),
+    Page("portal, withdraw", "participant", "portal:consent_withdraw",
+         {"consent_pk": "share_consent"}),
+    Page("portal, your sessions", "participant", "web:account_sessions"),
+    Page("portal, refused (403)", "participant", "web:referral_new", status=403),
+    Page("portal, not found (404)", "participant", "portal:consent_withdraw",
+         {"consent_pk": 999999}, status=404),
+)  # fmt: skip
+
+
+def _episode(referral, user):
+    for state in TO_EPISODE:
+        if state == "episode":
+            consent_to_take_part(referral, user)
+        extra = {"decision": {"recommended_disposal": "programme"},
+                 "episode": {"imposed_disposal": "programme"}}.get(state, {})  # fmt: skip
+        referral_transition(referral, acting_user=user, to_state=state, **extra)
+        referral.refresh_from_db()
+
+
+def build_world(users: dict, programmes: dict) -> dict:
+    """Robin on the Ghent drug treatment court with a running episode, a consent to share, a
+    court order, a child in the household and a read by the judge; Dara on a DRR whose review
+    report is due; Sam, newly referred; Robin's portal account with a password. Every persona
+    works in both programmes. Returns the ids the page table names."""
+    ghent, drr = programmes["ghent-dtc"], programmes["england-drr"]
+    coordinator = users["coordinator"]
+    for user in users.values():
+        user.programmes.add(ghent, drr)
+
+    def refer(given, family, programme, **values):
+        person = participant_create(
+            acting_user=coordinator, given_name=given, family_name=family,
+            date_of_birth=date(1990, 5, 17),
+        )  # fmt: skip
+        return referral_create(
+            acting_user=coordinator, participant=person, programme=programme, source="police",
+            offence_category="acquisitive", drug_related_type="economic_compulsive",
+            offence_date=date.today() - timedelta(days=60),
+            referral_date=date.today() - timedelta(days=30),
+            offence_summary="Took a bicycle from outside the station.", **values,
+        )  # fmt: skip
+
+    referral = refer("Robin", "Example", ghent)
+    _episode(referral, coordinator)
+    drr_referral = refer("Dara", "Whitfield", drr)
+    _episode(drr_referral, coordinator)
+    new_referral = refer("Sam", "Newcombe", ghent)
+    robin = referral.participant
+    share = share_consent_create(
+        acting_user=users["clinician"], participant=robin,
+        disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
+        recipient_agency=users["judge"].agency, categories=[Category.TREATMENT_PROGRESS],
+        purposes=[Purpose.COURT_REVIEW], starts_at=timezone.now() - timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(days=90),
+        revocation_statement="You can withdraw this consent at any time.",
+        revocation_method="Tell your key worker.", signature_method="written",
+        signed_by="Robin Example", signed_on=date.today(),
+    )  # fmt: skip
+    order = court_order_record(
+        acting_user=coordinator, participant=robin, kind="order",
+        court="Ghent court of first instance", reference="ORD-2026-1", made_on=date.today(),
+        categories=[Category.CLINICAL], covers_from=date.today() - timedelta(days=365),
+        covers_to=date.today(), recipient_role=Role.JUDGE, purposes=[Purpose.COURT_REVIEW],
+        expires_at=timezone.now() + timedelta(days=30),
+    )  # fmt: skip
+    household_child_add(acting_user=coordinator, participant=robin, first_name="Ada",
+                        year_of_birth=date.today().year - 6, relationship="daughter")  # fmt: skip
+    break_glass_open(
+        acting_user=users["safeguarding"], participant=robin, reason_code="child_at_risk",
+        justification="The key worker heard the youngest child is left alone at night.",
+    )  # fmt: skip
+    read_recorded(users["judge"], participants=[robin], categories=[Category.IDENTITY], obj=robin)
+    TotpDevice.objects.create(user=users["judge"], secret=totp.secret_new(),
+                              confirmed_at=timezone.now())  # fmt: skip
+    account, code = portal_setup_code_issue(acting_user=coordinator, participant=robin)
+    portal_set_up(reference=robin.reference, code=code, password=PORTAL_PASSWORD,
+                  password_again=PORTAL_PASSWORD)  # fmt: skip
+    account.refresh_from_db()
+    return {
+        "participant": robin.pk,
+        "referral": referral.pk,
+        "participation_consent": referral.participation_consents.get().pk,
+        "share_consent": share.pk,
+        "court_order": order.pk,
+        "drr_participant": drr_referral.participant_id,
+        "drr_referral": drr_referral.pk,
+        "new_referral": new_referral.pk,
+        "portal_user": account.user,
+    }
+
+
+def persona_user(users: dict, world: dict, persona: str):
+    if persona == "anonymous":
+        return None
+    if persona == "participant":
+        return world["portal_user"]
+    return users[persona]
+
+
+def page_url(page: Page, world: dict) -> str:
+    url = page.url(world)
+    return url.format(**world) if "{" in url else url
+
+
+def signed_in(client, user, *, second_factor: bool = True):
+    """`client` signed in as `user` (None: nobody); without the second factor, the session is
+    past the password only (tests/conftest.py makes force_login pass both)."""
+    client.logout()
+    if user is not None:
+        client.force_login(user)
+        if not second_factor:
+            session = client.session
+            del session[MFA_SESSION_KEY]
+            session.save()
+    return client
