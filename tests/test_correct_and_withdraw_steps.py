@@ -186,8 +186,11 @@ def test_withdrawing_the_episode_start_removes_the_episode(referral, coordinator
 
 def test_withdrawing_a_phase_change_restores_the_phase_and_an_exit_reopens(referral, coordinator):
     to_episode(referral, coordinator)
-    phase = step(referral, coordinator, "episode", 9, phase_number=2, reason="Stable")
-    ended = step(referral, coordinator, "exit", 12, exit_type="completed", reason="Completed")
+    # Days after the start: before the phases' minimum lengths, so each step is an override.
+    phase = step(referral, coordinator, "episode", 9, phase_number=2, reason="Stable",
+                 override_reason="Early, as the court agreed")  # fmt: skip
+    ended = step(referral, coordinator, "exit", 12, exit_type="completed", reason="Completed",
+                 override_reason="Early, as the court agreed")  # fmt: skip
     transition_withdraw(ended, acting_user=coordinator, reason="Recorded on the wrong referral")
     episode = Episode.objects.get(referral=referral)
     assert (episode.ended_on, episode.exit_type, episode.phase_number) == (None, "", 2)
@@ -198,7 +201,8 @@ def test_withdrawing_a_phase_change_restores_the_phase_and_an_exit_reopens(refer
 
 def test_correcting_an_exit_updates_the_episode(referral, coordinator):
     to_episode(referral, coordinator)
-    ended = step(referral, coordinator, "exit", 12, exit_type="completed", reason="Completed")
+    ended = step(referral, coordinator, "exit", 12, exit_type="completed", reason="Completed",
+                 override_reason="Early, as the court agreed")  # fmt: skip
     transition_correct(
         ended,
         acting_user=coordinator,

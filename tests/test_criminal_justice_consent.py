@@ -58,6 +58,7 @@ def exit_episode(referral, user) -> None:
     referral_transition(
         referral, acting_user=user, to_state="exit", occurred_on=date.today(),
         exit_type="graduated", reason="Completed every phase.",
+        override_reason="Graduated early with the court's agreement",  # before the minimum
     )  # fmt: skip
 
 

@@ -83,8 +83,9 @@ def test_service_never_stores_an_illegal_sequence(make_referral, coordinator, st
     consented = False
     for req in steps:
         days = req.pop("days")
-        if req.pop("has_participation_consent") and not consented:
-            consent_to_take_part(referral, coordinator)
+        before_episode = Referral.objects.get(pk=referral.pk).state in machine.PRE_EPISODE
+        if req.pop("has_participation_consent") and not consented and before_episode:
+            consent_to_take_part(referral, coordinator)  # only before the episode can start
             consented = True
         try:
             referral_transition(

@@ -50,7 +50,12 @@ def test_the_active_filter_separates_running_and_ended_episodes(api_as, start_ep
     client = api_as("coordinator")
     exit_response = client.post(
         f"/api/referrals/{ended.referral_id}/transitions",
-        {"to_state": "exit", "exit_type": "completed", "reason": "Completed all phases"},
+        {
+            "to_state": "exit",
+            "exit_type": "completed",
+            "reason": "Completed all phases",
+            "override_reason": "Completed early with the court's agreement",
+        },
     )
     assert exit_response.status_code == 201
     active = client.get("/api/episodes", {"active": "true"}).json()["items"]

@@ -157,7 +157,9 @@ def test_the_phase_changes_within_an_episode(api_as, make_referral):
     walk(client, referral.pk)
     response = client.post(steps_url(referral),
                            {"to_state": "episode", "phase_number": 2,
-                            "reason": "Stable for eight weeks"})  # fmt: skip
+                            "reason": "Stable for eight weeks",
+                            # the day the episode started: before phase 1's minimum length
+                            "override_reason": "Stable before the episode began"})  # fmt: skip
     assert response.status_code == 201
     assert response.json()["transition"]["kind"] == "phase"
     assert Episode.objects.get(referral=referral).phase_number == 2

@@ -66,7 +66,9 @@ def test_sec_33_random_journeys_accept_only_legal_steps(
             )
             extra = {"decision": {"recommended_disposal": "programme"},
                      "episode": {"imposed_disposal": "programme"},
-                     "exit": {"exit_type": exit_type, "reason": "Completed the programme."},
+                     "exit": {"exit_type": exit_type, "reason": "Completed the programme.",
+                              # the same day it started: before the phases' minimum lengths
+                              "override_reason": "The court ended the programme early."},
                      "closed": {"reason": "No follow-up possible."},
                      "left": {"reason_code": "declined"}}.get(to_state, {})  # fmt: skip
             if (self.state, to_state) == (State.DECISION, State.LEFT):

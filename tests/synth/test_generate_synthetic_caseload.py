@@ -197,6 +197,7 @@ def _replay_through_services(referral, user) -> Referral:
             imposed_disposal=t.data.get("imposed_disposal", ""),
             exit_type=t.data.get("exit_type", ""),
             phase_number=t.data.get("phase_number") if t.kind == "phase" else None,
+            override_reason=t.data.get("override", {}).get("reason", ""),
         )
     return Referral.objects.get(pk=made.pk)
 

@@ -118,7 +118,8 @@ def test_days_since_referral_are_hidden_once_the_pathway_is_over(
     walk(done, coordinator, "episode")
     for step in ("exit", "closed"):
         referral_transition(done, acting_user=coordinator, to_state=step, exit_type="completed",
-                            reason="Completed the programme.")  # fmt: skip
+                            reason="Completed the programme.",
+                            override_reason="Completed early, as the court agreed")  # fmt: skip
     refer(make_referral, "Opal Open", days_ago=3)
     rows = table(page_as("coordinator").get("/", {"view": "team"}))
     assert sorted(rows) == [("Cam Closed", "", ""), ("Lee Left", "", ""), ("Opal Open", "", "3")]

@@ -36,7 +36,8 @@ def caseloads(make_referral, users):
     episode_assign(Episode.objects.get(referral=ed), acting_user=coordinator,
                    key_worker=users["clinician"], case_manager=None)  # fmt: skip
     referral_transition(ed, acting_user=coordinator, to_state="exit", exit_type="completed",
-                        reason="Completed the programme.")  # fmt: skip
+                        reason="Completed the programme.",
+                        override_reason="Completed early, as the court agreed")  # fmt: skip
 
 
 def names(response) -> set[str]:

@@ -46,6 +46,12 @@ class CorrectionIn(WriteSchema):
     imposed_disposal: str = Field(None, json_schema_extra={"enum": Disposal.values},
                                   description="Only for leaving at the decision.")  # fmt: skip
     exit_type: str = Field(None, description="Only for an exit: one of the programme's types.")
+    override_reason: str = Field(
+        "", max_length=2000,
+        description="Why the correction goes ahead although it makes a step break one of the "
+        "programme's rules (a minimum length, the maximum duration); only from a role the "
+        "programme lets override. Without it such a correction is refused with 422.",
+    )  # fmt: skip
     expected_version: int = Field(
         None, ge=1, le=MAX_VERSION,
         description="The referral version you read; refused with 409 when stale.",
@@ -84,6 +90,8 @@ def _fix(request, referral_id: int, transition_id: int, payload, service):
             if header_version is not None:
                 raise ApiError(412, Problem("If-Match", str(exc))) from exc
             raise ApiError(409, Problem("expected_version", str(exc))) from exc
+        except machine.RulesNotMet as exc:
+            raise ApiError(422, exc.problems) from exc
         categories = Readable(user)(referral.programme)
         body = {
             "transition": TRANSITION.dump(row, categories),
@@ -106,7 +114,9 @@ def correct_transition(
     """By the step's author or a coordinator of the team (otherwise 403). Sends back the
     correction (kind `correction`, `corrects` the step) and the referral as it now is. A date out
     of order with the steps around it, in the future, or a value the step does not record: 400
-    naming the field. Accepts `Idempotency-Key`."""
+    naming the field. A correction that makes a step break one of the programme's rules without
+    an `override_reason` the caller's role may give: 422, naming the rule. Accepts
+    `Idempotency-Key`."""
     return _fix(request, referral_id, transition_id, payload, transition_correct)
 
 

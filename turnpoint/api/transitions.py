@@ -62,7 +62,12 @@ class TransitionOut(OutSchema):
     acting_user: str | None = Field(None, description="Username of who recorded the step.")
     reason_code: str | None = None
     reason: str | None = None
-    data: dict | None = Field(None, description="Step facts: disposal, phase, exit type.")
+    data: dict | None = Field(
+        None,
+        description="Step facts: disposal, phase, exit type, the eligibility rules checked "
+        "(`eligibility`) and any override of the programme's rules (`override`: rules, reason, "
+        "role).",
+    )
     corrects: int | None = Field(
         None, description="For a correction or withdrawal: the id of the step it corrects."
     )
@@ -88,6 +93,14 @@ class TransitionIn(WriteSchema):
     imposed_disposal: str = Field("", json_schema_extra={"enum": ["", *Disposal.values]})
     exit_type: str = Field("", description="One of the programme's exit types.")
     phase_number: int = Field(None, ge=1, le=100, description="The new phase, when changing phase.")
+    override_reason: str = Field(
+        "",
+        max_length=2000,
+        description="Why the step goes ahead although it breaks one of the programme's rules "
+        "(eligibility, a phase's minimum length, completion before the minimum, the maximum "
+        "duration). Accepted only from a role the programme lets override; recorded in "
+        "`data.override` with the rules and the role. Ignored when no rule is broken.",
+    )
     expected_version: int = Field(
         None,
         ge=1,
@@ -135,7 +148,9 @@ def list_transitions(request: HttpRequest, referral_id: int, query: Query[PageQu
 def create_transition(request: HttpRequest, referral_id: int, payload: TransitionIn):
     """Calls the pathway state machine. An illegal step is refused with 409 and a message naming
     the current state and the allowed next steps; a stale `expected_version` with 409, a stale
-    If-Match with 412. Accepts `Idempotency-Key`."""
+    If-Match with 412. A step that breaks one of the programme's rules without an override the
+    caller's role may give is refused with 422, one error per rule on `override_reason`.
+    Accepts `Idempotency-Key`."""
     user = request.auth
     values = payload.model_dump(exclude_unset=True)
     body_version = values.pop("expected_version", None)
@@ -157,6 +172,8 @@ def create_transition(request: HttpRequest, referral_id: int, payload: Transitio
             if header_version is not None:
                 raise ApiError(412, Problem("If-Match", str(exc))) from exc
             raise ApiError(409, Problem("expected_version", str(exc))) from exc
+        except machine.RulesNotMet as exc:
+            raise ApiError(422, exc.problems) from exc
         except InvalidInput as exc:
             raise _as_state_conflict(exc, values.get("to_state")) from exc
         categories = Readable(user)(referral.programme)

@@ -5,6 +5,7 @@ referral, checks its version and writes the row, the recomputed referral and epi
 audit entry in one transaction: all of it or nothing.
 """
 
+import copy
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -77,10 +78,16 @@ def transition_correct(
     recommended_disposal: str | None = None,
     imposed_disposal: str | None = None,
     exit_type: str | None = None,
+    override_reason: str = "",
 ) -> Transition:
     """Correct a recorded step: its date, reason code, reason (`step_reason`), disposal or exit
     type, where the step has them. `reason` says why it is corrected. Returns the correction
-    row; the step keeps its recorded values and the timeline shows both."""
+    row; the step keeps its recorded values and the timeline shows both.
+
+    A correction that makes the steps in effect break one of the programme's rules (a phase
+    change or a completion moved before a minimum, a step moved past the maximum duration) is
+    refused with RulesNotMet, like a new step, unless `override_reason` is given by a role the
+    programme lets override; the correction then records the override (docs/journeys.md)."""
     referral = transition.referral
     programme = referral.programme
     _require_may_correct(acting_user, transition, programme)
@@ -113,6 +120,8 @@ def transition_correct(
         for key in DATA_FIELDS:
             if key in values:
                 data[key] = values[key]
+        _check_programme_rules(journey.steps, current, values, data, programme, acting_user,
+                               override_reason)  # fmt: skip
         row = Transition.objects.create(
             referral=locked,
             kind=K.CORRECTION,
@@ -292,6 +301,31 @@ def _lock(referral: Referral, expected_version: int | None) -> tuple[Referral, E
             f"now {locked.version}); reload and try again"
         )
     return locked, Episode.objects.filter(referral=locked).first()
+
+
+def _check_programme_rules(steps, current, values, data, programme, user, override_reason):
+    """Refuse a correction that breaks a programme rule the steps in effect kept, unless it
+    carries an override the user's role may give; record that override in `data`."""
+    corrected = copy.copy(current)
+    corrected.occurred_on = values.get("occurred_on", current.occurred_on)
+    corrected.data = data
+    facts = dict(
+        phase_min_weeks=list(programme.phases.order_by("number").values_list("min_weeks",
+                                                                             flat=True)),
+        max_duration_weeks=programme.max_duration_weeks,
+        exit_outcomes={e["code"]: e["outcome"] for e in programme.exit_types},
+    )  # fmt: skip
+    before = set(machine.journey_rules_broken(steps, **facts))
+    after = [t if t.pk != current.pk else corrected for t in steps]
+    new = [rule for key, rule in machine.journey_rules_broken(after, **facts)
+           if (key, rule) not in before]  # fmt: skip
+    if not new:
+        return
+    override, problems = machine.override_problems(new, override_reason, user.role,
+                                                   programme.override_roles)  # fmt: skip
+    if problems:
+        raise machine.RulesNotMet(problems)
+    data["override"] = override
 
 
 def _in_effect(journey, transition: Transition) -> Transition:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.sharing.audit import audit_entry
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.models import AuditEntry
@@ -17,7 +18,7 @@ from turnpoint.sharing.rules import PolicyDenied, require
 from turnpoint.text import text_problems
 
 from . import machine
-from .effective import last_occurred_on
+from .effective import effective_steps, last_occurred_on
 from .models import DrugRelatedType, Episode, OffenceCategory, Referral, Source, State, Transition
 
 # The longest free text a referral and a step take (the pages' text areas say the same).
@@ -190,16 +191,21 @@ def referral_transition(
     exit_type: str = "",
     phase_number: int | None = None,
     expected_version: int | None = None,
+    override_reason: str = "",
 ) -> Transition:
     """Move a referral one step along the pathway, or change its episode's phase.
 
     Refused with InvalidInput naming the current state and the allowed next steps when the step
-    is not allowed; with Conflict when `expected_version` is stale (nothing is changed).
+    is not allowed; with RulesNotMet (an InvalidInput) naming each programme rule the step breaks
+    unless `override_reason` is given by a role the programme lets override; with Conflict when
+    `expected_version` is stale (nothing is changed).
     """
     programme = referral.programme
     require(acting_user, Category.PATHWAY, programme=programme, action="write")
     _require_member(acting_user, programme)
     text = text_problems("reason", reason, max_length=REASON_MAX, multiline=True)
+    text += text_problems("override_reason", override_reason, max_length=REASON_MAX,
+                          multiline=True)  # fmt: skip
     with transaction.atomic():
         locked = Referral.objects.select_for_update().get(pk=referral.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -209,6 +215,9 @@ def referral_transition(
             )
         episode = Episode.objects.filter(referral=locked).first()
         step, problems = machine.plan_step(
+            **programme_rule_facts(locked, episode, to_state=to_state),
+            override_reason=override_reason,
+            override_role=acting_user.role,
             state=locked.state,
             to_state=to_state,
             occurred_on=occurred_on or timezone.localdate(),
@@ -228,6 +237,8 @@ def referral_transition(
             ),
         )
         if problems or text or step is None:  # the machine gives a step when no problems
+            if not text and all(p.field == "override_reason" for p in problems):
+                raise machine.RulesNotMet(problems)
             raise InvalidInput(problems + text)
         rows = referral_step_rows(locked, episode, step, acting_user=acting_user)
         rows.transition.save()
@@ -238,6 +249,31 @@ def referral_transition(
         transition_audit(transition, acting_user=acting_user).save()
     referral.refresh_from_db()
     return transition
+
+
+def programme_rule_facts(referral: Referral, episode: Episode | None, *, to_state: str) -> dict:
+    """What `machine.plan_step` needs to apply the programme's rules to a step from the
+    referral's current state: eligibility results, the episode's dates, phase minimum lengths,
+    the maximum duration, exit outcomes and who may override."""
+    programme = referral.programme
+    facts: dict = {"override_roles": programme.override_roles}
+    if referral.state == State.ELIGIBILITY and to_state == State.ASSESSMENT:
+        facts["eligibility"] = eligibility_check(programme, referral)
+    if episode is not None and referral.state == State.EPISODE:
+        # The current phase began with the latest step in effect that entered the episode or
+        # changed its phase (corrected dates count; withdrawn steps do not).
+        entered = [t for t in effective_steps(referral.transitions.all())
+                   if t.to_state == State.EPISODE]  # fmt: skip
+        facts.update(
+            started_on=episode.started_on,
+            phase_started_on=entered[-1].occurred_on if entered else episode.started_on,
+            phase_min_weeks=list(
+                programme.phases.order_by("number").values_list("min_weeks", flat=True)
+            ),
+            max_duration_weeks=programme.max_duration_weeks,
+            exit_outcomes={e["code"]: e["outcome"] for e in programme.exit_types},
+        )
+    return facts
 
 
 @dataclass

@@ -134,7 +134,10 @@ LEAVE = {
                                    "custody": 1})),
     S.RECOMMENDATION: (0.05, Weighted({"declined": 5, "withdrawn": 3, "moved_away": 2})),
 }  # fmt: skip
-NOT_ELIGIBLE_LEAVE = 0.9  # staff decide; the rules inform (a few go on despite a failed rule)
+NOT_ELIGIBLE_LEAVE = 0.9  # most leave; a few go on, the coordinator overriding the rule
+ELIGIBILITY_OVERRIDE = (
+    "The team judged the programme the right response despite the rule; the coordinator agreed"
+)
 # At the police and post-sentence stages the rules restate conditions the law sets (a conditional
 # caution and testing on arrest for adults arrested for a trigger offence; drug conditions on
 # release for adults whose drug misuse contributed to the offence): nobody goes on past one.
@@ -233,6 +236,8 @@ class _Facts:
     phase_weeks: list[int]
     max_weeks: int
     exit_types: tuple[str, ...]
+    exit_outcomes: dict[str, str]
+    override_roles: tuple[str, ...]
     exits: dict[str, Weighted]
     completion: float
     sources: Weighted
@@ -363,6 +368,8 @@ def _programme_facts(programme: Programme) -> _Facts:
         phase_weeks=list(programme.phases.order_by("number").values_list("min_weeks", flat=True)),
         max_weeks=programme.max_duration_weeks,
         exit_types=tuple(e["code"] for e in exit_types),
+        exit_outcomes={e["code"]: e["outcome"] for e in exit_types},
+        override_roles=programme.override_roles,
         exits=exits,
         completion=COMPLETION.get(programme.slug, COMPLETION_DEFAULT),
         sources=SOURCE_BY_STAGE.get(programme.stage, SOURCE_BY_STAGE["sentencing"]),
@@ -443,11 +450,18 @@ class _Walker:
         self.f, self.referral, self.today, self.user, self.batch = f, referral, today, user, batch
         self.last = referral.referral_date
         self.episode: Episode | None = None
+        self.phase_started_on: date | None = None
 
     def step(self, to_state: str, on: date, **kwargs) -> bool:
         """Take one step if its date has come; False when it lies in the future."""
         if on > self.today:
             return False
+        if self.episode is not None and self.referral.state == S.EPISODE:
+            kwargs.update(
+                started_on=self.episode.started_on, phase_started_on=self.phase_started_on,
+                phase_min_weeks=self.f.phase_weeks, max_duration_weeks=self.f.max_weeks,
+                exit_outcomes=self.f.exit_outcomes,
+            )  # fmt: skip
         step, problems = machine.plan_step(
             state=self.referral.state,
             to_state=to_state,
@@ -457,6 +471,8 @@ class _Walker:
             exit_types=self.f.exit_types,
             current_phase=self.episode.phase_number if self.episode else None,
             phase_count=len(self.f.phase_weeks),
+            override_role=self.user.role,
+            override_roles=self.f.override_roles,
             **kwargs,
         )
         if problems or step is None:  # the generator asked for an illegal step: a bug, never data
@@ -466,6 +482,8 @@ class _Walker:
         if rows.episode is not None and not rows.episode_fields:
             self.episode = rows.episode
             self.batch.episodes.append(rows.episode)
+        if step.to_state == S.EPISODE:
+            self.phase_started_on = on
         self.last = on
         return True
 
@@ -479,12 +497,19 @@ def _walk(rng, f: _Facts, referral, today: date, user, batch: _Batch, summary) -
         chance, reasons = f.leave[state]
         code = reasons.pick(rng) if rng.random() < chance else ""
         if state == S.ELIGIBILITY and not code:
-            failed = [r.reason for r in eligibility_check(f.programme, referral) if not r.passed]
-            if failed and rng.random() < f.not_eligible_leave:
+            results = eligibility_check(f.programme, referral)
+            failed = [r.reason for r in results if not r.passed]
+            may_override = user.role in f.override_roles
+            if failed and (rng.random() < f.not_eligible_leave or not may_override):
                 if not w.step(S.LEFT, on, reason_code="not_eligible", reason="; ".join(failed)):
                     return
                 left["not_eligible"] = left.get("not_eligible", 0) + 1
                 return
+            # Every rule met, or the coordinator overrides the failed ones with a reason.
+            if not w.step(S.ASSESSMENT, on, eligibility=results,
+                          override_reason=ELIGIBILITY_OVERRIDE if failed else ""):  # fmt: skip
+                return
+            continue
         if code:
             if w.step(S.LEFT, on, reason_code=code):
                 left[code] = left.get(code, 0) + 1
@@ -551,8 +576,12 @@ def _episode(rng, f: _Facts, w: _Walker, summary) -> None:
     start = w.last
     weeks = [m * (PHASE_STRETCH[0] + rng.random() * (PHASE_STRETCH[1] - PHASE_STRETCH[0]))
              for m in f.phase_weeks]  # fmt: skip
-    if sum(weeks) > f.max_weeks * 0.95:
-        weeks = [x * f.max_weeks * 0.95 / sum(weeks) for x in weeks]
+    # Squeeze only the stretch beyond each minimum, so phases keep their minimum lengths and the
+    # episode ends within the maximum duration (the programme's rules, applied by plan_step).
+    room, stretch = f.max_weeks * 0.95 - sum(f.phase_weeks), sum(weeks) - sum(f.phase_weeks)
+    if stretch > max(room, 0):
+        squeeze = max(room, 0) / stretch
+        weeks = [m + (x - m) * squeeze for m, x in zip(f.phase_weeks, weeks, strict=True)]
     full = sum(weeks)
     draw = rng.random()
     if draw < f.completion:

@@ -19,15 +19,11 @@ from django.db import transaction
 
 from turnpoint.accounts.models import STAFF_ROLES, Role
 
+from . import eligibility
 from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
-ELIGIBILITY_FIELDS = {
-    "age": int,
-    "offence_category": str,
-    "drug_related_type": str,
-    "source": str,
-}
-ELIGIBILITY_OPS = {">=", "<=", "==", "!=", "in", "not_in"}
+ELIGIBILITY_FIELDS = eligibility.FIELDS
+ELIGIBILITY_OPS = set(eligibility.OPS)
 EXIT_OUTCOMES = {"completed", "unsuccessful", "neutral"}
 
 TOP_LEVEL = {
@@ -44,6 +40,7 @@ TOP_LEVEL = {
     "exit_types": (list, True),
     "policy": (dict, True),
     "statutory_disclosures": (list, False),
+    "overrides": (dict, False),
     "timeliness": (dict, False),
 }
 # Timeliness targets in days (R4; docs/programmes.md): each optional, each step no earlier than the
@@ -91,6 +88,9 @@ STATUTORY_KEYS = {
 }
 # Roles that may never receive an identifiable report, whatever a file says (SEC-38).
 NOT_RECIPIENTS = {"analyst", "administrator"}
+# Who may record a step that breaks one of the programme's rules (docs/programmes.md).
+OVERRIDE_KEYS = {"roles": (list, True)}
+OVERRIDE_ROLE_CHOICES = MONITORING_ROLE_CHOICES
 # Person-first language in the words a programme shows users: a word that labels a person by an
 # offence or by drug use, or calls a test result "clean" or "dirty", is refused outside double
 # quotes (the legal name of an order or the words of a statute stay as they are, quoted).
@@ -146,7 +146,9 @@ def _check_keys(obj: dict, spec: dict, path: str, say) -> None:
             continue
         value = obj[key]
         # bool is an int in Python; a count given as `true` is a mistake.
-        wrong_bool = isinstance(value, bool) and expected is not bool
+        wrong_bool = isinstance(value, bool) and bool not in (
+            expected if isinstance(expected, tuple) else (expected,)
+        )
         if wrong_bool or not isinstance(value, expected):
             say(f"{path}{key}", f"must be {_type_name(expected)}")
         elif isinstance(value, int | float) and not isinstance(value, bool) and value < 0:
@@ -235,10 +237,27 @@ def validate_definition(data, file: str) -> list[FileProblem]:
             say("policy.consent_max_months", "must be at least 1")
     if isinstance(data.get("statutory_disclosures"), list):
         _check_statutory(data["statutory_disclosures"], say)
+    if isinstance(data.get("overrides"), dict):
+        _check_overrides(data["overrides"], say)
     _check_person_first(data, say)
     if isinstance(data.get("timeliness"), dict):
         _check_timeliness(data["timeliness"], say)
     return problems
+
+
+def _check_overrides(overrides: dict, say) -> None:
+    _check_keys(overrides, OVERRIDE_KEYS, "overrides.", say)
+    roles = overrides.get("roles")
+    if not isinstance(roles, list):
+        return
+    if not roles:
+        say("overrides.roles", "must list at least one role")
+    for i, role in enumerate(roles):
+        if role not in OVERRIDE_ROLE_CHOICES:
+            say(f"overrides.roles[{i}]", f"'{role}' is not a role that may override the "
+                f"programme's rules (one of: {', '.join(OVERRIDE_ROLE_CHOICES)})")  # fmt: skip
+        elif roles.index(role) != i:
+            say(f"overrides.roles[{i}]", f"'{role}' is listed twice")
 
 
 def _check_person_first(data: dict, say) -> None:
@@ -353,20 +372,53 @@ def _check_statutory(disclosures: list, say) -> None:
 
 
 def _check_rule(rule, path: str, say) -> None:
+    """One eligibility rule: a known field, an operator that fits it and values it can take."""
     if not isinstance(rule, dict):
         say(path, "must be a mapping with field, op, value and reason")
         return
-    _check_keys(rule, {"field": (str, True), "op": (str, True), "value": ((str, int, list), True),
-                       "reason": (str, True)}, f"{path}.", say)  # fmt: skip
+    _check_keys(rule, {"field": (str, True), "op": (str, True),
+                       "value": ((str, int, bool, list), True), "reason": (str, True),
+                       "kind": (str, False)}, f"{path}.", say)  # fmt: skip
     field, op, value = rule.get("field"), rule.get("op"), rule.get("value")
+    kind = rule.get("kind")
+    if isinstance(kind, str) and kind not in eligibility.KINDS:
+        say(f"{path}.kind", f"'{kind}' is not a kind of rule (one of: "
+            f"{', '.join(eligibility.KINDS)})")  # fmt: skip
     if isinstance(field, str) and field not in ELIGIBILITY_FIELDS:
-        say(f"{path}.field", f"must be one of: {', '.join(ELIGIBILITY_FIELDS)}")
+        say(f"{path}.field", f"must be one of: {', '.join(ELIGIBILITY_FIELDS)} ('{field}' is "
+            "not a fact a rule can test)")  # fmt: skip
+        return
     if isinstance(op, str) and op not in ELIGIBILITY_OPS:
-        say(f"{path}.op", f"must be one of: {', '.join(sorted(ELIGIBILITY_OPS))}")
-    if op in {"in", "not_in"} and not isinstance(value, list):
-        say(f"{path}.value", f"must be a list for '{op}'")
-    if op in {">=", "<="} and (not isinstance(value, int) or isinstance(value, bool)):
-        say(f"{path}.value", f"must be a number for '{op}'")
+        say(f"{path}.op", f"must be one of: {', '.join(sorted(ELIGIBILITY_OPS))} ('{op}' is "
+            "not an operator)")  # fmt: skip
+        return
+    if not isinstance(field, str) or not isinstance(op, str) or "value" not in rule:
+        return
+    known = ELIGIBILITY_FIELDS[field]
+    if known is None:  # a whole number: age
+        if op not in eligibility.NUMBER_OPS:
+            say(f"{path}.op", f"'{op}' does not apply to {field} (one of: "
+                f"{', '.join(sorted(eligibility.NUMBER_OPS))})")  # fmt: skip
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            say(f"{path}.value", f"must be a whole number of years for {field}")
+        return
+    if op not in eligibility.CHOICE_OPS:
+        say(f"{path}.op", f"'{op}' does not apply to {field} (one of: "
+            f"{', '.join(sorted(eligibility.CHOICE_OPS))})")  # fmt: skip
+        return
+    listed = op in {"in", "not_in"}
+    if listed and (not isinstance(value, list) or not value):
+        say(f"{path}.value", f"must be a list of at least one value for '{op}'")
+        return
+    if not listed and isinstance(value, list):
+        say(f"{path}.value", f"must be one value for '{op}' (use 'in' for a list)")
+        return
+    for j, item in enumerate(value if listed else [value]):
+        where = f"{path}.value[{j}]" if listed else f"{path}.value"
+        # bool is an int in Python, and True == 1: compare types as well as values.
+        if not any(item == k and type(item) is type(k) for k in known):
+            say(where, f"'{item}' is not a value of {field} (one of: "
+                f"{', '.join(str(k).lower() for k in known)})")  # fmt: skip
 
 
 def read_definition(path: Path) -> dict:

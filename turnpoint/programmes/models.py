@@ -59,6 +59,12 @@ class Programme(models.Model):
     def eligibility_rules(self) -> list[dict]:
         return self.definition.get("eligibility", [])
 
+    @property
+    def override_roles(self) -> tuple[str, ...]:
+        """Roles that may record a step breaking one of the programme's rules, with a reason
+        (the file's `overrides.roles`; the programme coordinator when it says nothing)."""
+        return tuple(self.definition.get("overrides", {}).get("roles") or ("coordinator",))
+
     def exit_type(self, code: str) -> dict | None:
         return next((e for e in self.exit_types if e["code"] == code), None)
 

@@ -3,7 +3,7 @@ machine (`machine.allowed_next`), plus a phase change during an episode, each wi
 that step needs. The state machine and `referral_transition` still decide; this only decides
 what to ask."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from turnpoint.journeys import machine
 from turnpoint.journeys.models import Disposal, State
@@ -45,19 +45,37 @@ class Action:
     primary: bool = False
 
 
-def referral_actions(referral, *, episode=None, phases=()) -> list[Action]:
-    """Every step a member of the referral's team could record next, primary step first."""
+OVERRIDE_HINT = (
+    "A phase change before the phase's minimum length, a completion before the phases' minimum "
+    "lengths, or either after the programme's maximum duration needs an override reason."
+)
+
+
+def referral_actions(referral, *, episode=None, phases=(), eligibility=()) -> list[Action]:
+    """Every step a member of the referral's team could record next, primary step first.
+
+    `eligibility`: the programme's rules checked against the referral (at the eligibility
+    step); a rule not met adds the override reason to the step that moves on."""
     actions = []
     for to_state in machine.allowed_next(referral.state):
-        actions.append(_action(referral, to_state, episode=episode))
+        action = _action(referral, to_state, episode=episode)
+        failed = [r.reason for r in eligibility if not r.passed]
+        if referral.state == S.ELIGIBILITY and to_state == S.ASSESSMENT and failed:
+            hint = (
+                f"Not met: {'; '.join(failed)}. To go on all the same, give an override "
+                "reason (only the roles the programme allows may override its rules)."
+            )
+            action = replace(action, hint=hint, fields=(*action.fields, "override_reason"))
+        actions.append(action)
     if referral.state == S.EPISODE and episode is not None and len(phases) > 1:
         actions.append(
             Action(
                 key="phase",
                 to_state=S.EPISODE,
                 title="Change phase",
-                hint="Moving back a phase is a legitimate response, not a sanction.",
-                fields=("phase_number", "occurred_on", "reason"),
+                hint="Moving back a phase is a legitimate response, not a sanction. "
+                + OVERRIDE_HINT,
+                fields=("phase_number", "occurred_on", "reason", "override_reason"),
                 required=("phase_number", "reason"),
                 choices={
                     "phase_number": [("", "Choose the phase")]
@@ -121,8 +139,8 @@ def _action(referral, to_state: str, *, episode) -> Action:
             key=to_state,
             to_state=to_state,
             title=title,
-            hint=hint,
-            fields=("exit_type", "occurred_on", "reason"),
+            hint=OVERRIDE_HINT,
+            fields=("exit_type", "occurred_on", "reason", "override_reason"),
             required=("exit_type", "reason"),
             choices={
                 "exit_type": [("", "Choose how it ended")]

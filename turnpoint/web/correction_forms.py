@@ -52,11 +52,24 @@ class CorrectStepForm(GovukForm):
         error_messages=_required("Enter why you are correcting the step"),
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    override_reason = forms.CharField(
+        label="Override reason",
+        required=False,
+        help_text="Only when the corrected step breaks one of the programme's rules (a phase "
+        "change or a completion before the minimum length, a step after the maximum duration): "
+        "say why it stands all the same.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
-    def __init__(self, *args, fields, exit_types=(), **kwargs):
+    def __init__(self, *args, fields, exit_types=(), rules_apply=False, **kwargs):
+        """`rules_apply`: the step is on programme, where the programme's rules may need an
+        override reason."""
         super().__init__(*args, **kwargs)
         keep = {"expected_version", "reason", *("step_reason" if f == "reason" else f
                                                 for f in fields)}  # fmt: skip
+        if rules_apply:
+            keep.add("override_reason")
         for name in list(self.fields):
             if name not in keep:
                 del self.fields[name]

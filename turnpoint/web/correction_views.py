@@ -19,7 +19,7 @@ from turnpoint.journeys.corrections import (
     transition_withdraw,
 )
 from turnpoint.journeys.effective import journey_of
-from turnpoint.journeys.models import Transition
+from turnpoint.journeys.models import State, Transition
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import not_found, referrals_visible_to
 from turnpoint.sharing.reads import journey_rows_read, transitions_read
@@ -87,6 +87,7 @@ def step_correct(request, pk, step_pk):
         fields=fields,
         exit_types=referral.programme.exit_types,
         initial=initial,
+        rules_apply=current.from_state == State.EPISODE,
     )
     status = 200
     if request.method == "POST":

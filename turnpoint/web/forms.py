@@ -266,6 +266,14 @@ class TransitionForm(GovukForm):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+    override_reason = forms.CharField(
+        label="Override reason",
+        required=False,
+        help_text="Only when this step breaks one of the programme's rules: say why it goes "
+        "ahead all the same. It is recorded with your role and shown on the journey.",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
     def __init__(self, *args, fields, required=(), choices=None, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("occurred_on", timezone.localdate())

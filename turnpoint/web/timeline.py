@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from turnpoint.journeys.effective import FIX_KINDS, journey_of
-from turnpoint.journeys.machine import LEAVE_REASONS
+from turnpoint.journeys.machine import LEAVE_REASONS, role_label
 from turnpoint.journeys.models import Disposal, Source, State, Transition
 
 K = Transition.Kind
@@ -69,6 +69,8 @@ def _fix_entry(row, by_id, journey, programme, phase_names) -> Entry:
     details = [f"Corrected: {step}"]
     if before is not None:
         details += _changes(before, row, programme)
+        if (row.data or {}).get("override") != (before.data or {}).get("override"):
+            details += _override_details(row.data or {})
     return Entry("Step corrected", day, by, tuple(details), row.correction_reason, row.pk,
                  "correction")  # fmt: skip
 
@@ -127,5 +129,19 @@ def _entry(t, programme, phase_names) -> Entry:
     ):
         if data.get(key) in Disposal.values:
             details.append(f"{label}: {Disposal(data[key]).label}")
+    details += _override_details(data)
     by = str(t.acting_user) if t.acting_user_id else "Recorded by the system"
     return Entry(title, t.occurred_on, by, tuple(details), t.reason)
+
+
+def _override_details(data: dict) -> list[str]:
+    """An override of the programme's rules, in words (docs/journeys.md)."""
+    override = data.get("override")
+    if not isinstance(override, dict) or not override.get("reason"):
+        return []
+    rules = override.get("rules") or []
+    what = "rule not met" if len(rules) == 1 else "rules not met"
+    return [
+        f"Override by the {role_label(override.get('role', ''))}: {override['reason']}"
+        f" — {what}: {'; '.join(rules)}"
+    ]

@@ -47,6 +47,7 @@ from turnpoint.journeys.selectors import referral_timeliness
 from turnpoint.journeys.services import referral_create, referral_problems, referral_transition
 from turnpoint.people.models import Participant
 from turnpoint.people.services import participant_create
+from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.filters import filter_refusals
 from turnpoint.sharing.reach import (
@@ -362,7 +363,7 @@ def _referral_section(user, referral, *, categories, failed, earlier=None) -> di
     episode = _episode_of(referral)
     forms = []
     if C.PATHWAY in categories and decide(user, C.PATHWAY, programme=programme, action="write"):
-        for action in referral_actions(referral, episode=episode, phases=phases):
+        for action in _actions(referral, episode=episode, phases=phases):
             form = None
             if failed and failed[0] == referral.pk and failed[1] == action.key != "assign":
                 form = failed[2]
@@ -396,6 +397,14 @@ def _referral_section(user, referral, *, categories, failed, earlier=None) -> di
         "reports": statutory_reports_for(user, referral, episode=episode),
         "assign": _assign_form(user, programme, episode, failed=failed),
     }
+
+
+def _actions(referral, *, episode, phases):
+    """The steps to offer; at the eligibility step, with the programme's rules checked."""
+    checked = ()
+    if referral.state == State.ELIGIBILITY:
+        checked = eligibility_check(referral.programme, referral)
+    return referral_actions(referral, episode=episode, phases=phases, eligibility=checked)
 
 
 def _assign_form(user, programme, episode, *, failed) -> dict | None:
@@ -503,7 +512,7 @@ def referral_transition_page(request, pk):
         return _participant_page(request, person.pk, problems=[_stale(referral)], status=409)
     episode = _episode_of(referral)
     phases = list(referral.programme.phases.all())
-    actions = {a.key: a for a in referral_actions(referral, episode=episode, phases=phases)}
+    actions = {a.key: a for a in _actions(referral, episode=episode, phases=phases)}
     action = actions.get(request.POST.get("action", ""))
     if action is None:
         offered = ", ".join(a.title.lower() for a in actions.values()) or "none"
