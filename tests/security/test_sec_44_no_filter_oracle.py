@@ -5,8 +5,9 @@ reveal the field.
 The API's parameters today, each decided (docs/api.md, "Filters and who may use them"):
 participants `programme`; referrals `programme`, `participant` (seen by every reader) and
 `state` (pathway); episodes `programme`, `participant` and `active` (pathway); transitions,
-programmes and a participant's consents, court orders and household only paging. Anything else (a sort, a search, another field) is refused by name. The
-staff caseload offers `state` (pathway) and the name search `q` (identity).
+programmes and a participant's consents, court orders and household only paging. Anything else
+(a sort, a search, another field) is refused by name. The staff caseload offers `state`
+(pathway) and the name search `q` (identity).
 """
 
 import re
