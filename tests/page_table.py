@@ -26,11 +26,13 @@ from turnpoint.accounts import totp
 from turnpoint.accounts.mfa import MFA_SESSION_KEY
 from turnpoint.accounts.models import Role, TotpDevice
 from turnpoint.journeys.services import referral_create, referral_transition
+from turnpoint.people.merge import participant_merge
 from turnpoint.people.services import household_child_add, participant_create
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.court_orders import court_order_record
+from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.safeguarding import break_glass_open
 
@@ -55,6 +57,11 @@ class Page:
     # False: signed in with the password only, not yet past the security code (SEC-25).
     second_factor: bool = True
 
+    def form(self, world: dict) -> dict:
+        """What the test client posts: `post`, with "{key}" values naming a build_world() id."""
+        return {k: str(world[v[1:-1]]) if str(v).startswith("{") else v
+                for k, v in (self.post or {}).items()}  # fmt: skip
+
     def url(self, world: dict) -> str:
         kwargs = {k: world.get(v, v) if isinstance(v, str) else v for k, v in self.kwargs.items()}
         return reverse(self.url_name, kwargs=kwargs) + (f"?{self.query}" if self.query else "")
@@ -63,6 +70,27 @@ class Page:
 P = {"pk": "participant"}
 R = {"pk": "referral"}
 STEP = {"pk": "referral", "step_pk": "step"}
+# Robin again, typed as Robyn: the intake page shows the likely duplicate before saving.
+_DAY = date.today()
+LIKELY_DUPLICATE = {
+    "given_name": "Robyn", "family_name": "Example", "date_of_birth-day": "17",
+    "date_of_birth-month": "5", "date_of_birth-year": "1990", "sex": "female",
+    "ethnicity": "prefer_not_to_say", "programme": "{ghent}", "source": "police",
+    "offence_category": "acquisitive", "drug_related_type": "economic_compulsive",
+    "offence_date-day": str((_DAY - timedelta(days=40)).day),
+    "offence_date-month": str((_DAY - timedelta(days=40)).month),
+    "offence_date-year": str((_DAY - timedelta(days=40)).year),
+    "referral_date-day": str(_DAY.day), "referral_date-month": str(_DAY.month),
+    "referral_date-year": str(_DAY.year),
+}  # fmt: skip
+LIKELY_DUPLICATE_FILL = {
+    **{f"#id_{k}": v for k, v in LIKELY_DUPLICATE.items()
+       if k not in ("sex", "ethnicity", "programme", "drug_related_type")},
+    "input[name=sex][value=female]": "",
+    "input[name=ethnicity][value=prefer_not_to_say]": "",
+    "input[name=drug_related_type][value=economic_compulsive]": "",
+    "#id_programme": "1",
+}  # fmt: skip
 PAGES = (
     # Signing in
     Page("sign-in", "anonymous", "login"),
@@ -90,10 +118,13 @@ PAGES = (
     Page("participant, safeguarding lead", "safeguarding", "web:participant", P),
     Page("participant, probation (report due)", "probation", "web:participant",
          {"pk": "drr_participant"}),
+    Page("participant, eligibility not met", "coordinator", "web:participant", {"pk": "kim"}),
     Page("new referral", "coordinator", "web:referral_new"),
     Page("new referral, refused", "coordinator", "web:referral_new",
          submit="Record the referral", status=400, post={"given_name": ""}),
     Page("new referral, judge", "judge", "web:referral_new", status=403),
+    Page("new referral, likely duplicate", "coordinator", "web:referral_new",
+         submit="Record the referral", post=LIKELY_DUPLICATE, fill=LIKELY_DUPLICATE_FILL),
     Page("new referral for someone known", "coordinator", "web:referral_new",
          query="participant={participant}"),
     # Corrections: a recorded step, the offence details
@@ -105,6 +136,17 @@ PAGES = (
     Page("offence details, refused", "coordinator", "web:offence_edit", R,
          submit="Save the offence details", status=400, post={"offence_date": ""},
          fill={"#id_offence_summary": "Took a bicycle\u202e"}),
+    # One person, one record: identifiers, merging
+    Page("identifier or contact detail, new", "coordinator", "web:participant_detail_new", P),
+    Page("identifier or contact detail, refused", "coordinator", "web:participant_detail_new",
+         P, submit="Record it", status=400, post={}),
+    Page("merge, choose", "coordinator", "web:participant_merge", P),
+    Page("merge, choose refused", "coordinator", "web:participant_merge", P,
+         fill={"#other": "TP-999999"}, submit="Continue", status=400, post={"other": "TP-999999"}),
+    Page("merge, confirm", "coordinator", "web:participant_merge_confirm",
+         {"pk": "participant", "other": "robyn"}),
+    Page("merge, undo", "coordinator", "web:participant_unmerge",
+         {"pk": "alex", "merge_pk": "merge"}),
     # Consent, household, safeguarding
     Page("consent to take part", "coordinator", "web:participation_consent_new",
          {"pk": "new_referral"}),
@@ -205,6 +247,22 @@ def build_world(users: dict, programmes: dict) -> dict:
     drr_referral = refer("Dara", "Whitfield", drr)
     _episode(drr_referral, coordinator)
     new_referral = refer("Sam", "Newcombe", ghent)
+    # Kim's offence is one Ghent's rules turn away: the eligibility step asks for an override.
+    kim = referral_create(
+        acting_user=coordinator, programme=ghent, source="police", offence_category="violence",
+        participant=participant_create(acting_user=coordinator, given_name="Kim",
+                                       family_name="Laurent", date_of_birth=date(1994, 3, 2)),
+        drug_related_type="psychopharmacological", offence_date=date.today() - timedelta(days=20),
+        referral_date=date.today() - timedelta(days=10),
+    )  # fmt: skip
+    for state in ("screening", "eligibility"):
+        referral_transition(kim, acting_user=coordinator, to_state=state)
+    robyn = refer("Robyn", "Example", ghent).participant  # Robin recorded twice, not yet merged
+    alex = refer("Alex", "Morgan", ghent).participant
+    merge = participant_merge(
+        acting_user=coordinator, kept=alex, duplicate=refer("Alex", "Morgan", drr).participant,
+        reached=participants_visible_to(coordinator),
+    )  # fmt: skip
     robin = referral.participant
     share = share_consent_create(
         acting_user=users["clinician"], participant=robin,
@@ -246,6 +304,11 @@ def build_world(users: dict, programmes: dict) -> dict:
         "drr_participant": drr_referral.participant_id,
         "drr_referral": drr_referral.pk,
         "new_referral": new_referral.pk,
+        "ghent": ghent.pk,
+        "kim": kim.participant_id,
+        "robyn": robyn.pk,
+        "alex": alex.pk,
+        "merge": merge.pk,
         "portal_user": account.user,
     }
 

@@ -94,11 +94,24 @@ def pages_to_check():
     return [row for row in PAGES if only in row.name]
 
 
+def put(page, selector: str, value: str) -> None:
+    """Type into a box, choose in a list (by value, or by position when `value` is a number)
+    or tick a radio button or checkbox (any `value`), as a person would."""
+    field = page.locator(selector)
+    kind = field.evaluate("e => e.tagName === 'SELECT' ? 'select' : e.type")
+    if kind == "select":
+        field.select_option(index=int(value)) if value.isdigit() else field.select_option(value)
+    elif kind in ("radio", "checkbox"):
+        field.check()
+    else:
+        field.fill(value)
+
+
 def show(page, url: str, row) -> None:
     """Open the page; for a refused form, submit it as it loads to see the errors."""
     page.goto(url)
     for selector, value in row.fill.items():
-        page.fill(selector, value)
+        put(page, selector, value)
     if row.submit:
         page.get_by_role("button", name=row.submit, exact=True).click()
         page.wait_for_load_state()

@@ -78,7 +78,7 @@ def fetch(client, users, world, page):
     signed_in(client, user, second_factor=page.second_factor)
     url = page_url(page, world)
     if page.post is not None:
-        return client.post(url, page.post)
+        return client.post(url, page.form(world))
     return client.get(url)
 
 
