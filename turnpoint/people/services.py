@@ -27,6 +27,7 @@ EDITABLE_FIELDS = (
 
 
 NAME_MAX = 100
+REASON_MAX = 2000
 
 
 def _validate(values: dict) -> list[Problem]:
@@ -86,6 +87,7 @@ def participant_update(
     problems = [Problem(name, "is not a field you can set") for name in sorted(unknown)]
     problems += _validate(values)
     problems += _birth_after_offence(participant, values.get("date_of_birth"))
+    problems += text_problems("reason", reason, max_length=REASON_MAX, multiline=True)
     if problems:
         raise InvalidInput(problems)
     values = _clean(values)
