@@ -91,6 +91,12 @@ LIKELY_DUPLICATE_FILL = {
     "input[name=drug_related_type][value=economic_compulsive]": "",
     "#id_programme": "1",
 }  # fmt: skip
+# Robin's details with the family name left out: the page names the field and saves nothing.
+CHANGED_DETAILS = {
+    "expected_version": "1", "given_name": "Robin", "family_name": "", "preferred_name": "",
+    "date_of_birth-day": "17", "date_of_birth-month": "5", "date_of_birth-year": "1990",
+    "sex": "prefer_not_to_say", "ethnicity": "prefer_not_to_say", "reason": "Spelling",
+}  # fmt: skip
 PAGES = (
     # Signing in
     Page("sign-in", "anonymous", "login"),
@@ -136,7 +142,11 @@ PAGES = (
     Page("offence details, refused", "coordinator", "web:offence_edit", R,
          submit="Save the offence details", status=400, post={"offence_date": ""},
          fill={"#id_offence_summary": "Took a bicycle\u202e"}),
-    # One person, one record: identifiers, merging
+    # One person, one record: identity details, identifiers, merging
+    Page("participant details, change", "coordinator", "web:participant_edit", P),
+    Page("participant details, change refused", "coordinator", "web:participant_edit", P,
+         submit="Save the details", status=400, post=CHANGED_DETAILS,
+         fill={"#id_family_name": "Example\u202e"}),
     Page("identifier or contact detail, new", "coordinator", "web:participant_detail_new", P),
     Page("identifier or contact detail, refused", "coordinator", "web:participant_detail_new",
          P, submit="Record it", status=400, post={}),

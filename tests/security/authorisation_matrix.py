@@ -100,6 +100,17 @@ PAGES: dict[str, dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # Changing a participant's name, date of birth and other identity details: the roles that
+    # write identity; court roles, the clinician and the safeguarding lead read it only.
+    "web:participant_edit": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # Merging records is for coordinators, refused to any other role before any record is looked
     # up; the outsider (a coordinator of another team) does not reach these records.
     **{

@@ -292,3 +292,70 @@ class TransitionForm(GovukForm):
         values = dict(self.cleaned_data)
         values.pop("expected_version", None)
         return {k: v for k, v in values.items() if v not in (None, "")}
+
+
+STALE_FORM = "This page is out of date. Reload it and make your change again"
+
+
+class ParticipantDetailsForm(GovukForm):
+    """A participant's identity details, shown with their current values; `changed_values` is
+    what differs from the record, which is all the service is asked to change."""
+
+    expected_version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={"required": STALE_FORM, "invalid": STALE_FORM},
+    )
+    given_name = forms.CharField(
+        label="Given name", max_length=100, error_messages=_required("Enter the given name")
+    )
+    family_name = forms.CharField(
+        label="Family name", max_length=100, error_messages=_required("Enter the family name")
+    )
+    preferred_name = forms.CharField(
+        label="Preferred name",
+        help_text="Optional. The name they like to be called, if it is not their given name.",
+        required=False,
+        max_length=100,
+    )
+    date_of_birth = DateInputField(
+        label="Date of birth",
+        help_text="For example, 27 3 1990",
+        error_messages=_required("Enter the date of birth"),
+    )
+    sex = ReferralIntakeForm.base_fields["sex"]
+    ethnicity = ReferralIntakeForm.base_fields["ethnicity"]
+    demographics_consent = ReferralIntakeForm.base_fields["demographics_consent"]
+    reason = forms.CharField(
+        label="Why are you changing this?",
+        help_text="Kept with the earlier name or date of birth, for those who may see them.",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    FIELDS = (
+        "given_name",
+        "family_name",
+        "preferred_name",
+        "date_of_birth",
+        "sex",
+        "ethnicity",
+        "demographics_consent",
+    )
+
+    @classmethod
+    def initial_of(cls, participant) -> dict:
+        values = {name: getattr(participant, name) for name in cls.FIELDS}
+        return {"expected_version": participant.version, **values}
+
+    def changed_values(self, participant) -> dict:
+        """The fields whose typed value differs from the participant's recorded one."""
+        return {name: self.cleaned_data[name] for name in self.FIELDS
+                if self.cleaned_data[name] != getattr(participant, name)}  # fmt: skip
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        """As GovukForm's; the reason's problems read "The reason ...", not the question."""
+        for problem in problems:
+            if problem.field == "reason":
+                self.add_error("reason", f"The reason {problem.reason}")
+        super().add_problems([p for p in problems if p.field != "reason"])

@@ -1,11 +1,16 @@
 from django.urls import path
 
-from . import merge_views, views
+from . import identity_views, merge_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.caseload, name="caseload"),
     path("participants/<int:pk>/", views.participant, name="participant"),
+    path(
+        "participants/<int:pk>/details/",
+        identity_views.participant_edit,
+        name="participant_edit",
+    ),
     path(
         "participants/<int:pk>/details/new/",
         merge_views.participant_detail_new,

@@ -64,6 +64,7 @@ from turnpoint.sharing.statutory import statutory_reports_for
 from . import merge_views
 from .actions import referral_actions
 from .forms import ReferralIntakeForm, TransitionForm
+from .identity_views import may_change_details
 from .timeline import timeline_entries
 
 PAGE_SIZE = 50
@@ -350,6 +351,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "household_children": found.household_children,
         "participation_consents": found.participation_consents,
         "earlier_identity": history.identity,
+        "may_change_details": bool(may_change_details(user, {r.programme for r in referrals})),
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
     return render(request, "web/participant.html", context, status=status)
