@@ -131,3 +131,30 @@ def test_every_transition_is_audited(make_referral, coordinator):
     assert AuditEntry.objects.count() == before + 1
     assert (entry.action, entry.username) == ("transition", "coordinator")
     assert entry.participant_ids == [referral.participant_id]
+
+
+def test_an_episode_cannot_start_before_the_consent_to_take_part_was_signed(
+    make_referral, coordinator
+):
+    referral = make_referral()
+    start = referral.referral_date
+    walk(referral, coordinator, [*TO_DECISION, "decision"], start)
+    consent = consent_to_take_part(referral, coordinator)
+    consent.signed_on = start + timedelta(days=8)  # signed after the day asked for below
+    consent.save(update_fields=["signed_on"])
+    with pytest.raises(InvalidInput) as refused:
+        referral_transition(
+            referral, acting_user=coordinator, to_state="episode", imposed_disposal="programme",
+            occurred_on=start + timedelta(days=6),
+        )  # fmt: skip
+    [problem] = refused.value.problems
+    assert problem.field == "occurred_on"
+    assert problem.reason.startswith(
+        "is before the day the participant signed their consent to take part"
+    )
+    assert not Episode.objects.filter(referral=referral).exists()
+    referral_transition(
+        referral, acting_user=coordinator, to_state="episode", imposed_disposal="programme",
+        occurred_on=start + timedelta(days=8),
+    )  # fmt: skip
+    assert Episode.objects.get(referral=referral).started_on == start + timedelta(days=8)

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from turnpoint import dates
 from turnpoint.accounts.models import Role
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.programmes.eligibility import RuleResult
@@ -160,6 +161,7 @@ def plan_shape(
     current_phase: int | None = None,
     phase_count: int = 0,
     has_participation_consent: bool = False,
+    participation_consent_signed_on: date | None = None,
 ) -> tuple[Step | None, list[Problem]]:
     """Check a step's order, dates and facts. Returns the step or every problem found."""
     problems: list[Problem] = []
@@ -216,6 +218,11 @@ def plan_shape(
         if not has_participation_consent:
             reason = "record the participant's informed consent to take part first"
             problems.append(Problem("participation_consent", reason))
+        problems += dates.in_order(
+            "occurred_on", occurred_on, participation_consent_signed_on,
+            "the day the participant signed their consent to take part",
+            why="an episode starts only once they have agreed to take part",
+        )  # fmt: skip
         data["imposed_disposal"] = Disposal.PROGRAMME
         data["phase_number"] = 1
     elif to_state == S.EXIT:

@@ -214,6 +214,7 @@ def referral_transition(
                 f"now {locked.version}); reload and try again"
             )
         episode = Episode.objects.filter(referral=locked).first()
+        consent = participation_consent_current(locked) if to_state == State.EPISODE else None
         step, problems = machine.plan_step(
             **programme_rule_facts(locked, episode, to_state=to_state),
             override_reason=override_reason,
@@ -232,9 +233,8 @@ def referral_transition(
             phase_number=phase_number,
             current_phase=episode.phase_number if episode else None,
             phase_count=programme.phases.count(),
-            has_participation_consent=(
-                to_state == State.EPISODE and participation_consent_current(locked) is not None
-            ),
+            has_participation_consent=consent is not None,
+            participation_consent_signed_on=consent.signed_on if consent else None,
         )
         if problems or text or step is None:  # the machine gives a step when no problems
             if not text and all(p.field == "override_reason" for p in problems):
