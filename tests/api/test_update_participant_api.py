@@ -108,3 +108,28 @@ def test_each_role_may_change_details_only_where_it_may_write(api_as, participan
     assert response.status_code == expected
     stored = Participant.objects.get(pk=participant.pk)
     assert stored.preferred_name == ("X" if role in RECORDING else "")
+
+
+def test_the_reason_for_a_change_is_kept_with_the_earlier_value(api_as, participant):
+    from turnpoint.people.history import ParticipantFieldChange
+
+    old = participant.family_name
+    client = api_as("coordinator")
+    response = client.patch(
+        path(participant),
+        {"family_name": "Marsh", "version": 1, "reason": "Married in May; new passport seen."},
+    )
+    assert response.status_code == 200
+    [change] = ParticipantFieldChange.objects.filter(participant=participant)
+    assert (change.field, change.old_value, change.new_value) == ("family_name", old, "Marsh")
+    assert change.reason == "Married in May; new passport seen."
+    earlier = client.get(path(participant)).json()["earlier_values"]
+    assert [(e["field"], e["reason"]) for e in earlier] == [
+        ("family_name", "Married in May; new passport seen.")
+    ]
+
+
+def test_a_reason_alone_changes_nothing(api_as, participant):
+    response = api_as("coordinator").patch(path(participant), {"reason": "x", "version": 1})
+    assert response.status_code == 400
+    assert Participant.objects.get(pk=participant.pk).version == 1

@@ -163,6 +163,11 @@ class ParticipantUpdate(ParticipantDetails):
     version: int = Field(
         None, ge=1, le=MAX_VERSION, description="The version you read, if you send no If-Match."
     )
+    reason: str = Field(
+        None, max_length=2000,
+        description="Why the details change: kept with the earlier values of a name or date of "
+        "birth.",
+    )  # fmt: skip
 
 
 class ParticipantFilters(PageQuery):
@@ -344,12 +349,13 @@ def update_participant(
     user = request.auth
     values = payload.model_dump(exclude_unset=True)
     version = expected_version(request, values.pop("version", None), required=True)
+    reason = values.pop("reason", None) or ""
     if not values:
         raise ApiError(400, Problem("", "send at least one field to change"))
     participant = participant_for_user(user, reachable_id(participant_id))
     try:
         participant = participant_update(
-            participant, acting_user=user, expected_version=version, **values
+            participant, acting_user=user, expected_version=version, reason=reason, **values
         )
     except Conflict as exc:
         raise ApiError(412, Problem("version", str(exc))) from exc
