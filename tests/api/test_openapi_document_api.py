@@ -10,6 +10,8 @@ EXPECTED = {
     ("get", "/api/participants/{participant_id}"), ("patch", "/api/participants/{participant_id}"),
     ("post", "/api/participants/{participant_id}/identifiers"),
     ("post", "/api/participants/{participant_id}/contact-details"),
+    ("post", "/api/participants/{participant_id}/identifiers/{identifier_id}/withdraw"),
+    ("post", "/api/participants/{participant_id}/contact-details/{contact_id}/withdraw"),
     ("post", "/api/participants/{participant_id}/merge"),
     ("post", "/api/participants/{participant_id}/unmerge"),
     ("get", "/api/referrals"), ("post", "/api/referrals"),

@@ -335,6 +335,29 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         )
         for what in ("identifiers", "contact-details")
     },
+    # Withdrawn by whoever may record it; one whose category the persona may not read is not
+    # found (people/identifiers.py, reads.participant_detail_read): the row's identifier is a
+    # court case number, legal, which treatment roles do not read.
+    **{
+        ("POST", f"/api/participants/{{participant_id}}/{what}/{{{key}}}/withdraw"): where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+            **extra,
+        )
+        for what, key, extra in (
+            (
+                "identifiers",
+                "identifier_id",
+                {"clinician": NOT_FOUND, "safeguarding_lead": NOT_FOUND},
+            ),
+            ("contact-details", "contact_id", {}),
+        )
+    },
     # Only a coordinator merges and unmerges records (people/merge.py).
     **{
         ("POST", f"/api/participants/{{participant_id}}/{what}"): where(

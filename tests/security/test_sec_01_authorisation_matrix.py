@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Agency, Role, User
 from turnpoint.api.urls import api
+from turnpoint.people.identifiers import contact_add, identifier_add
 from turnpoint.people.merge import participant_merge
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.reach import participants_visible_to
@@ -223,6 +224,16 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
     if (method, path) == ("POST", "/api/participants/{participant_id}/contact-details"):
         body = {"kind": "phone", "value": "0123 456789"}
         return f"/api/participants/{referral.participant_id}/contact-details", body
+    if path.endswith("/identifiers/{identifier_id}/withdraw"):
+        row = identifier_add(acting_user=coordinator, participant=referral.participant,
+                             kind="court_case", value="T20240001")  # fmt: skip
+        url = f"/api/participants/{referral.participant_id}/identifiers/{row.pk}/withdraw"
+        return url, {"reason": "Mistyped"}
+    if path.endswith("/contact-details/{contact_id}/withdraw"):
+        row = contact_add(acting_user=coordinator, participant=referral.participant,
+                          kind="phone", value="0123 456789")  # fmt: skip
+        url = f"/api/participants/{referral.participant_id}/contact-details/{row.pk}/withdraw"
+        return url, {"reason": "An old number"}
     if (method, path) == ("POST", "/api/participants/{participant_id}/merge"):
         twice = make_referral(given_name="Fresh", family_name="Person").participant
         return f"/api/participants/{referral.participant_id}/merge", {"duplicate": twice.pk}

@@ -6,14 +6,26 @@ from datetime import datetime
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Status
 
-from turnpoint.people.identifiers import contact_add, identifier_add
+from turnpoint.people.identifiers import (
+    contact_add,
+    contact_withdraw,
+    identifier_add,
+    identifier_withdraw,
+)
 from turnpoint.people.merge import participant_merge, participant_unmerge, unmerge_until
 from turnpoint.people.models import ContactKind, IdentifierKind
 from turnpoint.sharing.reach import participant_for_user, participants_visible_to
-from turnpoint.sharing.reads import merges_kept
+from turnpoint.sharing.reads import merges_kept, participant_detail_read
 
-from .common import OutSchema, WriteSchema, reachable_id, responses
-from .participants import ContactOut, IdentifierOut
+from .common import IDEMPOTENCY_KEY, OutSchema, WriteSchema, header_params, reachable_id, responses
+from .idempotency import idempotent
+from .participants import (
+    ContactOut,
+    IdentifierOut,
+    WithdrawnContactOut,
+    WithdrawnIdentifierOut,
+    dump_detail,
+)
 
 router = Router(tags=["participants"])
 
@@ -66,7 +78,7 @@ def add_identifier(request: HttpRequest, participant_id: int, payload: Identifie
     numbers are checked with their check digit."""
     participant = participant_for_user(request.auth, reachable_id(participant_id))
     row = identifier_add(acting_user=request.auth, participant=participant, **payload.dict())
-    return Status(201, {"kind": row.kind, "value": row.value})
+    return Status(201, dump_detail(row))
 
 
 @router.post(
@@ -77,7 +89,55 @@ def add_identifier(request: HttpRequest, participant_id: int, payload: Identifie
 def add_contact(request: HttpRequest, participant_id: int, payload: ContactAdd):
     participant = participant_for_user(request.auth, reachable_id(participant_id))
     row = contact_add(acting_user=request.auth, participant=participant, **payload.dict())
-    return Status(201, {"kind": row.kind, "value": row.value})
+    return Status(201, dump_detail(row))
+
+
+class WithdrawIn(WriteSchema):
+    reason: str = Field(max_length=2000, description="Why it was recorded in error.")
+
+
+def _withdraw(request, participant_id: int, kind: str, pk: int, reason: str):
+    user = request.auth
+
+    def effect():
+        participant = participant_for_user(user, reachable_id(participant_id))
+        row = participant_detail_read(user, participant, kind, reachable_id(pk))
+        if kind == "identifier":
+            row = identifier_withdraw(acting_user=user, identifier=row, reason=reason)
+        else:
+            row = contact_withdraw(acting_user=user, contact=row, reason=reason)
+        return 200, dump_detail(row), {}
+
+    return idempotent(request, effect)
+
+
+@router.post(
+    "/{participant_id}/identifiers/{identifier_id}/withdraw",
+    response=responses({200: WithdrawnIdentifierOut}, 400, 403, 404, 422),
+    summary="Withdraw an identifier recorded in error",
+    openapi_extra=header_params(IDEMPOTENCY_KEY),
+)
+def withdraw_identifier(
+    request: HttpRequest, participant_id: int, identifier_id: int, payload: WithdrawIn
+):
+    """Kept with who withdrew it, when and why, and no longer the participant's (nor compared by
+    the duplicate check). Needs the right to write its category, as recording it does; one
+    already withdrawn is 400. To correct one, withdraw it and record the right one. Accepts
+    `Idempotency-Key`."""
+    return _withdraw(request, participant_id, "identifier", identifier_id, payload.reason)
+
+
+@router.post(
+    "/{participant_id}/contact-details/{contact_id}/withdraw",
+    response=responses({200: WithdrawnContactOut}, 400, 403, 404, 422),
+    summary="Withdraw a contact detail recorded in error",
+    openapi_extra=header_params(IDEMPOTENCY_KEY),
+)
+def withdraw_contact(
+    request: HttpRequest, participant_id: int, contact_id: int, payload: WithdrawIn
+):
+    """As for an identifier; contact details are identity. Accepts `Idempotency-Key`."""
+    return _withdraw(request, participant_id, "contact", contact_id, payload.reason)
 
 
 @router.post(

@@ -1,6 +1,6 @@
 """Participants: the people in the programmes, reached only through the sharing policy."""
 
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
@@ -65,13 +65,36 @@ PARTICIPANT = Shape(
 
 
 class IdentifierOut(OutSchema):
+    id: int = Field(description="Withdraw it at .../identifiers/{id}/withdraw.")
     kind: str = Field(json_schema_extra={"enum": IdentifierKind.values})
     value: str
 
 
 class ContactOut(OutSchema):
+    id: int = Field(description="Withdraw it at .../contact-details/{id}/withdraw.")
     kind: str = Field(json_schema_extra={"enum": ContactKind.values})
     value: str
+
+
+class WithdrawnIdentifierOut(IdentifierOut):
+    withdrawn_at: datetime
+    withdrawn_by: str = Field(description="Username of who withdrew it.")
+    withdrawn_reason: str
+
+
+class WithdrawnContactOut(ContactOut):
+    withdrawn_at: datetime
+    withdrawn_by: str = Field(description="Username of who withdrew it.")
+    withdrawn_reason: str
+
+
+def dump_detail(row) -> dict:
+    """An identifier or contact detail; with its withdrawal when it was withdrawn."""
+    out = {"id": row.pk, "kind": row.kind, "value": row.value}
+    if row.withdrawn_at is not None:
+        out.update(withdrawn_at=row.withdrawn_at, withdrawn_by=row.withdrawn_by.username,
+                   withdrawn_reason=row.withdrawn_reason)  # fmt: skip
+    return out
 
 
 class ParticipantOut(OutSchema):
@@ -92,6 +115,12 @@ class ParticipantOut(OutSchema):
     referrals: list[ReferralOut] | None = None
     identifiers: list[IdentifierOut] | None = None
     contact_details: list[ContactOut] | None = None
+    withdrawn_identifiers: list[WithdrawnIdentifierOut] | None = Field(
+        None, description="Identifiers withdrawn as recorded in error (single participant)."
+    )
+    withdrawn_contact_details: list[WithdrawnContactOut] | None = Field(
+        None, description="Contact details withdrawn (single participant)."
+    )
     earlier_values: list[EarlierValueOut] | None = Field(
         None, description="Earlier names and date of birth, newest first (single participant)."
     )
@@ -184,9 +213,11 @@ def dump_participant(user, participant, *, with_referrals: bool, audit: bool = T
     categories = Readable(user)(None)
     out = PARTICIPANT.dump(participant, categories)
     if with_referrals and audit:
-        identifiers, contacts = participant_details_read(user, participant)
-        out["identifiers"] = [{"kind": i.kind, "value": i.value} for i in identifiers]
-        out["contact_details"] = [{"kind": c.kind, "value": c.value} for c in contacts]
+        identifiers, contacts = participant_details_read(user, participant, withdrawn=True)
+        out["identifiers"] = [dump_detail(i) for i in identifiers if i.withdrawn_at is None]
+        out["contact_details"] = [dump_detail(c) for c in contacts if c.withdrawn_at is None]
+        out["withdrawn_identifiers"] = [dump_detail(i) for i in identifiers if i.withdrawn_at]
+        out["withdrawn_contact_details"] = [dump_detail(c) for c in contacts if c.withdrawn_at]
     if with_referrals:
         referrals = referrals_visible_to(user).filter(participant=participant)
         out["referrals"] = dump_referrals(

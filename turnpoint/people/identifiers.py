@@ -15,6 +15,7 @@ import re
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.sharing.audit import audit_write
@@ -119,7 +120,8 @@ def identifier_add(
     category = IDENTIFIER_CATEGORY[IdentifierKind(kind)]
     require(acting_user, category, action="write")
     plain = normalise(kind, value)
-    if participant.identifiers.filter(kind=kind, normalised=plain).exists():
+    current = participant.identifiers.filter(withdrawn_at__isnull=True)
+    if current.filter(kind=kind, normalised=plain).exists():
         raise InvalidInput(Problem("value", "is already recorded for this participant"))
     try:
         with transaction.atomic():
@@ -149,3 +151,45 @@ def contact_add(*, acting_user, participant: Participant, kind: str, value: str)
         audit_write(acting_user=acting_user, action="create", categories=[Category.IDENTITY],
                     participant_ids=[participant.pk], obj=row, detail={"kind": kind})  # fmt: skip
     return row
+
+
+MAX_REASON = 2000
+
+
+def _withdraw(*, acting_user, row, category: str, reason: str):
+    """Mark `row` withdrawn (kept, no longer current), with who, when and why, audited."""
+    require(acting_user, category, action="write")
+    reason = str(reason or "").strip()
+    if not reason:
+        raise InvalidInput(Problem("reason", "is required: say why it was recorded in error"))
+    problems = text_problems("reason", reason, max_length=MAX_REASON, multiline=True)
+    if problems:
+        raise InvalidInput(problems)
+    with transaction.atomic():
+        locked = type(row).objects.select_for_update().get(pk=row.pk)
+        if locked.withdrawn_at is not None:
+            raise InvalidInput(Problem("reason", "cannot be given: this was withdrawn already"))
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_by = acting_user
+        locked.withdrawn_reason = reason
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+        audit_write(
+            acting_user=acting_user, action="update", categories=[category],
+            participant_ids=[locked.participant_id], obj=locked,
+            detail={"kind": locked.kind, "withdrawn": True, "reason": reason},
+        )  # fmt: skip
+    return locked
+
+
+def identifier_withdraw(*, acting_user, identifier: ExternalIdentifier, reason: str):
+    """Withdraw an identifier recorded in error: the row is kept, marked withdrawn, and no longer
+    counts as the participant's (nor in the duplicate check). Correcting one is withdrawing it
+    and recording the right one. Needs the right to write its category, as recording it did."""
+    return _withdraw(acting_user=acting_user, row=identifier, category=identifier.category,
+                     reason=reason)  # fmt: skip
+
+
+def contact_withdraw(*, acting_user, contact: ContactDetail, reason: str):
+    """Withdraw a contact detail recorded in error or no longer right (identity), kept."""
+    return _withdraw(acting_user=acting_user, row=contact, category=Category.IDENTITY,
+                     reason=reason)  # fmt: skip

@@ -142,12 +142,21 @@ class ExternalIdentifier(models.Model):
     normalised = models.CharField(max_length=40, db_index=True)
     recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Withdrawn when recorded in error (people/identifiers.py): kept, no longer current.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["kind", "id"]
         constraints = [
+            # Once among the current ones: a withdrawn number can be recorded again.
             models.UniqueConstraint(
-                fields=["participant", "kind", "normalised"], name="people_identifier_once"
+                fields=["participant", "kind", "normalised"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="people_identifier_once",
             )
         ]
 
@@ -171,6 +180,12 @@ class ContactDetail(models.Model):
     value = models.CharField(max_length=400)
     recorded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    # Withdrawn when recorded in error (people/identifiers.py): kept, no longer current.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["kind", "id"]

@@ -18,11 +18,17 @@ from django.db import transaction
 from turnpoint.journeys.models import ReferralFieldChange
 from turnpoint.people.duplicates import Person, likely_duplicates
 from turnpoint.people.identifiers import normalise
-from turnpoint.people.models import IDENTIFIER_CATEGORY, ExternalIdentifier, ParticipantMerge
+from turnpoint.people.models import (
+    IDENTIFIER_CATEGORY,
+    ContactDetail,
+    ExternalIdentifier,
+    ParticipantMerge,
+)
 
 from .categories import Category
 from .models import ParticipationConsent
 from .reach import (
+    not_found,
     openings_of,
     participant_for_user,
     participants_visible_to,
@@ -315,9 +321,9 @@ def duplicate_candidates(user, *, given_name, family_name, date_of_birth, identi
         by_birth = list(reach.filter(date_of_birth=date_of_birth)) if date_of_birth else []
         held: dict[int, set] = {}
         if wanted:
-            same = ExternalIdentifier.objects.filter(participant__in=reach).filter(
-                kind__in={k for k, _ in wanted}, normalised__in={v for _, v in wanted}
-            )
+            same = ExternalIdentifier.objects.filter(
+                participant__in=reach, withdrawn_at__isnull=True
+            ).filter(kind__in={k for k, _ in wanted}, normalised__in={v for _, v in wanted})
             for row in same:
                 held.setdefault(row.participant_id, set()).add((row.kind, row.normalised))
         people = {p.pk: p for p in by_birth}
@@ -335,18 +341,25 @@ def duplicate_candidates(user, *, given_name, family_name, date_of_birth, identi
     return found
 
 
-def participant_details_read(user, participant, openings=None) -> tuple[list, list]:
+def participant_details_read(user, participant, openings=None, *, withdrawn: bool = False
+                             ) -> tuple[list, list]:  # fmt: skip
     """The participant's external identifiers of the categories the user may read (each kind in
     its own category: a court role never sees a health number) and their contact details
     (identity), read and recorded. `openings`, when the caller has read them already (the
     participant page's `participant_record`), saves reading them again; as on the page, a court
-    order opens nothing here (it leaves as the export limited to its scope)."""
+    order opens nothing here (it leaves as the export limited to its scope). Only the current
+    ones, or with `withdrawn` also those withdrawn as recorded in error (`withdrawn_at` set)."""
     if openings is None:
         openings = openings_of(user, participant)
     openings = replace(openings, court_orders=())
     may_read = readable(user, openings=openings)
-    identifiers = [i for i in participant.identifiers.all() if i.category in may_read]
-    contacts = list(participant.contact_details.all()) if C.IDENTITY in may_read else []
+    identifiers = [
+        i for i in participant.identifiers.all()
+        if i.category in may_read and (withdrawn or i.withdrawn_at is None)
+    ]  # fmt: skip
+    contacts = [
+        c for c in participant.contact_details.all() if withdrawn or c.withdrawn_at is None
+    ] if C.IDENTITY in may_read else []  # fmt: skip
     shown = {i.category for i in identifiers} | ({C.IDENTITY} if contacts else set())
     if shown:
         # Recorded before anything is returned: if the record fails, nothing is shown (SEC-19).
@@ -354,6 +367,30 @@ def participant_details_read(user, participant, openings=None) -> tuple[list, li
                       detail={"page": "identifiers and contact details"},
                       openings={participant.pk: openings})  # fmt: skip
     return identifiers, contacts
+
+
+def participant_detail_read(user, participant, kind: str, pk):
+    """One identifier (`kind` "identifier") or contact detail ("contact") of a reached participant,
+    current or withdrawn, read and recorded; Http404 alike when there is none and when the user
+    may not read its category (a court role never learns that a health number is there)."""
+    model, label = (
+        (ExternalIdentifier, "identifier")
+        if kind == "identifier"
+        else (ContactDetail, "contact detail")
+    )
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        pk = 0
+    row = model.objects.filter(participant=participant, pk=pk).first()
+    category = row.category if isinstance(row, ExternalIdentifier) else C.IDENTITY
+    openings = replace(openings_of(user, participant), court_orders=())
+    if row is None or category not in readable(user, openings=openings):
+        raise not_found(model, pk, label)
+    read_recorded(user, participants=[participant], categories={category}, obj=row,
+                  detail={"page": f"withdraw {label}"},
+                  openings={participant.pk: openings})  # fmt: skip
+    return row
 
 
 def merges_kept(participant) -> list:
