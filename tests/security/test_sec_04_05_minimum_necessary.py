@@ -75,6 +75,9 @@ def test_sec_04_every_field_the_api_returns_belongs_to_a_category():
         # tests/api/test_likely_duplicate_participant_api.py).
         "identifiers",
         "contact_details",
+        # The same, withdrawn as recorded in error (tests/api/test_withdraw_identifier_api.py).
+        "withdrawn_identifiers",
+        "withdrawn_contact_details",
     }
     records = ("ParticipationConsentOut", "CourtOrderOut", "ChildOut", "ShareConsentOut")
     for name in ("ParticipantOut", "ReferralOut", "EpisodeOut", "TransitionOut", *records):
