@@ -26,6 +26,7 @@ from turnpoint.accounts import totp
 from turnpoint.accounts.mfa import MFA_SESSION_KEY
 from turnpoint.accounts.models import Role, TotpDevice
 from turnpoint.journeys.services import referral_create, referral_transition
+from turnpoint.people.identifiers import contact_add
 from turnpoint.people.merge import participant_merge
 from turnpoint.people.services import household_child_add, participant_create
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
@@ -70,6 +71,7 @@ class Page:
 P = {"pk": "participant"}
 R = {"pk": "referral"}
 STEP = {"pk": "referral", "step_pk": "step"}
+WITHDRAW_PHONE = {"pk": "participant", "kind": "contact", "detail_pk": "phone"}
 # Robin again, typed as Robyn: the intake page shows the likely duplicate before saving.
 _DAY = date.today()
 LIKELY_DUPLICATE = {
@@ -150,6 +152,11 @@ PAGES = (
     Page("identifier or contact detail, new", "coordinator", "web:participant_detail_new", P),
     Page("identifier or contact detail, refused", "coordinator", "web:participant_detail_new",
          P, submit="Record it", status=400, post={}),
+    Page("identifier or contact detail, withdraw", "coordinator",
+         "web:participant_detail_withdraw", WITHDRAW_PHONE),
+    Page("identifier or contact detail, withdraw refused", "coordinator",
+         "web:participant_detail_withdraw", WITHDRAW_PHONE, submit="Withdraw it", status=400,
+         post={}),
     Page("merge, choose", "coordinator", "web:participant_merge", P),
     Page("merge, choose refused", "coordinator", "web:participant_merge", P,
          fill={"#other": "TP-999999"}, submit="Continue", status=400, post={"other": "TP-999999"}),
@@ -274,6 +281,8 @@ def build_world(users: dict, programmes: dict) -> dict:
         reached=participants_visible_to(coordinator),
     )  # fmt: skip
     robin = referral.participant
+    phone = contact_add(acting_user=coordinator, participant=robin, kind="phone",
+                        value="+44 20 7946 0000")  # fmt: skip
     share = share_consent_create(
         acting_user=users["clinician"], participant=robin,
         disclosing_agency=users["clinician"].agency, recipient_role=Role.JUDGE,
@@ -319,6 +328,7 @@ def build_world(users: dict, programmes: dict) -> dict:
         "robyn": robyn.pk,
         "alex": alex.pk,
         "merge": merge.pk,
+        "phone": phone.pk,
         "portal_user": account.user,
     }
 

@@ -100,6 +100,18 @@ PAGES: dict[str, dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # Withdrawing a contact detail (identity) recorded in error: the roles that write identity;
+    # those who only read it are refused (an identifier of a category the persona may not read
+    # is not found: tests/web/test_withdraw_identifier_page.py).
+    "web:participant_detail_withdraw": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # Changing a participant's name, date of birth and other identity details: the roles that
     # write identity; court roles, the clinician and the safeguarding lead read it only.
     "web:participant_edit": where(

@@ -9,6 +9,7 @@ from django.utils import timezone
 from turnpoint.accounts.models import Role
 from turnpoint.accounts.personas import PERSONAS
 from turnpoint.journeys.services import referral_transition
+from turnpoint.people.identifiers import contact_add
 from turnpoint.people.merge import participant_merge
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
@@ -188,7 +189,11 @@ def objects(world, users, programmes, make_referral):
     merge = participant_merge(acting_user=users["coordinator"], kept=on_order.participant,
                               duplicate=twice,
                               reached=participants_visible_to(users["coordinator"]))  # fmt: skip
+    # A phone number of the participant: the one the withdraw page offers to withdraw.
+    phone = contact_add(acting_user=users["coordinator"], participant=participant, kind="phone",
+                        value="0123 456789")  # fmt: skip
     return {
+        "contact_detail": phone.pk,
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,
         "court_order": order.pk,

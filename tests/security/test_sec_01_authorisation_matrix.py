@@ -146,6 +146,8 @@ def page_ids(name: str, objects: dict) -> dict:
         "step_pk": objects["step"],
         "other": objects["other_participant"],
         "merge_pk": objects["merge"],
+        "kind": "contact",
+        "detail_pk": objects["contact_detail"],
     }
 
 

@@ -354,11 +354,12 @@ def participant_details_read(user, participant, openings=None, *, withdrawn: boo
     openings = replace(openings, court_orders=())
     may_read = readable(user, openings=openings)
     identifiers = [
-        i for i in participant.identifiers.all()
+        i for i in participant.identifiers.select_related("withdrawn_by")
         if i.category in may_read and (withdrawn or i.withdrawn_at is None)
     ]  # fmt: skip
     contacts = [
-        c for c in participant.contact_details.all() if withdrawn or c.withdrawn_at is None
+        c for c in participant.contact_details.select_related("withdrawn_by")
+        if withdrawn or c.withdrawn_at is None
     ] if C.IDENTITY in may_read else []  # fmt: skip
     shown = {i.category for i in identifiers} | ({C.IDENTITY} if contacts else set())
     if shown:

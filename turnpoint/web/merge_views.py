@@ -3,6 +3,7 @@ likely duplicates on intake, and merging two records of the same person (docs/we
 
 import re
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -12,7 +13,12 @@ from django.views.decorators.http import require_http_methods
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import Conflict, InvalidInput, Problem
-from turnpoint.people.identifiers import contact_add, identifier_add
+from turnpoint.people.identifiers import (
+    contact_add,
+    contact_withdraw,
+    identifier_add,
+    identifier_withdraw,
+)
 from turnpoint.people.merge import (
     UNMERGE_PERIOD,
     may_unmerge,
@@ -20,7 +26,12 @@ from turnpoint.people.merge import (
     unmerge_until,
 )
 from turnpoint.people.merge import participant_unmerge as unmerge
-from turnpoint.people.models import IDENTIFIER_CATEGORY, ContactKind, IdentifierKind
+from turnpoint.people.models import (
+    IDENTIFIER_CATEGORY,
+    ContactDetail,
+    ContactKind,
+    IdentifierKind,
+)
 from turnpoint.sharing.reach import (
     participant_for_user,
     participants_visible_to,
@@ -29,10 +40,13 @@ from turnpoint.sharing.reach import (
 from turnpoint.sharing.reads import (
     duplicate_candidates,
     merges_kept,
+    participant_detail_read,
     participant_details_read,
     participants_list,
 )
 from turnpoint.sharing.rules import PolicyDenied, decide
+
+from .forms import GovukForm, _required
 
 REFERENCE = re.compile(r"^(?:tp-?)?0*(\d{1,9})$", re.IGNORECASE)
 
@@ -44,13 +58,72 @@ def _may_merge(user) -> bool:
 def participant_page_context(user, person, openings=None) -> dict:
     """What the participant page adds: identifiers and contact details the user may read, the
     merge action for coordinators, and the merges into this record (undoable for a while)."""
-    identifiers, contacts = participant_details_read(user, person, openings)
+    rows = participant_details_read(user, person, openings, withdrawn=True)
+    writes = {c for c in {*IDENTIFIER_CATEGORY.values(), "identity"}
+              if decide(user, c, action="write")}  # fmt: skip
+    for row in (*rows[0], *rows[1]):
+        row.may_withdraw = _category(row) in writes and row.withdrawn_at is None
+        row.withdraw_kind = "contact" if isinstance(row, ContactDetail) else "identifier"
+    identifiers, contacts = ([r for r in found if r.withdrawn_at is None] for found in rows)
+    withdrawn = [r for found in rows for r in found if r.withdrawn_at is not None]
     may_merge = _may_merge(user)
     merges = merges_kept(person) if may_merge else []
     for m in merges:
         m.undo_until = unmerge_until(m) if may_unmerge(m) else None
-    return {"identifiers": identifiers, "contacts": contacts, "may_merge": may_merge,
-            "merges": merges, "may_add_details": bool(_writable_kinds(user))}  # fmt: skip
+    return {"identifiers": identifiers, "contacts": contacts, "withdrawn_details": withdrawn,
+            "may_merge": may_merge, "merges": merges,
+            "may_add_details": bool(_writable_kinds(user))}  # fmt: skip
+
+
+def _category(row) -> str:
+    return "identity" if isinstance(row, ContactDetail) else row.category
+
+
+class WithdrawDetailForm(GovukForm):
+    reason = forms.CharField(
+        label="Why you are withdrawing it",
+        help_text="Say what was recorded in error, for example 'Mistyped: the right number is "
+        "added next'. It stays in the record's history, marked withdrawn.",
+        max_length=2000,
+        error_messages=_required("Enter why you are withdrawing it"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_detail_withdraw(request, pk, kind, detail_pk):
+    """Withdraw an identifier or contact detail recorded in error, with a reason: kept, marked
+    withdrawn. Only for those who may record its category (403); one the user may not read, of
+    another participant or already withdrawn is not found (404)."""
+    user = request.user
+    if kind not in ("identifier", "contact"):
+        raise Http404("No such kind of detail")
+    person = participant_for_user(user, pk)
+    row = participant_detail_read(user, person, kind, detail_pk)
+    if row.withdrawn_at is not None:
+        raise Http404("Already withdrawn")
+    if not decide(user, _category(row), action="write"):
+        raise PermissionDenied(decide(user, _category(row), action="write").reason)
+    form = WithdrawDetailForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            withdraw = identifier_withdraw if kind == "identifier" else contact_withdraw
+            key = "identifier" if kind == "identifier" else "contact"
+            try:
+                withdraw(acting_user=user, reason=form.cleaned_data["reason"], **{key: row})
+            except InvalidInput as exc:
+                form.add_problems(exc.problems)
+            except PolicyDenied as exc:
+                raise PermissionDenied(str(exc)) from exc
+            else:
+                messages.success(request, f"{row.get_kind_display()} withdrawn. It stays in "
+                                          "the record's history, marked withdrawn.")  # fmt: skip
+                return redirect("web:participant", pk=person.pk)
+    context = {"participant": person, "row": row, "form": form, "errors": form.error_list()}
+    return render(request, "web/merge/detail_withdraw.html", context, status=status)
 
 
 def likely_duplicates_for_form(user, form) -> list:

@@ -17,6 +17,11 @@ urlpatterns = [
         name="participant_detail_new",
     ),
     path(
+        "participants/<int:pk>/details/<str:kind>/<int:detail_pk>/withdraw/",
+        merge_views.participant_detail_withdraw,
+        name="participant_detail_withdraw",
+    ),
+    path(
         "participants/<int:pk>/merge/",
         merge_views.participant_merge_choose,
         name="participant_merge",
