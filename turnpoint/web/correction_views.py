@@ -65,6 +65,22 @@ def _step_title(referral, step, rows) -> str:
     return entries[0].title
 
 
+def _saved(form, write, *, stale: str = "") -> int | None:
+    """Run the service call `write`; None when it saved, else the page's status with the refusal
+    put on the form (stale version 409, refused values 400; a policy refusal is a 403 page)."""
+    try:
+        write()
+    except Conflict:
+        form.add_error(None, stale or STALE)
+        return 409
+    except InvalidInput as exc:
+        form.add_problems(exc.problems)
+        return 400
+    except PolicyDenied as exc:
+        raise PermissionDenied(str(exc)) from exc
+    return None
+
+
 def _back(referral) -> str:
     return reverse("web:participant", args=[referral.participant_id]) + f"#referral-{referral.pk}"
 
@@ -94,22 +110,15 @@ def step_correct(request, pk, step_pk):
         status = 400
         if form.is_valid():
             values = form.service_values()
-            try:
-                transition_correct(
-                    recorded, acting_user=user,
-                    expected_version=form.cleaned_data["expected_version"], **values,
-                )  # fmt: skip
-            except Conflict:
-                form.add_error(None, STALE)
-                status = 409
-            except InvalidInput as exc:
-                form.add_problems(exc.problems)
-            except PolicyDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            else:
+            refused = _saved(form, lambda: transition_correct(
+                recorded, acting_user=user,
+                expected_version=form.cleaned_data["expected_version"], **values,
+            ))  # fmt: skip
+            if refused is None:
                 messages.success(request, "Step corrected. The step as first recorded stays in "
                                  "the timeline.")  # fmt: skip
                 return redirect(_back(referral))
+            status = refused
     context = {
         "referral": referral,
         "participant": referral.participant,
@@ -140,22 +149,15 @@ def step_withdraw(request, pk, step_pk):
     elif request.method == "POST":
         status = 400
         if form.is_valid():
-            try:
-                transition_withdraw(
-                    recorded, acting_user=user, reason=form.cleaned_data["reason"],
-                    expected_version=form.cleaned_data["expected_version"],
-                )  # fmt: skip
-            except Conflict:
-                form.add_error(None, STALE)
-                status = 409
-            except InvalidInput as exc:
-                form.add_problems(exc.problems)
-            except PolicyDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            else:
+            refused = _saved(form, lambda: transition_withdraw(
+                recorded, acting_user=user, reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data["expected_version"],
+            ))  # fmt: skip
+            if refused is None:
                 messages.success(request, "Step withdrawn. It stays in the timeline, marked "
                                  "withdrawn.")  # fmt: skip
                 return redirect(_back(referral))
+            status = refused
     context = {
         "referral": referral,
         "participant": referral.participant,
@@ -193,25 +195,15 @@ def offence_facts_edit(request, pk):
         status = 400
         if form.is_valid():
             values = form.service_values()
-            try:
-                referral_update(
-                    referral, acting_user=user,
-                    expected_version=form.cleaned_data["expected_version"], **values,
-                )  # fmt: skip
-            except Conflict:
-                form.add_error(
-                    None,
-                    "Someone else changed this referral since you opened the "
-                    "page. Nothing was saved. Reload the page and try again.",
-                )
-                status = 409
-            except InvalidInput as exc:
-                form.add_problems(exc.problems)
-            except PolicyDenied as exc:
-                raise PermissionDenied(str(exc)) from exc
-            else:
+            refused = _saved(form, lambda: referral_update(
+                referral, acting_user=user,
+                expected_version=form.cleaned_data["expected_version"], **values,
+            ), stale="Someone else changed this referral since you opened the page. Nothing was "
+                     "saved. Reload the page and try again.")  # fmt: skip
+            if refused is None:
                 messages.success(request, "Offence details saved. The earlier values are kept.")
                 return redirect(_back(referral))
+            status = refused
     context = {
         "referral": referral,
         "participant": referral.participant,
