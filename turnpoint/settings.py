@@ -110,6 +110,8 @@ INSTALLED_APPS = [
     "turnpoint.people",
     "turnpoint.programmes",
     "turnpoint.journeys",
+    "turnpoint.assessments",
+    "turnpoint.plans",
     "turnpoint.web",
     "turnpoint.portal",
     "turnpoint.api",

@@ -1,0 +1,1 @@
+"""Administrations of instruments and external assessments (docs/assessments.md)."""

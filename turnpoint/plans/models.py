@@ -1,0 +1,1 @@
+"""Recovery plans, their versions, goals and agreed services; matching proposals (docs/plans.md)."""
