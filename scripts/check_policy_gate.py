@@ -21,12 +21,16 @@ PROTECTED = (
     "Participant", "HouseholdChild", "Referral", "Episode", "Transition", "ShareConsent",
     "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
     "DisclosedParticipant", "DisclosureBacklog", "ExternalIdentifier", "ContactDetail",
-    "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange",
+    "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange", "Administration",
+    "ExternalAssessment",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"
 )
-OWNERS = ("turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/")
+OWNERS = (
+    "turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/", "turnpoint/assessments/",
+    "turnpoint/plans/",
+)  # fmt: skip
 
 
 def problems_in(root: Path) -> list[str]:
