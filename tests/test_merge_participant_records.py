@@ -10,6 +10,7 @@ from django.utils import timezone
 from participation_helpers import consent_to_take_part
 
 from turnpoint.accounts.models import Role
+from turnpoint.assessments.models import Administration, ExternalAssessment
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.services import referral_transition
 from turnpoint.people.identifiers import contact_add, identifier_add
@@ -75,6 +76,15 @@ def pair(make_referral, users):
     break_glass_open(acting_user=users["safeguarding"], participant=duplicate,
                      reason_code="child_at_risk", justification=why)  # fmt: skip
     portal_setup_code_issue(acting_user=coordinator, participant=duplicate)
+    Administration.objects.create(
+        participant=duplicate, referral=referral, instrument_id="phq-9", instrument_version="1",
+        category=Category.MENTAL_HEALTH, setting="intake", administered_on=date.today(),
+        administered_by=clinician,
+    )  # fmt: skip
+    ExternalAssessment.objects.create(
+        participant=duplicate, tool="LS/CMI", level="medium", assessed_on=date.today(),
+        recorded_by=coordinator,
+    )  # fmt: skip
     return kept, duplicate
 
 
