@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "turnpoint.journeys",
     "turnpoint.assessments",
     "turnpoint.plans",
+    "turnpoint.supervision",
     "turnpoint.web",
     "turnpoint.portal",
     "turnpoint.api",
