@@ -19,7 +19,7 @@ from django.db import transaction
 
 from turnpoint.accounts.models import STAFF_ROLES, Role
 
-from . import eligibility
+from . import eligibility, responses
 from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
 ELIGIBILITY_FIELDS = eligibility.FIELDS
@@ -37,6 +37,7 @@ TOP_LEVEL = {
     "max_duration_weeks": (int, True),
     "eligibility": (list, True),
     "phases": (list, True),
+    "responses": (dict, False),
     "exit_types": (list, True),
     "policy": (dict, True),
     "statutory_disclosures": (list, False),
@@ -239,6 +240,7 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         _check_statutory(data["statutory_disclosures"], say)
     if isinstance(data.get("overrides"), dict):
         _check_overrides(data["overrides"], say)
+    responses.responses_check(data, say)
     _check_person_first(data, say)
     if isinstance(data.get("timeliness"), dict):
         _check_timeliness(data["timeliness"], say)
@@ -269,6 +271,7 @@ def _check_person_first(data: dict, say) -> None:
         for i, item in enumerate(items if isinstance(items, list) else []):
             if isinstance(item, dict):
                 texts.append((f"{list_key}[{i}].{key}", item.get(key)))
+    texts += responses.responses_shown_text(data)
     for path, text in texts:
         if not isinstance(text, str):
             continue
