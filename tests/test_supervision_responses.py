@@ -305,11 +305,13 @@ def test_other_malformed_guides_are_refused():
     assert any("behaviour 'positive_test': needs drug testing, and no phase of this programme "
                "tests" in p for p in problems(ghent))  # fmt: skip
     data = us()
-    data["responses"]["early_substance_use"] = {"days": 0}
+    data["responses"]["early_substance_use"] = {"days": 0, "phases": []}
     data["responses"]["behaviours"][0]["phases"] = [{"phase": "Continuing care"}]
     found = problems(data)
     assert "court.yaml: responses.early_substance_use.days: must be a whole number of days, at " \
         "least 1" in found  # fmt: skip
+    assert "court.yaml: responses.early_substance_use.phases: must list at least one phase, or " \
+        "be left out" in found  # fmt: skip
     assert any("responses.behaviours[0].phases[0]: behaviour 'attended_all_sessions': must "
                "change the goal, the options or both" in p for p in found)  # fmt: skip
 

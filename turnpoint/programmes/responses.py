@@ -129,6 +129,8 @@ def _check_early(early, phases, say) -> None:
     names = early.get("phases")
     if "phases" in early and not isinstance(names, list):
         say(f"{path}.phases", "must be a list of phase names")
+    elif names == []:
+        say(f"{path}.phases", "must list at least one phase, or be left out")
     for j, name in enumerate(names if isinstance(names, list) else []):
         if name not in phases:
             say(f"{path}.phases[{j}]", _unknown_phase(name, phases))

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from turnpoint.cli import emit, fail
-from turnpoint.supervision.schedule import EXTRA_CHANCE, drug_test_schedule, schedule_problems
+from turnpoint.supervision.schedule import drug_test_schedule, schedule_problems
 
 # The option that carries each parameter, to name it in a refusal.
 OPTIONS = {"per_week": "--per-week", "weeks": "--weeks", "seed": "--seed", "start": "--start"}
@@ -69,7 +69,7 @@ class Command(BaseCommand):
             "end": schedule.end.isoformat(),
             "seed": schedule.seed,
             "participant": schedule.participant_id,
-            "extra_chance": EXTRA_CHANCE,
+            "extra_chance": schedule.extra_chance,
             "dates": dates,
         }
         emit(self, payload, as_json=as_json, text="\n".join(dates))
