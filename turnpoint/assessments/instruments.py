@@ -272,6 +272,8 @@ class Instrument:
     flags: tuple[Flag, ...] = ()
     about: str = ""
     instructions: str = ""
+    # What the scores leave out, shown with them (SOCRATES 8D: Taking Steps is not scored).
+    scoring_note: str = ""
     loinc: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     shipped: bool = True
 
@@ -628,8 +630,8 @@ def norm_lookup(instrument: Instrument, scale_id: str, raw: float) -> list[dict]
 
 _TOP_KEYS = {
     "id", "version", "title", "short_name", "citation", "licence", "validated", "category",
-    "profile", "domains", "languages", "about", "instructions", "response_sets", "items",
-    "scales", "flags", "test_vectors", "loinc",
+    "profile", "domains", "languages", "about", "instructions", "scoring_note", "response_sets",
+    "items", "scales", "flags", "test_vectors", "loinc",
 }  # fmt: skip
 _REQUIRED_TOP = {
     "id", "version", "title", "short_name", "citation", "licence", "validated", "category",
@@ -765,6 +767,7 @@ def load_file(path: Path | str, *, shipped: bool = False) -> Instrument:
     licence = _load_licence(check, data["licence"], data.get("validated"))
     about = check.text("about", data.get("about"), langs, required=False)
     instructions = check.text("instructions", data.get("instructions"), langs, required=False)
+    scoring_note = check.text("scoring_note", data.get("scoring_note"), langs, required=False)
     response_sets = _load_response_sets(check, data.get("response_sets") or {}, langs)
     items = _load_items(check, data["items"], response_sets, langs)
     if check.problems:
@@ -802,6 +805,7 @@ def load_file(path: Path | str, *, shipped: bool = False) -> Instrument:
         flags=flags,
         about=about.get(langs[0], ""),
         instructions=instructions.get(langs[0], ""),
+        scoring_note=" ".join(scoring_note.get(langs[0], "").split()),
         loinc=dict(loinc),
         shipped=shipped,
     )
