@@ -481,3 +481,21 @@ def test_turnpoints_own_words_are_person_first():
             own_words += [o.label for i in instrument.items for o in i.options]
     found = [w for w in own_words if STIGMATISING.search(w)]
     assert own_words and found == []
+
+
+def test_texts_fall_back_to_the_default_language(tmp_path):
+    data = _phq()
+    data["languages"] = ["en", "cy"]
+    data["items"][0]["text"]["cy"] = "(test text for item 1 in cy)"
+    data["response_sets"]["frequency_0_3"][0]["label"]["cy"] = "(test label 0 in cy)"
+    phq = load_file(_write(tmp_path, data))
+    first = phq.item("phq9_1")
+    assert first.text_in("cy") == "(test text for item 1 in cy)"
+    assert first.text_in("fr") == first.text == "Little interest or pleasure in doing things"
+    assert first.options[0].label_in("cy") == "(test label 0 in cy)"
+    assert first.options[1].label_in("cy") == "Several days"
+    data["items"][1]["text"]["de"] = "x"
+    assert (
+        "phq-9.yaml: item phq9_2 text: language 'de' is not one of the file's languages"
+        in _problems(tmp_path, data)
+    )

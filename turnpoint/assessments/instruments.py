@@ -86,6 +86,10 @@ class Option:
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     loinc: str | None = None
 
+    def label_in(self, language: str) -> str:
+        """The label in `language`, else in the default language, else the number."""
+        return self.labels.get(language, self.label)
+
 
 @dataclass(frozen=True)
 class Skip:
@@ -148,6 +152,10 @@ class Item:
             if o.value == value:
                 return o
         return None
+
+    def text_in(self, language: str) -> str:
+        """The item's text in `language`, or in the instrument's default language."""
+        return self.texts.get(language, self.text)
 
 
 @dataclass(frozen=True)
