@@ -182,8 +182,8 @@ def validated(resource: dict) -> dict:
     from fhir.resources.R4B.questionnaire import Questionnaire
     from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-    model = {"Questionnaire": Questionnaire, "QuestionnaireResponse": QuestionnaireResponse}[
-        resource["resourceType"]
-    ]
-    model.model_validate(resource)
+    if resource["resourceType"] == "Questionnaire":
+        Questionnaire.model_validate(resource)
+    else:
+        QuestionnaireResponse.model_validate(resource)
     return resource

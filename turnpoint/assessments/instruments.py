@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -507,7 +508,7 @@ def score(
     flags = [
         f.message
         for f in instrument.flags
-        if values.get(f.item) is not None and values[f.item] >= f.at_least  # type: ignore[operator]
+        if (v := values.get(f.item)) is not None and v >= f.at_least
     ]
     answered = sum(
         1
@@ -526,7 +527,9 @@ def _score_scale(
     instrument: Instrument, scale: Scale, values: dict[str, float | None], context: dict
 ) -> ScaleScore | list[str]:
     items = [instrument.item(i) for i in scale.items]
-    answered = [(it, values[it.id]) for it in items if values.get(it.id) is not None]
+    answered: list[tuple[Item, float]] = [
+        (it, v) for it in items if (v := values.get(it.id)) is not None
+    ]
     missing = [it.id for it in items if values.get(it.id) is None]
     allowed = 0 if scale.missing == "refuse" else scale.max_missing
     if len(missing) > allowed or not answered:
@@ -541,9 +544,9 @@ def _score_scale(
     prorated = False
     if scale.method == "count":
         assert scale.count_at_least is not None, "checked by the loader"
-        raw = float(sum(1 for _, v in answered if v >= scale.count_at_least))  # type: ignore[operator]
+        raw = float(sum(1 for _, v in answered if v >= scale.count_at_least))
     else:
-        total = float(sum(_item_score(it, v) for it, v in answered))  # type: ignore[arg-type]
+        total = float(sum(_item_score(it, v) for it, v in answered))
         if scale.method == "mean":
             raw = total / len(answered)
         elif scale.missing == "prorate" and missing:
@@ -692,8 +695,8 @@ class _Checker:
         self.problems.append(f"{self.path.name}: {where}: {reason}")
 
     def keys(
-        self, where: str, data: Any, allowed: set[str], required: set[str] = frozenset()
-    ) -> bool:  # type: ignore[assignment]
+        self, where: str, data: Any, allowed: set[str], required: Collection[str] = ()
+    ) -> bool:
         if not isinstance(data, dict):
             self.add(where, "must be a mapping")
             return False
@@ -1551,6 +1554,7 @@ def score_columns(instrument: Instrument, matrix, *, columns: list[str] | None =
             for option in item.options:
                 ok |= col == option.value
         else:
+            assert item.minimum is not None and item.maximum is not None, "a number item"
             ok = (col >= item.minimum) & (col <= item.maximum)
             if item.integer:
                 ok &= np.floor(col) == col
