@@ -500,7 +500,9 @@ def score(
         result = _score_scale(instrument, scale, values, context)
         if isinstance(result, list):
             if not partial:
-                problems.extend(result)
+                # One reason per item, though several scales may need it (CORE-10).
+                named = {p.split(":", 1)[0] for p in problems}
+                problems.extend(p for p in result if p.split(":", 1)[0] not in named)
             continue
         scales.append(result)
     if problems:
