@@ -32,6 +32,8 @@ class Status(models.TextChoices):
 
 
 class Administration(models.Model):
+    category_field = "category"  # each row's data category, from its instrument file
+
     participant = models.ForeignKey(
         "people.Participant", on_delete=models.PROTECT, related_name="administrations"
     )
@@ -74,6 +76,8 @@ class ExternalAssessment(models.Model):
     """The total and level of a tool Turnpoint may not ship (LS/CMI, LSI-R, ORAS, DAST-10, the
     full AUDIT, REC-CAP, OASys), recorded by staff who administered it elsewhere, so that a risk
     level can still drive matching."""
+
+    category_field = "category"  # risk and need unless the tool measures something else
 
     participant = models.ForeignKey(
         "people.Participant", on_delete=models.PROTECT, related_name="external_assessments"
