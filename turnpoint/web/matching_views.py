@@ -129,9 +129,12 @@ def _facts_rows(facts, readable) -> list[dict]:
         sources = facts.sources.get(key, ())
         if not categories & readable:
             value = "Not available to you"
+        elif not sources and key == "mental_health" and facts.known("needs"):
+            # No need in the checklist; the instruments may say more to those who read them.
+            sources = facts.sources["needs"]
+            value = "No" if Category.MENTAL_HEALTH in readable else "Not named in the checklist"
         elif not sources:
-            assessed = key == "mental_health" and facts.known("needs")
-            value = "No" if assessed else "Not recorded"
+            value = "Not recorded"
         rows.append({"key": label, "value": value, "source": _sources_words(sources)})
     return rows
 
