@@ -130,3 +130,21 @@ def test_a_proposal_no_longer_made_is_refused(page_as, referral):
     assert response.status_code == 400
     assert "not made any more" in text(response)
     assert not MatchDecision.objects.exists()
+
+
+def test_the_page_is_not_shown_when_its_read_cannot_be_recorded(monkeypatch, referral, users):
+    """SEC-19: the facts go out only once their read is recorded."""
+    from django.db import DatabaseError
+    from django.test import Client
+
+    from turnpoint.sharing.models import audit as audit_module
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("disk full while writing the audit log")
+
+    client = Client(raise_request_exception=False)
+    client.force_login(users["clinician"])
+    monkeypatch.setattr(audit_module.AuditQuerySet, "insert_chained", refuse)
+    response = client.get(url(referral))
+    assert response.status_code == 500
+    assert "Opioids" not in response.content.decode()

@@ -57,7 +57,8 @@ def _hours(value) -> tuple[list | None, list[Problem]]:
     if not ok:
         return None, [Problem("changed_hours", "must be two numbers of hours per week, from a "
                               "lower to a higher, between 0 and 40")]  # fmt: skip
-    return [value[0], value[1]], []
+    # Whole hours stay whole numbers (4, not 4.0), as the programme files write them.
+    return [int(h) if float(h).is_integer() else h for h in value], []
 
 
 def _checked(proposal: Proposal, outcome: str, changed_value: str, changed_hours, reason: str):
