@@ -168,3 +168,10 @@ def test_a_proposal_always_names_its_rule_and_requirement(d, name):
         assert p.rule_id in rules and p.requirement == rules[p.rule_id]["requirement"]
         assert p.requirement.startswith("R") and p.why and p.facts_used
         assert p.value == rules[p.rule_id]["propose"]["value"]
+
+
+@given(d=fact_sets, extra=st.sampled_from(SUBSTANCES), name=st.sampled_from(FILES))
+def test_adding_a_substance_or_a_mental_health_need_never_removes_a_proposal(d, extra, name):
+    before = {p.rule_id for p in match(SECTIONS[name], _facts(d)).proposals}
+    more = facts(d["risk"], d["needs"], d["substances"] | {extra}, True)
+    assert before <= {p.rule_id for p in match(SECTIONS[name], more).proposals}
