@@ -20,6 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from matching_helpers import assess
 from participation_helpers import consent_to_take_part
 
 from turnpoint.accounts import totp
@@ -196,6 +197,12 @@ PAGES = (
     Page("statutory report", "probation", "web:statutory_report",
          {"pk": "drr_referral", "code": "drr-review-report"}),
     Page("portal access", "coordinator", "web:portal_access", P),
+    # Matching: proposals from the programme's rules, and decisions on them
+    Page("matching", "coordinator", "web:matching", R),
+    Page("matching, clinician", "clinician", "web:matching", R),
+    Page("matching, refused", "coordinator", "web:matching", R,
+         submit="Save the decision on employment support", status=400,
+         post={"rule_id": "employment-need", "version": "0"}),
     # The analyst's and the administrator's pages, the account
     Page("policy simulator", "analyst", "simulator:page"),
     Page("policy simulator, refused", "analyst", "simulator:page", submit="Run simulation",
@@ -234,6 +241,18 @@ def _episode(referral, user):
                  "episode": {"imposed_disposal": "programme"}}.get(state, {})  # fmt: skip
         referral_transition(referral, acting_user=user, to_state=state, **extra)
         referral.refresh_from_db()
+
+
+def _decide_housing(referral, user) -> None:
+    from turnpoint.plans.matching import match
+    from turnpoint.plans.matching_decisions import match_decide
+    from turnpoint.plans.matching_reads import matching_read
+
+    facts = matching_read(user, referral).facts
+    proposals = match(referral.programme.definition["matching"], facts).proposals
+    housing = next(p for p in proposals if p.rule_id == "housing-need")
+    match_decide(acting_user=user, referral=referral, proposal=housing, facts=facts,
+                 outcome="rejected", reason="Housed by the council last month.")  # fmt: skip
 
 
 def build_world(users: dict, programmes: dict) -> dict:
@@ -307,6 +326,11 @@ def build_world(users: dict, programmes: dict) -> dict:
         justification="The key worker heard the youngest child is left alone at night.",
     )  # fmt: skip
     read_recorded(users["judge"], participants=[robin], categories=[Category.IDENTITY], obj=robin)
+    # Robin's assessments, and one matching proposal decided (docs/matching.md).
+    assess(referral, users["clinician"], level="medium", days={"opioids": 8, "cocaine": 2},
+           needs=["substance_use", "housing", "employment_education"],
+           phq_band="Moderate")  # fmt: skip
+    _decide_housing(referral, coordinator)
     TotpDevice.objects.create(user=users["judge"], secret=totp.secret_new(),
                               confirmed_at=timezone.now())  # fmt: skip
     account, code = portal_setup_code_issue(acting_user=coordinator, participant=robin)

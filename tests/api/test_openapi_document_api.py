@@ -36,6 +36,9 @@ EXPECTED = {
     ("post", "/api/participants/{participant_id}/share-consents"),
     ("post", "/api/participants/{participant_id}/share-consents/{consent_id}/revoke"),
     ("post", "/api/participants/{participant_id}/portal-access/close"),
+    # docs/api.md, "Matching"
+    ("get", "/api/referrals/{referral_id}/matching"),
+    ("post", "/api/referrals/{referral_id}/matching/decisions"),
 }  # fmt: skip
 
 
@@ -75,7 +78,7 @@ def test_write_bodies_forbid_unknown_fields_in_the_document(db):
 
 
 RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn", "ChildIn", "CourtOrderIn", "EndIn",
-                 "ShareConsentIn", "RevokeIn", "CloseIn")  # fmt: skip
+                 "ShareConsentIn", "RevokeIn", "CloseIn", "DecisionIn")  # fmt: skip
 
 
 def test_the_bodies_of_what_the_pages_record_forbid_unknown_fields(db):

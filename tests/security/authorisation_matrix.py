@@ -50,6 +50,8 @@ REACHING = {
 # Roles that may record identity, legal and pathway facts (policy.ROLE_WRITE).
 RECORDING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.PROBATION_OFFICER}
 COURT = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE}
+# Roles that read and write the recovery plan, matching decisions among it (policy.ROLE_WRITE).
+PLANNING = RECORDING | {Role.CLINICIAN}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -221,6 +223,17 @@ PAGES: dict[str, dict[str, str]] = {
         )
         for name in ("web:court_orders", "web:court_order_new", "web:court_order_end")
     },
+    # Matching (docs/matching.md): readers and writers of the recovery plan, case work and
+    # treatment roles; court roles and the safeguarding lead reach the referral but are refused.
+    "web:matching": where(
+        PLANNING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # Household: case work and treatment roles, never the court (R19).
     "web:household": where(
         RECORDING | {Role.CLINICIAN, Role.SAFEGUARDING_LEAD},
@@ -481,6 +494,24 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
             ("GET", "/api/participants/{participant_id}/court-orders"),
             ("POST", "/api/participants/{participant_id}/court-orders"),
             ("POST", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
+        )
+    },
+    # Matching (docs/matching.md): the recovery plan's readers see it and decide; the body's
+    # referral is fresh, with a needs checklist naming housing, so every planner sees the
+    # housing proposal.
+    **{
+        (method, path): where(
+            PLANNING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("GET", "/api/referrals/{referral_id}/matching"),
+            ("POST", "/api/referrals/{referral_id}/matching/decisions"),
         )
     },
     # Household (R19): read by case work and treatment roles, never the court; the safeguarding

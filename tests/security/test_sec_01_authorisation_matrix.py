@@ -130,6 +130,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:step_withdraw": "referral",
         "web:offence_edit": "referral",
         "web:participant_unmerge": "other_participant",
+        "web:matching": "referral",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (
@@ -256,6 +257,12 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
         if what == "correction":
             body["step_reason"] = "Seen at the station"
         return f"/api/referrals/{referral.pk}/transitions/{step.pk}/{what}", body
+    if (method, path) == ("POST", "/api/referrals/{referral_id}/matching/decisions"):
+        from matching_helpers import assess
+
+        assess(referral, coordinator, needs=["housing"])
+        body = {"rule_id": "housing-need", "decision": "accepted"}
+        return f"/api/referrals/{referral.pk}/matching/decisions", body
     consents = f"/api/referrals/{referral.pk}/participation-consents"
     if (method, path) == ("POST", "/api/referrals/{referral_id}/participation-consents"):
         return consents, {**participation_consent(today), "signed_on": today.isoformat()}

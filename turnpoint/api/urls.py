@@ -14,6 +14,7 @@ from . import (
     episodes,
     errors,
     household,
+    matching,
     participant_records,
     participants,
     participation_consents,
@@ -41,6 +42,7 @@ api.add_router("/referrals", referrals.router)
 api.add_router("/referrals", transitions.router)
 api.add_router("/referrals", corrections.router)
 api.add_router("/referrals", participation_consents.router)
+api.add_router("/referrals", matching.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
 api.add_router("/participants", consents.router)

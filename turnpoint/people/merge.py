@@ -30,7 +30,8 @@ from .models import Participant, ParticipantMerge
 UNMERGE_PERIOD = timedelta(days=30)
 
 # Every table with a foreign key to the participant whose rows belong to the person, as
-# ("app.Model", field). Transitions move with their referral, episodes' steps with the episode.
+# ("app.Model", field). Rows linked only to a referral move with it: its transitions and its
+# matching decisions (plans.MatchDecision); episodes' steps move with the episode.
 # Left where they are, as history (`STAYS`): sharing.AuditEntry (ids in a JSON list,
 # append-only), sharing.DisclosedParticipant and the Disclosure view, the record's field history,
 # and people.ParticipantMerge itself.

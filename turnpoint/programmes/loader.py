@@ -19,7 +19,7 @@ from django.db import transaction
 
 from turnpoint.accounts.models import STAFF_ROLES, Role
 
-from . import eligibility, responses
+from . import eligibility, matching_rules, responses
 from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
 ELIGIBILITY_FIELDS = eligibility.FIELDS
@@ -43,6 +43,8 @@ TOP_LEVEL = {
     "statutory_disclosures": (list, False),
     "overrides": (dict, False),
     "timeliness": (dict, False),
+    # Matching rules (docs/matching.md): checked by matching_rules.check_matching.
+    "matching": (dict, False),
 }
 # Timeliness targets in days (R4; docs/programmes.md): each optional, each step no earlier than the
 # one before it. A programme without a target for a step is never shown as overdue for it.
@@ -244,6 +246,8 @@ def validate_definition(data, file: str) -> list[FileProblem]:
     _check_person_first(data, say)
     if isinstance(data.get("timeliness"), dict):
         _check_timeliness(data["timeliness"], say)
+    if isinstance(data.get("matching"), dict):
+        matching_rules.check_matching(data["matching"], say)
     return problems
 
 
@@ -272,6 +276,11 @@ def _check_person_first(data: dict, say) -> None:
             if isinstance(item, dict):
                 texts.append((f"{list_key}[{i}].{key}", item.get(key)))
     texts += responses.responses_shown_text(data)
+    matching = data.get("matching")
+    rules = matching.get("rules") if isinstance(matching, dict) else None
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        if isinstance(rule, dict):
+            texts.append((f"matching.rules[{i}].why", rule.get("why")))
     for path, text in texts:
         if not isinstance(text, str):
             continue

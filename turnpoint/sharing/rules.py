@@ -59,12 +59,14 @@ ROLE_READ: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset(),
 }
 
+# The recovery plan (matching decisions among it) is written by those who read it: case work
+# and treatment roles, never the court.
 ROLE_WRITE: dict[str, frozenset[str]] = {
-    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
-    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
-    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
+    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}),
+    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}),
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN}),
     Role.CLINICIAN: frozenset(
-        {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}
+        {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH, C.PLAN}
     ),
     Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }

@@ -194,3 +194,10 @@ urlpatterns += [
     ),
     path("referrals/<int:pk>/offence/", correction_views.offence_facts_edit, name="offence_edit"),
 ]
+
+# Matching proposals and decisions (turnpoint/web/matching_views.py, docs/matching.md).
+from . import matching_views  # noqa: E402
+
+urlpatterns += [
+    path("referrals/<int:pk>/matching/", matching_views.matching_page, name="matching"),
+]

@@ -395,6 +395,8 @@ def _referral_section(user, referral, *, categories, failed, earlier=None) -> di
         "earlier": earlier,  # the offence facts' earlier values, when the user may read them
         "may_edit_offence": C.LEGAL in categories
         and bool(decide(user, C.LEGAL, programme=programme, action="write")),
+        # The matching page, for readers of the recovery plan (docs/matching.md).
+        "may_match": C.PLAN in categories,
         # Statutory reports this user may prepare now (SEC-15); empty for everyone else.
         "reports": statutory_reports_for(user, referral, episode=episode),
         "assign": _assign_form(user, programme, episode, failed=failed),
