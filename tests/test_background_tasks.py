@@ -13,6 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_tasks import TaskResultStatus
+from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from turnpoint.sharing.models import DisclosedParticipant, DisclosureBacklog
@@ -51,9 +52,16 @@ register("tests.always_fails", always_fails)
 
 
 @pytest.fixture(autouse=True)
-def _fresh(settings):
+def _fresh(settings, request, monkeypatch):
     """Retries without waiting unless a test says otherwise; the worker's signal handlers are
-    put back after each test, so Ctrl-C still stops pytest."""
+    put back after each test, so Ctrl-C still stops pytest.
+
+    Inside a test's transaction the worker must not recycle the database connection between
+    jobs (its `close_old_connections` closes one that is not in autocommit, which a test's
+    transaction never is); Django's TestCase keeps requests from doing the same. The test
+    marked `transaction=True` runs the worker untouched, in autocommit."""
+    if not request.node.get_closest_marker("django_db").kwargs.get("transaction"):
+        monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
     settings.TURNPOINT_TASK_ATTEMPTS = 3
     settings.TURNPOINT_TASK_BACKOFF_SECONDS = 0
     CALLS.clear()
@@ -77,6 +85,7 @@ def queue_rows(job: Job) -> list[DBTaskResult]:
     ]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_queued_job_is_run_by_the_database_worker():
     job = job_enqueue("tests.echo", text="hello")
     [row] = queue_rows(job)
