@@ -27,9 +27,10 @@ install: $(VENV)/.installed node_modules/.installed
 
 assets: node_modules/.installed
 
+# The demo database, then the server with the background worker beside it (stopped with it).
 demo: install
 	$(BIN)/turnpoint demo --reset
-	$(BIN)/turnpoint runserver $(HOST):$(PORT)
+	scripts/serve_with_worker.sh $(BIN)/turnpoint $(HOST):$(PORT)
 
 serve: install
 	$(BIN)/turnpoint runserver $(HOST):$(PORT)
