@@ -52,7 +52,7 @@ format: install
 
 # Types, with django-stubs (settings in pyproject.toml); more packages join as they are typed.
 typecheck: install
-	$(BIN)/mypy turnpoint/sharing turnpoint/journeys
+	$(BIN)/mypy turnpoint/sharing turnpoint/journeys turnpoint/tasks
 
 # Checks no linter makes: the import layers of the confidentiality core, the policy gate,
 # Django's system checks, migrations in step with models, and types.
