@@ -16,8 +16,10 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
+from turnpoint.logs import SafeFormatter
 from turnpoint.sharing.models import DisclosedParticipant, DisclosureBacklog
 from turnpoint.sharing.record import disclosure_write
+from turnpoint.tasks import daily as daily_module
 from turnpoint.tasks.daily import SCHEDULER, daily_schedule, next_midnight
 from turnpoint.tasks.models import DailyRun, Job
 from turnpoint.tasks.registry import REGISTRY, register
@@ -149,6 +151,9 @@ def test_a_job_that_always_fails_is_logged_listed_and_can_be_retried(caplog):
     assert final.name == "turnpoint.tasks" and final.exc_info is not None
     assert f"tests.always_fails (job {job.pk}) failed after 3 attempt(s)" in final.getMessage()
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 2
+    # One event, one line (turnpoint/logs.py): the error's line break is escaped.
+    line = SafeFormatter("%(levelname)s %(name)s %(message)s").format(final).splitlines()[0]
+    assert "the index is out of step\\nwith the backlog" in line
 
     out = StringIO()
     call_command("tasks", "failed", "--json", stdout=out)
@@ -259,6 +264,20 @@ def test_the_daily_run_is_idempotent():
     later = daily_schedule(today + timedelta(days=1))
     assert [j.name for j in later.enqueued] == ["disclosures.index"]
     assert Job.objects.filter(name="disclosures.index").count() == 2
+
+
+def test_two_schedule_runs_at_once_enqueue_the_days_task_once(monkeypatch):
+    """The second run passed the check before the first wrote its row: the unique row stops it,
+    and it enqueues nothing."""
+    today = timezone.localdate()
+    first = daily_schedule(today)
+    assert [j.name for j in first.enqueued] == ["disclosures.index"]
+    monkeypatch.setattr(daily_module, "_already", lambda name, day: False)
+    second = daily_schedule(today)
+    assert second.enqueued == [] and second.already == ["disclosures.index"]
+    assert Job.objects.filter(name="disclosures.index").count() == 1
+    assert Job.objects.filter(name=SCHEDULER).count() == 1
+    assert DailyRun.objects.count() == 2
 
 
 def test_the_daily_schedule_command_says_what_it_enqueued():

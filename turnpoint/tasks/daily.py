@@ -58,7 +58,7 @@ def daily_schedule(day: date | None = None) -> Scheduled:
 
 def _once(name: str, day: date, *, run_after: datetime | None) -> Job | None:
     """Enqueue `name` for `day` unless it already is; None when it already is."""
-    if DailyRun.objects.filter(name=name, day=day).exists():
+    if _already(name, day):
         return None
     with transaction.atomic():
         try:
@@ -70,6 +70,10 @@ def _once(name: str, day: date, *, run_after: datetime | None) -> Job | None:
         run.job = job
         run.save(update_fields=["job"])
     return job
+
+
+def _already(name: str, day: date) -> bool:
+    return DailyRun.objects.filter(name=name, day=day).exists()
 
 
 def daily_scheduler_run() -> dict:
