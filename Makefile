@@ -27,9 +27,10 @@ install: $(VENV)/.installed node_modules/.installed
 
 assets: node_modules/.installed
 
+# The demo database, then the server with the background worker beside it (stopped with it).
 demo: install
 	$(BIN)/turnpoint demo --reset
-	$(BIN)/turnpoint runserver $(HOST):$(PORT)
+	scripts/serve_with_worker.sh $(BIN)/turnpoint $(HOST):$(PORT)
 
 serve: install
 	$(BIN)/turnpoint runserver $(HOST):$(PORT)
@@ -51,7 +52,7 @@ format: install
 
 # Types, with django-stubs (settings in pyproject.toml); more packages join as they are typed.
 typecheck: install
-	$(BIN)/mypy turnpoint/sharing turnpoint/journeys
+	$(BIN)/mypy turnpoint/sharing turnpoint/journeys turnpoint/tasks
 
 # Checks no linter makes: the import layers of the confidentiality core, the policy gate,
 # Django's system checks, migrations in step with models, and types.

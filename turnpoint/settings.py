@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "turnpoint.accounts",
     "turnpoint.sharing",
     "turnpoint.people",
@@ -117,6 +119,7 @@ INSTALLED_APPS = [
     "turnpoint.portal",
     "turnpoint.api",
     "turnpoint.simulator",
+    "turnpoint.tasks",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +194,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env_bool("DB_JI
     # nothing from it, so each connection turns it off; DB_JIT=on leaves the server's setting.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (docs/tasks.md): the queue is a table in the same database, so the embedded
+# default needs no other server; `turnpoint worker` runs what is queued.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
@@ -309,4 +316,14 @@ if PRODUCTION and not os.path.isabs(TURNPOINT_AUDIT_CHECKPOINT_FILE):
         "TURNPOINT_AUDIT_CHECKPOINT_FILE must be the absolute path of a file outside the "
         "database (ideally append-only or shipped to another host) where audit checkpoints "
         "are also written; production does not start without it"
+    )
+# Background jobs (docs/tasks.md, "Retried and reported"): the attempts a job gets by default, the
+# wait after its first failed attempt (doubled after each further one), and how long a job may
+# run before `turnpoint tasks failed` lists it as stalled.
+TURNPOINT_TASK_ATTEMPTS = env_int("TURNPOINT_TASK_ATTEMPTS", 3)
+TURNPOINT_TASK_BACKOFF_SECONDS = env_int("TURNPOINT_TASK_BACKOFF_SECONDS", 60)
+TURNPOINT_TASK_STALLED_AFTER_SECONDS = env_int("TURNPOINT_TASK_STALLED_AFTER_SECONDS", 3600)
+if TURNPOINT_TASK_ATTEMPTS < 1 or TURNPOINT_TASK_BACKOFF_SECONDS < 0:
+    raise ImproperlyConfigured(
+        "TURNPOINT_TASK_ATTEMPTS must be 1 or more and TURNPOINT_TASK_BACKOFF_SECONDS 0 or more"
     )
