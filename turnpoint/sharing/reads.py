@@ -27,6 +27,7 @@ from turnpoint.people.models import (
 )
 from turnpoint.plans.models import RecoveryPlan
 
+from .audit import audit_write
 from .categories import Category
 from .models import ParticipationConsent
 from .reach import (
@@ -38,7 +39,7 @@ from .reach import (
     team_programmes,
 )
 from .record import audit_read, read_recorded
-from .rules import Openings, PolicyDenied, decide, readable
+from .rules import Openings, PolicyDenied, decide, default_purpose, readable
 
 C = Category
 
@@ -466,24 +467,33 @@ def _plan_versions(plan, decision, openings, numbers=None) -> list:
     return found
 
 
+def _plan_read_recorded(user, participant, plan, referral, openings, versions, page) -> None:
+    """Every read of a plan is audited, whoever reads it (the plan holds the participant's own
+    words about their life, so who saw it is worth knowing), and its disclosure acts are written
+    when it crosses to another agency: one transaction, the caller's."""
+    detail = {"page": page, "versions": [v.number for v in versions]}
+    audit_write(acting_user=user, action="read", categories=[C.PLAN], obj=plan,
+                participant_ids=[participant.pk], purpose=default_purpose(user),
+                detail=detail)  # fmt: skip
+    read_recorded(user, participants=[participant], categories=[C.PLAN], obj=plan,
+                  detail=detail, programme_by_participant={participant.pk: referral.programme},
+                  openings={participant.pk: openings})  # fmt: skip
+
+
 def plan_read(user, participant) -> PlanRead:
     """A reached participant's recovery plan: decided for the PLAN category with the rules for
     the programme of the plan's referral and the participant's openings (consents, court
-    orders), fetched and recorded in one transaction. `PolicyDenied` when the user may not see
-    it; a participant without a plan reads as an empty `PlanRead` (nothing shown, nothing
-    recorded)."""
+    orders), fetched and recorded (always audited) in one transaction. `PolicyDenied` when the
+    user may not see it; a participant without a plan reads as an empty `PlanRead` (nothing
+    shown, nothing recorded)."""
     with transaction.atomic():
         plan, referral, openings, decision = _plan_decided(user, participant)
         if not decision:
             raise PolicyDenied(decision.reason)
         versions = _plan_versions(plan, decision, openings)
         if versions:
-            read_recorded(
-                user, participants=[participant], categories=[C.PLAN], obj=plan,
-                detail={"page": "recovery plan", "versions": [v.number for v in versions]},
-                programme_by_participant={participant.pk: referral.programme},
-                openings={participant.pk: openings},
-            )  # fmt: skip
+            _plan_read_recorded(user, participant, plan, referral, openings, versions,
+                                "recovery plan")  # fmt: skip
     return PlanRead(plan, referral, versions, decision.basis)
 
 
@@ -499,10 +509,6 @@ def plan_versions_read(user, participant, numbers) -> PlanRead:
         versions = _plan_versions(plan, decision, openings, wanted)
         if not wanted or [v.number for v in versions] != wanted:
             raise Http404("No such version of the recovery plan")
-        read_recorded(
-            user, participants=[participant], categories=[C.PLAN], obj=plan,
-            detail={"page": "recovery plan versions", "versions": wanted},
-            programme_by_participant={participant.pk: referral.programme},
-            openings={participant.pk: openings},
-        )  # fmt: skip
+        _plan_read_recorded(user, participant, plan, referral, openings, versions,
+                            "recovery plan versions")  # fmt: skip
     return PlanRead(plan, referral, versions, decision.basis)
