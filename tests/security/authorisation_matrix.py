@@ -50,6 +50,8 @@ REACHING = {
 # Roles that may record identity, legal and pathway facts (policy.ROLE_WRITE).
 RECORDING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.PROBATION_OFFICER}
 COURT = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE}
+# Roles that make and change a recovery plan with the participant (rules.ROLE_WRITE, PLAN).
+PLAN_WRITING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.CLINICIAN}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -516,6 +518,39 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # Recovery plans (docs/plans.md): read by case work and treatment roles (the court only
+    # through a consent or an order, and the world has none for the plan); made and changed by
+    # the coordinator, the case manager and the clinician (the key worker).
+    **{
+        ("GET", path): where(
+            RECORDING | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for path in (
+            "/api/participants/{participant_id}/plan",
+            "/api/participants/{participant_id}/plan/versions/{number}",
+        )
+    },
+    **{
+        ("POST", path): where(
+            PLAN_WRITING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for path in (
+            "/api/participants/{participant_id}/plan",
+            "/api/participants/{participant_id}/plan/versions",
+        )
+    },
     ("GET", "/api/episodes"): _LIST,
     ("GET", "/api/episodes/{episode_id}"): _DETAIL,
     # Only the programme team's coordinator assigns the key worker and case manager.
