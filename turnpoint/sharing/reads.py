@@ -429,25 +429,36 @@ class PlanRead:
         return next((v for v in self.versions if v.number == self.plan.current_version), None)
 
 
-def _plan_decided(user, participant) -> tuple:
+def _plan_decided(user, participant, referrals=None, openings=None) -> tuple:
     """(plan or None, the referral it is for or would be for, openings, decision): the plan of
     the participant's newest referral to the user's team that has one, decided for the PLAN
-    category in that referral's programme with the participant's openings."""
-    referrals = list(
-        participant.referrals.filter(programme__in=team_programme_ids(user))
-        .select_related("programme")
-        .order_by("-referral_date", "-id")
-    )
+    category in that referral's programme with the participant's openings. `referrals` (the
+    participant's referrals to the user's team, with their programmes) and `openings`, when the
+    caller has read them already, are not read again; a user the rules deny costs no query more.
+    """
+    if referrals is None:
+        referrals = list(
+            participant.referrals.filter(programme__in=team_programme_ids(user)).select_related(
+                "programme"
+            )
+        )
+    referrals = sorted(referrals, key=lambda r: (r.referral_date, r.pk), reverse=True)
+    if openings is None:
+        openings = openings_of(user, participant)
+    newest = referrals[0] if referrals else None
+    programmes = {r.programme_id: r.programme for r in referrals}
+    if not any(decide(user, C.PLAN, programme=p, openings=openings) for p in programmes.values()):
+        decision = decide(user, C.PLAN, programme=newest.programme if newest else None,
+                          openings=openings)  # fmt: skip
+        return None, newest, openings, decision
     plan = (
         RecoveryPlan.objects.filter(referral__in=[r.pk for r in referrals])
         .order_by("-referral__referral_date", "-referral_id")
         .first()
     )
     by_pk = {r.pk: r for r in referrals}
-    newest = referrals[0] if referrals else None
     referral = by_pk[plan.referral_id] if plan is not None else newest
     programme = referral.programme if referral is not None else None
-    openings = openings_of(user, participant)
     decision = decide(user, C.PLAN, programme=programme, openings=openings)
     return plan, referral, openings, decision
 
@@ -480,14 +491,14 @@ def _plan_read_recorded(user, participant, plan, referral, openings, versions, p
                   openings={participant.pk: openings})  # fmt: skip
 
 
-def plan_read(user, participant) -> PlanRead:
+def plan_read(user, participant, *, referrals=None, openings=None) -> PlanRead:
     """A reached participant's recovery plan: decided for the PLAN category with the rules for
     the programme of the plan's referral and the participant's openings (consents, court
     orders), fetched and recorded (always audited) in one transaction. `PolicyDenied` when the
     user may not see it; a participant without a plan reads as an empty `PlanRead` (nothing
-    shown, nothing recorded)."""
+    shown, nothing recorded). `referrals` and `openings`: as `_plan_decided`."""
     with transaction.atomic():
-        plan, referral, openings, decision = _plan_decided(user, participant)
+        plan, referral, openings, decision = _plan_decided(user, participant, referrals, openings)
         if not decision:
             raise PolicyDenied(decision.reason)
         versions = _plan_versions(plan, decision, openings)
