@@ -223,6 +223,30 @@ PAGES: dict[str, dict[str, str]] = {
         )
         for name in ("web:court_orders", "web:court_order_new", "web:court_order_end")
     },
+    # Recovery plans (docs/plans.md): read by case work and treatment roles, the court only
+    # through a consent or a court order naming the plan (the world has none); made and changed
+    # by the coordinator, the case manager and the clinician.
+    **{
+        name: where(
+            RECORDING | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:plan_history", "web:plan_version", "web:plan_compare")
+    },
+    "web:plan_edit": where(
+        PLAN_WRITING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
     # Household: case work and treatment roles, never the court (R19).
     "web:household": where(
         RECORDING | {Role.CLINICIAN, Role.SAFEGUARDING_LEAD},

@@ -148,12 +148,17 @@ def page_ids(name: str, objects: dict) -> dict:
         "merge_pk": objects["merge"],
         "kind": "contact",
         "detail_pk": objects["contact_detail"],
+        "number": 1,
     }
 
 
 @pytest.mark.parametrize("name", sorted(matrix.PAGES))
-def test_sec_01_each_role_gets_the_matrix_outcome_on_each_page(objects, page_as, name):
+def test_sec_01_each_role_gets_the_matrix_outcome_on_each_page(
+    objects, page_as, name, world, coordinator
+):
     routes = {n: r for r, n in page_routes()}
+    if name.startswith("web:plan_"):
+        make_plan(world["referral"], coordinator)  # the participant has a plan to show
     url = fill(routes[name], page_ids(name, objects))
     got = {key: outcome(page_as(key).get(url), api=False) for key in matrix.PERSONA_KEYS}
     assert got == matrix.PAGES[name], url

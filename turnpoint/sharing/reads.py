@@ -494,13 +494,16 @@ def _plan_read_recorded(user, participant, plan, referral, openings, versions, p
 def plan_read(user, participant, *, referrals=None, openings=None) -> PlanRead:
     """A reached participant's recovery plan: decided for the PLAN category with the rules for
     the programme of the plan's referral and the participant's openings (consents, court
-    orders), fetched and recorded (always audited) in one transaction. `PolicyDenied` when the
+    orders); its versions fetched and the read recorded (always audited) in one transaction.
+    `PolicyDenied` when the
     user may not see it; a participant without a plan reads as an empty `PlanRead` (nothing
     shown, nothing recorded). `referrals` and `openings`: as `_plan_decided`."""
+    plan, referral, openings, decision = _plan_decided(user, participant, referrals, openings)
+    if not decision:
+        raise PolicyDenied(decision.reason)
+    if plan is None:
+        return PlanRead(None, referral, [], decision.basis)  # nothing to show or record
     with transaction.atomic():
-        plan, referral, openings, decision = _plan_decided(user, participant, referrals, openings)
-        if not decision:
-            raise PolicyDenied(decision.reason)
         versions = _plan_versions(plan, decision, openings)
         if versions:
             _plan_read_recorded(user, participant, plan, referral, openings, versions,
