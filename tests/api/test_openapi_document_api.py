@@ -36,6 +36,11 @@ EXPECTED = {
     ("post", "/api/participants/{participant_id}/share-consents"),
     ("post", "/api/participants/{participant_id}/share-consents/{consent_id}/revoke"),
     ("post", "/api/participants/{participant_id}/portal-access/close"),
+    # docs/api.md, "Recovery plans"
+    ("get", "/api/participants/{participant_id}/plan"),
+    ("post", "/api/participants/{participant_id}/plan"),
+    ("get", "/api/participants/{participant_id}/plan/versions/{number}"),
+    ("post", "/api/participants/{participant_id}/plan/versions"),
 }  # fmt: skip
 
 
