@@ -369,3 +369,27 @@ def test_a_court_order_opens_only_versions_agreed_within_its_range(referral, use
     assert [v.number for v in found.versions] == [1]
     with pytest.raises(Http404):
         plan_versions_read(judge, referral.participant, [1, 2])
+
+
+def test_sec_19_a_plan_read_whose_record_cannot_be_written_returns_nothing(
+    referral, users, monkeypatch
+):
+    """The judge's read crosses to the court on a consent: when its disclosure act cannot be
+    written, the read fails, its audit entry rolls back with it, and no plan is returned."""
+    from django.db import DatabaseError
+
+    from turnpoint.sharing.models import DisclosureBacklog
+
+    coordinator, judge = users["coordinator"], users["judge"]
+    first_plan(referral, coordinator)
+    _judge_consent(coordinator, judge, referral.participant)
+    before = AuditEntry.objects.count()
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("disk full while writing the disclosure backlog")
+
+    monkeypatch.setattr(DisclosureBacklog.objects, "bulk_create", refuse)
+    found = None
+    with pytest.raises(DatabaseError):
+        found = plan_read(judge, referral.participant)
+    assert found is None and AuditEntry.objects.count() == before

@@ -21,6 +21,7 @@ from turnpoint.plans.services import (
 )
 
 from .forms import STALE_FORM, DateInputField, GovukForm, _choose
+from .language_check import keep_wording_field
 
 BLANK_GOALS = 3
 BLANK_SERVICES = 2
@@ -55,11 +56,7 @@ class PlanForm(GovukForm):
         "'addict' or 'clean test'.",
         max_length=STAFF_NOTE_MAX, required=False, widget=forms.Textarea(attrs={"rows": 3}),
     )  # fmt: skip
-    keep_wording = forms.BooleanField(
-        label="Keep my wording", required=False,
-        help_text="Only if the check flagged words you mean to keep, for example a quotation. "
-        "Your choice is recorded.",
-    )  # fmt: skip
+    keep_wording = keep_wording_field()
 
     def values(self) -> dict:
         data = self.cleaned_data

@@ -29,6 +29,7 @@ from turnpoint.sharing.reach import participant_for_user
 from turnpoint.sharing.reads import plan_read, plan_versions_read
 from turnpoint.sharing.rules import PolicyDenied, decide
 
+from .language_check import show_findings
 from .plan_forms import BLANK_GOALS, BLANK_SERVICES, MAX_ROWS, GoalRowForm, PlanForm, ServiceRowForm
 
 C = Category
@@ -275,15 +276,10 @@ def plan_edit(request, pk):
                     )  # fmt: skip
                     done = f"Plan changed: version {version.number} saved"
             except WordingToCheck as exc:
-                findings = [
-                    {"finding": f, "where": _field_label(f.field, goals, services)}
-                    for f in exc.findings
-                ]
-                _put_problems(form, goals, services, exc.problems)
-                form.add_error(
-                    "keep_wording",
-                    "Change the flagged words, or tick 'Keep my wording' to save them as typed",
+                findings = show_findings(
+                    form, exc, lambda field: _field_label(field, goals, services)
                 )
+                _put_problems(form, goals, services, exc.problems)
             except InvalidInput as exc:
                 _put_problems(form, goals, services, exc.problems)
             except Conflict as exc:
