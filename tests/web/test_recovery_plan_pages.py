@@ -211,3 +211,32 @@ def test_the_judge_without_consent_sees_no_plan_and_is_refused_its_pages(
         client.get(reverse("web:plan_history", args=[referral.participant_id])).status_code == 403
     )
     assert client.get(edit_url(referral)).status_code == 403
+
+
+def test_the_judge_with_the_participants_consent_sees_the_plan(page_as, referral, users):
+    from django.utils import timezone
+
+    from turnpoint.accounts.models import Role
+    from turnpoint.sharing.categories import Category, Purpose
+    from turnpoint.sharing.consents import share_consent_create
+
+    coordinator, judge = users["coordinator"], users["judge"]
+    make(referral, coordinator)
+    share_consent_create(
+        acting_user=coordinator, participant=referral.participant,
+        disclosing_agency=coordinator.agency, recipient_role=Role.JUDGE,
+        recipient_agency=judge.agency, categories=[Category.PLAN],
+        purposes=[Purpose.COURT_REVIEW], starts_at=timezone.now() - timedelta(minutes=1),
+        expires_at=timezone.now() + timedelta(days=90),
+        revocation_statement="You can withdraw this consent at any time.",
+        revocation_method="Tell your key worker.", signature_method="written",
+        signed_by="Robin Example", signed_on=TODAY,
+    )  # fmt: skip
+    client = page_as("judge")
+    page = text(client.get(reverse("web:participant", args=[referral.participant_id])))
+    assert 'id="recovery-plan"' in page and "A flat of my own" in page
+    assert "Change the plan" not in page  # the court reads it, never changes it
+    history = client.get(reverse("web:plan_history", args=[referral.participant_id]))
+    assert history.status_code == 200 and 'id="version-1"' in text(history)
+    reads = AuditEntry.objects.filter(user=judge, action="read", categories=["plan"])
+    assert reads.count() == 2
