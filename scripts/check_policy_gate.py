@@ -22,7 +22,7 @@ PROTECTED = (
     "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
     "DisclosedParticipant", "DisclosureBacklog", "ExternalIdentifier", "ContactDetail",
     "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange", "Administration",
-    "ExternalAssessment", "MatchDecision",
+    "ExternalAssessment", "MatchDecision", "RecoveryPlan", "PlanVersion", "Goal", "AgreedService",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"

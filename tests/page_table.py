@@ -30,6 +30,7 @@ from turnpoint.journeys.services import referral_create, referral_transition
 from turnpoint.people.identifiers import contact_add
 from turnpoint.people.merge import participant_merge
 from turnpoint.people.services import household_child_add, participant_create
+from turnpoint.plans.services import GoalIn, ServiceIn, plan_create, plan_revise
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
@@ -99,6 +100,16 @@ CHANGED_DETAILS = {
     "expected_version": "1", "given_name": "Robin", "family_name": "", "preferred_name": "",
     "date_of_birth-day": "17", "date_of_birth-month": "5", "date_of_birth-year": "1990",
     "sex": "prefer_not_to_say", "ethnicity": "prefer_not_to_say", "reason": "Spelling",
+}  # fmt: skip
+# A change to Robin's plan whose staff note uses a label: the page warns and saves nothing.
+PLAN_WORDING = {
+    "expected_version": "2", "goal_rows": "1", "service_rows": "0",
+    "agreed_on-day": str(_DAY.day), "agreed_on-month": str(_DAY.month),
+    "agreed_on-year": str(_DAY.year), "review_on-day": str((_DAY + timedelta(days=60)).day),
+    "review_on-month": str((_DAY + timedelta(days=60)).month),
+    "review_on-year": str((_DAY + timedelta(days=60)).year), "goal-0-key": "1",
+    "goal-0-domain": "housing", "goal-0-in_their_words": "A flat of my own",
+    "goal-0-status": "open", "staff_note": "Known addict.",
 }  # fmt: skip
 PAGES = (
     # Signing in
@@ -190,6 +201,22 @@ PAGES = (
          submit="Record it", status=400, post={"kind": "order"}),
     Page("court order, end", "coordinator", "web:court_order_end",
          {"pk": "participant", "order_pk": "court_order"}),
+    # The recovery plan: Robin's has two versions
+    Page("recovery plan history", "coordinator", "web:plan_history", P),
+    Page("recovery plan history, clinician", "clinician", "web:plan_history", P),
+    Page("recovery plan, version", "coordinator", "web:plan_version",
+         {"pk": "participant", "number": 1}),
+    Page("recovery plan, compare", "coordinator", "web:plan_compare", P,
+         query="older=1&newer=2"),
+    Page("recovery plan, change", "coordinator", "web:plan_edit", P),
+    Page("recovery plan, make", "coordinator", "web:plan_edit", {"pk": "drr_participant"}),
+    Page("recovery plan, refused", "coordinator", "web:plan_edit", {"pk": "drr_participant"},
+         submit="Save the plan", status=400, fill={"#id_review_on-year": "1999"},
+         post={"goal_rows": "1", "service_rows": "0", "review_on-day": "1",
+               "review_on-month": "1", "review_on-year": "1999"}),
+    Page("recovery plan, wording to check", "coordinator", "web:plan_edit", P,
+         submit="Save the plan", status=400, fill={"#id_staff_note": "Known addict."},
+         post=PLAN_WORDING),
     Page("who has seen this record", "coordinator", "web:participant_disclosures", P),
     Page("who has seen this record, judge", "judge", "web:participant_disclosures", P),
     Page("who has seen this record, refused period", "coordinator",
@@ -324,6 +351,24 @@ def build_world(users: dict, programmes: dict) -> dict:
     break_glass_open(
         acting_user=users["safeguarding"], participant=robin, reason_code="child_at_risk",
         justification="The key worker heard the youngest child is left alone at night.",
+    )  # fmt: skip
+    plan = plan_create(
+        acting_user=coordinator, referral=referral, agreed_on=date.today() - timedelta(days=14),
+        review_on=date.today() + timedelta(days=60), agreed_with_participant=True,
+        summary="A place of my own, and seeing my daughter at weekends.",
+        goals=[GoalIn("housing", "A flat of my own", who_helps="Key worker"),
+               GoalIn("substance_use", "Never use alone", harm_reduction=True)],
+        services=[ServiceIn("medication_assisted_treatment", "Ghent recovery service", "1.5",
+                            date.today() - timedelta(days=14))],
+    )  # fmt: skip
+    plan_revise(
+        plan, acting_user=coordinator, expected_version=1, agreed_on=date.today(),
+        review_on=date.today() + timedelta(days=60), agreed_with_participant=True,
+        summary="A place of my own, and seeing my daughter at weekends.",
+        goals=[GoalIn("housing", "A flat of my own", who_helps="Key worker", key=1),
+               GoalIn("employment_education", "Start the bricklaying course")],
+        services=[ServiceIn("medication_assisted_treatment", "Ghent recovery service", "1.5",
+                            date.today() - timedelta(days=14), key=1)],
     )  # fmt: skip
     read_recorded(users["judge"], participants=[robin], categories=[Category.IDENTITY], obj=robin)
     # Robin's assessments, and one matching proposal decided (docs/matching.md).

@@ -111,6 +111,13 @@ def test_the_demo_gives_running_episodes_a_key_worker_and_a_case_manager(db):
     assert assigned.count() == running.count()
     text = " ".join(out.getvalue().split())
     assert f"{running.count()} people on a programme have a key worker" in text
+    # Every third running episode has a recovery plan, reviewed once: two versions each.
+    from turnpoint.plans.models import RecoveryPlan
+
+    plans = RecoveryPlan.objects.filter(participant__synthetic=True)
+    assert plans.count() == len(range(0, running.count(), 3)) > 0
+    assert {p.current_version for p in plans} == {2}
+    assert f"{plans.count()} of them have a recovery plan with two versions" in text
     # Run again on the same episodes: the same result, through the same checks.
     coordinator = User.objects.get(username="coordinator")
     clinician = User.objects.get(username="clinician")

@@ -17,6 +17,7 @@ from turnpoint.people.identifiers import contact_add, identifier_add
 from turnpoint.people.merge import MOVES, UNMERGE_PERIOD, participant_merge, participant_unmerge
 from turnpoint.people.models import Participant, ParticipantMerge
 from turnpoint.people.services import household_child_add
+from turnpoint.plans.services import GoalIn, plan_create
 from turnpoint.portal.services import portal_setup_code_issue
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
@@ -84,6 +85,11 @@ def pair(make_referral, users):
     ExternalAssessment.objects.create(
         participant=duplicate, tool="LS/CMI", level="medium", assessed_on=date.today(),
         recorded_by=coordinator,
+    )  # fmt: skip
+    plan_create(
+        acting_user=coordinator, referral=referral, agreed_on=date.today(),
+        review_on=date.today() + timedelta(days=90), agreed_with_participant=True,
+        goals=[GoalIn("housing", "Somewhere of my own")],
     )  # fmt: skip
     return kept, duplicate
 

@@ -39,6 +39,11 @@ EXPECTED = {
     # docs/api.md, "Matching"
     ("get", "/api/referrals/{referral_id}/matching"),
     ("post", "/api/referrals/{referral_id}/matching/decisions"),
+    # docs/api.md, "Recovery plans"
+    ("get", "/api/participants/{participant_id}/plan"),
+    ("post", "/api/participants/{participant_id}/plan"),
+    ("get", "/api/participants/{participant_id}/plan/versions/{number}"),
+    ("post", "/api/participants/{participant_id}/plan/versions"),
 }  # fmt: skip
 
 

@@ -52,6 +52,8 @@ RECORDING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.PROBATION_OFFICER}
 COURT = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE}
 # Roles that read and write the recovery plan, matching decisions among it (policy.ROLE_WRITE).
 PLANNING = RECORDING | {Role.CLINICIAN}
+# Roles that make and change a recovery plan with the participant (rules.ROLE_WRITE, PLAN).
+PLAN_WRITING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.CLINICIAN}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -227,6 +229,30 @@ PAGES: dict[str, dict[str, str]] = {
     # treatment roles; court roles and the safeguarding lead reach the referral but are refused.
     "web:matching": where(
         PLANNING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Recovery plans (docs/plans.md): read by case work and treatment roles, the court only
+    # through a consent or a court order naming the plan (the world has none); made and changed
+    # by the coordinator, the case manager and the clinician.
+    **{
+        name: where(
+            RECORDING | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:plan_history", "web:plan_version", "web:plan_compare")
+    },
+    "web:plan_edit": where(
+        PLAN_WRITING,
         OK,
         FORBIDDEN,
         anonymous=SIGN_IN,
@@ -496,12 +522,12 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
             ("POST", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
         )
     },
-    # Matching (docs/matching.md): the recovery plan's readers see it and decide; the body's
-    # referral is fresh, with a needs checklist naming housing, so every planner sees the
+    # Matching (docs/matching.md): the recovery plan's readers see it, its writers decide; the
+    # body's referral is fresh, with a needs checklist naming housing, so every planner sees the
     # housing proposal.
     **{
         (method, path): where(
-            PLANNING,
+            roles,
             OK,
             FORBIDDEN,
             anonymous=UNAUTHENTICATED,
@@ -509,9 +535,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
             analyst=NOT_FOUND,
             administrator=NOT_FOUND,
         )
-        for method, path in (
-            ("GET", "/api/referrals/{referral_id}/matching"),
-            ("POST", "/api/referrals/{referral_id}/matching/decisions"),
+        for method, path, roles in (
+            ("GET", "/api/referrals/{referral_id}/matching", PLANNING),
+            ("POST", "/api/referrals/{referral_id}/matching/decisions", PLAN_WRITING),
         )
     },
     # Household (R19): read by case work and treatment roles, never the court; the safeguarding
@@ -547,6 +573,39 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # Recovery plans (docs/plans.md): read by case work and treatment roles (the court only
+    # through a consent or an order, and the world has none for the plan); made and changed by
+    # the coordinator, the case manager and the clinician (the key worker).
+    **{
+        ("GET", path): where(
+            RECORDING | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for path in (
+            "/api/participants/{participant_id}/plan",
+            "/api/participants/{participant_id}/plan/versions/{number}",
+        )
+    },
+    **{
+        ("POST", path): where(
+            PLAN_WRITING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for path in (
+            "/api/participants/{participant_id}/plan",
+            "/api/participants/{participant_id}/plan/versions",
+        )
+    },
     ("GET", "/api/episodes"): _LIST,
     ("GET", "/api/episodes/{episode_id}"): _DETAIL,
     # Only the programme team's coordinator assigns the key worker and case manager.

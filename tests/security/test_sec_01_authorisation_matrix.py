@@ -149,12 +149,17 @@ def page_ids(name: str, objects: dict) -> dict:
         "merge_pk": objects["merge"],
         "kind": "contact",
         "detail_pk": objects["contact_detail"],
+        "number": 1,
     }
 
 
 @pytest.mark.parametrize("name", sorted(matrix.PAGES))
-def test_sec_01_each_role_gets_the_matrix_outcome_on_each_page(objects, page_as, name):
+def test_sec_01_each_role_gets_the_matrix_outcome_on_each_page(
+    objects, page_as, name, world, coordinator
+):
     routes = {n: r for r, n in page_routes()}
+    if name.startswith("web:plan_"):
+        make_plan(world["referral"], coordinator)  # the participant has a plan to show
     url = fill(routes[name], page_ids(name, objects))
     got = {key: outcome(page_as(key).get(url), api=False) for key in matrix.PERSONA_KEYS}
     assert got == matrix.PAGES[name], url
@@ -341,7 +346,33 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
 
         portal_setup_code_issue(acting_user=coordinator, participant=participant)
         return f"{base}/portal-access/close", {}
+    if path.startswith("/api/participants/{participant_id}/plan"):
+        plan = {
+            "agreed_on": today.isoformat(),
+            "review_on": (today + timedelta(days=90)).isoformat(),
+            "agreed_with_participant": True,
+            "goals": [{"domain": "housing", "in_their_words": "Somewhere of my own"}],
+        }
+        if path.endswith("/plan"):
+            return f"{base}/plan", plan
+        made = make_plan(referral, coordinator)
+        return f"{base}/plan/versions", {
+            **plan,
+            "staff_note": "Reviewed with the participant.",
+            "expected_version": made.version,
+        }
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
+
+
+def make_plan(referral, user):
+    """A first version of a recovery plan for `referral`."""
+    from turnpoint.plans.services import GoalIn, plan_create
+
+    return plan_create(
+        acting_user=user, referral=referral, agreed_on=date.today(),
+        review_on=date.today() + timedelta(days=90), agreed_with_participant=True,
+        goals=[GoalIn("housing", "Somewhere of my own")],
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("operation", sorted(matrix.OPERATIONS))
@@ -354,7 +385,10 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
         "slug": "ghent-dtc",
+        "number": 1,
     }
+    if "/plan" in path and method == "GET":
+        make_plan(world["referral"], coordinator)  # the world's participant has a plan to read
     got, bodies = {}, {}
     for key in matrix.PERSONA_KEYS:
         client = api_as(key)

@@ -170,6 +170,30 @@ def test_sec_15_other_sensitive_categories_only_with_consent(on_order, users):
     assert C.STRENGTHS not in rows[LegalBasis.STATUTE].categories
 
 
+def test_sec_15_the_recovery_plan_goes_in_the_report_only_with_consent(on_order, users):
+    """The DRR review's treatment progress: the plan's goals in the participant's words and the
+    services agreed, where the participant's consent covers the plan for the court."""
+    from turnpoint.plans.services import GoalIn, ServiceIn, plan_create
+
+    probation, judge = users["probation"], users["judge"]
+    plan_create(
+        acting_user=users["coordinator"], referral=on_order, agreed_on=date.today(),
+        review_on=date.today() + timedelta(days=60), agreed_with_participant=True,
+        goals=[GoalIn("housing", "A flat near my sister"),
+               GoalIn("substance_use", "Never use alone", harm_reduction=True)],
+        services=[ServiceIn("peer_mentoring", "Leeds recovery café", "2", date.today())],
+    )  # fmt: skip
+    text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
+    assert "A flat near my sister" not in text and "Goal (Housing)" not in text
+    covering = consent(users, on_order.participant, categories=[C.PLAN],
+                       recipient_role=Role.JUDGE, recipient_agency=judge.agency)  # fmt: skip
+    assert statutory_report_plan(probation, on_order, CODE).consented == {C.PLAN: [covering.pk]}
+    text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
+    assert "A flat near my sister" in text and "a harm-reduction goal" in text
+    assert "Peer mentoring, Leeds recovery café, 2.0 hours a week" in text
+    assert "Recovery plan Not recorded" not in text
+
+
 def test_sec_15_the_statute_opens_the_report_not_the_file(on_order, users, page_as):
     """The law fixes what the report carries; the judge's browsing is what it was."""
     judge, drr = users["judge"], on_order.programme

@@ -18,6 +18,7 @@ from . import (
     participant_records,
     participants,
     participation_consents,
+    plans,
     portal_access,
     programmes,
     referrals,
@@ -29,7 +30,7 @@ api = NinjaAPI(
     title="Turnpoint API",
     version="1",
     description="Participants, referrals, transitions, episodes, programmes, and what staff record "
-    "about participants: consents, court orders, households. See docs/api.md.",
+    "about participants: consents, court orders, households, recovery plans. See docs/api.md.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
@@ -47,5 +48,6 @@ api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
 api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
+api.add_router("/participants", plans.router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)

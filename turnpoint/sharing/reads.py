@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from django.db import transaction
+from django.http import Http404
 
 from turnpoint.journeys.models import ReferralFieldChange
 from turnpoint.people.duplicates import Person, likely_duplicates
@@ -24,7 +25,9 @@ from turnpoint.people.models import (
     ExternalIdentifier,
     ParticipantMerge,
 )
+from turnpoint.plans.models import RecoveryPlan
 
+from .audit import audit_write
 from .categories import Category
 from .models import ParticipationConsent
 from .reach import (
@@ -36,7 +39,7 @@ from .reach import (
     team_programmes,
 )
 from .record import audit_read, read_recorded
-from .rules import Openings, decide, readable
+from .rules import Openings, PolicyDenied, decide, default_purpose, readable
 
 C = Category
 
@@ -402,3 +405,124 @@ def merges_kept(participant) -> list:
         .select_related("merged", "merged_by", "unmerged_by")
         .order_by("-merged_at", "-id")
     )
+
+
+# Recovery plans (docs/plans.md) ------------------------------------------------------------------
+
+
+@dataclass
+class PlanRead:
+    """A participant's recovery plan as the user may see it: the plan (None when there is none
+    yet), the referral it is for, the versions the user may see (oldest first; each with its
+    goals and services prefetched), and what opened it (`Decision.basis`). A court order opens
+    only the versions agreed within its date range."""
+
+    plan: object = None
+    referral: object = None
+    versions: list = field(default_factory=list)
+    basis: str = ""
+
+    @property
+    def current(self):
+        if self.plan is None:
+            return None
+        return next((v for v in self.versions if v.number == self.plan.current_version), None)
+
+
+def _plan_decided(user, participant, referrals=None, openings=None) -> tuple:
+    """(plan or None, the referral it is for or would be for, openings, decision): the plan of
+    the participant's newest referral to the user's team that has one, decided for the PLAN
+    category in that referral's programme with the participant's openings. `referrals` (the
+    participant's referrals to the user's team, with their programmes) and `openings`, when the
+    caller has read them already, are not read again; a user the rules deny costs no query more.
+    """
+    if referrals is None:
+        referrals = list(
+            participant.referrals.filter(programme__in=team_programme_ids(user)).select_related(
+                "programme"
+            )
+        )
+    referrals = sorted(referrals, key=lambda r: (r.referral_date, r.pk), reverse=True)
+    if openings is None:
+        openings = openings_of(user, participant)
+    newest = referrals[0] if referrals else None
+    programmes = {r.programme_id: r.programme for r in referrals}
+    if not any(decide(user, C.PLAN, programme=p, openings=openings) for p in programmes.values()):
+        decision = decide(user, C.PLAN, programme=newest.programme if newest else None,
+                          openings=openings)  # fmt: skip
+        return None, newest, openings, decision
+    plan = (
+        RecoveryPlan.objects.filter(referral__in=[r.pk for r in referrals])
+        .order_by("-referral__referral_date", "-referral_id")
+        .first()
+    )
+    by_pk = {r.pk: r for r in referrals}
+    referral = by_pk[plan.referral_id] if plan is not None else newest
+    programme = referral.programme if referral is not None else None
+    decision = decide(user, C.PLAN, programme=programme, openings=openings)
+    return plan, referral, openings, decision
+
+
+def _plan_versions(plan, decision, openings, numbers=None) -> list:
+    if plan is None:
+        return []
+    versions = plan.versions.select_related("created_by").prefetch_related("goals", "services")
+    if numbers is not None:
+        versions = versions.filter(number__in=list(numbers))
+    found = list(versions.order_by("number"))
+    kind, _, ref = decision.basis.partition(":")
+    if kind == "court_order":
+        # An order opens only information dated within its range: here, versions agreed then.
+        order = next((o for o in openings.court_orders if str(o.pk) == ref), None)
+        found = [v for v in found if order is not None and order.dated_within(v.agreed_on)]
+    return found
+
+
+def _plan_read_recorded(user, participant, plan, referral, openings, versions, page) -> None:
+    """Every read of a plan is audited, whoever reads it (the plan holds the participant's own
+    words about their life, so who saw it is worth knowing), and its disclosure acts are written
+    when it crosses to another agency: one transaction, the caller's."""
+    detail = {"page": page, "versions": [v.number for v in versions]}
+    audit_write(acting_user=user, action="read", categories=[C.PLAN], obj=plan,
+                participant_ids=[participant.pk], purpose=default_purpose(user),
+                detail=detail)  # fmt: skip
+    read_recorded(user, participants=[participant], categories=[C.PLAN], obj=plan,
+                  detail=detail, programme_by_participant={participant.pk: referral.programme},
+                  openings={participant.pk: openings})  # fmt: skip
+
+
+def plan_read(user, participant, *, referrals=None, openings=None) -> PlanRead:
+    """A reached participant's recovery plan: decided for the PLAN category with the rules for
+    the programme of the plan's referral and the participant's openings (consents, court
+    orders); its versions fetched and the read recorded (always audited) in one transaction.
+    `PolicyDenied` when the
+    user may not see it; a participant without a plan reads as an empty `PlanRead` (nothing
+    shown, nothing recorded). `referrals` and `openings`: as `_plan_decided`."""
+    plan, referral, openings, decision = _plan_decided(user, participant, referrals, openings)
+    if not decision:
+        raise PolicyDenied(decision.reason)
+    if plan is None:
+        return PlanRead(None, referral, [], decision.basis)  # nothing to show or record
+    with transaction.atomic():
+        versions = _plan_versions(plan, decision, openings)
+        if versions:
+            _plan_read_recorded(user, participant, plan, referral, openings, versions,
+                                "recovery plan")  # fmt: skip
+    return PlanRead(plan, referral, versions, decision.basis)
+
+
+def plan_versions_read(user, participant, numbers) -> PlanRead:
+    """Some versions of a reached participant's plan, by number (to show side by side),
+    decided, fetched and recorded as `plan_read`. Http404 when the plan or a version asked for
+    does not exist or is not open to the user, alike."""
+    wanted = sorted({int(n) for n in numbers})
+    with transaction.atomic():
+        plan, referral, openings, decision = _plan_decided(user, participant)
+        if not decision:
+            raise PolicyDenied(decision.reason)
+        versions = _plan_versions(plan, decision, openings, wanted)
+        if not wanted or [v.number for v in versions] != wanted:
+            raise Http404("No such version of the recovery plan")
+        _plan_read_recorded(user, participant, plan, referral, openings, versions,
+                            "recovery plan versions")  # fmt: skip
+    return PlanRead(plan, referral, versions, decision.basis)

@@ -59,12 +59,13 @@ ROLE_READ: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset(),
 }
 
-# The recovery plan (matching decisions among it) is written by those who read it: case work
-# and treatment roles, never the court.
+# The recovery plan is made with the participant by those who work with them week to week: the
+# coordinator, the case manager and the treatment provider's key worker (docs/plans.md). The
+# probation officer and the court read it where their role or a consent allows, and change none.
 ROLE_WRITE: dict[str, frozenset[str]] = {
     Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}),
     Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}),
-    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN}),
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
     Role.CLINICIAN: frozenset(
         {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH, C.PLAN}
     ),

@@ -26,6 +26,7 @@ from turnpoint.accounts.models import Role, User
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.effective import effective_steps
 from turnpoint.journeys.models import Episode
+from turnpoint.plans.models import RecoveryPlan
 
 from .audit import audit_write
 from .categories import Category
@@ -43,9 +44,10 @@ from .rules import (
 )
 
 C = Category
-# The categories Turnpoint records today (as turnpoint.sharing.exports.RECORDED); every other
-# category in a report appears as "not recorded in Turnpoint".
-RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY)
+# The categories Turnpoint records today (as turnpoint.sharing.exports.RECORDED, and the recovery
+# plan, which a report carries when the participant's consent covers it for the court); every
+# other category in a report appears as "not recorded in Turnpoint".
+RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN)
 
 
 @dataclass
@@ -276,6 +278,8 @@ def _render(plan: ReportPlan, author) -> bytes:
         if referral.offence_summary:
             lines.append(f"Summary: {referral.offence_summary}")
         sections.append(Section(C.LEGAL.label, lines))
+    if C.PLAN in included:
+        sections.append(Section(C.PLAN.label, _plan_lines(referral)))
     for category in plan.categories:
         if category not in RECORDED:
             sections.append(
@@ -287,6 +291,34 @@ def _render(plan: ReportPlan, author) -> bytes:
         notice=notice_for(programme),
         scope=report_scope(plan),
     )
+
+
+def _plan_lines(referral) -> list[str]:
+    """The current version of the referral's recovery plan: its goals in the participant's words
+    and the services agreed (a DRR review's treatment progress, where consent allows)."""
+    plan = RecoveryPlan.objects.filter(referral=referral).first()
+    if plan is None:
+        return ["No recovery plan is recorded for this order."]
+    version = (
+        plan.versions.filter(number=plan.current_version)
+        .prefetch_related("goals", "services")
+        .get()
+    )
+    agreed = "agreed with the participant" if version.agreed_with_participant else "not yet agreed"
+    lines = [
+        f"Version {version.number} of {version.agreed_on:%d %B %Y}, {agreed}; next review "
+        f"{version.review_on:%d %B %Y}."
+    ]
+    for g in version.goals.all():
+        kind = ", a harm-reduction goal" if g.harm_reduction else ""
+        lines.append(f"Goal ({g.get_domain_display()}{kind}): \u201c{g.in_their_words}\u201d, "
+                     f"{g.get_status_display().lower()}")  # fmt: skip
+    for svc in version.services.all():
+        ends = f" to {svc.ends_on:%d %B %Y}" if svc.ends_on else ""
+        lines.append(f"Service: {svc.get_modality_display()}, {svc.provider}, "
+                     f"{svc.intensity_hours_per_week} hours a week from "
+                     f"{svc.starts_on:%d %B %Y}{ends}")  # fmt: skip
+    return lines
 
 
 def _episode_of(referral):

@@ -154,6 +154,20 @@ urlpatterns += [
     ),
 ]
 
+# Recovery plans (turnpoint/web/plan_views.py, docs/plans.md).
+from . import plan_views  # noqa: E402
+
+urlpatterns += [
+    path("participants/<int:pk>/plan/", plan_views.plan_history, name="plan_history"),
+    path("participants/<int:pk>/plan/change/", plan_views.plan_edit, name="plan_edit"),
+    path(
+        "participants/<int:pk>/plan/versions/<int:number>/",
+        plan_views.plan_version,
+        name="plan_version",
+    ),
+    path("participants/<int:pk>/plan/compare/", plan_views.plan_compare, name="plan_compare"),
+]
+
 # The second sign-in step (turnpoint/web/mfa_views.py, security.md SEC-25).
 from . import mfa_views  # noqa: E402
 

@@ -12,6 +12,7 @@ from turnpoint.accounts.access import access_changed_by, command_line
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
 from turnpoint.journeys.synth import synth_assign, synth_caseload
+from turnpoint.plans.synth import synth_plans
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
@@ -58,6 +59,8 @@ class Command(BaseCommand):
             key_workers=[by_name["clinician"], by_name["probation"]],
             case_manager=by_name["casemanager"],
         )
+        # Some people on a programme have a recovery plan, reviewed once (turnpoint/plans/synth.py).
+        plans = synth_plans(acting_user=coordinator)
         judge = by_name["judge"]
         court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
                       recipient_agency=judge.agency, recipient_role=judge.role,
@@ -78,7 +81,8 @@ class Command(BaseCommand):
             f"progress; {openings['court_orders']} have a court order opening their treatment "
             "progress to the judge.\n"
             f"{assigned} people on a programme have a key worker (clinician or probation) and a "
-            "case manager (casemanager): their own caseloads show them first.\n"
+            "case manager (casemanager): their own caseloads show them first. "
+            f"{plans} of them have a recovery plan with two versions.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:
