@@ -296,3 +296,16 @@ def test_log_and_log_log_intervals_differ_and_both_contain_the_estimate():
             assert row["lower"] <= row["survival"] <= row["upper"] <= 1
     assert curves_log[0]["rows"][0]["upper"] == 1.0  # capped, as R caps it
     assert curves_loglog[0]["rows"][0]["upper"] < 1.0
+
+
+def test_events_at_time_zero_are_kept():
+    """An event on the day of entry counts (statsmodels SurvfuncRight as the reference)."""
+    time, status = [0, 0, 1, 2, 3, 3], [1, 0, 1, 0, 1, 1]
+    rows = kaplan_meier(time, status)["curves"][0]["rows"]
+    theirs = SurvfuncRight(np.asarray(time, float), np.asarray(status, int))
+    assert [(r["time"], r["n_risk"], r["n_event"], r["n_censored"]) for r in rows] == [
+        (0, 6, 1, 1), (1, 4, 1, 0), (2, 3, 0, 1), (3, 2, 2, 0),
+    ]  # fmt: skip
+    events = [r for r in rows if r["n_event"]]
+    np.testing.assert_allclose([r["survival"] for r in events], theirs.surv_prob, atol=1e-12)
+    assert events[-1]["std_err"] is None

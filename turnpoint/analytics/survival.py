@@ -142,7 +142,8 @@ def kaplan_meier(
     for label in sorted(set(labels), key=lambda g: (g is None, str(g))):
         mask = np.array([g == label for g in labels])
         fitter = KaplanMeierFitter().fit(t[mask], e[mask].astype(int))
-        table = fitter.event_table.loc[lambda x: x.index > 0]
+        table = fitter.event_table
+        # lifelines adds a row at time 0 for entry; keep only times someone left at.
         table = table[(table["observed"] > 0) | (table["censored"] > 0)]
         survival = fitter.survival_function_.loc[table.index].to_numpy()[:, 0]
         curves.append(
