@@ -148,9 +148,12 @@ def suppress(table: Sequence[Sequence[int]]) -> dict[str, Any]:
             break
         i, j = fixed[0]
         neighbours = [cell for cell in lines[i] + lines[full.shape[0] + j] if not hidden[cell]]
-        if not neighbours:  # cannot happen: a fully withheld line leaves nothing fixed
+        if not neighbours:
+            # Its row and column are withheld whole: withhold the smallest entry anywhere.
+            neighbours = [(a, b) for a, b in np.argwhere(~hidden)]
+        if not neighbours:  # everything withheld: no sum is known, nothing can be fixed
             break
-        hidden[_pick(full, hidden, neighbours)] = True
+        hidden[_pick(full, hidden, [(int(a), int(b)) for a, b in neighbours])] = True
 
     def shown(i: int, j: int) -> int | None:
         return None if hidden[i, j] else int(full[i, j])
