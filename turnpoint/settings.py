@@ -95,6 +95,10 @@ else:
     TURNPOINT_AUDIT_KEY_FALLBACKS = _key_list("TURNPOINT_AUDIT_KEY_FALLBACKS")
     ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
+# Keys the pseudonyms of de-identified research extracts (docs/analytics.md): at least 32
+# characters, not SECRET_KEY. Unset, no extract can be made; it is checked when one is.
+TURNPOINT_PSEUDONYM_KEY = os.environ.get("TURNPOINT_PSEUDONYM_KEY", "")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -115,6 +119,7 @@ INSTALLED_APPS = [
     "turnpoint.assessments",
     "turnpoint.plans",
     "turnpoint.supervision",
+    "turnpoint.analytics",
     "turnpoint.web",
     "turnpoint.portal",
     "turnpoint.api",

@@ -1,0 +1,1 @@
+"""Outcome analytics: survival estimators, equity ratios and safe publishing (docs/analytics.md)."""
