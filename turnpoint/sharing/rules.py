@@ -59,13 +59,17 @@ ROLE_READ: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset(),
 }
 
+# Assessments of risk and need and of strengths (recovery capital, readiness) are given by the
+# programme team and by the treatment provider alike (docs/assessments.md).
+_ASSESSING = frozenset({C.RISK_NEED, C.STRENGTHS})
 ROLE_WRITE: dict[str, frozenset[str]] = {
-    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
-    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
-    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
+    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}) | _ASSESSING,
+    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}) | _ASSESSING,
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}) | _ASSESSING,
     Role.CLINICIAN: frozenset(
         {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}
-    ),
+    )
+    | _ASSESSING,
     Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }
 

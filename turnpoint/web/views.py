@@ -63,6 +63,7 @@ from turnpoint.sharing.statutory import statutory_reports_for
 
 from . import merge_views
 from .actions import referral_actions
+from .assessment_views import profile_context
 from .forms import ReferralIntakeForm, TransitionForm
 from .identity_views import may_change_details
 from .timeline import timeline_entries
@@ -354,6 +355,8 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "may_change_details": bool(may_change_details(user, {r.programme for r in referrals})),
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
+    # The profile: the assessments this user may read, read and recorded with the page.
+    context.update(profile_context(user, person))
     return render(request, "web/participant.html", context, status=status)
 
 
