@@ -279,6 +279,15 @@ LOGGING = {
 # Turnpoint's own settings.
 TURNPOINT_SERVICE_NAME = env_str("TURNPOINT_SERVICE_NAME", "Turnpoint")
 TURNPOINT_PROGRAMMES_DIR = BASE_DIR / "programmes"
+# Instruments (docs/assessments.md, "Instruments"): the shipped files, a deployment's own
+# directories of licensed instrument files (":"-separated; loaded with the same checks, an id
+# clashing with a shipped one refused) and the ids a deployment switches off (comma-separated;
+# an unknown id is refused at start).
+TURNPOINT_INSTRUMENTS_DIR = BASE_DIR / "instruments"
+TURNPOINT_INSTRUMENT_DIRS = [
+    p for p in os.environ.get("TURNPOINT_INSTRUMENT_DIRS", "").split(os.pathsep) if p.strip()
+]
+TURNPOINT_INSTRUMENTS_OFF = _key_list("TURNPOINT_INSTRUMENTS_OFF")
 IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
 # The simulator page: the most runs times simulated years one request may ask for (the shipped
 # scenarios at 300 runs, about 30 s), and the simulations a user may start an hour (SEC-46).
