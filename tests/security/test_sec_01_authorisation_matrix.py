@@ -148,6 +148,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "merge_pk": objects["merge"],
         "kind": "contact",
         "detail_pk": objects["contact_detail"],
+        "administration_pk": objects["administration"],
     }
 
 
@@ -334,6 +335,22 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
 
         portal_setup_code_issue(acting_user=coordinator, participant=participant)
         return f"{base}/portal-access/close", {}
+    if (method, path) == ("POST", "/api/participants/{participant_id}/administrations"):
+        return f"{base}/administrations", {"instrument_id": "barc-10", "setting": "intake",
+                                           "administered_on": today.isoformat()}  # fmt: skip
+    if (method, path) == ("POST", "/api/participants/{participant_id}/external-assessments"):
+        return f"{base}/external-assessments", {"tool": "LS/CMI", "level": "medium",
+                                                "assessed_on": today.isoformat()}  # fmt: skip
+    if path.startswith("/api/administrations/{administration_id}"):
+        from turnpoint.assessments.services import administration_start
+
+        given = administration_start(acting_user=coordinator, participant=participant,
+                                     instrument_id="barc-10", setting="intake",
+                                     administered_on=today)  # fmt: skip
+        if method == "PATCH":
+            return f"/api/administrations/{given.pk}", {"answers": {"barc_1": 3}, "version": 1}
+        answers = {f"barc_{n}": 3 for n in range(1, 11)}
+        return f"/api/administrations/{given.pk}/complete", {"answers": answers, "version": 1}
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 
@@ -347,6 +364,7 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
         "slug": "ghent-dtc",
+        "instrument_id": "barc-10",
     }
     got, bodies = {}, {}
     for key in matrix.PERSONA_KEYS:

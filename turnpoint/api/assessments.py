@@ -117,7 +117,12 @@ def dump_instrument(instrument, *, items: bool) -> dict:
     return out
 
 
-@router.get("", response=responses({200: InstrumentList}), summary="List the instruments")
+@router.get(
+    "",
+    response=responses({200: InstrumentList}),
+    exclude_unset=True,
+    summary="List the instruments",
+)
 def list_instruments(request: HttpRequest):
     """Every instrument this deployment offers (shipped and licensed here, minus those switched
     off), with its licence and whether it is validated. Holds no participant data."""
