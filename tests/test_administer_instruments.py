@@ -169,8 +169,9 @@ def test_every_write_is_audited_with_its_category(coordinator, referral):
     administration = start(coordinator, referral)
     administration_complete(administration, acting_user=coordinator, answers=BARC,
                             expected_version=1)  # fmt: skip
-    entries = AuditEntry.objects.filter(object_type="administration",
-                                        object_id=str(administration.pk)).order_by("id")  # fmt: skip
+    entries = AuditEntry.objects.filter(
+        object_type="administration", object_id=str(administration.pk)
+    ).order_by("id")
     assert [e.action for e in entries] == ["create", "update"]
     assert all(e.categories == ["strengths"] for e in entries)
     assert entries[1].detail["completed"] is True

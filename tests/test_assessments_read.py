@@ -19,6 +19,7 @@ from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reads import administration_read, assessments_read
 
+
 def give(user, referral, instrument_id, answers):
     administration = administration_start(
         acting_user=user, participant=referral.participant, referral=referral,
@@ -47,7 +48,8 @@ def recorded(users, make_referral):
 def mental_health_reads(participant, user):
     """The audit entries of reads of this participant's mental health by `user`."""
     return [
-        e for e in AuditEntry.objects.filter(action="read", user=user).order_by("id")
+        e
+        for e in AuditEntry.objects.filter(action="read", user=user).order_by("id")
         if "mental_health" in e.categories and participant.pk in e.participant_ids
     ]
 

@@ -118,7 +118,8 @@ def test_the_printable_form_lists_every_item_without_the_navigation(page_as, rob
 def test_an_external_assessment_is_recorded_and_shown_on_the_profile(page_as, robin):
     client = page_as("probation")
     url = reverse("web:external_assessment_new", args=[robin.pk])
-    refused = client.post(url, {"tool": "", "level": "", **date_fields("assessed_on", date.today())})
+    today = date_fields("assessed_on", date.today())
+    refused = client.post(url, {"tool": "", "level": "", **today})
     assert refused.status_code == 400 and "Tool is required" in text(refused)
     done = client.post(url, {"tool": "LS/CMI", "level": "high", "total": "27",
                              **date_fields("assessed_on", date.today())})  # fmt: skip

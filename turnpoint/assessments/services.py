@@ -154,8 +154,8 @@ def _refused(exc: instruments.AnswersRefused) -> InvalidInput:
 
 
 def _editable(administration: Administration, acting_user) -> None:
-    require(acting_user, administration.category, action="write",
-            programme=administration.referral.programme if administration.referral_id else None)  # fmt: skip
+    programme = administration.referral.programme if administration.referral_id else None
+    require(acting_user, administration.category, action="write", programme=programme)
     if administration.status == Status.COMPLETE:
         raise InvalidInput(
             Problem(

@@ -322,26 +322,27 @@ def external_assessment_new(request, pk):
 # The profile on the participant page ------------------------------------------------------------
 
 
-def _chart(chart_id, title, trends, *, y_label, y_labels=None, description=""):
+def _change_words(trend) -> str:
+    if trend.change is None:
+        return ""
+    if trend.change == 0:
+        return f"{trend.name} stayed the same"
+    direction = "rose" if trend.change > 0 else "fell"
+    return f"{trend.name} {direction} by {abs(trend.change):g}"
+
+
+def _chart(chart_id, title, trends, *, y_label, y_labels=None):
     trends = [t for t in trends if t.points]
     if not trends:
         return None
     low = min(t.minimum for t in trends)
     high = max(t.maximum for t in trends)
-    changes = []
-    for t in trends:
-        if t.change is not None:
-            changes.append(f"{t.name} {'rose' if t.change > 0 else 'fell' if t.change < 0 else 'stayed'}"
-                           f"{f' by {abs(t.change):g}' if t.change else ' the same'}")  # fmt: skip
-    text = description or (
-        f"{title} over time, from {low:g} to {high:g}. " + ("; ".join(changes) or
-        "One measurement so far.")  # fmt: skip
-    )
-    return line_chart(
-        chart_id=chart_id, title=title, description=text, y_min=low, y_max=high,
-        y_label=y_label, y_labels=y_labels,
-        series=[Series(t.name, tuple(t.points)) for t in trends],
-    )  # fmt: skip
+    changes = "; ".join(filter(None, (_change_words(t) for t in trends)))
+    text = f"{title} over time, on a scale from {low:g} to {high:g}. "
+    text += changes or "One measurement so far."
+    series = [Series(t.name, tuple(t.points)) for t in trends]
+    return line_chart(chart_id=chart_id, title=title, description=text, y_min=low, y_max=high,
+                      y_label=y_label, y_labels=y_labels, series=series)  # fmt: skip
 
 
 def profile_context(user, person) -> dict:
@@ -350,28 +351,32 @@ def profile_context(user, person) -> dict:
     found = assessments_read(user, person)
     profile = profile_of(found.administrations, found.external)
     levels = {RISK_ORDER[value]: label for value, label in RiskLevel.choices}
-    capital = profile.capital[:1]
-    groups = profile.capital[1:]
-    importance_confidence = [t for t in profile.readiness if not t.name.startswith("SOCRATES")]
+    capital, groups = profile.capital[:1], profile.capital[1:]
+    rulers = [t for t in profile.readiness if not t.name.startswith("SOCRATES")]
     socrates = [t for t in profile.readiness if t.name.startswith("SOCRATES")]
+    risk = [profile.risk_trend] if profile.risk_trend else []
+    capital_title = f"Recovery capital ({profile.capital_title})"
     return {
         "profile": profile,
         "profile_any": bool(found.administrations or found.external),
-        "risk_chart": _chart("chart-risk", "Risk and need level", [profile.risk_trend]
-                             if profile.risk_trend else [], y_label="Level",
-                             y_labels=levels),  # fmt: skip
-        "capital_chart": _chart("chart-capital", f"Recovery capital ({profile.capital_title})",
-                                capital, y_label="Total score"),  # fmt: skip
+        "risk_chart": _chart(
+            "chart-risk", "Risk and need level", risk, y_label="Level", y_labels=levels
+        ),
+        "capital_chart": _chart("chart-capital", capital_title, capital, y_label="Total score"),
         "capital_groups_chart": _chart(
-            "chart-capital-groups", "Recovery capital by Turnpoint's grouping", groups,
+            "chart-capital-groups",
+            "Recovery capital by Turnpoint's grouping",
+            groups,
             y_label="Score",
-        ),  # fmt: skip
+        ),
         "capital_latest": capital[0] if capital else None,
         "capital_groups": groups,
-        "readiness_chart": _chart("chart-readiness", "Readiness: importance and confidence",
-                                  importance_confidence, y_label="Rating"),  # fmt: skip
-        "socrates_chart": _chart("chart-socrates", "Readiness to change (SOCRATES)", socrates,
-                                 y_label="Scale score"),  # fmt: skip
-        "readiness_latest": importance_confidence,
+        "readiness_chart": _chart(
+            "chart-readiness", "Readiness: importance and confidence", rulers, y_label="Rating"
+        ),
+        "socrates_chart": _chart(
+            "chart-socrates", "Readiness to change (SOCRATES)", socrates, y_label="Scale score"
+        ),
+        "readiness_latest": rulers,
         "may_give": may_give_any(user),
     }
