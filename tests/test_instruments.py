@@ -1,6 +1,7 @@
 """The instrument files and the engine that scores them (docs/assessments.md, "Instruments")."""
 
 import copy
+import re
 from pathlib import Path
 
 import pytest
@@ -456,3 +457,45 @@ def test_settings_read_the_environment(monkeypatch):
         monkeypatch.delenv("TURNPOINT_INSTRUMENTS_OFF")
         monkeypatch.delenv("TURNPOINT_INSTRUMENT_DIRS")
         importlib.reload(module)
+
+
+# Person-first language --------------------------------------------------------------------
+
+STIGMATISING = re.compile(r"\b(addicts?|offenders?|clean|dirty|abusers?|junkies?)\b", re.I)
+
+
+def test_turnpoints_own_words_are_person_first():
+    """Turnpoint's own measures, and every note, label and flag Turnpoint wrote around the
+    licensed instruments, use person-first language. (Item wording of a licensed instrument is
+    kept verbatim, as its licence requires, and is not checked here.)"""
+    own_words = []
+    for instrument in catalogue().values():
+        own_words += [instrument.scoring_note, *(f.message for f in instrument.flags)]
+        for scale in instrument.scales:
+            own_words += [scale.name, scale.note, *(c.label for c in scale.cutoffs)]
+            own_words += [c.otherwise_note for c in scale.cutoffs]
+            own_words += [n.note for n in scale.norms]
+        if not instrument.validated:
+            own_words += [instrument.title, instrument.about, instrument.instructions]
+            own_words += [i.text for i in instrument.items]
+            own_words += [o.label for i in instrument.items for o in i.options]
+    found = [w for w in own_words if STIGMATISING.search(w)]
+    assert own_words and found == []
+
+
+def test_texts_fall_back_to_the_default_language(tmp_path):
+    data = _phq()
+    data["languages"] = ["en", "cy"]
+    data["items"][0]["text"]["cy"] = "(test text for item 1 in cy)"
+    data["response_sets"]["frequency_0_3"][0]["label"]["cy"] = "(test label 0 in cy)"
+    phq = load_file(_write(tmp_path, data))
+    first = phq.item("phq9_1")
+    assert first.text_in("cy") == "(test text for item 1 in cy)"
+    assert first.text_in("fr") == first.text == "Little interest or pleasure in doing things"
+    assert first.options[0].label_in("cy") == "(test label 0 in cy)"
+    assert first.options[1].label_in("cy") == "Several days"
+    data["items"][1]["text"]["de"] = "x"
+    assert (
+        "phq-9.yaml: item phq9_2 text: language 'de' is not one of the file's languages"
+        in _problems(tmp_path, data)
+    )

@@ -86,6 +86,10 @@ class Option:
     labels: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     loinc: str | None = None
 
+    def label_in(self, language: str) -> str:
+        """The label in `language`, else in the default language, else the number."""
+        return self.labels.get(language, self.label)
+
 
 @dataclass(frozen=True)
 class Skip:
@@ -148,6 +152,10 @@ class Item:
             if o.value == value:
                 return o
         return None
+
+    def text_in(self, language: str) -> str:
+        """The item's text in `language`, or in the instrument's default language."""
+        return self.texts.get(language, self.text)
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,8 @@ class Instrument:
     flags: tuple[Flag, ...] = ()
     about: str = ""
     instructions: str = ""
+    # What the scores leave out, shown with them (SOCRATES 8D: Taking Steps is not scored).
+    scoring_note: str = ""
     loinc: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
     shipped: bool = True
 
@@ -628,8 +638,8 @@ def norm_lookup(instrument: Instrument, scale_id: str, raw: float) -> list[dict]
 
 _TOP_KEYS = {
     "id", "version", "title", "short_name", "citation", "licence", "validated", "category",
-    "profile", "domains", "languages", "about", "instructions", "response_sets", "items",
-    "scales", "flags", "test_vectors", "loinc",
+    "profile", "domains", "languages", "about", "instructions", "scoring_note", "response_sets",
+    "items", "scales", "flags", "test_vectors", "loinc",
 }  # fmt: skip
 _REQUIRED_TOP = {
     "id", "version", "title", "short_name", "citation", "licence", "validated", "category",
@@ -765,6 +775,7 @@ def load_file(path: Path | str, *, shipped: bool = False) -> Instrument:
     licence = _load_licence(check, data["licence"], data.get("validated"))
     about = check.text("about", data.get("about"), langs, required=False)
     instructions = check.text("instructions", data.get("instructions"), langs, required=False)
+    scoring_note = check.text("scoring_note", data.get("scoring_note"), langs, required=False)
     response_sets = _load_response_sets(check, data.get("response_sets") or {}, langs)
     items = _load_items(check, data["items"], response_sets, langs)
     if check.problems:
@@ -802,6 +813,7 @@ def load_file(path: Path | str, *, shipped: bool = False) -> Instrument:
         flags=flags,
         about=about.get(langs[0], ""),
         instructions=instructions.get(langs[0], ""),
+        scoring_note=" ".join(scoring_note.get(langs[0], "").split()),
         loinc=dict(loinc),
         shipped=shipped,
     )
@@ -1488,3 +1500,142 @@ def get(instrument_id: str, *, include_off: bool = False) -> Instrument:
     if not include_off and is_off(instrument_id):
         raise UnknownInstrument(f"instrument {instrument_id!r} is switched off in this deployment")
     return instrument
+
+
+# --------------------------------------------------------------------------------------------
+# Many administrations at once
+
+
+def column_order(instrument: Instrument) -> list[str]:
+    """The columns `score_columns` expects by default: the answerable items, in order."""
+    return [i.id for i in instrument.answerable_items]
+
+
+def score_columns(instrument: Instrument, matrix, *, columns: list[str] | None = None) -> dict:
+    """Score many stored administrations at once by the same rules as `score` (answers
+    checked, skip rules, reverse scoring, missing-item policies, pro-rating, transforms, bands
+    and cutoffs without a context), as numpy arrays.
+
+    `matrix` has one row per administration and one column per item of `columns` (default
+    `column_order(instrument)`); NaN is "not answered". Returns arrays of one value per row:
+    `refused` (True where `score` would refuse the row: a bad value, an answer to a skipped
+    item, a missing answer a scale cannot do without); for each scale `<id>` (the score, NaN
+    where refused), `<id>.band` (the index into `scale.bands`, -1 for none), `<id>.prorated`,
+    and `<id>.<cutoff id>` for each cutoff (met; a context-dependent threshold takes its
+    "otherwise" case, as `score` does without a context).
+    """
+    import numpy as np
+
+    columns = list(columns or column_order(instrument))
+    # Column-major: each item's answers lie together, so every operation below runs over
+    # contiguous memory.
+    data = np.asarray(matrix, dtype=np.float64, order="F")
+    if data.ndim != 2 or data.shape[1] != len(columns):
+        raise ValueError(f"matrix must have {len(columns)} columns ({', '.join(columns)})")
+    unknown = [c for c in columns if c not in {i.id for i in instrument.answerable_items}]
+    if unknown:
+        raise ValueError(
+            "not answerable items of " + instrument.short_name + ": " + ", ".join(unknown)
+        )
+    rows = data.shape[0]
+    index = {c: n for n, c in enumerate(columns)}
+    refused = np.zeros(rows, dtype=bool)
+    values: dict[str, np.ndarray] = {}
+    for item in instrument.answerable_items:
+        if item.id not in index:
+            values[item.id] = np.full(rows, np.nan)
+            continue
+        col = data[:, index[item.id]]
+        if item.options:
+            ok = np.zeros(rows, dtype=bool)
+            for option in item.options:
+                ok |= col == option.value
+        else:
+            ok = (col >= item.minimum) & (col <= item.maximum)
+            if item.integer:
+                ok &= np.floor(col) == col
+        refused |= ~ok & ~np.isnan(col)
+        values[item.id] = col
+    for item in instrument.items:
+        if item.skip is None:
+            continue
+        skipped = values[item.skip.item] == item.skip.equals
+        col = values[item.id]
+        fill = np.nan if item.skip.score_as is None else float(item.skip.score_as)
+        refused |= skipped & ~np.isnan(col) & (col != fill)
+        values[item.id] = np.where(skipped, fill, col)
+    out: dict = {}
+    for scale in instrument.scales:
+        items = [instrument.item(i) for i in scale.items]
+        answered = np.zeros(rows, dtype=np.int16)
+        total = np.zeros(rows)
+        for item in items:
+            col = values[item.id]
+            given = ~np.isnan(col)
+            answered += given
+            if scale.method == "count":
+                assert scale.count_at_least is not None, "checked by the loader"
+                total += given & (col >= scale.count_at_least)
+            else:
+                scored = (item.high + item.low - col) if item.reverse else col
+                total += np.where(given, scored, 0.0)
+        missing = len(items) - answered
+        allowed = 0 if scale.missing == "refuse" else scale.max_missing
+        refused |= (missing > allowed) | (answered == 0)
+        prorated = np.zeros(rows, dtype=bool)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if scale.method == "mean":
+                raw = total / answered
+            elif scale.missing == "prorate":
+                prorated = missing > 0
+                raw = np.where(prorated, total * len(items) / answered, total)
+            else:
+                raw = total
+        if scale.multiply != 1:
+            raw = raw * scale.multiply
+        out[scale.id] = np.round(raw, scale.decimals or 2)
+        out[f"{scale.id}.prorated"] = prorated
+    for scale in instrument.scales:
+        value = np.where(refused, np.nan, out[scale.id])
+        out[scale.id] = value
+        out[f"{scale.id}.prorated"] &= ~refused
+        if scale.bands:
+            minima = np.array([b.minimum for b in scale.bands])
+            band = np.searchsorted(minima, value, side="right") - 1
+            out[f"{scale.id}.band"] = np.where(np.isnan(value), -1, band).astype(np.int16)
+        else:
+            out[f"{scale.id}.band"] = np.full(rows, -1, dtype=np.int16)
+        for cutoff in scale.cutoffs:
+            if cutoff.conditions:
+                met = np.ones(rows, dtype=bool)
+                for condition in cutoff.conditions:
+                    met &= _condition_columns(condition, values)
+            else:
+                at_least, at_most = cutoff.at_least, cutoff.at_most
+                if cutoff.context_key is not None:
+                    assert cutoff.otherwise is not None, "checked by the loader"
+                    at_least, at_most = cutoff.otherwise
+                met = ~np.isnan(value)
+                if at_least is not None:
+                    met &= value >= at_least
+                if at_most is not None:
+                    met &= value <= at_most
+            out[f"{scale.id}.{cutoff.id}"] = met & ~refused
+    out["refused"] = refused
+    return out
+
+
+def _condition_columns(condition: dict, values: dict):
+    import numpy as np
+
+    if "item" in condition:
+        col = values[condition["item"]]
+        met = ~np.isnan(col)
+        if condition.get("at_least") is not None:
+            met &= col >= condition["at_least"]
+        if condition.get("at_most") is not None:
+            met &= col <= condition["at_most"]
+        return met
+    block = np.stack([values[i] for i in condition["count_of"]], axis=1)
+    counts = (np.nan_to_num(block, nan=-np.inf) >= condition["answer_at_least"]).sum(axis=1)
+    return counts >= condition["at_least"]
