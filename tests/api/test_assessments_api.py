@@ -97,3 +97,15 @@ def test_a_repeated_start_with_the_same_idempotency_key_starts_one(api_as, parti
     one, two = client.post(url, body, **key), client.post(url, body, **key)
     assert one.status_code == two.status_code == 201 and one.json() == two.json()
     assert Administration.objects.filter(participant=participant).count() == 2
+
+
+def test_an_administration_reads_as_a_fhir_questionnaire_response(api_as, participant):
+    client = api_as("coordinator")
+    made = start(client, participant).json()
+    url = f"/api/administrations/{made['id']}"
+    client.post(f"{url}/complete", {"answers": BARC, "version": 1})
+    resource = client.get(f"{url}/fhir").json()
+    assert resource["resourceType"] == "QuestionnaireResponse"
+    assert resource["status"] == "completed" and len(resource["item"]) == 10
+    assert resource["subject"]["reference"] == f"Patient/{participant.reference}"
+    assert api_as("judge").get(f"{url}/fhir").status_code == 404

@@ -570,6 +570,9 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         )
         for what in ("administrations", "external-assessments")
     },
+    ("GET", "/api/administrations/{administration_id}/fhir"): where(
+        ASSESSING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
     **{
         (method, path): where(
             ASSESSING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND

@@ -354,6 +354,17 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 
+def objects_administration(world, coordinator) -> int:
+    """BARC-10 in progress for the world's participant (strengths): the administration the
+    GET operations read."""
+    from turnpoint.assessments.services import administration_start
+
+    given = administration_start(acting_user=coordinator, participant=world["participant"],
+                                 instrument_id="barc-10", setting="intake",
+                                 administered_on=date.today())  # fmt: skip
+    return given.pk
+
+
 @pytest.mark.parametrize("operation", sorted(matrix.OPERATIONS))
 def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
     world, api_as, persona, make_referral, coordinator, operation
@@ -365,6 +376,7 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "episode_id": world["episode"].pk,
         "slug": "ghent-dtc",
         "instrument_id": "barc-10",
+        "administration_id": objects_administration(world, coordinator),
     }
     got, bodies = {}, {}
     for key in matrix.PERSONA_KEYS:

@@ -15,7 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router
 
-from turnpoint.assessments import instruments
+from turnpoint.assessments import fhir, instruments
 from turnpoint.assessments.domains import RiskLevel
 from turnpoint.assessments.models import Mode, Setting
 from turnpoint.assessments.services import (
@@ -359,3 +359,26 @@ def record_external(request: HttpRequest, participant_id: int, payload: External
         return 201, as_json(ExternalAssessmentOut, dump_external(recorded)), {}
 
     return idempotent(request, effect)
+
+
+@administrations_router.get(
+    "/{administration_id}/fhir",
+    response=responses({200: dict}, 404),
+    summary="Read an administration as a FHIR QuestionnaireResponse",
+)
+def administration_fhir(request: HttpRequest, administration_id: int):
+    """Its answers as a FHIR R4 QuestionnaireResponse ("completed" once finished, otherwise
+    "in-progress"), for an administration you may read; the subject is the participant's
+    reference. Read and recorded like the administration itself."""
+    user = request.auth
+    person, administration = administration_reached(user, reachable_id(administration_id))
+    instrument = instruments.catalogue(include_off=True).get(administration.instrument_id)
+    if instrument is None or instrument.version != administration.instrument_version:
+        raise ApiError(404, Problem("administration_id", "its instrument edition is not "
+                                    "available here, so it cannot be given as FHIR"))  # fmt: skip
+    resource = fhir.questionnaire_response(
+        instrument, dict(administration.answers or {}),
+        authored=administration.completed_at or administration.updated_at,
+        subject_reference=f"Patient/{person.reference}",
+    )  # fmt: skip
+    return resource
