@@ -60,7 +60,7 @@ def give_barc(page, *, on: date, setting: str, answer: int) -> None:
         page.locator(f"input[name=item-barc_{n}][value='{answer}']").check()
     page.get_by_role("button", name="Save and come back later").click()
     expect(page.get_by_text("Answers saved. You can come back and finish later.")).to_be_visible()
-    expect(page.locator("input[name=item-barc_1][value='%d']" % answer)).to_be_checked()
+    expect(page.locator(f"input[name=item-barc_1][value='{answer}']")).to_be_checked()
     for n in range(6, 11):
         page.locator(f"input[name=item-barc_{n}][value='{answer}']").check()
     page.get_by_role("button", name="Finish and score").click()
