@@ -141,10 +141,9 @@ def test_the_demo_gives_running_episodes_assessments_for_their_profiles(db):
     again = synth_assessments(acting_user=coordinator, probation_officer=coordinator, seed=1)
     assert again == {"administrations": 0, "external_assessments": 0}
     # The same seed on the same episodes gives the same answers.
-    first = sorted(Administration.objects.values_list("participant_id", "instrument_id",
-                                                      "administered_on", "answers"))  # fmt: skip
+    fields = ("participant_id", "instrument_id", "administered_on", "answers")
+    first = sorted(Administration.objects.values_list(*fields))
     Administration.objects.all().delete()
     ExternalAssessment.objects.all().delete()
     synth_assessments(acting_user=coordinator, probation_officer=coordinator, seed=2026)
-    assert sorted(Administration.objects.values_list("participant_id", "instrument_id",
-                                                     "administered_on", "answers")) == first  # fmt: skip
+    assert sorted(Administration.objects.values_list(*fields)) == first
