@@ -245,6 +245,12 @@ PAGES = (
     Page("portal, sharing", "participant", "portal:consents"),
     Page("portal, withdraw", "participant", "portal:consent_withdraw",
          {"consent_pk": "share_consent"}),
+    Page("portal, questions to answer", "participant", "portal:questions"),
+    Page("portal, answer questions", "participant", "portal:question",
+         {"administration_pk": "self_barc"}),
+    Page("portal, answer questions refused", "participant", "portal:question",
+         {"administration_pk": "self_barc"}, submit="I have finished", status=400,
+         post={"expected_version": "1", "finish": "1"}),
     Page("portal, your sessions", "participant", "web:account_sessions"),
     Page("portal, refused (403)", "participant", "web:referral_new", status=403),
     Page("portal, not found (404)", "participant", "portal:consent_withdraw",
@@ -357,6 +363,10 @@ def build_world(users: dict, programmes: dict) -> dict:
         acting_user=coordinator, participant=robin, referral=referral,
         instrument_id="tp-readiness", setting="review", administered_on=date.today(),
     )  # fmt: skip
+    self_barc = administration_start(
+        acting_user=coordinator, participant=robin, referral=referral, instrument_id="barc-10",
+        setting="review", administered_on=date.today(), mode="self",
+    )  # fmt: skip
     external_assessment_record(acting_user=users["probation"], participant=robin,
                                referral=referral, tool="LS/CMI", level="medium", total="19",
                                assessed_on=date.today() - timedelta(days=50))  # fmt: skip
@@ -383,6 +393,7 @@ def build_world(users: dict, programmes: dict) -> dict:
         "portal_user": account.user,
         "barc": barc.pk,
         "readiness": readiness.pk,
+        "self_barc": self_barc.pk,
     }
 
 

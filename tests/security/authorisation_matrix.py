@@ -296,6 +296,8 @@ PAGES: dict[str, dict[str, str]] = {
             "portal:consents",
             "portal:consent_pdf",
             "portal:consent_withdraw",
+            "portal:questions",
+            "portal:question",
         )
     },
     "portal:set_up": row(OK, anonymous=OK, participant=OK),

@@ -199,8 +199,14 @@ def objects(world, users, programmes, make_referral):
         acting_user=users["coordinator"], participant=participant, referral=world["referral"],
         instrument_id="barc-10", setting="intake", administered_on=date.today(),
     )  # fmt: skip
+    # BARC-10 for the participant to answer in the portal (mode "self").
+    for_them = administration_start(
+        acting_user=users["coordinator"], participant=participant, referral=world["referral"],
+        instrument_id="barc-10", setting="review", administered_on=date.today(), mode="self",
+    )  # fmt: skip
     return {
         "administration": administration.pk,
+        "self_administration": for_them.pk,
         "contact_detail": phone.pk,
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,

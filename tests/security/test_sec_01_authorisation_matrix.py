@@ -148,7 +148,9 @@ def page_ids(name: str, objects: dict) -> dict:
         "merge_pk": objects["merge"],
         "kind": "contact",
         "detail_pk": objects["contact_detail"],
-        "administration_pk": objects["administration"],
+        "administration_pk": objects[
+            "self_administration" if name.startswith("portal:") else "administration"
+        ],
     }
 
 

@@ -19,7 +19,7 @@ from turnpoint.errors import Conflict, InvalidInput, Problem
 from turnpoint.journeys.models import Referral
 from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
-from turnpoint.sharing.rules import require
+from turnpoint.sharing.rules import PolicyDenied, require
 from turnpoint.text import text_problems, texts_problems
 
 from . import instruments
@@ -153,9 +153,12 @@ def _refused(exc: instruments.AnswersRefused) -> InvalidInput:
     return InvalidInput(problems or [Problem("answers", str(exc))])
 
 
-def _editable(administration: Administration, acting_user) -> None:
+def _may_write(administration: Administration, acting_user) -> None:
     programme = administration.referral.programme if administration.referral_id else None
     require(acting_user, administration.category, action="write", programme=programme)
+
+
+def _not_complete(administration: Administration) -> None:
     if administration.status == Status.COMPLETE:
         raise InvalidInput(
             Problem(
@@ -186,22 +189,41 @@ def _merged(administration, instrument, answers) -> dict:
     return merged
 
 
+def _answer(administration: Administration, *, acting_user, answers, expected_version,
+            finish: bool, allowed) -> Administration:  # fmt: skip
+    """Save (and, when `finish`, score) answers in one transaction, after `allowed` checked who
+    may. The row is locked while it is checked and written."""
+    with transaction.atomic():
+        administration = Administration.objects.select_for_update().get(pk=administration.pk)
+        allowed(administration)
+        _not_complete(administration)
+        if finish:
+            _current(administration, expected_version)
+        instrument = instrument_of(administration)
+        merged = _merged(administration, instrument, answers or {})
+        scores = None
+        if finish:
+            try:
+                scores = instruments.score(instrument, merged).as_json()
+            except instruments.AnswersRefused as exc:
+                raise _refused(exc) from exc
+        elif merged == (administration.answers or {}):
+            return administration  # the same answers again (a retry): nothing to change
+        else:
+            _current(administration, expected_version)
+        changed = sorted(k for k in merged if (administration.answers or {}).get(k) != merged[k])
+        _saved(administration, acting_user, answers=merged, changed=changed, scores=scores)
+    return administration
+
+
 def administration_answers_save(administration: Administration, *, acting_user, answers: dict,
                                 expected_version) -> Administration:  # fmt: skip
     """Save some or all answers of an administration in progress ("save and come back later").
     Each answer is checked against its item; a refusal names each item and saves nothing.
     Saving the answers already saved changes nothing (the version stays)."""
-    with transaction.atomic():
-        administration = Administration.objects.select_for_update().get(pk=administration.pk)
-        _editable(administration, acting_user)
-        instrument = instrument_of(administration)
-        merged = _merged(administration, instrument, answers)
-        if merged == (administration.answers or {}):
-            return administration  # the same answers again (a retry): nothing to change
-        _current(administration, expected_version)
-        changed = sorted(k for k in merged if (administration.answers or {}).get(k) != merged[k])
-        _saved(administration, acting_user, answers=merged, changed=changed)
-    return administration
+    return _answer(administration, acting_user=acting_user, answers=answers,
+                   expected_version=expected_version, finish=False,
+                   allowed=lambda a: _may_write(a, acting_user))  # fmt: skip
 
 
 def _saved(administration, acting_user, *, answers, changed, scores=None) -> None:
@@ -231,20 +253,24 @@ def administration_complete(administration: Administration, *, acting_user, expe
     """Finish an administration: save `answers` (when given) and score every answer with the
     instrument's scoring. A refused answer is named and nothing is stored; once complete, the
     administration keeps its answers and scores for good."""
-    with transaction.atomic():
-        administration = Administration.objects.select_for_update().get(pk=administration.pk)
-        _editable(administration, acting_user)
-        _current(administration, expected_version)
-        instrument = instrument_of(administration)
-        merged = _merged(administration, instrument, answers or {})
-        try:
-            scored = instruments.score(instrument, merged)
-        except instruments.AnswersRefused as exc:
-            raise _refused(exc) from exc
-        changed = sorted(k for k in merged if (administration.answers or {}).get(k) != merged[k])
-        _saved(administration, acting_user, answers=merged, changed=changed,
-               scores=scored.as_json())  # fmt: skip
-    return administration
+    return _answer(administration, acting_user=acting_user, answers=answers,
+                   expected_version=expected_version, finish=True,
+                   allowed=lambda a: _may_write(a, acting_user))  # fmt: skip
+
+
+def own_administration_answer(administration: Administration, *, participant, acting_user,
+                              answers: dict, expected_version,
+                              finish: bool = False) -> Administration:  # fmt: skip
+    """The participant answering, in the portal, an administration of their own record that a
+    worker started for them to complete themselves (mode "self"): saved or finished as a
+    worker's answers are, with the same checks, audited as the participant's own."""
+
+    def allowed(a):
+        if a.participant_id != participant.pk or a.mode != Mode.SELF:
+            raise PolicyDenied("these questions are not yours to answer here")
+
+    return _answer(administration, acting_user=acting_user, answers=answers,
+                   expected_version=expected_version, finish=finish, allowed=allowed)  # fmt: skip
 
 
 def _total(value) -> tuple[Decimal | None, list[Problem]]:

@@ -514,3 +514,20 @@ def administration_reached(user, pk) -> tuple:
     if person is None:
         raise not_found(Administration, pk, "administration")
     return person, administration_read(user, person, pk)
+
+
+def own_administrations(participant) -> list:
+    """The administrations a worker started for the participant to answer themselves (mode
+    "self"), newest first, as the portal shows them to the participant: their own record, read
+    by them, so nothing crosses and nothing is audited."""
+    return list(participant.administrations.filter(mode="self").order_by("-administered_on", "-id"))
+
+
+def own_administration(participant, pk):
+    """One of the participant's own self-completion administrations, or None: anyone else's,
+    and any a worker asks, is not theirs to open here."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        return None
+    return participant.administrations.filter(mode="self", pk=pk).first()
