@@ -54,6 +54,11 @@ class Profile:
     readiness: list = field(default_factory=list)  # Trends: importance, confidence, SOCRATES
     needs: list = field(default_factory=list)  # Needs, one per life domain
     needs_on: object = None  # the date of the needs checklist shown
+    # Signals for plans and matching: substances used on at least one of the past 28 days (the
+    # latest days-of-use measure), and whether there is a mental-health need (None: nothing
+    # read that says either way).
+    substances: list = field(default_factory=list)
+    mental_health_need: bool | None = None
 
     @property
     def empty(self) -> bool:
@@ -191,4 +196,46 @@ def profile_of(administrations, external) -> Profile:
     profile.capital = [t for t in profile.capital if t.points]
     profile.readiness = _readiness(by_id)
     profile.needs_on, profile.needs = _needs(by_id)
+    profile.substances = _substances(by_id.get("tp-substance-days", []))
+    profile.mental_health_need = _mental_health_need(by_id, profile.needs)
     return profile
+
+
+def _substances(rows) -> list[str]:
+    """The substances of the latest days-of-use measure with days >= 1 ("crack cocaine")."""
+    if not rows:
+        return []
+    answers = rows[-1].answers or {}
+    return [key.removeprefix("days_").replace("_", " ") for key, days in answers.items()
+            if key.startswith("days_") and days is not None and days >= 1]  # fmt: skip
+
+
+def _at_or_above_moderate(instrument, scale: dict) -> bool:
+    """A scale's band is moderate or worse (by the order of the instrument's own bands), or a
+    cutoff of it is met."""
+    if any(c.get("met") for c in scale.get("cutoffs") or []):
+        return True
+    try:
+        bands = [b.label for b in instrument.scale(scale.get("id")).bands]
+    except KeyError:
+        return False
+    moderate = next((i for i, label in enumerate(bands) if "moderate" in label.lower()), None)
+    band = scale.get("band")
+    return moderate is not None and band in bands and bands.index(band) >= moderate
+
+
+def _mental_health_need(by_id: dict, needs: list) -> bool | None:
+    """Life-domain mental health at some need or more, or the latest administration of a
+    mental-health instrument at or above moderate; None when nothing read says either way."""
+    found = None
+    need = next((n for n in needs if n.domain == LifeDomain.MENTAL_HEALTH), None)
+    if need is not None and need.level is not None:
+        found = need.level >= 1
+    for instrument_id, rows in by_id.items():
+        instrument = _known(instrument_id)
+        if instrument is None or instrument.category != "mental_health":
+            continue
+        scales = (rows[-1].scores or {}).get("scales") or []
+        met = any(_at_or_above_moderate(instrument, s) for s in scales)
+        found = bool(found) or met
+    return found
