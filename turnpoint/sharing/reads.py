@@ -420,19 +420,23 @@ class AssessmentsRead:
     openings: Openings | None = None
 
 
-def _assessment_decider(user, person) -> tuple[Callable, Openings, dict]:
+def _assessment_decider(user, person, *, openings=None, referrals=None
+                        ) -> tuple[Callable, Openings, dict]:  # fmt: skip
     """(may(row) -> bool, the page's openings, participant id -> programme shown for): a row of
     a referral to the user's team is decided in that referral's programme, any other in none,
     each with the participant's consents and break-glass (a court order opens no page: it leaves
-    as the export limited to its scope, as on the participant page)."""
-    on_page = replace(openings_of(user, person), court_orders=())
-    programmes = team_programmes(user)
-    by_referral = {
-        r.pk: programmes[r.programme_id]
-        for r in person.referrals.filter(programme__in=list(programmes)).order_by(
-            "-referral_date", "-id"
-        )
-    }
+    as the export limited to its scope, as on the participant page). `openings` and `referrals`
+    (the participant's referrals to the user's team, newest first, with their programmes), when
+    the caller has read them already (the participant page's `participant_record`), save reading
+    them again."""
+    on_page = replace(openings or openings_of(user, person), court_orders=())
+    if referrals is None:
+        programmes = team_programmes(user)
+        referrals = [
+            r for r in person.referrals.filter(programme__in=list(programmes))
+            .select_related("programme").order_by("-referral_date", "-id")
+        ]  # fmt: skip
+    by_referral = {r.pk: r.programme for r in referrals}
     cache: dict = {}
 
     def may(row) -> bool:
@@ -446,13 +450,16 @@ def _assessment_decider(user, person) -> tuple[Callable, Openings, dict]:
     return may, on_page, ({person.pk: first} if first is not None else {})
 
 
-def assessments_read(user, participant) -> AssessmentsRead:
+def assessments_read(user, participant, *, openings=None, referrals=None) -> AssessmentsRead:
     """A reached participant's administrations and external assessments that the user may read,
     decided per row with the rules (the row's programme, the participant's openings), read and
     recorded in one transaction: an audit entry when a category shown is sensitive (mental
-    health, clinical), disclosure acts when what is shown crosses agencies."""
+    health, clinical), disclosure acts when what is shown crosses agencies. `openings` and
+    `referrals` as for `_assessment_decider`."""
     with transaction.atomic():
-        may, on_page, programme_by = _assessment_decider(user, participant)
+        may, on_page, programme_by = _assessment_decider(
+            user, participant, openings=openings, referrals=referrals
+        )
         administrations = [
             a for a in participant.administrations.select_related("administered_by", "referral")
             .order_by("-administered_on", "-id") if may(a)

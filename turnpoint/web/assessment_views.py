@@ -345,10 +345,11 @@ def _chart(chart_id, title, trends, *, y_label, y_labels=None):
                       y_label=y_label, y_labels=y_labels, series=series)  # fmt: skip
 
 
-def profile_context(user, person) -> dict:
+def profile_context(user, person, *, openings=None, referrals=None) -> dict:
     """The participant page's profile, from `reads.assessments_read` (read and recorded with
-    the page): what the user may not read is not there to show."""
-    found = assessments_read(user, person)
+    the page; `openings` and `referrals` as the page read them): what the user may not read is
+    not there to show."""
+    found = assessments_read(user, person, openings=openings, referrals=referrals)
     profile = profile_of(found.administrations, found.external)
     levels = {RISK_ORDER[value]: label for value, label in RiskLevel.choices}
     capital, groups = profile.capital[:1], profile.capital[1:]

@@ -356,7 +356,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
     # The profile: the assessments this user may read, read and recorded with the page.
-    context.update(profile_context(user, person))
+    context.update(profile_context(user, person, openings=found.openings, referrals=referrals))
     return render(request, "web/participant.html", context, status=status)
 
 
