@@ -26,6 +26,12 @@ from participation_helpers import consent_to_take_part
 from turnpoint.accounts import totp
 from turnpoint.accounts.mfa import MFA_SESSION_KEY
 from turnpoint.accounts.models import Role, TotpDevice
+from turnpoint.assessments.domains import LifeDomain
+from turnpoint.assessments.services import (
+    administration_complete,
+    administration_start,
+    external_assessment_record,
+)
 from turnpoint.journeys.services import referral_create, referral_transition
 from turnpoint.people.identifiers import contact_add
 from turnpoint.people.merge import participant_merge
@@ -74,6 +80,7 @@ P = {"pk": "participant"}
 R = {"pk": "referral"}
 STEP = {"pk": "referral", "step_pk": "step"}
 WITHDRAW_PHONE = {"pk": "participant", "kind": "contact", "detail_pk": "phone"}
+ADMINISTRATION = {"pk": "participant", "administration_pk": "readiness"}
 # Robin again, typed as Robyn: the intake page shows the likely duplicate before saving.
 _DAY = date.today()
 LIKELY_DUPLICATE = {
@@ -230,6 +237,25 @@ PAGES = (
     Page("matching, refused", "coordinator", "web:matching", R,
          submit="Save the decision on employment support", status=400,
          post={"rule_id": "employment-need", "version": "0"}),
+    # Assessments: the list, giving an instrument, answering, the result, printing, external
+    Page("assessments", "coordinator", "web:assessments", P),
+    Page("assessments, judge", "judge", "web:assessments", P),
+    Page("give an instrument", "coordinator", "web:administration_new", P),
+    Page("give an instrument, refused", "coordinator", "web:administration_new", P,
+         submit="Start", status=400, post={"setting": "intake", "mode": "staff"}),
+    Page("administration, answer", "coordinator", "web:administration", ADMINISTRATION),
+    Page("administration, answer refused", "coordinator", "web:administration", ADMINISTRATION,
+         fill={"#item-importance": "11"}, submit="Finish and score", status=400,
+         post={"expected_version": "1", "item-importance": "11", "finish": "1"}),
+    Page("administration, the participant answers", "coordinator", "web:administration_self",
+         ADMINISTRATION),
+    Page("administration, result", "coordinator", "web:administration_result",
+         {"pk": "participant", "administration_pk": "barc"}),
+    Page("administration, printable form", "coordinator", "web:administration_print",
+         {"pk": "participant", "administration_pk": "barc"}),
+    Page("external assessment, new", "probation", "web:external_assessment_new", P),
+    Page("external assessment, refused", "probation", "web:external_assessment_new", P,
+         submit="Record it", status=400, post={"tool": ""}),
     # The analyst's and the administrator's pages, the account
     Page("policy simulator", "analyst", "simulator:page"),
     Page("policy simulator, refused", "analyst", "simulator:page", submit="Run simulation",
@@ -253,6 +279,12 @@ PAGES = (
     Page("portal, sharing", "participant", "portal:consents"),
     Page("portal, withdraw", "participant", "portal:consent_withdraw",
          {"consent_pk": "share_consent"}),
+    Page("portal, questions to answer", "participant", "portal:questions"),
+    Page("portal, answer questions", "participant", "portal:question",
+         {"administration_pk": "self_barc"}),
+    Page("portal, answer questions refused", "participant", "portal:question",
+         {"administration_pk": "self_barc"}, submit="I have finished", status=400,
+         post={"expected_version": "1", "finish": "1"}),
     Page("portal, your sessions", "participant", "web:account_sessions"),
     Page("portal, refused (403)", "participant", "web:referral_new", status=403),
     Page("portal, not found (404)", "participant", "portal:consent_withdraw",
@@ -378,6 +410,35 @@ def build_world(users: dict, programmes: dict) -> dict:
     _decide_housing(referral, coordinator)
     TotpDevice.objects.create(user=users["judge"], secret=totp.secret_new(),
                               confirmed_at=timezone.now())  # fmt: skip
+    # Robin's assessments: BARC-10 at intake and review, readiness in progress, the needs
+    # checklist, an LS/CMI level given by probation: the profile has something to draw.
+    barc = None
+    for days, value in ((40, 3), (5, 4)):
+        barc = administration_complete(
+            administration_start(acting_user=coordinator, participant=robin, referral=referral,
+                                 instrument_id="barc-10", setting="intake" if days > 10 else
+                                 "review", administered_on=date.today() - timedelta(days=days)),
+            acting_user=coordinator, expected_version=1,
+            answers={f"barc_{n}": value for n in range(1, 11)},
+        )  # fmt: skip
+    administration_complete(
+        administration_start(acting_user=coordinator, participant=robin, referral=referral,
+                             instrument_id="tp-life-domains", setting="intake",
+                             administered_on=date.today() - timedelta(days=40)),
+        acting_user=coordinator, expected_version=1,
+        answers={f"need_{d}": n % 3 for n, d in enumerate(LifeDomain.values)},
+    )  # fmt: skip
+    readiness = administration_start(
+        acting_user=coordinator, participant=robin, referral=referral,
+        instrument_id="tp-readiness", setting="review", administered_on=date.today(),
+    )  # fmt: skip
+    self_barc = administration_start(
+        acting_user=coordinator, participant=robin, referral=referral, instrument_id="barc-10",
+        setting="review", administered_on=date.today(), mode="self",
+    )  # fmt: skip
+    external_assessment_record(acting_user=users["probation"], participant=robin,
+                               referral=referral, tool="LS/CMI", level="medium", total="19",
+                               assessed_on=date.today() - timedelta(days=50))  # fmt: skip
     account, code = portal_setup_code_issue(acting_user=coordinator, participant=robin)
     portal_set_up(reference=robin.reference, code=code, password=PORTAL_PASSWORD,
                   password_again=PORTAL_PASSWORD)  # fmt: skip
@@ -399,6 +460,9 @@ def build_world(users: dict, programmes: dict) -> dict:
         "merge": merge.pk,
         "phone": phone.pk,
         "portal_user": account.user,
+        "barc": barc.pk,
+        "readiness": readiness.pk,
+        "self_barc": self_barc.pk,
     }
 
 

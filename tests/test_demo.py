@@ -124,3 +124,33 @@ def test_the_demo_gives_running_episodes_a_key_worker_and_a_case_manager(db):
     again = synth_assign(acting_user=coordinator, key_workers=[clinician], case_manager=None)
     assert again == running.count()
     assert set(running.values_list("key_worker__username", flat=True)) == {"clinician"}
+
+
+def test_the_demo_gives_running_episodes_assessments_for_their_profiles(db):
+    from turnpoint.assessments.models import Administration, ExternalAssessment
+    from turnpoint.assessments.synth import synth_assessments
+    from turnpoint.journeys.models import Episode
+
+    call_command("demo", "--participants", "30", "--password", "a long demo sentence",
+                 stdout=io.StringIO())  # fmt: skip
+    running = Episode.objects.filter(participant__synthetic=True, ended_on__isnull=True)
+    assert running.exists()
+    people = set(running.values_list("participant_id", flat=True))
+    barc = Administration.objects.filter(instrument_id="barc-10")
+    assert set(barc.values_list("participant_id", flat=True)) == people
+    assert all(a.status == "complete" and a.scores["scales"] for a in barc)
+    assert set(ExternalAssessment.objects.values_list("participant_id", flat=True)) == people
+    assert AuditEntry.objects.filter(object_type="administration").count() == (
+        Administration.objects.count()
+    )
+    # Run again: those who have assessments get no more.
+    coordinator = User.objects.get(username="coordinator")
+    again = synth_assessments(acting_user=coordinator, probation_officer=coordinator, seed=1)
+    assert again == {"administrations": 0, "external_assessments": 0}
+    # The same seed on the same episodes gives the same answers.
+    fields = ("participant_id", "instrument_id", "administered_on", "answers")
+    first = sorted(Administration.objects.values_list(*fields))
+    Administration.objects.all().delete()
+    ExternalAssessment.objects.all().delete()
+    synth_assessments(acting_user=coordinator, probation_officer=coordinator, seed=2026)
+    assert sorted(Administration.objects.values_list(*fields)) == first

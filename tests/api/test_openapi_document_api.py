@@ -44,6 +44,14 @@ EXPECTED = {
     ("post", "/api/participants/{participant_id}/plan"),
     ("get", "/api/participants/{participant_id}/plan/versions/{number}"),
     ("post", "/api/participants/{participant_id}/plan/versions"),
+    # docs/api.md, "Assessments"
+    ("get", "/api/instruments"), ("get", "/api/instruments/{instrument_id}"),
+    ("get", "/api/participants/{participant_id}/assessments"),
+    ("post", "/api/participants/{participant_id}/administrations"),
+    ("patch", "/api/administrations/{administration_id}"),
+    ("post", "/api/administrations/{administration_id}/complete"),
+    ("get", "/api/administrations/{administration_id}/fhir"),
+    ("post", "/api/participants/{participant_id}/external-assessments"),
 }  # fmt: skip
 
 
@@ -83,7 +91,8 @@ def test_write_bodies_forbid_unknown_fields_in_the_document(db):
 
 
 RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn", "ChildIn", "CourtOrderIn", "EndIn",
-                 "ShareConsentIn", "RevokeIn", "CloseIn", "DecisionIn")  # fmt: skip
+                 "ShareConsentIn", "RevokeIn", "CloseIn", "DecisionIn", "AdministrationIn",
+                 "AnswersIn", "CompleteIn", "ExternalIn")  # fmt: skip
 
 
 def test_the_bodies_of_what_the_pages_record_forbid_unknown_fields(db):

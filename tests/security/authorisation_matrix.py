@@ -54,6 +54,8 @@ COURT = {Role.JUDGE, Role.PROSECUTOR, Role.DEFENCE}
 PLANNING = RECORDING | {Role.CLINICIAN}
 # Roles that make and change a recovery plan with the participant (rules.ROLE_WRITE, PLAN).
 PLAN_WRITING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.CLINICIAN}
+# Roles that give instruments of strengths and of risk and need (rules.ROLE_WRITE).
+ASSESSING = RECORDING | {Role.CLINICIAN}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -333,9 +335,44 @@ PAGES: dict[str, dict[str, str]] = {
             "portal:consents",
             "portal:consent_pdf",
             "portal:consent_withdraw",
+            "portal:questions",
+            "portal:question",
         )
     },
     "portal:set_up": row(OK, anonymous=OK, participant=OK),
+    # Assessments (docs/assessments.md): the list for anyone reaching the participant, holding
+    # only what each may read; giving an instrument or recording an external assessment for the
+    # roles that write strengths and risk and need (the programme team and the treatment
+    # provider). The matrix's administration is BARC-10 in progress (strengths): a role that may
+    # not read strengths finds no such administration.
+    "web:assessments": where(REACHING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
+    **{
+        name: where(
+            ASSESSING,
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:administration_new", "web:external_assessment_new")
+    },
+    **{
+        name: where(
+            ASSESSING,
+            OK,
+            NOT_FOUND,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+        )
+        for name in (
+            "web:administration",
+            "web:administration_self",
+            "web:administration_result",
+            "web:administration_print",
+        )
+    },
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
@@ -604,6 +641,37 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         for path in (
             "/api/participants/{participant_id}/plan",
             "/api/participants/{participant_id}/plan/versions",
+        )
+    },
+    # Assessments (docs/api.md): the catalogue holds no participant data; a participant's
+    # assessments list only what each reader may read; writes by the roles that write strengths
+    # and risk and need. An administration the reader may not read (BARC-10, strengths) is not
+    # found.
+    ("GET", "/api/instruments"): _LIST,
+    ("GET", "/api/instruments/{instrument_id}"): _LIST,
+    ("GET", "/api/participants/{participant_id}/assessments"): _DETAIL,
+    **{
+        ("POST", f"/api/participants/{{participant_id}}/{what}"): where(
+            ASSESSING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for what in ("administrations", "external-assessments")
+    },
+    ("GET", "/api/administrations/{administration_id}/fhir"): where(
+        ASSESSING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
+    **{
+        (method, path): where(
+            ASSESSING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+        )
+        for method, path in (
+            ("PATCH", "/api/administrations/{administration_id}"),
+            ("POST", "/api/administrations/{administration_id}/complete"),
         )
     },
     ("GET", "/api/episodes"): _LIST,

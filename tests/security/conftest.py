@@ -192,7 +192,21 @@ def objects(world, users, programmes, make_referral):
     # A phone number of the participant: the one the withdraw page offers to withdraw.
     phone = contact_add(acting_user=users["coordinator"], participant=participant, kind="phone",
                         value="0123 456789")  # fmt: skip
+    # BARC-10 in progress (strengths): the administration the assessment pages open.
+    from turnpoint.assessments.services import administration_start
+
+    administration = administration_start(
+        acting_user=users["coordinator"], participant=participant, referral=world["referral"],
+        instrument_id="barc-10", setting="intake", administered_on=date.today(),
+    )  # fmt: skip
+    # BARC-10 for the participant to answer in the portal (mode "self").
+    for_them = administration_start(
+        acting_user=users["coordinator"], participant=participant, referral=world["referral"],
+        instrument_id="barc-10", setting="review", administered_on=date.today(), mode="self",
+    )  # fmt: skip
     return {
+        "administration": administration.pk,
+        "self_administration": for_them.pk,
         "contact_detail": phone.pk,
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,

@@ -150,6 +150,9 @@ def page_ids(name: str, objects: dict) -> dict:
         "kind": "contact",
         "detail_pk": objects["contact_detail"],
         "number": 1,
+        "administration_pk": objects[
+            "self_administration" if name.startswith("portal:") else "administration"
+        ],
     }
 
 
@@ -361,6 +364,22 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
             "staff_note": "Reviewed with the participant.",
             "expected_version": made.version,
         }
+    if (method, path) == ("POST", "/api/participants/{participant_id}/administrations"):
+        return f"{base}/administrations", {"instrument_id": "barc-10", "setting": "intake",
+                                           "administered_on": today.isoformat()}  # fmt: skip
+    if (method, path) == ("POST", "/api/participants/{participant_id}/external-assessments"):
+        return f"{base}/external-assessments", {"tool": "LS/CMI", "level": "medium",
+                                                "assessed_on": today.isoformat()}  # fmt: skip
+    if path.startswith("/api/administrations/{administration_id}"):
+        from turnpoint.assessments.services import administration_start
+
+        given = administration_start(acting_user=coordinator, participant=participant,
+                                     instrument_id="barc-10", setting="intake",
+                                     administered_on=today)  # fmt: skip
+        if method == "PATCH":
+            return f"/api/administrations/{given.pk}", {"answers": {"barc_1": 3}, "version": 1}
+        answers = {f"barc_{n}": 3 for n in range(1, 11)}
+        return f"/api/administrations/{given.pk}/complete", {"answers": answers, "version": 1}
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 
@@ -375,6 +394,17 @@ def make_plan(referral, user):
     )  # fmt: skip
 
 
+def objects_administration(world, coordinator) -> int:
+    """BARC-10 in progress for the world's participant (strengths): the administration the
+    GET operations read."""
+    from turnpoint.assessments.services import administration_start
+
+    given = administration_start(acting_user=coordinator, participant=world["participant"],
+                                 instrument_id="barc-10", setting="intake",
+                                 administered_on=date.today())  # fmt: skip
+    return given.pk
+
+
 @pytest.mark.parametrize("operation", sorted(matrix.OPERATIONS))
 def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
     world, api_as, persona, make_referral, coordinator, operation
@@ -386,6 +416,8 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "episode_id": world["episode"].pk,
         "slug": "ghent-dtc",
         "number": 1,
+        "instrument_id": "barc-10",
+        "administration_id": objects_administration(world, coordinator),
     }
     if "/plan" in path and method == "GET":
         make_plan(world["referral"], coordinator)  # the world's participant has a plan to read

@@ -12,7 +12,13 @@ from turnpoint.sharing.models import AuditEntry
 
 from . import authorisation_matrix as matrix
 from .helpers import send_json
-from .test_sec_01_authorisation_matrix import fill, page_ids, page_routes, write_body
+from .test_sec_01_authorisation_matrix import (
+    fill,
+    objects_administration,
+    page_ids,
+    page_routes,
+    write_body,
+)
 
 SECRETS = ("Robinette", "Quarrington", "1990-05-17", "17 May 1990", "bicycle")
 
@@ -56,8 +62,18 @@ def test_sec_02_outsider_gets_404_on_every_page_naming_anothers_object(objects, 
     assert row_counts() == before
 
 
+# A programme (by slug) and an instrument of the catalogue hold no participant data: anyone
+# signed in reads them.
+PUBLIC_OBJECTS = ("{slug}", "/api/instruments/")
+
+
 @pytest.mark.parametrize(
-    "operation", sorted(op for op in matrix.OPERATIONS if "{" in op[1] and "slug" not in op[1])
+    "operation",
+    sorted(
+        op
+        for op in matrix.OPERATIONS
+        if "{" in op[1] and not any(part in op[1] for part in PUBLIC_OBJECTS)
+    ),
 )
 def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
     world, api_as, persona, make_referral, coordinator, operation
@@ -67,6 +83,7 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         "participant_id": world["participant"].pk,
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
+        "administration_id": objects_administration(world, coordinator),
     }
     client = api_as("outsider")
     if method == "GET":

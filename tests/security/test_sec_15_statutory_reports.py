@@ -159,9 +159,23 @@ def test_sec_15_other_sensitive_categories_only_with_consent(on_order, users):
     assert plan.consented == {C.STRENGTHS: [covering.pk]}
     assert plan.categories == [*STATUTORY, C.STRENGTHS]
 
+    # Strengths are recorded as assessments: the report lists the finished ones, and only those.
+    from turnpoint.assessments.services import administration_complete, administration_start
+
+    given = administration_start(acting_user=probation, participant=participant,
+                                 referral=on_order, instrument_id="tp-readiness",
+                                 setting="review", administered_on=date.today())  # fmt: skip
+    administration_complete(given, acting_user=probation, expected_version=1,
+                            answers={"importance": 8, "confidence": 6})  # fmt: skip
+    administration_start(acting_user=probation, participant=participant, referral=on_order,
+                         instrument_id="barc-10", setting="review",
+                         administered_on=date.today())  # in progress: not reported  # fmt: skip
     text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
     assert f"consent {covering.pk}" in text
-    assert "Strengths and recovery capital Not recorded in Turnpoint" in text
+    assert "Strengths and recovery capital: assessments" in text
+    assert "Importance 8" in text and "Confidence 6" in text
+    assert "Recovery Capital" not in text
+    assert "Strengths and recovery capital Not recorded in Turnpoint" not in text
     assert "Clinical treatment Not recorded" not in text
     rows = {r.legal_basis: r for r in Disclosure.objects.filter(participant=participant)}
     assert set(rows) == {LegalBasis.STATUTE, LegalBasis.CONSENT}

@@ -32,6 +32,7 @@ EXPECTED = {
         "Your record",
         "Who has seen your record",
         "What you have agreed to share",
+        "Questions to answer",
         SESSIONS,
     ],
 }

@@ -8,6 +8,7 @@ from django.views.decorators.cache import never_cache
 from ninja import NinjaAPI
 
 from . import (
+    assessments,
     consents,
     corrections,
     court_orders,
@@ -51,3 +52,6 @@ api.add_router("/participants", portal_access.router)
 api.add_router("/participants", plans.router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)
+api.add_router("/instruments", assessments.router)
+api.add_router("/participants", assessments.participants_router)
+api.add_router("/administrations", assessments.administrations_router)

@@ -12,4 +12,6 @@ urlpatterns = [
     path("sharing/", views.consents, name="consents"),
     path("sharing/<int:consent_pk>/pdf/", views.consent_pdf, name="consent_pdf"),
     path("sharing/<int:consent_pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("questions/", views.questions, name="questions"),
+    path("questions/<int:administration_pk>/", views.question, name="question"),
 ]

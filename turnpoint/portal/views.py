@@ -19,13 +19,21 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from turnpoint.accounts.models import Role
-from turnpoint.errors import InvalidInput
+from turnpoint.assessments import instruments
+from turnpoint.assessments.services import own_administration_answer
+from turnpoint.errors import Conflict, InvalidInput
 from turnpoint.sharing.accounting import accounting_lines, disclosure_accounting
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_revocable, share_consent_revoke
 from turnpoint.sharing.documents import Section, notice_for, outbound_pdf, share_consent_pdf
 from turnpoint.sharing.exports import FORMATS, participant_own_record_export
-from turnpoint.sharing.reads import own_consent, own_consents
+from turnpoint.sharing.reads import (
+    own_administration,
+    own_administrations,
+    own_consent,
+    own_consents,
+)
+from turnpoint.web.assessment_forms import answer_rows, posted_answers
 from turnpoint.web.consent_views import share_consent_status
 from turnpoint.web.records_views import (
     accounting_page,
@@ -76,7 +84,9 @@ def _programme(participant):
 @participant_required
 @require_GET
 def home(request, account):
-    return render(request, "portal/home.html", {"participant": account.participant})
+    waiting = [a for a in own_administrations(account.participant) if a.status != "complete"]
+    context = {"participant": account.participant, "questions_waiting": len(waiting)}
+    return render(request, "portal/home.html", context)
 
 
 @participant_required
@@ -223,3 +233,77 @@ def set_up(request):
         "field_errors": {f: " ".join(r for g, r in errors if g == f) for f, _ in errors},
     }
     return render(request, "portal/set_up.html", context, status=400 if errors else 200)
+
+
+# Questions a worker gave the participant to answer themselves (docs/assessments.md) ------------
+
+
+def _own_instrument(administration):
+    return instruments.catalogue(include_off=True).get(administration.instrument_id)
+
+
+@participant_required
+@require_GET
+def questions(request, account):
+    """The questionnaires a worker started for the participant to answer themselves."""
+    rows = []
+    for administration in own_administrations(account.participant):
+        instrument = _own_instrument(administration)
+        title = instrument.title if instrument else "A questionnaire"
+        rows.append({"administration": administration, "title": title})
+    return render(request, "portal/questions.html",
+                  {"participant": account.participant, "rows": rows})  # fmt: skip
+
+
+@participant_required
+@require_http_methods(["GET", "POST"])
+def question(request, account, administration_pk):
+    """One questionnaire, answered by the participant: the staff page's form in their words."""
+    person = account.participant
+    administration = own_administration(person, administration_pk)
+    if administration is None:
+        raise Http404("No such questionnaire")
+    instrument = _own_instrument(administration)
+    if administration.status == "complete" or instrument is None:
+        messages.success(request, "You have already answered these questions. Thank you.")
+        return redirect("portal:questions")
+    problems, typed, status, summary = [], None, 200, []
+    if request.method == "POST":
+        answers, typed = posted_answers(instrument, request.POST)
+        finish = "finish" in request.POST
+        try:
+            own_administration_answer(
+                administration, participant=person, acting_user=request.user, answers=answers,
+                expected_version=request.POST.get("expected_version"), finish=finish,
+            )  # fmt: skip
+        except Conflict:
+            summary.append(("", "Your answers changed since you opened this page. Nothing was "
+                                "saved: check the answers below and try again."))  # fmt: skip
+            typed, status = None, 409
+            administration.refresh_from_db()
+        except InvalidInput as exc:
+            problems, status = exc.problems, 400
+        else:
+            if finish:
+                messages.success(request, "Thank you. Your answers are saved.")
+                return redirect("portal:questions")
+            messages.success(request, "Your answers are saved. You can carry on later.")
+            return redirect("portal:question", administration_pk=administration.pk)
+    rows = answer_rows(instrument, administration.answers, problems, typed=typed)
+    for p in problems:
+        row = next((r for r in rows if r["id"] == p.field), None)
+        if row is None:
+            summary.append(("", str(p)))
+        else:
+            anchor = f"item-{p.field}-0" if row["options"] else f"item-{p.field}"
+            summary.append((anchor, f"Question {row['number']}: {p.reason}"))
+    context = {
+        "participant": person,
+        "administration": administration,
+        "instrument": instrument,
+        "attribution": instrument.licence.attribution,
+        "rows": rows,
+        "errors": summary,
+        "self_mode": True,
+    }
+    return render(request, "portal/question.html", context, status=status)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from django.db import transaction
 from django.http import Http404
 
+from turnpoint.assessments.models import Administration
 from turnpoint.journeys.models import ReferralFieldChange
 from turnpoint.people.duplicates import Person, likely_duplicates
 from turnpoint.people.identifiers import normalise
@@ -526,3 +527,138 @@ def plan_versions_read(user, participant, numbers) -> PlanRead:
         _plan_read_recorded(user, participant, plan, referral, openings, versions,
                             "recovery plan versions")  # fmt: skip
     return PlanRead(plan, referral, versions, decision.basis)
+
+
+# Assessments (docs/assessments.md) --------------------------------------------------------------
+
+
+@dataclass
+class AssessmentsRead:
+    """A participant's administrations (newest first, in progress ones included) and external
+    assessments (newest first), only of the categories the user may read for each, with the
+    openings the decisions used."""
+
+    participant: object
+    administrations: list = field(default_factory=list)
+    external: list = field(default_factory=list)
+    openings: Openings | None = None
+
+
+def _assessment_decider(user, person, *, openings=None, referrals=None
+                        ) -> tuple[Callable, Openings, dict]:  # fmt: skip
+    """(may(row) -> bool, the page's openings, participant id -> programme shown for): a row of
+    a referral to the user's team is decided in that referral's programme, any other in none,
+    each with the participant's consents and break-glass (a court order opens no page: it leaves
+    as the export limited to its scope, as on the participant page). `openings` and `referrals`
+    (the participant's referrals to the user's team, newest first, with their programmes), when
+    the caller has read them already (the participant page's `participant_record`), save reading
+    them again."""
+    on_page = replace(openings or openings_of(user, person), court_orders=())
+    if referrals is None:
+        programmes = team_programmes(user)
+        referrals = [
+            r for r in person.referrals.filter(programme__in=list(programmes))
+            .select_related("programme").order_by("-referral_date", "-id")
+        ]  # fmt: skip
+    by_referral = {r.pk: r.programme for r in referrals}
+    cache: dict = {}
+
+    def may(row) -> bool:
+        programme = by_referral.get(row.referral_id)
+        key = programme.pk if programme is not None else None
+        if key not in cache:
+            cache[key] = readable(user, programme=programme, openings=on_page)
+        return row.category in cache[key]
+
+    first = next(iter(by_referral.values()), None)
+    return may, on_page, ({person.pk: first} if first is not None else {})
+
+
+def assessments_read(user, participant, *, openings=None, referrals=None) -> AssessmentsRead:
+    """A reached participant's administrations and external assessments that the user may read,
+    decided per row with the rules (the row's programme, the participant's openings), read and
+    recorded in one transaction: an audit entry when a category shown is sensitive (mental
+    health, clinical), disclosure acts when what is shown crosses agencies. `openings` and
+    `referrals` as for `_assessment_decider`."""
+    with transaction.atomic():
+        may, on_page, programme_by = _assessment_decider(
+            user, participant, openings=openings, referrals=referrals
+        )
+        administrations = [
+            a for a in participant.administrations.select_related("administered_by", "referral")
+            .order_by("-administered_on", "-id") if may(a)
+        ]  # fmt: skip
+        external = [
+            e for e in participant.external_assessments.select_related("recorded_by", "referral")
+            .order_by("-assessed_on", "-id") if may(e)
+        ]  # fmt: skip
+        shown = {a.category for a in administrations} | {e.category for e in external}
+        if shown:
+            read_recorded(
+                user, participants=[participant], categories=sorted(shown), obj=participant,
+                detail={"page": "assessments",
+                        "administration_ids": [a.pk for a in administrations],
+                        "external_assessment_ids": [e.pk for e in external]},
+                programme_by_participant=programme_by or None,
+                openings={participant.pk: on_page},
+            )  # fmt: skip
+    return AssessmentsRead(participant, administrations, external, on_page)
+
+
+def administration_read(user, participant, pk):
+    """One administration of a reached participant, read and recorded; Http404 alike when there
+    is none and when the user may not read its category (a court role never learns that a
+    depression score is there)."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        pk = 0
+    with transaction.atomic():
+        row = (
+            participant.administrations.select_related("administered_by", "referral")
+            .filter(pk=pk)
+            .first()
+        )
+        may, on_page, programme_by = _assessment_decider(user, participant)
+        if row is None or not may(row):
+            raise not_found(Administration, pk, "administration")
+        read_recorded(
+            user, participants=[participant], categories=[row.category], obj=row,
+            detail={"page": "administration"}, programme_by_participant=programme_by or None,
+            openings={participant.pk: on_page},
+        )  # fmt: skip
+    return row
+
+
+def administration_reached(user, pk) -> tuple:
+    """(participant, administration) for an administration named by id alone (the API's
+    /administrations/{id}), read and recorded like `administration_read`; Http404 alike when it
+    does not exist, its participant is out of reach or its category is not the user's to read."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        pk = 0
+    owner = Administration.objects.filter(pk=pk).values_list("participant_id", flat=True).first()
+    if owner is None:
+        raise not_found(Administration, pk, "administration")
+    person = participants_visible_to(user).filter(pk=owner).first()
+    if person is None:
+        raise not_found(Administration, pk, "administration")
+    return person, administration_read(user, person, pk)
+
+
+def own_administrations(participant) -> list:
+    """The administrations a worker started for the participant to answer themselves (mode
+    "self"), newest first, as the portal shows them to the participant: their own record, read
+    by them, so nothing crosses and nothing is audited."""
+    return list(participant.administrations.filter(mode="self").order_by("-administered_on", "-id"))
+
+
+def own_administration(participant, pk):
+    """One of the participant's own self-completion administrations, or None: anyone else's,
+    and any a worker asks, is not theirs to open here."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        return None
+    return participant.administrations.filter(mode="self", pk=pk).first()

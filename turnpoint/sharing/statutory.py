@@ -12,7 +12,10 @@ programme team who hold a recipient role (the judges of the court), and it conta
 - nothing else: role defaults and programme switches do not add to a statutory report.
 
 Categories Turnpoint does not record yet (drug test results, the treatment provider's views) say
-so in the report instead of inventing content. Preparing the report writes one `export` audit
+so in the report instead of inventing content. Risk and need, strengths, mental health and
+clinical information are recorded as assessments (docs/assessments.md): where the report carries
+one of them, it lists the participant's finished administrations and external assessments of it,
+and nothing else of that category. Preparing the report writes one `export` audit
 entry and, for each recipient agency, one disclosure per legal basis, in one transaction.
 """
 
@@ -23,6 +26,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.accounts.models import Role, User
+from turnpoint.assessments import instruments
+from turnpoint.assessments.models import Administration, ExternalAssessment, Status
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.effective import effective_steps
 from turnpoint.journeys.models import Episode
@@ -48,6 +53,30 @@ C = Category
 # plan, which a report carries when the participant's consent covers it for the court); every
 # other category in a report appears as "not recorded in Turnpoint".
 RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN)
+# The categories Turnpoint records only as assessments (instruments given, external assessments).
+ASSESSED = (C.RISK_NEED, C.STRENGTHS, C.MENTAL_HEALTH, C.CLINICAL)
+
+
+def assessment_lines(participant, category: str) -> list[str]:
+    """One line per finished administration and external assessment of `category`, oldest
+    first: what a report that carries the category says of it."""
+    titles = {i.id: i.title for i in instruments.catalogue(include_off=True).values()}
+    dated: list[tuple] = []
+    for a in Administration.objects.filter(
+        participant=participant, category=category, status=Status.COMPLETE
+    ).order_by("administered_on", "id"):
+        scales = (a.scores or {}).get("scales") or []
+        shown = "; ".join(
+            f"{s['name']} {s['score']:g}" + (f" ({s['band']})" if s.get("band") else "")
+            for s in scales if s.get("score") is not None
+        ) or "no scores"  # fmt: skip
+        title = titles.get(a.instrument_id, a.instrument_id)
+        dated.append((a.administered_on, a.pk, f"{title}: {shown}"))
+    for e in ExternalAssessment.objects.filter(participant=participant, category=category):
+        parts = [f"level {e.get_level_display().lower()}" if e.level else "",
+                 f"total {e.total:g}" if e.total is not None else ""]  # fmt: skip
+        dated.append((e.assessed_on, e.pk, f"{e.tool}: {', '.join(filter(None, parts))}"))
+    return [f"{day:%d %B %Y} - {text}" for day, _, text in sorted(dated)]
 
 
 @dataclass
@@ -216,7 +245,13 @@ def report_scope(plan: ReportPlan) -> str:
             f"({', '.join(f'consent {pk}' for pk in ids)}) covers it for the court: "
             f"{'; '.join(C(c).label for c in plan.consented)}."
         )
-    unrecorded = [C(c).label for c in plan.categories if c not in RECORDED]
+    assessed = [C(c).label for c in plan.categories if c in ASSESSED]
+    if assessed:
+        parts.append(
+            "Recorded in Turnpoint only as assessments, so the report lists those and nothing "
+            f"else of them: {'; '.join(assessed)}."
+        )
+    unrecorded = [C(c).label for c in plan.categories if c not in RECORDED and c not in ASSESSED]
     if unrecorded:
         parts.append(
             "Not recorded in Turnpoint, so the report says so and carries none: "
@@ -281,7 +316,12 @@ def _render(plan: ReportPlan, author) -> bytes:
     if C.PLAN in included:
         sections.append(Section(C.PLAN.label, _plan_lines(referral)))
     for category in plan.categories:
-        if category not in RECORDED:
+        if category in ASSESSED:
+            lines = assessment_lines(participant, category) or [
+                "No assessments of this kind recorded in Turnpoint."
+            ]
+            sections.append(Section(f"{C(category).label}: assessments", lines))
+        elif category not in RECORDED:
             sections.append(
                 Section(C(category).label, ["Not recorded in Turnpoint: this report carries none."])
             )

@@ -68,7 +68,8 @@ PARTICIPANT_PAGES = (
     "web:share_consent_new", "web:share_consent_revoke", "web:participation_consent_new",
     "web:participation_consent_withdraw", "web:household", "web:court_orders",
     "web:court_order_new", "web:court_order_end", "web:break_glass_new", "web:statutory_report",
-    "web:portal_access",
+    "web:portal_access", "web:assessments", "web:administration_new", "web:administration",
+    "web:administration_self", "web:administration_result", "web:external_assessment_new",
 )  # fmt: skip
 
 LINKS = (
@@ -86,6 +87,7 @@ LINKS = (
         _participant,
         section=("portal:consent_withdraw",),
     ),
+    Link("Questions to answer", "portal:questions", _participant, section=("portal:question",)),
     Link("Your sessions", "web:account_sessions", _anyone),
 )
 

@@ -17,6 +17,7 @@ from turnpoint.sharing.categories import Category
 from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.statutory import (
+    ASSESSED,
     RECORDED,
     report_scope,
     statutory_report_generate,
@@ -61,7 +62,9 @@ def statutory_report(request, pk, code):
         "scope": report_scope(plan),
         "statutory": [C(c).label for c in plan.statutory],
         "consented": [(C(c).label, ids) for c, ids in plan.consented.items()],
-        "unrecorded": [C(c).label for c in plan.categories if c not in RECORDED],
+        "unrecorded": [
+            C(c).label for c in plan.categories if c not in RECORDED and c not in ASSESSED
+        ],
         "errors": [("", p) for p in problems],
     }
     return render(request, "web/reports/statutory.html", context, status=400 if problems else 200)

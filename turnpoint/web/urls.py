@@ -215,3 +215,40 @@ from . import matching_views  # noqa: E402
 urlpatterns += [
     path("referrals/<int:pk>/matching/", matching_views.matching_page, name="matching"),
 ]
+
+# Assessments: giving instruments, external assessments (turnpoint/web/assessment_views.py).
+from . import assessment_views  # noqa: E402
+
+urlpatterns += [
+    path("participants/<int:pk>/assessments/", assessment_views.assessments, name="assessments"),
+    path(
+        "participants/<int:pk>/assessments/give/",
+        assessment_views.administration_new,
+        name="administration_new",
+    ),
+    path(
+        "participants/<int:pk>/assessments/external/new/",
+        assessment_views.external_assessment_new,
+        name="external_assessment_new",
+    ),
+    path(
+        "participants/<int:pk>/assessments/<int:administration_pk>/",
+        assessment_views.administration,
+        name="administration",
+    ),
+    path(
+        "participants/<int:pk>/assessments/<int:administration_pk>/participant/",
+        assessment_views.administration_self,
+        name="administration_self",
+    ),
+    path(
+        "participants/<int:pk>/assessments/<int:administration_pk>/result/",
+        assessment_views.administration_result,
+        name="administration_result",
+    ),
+    path(
+        "participants/<int:pk>/assessments/<int:administration_pk>/print/",
+        assessment_views.administration_print,
+        name="administration_print",
+    ),
+]

@@ -63,6 +63,7 @@ from turnpoint.sharing.statutory import statutory_reports_for
 
 from . import merge_views, plan_views
 from .actions import referral_actions
+from .assessment_views import profile_context
 from .forms import ReferralIntakeForm, TransitionForm
 from .identity_views import may_change_details
 from .timeline import timeline_entries
@@ -355,6 +356,8 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
     context.update(plan_views.participant_page_context(user, person, found))
+    # The profile: the assessments this user may read, read and recorded with the page.
+    context.update(profile_context(user, person, openings=found.openings, referrals=referrals))
     return render(request, "web/participant.html", context, status=status)
 
 

@@ -11,6 +11,7 @@ from django.db import connection
 from turnpoint.accounts.access import access_changed_by, command_line
 from turnpoint.accounts.mfa import demo_device_create
 from turnpoint.accounts.personas import PERSONAS, persona_user
+from turnpoint.assessments.synth import synth_assessments
 from turnpoint.journeys.synth import synth_assign, synth_caseload
 from turnpoint.plans.synth import synth_plans
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
@@ -61,6 +62,10 @@ class Command(BaseCommand):
         )
         # Some people on a programme have a recovery plan, reviewed once (turnpoint/plans/synth.py).
         plans = synth_plans(acting_user=coordinator)
+        # Their profiles: BARC-10 and readiness at intake and review, the needs checklist, an
+        # LS/CMI level (turnpoint/assessments/synth.py).
+        assessed = synth_assessments(acting_user=coordinator,
+                                     probation_officer=by_name["probation"], seed=seed)  # fmt: skip
         judge = by_name["judge"]
         court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
                       recipient_agency=judge.agency, recipient_role=judge.role,
@@ -81,7 +86,9 @@ class Command(BaseCommand):
             f"progress; {openings['court_orders']} have a court order opening their treatment "
             "progress to the judge.\n"
             f"{assigned} people on a programme have a key worker (clinician or probation) and a "
-            "case manager (casemanager): their own caseloads show them first. "
+            "case manager (casemanager): their own caseloads show them first. They have "
+            f"{assessed['administrations']} instruments given and "
+            f"{assessed['external_assessments']} LS/CMI levels recorded, for their profiles; "
             f"{plans} of them have a recovery plan with two versions.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
