@@ -25,6 +25,7 @@ from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reach import participant_for_user, participants_visible_to
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.services import appointment_book, drug_test_record
 
 TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
 
@@ -85,6 +86,10 @@ def pair(make_referral, users):
         participant=duplicate, tool="LS/CMI", level="medium", assessed_on=date.today(),
         recorded_by=coordinator,
     )  # fmt: skip
+    appointment_book(acting_user=coordinator, referral=referral, kind="supervision_meeting",
+                     starts_at=timezone.now() - timedelta(days=1), with_user=coordinator)  # fmt: skip
+    drug_test_record(acting_user=coordinator, referral=referral, specimen="urine",
+                     purpose="forensic", collected_at=timezone.now() - timedelta(hours=2))  # fmt: skip
     return kept, duplicate
 
 

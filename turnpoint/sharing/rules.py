@@ -59,12 +59,25 @@ ROLE_READ: dict[str, frozenset[str]] = {
     Role.ADMINISTRATOR: frozenset(),
 }
 
+# Attendance and forensic drug tests are recorded by whoever sees the participant or collects
+# the specimen: the programme team and the treatment provider alike (docs/supervision.md).
 ROLE_WRITE: dict[str, frozenset[str]] = {
-    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
-    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD}),
-    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}),
+    Role.COORDINATOR: frozenset(
+        {C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.ATTENDANCE, C.DRUG_TESTS}
+    ),
+    Role.CASE_MANAGER: frozenset(
+        {C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.ATTENDANCE, C.DRUG_TESTS}
+    ),
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.ATTENDANCE, C.DRUG_TESTS}),
     Role.CLINICIAN: frozenset(
-        {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH}
+        {
+            C.CLINICAL,
+            C.TREATMENT_PROGRESS,
+            C.COUNSELLING_NOTES,
+            C.MENTAL_HEALTH,
+            C.ATTENDANCE,
+            C.DRUG_TESTS,
+        }
     ),
     Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }
