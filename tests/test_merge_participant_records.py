@@ -86,10 +86,20 @@ def pair(make_referral, users):
         participant=duplicate, tool="LS/CMI", level="medium", assessed_on=date.today(),
         recorded_by=coordinator,
     )  # fmt: skip
-    appointment_book(acting_user=coordinator, referral=referral, kind="supervision_meeting",
-                     starts_at=timezone.now() - timedelta(days=1), with_user=coordinator)  # fmt: skip
-    drug_test_record(acting_user=coordinator, referral=referral, specimen="urine",
-                     purpose="forensic", collected_at=timezone.now() - timedelta(hours=2))  # fmt: skip
+    appointment_book(
+        acting_user=coordinator,
+        referral=referral,
+        kind="supervision_meeting",
+        starts_at=timezone.now() - timedelta(days=1),
+        with_user=coordinator,
+    )
+    drug_test_record(
+        acting_user=coordinator,
+        referral=referral,
+        specimen="urine",
+        purpose="forensic",
+        collected_at=timezone.now() - timedelta(hours=2),
+    )
     return kept, duplicate
 
 

@@ -44,10 +44,13 @@ def test_booking_refuses_each_problem_by_field_and_writes_nothing(referral, user
     entries = AuditEntry.objects.count()
     with pytest.raises(InvalidInput) as exc:
         appointment_book(
-            acting_user=users["coordinator"], referral=referral, kind="coffee",
-            starts_at=timezone.make_aware(datetime(2001, 1, 1, 10)), place="Room\u202e 4",
+            acting_user=users["coordinator"],
+            referral=referral,
+            kind="coffee",
+            starts_at=timezone.make_aware(datetime(2001, 1, 1, 10)),
+            place="Room\u202e 4",
             with_user=outsider,
-        )  # fmt: skip
+        )
     problems = _fields(exc)
     assert set(problems) == {"kind", "starts_at", "place", "with_user"}
     assert "is before the referral date" in problems["starts_at"]
@@ -72,24 +75,33 @@ def test_outcome_recorded_once_with_its_version_and_no_future_attendance(referra
     past = _book(coordinator, referral)
     future = _book(coordinator, referral, starts_at=timezone.now() + timedelta(days=2))
     with pytest.raises(InvalidInput) as exc:
-        appointment_outcome_record(future, acting_user=coordinator, outcome="attended",
-                                   expected_version=1)  # fmt: skip
+        appointment_outcome_record(
+            future, acting_user=coordinator, outcome="attended", expected_version=1
+        )
     assert "before the appointment's day" in _fields(exc)["outcome"]
     # Excused ahead of the day is allowed: the participant called to say they cannot come.
-    excused = appointment_outcome_record(future, acting_user=coordinator, outcome="excused",
-                                         note="Hospital appointment", expected_version=1)  # fmt: skip
+    excused = appointment_outcome_record(
+        future,
+        acting_user=coordinator,
+        outcome="excused",
+        note="Hospital appointment",
+        expected_version=1,
+    )
     assert excused.outcome == "excused" and excused.version == 2
 
-    done = appointment_outcome_record(past, acting_user=coordinator, outcome="attended",
-                                      expected_version=1)  # fmt: skip
+    done = appointment_outcome_record(
+        past, acting_user=coordinator, outcome="attended", expected_version=1
+    )
     assert (done.outcome, done.version, done.outcome_recorded_by) == ("attended", 2, coordinator)
     entries = AuditEntry.objects.count()
-    again = appointment_outcome_record(past, acting_user=coordinator, outcome="attended",
-                                       expected_version=1)  # fmt: skip
+    again = appointment_outcome_record(
+        past, acting_user=coordinator, outcome="attended", expected_version=1
+    )
     assert again.version == 2 and AuditEntry.objects.count() == entries  # idempotent
     with pytest.raises(Conflict):
-        appointment_outcome_record(past, acting_user=coordinator, outcome="missed",
-                                   expected_version=1)  # fmt: skip
+        appointment_outcome_record(
+            past, acting_user=coordinator, outcome="missed", expected_version=1
+        )
     past.refresh_from_db()
     assert past.outcome == "attended" and past.version == 2
 
@@ -98,8 +110,9 @@ def test_outcome_refuses_rescheduled_and_unknown_outcomes(referral, users):
     appointment = _book(users["coordinator"], referral)
     for outcome, words in (("rescheduled", "rescheduling"), ("late", "attended, missed")):
         with pytest.raises(InvalidInput) as exc:
-            appointment_outcome_record(appointment, acting_user=users["coordinator"],
-                                       outcome=outcome, expected_version=1)  # fmt: skip
+            appointment_outcome_record(
+                appointment, acting_user=users["coordinator"], outcome=outcome, expected_version=1
+            )
         assert words in _fields(exc)["outcome"]
     appointment.refresh_from_db()
     assert appointment.outcome == "" and appointment.version == 1
@@ -109,33 +122,39 @@ def test_reschedule_links_the_new_appointment_and_repeats_safely(referral, users
     coordinator = users["coordinator"]
     old = _book(coordinator, referral, starts_at=timezone.now() + timedelta(days=1), place="A")
     when = timezone.now() + timedelta(days=3)
-    new = appointment_reschedule(old, acting_user=coordinator, starts_at=when,
-                                 note="Asked to move it", expected_version=1)  # fmt: skip
+    new = appointment_reschedule(
+        old, acting_user=coordinator, starts_at=when, note="Asked to move it", expected_version=1
+    )
     old.refresh_from_db()
     assert old.outcome == "rescheduled" and old.rescheduled_to == new and old.version == 2
-    assert (new.starts_at, new.place, new.with_user, new.kind) == (when, "A", coordinator,
-                                                                   old.kind)  # fmt: skip
-    again = appointment_reschedule(old, acting_user=coordinator, starts_at=when,
-                                   expected_version=1)  # fmt: skip
+    assert (new.starts_at, new.place, new.with_user, new.kind) == (when, "A", coordinator, old.kind)
+    again = appointment_reschedule(old, acting_user=coordinator, starts_at=when, expected_version=1)
     assert again == new and Appointment.objects.count() == 2
     with pytest.raises(InvalidInput):
-        appointment_reschedule(old, acting_user=coordinator, starts_at=when + timedelta(days=1),
-                               expected_version=2)  # fmt: skip
+        appointment_reschedule(
+            old, acting_user=coordinator, starts_at=when + timedelta(days=1), expected_version=2
+        )
     # A refused reschedule writes nothing: the new time is before the referral.
     other = _book(coordinator, referral, starts_at=timezone.now() + timedelta(days=1))
     with pytest.raises(InvalidInput) as exc:
-        appointment_reschedule(other, acting_user=coordinator,
-                               starts_at=timezone.make_aware(datetime(2001, 1, 1, 9)),
-                               expected_version=1)  # fmt: skip
+        appointment_reschedule(
+            other,
+            acting_user=coordinator,
+            starts_at=timezone.make_aware(datetime(2001, 1, 1, 9)),
+            expected_version=1,
+        )
     assert "starts_at" in _fields(exc)
     other.refresh_from_db()
     assert other.outcome == "" and Appointment.objects.count() == 3
 
 
 def test_attendance_read_records_the_read_and_shows_the_court_attendance(referral, users):
-    appointment_outcome_record(_book(users["coordinator"], referral),
-                               acting_user=users["coordinator"], outcome="missed",
-                               expected_version=1)  # fmt: skip
+    appointment_outcome_record(
+        _book(users["coordinator"], referral),
+        acting_user=users["coordinator"],
+        outcome="missed",
+        expected_version=1,
+    )
     judge = users["judge"]
     read = attendance_read(judge, referral.participant)
     assert read.readable and len(read.appointments) == 1
@@ -149,13 +168,16 @@ def test_attendance_read_records_the_read_and_shows_the_court_attendance(referra
 def test_calendar_and_call_in_list_show_only_what_the_user_reaches(referral, users, outsider):
     coordinator, clinician = users["coordinator"], users["clinician"]
     today = timezone.localdate()
-    at_nine = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(
-        hours=9
-    )
+    at_nine = timezone.make_aware(datetime.combine(today, datetime.min.time())) + timedelta(hours=9)
     _book(coordinator, referral, starts_at=at_nine)
     _book(coordinator, referral, starts_at=at_nine, with_user=clinician)
-    _book(coordinator, referral, starts_at=at_nine + timedelta(hours=1), kind="drug_test",
-          with_user=None)  # fmt: skip
+    _book(
+        coordinator,
+        referral,
+        starts_at=at_nine + timedelta(hours=1),
+        kind="drug_test",
+        with_user=None,
+    )
     start, end = at_nine - timedelta(hours=9), at_nine + timedelta(days=7)
     mine = calendar_read(coordinator, start=start, end=end)
     assert [a.with_user for a in mine] == [coordinator]
@@ -168,17 +190,27 @@ def test_calendar_and_call_in_list_show_only_what_the_user_reaches(referral, use
 
 
 def _session(days_ago, outcome="attended", with_user_id=1, kind="treatment_session"):
-    return SimpleNamespace(kind=kind, outcome=outcome, with_user_id=with_user_id,
-                           starts_at=date(2027, 3, 31) - timedelta(days=days_ago))  # fmt: skip
+    return SimpleNamespace(
+        kind=kind,
+        outcome=outcome,
+        with_user_id=with_user_id,
+        starts_at=date(2027, 3, 31) - timedelta(days=days_ago),
+    )
 
 
 def test_key_worker_consistency_counts_attended_sessions_of_the_last_90_days():
     today = date(2027, 3, 31)
     sessions = [
-        _session(1), _session(10), _session(20, with_user_id=2), _session(30, outcome="missed"),
-        _session(40, kind="drug_test"), _session(89, kind="supervision_meeting"),
-        _session(90), _session(120), _session(-3),
-    ]  # fmt: skip
+        _session(1),
+        _session(10),
+        _session(20, with_user_id=2),
+        _session(30, outcome="missed"),
+        _session(40, kind="drug_test"),
+        _session(89, kind="supervision_meeting"),
+        _session(90),
+        _session(120),
+        _session(-3),
+    ]
     result = key_worker_consistency(sessions, 1, today=today)
     # Inside the window: days 1, 10, 20 (someone else) and 89; day 90 is the window's edge.
     assert (result.attended, result.with_key_worker) == (4, 3)

@@ -527,7 +527,7 @@ def _phase(referral):
     return episode, phase
 
 
-def test_schedule_draw(
+def drug_test_schedule_draw(
     *, acting_user, referral, start: date | None = None, seed: int | None = None
 ) -> SchedulePlan:
     """Draw the participant's random test days for the next four calendar weeks from their
