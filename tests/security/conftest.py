@@ -17,6 +17,7 @@ from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.participation import participation_consent_record
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.services import appointment_book, drug_test_record
 
 from .helpers import As
 
@@ -192,7 +193,26 @@ def objects(world, users, programmes, make_referral):
     # A phone number of the participant: the one the withdraw page offers to withdraw.
     phone = contact_add(acting_user=users["coordinator"], participant=participant, kind="phone",
                         value="0123 456789")  # fmt: skip
+    # An appointment kept yesterday and a forensic test, for the supervision pages.
+    appointment = appointment_book(
+        acting_user=users["coordinator"],
+        referral=world["referral"],
+        kind="supervision_meeting",
+        starts_at=timezone.now() - timedelta(days=1),
+        with_user=users["coordinator"],
+    )
+    test = drug_test_record(
+        acting_user=users["coordinator"],
+        referral=world["referral"],
+        collected_at=timezone.now() - timedelta(hours=30),
+        specimen="urine",
+        purpose="forensic",
+        results_received_at=timezone.now() - timedelta(hours=2),
+        results=[{"substance": "opiates", "result": "positive"}],
+    )
     return {
+        "appointment": appointment.pk,
+        "drug_test": test.pk,
         "contact_detail": phone.pk,
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,

@@ -20,6 +20,7 @@ from . import (
     portal_access,
     programmes,
     referrals,
+    supervision,
     transitions,
 )
 from .auth import BearerToken
@@ -45,5 +46,6 @@ api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
 api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
+api.add_router("/participants", supervision.router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)

@@ -425,32 +425,37 @@ def _team_referrals(user, participant) -> list:
     )
 
 
-def attendance_read(user, participant, *, since=None) -> AttendanceRead:
+def attendance_read(user, participant, *, since=None, referrals=None, openings=None
+                    ) -> AttendanceRead:  # fmt: skip
     """The appointments of a reached participant (`since`: from that moment on), decided per
     referral's programme with the participant's openings (a court order opens nothing here: a
-    list cannot keep to its date range), fetched and recorded in one transaction."""
-    with transaction.atomic():
-        openings = replace(openings_of(user, participant), court_orders=())
-        allowed = {
-            r.pk: r.programme for r in _team_referrals(user, participant)
-            if decide(user, C.ATTENDANCE, programme=r.programme, openings=openings)
-        }  # fmt: skip
-        if not allowed:
-            return AttendanceRead()
-        rows = Appointment.objects.filter(participant=participant, referral__in=list(allowed))
-        if since is not None:
-            rows = rows.filter(starts_at__gte=since)
-        found = list(
-            rows.select_related("with_user", "referral__programme", "rescheduled_to",
-                                "outcome_recorded_by").order_by("-starts_at", "-id")
+    list cannot keep to its date range), fetched and recorded. The participant page passes the
+    team's `referrals` and the `openings` it has already read, so this adds one query. As in
+    `participant_details_read`, the record is written (in its own transaction, joining the
+    caller's) before anything is returned: if it fails, nothing is shown (SEC-19)."""
+    openings = replace(openings or openings_of(user, participant), court_orders=())
+    if referrals is None:
+        referrals = _team_referrals(user, participant)
+    allowed = {
+        r.pk: r.programme for r in referrals
+        if decide(user, C.ATTENDANCE, programme=r.programme, openings=openings)
+    }  # fmt: skip
+    if not allowed:
+        return AttendanceRead()
+    rows = Appointment.objects.filter(participant=participant, referral__in=list(allowed))
+    if since is not None:
+        rows = rows.filter(starts_at__gte=since)
+    found = list(
+        rows.select_related("with_user", "referral__programme", "rescheduled_to",
+                            "outcome_recorded_by").order_by("-starts_at", "-id")
+    )  # fmt: skip
+    if found:
+        read_recorded(
+            user, participants=[participant], categories=[C.ATTENDANCE], obj=participant,
+            detail={"page": "attendance", "appointments": len(found)},
+            programme_by_participant={participant.pk: found[0].referral.programme},
+            openings={participant.pk: openings},
         )  # fmt: skip
-        if found:
-            read_recorded(
-                user, participants=[participant], categories=[C.ATTENDANCE], obj=participant,
-                detail={"page": "attendance", "appointments": len(found)},
-                programme_by_participant={participant.pk: found[0].referral.programme},
-                openings={participant.pk: openings},
-            )  # fmt: skip
     return AttendanceRead(found, True)
 
 

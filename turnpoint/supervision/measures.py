@@ -35,8 +35,9 @@ class Consistency:
         return None if share is None else round(share * 100)
 
 
-def key_worker_consistency(appointments, key_worker_id, *, today: date,
-                           days: int = CONSISTENCY_DAYS) -> Consistency:  # fmt: skip
+def key_worker_consistency(
+    appointments, key_worker_id, *, today: date, days: int = CONSISTENCY_DAYS
+) -> Consistency:
     """Count the sessions (treatment sessions and supervision meetings) attended from `days`
     before `today` up to today, and those seen by the key worker (`with_user_id` equal to
     `key_worker_id`). Each appointment needs `kind`, `outcome`, `starts_at` (a date or
@@ -60,8 +61,13 @@ def turnaround_hours(collected_at: datetime, received_at: datetime | None) -> fl
     return round((received_at - collected_at).total_seconds() / 3600, 1)
 
 
-def turnaround_missed(collected_at: datetime, received_at: datetime | None, *, now: datetime,
-                      target_hours: int = TURNAROUND_TARGET_HOURS) -> bool:  # fmt: skip
+def turnaround_missed(
+    collected_at: datetime,
+    received_at: datetime | None,
+    *,
+    now: datetime,
+    target_hours: int = TURNAROUND_TARGET_HOURS,
+) -> bool:
     """Whether the results came back (or, still awaited, are already) later than the target."""
     end = received_at if received_at is not None else now
     return end - collected_at > timedelta(hours=target_hours)
