@@ -14,11 +14,13 @@ from turnpoint.supervision.panel import PANEL
 from .forms import DateInputField, GovukForm, _choose, _required
 
 
-class TimeInputField(forms.CharField):
+class TimeInputField(forms.Field):
     """A time of day typed as 24-hour HH:MM (for example 14:30)."""
 
+    widget = forms.TextInput
+
     def to_python(self, value):
-        value = super().to_python(value).strip()
+        value = str(value or "").strip()
         if not value:
             return None
         try:
@@ -66,7 +68,6 @@ class AppointmentForm(_Renamed):
     at_time = TimeInputField(
         label="Time",
         help_text="24-hour clock, for example 14:30",
-        max_length=5,
         error_messages=_required("Enter the time"),
     )
     place = forms.CharField(label="Place", max_length=200, required=False)
@@ -129,7 +130,7 @@ class OutcomeForm(_Renamed):
         label="New date", required=False, help_text="Only when it was rescheduled."
     )
     new_time = TimeInputField(
-        label="New time", max_length=5, required=False, help_text="24-hour clock, for example 14:30"
+        label="New time", required=False, help_text="24-hour clock, for example 14:30"
     )
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
@@ -154,7 +155,6 @@ class DrugTestForm(_Renamed):
     )
     collected_time = TimeInputField(
         label="Time collected",
-        max_length=5,
         help_text="24-hour clock, for example 09:15",
         error_messages=_required("Enter the time collected"),
     )
@@ -178,7 +178,7 @@ class DrugTestForm(_Renamed):
         required=False,
         help_text="Leave empty while the results are awaited.",
     )
-    received_time = TimeInputField(label="Time the results came back", max_length=5, required=False)
+    received_time = TimeInputField(label="Time the results came back", required=False)
     appointment = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
     def __init__(self, *args, referrals, **kwargs):
