@@ -15,6 +15,7 @@ from turnpoint.journeys.synth import synth_assign, synth_caseload
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
+from turnpoint.supervision.synth import synth_supervision
 
 
 class Command(BaseCommand):
@@ -58,6 +59,10 @@ class Command(BaseCommand):
             key_workers=[by_name["clinician"], by_name["probation"]],
             case_manager=by_name["casemanager"],
         )
+        # Sessions, their attendance, a test with results and the random test schedule for some
+        # running episodes (turnpoint/supervision/synth.py).
+        supervised = synth_supervision(coordinator=coordinator, probation=by_name["probation"],
+                                       seed=seed or 0)  # fmt: skip
         judge = by_name["judge"]
         court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
                       recipient_agency=judge.agency, recipient_role=judge.role,
@@ -79,6 +84,8 @@ class Command(BaseCommand):
             "progress to the judge.\n"
             f"{assigned} people on a programme have a key worker (clinician or probation) and a "
             "case manager (casemanager): their own caseloads show them first.\n"
+            f"{supervised['appointments']} appointments, {supervised['tests']} drug tests and "
+            f"{supervised['scheduled']} random test days: see Calendar and Call-in list.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:
