@@ -4,12 +4,15 @@ turnaround, the schedule and the call-in list (turnpoint/web/supervision_views.p
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 from supervision_helpers import on_episode
 
 from turnpoint.journeys.models import Episode
+from turnpoint.programmes.loader import LABELLING_WORDS
 from turnpoint.supervision.models import Appointment, DrugTest
 from turnpoint.supervision.services import (
     appointment_book,
@@ -18,6 +21,8 @@ from turnpoint.supervision.services import (
     drug_test_record,
     drug_test_schedule_draw,
 )
+
+LABELLING = re.compile(r"\b(" + "|".join(LABELLING_WORDS) + r")\b", re.IGNORECASE)
 
 
 @pytest.fixture
@@ -170,7 +175,22 @@ def test_record_a_test_with_a_row_per_substance_and_see_it_with_its_turnaround(
         page = text(page_as(reader).get(f"/participants/{dtto.participant_id}/drug-tests/"))
         assert "Opiates (morphine, heroin metabolite): positive , confirmed by LC/MS" in page
         assert note in page and "hours" in page
-    assert "clean" not in page.lower() and "dirty" not in page.lower()
+    assert not LABELLING.search(page)
+
+
+def test_supervision_words_are_person_first():
+    """No word that labels a person by a test result or by drug use, in the supervision pages,
+    code or documents."""
+    root = Path(settings.BASE_DIR)
+    files = [
+        *sorted((root / "turnpoint" / "web" / "templates" / "web" / "supervision").glob("*")),
+        *sorted((root / "turnpoint" / "supervision").glob("*.py")),
+        root / "turnpoint" / "web" / "supervision_views.py",
+        root / "turnpoint" / "api" / "supervision.py",
+        root / "docs" / "supervision.md",
+    ]
+    found = [(f.name, m.group(0)) for f in files for m in LABELLING.finditer(f.read_text())]
+    assert len(files) > 10 and found == []
 
 
 def test_late_results_are_flagged_and_the_ghent_court_sees_no_tests(page_as, ghent, users):
