@@ -103,7 +103,7 @@ def _appointment_problems(referral, values) -> list[Problem]:
     problems += text_problems("with_name", values["with_name"], max_length=NAME_MAX)
     with_user = values["with_user"]
     if with_user is not None and values["with_name"].strip():
-        problems.append(Problem("with_name", "name a member of staff or another worker, not both"))
+        problems.append(Problem("with_name", "must be empty when a member of the team is chosen"))
     if with_user is not None and not _team_member(with_user, referral.programme):
         problems.append(
             Problem("with_user", f"is not a member of the {referral.programme.name} team")

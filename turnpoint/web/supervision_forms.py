@@ -211,6 +211,21 @@ class DrugTestForm(_Renamed):
                 label=f"{label}: cut-off", max_length=40, required=False
             )
 
+    # Problems with the results, or with the planned test it answers, go above the form.
+    ABOVE = {
+        "results": "Results",
+        "confirmation_method": "Results",
+        "level": "Results",
+        "cut_off": "Results",
+        "appointment": "The planned test",
+    }
+
+    def add_problems(self, problems: list[Problem]) -> None:
+        for p in problems:
+            if p.field in self.ABOVE:
+                self.add_error(None, f"{self.ABOVE[p.field]}: {p.reason}")
+        super().add_problems([p for p in problems if p.field not in self.ABOVE])
+
     def substance_rows(self) -> list[dict]:
         return [
             {

@@ -433,7 +433,7 @@ def drug_test_schedule(request, pk):
         for r in _writable_referrals(user, person)
         if getattr(r, "episode", None) is not None and r.episode.ended_on is None
     ]
-    errors, plans = [], []
+    errors = []
     if request.method == "POST":
         for r in referrals:
             try:
@@ -441,7 +441,6 @@ def drug_test_schedule(request, pk):
             except InvalidInput as exc:
                 errors += [("", str(p)) for p in exc.problems]
                 continue
-            plans.append(plan)
             if plan.nothing_drawn:
                 messages.info(request, f"{r.programme.name}: {plan.nothing_drawn}.")
             elif plan.created:
