@@ -216,11 +216,18 @@ def test_schedule_draws_the_phase_frequency_into_planned_tests(dtto, users):
     )
     assert plan.per_week == 2 and plan.created == len(plan.appointments) > 0
     days = sorted(timezone.localdate(a.starts_at) for a in plan.appointments)
-    assert days[0] >= start and days[-1] <= date(2030, 1, 27)  # the 4th week's Sunday
-    full_weeks = [date(2030, 1, 7) + timedelta(weeks=w) for w in range(3)]
+    # The rest of the start's week, then four full calendar weeks, to Sunday 3 February.
+    assert days[0] >= start and days[-1] <= date(2030, 2, 3)
+    full_weeks = [date(2030, 1, 7) + timedelta(weeks=w) for w in range(4)]
     for monday in full_weeks:
         assert sum(monday <= d < monday + timedelta(days=7) for d in days) >= 2
     assert all(a.drawn and a.kind == "drug_test" for a in plan.appointments)
+    monday = drug_test_schedule_draw(
+        acting_user=users["probation"], referral=dtto, start=date(2030, 3, 4), seed=7
+    )
+    ends = max(timezone.localdate(a.starts_at) for a in monday.appointments)
+    assert date(2030, 3, 25) <= ends <= date(2030, 3, 31)  # exactly four weeks from a Monday
+    Appointment.objects.filter(pk__in=[a.pk for a in monday.appointments]).delete()
     again = drug_test_schedule_draw(acting_user=users["probation"], referral=dtto, start=start)
     assert again.created == 0 and len(again.appointments) == plan.created
     assert Appointment.objects.count() == plan.created
@@ -259,3 +266,28 @@ def test_turnaround_in_hours_and_the_48_hour_target():
     # Still awaited after 48 hours is already late.
     assert turnaround_missed(collected, None, now=now)
     assert not turnaround_missed(collected, None, now=collected + timedelta(hours=3))
+
+
+def test_a_test_result_is_not_shown_when_its_read_cannot_be_recorded(dtto, users, monkeypatch):
+    """The read's audit entry is written before anything is returned (SEC-19): if it cannot be,
+    the selector raises and the page is not sent."""
+    from django.db import DatabaseError
+    from django.test import Client
+
+    from turnpoint.sharing.models import audit as audit_module
+
+    _test(users["probation"], dtto)
+    reads = _judge_reads(users).count()
+
+    def refuse(*args, **kwargs):
+        raise DatabaseError("disk full while writing the audit log")
+
+    page = Client(raise_request_exception=False)
+    page.force_login(users["judge"])
+    monkeypatch.setattr(audit_module.AuditQuerySet, "insert_chained", refuse)
+    with pytest.raises(DatabaseError):
+        drug_tests_read(users["judge"], dtto.participant)
+    response = page.get(f"/participants/{dtto.participant_id}/drug-tests/")
+    assert response.status_code == 500 and b"Opiates" not in response.content
+    monkeypatch.undo()
+    assert _judge_reads(users).count() == reads

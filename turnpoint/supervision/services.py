@@ -530,7 +530,7 @@ def _phase(referral):
 def drug_test_schedule_draw(
     *, acting_user, referral, start: date | None = None, seed: int | None = None
 ) -> SchedulePlan:
-    """Draw the participant's random test days for the next four calendar weeks from their
+    """Draw the participant's random test days for the next four weeks from their
     current phase's `tests_per_week` and store them as planned tests (appointments of kind drug
     test, `drawn`). A phase testing less than once a week or not at all draws nothing and says
     so. Days already drawn from `start` on are kept, and nothing more is drawn over them: the
@@ -565,9 +565,10 @@ def drug_test_schedule_draw(
         plan.appointments = ahead
         return plan
     seed = secrets.randbits(62) if seed is None else seed
+    # Four full calendar weeks, after the rest of the start's week when it starts mid-week.
     schedule = drug_test_schedule(
         start=start,
-        weeks=SCHEDULE_WEEKS,
+        weeks=SCHEDULE_WEEKS + (start.weekday() != 0),
         per_week=int(per_week),
         seed=seed,
         participant_id=referral.participant_id,
