@@ -23,13 +23,14 @@ PROTECTED = (
     "DisclosedParticipant", "DisclosureBacklog", "ExternalIdentifier", "ContactDetail",
     "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange", "Administration",
     "ExternalAssessment", "MatchDecision", "RecoveryPlan", "PlanVersion", "Goal", "AgreedService",
+    "Appointment", "DrugTest", "DrugTestResult",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"
 )
 OWNERS = (
     "turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/", "turnpoint/assessments/",
-    "turnpoint/plans/",
+    "turnpoint/plans/", "turnpoint/supervision/",
 )  # fmt: skip
 
 

@@ -44,6 +44,12 @@ from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.services import (
+    appointment_book,
+    appointment_outcome_record,
+    drug_test_interpret,
+    drug_test_record,
+)
 
 PORTAL_PASSWORD = "a long and memorable sentence"
 SCENARIO = (Path(settings.BASE_DIR) / "scenarios" / "ew_ost_continuity_for_all.yaml").read_text()
@@ -224,6 +230,26 @@ PAGES = (
     Page("recovery plan, wording to check", "coordinator", "web:plan_edit", P,
          submit="Save the plan", status=400, fill={"#id_staff_note": "Known addict."},
          post=PLAN_WORDING),
+    Page("calendar", "coordinator", "web:calendar"),
+    Page("calendar, a team member's week", "coordinator", "web:calendar",
+         query="worker={clinician}&week={next_week}"),
+    Page("call-in list", "probation", "web:call_in"),
+    Page("appointment, book", "coordinator", "web:appointment_new", P),
+    Page("appointment, book, refused", "coordinator", "web:appointment_new", P,
+         submit="Book it", status=400, post={"place": "Room 4"}),
+    Page("appointment, outcome", "coordinator", "web:appointment_outcome",
+         {"pk": "participant", "appointment_pk": "appointment"}),
+    Page("appointment, outcome, refused", "coordinator", "web:appointment_outcome",
+         {"pk": "participant", "appointment_pk": "appointment"}, submit="Save", status=400,
+         post={"outcome": "rescheduled", "version": "1"}),
+    Page("drug tests", "probation", "web:drug_tests", P),
+    Page("drug test, record", "probation", "web:drug_test_new", P),
+    Page("drug test, record, refused", "probation", "web:drug_test_new", P,
+         submit="Record the test", status=400, post={"specimen": "urine",
+                                                     "opiates_result": "positive"}),
+    Page("drug test, interpretation", "probation", "web:drug_test_interpretation",
+         {"pk": "participant", "test_pk": "drug_test"}),
+    Page("drug test, schedule", "coordinator", "web:drug_test_schedule", P),
     Page("who has seen this record", "coordinator", "web:participant_disclosures", P),
     Page("who has seen this record, judge", "judge", "web:participant_disclosures", P),
     Page("who has seen this record, refused period", "coordinator",
@@ -312,6 +338,34 @@ def _decide_housing(referral, user) -> None:
     housing = next(p for p in proposals if p.rule_id == "housing-need")
     match_decide(acting_user=user, referral=referral, proposal=housing, facts=facts,
                  outcome="rejected", reason="Housed by the council last month.")  # fmt: skip
+
+
+def _supervision(referral, users):
+    """Robin's appointments (one kept last week with the coordinator, one with the clinician
+    next week, a test called in for today) and a forensic test whose result came back late,
+    interpreted by the probation officer."""
+    coordinator, now = users["coordinator"], timezone.now()
+    kept = appointment_book(acting_user=coordinator, referral=referral,
+                            kind="supervision_meeting", starts_at=now - timedelta(days=6),
+                            place="Programme office", with_user=coordinator)  # fmt: skip
+    appointment_outcome_record(kept, acting_user=coordinator, outcome="attended",
+                               expected_version=1)  # fmt: skip
+    ahead = appointment_book(acting_user=coordinator, referral=referral,
+                             kind="treatment_session", starts_at=now + timedelta(days=7),
+                             with_user=users["clinician"])  # fmt: skip
+    appointment_book(acting_user=coordinator, referral=referral, kind="drug_test",
+                     starts_at=now, place="Testing room")  # fmt: skip
+    test = drug_test_record(
+        acting_user=users["probation"], referral=referral, collected_at=now - timedelta(hours=60),
+        specimen="urine", purpose="forensic", witnessed=True,
+        results_received_at=now - timedelta(hours=1),
+        results=[{"substance": "opiates", "result": "positive", "confirmed": True,
+                  "confirmation_method": "LC/MS", "level": "600 ng/mL", "cut_off": "300 ng/mL"},
+                 {"substance": "cocaine", "result": "negative"}],
+    )  # fmt: skip
+    drug_test_interpret(test, acting_user=users["probation"], expected_version=1,
+                        note="A lapse after a bereavement; attending every session.")  # fmt: skip
+    return ahead, test
 
 
 def build_world(users: dict, programmes: dict) -> dict:
@@ -408,6 +462,7 @@ def build_world(users: dict, programmes: dict) -> dict:
            needs=["substance_use", "housing", "employment_education"],
            phq_band="Moderate")  # fmt: skip
     _decide_housing(referral, coordinator)
+    appointment, test = _supervision(referral, users)
     TotpDevice.objects.create(user=users["judge"], secret=totp.secret_new(),
                               confirmed_at=timezone.now())  # fmt: skip
     # Robin's assessments: BARC-10 at intake and review, readiness in progress, the needs
@@ -450,6 +505,10 @@ def build_world(users: dict, programmes: dict) -> dict:
         "participation_consent": referral.participation_consents.get().pk,
         "share_consent": share.pk,
         "court_order": order.pk,
+        "appointment": appointment.pk,
+        "drug_test": test.pk,
+        "clinician": users["clinician"].pk,
+        "next_week": (date.today() + timedelta(days=7)).isoformat(),
         "drr_participant": drr_referral.participant_id,
         "drr_referral": drr_referral.pk,
         "new_referral": new_referral.pk,

@@ -26,6 +26,7 @@ from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reach import participant_for_user, participants_visible_to
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.services import appointment_book, drug_test_record
 
 TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
 
@@ -91,6 +92,20 @@ def pair(make_referral, users):
         review_on=date.today() + timedelta(days=90), agreed_with_participant=True,
         goals=[GoalIn("housing", "Somewhere of my own")],
     )  # fmt: skip
+    appointment_book(
+        acting_user=coordinator,
+        referral=referral,
+        kind="supervision_meeting",
+        starts_at=timezone.now() - timedelta(days=1),
+        with_user=coordinator,
+    )
+    drug_test_record(
+        acting_user=coordinator,
+        referral=referral,
+        specimen="urine",
+        purpose="forensic",
+        collected_at=timezone.now() - timedelta(hours=2),
+    )
     return kept, duplicate
 
 

@@ -52,6 +52,14 @@ EXPECTED = {
     ("post", "/api/administrations/{administration_id}/complete"),
     ("get", "/api/administrations/{administration_id}/fhir"),
     ("post", "/api/participants/{participant_id}/external-assessments"),
+    # docs/api.md, "Appointments and drug tests"
+    ("get", "/api/participants/{participant_id}/appointments"),
+    ("post", "/api/participants/{participant_id}/appointments"),
+    ("patch", "/api/participants/{participant_id}/appointments/{appointment_id}"),
+    ("post", "/api/participants/{participant_id}/appointments/{appointment_id}/reschedule"),
+    ("get", "/api/participants/{participant_id}/drug-tests"),
+    ("post", "/api/participants/{participant_id}/drug-tests"),
+    ("post", "/api/participants/{participant_id}/drug-tests/{test_id}/interpretation"),
 }  # fmt: skip
 
 
@@ -92,7 +100,8 @@ def test_write_bodies_forbid_unknown_fields_in_the_document(db):
 
 RECORD_BODIES = ("ParticipationConsentIn", "WithdrawIn", "ChildIn", "CourtOrderIn", "EndIn",
                  "ShareConsentIn", "RevokeIn", "CloseIn", "DecisionIn", "AdministrationIn",
-                 "AnswersIn", "CompleteIn", "ExternalIn")  # fmt: skip
+                 "AnswersIn", "CompleteIn", "ExternalIn", "AppointmentIn", "OutcomeIn",
+                 "RescheduleIn", "DrugTestIn", "ResultIn", "InterpretationIn")  # fmt: skip
 
 
 def test_the_bodies_of_what_the_pages_record_forbid_unknown_fields(db):

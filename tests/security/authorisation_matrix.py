@@ -56,6 +56,10 @@ PLANNING = RECORDING | {Role.CLINICIAN}
 PLAN_WRITING = {Role.COORDINATOR, Role.CASE_MANAGER, Role.CLINICIAN}
 # Roles that give instruments of strengths and of risk and need (rules.ROLE_WRITE).
 ASSESSING = RECORDING | {Role.CLINICIAN}
+# Roles that record attendance and forensic drug tests (rules.ROLE_WRITE), and those who
+# interpret a test result (the probation officer and the key worker).
+KEEPING = RECORDING | {Role.CLINICIAN}
+INTERPRETING = {Role.PROBATION_OFFICER, Role.CLINICIAN}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -377,6 +381,53 @@ PAGES: dict[str, dict[str, str]] = {
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
     ),
+    # Supervision (docs/supervision.md). The calendar and the call-in list are for the roles
+    # that record attendance (KEEPING); the outsider, a coordinator elsewhere, sees their own.
+    **{
+        name: where(KEEPING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK)
+        for name in ("web:calendar", "web:call_in")
+    },
+    # A participant's appointments, outcomes, test schedule and recording a forensic test: the
+    # roles that record attendance and drug tests, in the participant's team.
+    **{
+        name: where(
+            KEEPING,
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in (
+            "web:appointment_new",
+            "web:appointment_outcome",
+            "web:drug_test_new",
+            "web:drug_test_schedule",
+        )
+    },
+    # Test results: read by case work and treatment; the court only where the programme's switch
+    # or a consent allows, and the Ghent court receives none.
+    "web:drug_tests": where(
+        KEEPING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Interpreted by the probation officer or the key worker; other readers are refused, and a
+    # test the persona may not read is not there for them.
+    "web:drug_test_interpretation": where(
+        INTERPRETING,
+        OK,
+        NOT_FOUND,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        coordinator=FORBIDDEN,
+        case_manager=FORBIDDEN,
+    ),
 }
 
 # A session signed in with a password but not yet past the security-code step (SEC-25), of a
@@ -688,6 +739,45 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
     ),
     ("GET", "/api/programmes"): _LIST,
     ("GET", "/api/programmes/{slug}"): _LIST,
+    # Appointments are attendance: read by case work, treatment, the judge and the defence;
+    # written by the roles that record attendance.
+    ("GET", "/api/participants/{participant_id}/appointments"): where(
+        KEEPING | {Role.JUDGE, Role.DEFENCE},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    **{
+        (method, path): where(
+            KEEPING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("POST", "/api/participants/{participant_id}/appointments"),
+            ("PATCH", "/api/participants/{participant_id}/appointments/{appointment_id}"),
+            ("POST", "/api/participants/{participant_id}/appointments/{appointment_id}/reschedule"),
+            # Ghent's court receives no test results: only case work and treatment read them.
+            ("GET", "/api/participants/{participant_id}/drug-tests"),
+            ("POST", "/api/participants/{participant_id}/drug-tests"),
+        )
+    },
+    ("POST", "/api/participants/{participant_id}/drug-tests/{test_id}/interpretation"): where(
+        INTERPRETING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
 }
 # The API is for staff and integrations: a participant's token, even one written to the table by
 # hand, signs no one in (turnpoint/api/auth.py).

@@ -17,6 +17,7 @@ from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.participation import participation_consent_record
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.services import appointment_book, drug_test_record
 
 from .helpers import As
 
@@ -204,9 +205,28 @@ def objects(world, users, programmes, make_referral):
         acting_user=users["coordinator"], participant=participant, referral=world["referral"],
         instrument_id="barc-10", setting="review", administered_on=date.today(), mode="self",
     )  # fmt: skip
+    # An appointment kept yesterday and a forensic test, for the supervision pages.
+    appointment = appointment_book(
+        acting_user=users["coordinator"],
+        referral=world["referral"],
+        kind="supervision_meeting",
+        starts_at=timezone.now() - timedelta(days=1),
+        with_user=users["coordinator"],
+    )
+    test = drug_test_record(
+        acting_user=users["coordinator"],
+        referral=world["referral"],
+        collected_at=timezone.now() - timedelta(hours=30),
+        specimen="urine",
+        purpose="forensic",
+        results_received_at=timezone.now() - timedelta(hours=2),
+        results=[{"substance": "opiates", "result": "positive"}],
+    )
     return {
         "administration": administration.pk,
         "self_administration": for_them.pk,
+        "appointment": appointment.pk,
+        "drug_test": test.pk,
         "contact_detail": phone.pk,
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,

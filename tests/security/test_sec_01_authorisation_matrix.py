@@ -153,6 +153,8 @@ def page_ids(name: str, objects: dict) -> dict:
         "administration_pk": objects[
             "self_administration" if name.startswith("portal:") else "administration"
         ],
+        "appointment_pk": objects["appointment"],
+        "test_pk": objects["drug_test"],
     }
 
 
@@ -380,7 +382,59 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
             return f"/api/administrations/{given.pk}", {"answers": {"barc_1": 3}, "version": 1}
         answers = {f"barc_{n}": 3 for n in range(1, 11)}
         return f"/api/administrations/{given.pk}/complete", {"answers": answers, "version": 1}
+    if "/appointments" in path or "/drug-tests" in path:
+        return supervision_body(method, path, referral, coordinator)
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
+
+
+def supervision_body(method, path, referral, coordinator):
+    """Appointments and drug tests of the fresh referral: an appointment booked yesterday (or,
+    to reschedule, tomorrow) and a forensic test, recorded by the coordinator."""
+    from turnpoint.supervision.services import appointment_book, drug_test_record
+
+    base = f"/api/participants/{referral.participant_id}"
+    now = timezone.now()
+    if (method, path) == ("POST", "/api/participants/{participant_id}/appointments"):
+        return f"{base}/appointments", {
+            "referral_id": referral.pk,
+            "kind": "supervision_meeting",
+            "starts_at": (now + timedelta(days=2)).isoformat(),
+            "with_name": "A worker at the day centre",
+        }
+    if path.startswith("/api/participants/{participant_id}/appointments/"):
+        later = path.endswith("/reschedule")
+        booked = appointment_book(
+            acting_user=coordinator,
+            referral=referral,
+            kind="treatment_session",
+            starts_at=now + timedelta(days=1 if later else -1),
+        )
+        url = f"{base}/appointments/{booked.pk}"
+        if later:
+            return f"{url}/reschedule", {"starts_at": (now + timedelta(days=3)).isoformat(),
+                                         "version": booked.version}  # fmt: skip
+        return url, {"outcome": "attended", "version": booked.version}
+    if (method, path) == ("POST", "/api/participants/{participant_id}/drug-tests"):
+        return f"{base}/drug-tests", {
+            "referral_id": referral.pk,
+            "collected_at": (now - timedelta(hours=3)).isoformat(),
+            "specimen": "oral_fluid",
+            "purpose": "forensic",
+            "results_received_at": (now - timedelta(hours=1)).isoformat(),
+            "results": [{"substance": "cocaine", "result": "negative"}],
+        }
+    if path.endswith("/drug-tests/{test_id}/interpretation"):
+        test = drug_test_record(
+            acting_user=coordinator,
+            referral=referral,
+            collected_at=now - timedelta(hours=3),
+            specimen="urine",
+            purpose="forensic",
+        )
+        return f"{base}/drug-tests/{test.pk}/interpretation", {
+            "interpretation": "Read alongside steady attendance.",
+            "version": test.version,
+        }
 
 
 def make_plan(referral, user):

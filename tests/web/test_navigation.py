@@ -15,13 +15,15 @@ from turnpoint.accounts.personas import PERSONAS
 
 SESSIONS = "Your sessions"
 STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
-CASEWORK = ["My caseload", "New referral", *STAFF_EVERYWHERE]
+# Those who record attendance keep a calendar and the day's call-in list for testing.
+SUPERVISING = ["Calendar", "Call-in list"]
+CASEWORK = ["My caseload", "New referral", *SUPERVISING, *STAFF_EVERYWHERE]
 READING = ["My caseload", *STAFF_EVERYWHERE]
 EXPECTED = {
     "coordinator": CASEWORK,
     "casemanager": CASEWORK,
     "probation": CASEWORK,
-    "clinician": READING,
+    "clinician": ["My caseload", *SUPERVISING, *STAFF_EVERYWHERE],
     "judge": READING,
     "prosecutor": READING,
     "defence": READING,

@@ -28,8 +28,9 @@ SUMMARY = "Took bread from a shop, twice"
 # of referrals and steps. On PostgreSQL the audit append first takes the chain's advisory lock, so
 # one more. Then the participant's identifiers and contact details, one query each; then the
 # profile's assessments (reads.assessments_read, reusing the page's openings and referrals): a
-# savepoint pair around one read of the administrations and one of the external assessments.
-PARTICIPANT_QUERIES = 31 + (connection.vendor == "postgresql")
+# savepoint pair around one read of the administrations and one of the external assessments;
+# and the appointments of the last 90 days (the attendance section).
+PARTICIPANT_QUERIES = 32 + (connection.vendor == "postgresql")
 # A coordinator's page also lists the merges into the record, which a coordinator may undo.
 MERGES_QUERY = 1
 # A user who may read the recovery plan (the coordinator) looks for one: one query. One who may

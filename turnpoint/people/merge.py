@@ -49,6 +49,8 @@ MOVES = (
     ("assessments.Administration", "participant"),
     ("assessments.ExternalAssessment", "participant"),
     ("plans.RecoveryPlan", "participant"),
+    ("supervision.Appointment", "participant"),
+    ("supervision.DrugTest", "participant"),
 )
 # The foreign keys to the participant that stay where they are: history, and the merge itself.
 # A record's field history (earlier names and dates of birth) is of that record's own fields: on

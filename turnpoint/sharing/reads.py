@@ -27,6 +27,7 @@ from turnpoint.people.models import (
     ParticipantMerge,
 )
 from turnpoint.plans.models import RecoveryPlan
+from turnpoint.supervision.models import Appointment, AppointmentKind, DrugTest
 
 from .audit import audit_write
 from .categories import Category
@@ -662,3 +663,146 @@ def own_administration(participant, pk):
     except (ValueError, TypeError):
         return None
     return participant.administrations.filter(mode="self", pk=pk).first()
+
+
+# Supervision: attendance and drug tests (docs/supervision.md) ----------------------------------
+
+
+@dataclass
+class AttendanceRead:
+    """A participant's appointments in the referrals whose programme lets the user read
+    attendance (with the participant's consents), and whether any does."""
+
+    appointments: list = field(default_factory=list)
+    readable: bool = False
+
+
+def _team_referrals(user, participant) -> list:
+    return list(
+        participant.referrals.filter(programme__in=team_programme_ids(user)).select_related(
+            "programme", "episode__key_worker"
+        )
+    )
+
+
+def attendance_read(user, participant, *, since=None, referrals=None, openings=None
+                    ) -> AttendanceRead:  # fmt: skip
+    """The appointments of a reached participant (`since`: from that moment on), decided per
+    referral's programme with the participant's openings (a court order opens nothing here: a
+    list cannot keep to its date range), fetched and recorded. The participant page passes the
+    team's `referrals` and the `openings` it has already read, so this adds one query. As in
+    `participant_details_read`, the record is written (in its own transaction, joining the
+    caller's) before anything is returned: if it fails, nothing is shown (SEC-19)."""
+    openings = replace(openings or openings_of(user, participant), court_orders=())
+    if referrals is None:
+        referrals = _team_referrals(user, participant)
+    allowed = {
+        r.pk: r.programme for r in referrals
+        if decide(user, C.ATTENDANCE, programme=r.programme, openings=openings)
+    }  # fmt: skip
+    if not allowed:
+        return AttendanceRead()
+    rows = Appointment.objects.filter(participant=participant, referral__in=list(allowed))
+    if since is not None:
+        rows = rows.filter(starts_at__gte=since)
+    found = list(
+        rows.select_related("with_user", "referral__programme", "rescheduled_to",
+                            "outcome_recorded_by").order_by("-starts_at", "-id")
+    )  # fmt: skip
+    if found:
+        read_recorded(
+            user, participants=[participant], categories=[C.ATTENDANCE], obj=participant,
+            detail={"page": "attendance", "appointments": len(found)},
+            programme_by_participant={participant.pk: found[0].referral.programme},
+            openings={participant.pk: openings},
+        )  # fmt: skip
+    return AttendanceRead(found, True)
+
+
+@dataclass
+class DrugTestsRead:
+    """A participant's tests the user may read (forensic ones as drug test results, clinical
+    ones as clinical information, each in its referral's programme), with their results and
+    interpretation, and the categories of tests the user may read in any of those referrals."""
+
+    tests: list = field(default_factory=list)
+    readable: frozenset = frozenset()
+
+
+def drug_tests_read(user, participant) -> DrugTestsRead:
+    """The drug and alcohol tests of a reached participant, newest first, with their results.
+    A judge reads forensic results only where the programme's switch (`court_receives_test_
+    results`) or the participant's consent allows, and never a clinical test. Decided, fetched
+    and recorded (an audited read: test results are sensitive) in one transaction."""
+    kinds = {C.DRUG_TESTS, C.CLINICAL}
+    with transaction.atomic():
+        openings = replace(openings_of(user, participant), court_orders=())
+        by_referral = {}
+        for r in _team_referrals(user, participant):
+            may = {c for c in kinds if decide(user, c, programme=r.programme, openings=openings)}
+            if may:
+                by_referral[r.pk] = (r.programme, may)
+        if not by_referral:
+            return DrugTestsRead()
+        found = [
+            t for t in DrugTest.objects.filter(participant=participant,
+                                               referral__in=list(by_referral))
+            .select_related("referral__programme", "interpreted_by", "recorded_by", "appointment")
+            .prefetch_related("results").order_by("-collected_at", "-id")
+            if t.category in by_referral[t.referral_id][1]
+        ]  # fmt: skip
+        readable_kinds = frozenset().union(*(may for _, may in by_referral.values()))
+        if found:
+            read_recorded(
+                user, participants=[participant], categories=sorted({t.category for t in found}),
+                obj=participant, detail={"page": "drug tests", "tests": [t.pk for t in found]},
+                programme_by_participant={participant.pk: found[0].referral.programme},
+                openings={participant.pk: openings},
+            )  # fmt: skip
+    return DrugTestsRead(found, readable_kinds)
+
+
+def _attendance_programmes(user) -> list:
+    """The team's programmes whose attendance the user's role reads (no consent opens a list)."""
+    return [p for p in team_programmes(user).values() if decide(user, C.ATTENDANCE, programme=p)]
+
+
+def _appointments_recorded(user, rows, page: str) -> list:
+    found = list(rows)
+    if found:
+        read_recorded(
+            user, participants=list({a.participant_id: a.participant for a in found}.values()),
+            categories=[C.IDENTITY, C.ATTENDANCE], detail={"page": page},
+            programme_by_participant={a.participant_id: a.referral.programme for a in found},
+        )  # fmt: skip
+    return found
+
+
+def calendar_read(user, *, start, end, worker=None) -> list:
+    """The appointments with `worker` (the user when None) from `start` to before `end`
+    (datetimes), of participants in the user's reach in programmes whose attendance the user
+    reads, in time order, recorded as one read."""
+    with transaction.atomic():
+        rows = Appointment.objects.filter(
+            with_user=worker or user, starts_at__gte=start, starts_at__lt=end,
+            referral__programme__in=_attendance_programmes(user),
+            participant__in=participants_visible_to(user),
+        ).select_related("participant", "referral__programme", "with_user").order_by(
+            "starts_at", "id"
+        )  # fmt: skip
+        return _appointments_recorded(user, rows, "calendar")
+
+
+def call_in_read(user, day) -> list:
+    """The participants called in for a drug or alcohol test on `day`: the planned tests of
+    that day (drawn or booked) of participants in the user's reach, in programmes whose
+    attendance the user reads, recorded as one read."""
+    with transaction.atomic():
+        rows = Appointment.objects.filter(
+            kind=AppointmentKind.DRUG_TEST, starts_at__date=day,
+            referral__programme__in=_attendance_programmes(user),
+            participant__in=participants_visible_to(user),
+        ).select_related("participant", "referral__programme", "with_user").order_by(
+            "participant__family_name", "participant__given_name", "starts_at", "id"
+        )  # fmt: skip
+        return _appointments_recorded(user, rows, "call-in list")

@@ -60,21 +60,24 @@ ROLE_READ: dict[str, frozenset[str]] = {
 }
 
 # Assessments of risk and need and of strengths (recovery capital, readiness) are given by the
-# programme team and by the treatment provider alike (docs/assessments.md). The recovery plan is
-# made with the participant by those who work with them week to week: the coordinator, the case
-# manager and the treatment provider's key worker (docs/plans.md); the probation officer and the
-# court read it where their role or a consent allows, and change none.
+# programme team and by the treatment provider alike (docs/assessments.md). Attendance and
+# forensic drug tests are recorded by whoever sees the participant or collects the specimen
+# (docs/supervision.md). The recovery plan is made with the participant by those who work with
+# them week to week: the coordinator, the case manager and the treatment provider's key worker
+# (docs/plans.md); the probation officer and the court read it where their role or a consent
+# allows, and change none.
 _ASSESSING = frozenset({C.RISK_NEED, C.STRENGTHS})
+_SUPERVISING = frozenset({C.ATTENDANCE, C.DRUG_TESTS})
 _CASE_RECORD = frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN})
 ROLE_WRITE: dict[str, frozenset[str]] = {
-    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}) | _ASSESSING,
-    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN})
-    | _ASSESSING,
-    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}) | _ASSESSING,
+    Role.COORDINATOR: _CASE_RECORD | _ASSESSING | _SUPERVISING,
+    Role.CASE_MANAGER: _CASE_RECORD | _ASSESSING | _SUPERVISING,
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY}) | _ASSESSING | _SUPERVISING,
     Role.CLINICIAN: frozenset(
         {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH, C.PLAN}
     )
-    | _ASSESSING,
+    | _ASSESSING
+    | _SUPERVISING,
     Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }
 

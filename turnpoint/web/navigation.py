@@ -59,6 +59,10 @@ def _configures(user) -> bool:
     return _staff(user) and user.is_staff
 
 
+def _keeps_attendance(user) -> bool:
+    return _staff(user) and bool(decide(user, Category.ATTENDANCE, action="write"))
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -70,11 +74,15 @@ PARTICIPANT_PAGES = (
     "web:court_order_new", "web:court_order_end", "web:break_glass_new", "web:statutory_report",
     "web:portal_access", "web:assessments", "web:administration_new", "web:administration",
     "web:administration_self", "web:administration_result", "web:external_assessment_new",
+    "web:portal_access", "web:appointment_new", "web:appointment_outcome", "web:drug_tests",
+    "web:drug_test_new", "web:drug_test_schedule", "web:drug_test_interpretation",
 )  # fmt: skip
 
 LINKS = (
     Link("My caseload", "web:caseload", _has_caseload, section=PARTICIPANT_PAGES),
     Link("New referral", "web:referral_new", _may_refer),
+    Link("Calendar", "web:calendar", _keeps_attendance),
+    Link("Call-in list", "web:call_in", _keeps_attendance),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),

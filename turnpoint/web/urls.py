@@ -252,3 +252,37 @@ urlpatterns += [
         name="administration_print",
     ),
 ]
+
+# Supervision: appointments, attendance and drug tests (turnpoint/web/supervision_views.py).
+from . import supervision_views  # noqa: E402
+
+urlpatterns += [
+    path("calendar/", supervision_views.calendar, name="calendar"),
+    path("call-in/", supervision_views.call_in, name="call_in"),
+    path(
+        "participants/<int:pk>/appointments/new/",
+        supervision_views.appointment_new,
+        name="appointment_new",
+    ),
+    path(
+        "participants/<int:pk>/appointments/<int:appointment_pk>/outcome/",
+        supervision_views.appointment_outcome,
+        name="appointment_outcome",
+    ),
+    path("participants/<int:pk>/drug-tests/", supervision_views.drug_tests, name="drug_tests"),
+    path(
+        "participants/<int:pk>/drug-tests/new/",
+        supervision_views.drug_test_new,
+        name="drug_test_new",
+    ),
+    path(
+        "participants/<int:pk>/drug-tests/schedule/",
+        supervision_views.drug_test_schedule,
+        name="drug_test_schedule",
+    ),
+    path(
+        "participants/<int:pk>/drug-tests/<int:test_pk>/interpretation/",
+        supervision_views.drug_test_interpretation,
+        name="drug_test_interpretation",
+    ),
+]

@@ -61,7 +61,7 @@ from turnpoint.sharing.reads import field_history_read, participant_record, part
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
-from . import merge_views, plan_views
+from . import merge_views, plan_views, supervision_views
 from .actions import referral_actions
 from .assessment_views import profile_context
 from .forms import ReferralIntakeForm, TransitionForm
@@ -358,6 +358,9 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     context.update(plan_views.participant_page_context(user, person, found))
     # The profile: the assessments this user may read, read and recorded with the page.
     context.update(profile_context(user, person, openings=found.openings, referrals=referrals))
+    context.update(
+        supervision_views.participant_page_context(user, person, referrals, found.openings)
+    )
     return render(request, "web/participant.html", context, status=status)
 
 

@@ -17,6 +17,7 @@ from turnpoint.plans.synth import synth_plans
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
+from turnpoint.supervision.synth import synth_supervision
 
 
 class Command(BaseCommand):
@@ -66,6 +67,10 @@ class Command(BaseCommand):
         # LS/CMI level (turnpoint/assessments/synth.py).
         assessed = synth_assessments(acting_user=coordinator,
                                      probation_officer=by_name["probation"], seed=seed)  # fmt: skip
+        # Sessions, their attendance, a test with results and the random test schedule for some
+        # running episodes (turnpoint/supervision/synth.py).
+        supervised = synth_supervision(coordinator=coordinator, probation=by_name["probation"],
+                                       seed=seed or 0)  # fmt: skip
         judge = by_name["judge"]
         court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
                       recipient_agency=judge.agency, recipient_role=judge.role,
@@ -90,6 +95,8 @@ class Command(BaseCommand):
             f"{assessed['administrations']} instruments given and "
             f"{assessed['external_assessments']} LS/CMI levels recorded, for their profiles; "
             f"{plans} of them have a recovery plan with two versions.\n"
+            f"{supervised['appointments']} appointments, {supervised['tests']} drug tests and "
+            f"{supervised['scheduled']} random test days: see Calendar and Call-in list.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:

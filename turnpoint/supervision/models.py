@@ -1,0 +1,184 @@
+"""Appointments with their attendance, and drug and alcohol tests with their results
+(docs/supervision.md).
+
+An `Appointment` is a treatment session, a supervision meeting, a review hearing or a drug test
+the participant is asked to attend, with its outcome and the person they saw. It is attendance
+information (`Category.ATTENDANCE`): when and where, with whom, and whether the participant came.
+It carries no clinical note: what was said in a treatment session is the clinical record, kept
+by the treatment provider, never in an attendance row.
+
+A `DrugTest` is one specimen collected (or asked for) and its `DrugTestResult`s, one per
+substance of the panel. A forensic test is `Category.DRUG_TESTS`: only these reach the court
+(where the programme's switch or a consent says so) or drive a response. A clinical test, taken
+for treatment, is `Category.CLINICAL` and stays with the treatment provider.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from turnpoint.sharing.categories import Category
+
+
+class AppointmentKind(models.TextChoices):
+    TREATMENT_SESSION = "treatment_session", "Treatment session"
+    SUPERVISION_MEETING = "supervision_meeting", "Supervision meeting"
+    REVIEW_HEARING = "review_hearing", "Review hearing"
+    DRUG_TEST = "drug_test", "Drug or alcohol test"
+
+
+class Outcome(models.TextChoices):
+    ATTENDED = "attended", "Attended"
+    MISSED = "missed", "Missed"
+    EXCUSED = "excused", "Excused"
+    RESCHEDULED = "rescheduled", "Rescheduled"
+
+
+class Appointment(models.Model):
+    data_category = Category.ATTENDANCE
+
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="appointments"
+    )
+    # The referral (and so the programme and its episode) the appointment belongs to.
+    referral = models.ForeignKey(
+        "journeys.Referral", on_delete=models.PROTECT, related_name="appointments"
+    )
+    kind = models.CharField(max_length=30, choices=AppointmentKind.choices)
+    starts_at = models.DateTimeField()
+    place = models.CharField(max_length=200, blank=True)
+    # Whom the participant sees: a member of staff, or a named worker without an account.
+    with_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    with_name = models.CharField(max_length=200, blank=True)
+    # Drawn by the random test schedule (supervision/schedule.py) rather than booked by hand.
+    drawn = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True)
+    # An attendance note (why it was missed or excused); never clinical content.
+    note = models.TextField(blank=True)
+    rescheduled_to = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_from"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        indexes = [
+            models.Index(fields=["participant", "starts_at"]),
+            models.Index(fields=["referral", "starts_at"]),
+            models.Index(fields=["with_user", "starts_at"]),
+            models.Index(fields=["kind", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def seen(self) -> str:
+        """Whom the participant sees, in words."""
+        if self.with_user_id:
+            return self.with_user.get_full_name() or self.with_user.username
+        return self.with_name
+
+
+class Specimen(models.TextChoices):
+    URINE = "urine", "Urine"
+    ORAL_FLUID = "oral_fluid", "Oral fluid"
+    BREATH = "breath", "Breath"
+    SWEAT_PATCH = "sweat_patch", "Sweat patch"
+    BLOOD = "blood", "Blood"
+    HAIR = "hair", "Hair"
+
+
+class TestPurpose(models.TextChoices):
+    FORENSIC = "forensic", "Forensic (for supervision and the court)"
+    CLINICAL = "clinical", "Clinical (for treatment only)"
+
+
+# The category of a test's information by its purpose: only forensic tests reach the court or
+# drive a response; a clinical test stays with the treatment provider.
+PURPOSE_CATEGORY = {
+    TestPurpose.FORENSIC: Category.DRUG_TESTS,
+    TestPurpose.CLINICAL: Category.CLINICAL,
+}
+
+
+class DrugTest(models.Model):
+    # The class default; each test's own is `category`, from its purpose.
+    data_category = Category.DRUG_TESTS
+
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="drug_tests"
+    )
+    referral = models.ForeignKey(
+        "journeys.Referral", on_delete=models.PROTECT, related_name="drug_tests"
+    )
+    # The planned test it answers (a drawn day of the random schedule or a booked test), if any.
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="drug_test"
+    )
+    random = models.BooleanField(default=False)  # drawn by the random schedule
+    collected_at = models.DateTimeField()
+    specimen = models.CharField(max_length=20, choices=Specimen.choices)
+    purpose = models.CharField(max_length=20, choices=TestPurpose.choices)
+    category = models.CharField(max_length=30, choices=Category.choices)
+    witnessed = models.BooleanField(default=False)
+    results_received_at = models.DateTimeField(null=True, blank=True)
+    # The reading of the result in the light of the person's wider engagement (R14), by the
+    # probation officer or key worker: it travels with the result wherever it is shown.
+    interpretation = models.TextField(blank=True)
+    interpreted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    interpreted_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")  # fmt: skip
+    recorded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-collected_at", "-id"]
+        indexes = [models.Index(fields=["participant", "collected_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_specimen_display()} test on {self.collected_at:%Y-%m-%d}"
+
+
+class Result(models.TextChoices):
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"
+    DILUTE = "dilute", "Dilute"
+    INVALID = "invalid", "Invalid"
+    NOT_PROVIDED = "not_provided", "Not provided"
+
+
+class DrugTestResult(models.Model):
+    data_category = Category.DRUG_TESTS
+
+    test = models.ForeignKey(DrugTest, on_delete=models.PROTECT, related_name="results")
+    substance = models.CharField(max_length=40)  # a code of supervision.panel.PANEL
+    result = models.CharField(max_length=20, choices=Result.choices)
+    confirmed = models.BooleanField(default=False)
+    confirmation_method = models.CharField(max_length=100, blank=True)
+    level = models.CharField(max_length=40, blank=True)
+    cut_off = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["test", "substance"], name="supervision_result_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.substance}: {self.result}"
