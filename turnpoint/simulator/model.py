@@ -12,6 +12,8 @@ States (all counts of people)::
 
     free_ref   (D, G)        at liberty, no recent disposal: reference reoffending hazard
     free_hist  (D, G, H)     at liberty within the persistence window of disposal h
+    hist_ring  (D, G, H, R)  people who entered that window each of the last R weeks (a ring
+                             indexed by ``clock % R``), as they entered, to end the window on time
     desisted   (D, G)        left the pathway (stopped offending); other-cause deaths only
     prog       (D, G, P)     in programme p (diversion, dtto, cpo, drug_court)
     custody    (D, G)        in prison
@@ -19,8 +21,17 @@ States (all counts of people)::
 
 Order of events within a week: arrivals are allocated to disposals (within programme capacity),
 then deaths (drug-related and other), then reconvictions, then exits (programme completion or
-breach, release, end of the post-release and persistence windows). People reconvicted at liberty
-come back to the disposal decision the next week ("arrivals" counts new and returning people).
+breach, release, end of the post-release window), desistance, and the end of the persistence
+window. People reconvicted at liberty come back to the disposal decision the next week
+("arrivals" counts new and returning people).
+
+**Persistence is a fixed window.** A disposal's effect lasts "up to three years" (Mitchell et al.
+2012), so it applies for exactly ``reoffending.persistence_weeks`` weeks after a person leaves the
+programme (or the 12-week release window) and then stops; it is not a geometric stay with that
+mean. People in the window are tracked in weekly cohorts: every hazard a person in the window faces
+(death, reconviction, desistance) is constant over the window, so the share of a cohort that is
+still in it after ``W`` weeks is ``f ** W`` with ``f`` the weekly share staying, and the model only
+has to remember how many entered each week (``hist_ring``), not move every cohort every week.
 """
 
 from __future__ import annotations
@@ -96,6 +107,8 @@ class State:
     desisted: np.ndarray
     released: np.ndarray
     resentence: np.ndarray
+    hist_ring: np.ndarray | None = None  # (D, G, H, R) weekly entries to the persistence window
+    clock: int = 0  # weeks simulated so far (the ring's position)
 
     @classmethod
     def empty(cls, n_draws: int) -> State:
@@ -112,7 +125,34 @@ class State:
 
     def people(self) -> np.ndarray:
         """Everyone alive, per draw."""
-        return sum(a.reshape(a.shape[0], -1).sum(axis=1) for a in vars(self).values())
+        counts = (
+            self.free_ref,
+            self.free_hist,
+            self.prog,
+            self.custody,
+            self.desisted,
+            self.released,
+            self.resentence,
+        )
+        return sum(a.reshape(a.shape[0], -1).sum(axis=1) for a in counts)
+
+
+def persistence_weeks(draws: dict[str, np.ndarray]) -> np.ndarray:
+    """The window of each draw in whole weeks (at least one), as integers."""
+    return np.maximum(np.rint(draws["reoffending.persistence_weeks"]), 1).astype(np.int64)
+
+
+def _ring(state: State, n_draws: int, size: int) -> np.ndarray:
+    """The state's ring of weekly entries, resized to ``size`` weeks (entries keep their age)."""
+    ring = np.zeros((n_draws, N_SUBGROUPS, len(HISTORIES), size))
+    old = state.hist_ring
+    if old is None:
+        return ring
+    if old.shape[3] == size:
+        return old.copy()
+    for age in range(min(size, old.shape[3])):
+        ring[..., (state.clock - age) % size] = old[..., (state.clock - age) % old.shape[3]]
+    return ring
 
 
 def _by(draws: dict[str, np.ndarray], stem: str, labels: tuple[str, ...], dim: str) -> np.ndarray:
@@ -203,8 +243,8 @@ def run_with_state(
     complete_p = np.stack([dr[f"programme.{p}.completion"] for p in PROGRAMMES], axis=1)
     breach_custody = dr["programme.breach_to_custody"]
     release_p = _weekly_exit(dr["custody.weeks_served"])
-    decay = _weekly_exit(dr["reoffending.persistence_weeks"])
     desist = -np.expm1(np.log1p(-dr["reoffending.desistance_per_year"]) / WEEKS_PER_YEAR)[:, None]
+    window = persistence_weeks(dr)  # (D,) whole weeks
     opioid = SUBGROUPS["drug"] == DRUGS.index("opioid")
     ost_share = np.where(opioid[None, :], dr["custody.ost_at_release"][:, None], 0.0)  # (D, G)
 
@@ -223,6 +263,14 @@ def run_with_state(
     free_ref, free_hist, prog = start.free_ref.copy(), start.free_hist.copy(), start.prog.copy()
     custody, desisted = start.custody.copy(), start.desisted.copy()
     released, resentence = start.released.copy(), start.resentence.copy()
+    ring_size = int(window.max()) + 1
+    ring = _ring(start, n_draws, ring_size)
+    # Weekly share of people in a persistence window who stay in it (not dead, reconvicted or
+    # desisted); a cohort's survivors after its whole window are its entries x stay ** window.
+    stay = survive_lib[:, :, None] * (1.0 - q_hist) * (1.0 - desist[:, :, None])
+    stay_window = stay ** window[:, None, None]
+    same_window = bool(np.all(window == window[0]))
+    draw_index = np.arange(n_draws)
 
     tot = {
         name: np.zeros((n_draws, N_SUBGROUPS))
@@ -262,6 +310,7 @@ def run_with_state(
     weekly_entrants = inputs.entrants_per_week * inputs.shares  # (G,)
 
     for t in range(inputs.weeks):
+        clock = start.clock + t
         disc = (1.0 + inputs.discount_rate) ** (-t / WEEKS_PER_YEAR)  # (D,)
         arrivals = weekly_entrants[None, :] + resentence
         alloc = arrivals[:, :, None] * mix[None, :, :]  # (D, G, 6)
@@ -330,7 +379,8 @@ def run_with_state(
         breach = exits - done
         to_custody = breach * breach_custody[:, None, None]
         prog -= exits
-        free_hist[:, :, :P] += exits - to_custody
+        entering = np.zeros_like(free_hist)  # into a persistence window this week
+        entering[:, :, :P] = exits - to_custody
         custody += to_custody.sum(axis=2)
         tot["custody_receptions"] += to_custody.sum(axis=2)
         tot["completions"] += done.sum(axis=2)
@@ -348,16 +398,25 @@ def run_with_state(
         released[:, :, 0, 1] = out * ost_share
         released[:, :, 0, 0] = out * (1.0 - ost_share)
 
-        # End of the persistence window of a disposal's effect.
-        ending = free_hist * decay[:, None, None]
-        free_hist -= ending
-        free_hist[:, :, HISTORIES.index("custody")] += leaving_window
-        free_ref += ending.sum(axis=2)
+        entering[:, :, HISTORIES.index("custody")] = leaving_window
+
         # Leaving the pathway: stopping problem drug use and offending (no longer at risk).
         stop_ref, stop_hist = free_ref * desist, free_hist * desist[:, :, None]
         free_ref -= stop_ref
         free_hist -= stop_hist
         desisted += stop_ref + stop_hist.sum(axis=2)
+
+        # End of the persistence window: the people who entered it ``window`` weeks ago and are
+        # still in it go back to the reference hazard; this week's entrants start their window.
+        if same_window:
+            entered = ring[:, :, :, (clock - int(window[0])) % ring_size]
+        else:
+            entered = ring[draw_index, :, :, (clock - window) % ring_size]
+        ending = np.minimum(entered * stay_window, free_hist)
+        free_hist -= ending
+        free_ref += ending.sum(axis=2)
+        ring[:, :, :, clock % ring_size] = entering
+        free_hist += entering
 
         if series_prison is not None:
             series_prison[:, t] = custody.sum(axis=1)
@@ -370,10 +429,20 @@ def run_with_state(
         result[f"completions.{p}"] = completions_p[:, i]
         result[f"peak_places.{p}"] = peak_p[:, i]
     result["desisted_at_end"] = desisted.sum(axis=1)
-    final = State(free_ref, free_hist, prog, custody, desisted, released, resentence)
+    final = State(
+        free_ref,
+        free_hist,
+        prog,
+        custody,
+        desisted,
+        released,
+        resentence,
+        hist_ring=ring,
+        clock=start.clock + inputs.weeks,
+    )
     result["alive_at_end"] = final.people()
     result["prison_bed_days"] = tot["custody_weeks"].sum(axis=1) * 7.0
-    result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / inputs.weeks
+    result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / max(inputs.weeks, 1)
     if series_prison is not None:
         result["series.prison_population"] = series_prison
         result["series.reconvictions"] = series_reconv
