@@ -1,17 +1,25 @@
 """The ``simulate`` command's core, callable without Django (the management command wraps it).
 
 turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv FILE] [--parquet FILE]
+
+Exit status: 0 when the run finished; 2 when the input was refused (a bad scenario or option, or a
+run too large for the time and memory allowed), with one line naming the file, the key and the
+reason (and, with --json, the same as a JSON object on standard output); 1 when the simulation
+failed for another reason, with a one-line message. No traceback is printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from turnpoint.simulator import outputs
+from turnpoint.simulator import outputs, resources
 from turnpoint.simulator.errors import SimulatorInputError
 from turnpoint.simulator.runner import RunResult, simulate
 from turnpoint.simulator.scenario import load_scenario
@@ -25,12 +33,17 @@ MAX_RUNS = 1_000_000
 class Simulation:
     result: RunResult
     baseline: RunResult | None
+    estimate: resources.Estimate | None = None
+    seconds: float | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         return outputs.run_rows(self.result, self.baseline)
 
     def summary(self) -> dict[str, Any]:
-        return outputs.summary(self.result, self.baseline)
+        out = outputs.summary(self.result, self.baseline)
+        if self.estimate is not None:
+            out["resources"] = {**self.estimate.as_dict(), "elapsed_seconds": self.seconds}
+        return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,23 +62,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-compare", action="store_true", help="do not run the scenario's baseline"
     )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=resources.DEFAULT_MAX_MINUTES,
+        help="refuse a run estimated to take longer (default 120)",
+    )
+    parser.add_argument(
+        "--max-memory-mib",
+        type=float,
+        default=None,
+        help="refuse a run estimated to need more memory (default 80%% of the memory available)",
+    )
 
 
-def run_simulation(path: Path | str, *, runs: int, seed: int, compare: bool = True) -> Simulation:
-    """Load, validate and simulate a scenario and (if it names one) its baseline, same draws."""
+def run_simulation(
+    path: Path | str,
+    *,
+    runs: int,
+    seed: int,
+    compare: bool = True,
+    max_minutes: float | None = None,
+    max_memory_mib: float | None = None,
+    rows: bool = False,
+) -> Simulation:
+    """Load, validate and simulate a scenario and (if it names one) its baseline, same draws.
+
+    With ``max_minutes`` (or ``max_memory_mib``) the time and memory the run needs are estimated
+    first (resources.py) and a run that does not fit is refused before it starts.
+    """
     if not 1 <= runs <= MAX_RUNS:
         raise SimulatorInputError(
             str(path), "--runs", f"must be between 1 and {MAX_RUNS} (got {runs})"
         )
     if seed < 0:
         raise SimulatorInputError(str(path), "--seed", f"must not be negative (got {seed})")
+    for key, limit in (("--max-minutes", max_minutes), ("--max-memory-mib", max_memory_mib)):
+        if limit is not None and not (math.isfinite(limit) and limit > 0):
+            raise SimulatorInputError(str(path), key, f"must be a positive number (got {limit!r})")
     scenario = load_scenario(path)
     baseline_scenario = (
         load_scenario(scenario.compare_to) if compare and scenario.compare_to else None
     )
+    estimate = None
+    if max_minutes is not None or max_memory_mib is not None:
+        estimate = resources.estimate(scenario, baseline_scenario, runs=runs, rows=rows)
+        resources.check(
+            estimate,
+            file=str(path),
+            max_minutes=max_minutes if max_minutes is not None else resources.DEFAULT_MAX_MINUTES,
+            max_memory_mib=max_memory_mib,
+        )
+    began = time.perf_counter()
     result = simulate(scenario, runs=runs, seed=seed)
     baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
-    return Simulation(result, baseline)
+    return Simulation(result, baseline, estimate, time.perf_counter() - began)
 
 
 def _money(x: float | None) -> str:
@@ -148,10 +199,28 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     try:
         text = execute(vars(args))
     except SimulatorInputError as exc:
+        if args.json:
+            stdout.write(error_json(exc) + "\n")
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # no traceback reaches the user; the message says what failed
+        message = failure_message(exc)
+        if args.json:
+            stdout.write(json.dumps({"error": {"reason": message}}) + "\n")
+        print(f"error: {message}", file=sys.stderr)
+        return 1
     stdout.write(text + "\n")
     return 0
+
+
+def error_json(exc: SimulatorInputError) -> str:
+    return json.dumps({"error": exc.as_dict()})
+
+
+def failure_message(exc: Exception) -> str:
+    if isinstance(exc, MemoryError):
+        return "the simulation ran out of memory; ask for fewer --runs"
+    return f"the simulation failed ({type(exc).__name__}: {exc})"
 
 
 def execute(options: dict[str, Any]) -> str:
@@ -161,6 +230,9 @@ def execute(options: dict[str, Any]) -> str:
         runs=options["runs"],
         seed=options["seed"],
         compare=not options.get("no_compare", False),
+        max_minutes=options.get("max_minutes") or resources.DEFAULT_MAX_MINUTES,
+        max_memory_mib=options.get("max_memory_mib"),
+        rows=bool(options.get("csv") or options.get("parquet")),
     )
     if options.get("csv") or options.get("parquet"):
         rows = sim.rows()

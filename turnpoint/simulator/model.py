@@ -12,7 +12,7 @@ States (all counts of people)::
 
     free_ref   (D, G)        at liberty, no recent disposal: reference reoffending hazard
     free_hist  (D, G, H)     at liberty within the persistence window of disposal h
-    hist_ring  (D, G, H, R)  people who entered that window each of the last R weeks (a ring
+    hist_ring  (R, D, G, H)  people who entered that window each of the last R weeks (a ring
                              indexed by ``clock % R``), as they entered, to end the window on time
     desisted   (D, G)        left the pathway (stopped offending); other-cause deaths only
     prog       (D, G, P)     in programme p (diversion, dtto, cpo, drug_court)
@@ -107,7 +107,7 @@ class State:
     desisted: np.ndarray
     released: np.ndarray
     resentence: np.ndarray
-    hist_ring: np.ndarray | None = None  # (D, G, H, R) weekly entries to the persistence window
+    hist_ring: np.ndarray | None = None  # (R, D, G, H) weekly entries to the persistence window
     clock: int = 0  # weeks simulated so far (the ring's position)
 
     @classmethod
@@ -144,14 +144,14 @@ def persistence_weeks(draws: dict[str, np.ndarray]) -> np.ndarray:
 
 def _ring(state: State, n_draws: int, size: int) -> np.ndarray:
     """The state's ring of weekly entries, resized to ``size`` weeks (entries keep their age)."""
-    ring = np.zeros((n_draws, N_SUBGROUPS, len(HISTORIES), size))
+    ring = np.zeros((size, n_draws, N_SUBGROUPS, len(HISTORIES)))
     old = state.hist_ring
     if old is None:
         return ring
-    if old.shape[3] == size:
+    if old.shape[0] == size:
         return old.copy()
-    for age in range(min(size, old.shape[3])):
-        ring[..., (state.clock - age) % size] = old[..., (state.clock - age) % old.shape[3]]
+    for age in range(min(size, old.shape[0])):
+        ring[(state.clock - age) % size] = old[(state.clock - age) % old.shape[0]]
     return ring
 
 
@@ -409,13 +409,13 @@ def run_with_state(
         # End of the persistence window: the people who entered it ``window`` weeks ago and are
         # still in it go back to the reference hazard; this week's entrants start their window.
         if same_window:
-            entered = ring[:, :, :, (clock - int(window[0])) % ring_size]
+            entered = ring[(clock - int(window[0])) % ring_size]
         else:
-            entered = ring[draw_index, :, :, (clock - window) % ring_size]
+            entered = ring[(clock - window) % ring_size, draw_index]
         ending = np.minimum(entered * stay_window, free_hist)
         free_hist -= ending
         free_ref += ending.sum(axis=2)
-        ring[:, :, :, clock % ring_size] = entering
+        ring[clock % ring_size] = entering
         free_hist += entering
 
         if series_prison is not None:

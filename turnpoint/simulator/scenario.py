@@ -7,6 +7,7 @@ the reason, before any simulation runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,8 @@ def _number(
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SimulatorInputError(file, key, f"must be a number (got {value!r})")
+    if not math.isfinite(value):
+        raise SimulatorInputError(file, key, f"must be a finite number (got {value!r})")
     if value < low:
         what = "a count or cost" if high is None else "a probability"
         raise SimulatorInputError(file, key, f"is {what} and must not be below {low} (got {value})")
