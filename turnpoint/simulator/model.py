@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from turnpoint.simulator.economics import discount_factor
 from turnpoint.simulator.effects import (
     probability_from_effect,
     rate_to_weekly_probability,
@@ -88,7 +89,8 @@ class ModelInputs:
     capacity: dict[str, float]  # programme -> maximum people at once
     overflow: dict[str, str]  # programme -> disposal taking people when it is full
     draws: dict[str, np.ndarray]  # parameter name -> (D,) sampled values
-    discount_rate: np.ndarray  # (D,)
+    discount_rate: np.ndarray  # (D,) money, years 0-30 of the Green Book schedule
+    health_discount_rate: np.ndarray | None = None  # (D,) deaths valued; money's rate if None
     value_deaths: bool = True
     keep_series: bool = True
 
@@ -309,9 +311,13 @@ def run_with_state(
     capped = [(PROGRAMMES.index(p), DISPOSALS.index(p), cap) for p, cap in inputs.capacity.items()]
     weekly_entrants = inputs.entrants_per_week * inputs.shares  # (G,)
 
+    health_rate = (
+        inputs.discount_rate if inputs.health_discount_rate is None else inputs.health_discount_rate
+    )
     for t in range(inputs.weeks):
         clock = start.clock + t
-        disc = (1.0 + inputs.discount_rate) ** (-t / WEEKS_PER_YEAR)  # (D,)
+        disc = discount_factor(inputs.discount_rate, t / WEEKS_PER_YEAR)  # (D,)
+        disc_health = discount_factor(health_rate, t / WEEKS_PER_YEAR)
         arrivals = weekly_entrants[None, :] + resentence
         alloc = arrivals[:, :, None] * mix[None, :, :]  # (D, G, 6)
         for pi, di, cap in capped:
@@ -349,7 +355,7 @@ def run_with_state(
         custody *= survive_other
         desisted *= survive_other
         released *= survive_rel
-        money["cost_deaths"] += disc * vpf * d_drug.sum(axis=1)
+        money["cost_deaths"] += disc_health * vpf * d_drug.sum(axis=1)
 
         # Reconvictions and the crimes behind them.
         r_ref = free_ref * q_ref

@@ -65,6 +65,8 @@ NON_NEGATIVE_UNITS = (
     "discount_rate",
 )
 UNITS = PROBABILITY_UNITS + SIGNED_UNITS + NON_NEGATIVE_UNITS
+MONEY_PREFIXES = ("GBP", "USD")
+MONEY_DISTRIBUTIONS = ("gamma", "fixed")
 DISTRIBUTIONS = {
     "fixed": (),
     "normal": ("sd",),
@@ -276,6 +278,13 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
         )
     if kind in ("beta",) and entry["unit"] not in PROBABILITY_UNITS:
         raise SimulatorInputError(file, f"{key}.type", "a beta distribution is for probabilities")
+    if str(entry["unit"]).startswith(MONEY_PREFIXES) and kind not in MONEY_DISTRIBUTIONS:
+        raise SimulatorInputError(
+            file,
+            f"{key}.type",
+            f"a cost or value must be gamma (its mean is the value), or fixed, so that the mean "
+            f"of the draws is the cited figure; a {kind} distribution centres elsewhere",
+        )
     v = entry["value"]
     if v is None:
         return out
@@ -425,7 +434,10 @@ def override_parameter(base: Parameter | None, file: str, name: str, entry: Any)
             file, f"{key}.status", "is missing: say read, verify, derived or assumption"
         )
     if "value" in entry and "distribution" not in entry:
-        merged["distribution"] = {"type": "fixed"}
+        # A new value alone is a point value, except for a cost or value whose library spread is
+        # a gamma: its shape is kept (a gamma's spread is relative to its mean).
+        keep = str(base.unit).startswith(MONEY_PREFIXES) and base.distribution["type"] == "gamma"
+        merged["distribution"] = dict(base.distribution) if keep else {"type": "fixed"}
     merged.update(entry)
     param = parameter_from_entry(file, key, merged, param_name=name)
     return replace(param, name=name)

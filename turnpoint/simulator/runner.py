@@ -89,6 +89,7 @@ def model_inputs(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_serie
         overflow=scenario.overflow,
         draws=draws,
         discount_rate=draws["economics.discount_rate"],
+        health_discount_rate=draws["economics.health_discount_rate"],
         value_deaths=scenario.value_deaths,
         keep_series=keep_series,
     )

@@ -86,6 +86,7 @@ def required_parameter_names() -> list[str]:
         "crime.cost_per_crime",
         "value.prevented_fatality",
         "economics.discount_rate",
+        "economics.health_discount_rate",
     ]
     return names
 
