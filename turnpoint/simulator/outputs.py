@@ -12,6 +12,7 @@ import numpy as np
 
 from turnpoint.simulator import model
 from turnpoint.simulator.economics import compare, payer_totals
+from turnpoint.simulator.labels import label as parameter_label
 from turnpoint.simulator.runner import RunResult
 
 OUTCOMES = (
@@ -93,12 +94,119 @@ def _plain(x: Any) -> float | None:
 
 
 def interval(values: np.ndarray) -> dict[str, float | None]:
+    """Mean, its Monte Carlo standard error (SD / sqrt(runs)) and the 95% interval of the runs."""
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        return {"mean": None, "low": None, "high": None}
+        return {"mean": None, "se": None, "low": None, "high": None}
     low, high = np.percentile(finite, INTERVAL)
-    return {"mean": float(finite.mean()), "low": float(low), "high": float(high)}
+    se = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size > 1 else None
+    return {"mean": float(finite.mean()), "se": se, "low": float(low), "high": float(high)}
+
+
+def probability(event: np.ndarray) -> dict[str, float]:
+    """Share of runs in which ``event`` holds, with its binomial standard error."""
+    event = np.asarray(event, dtype=bool)
+    p = float(event.mean())
+    return {"probability": p, "se": math.sqrt(p * (1 - p) / event.size)}
+
+
+def ratio_of_means(benefits: np.ndarray, cost: np.ndarray) -> dict[str, float | None]:
+    """Mean benefits / mean net cost, with a delta-method standard error (None if the policy
+    saves money on average, when the ratio is undefined)."""
+    n = benefits.size
+    b, c = float(benefits.mean()), float(cost.mean())
+    if c <= 0:
+        return {"mean": None, "se": None}
+    r = b / c
+    if n < 2:
+        return {"mean": r, "se": None}
+    cov = np.cov(benefits, cost)
+    var = (cov[0, 0] + r * r * cov[1, 1] - 2 * r * cov[0, 1]) / (c * c * n)
+    return {"mean": r, "se": math.sqrt(max(var, 0.0))}
+
+
+def npv_sign(npv: np.ndarray) -> dict[str, Any]:
+    """Whether Monte Carlo error leaves the sign of the mean net present value in doubt
+    (|mean| < 2 standard errors) and, if so, about how many runs would settle it."""
+    cell = interval(npv)
+    mean, se, runs = cell["mean"], cell["se"], npv.size
+    if mean is None or se is None:
+        return {"settled": False, "runs_needed": None, "message": "too few runs to tell"}
+    if abs(mean) >= 2 * se:
+        return {"settled": True, "runs_needed": None, "message": None}
+    if mean == 0:
+        return {
+            "settled": False,
+            "runs_needed": None,
+            "message": "The mean net present value is zero: no number of runs settles its sign",
+        }
+    needed = math.ceil(runs * (2 * se / abs(mean)) ** 2)
+    return {
+        "settled": False,
+        "runs_needed": needed,
+        "message": (
+            f"Warning: the sign of the net present value is not settled: its mean"
+            f" ({mean:,.0f}) is within two Monte Carlo standard errors ({se:,.0f}) of zero."
+            f" About {needed:,} runs would settle it, if the mean stays where it is"
+        ),
+    }
+
+
+BENEFIT_LINES = {
+    "benefits_taxpayers": "benefits to taxpayers",
+    "benefits_victims": "benefits to victims",
+    "benefits_deaths_valued": "deaths avoided, valued",
+    "benefits_indirect": "indirect (deadweight) costs",
+}
+
+
+def rests_on(comp: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """The benefit line making up more than half of the benefits (by absolute size), if any."""
+    sizes = {k: abs(float(np.mean(comp[f"economics.{k}"]))) for k in BENEFIT_LINES}
+    total = sum(sizes.values())
+    if total == 0:
+        return None
+    line, size = max(sizes.items(), key=lambda kv: kv[1])
+    share = size / total
+    if share <= 0.5:
+        return None
+    return {
+        "line": line,
+        "label": BENEFIT_LINES[line],
+        "share": share,
+        "message": (
+            f"The result rests mostly on one line: {BENEFIT_LINES[line]} make up {share:.0%}"
+            " of the benefits (by absolute size), so its figures matter most"
+        ),
+    }
+
+
+def acceptability(
+    result: RunResult, comp: dict[str, np.ndarray], *, points: int = 13
+) -> dict[str, Any] | None:
+    """Cost-effectiveness acceptability curve: the chance the net present value is positive
+    for values of a prevented death from 0 to 3 times the cited figure.
+
+    Each run's deaths avoided, valued, is its discounted deaths avoided times that run's value
+    of a prevented fatality, so the same runs are revalued at each value: no new simulation.
+    """
+    param = result.scenario.params["value.prevented_fatality"]
+    if not result.scenario.value_deaths or param.value is None:
+        return None
+    vpf = result.draws["value.prevented_fatality"]
+    deaths_valued = comp["economics.benefits_deaths_valued"]
+    without = comp["economics.npv"] - deaths_valued
+    discounted_deaths = np.divide(deaths_valued, vpf, out=np.zeros_like(vpf), where=vpf > 0)
+    rows = []
+    for value in np.linspace(0.0, 3.0 * float(param.value), points):
+        cell = probability(without + discounted_deaths * value > 0)
+        rows.append({"value_of_a_prevented_death": float(value), **cell})
+    return {
+        "cited_value": float(param.value),
+        "price_base": param.price_base,
+        "points": rows,
+    }
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -116,7 +224,7 @@ def sensitivity(draws: dict[str, np.ndarray], target: np.ndarray, top: int = 12)
         if np.ptp(values) == 0 or np.ptp(rt) == 0:
             continue
         rho = float(np.corrcoef(_ranks(values), rt)[0, 1])
-        out.append({"parameter": name, "correlation": rho})
+        out.append({"parameter": name, "label": parameter_label(name), "correlation": rho})
     out.sort(key=lambda item: -abs(item["correlation"]))
     return out[:top]
 
@@ -215,20 +323,26 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
         }
         # The mean of per-run ratios is unstable when a run's net cost is near zero; report the
         # ratio of mean benefits to mean net cost, with the per-run interval beside it.
-        cost, benefits = comp["economics.net_cost"].mean(), comp["economics.benefits_total"].mean()
-        economics["bcr"]["mean"] = float(benefits / cost) if cost > 0 else None
+        economics["bcr"].update(
+            ratio_of_means(comp["economics.benefits_total"], comp["economics.net_cost"])
+        )
+        chance = probability(npv > 0)
         out["comparison"] = {
             "baseline": baseline.scenario.name,
             "changes": {
                 k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("change.")
             },
             "economics": economics,
-            "probability_benefits_exceed_costs": float(np.mean(npv > 0)),
+            "probability_benefits_exceed_costs": chance["probability"],
+            "probability_benefits_exceed_costs_se": chance["se"],
+            "npv_sign": npv_sign(npv),
+            "rests_on": rests_on(comp),
+            "acceptability": acceptability(result, comp),
             "baseline_series": {k: v.tolist() for k, v in baseline.series.items()},
         }
         target = npv
     out["sensitivity"] = {
-        "target": "economics.npv" if baseline is not None else "taxpayer cost",
+        "target": "net present value" if baseline is not None else "cost to taxpayers",
         "parameters": sensitivity(result.draws, target),
         # Rank correlations smaller than about 2 / sqrt(runs) cannot be told apart from noise.
         "noise_level": 2.0 / math.sqrt(result.runs),

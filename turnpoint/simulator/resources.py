@@ -145,6 +145,19 @@ def estimate(
     )
 
 
+def combine(parts: list[Estimate]) -> Estimate:
+    """One estimate for several runs made one after another (a side-by-side table)."""
+    return Estimate(
+        runs=parts[0].runs,
+        weeks=sum(e.weeks for e in parts),
+        chunk=max(e.chunk for e in parts),
+        seconds_per_chunk_week=max(e.seconds_per_chunk_week for e in parts),
+        seconds=sum(e.seconds for e in parts),
+        peak_bytes=sum(e.peak_bytes for e in parts),
+        states_per_subgroup=max(e.states_per_subgroup for e in parts),
+    )
+
+
 def available_memory() -> int | None:
     """Bytes of memory available now (Linux ``MemAvailable``), or None where unknown."""
     try:

@@ -117,13 +117,29 @@ class Plan:
         return model.run(inputs, initial)
 
 
-def plan(scenario: Scenario, *, runs: int, seed: int) -> Plan:
+def plan(
+    scenario: Scenario,
+    *,
+    runs: int,
+    seed: int,
+    overrides: dict[str, np.ndarray] | None = None,
+) -> Plan:
+    """Sample the draws; ``overrides`` replaces named parameters' draws (arrays of ``runs``
+    values) in the scenario and its warm-up alike, keeping every other draw as sampled."""
     resolve_inflow(scenario)
+    overrides = overrides or {}
+
+    def drawn(s: Scenario) -> dict[str, np.ndarray]:
+        draws = s.draw(runs, seed)
+        for name, values in overrides.items():
+            draws[name] = np.broadcast_to(np.asarray(values, dtype=float), (runs,)).copy()
+        return draws
+
     if not scenario.warm_up_years:
-        return Plan(scenario, scenario.draw(runs, seed))
+        return Plan(scenario, drawn(scenario))
     base = status_quo(scenario)
     base.entrants_per_year = scenario.entrants_per_year
-    return Plan(scenario, scenario.draw(runs, seed), base, base.draw(runs, seed))
+    return Plan(scenario, drawn(scenario), base, drawn(base))
 
 
 def slice_draws(draws: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
@@ -141,6 +157,7 @@ def simulate(
     seed: int,
     chunk_size: int = DEFAULT_CHUNK,
     keep_series: bool = True,
+    overrides: dict[str, np.ndarray] | None = None,
 ) -> RunResult:
     """Simulate ``runs`` Monte Carlo draws. The same seed gives the same numbers, to the last digit.
 
@@ -149,7 +166,7 @@ def simulate(
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    p = plan(scenario, runs=runs, seed=seed)
+    p = plan(scenario, runs=runs, seed=seed, overrides=overrides)
     parts, series = [], {}
     for start in range(0, runs, chunk_size):
         part = p.chunk(start, min(start + chunk_size, runs), keep_series=keep_series)
