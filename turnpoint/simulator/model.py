@@ -93,6 +93,7 @@ class ModelInputs:
     health_discount_rate: np.ndarray | None = None  # (D,) deaths valued; money's rate if None
     value_deaths: bool = True
     keep_series: bool = True
+    comparisons: dict[str, str] | None = None  # parameter -> disposal its source compared with
 
 
 @dataclass
@@ -167,15 +168,55 @@ def _weekly_exit(mean_weeks: np.ndarray) -> np.ndarray:
     return -np.expm1(-1.0 / np.maximum(mean_weeks, 1e-9))
 
 
-def hazards(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Weekly reconviction hazards for the reference state and after each disposal."""
-    p_ref = _by(draws, "reoffending.reference_one_year", RISKS, "risk")  # (D, G)
+def effect_offsets(
+    draws: dict[str, np.ndarray], comparisons: dict[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """Each disposal's effect against no treatment disposal ("none"), in d units (D,).
+
+    An effect measured against another disposal (``comparisons["effect.<h>"]``) is that
+    disposal's effect against none plus its own: effects chain back to one reference.
+    """
+    comparisons = comparisons or {}
+    out: dict[str, np.ndarray] = {"none": np.zeros_like(draws["effect.custody"])}
+
+    def offset(h: str, seen: tuple[str, ...] = ()) -> np.ndarray:
+        if h not in out:
+            against = comparisons.get(f"effect.{h}", "none")
+            if against in seen:  # validated on load; a guard, not a path users reach
+                raise ValueError(f"effect comparisons form a loop at {h}")
+            out[h] = draws[f"effect.{h}"] + offset(against, (*seen, h))
+        return out[h]
+
+    for h in HISTORIES:
+        offset(h)
+    return out
+
+
+def hazards(
+    draws: dict[str, np.ndarray], comparisons: dict[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """Weekly reconviction hazards for the reference state and after each disposal.
+
+    Every figure is applied against the condition its source compared with
+    (``comparisons``, parameter name -> disposal; "none" when not given). A reference rate
+    observed after custody is first taken back to no treatment disposal by removing custody's
+    effect, and each disposal's rate is that reference moved by its effect against none.
+    """
+    comparisons = comparisons or {}
+    offsets = effect_offsets(draws, comparisons)
+    observed = _by(draws, "reoffending.reference_one_year", RISKS, "risk")  # (D, G)
+    after = np.stack(
+        [offsets[comparisons.get(f"reoffending.reference_one_year.{r}", "none")] for r in RISKS],
+        axis=1,
+    )[:, SUBGROUPS["risk"]]  # (D, G) the effect already in each observed rate
+    p_ref = probability_from_effect(observed, -after)  # no treatment disposal
     lam_ref = weekly_hazard(p_ref, WEEKS_PER_YEAR)
-    d = np.stack([draws[f"effect.{h}"] for h in HISTORIES], axis=1)  # (D, H)
+    d = np.stack([offsets[h] for h in HISTORIES], axis=1)  # (D, H) against none
     lam_hist = weekly_hazard(
         probability_from_effect(p_ref[:, :, None], d[:, None, :]), WEEKS_PER_YEAR
     )
-    lam_high = weekly_hazard(draws["reoffending.reference_one_year.high"], WEEKS_PER_YEAR)
+    high = SUBGROUPS["risk"] == RISKS.index("high")
+    lam_high = lam_ref[:, np.argmax(high)]
     return {"ref": lam_ref, "hist": lam_hist, "high": lam_high}
 
 
@@ -227,7 +268,7 @@ def run_with_state(
     dr = inputs.draws
     n_draws = dr["effect.drug_court"].shape[0]
     P, K = len(PROGRAMMES), RELEASE_WINDOW_WEEKS
-    lam = hazards(dr)
+    lam = hazards(dr, inputs.comparisons)
     mort = mortality(dr)
     q_ref = -np.expm1(-lam["ref"])  # (D, G)
     q_hist = -np.expm1(-lam["hist"])  # (D, G, H)

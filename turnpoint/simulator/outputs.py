@@ -12,8 +12,9 @@ import numpy as np
 
 from turnpoint.simulator import model
 from turnpoint.simulator.economics import compare, payer_totals
+from turnpoint.simulator.effects import probability_from_effect
 from turnpoint.simulator.labels import label as parameter_label
-from turnpoint.simulator.runner import RunResult
+from turnpoint.simulator.runner import RunResult, point_draws
 
 OUTCOMES = (
     "arrivals",
@@ -259,6 +260,81 @@ def equity(result: RunResult, baseline: RunResult | None = None) -> dict[str, li
     return out
 
 
+COMPARISON_WORDS = {
+    "none": "no treatment disposal (usual processing, a court order)",
+    "custody": "short custody",
+    "diversion": "pre-trial diversion",
+    "dtto": "a DTTO-like order",
+    "cpo": "a CPO-like order",
+    "drug_court": "a drug treatment court",
+}
+
+
+def contrasts(result: RunResult, baseline: RunResult | None = None) -> dict[str, Any]:
+    """Which comparison every effect and reference rate rests on, and for a policy against its
+    baseline, the contrasts its moved disposal shares rest on (point values, d units)."""
+    scen = result.scenario
+    point = {n: float(v[0]) for n, v in point_draws(scen).items()}
+    offsets = {k: float(v[0]) for k, v in model.effect_offsets(
+        {n: np.array([v]) for n, v in point.items()}, scen.comparisons).items()}  # fmt: skip
+    effects = []
+    for h in model.HISTORIES:
+        param = scen.params[f"effect.{h}"]
+        against = param.comparison or "none"
+        effects.append(
+            {
+                "disposal": h,
+                "effect": point[f"effect.{h}"],
+                "measured_against": against,
+                "measured_against_words": COMPARISON_WORDS[against],
+                "effect_against_none": offsets[h],
+                "status": param.status,
+                "source": param.source,
+            }
+        )
+    rates = []
+    for r in model.RISKS:
+        param = scen.params[f"reoffending.reference_one_year.{r}"]
+        after = param.comparison or "none"
+        observed = point[f"reoffending.reference_one_year.{r}"]
+        rates.append(
+            {
+                "risk": r,
+                "observed": observed,
+                "observed_after": after,
+                "observed_after_words": COMPARISON_WORDS[after],
+                "no_treatment_disposal_rate": float(
+                    probability_from_effect(observed, -offsets[after])
+                ),
+            }
+        )
+    out: dict[str, Any] = {"effects": effects, "reference_rates": rates}
+    if baseline is not None:
+        moved = (scen.mix * scen.shares[:, None]).sum(0) - (
+            baseline.scenario.mix * baseline.scenario.shares[:, None]
+        ).sum(0)
+        losers = [d for d, x in zip(model.DISPOSALS, moved, strict=True) if x < -1e-9]
+        gainers = [d for d, x in zip(model.DISPOSALS, moved, strict=True) if x > 1e-9]
+        rows = []
+        for to in gainers:
+            for frm in losers:
+                d_to, d_from = offsets.get(to, 0.0), offsets.get(frm, 0.0)
+                rows.append(
+                    {
+                        "from": frm,
+                        "to": to,
+                        "d": d_to - d_from,
+                        "words": (
+                            f"{COMPARISON_WORDS[to]} instead of {COMPARISON_WORDS[frm]}:"
+                            f" d = {d_to - d_from:+.3f} ({d_to:+.3f} against no treatment"
+                            f" disposal, minus {d_from:+.3f})"
+                        ),
+                    }
+                )
+        out["policy"] = rows
+    return out
+
+
 def provenance(result: RunResult) -> dict[str, Any]:
     scen = result.scenario
     used = [scen.params[name] for name in result.draws]
@@ -348,6 +424,7 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
         "noise_level": 2.0 / math.sqrt(result.runs),
     }
     out["equity"] = equity(result, baseline)
+    out["contrasts"] = contrasts(result, baseline)
     out["provenance"] = provenance(result)
     return out
 

@@ -44,7 +44,9 @@ REQUIRED_KEYS = (
     "basis",
     "status",
 )
-OPTIONAL_KEYS = ("url", "note", "if_missing")
+OPTIONAL_KEYS = ("url", "note", "if_missing", "comparison")
+# What a rate was observed after, or what an effect was measured against (a disposal).
+COMPARISONS = ("none", "diversion", "dtto", "cpo", "drug_court", "custody")
 STATUSES = ("read", "verify", "derived", "not_found", "assumption")
 BASES = ("average", "marginal", "n/a")
 PROBABILITY_UNITS = ("probability",)
@@ -95,6 +97,7 @@ class Parameter:
     url: str | None = None
     note: str | None = None
     if_missing: str | None = None
+    comparison: str | None = None  # the disposal the source compared with (rates: observed after)
     origin: str = field(default="", compare=False)
 
     @property
@@ -354,6 +357,23 @@ def parameter_from_entry(
         _check_value(file, f"{name}.value", unit, value)
     if entry.get("if_missing") not in (None, "zero"):
         raise SimulatorInputError(file, f"{name}.if_missing", "may only be 'zero'")
+    comparison = entry.get("comparison")
+    if comparison is not None:
+        own = (param_name or name).rsplit(".", 1)[-1]
+        if comparison not in COMPARISONS:
+            raise SimulatorInputError(
+                file, f"{name}.comparison", f"must be one of {', '.join(COMPARISONS)}"
+            )
+        if unit not in SIGNED_UNITS and not (param_name or name).startswith(
+            "reoffending.reference_one_year."
+        ):
+            raise SimulatorInputError(
+                file, f"{name}.comparison", "only effects and reference rates have a comparison"
+            )
+        if unit in SIGNED_UNITS and comparison == own:
+            raise SimulatorInputError(
+                file, f"{name}.comparison", "an effect cannot be measured against itself"
+            )
     dist = _check_distribution(file, f"{name}.distribution", {**entry, "value": value})
     if value is not None:
         _plausible(file, name, param_name or name, unit, value, dist)
@@ -371,6 +391,7 @@ def parameter_from_entry(
         url=entry.get("url"),
         note=entry.get("note"),
         if_missing=entry.get("if_missing"),
+        comparison=comparison,
         origin=file,
     )
 

@@ -27,7 +27,7 @@ def run_people(
     ``scale`` so they estimate the full population's."""
     rnd = random.Random(seed)
     d = _scalar_draws(inputs.draws, draw)
-    lam, mort = model.hazards(d), model.mortality(d)
+    lam, mort = model.hazards(d, inputs.comparisons), model.mortality(d)
     G, P, K = model.N_SUBGROUPS, len(model.PROGRAMMES), model.RELEASE_WINDOW_WEEKS
     q_ref = (-np.expm1(-lam["ref"][0])).tolist()
     q_hist = (-np.expm1(-lam["hist"][0])).tolist()

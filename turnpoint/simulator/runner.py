@@ -92,6 +92,7 @@ def model_inputs(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_serie
         health_discount_rate=draws["economics.health_discount_rate"],
         value_deaths=scenario.value_deaths,
         keep_series=keep_series,
+        comparisons=scenario.comparisons,
     )
 
 
