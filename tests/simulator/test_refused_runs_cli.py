@@ -118,7 +118,7 @@ def test_an_oversized_run_is_refused_before_it_starts_with_its_estimate(tmp_path
     error = json.loads(proc.stdout)["error"]
     assert error["field"] == "--runs"
     assert "this run would take about" in error["reason"] and "MiB of memory" in error["reason"]
-    assert "1,000,000 runs x 3,132 simulated weeks x 24 subgroups" in error["reason"]
+    assert "1,000,000 runs x 3,236 simulated weeks x 24 subgroups" in error["reason"]
     assert "at most" in error["reason"] and "runs fit" in error["reason"]
     assert took < 60  # refused after a short measurement, not after simulating
     # Memory alone also refuses, even when time is no object.
@@ -132,7 +132,8 @@ def test_a_run_that_fits_finishes_and_reports_estimate_beside_elapsed_time(tmp_p
     proc = _simulate(str(path), "--runs", "250", "--json")
     assert proc.returncode == 0, proc.stderr
     res = json.loads(proc.stdout)["resources"]
-    assert res["runs"] == 250 and res["simulated_weeks_per_run"] == 2 * 52
+    # warm-up, horizon, and the status quo's year that calibrates the inflow in each draw
+    assert res["runs"] == 250 and res["simulated_weeks_per_run"] == 3 * 52
     # The estimate is calibrated on this machine: within a factor of 5 of the time taken (the
     # machine is shared, so timings move; a constant from another machine could be 10x out).
     assert res["elapsed_seconds"] / 5 < res["estimated_seconds"] < res["elapsed_seconds"] * 5
@@ -142,7 +143,7 @@ def test_estimate_scales_with_runs_and_years():
     scenario = load_scenario(SCENARIOS / "ew_baseline.yaml")
     small = resources.estimate(scenario, None, runs=250)
     large = resources.estimate(scenario, None, runs=1000)
-    assert large.weeks == small.weeks == round(20 * 365.25 / 7) + round(10 * 365.25 / 7)
+    assert large.weeks == small.weeks == sum(round(y * 365.25 / 7) for y in (20, 10, 1))
     # Four chunks of the same size: four times the chunk-weeks (measured speed varies a little).
     ratio = (large.seconds / large.seconds_per_chunk_week) / (
         small.seconds / small.seconds_per_chunk_week

@@ -83,7 +83,7 @@ class ModelInputs:
     """Everything one chunk of draws needs, already sampled. Shapes: (D,) unless stated."""
 
     weeks: int
-    entrants_per_week: float
+    entrants_per_week: float | np.ndarray  # one value, or one per draw (D,)
     shares: np.ndarray  # (G,) subgroup composition of entrants, sums to 1
     mix: np.ndarray  # (G, 6) disposal shares in DISPOSALS order, for each subgroup
     capacity: dict[str, float]  # programme -> maximum people at once
@@ -124,6 +124,29 @@ class State:
             desisted=np.zeros((n_draws, G)),
             released=np.zeros((n_draws, G, RELEASE_WINDOW_WEEKS, 2)),
             resentence=np.zeros((n_draws, G)),
+        )
+
+    def scaled(self, factor: np.ndarray) -> State:
+        """Every count multiplied by ``factor`` (D,): the state a proportionally larger inflow
+        reaches, since the model is linear in its inflow while no programme is full."""
+
+        def times(a: np.ndarray | None, draw_axis: int = 0) -> np.ndarray | None:
+            if a is None:
+                return None
+            shape = [1] * a.ndim
+            shape[draw_axis] = -1
+            return a * factor.reshape(shape)
+
+        return State(
+            free_ref=times(self.free_ref),
+            free_hist=times(self.free_hist),
+            prog=times(self.prog),
+            custody=times(self.custody),
+            desisted=times(self.desisted),
+            released=times(self.released),
+            resentence=times(self.resentence),
+            hist_ring=times(self.hist_ring, draw_axis=1),
+            clock=self.clock,
         )
 
     def people(self) -> np.ndarray:
@@ -350,7 +373,8 @@ def run_with_state(
     series_reconv = np.zeros((n_draws, inputs.weeks)) if inputs.keep_series else None
     mix = inputs.mix
     capped = [(PROGRAMMES.index(p), DISPOSALS.index(p), cap) for p, cap in inputs.capacity.items()]
-    weekly_entrants = inputs.entrants_per_week * inputs.shares  # (G,)
+    entrants = np.asarray(inputs.entrants_per_week, dtype=float).reshape(-1, 1)  # (1 or D, 1)
+    weekly_entrants = np.broadcast_to(entrants * inputs.shares[None, :], (n_draws, N_SUBGROUPS))
 
     health_rate = (
         inputs.discount_rate if inputs.health_discount_rate is None else inputs.health_discount_rate
@@ -359,7 +383,7 @@ def run_with_state(
         clock = start.clock + t
         disc = discount_factor(inputs.discount_rate, t / WEEKS_PER_YEAR)  # (D,)
         disc_health = discount_factor(health_rate, t / WEEKS_PER_YEAR)
-        arrivals = weekly_entrants[None, :] + resentence
+        arrivals = weekly_entrants + resentence
         alloc = arrivals[:, :, None] * mix[None, :, :]  # (D, G, 6)
         for pi, di, cap in capped:
             want = alloc[:, :, di].sum(axis=1)

@@ -233,7 +233,11 @@ def sensitivity(draws: dict[str, np.ndarray], target: np.ndarray, top: int = 12)
 def equity(result: RunResult, baseline: RunResult | None = None) -> dict[str, list[dict]]:
     """Rates per person entering, by each subgroup dimension (sex, age band, risk, drug)."""
     scen = result.scenario
-    new_people = scen.entrants_per_year * scen.horizon_years * scen.shares  # (G,)
+    per_draw = result.totals.get("entrants_per_year")
+    if per_draw is None:
+        per_draw = np.full(result.runs, scen.entrants_per_year)
+    new_people_d = per_draw[:, None] * scen.horizon_years * scen.shares[None, :]  # (D, G)
+    new_people = new_people_d.mean(axis=0)
     dims = {"sex": model.SEXES, "age": model.AGES, "risk": model.RISKS, "drug": model.DRUGS}
     measures = {
         "reconvictions_per_100": ("reconvictions", 100.0),
@@ -247,16 +251,62 @@ def equity(result: RunResult, baseline: RunResult | None = None) -> dict[str, li
         for i, label in enumerate(labels):
             mask = model.SUBGROUPS[dim] == i
             people = new_people[mask].sum()
+            people_d = new_people_d[:, mask].sum(axis=1)
             row: dict[str, Any] = {"group": label, "people_entering": float(people)}
             for key, (total, per) in measures.items():
                 ours = result.totals[f"by_group.{total}"][:, mask].sum(axis=1)
-                rate = ours / people * per if people else np.full(result.runs, np.nan)
+                rate = ours / people_d * per if people else np.full(result.runs, np.nan)
                 row[key] = interval(rate)
                 if baseline is not None and people:
                     theirs = baseline.totals[f"by_group.{total}"][:, mask].sum(axis=1)
-                    row[f"change.{key}"] = interval((ours - theirs) / people * per)
+                    row[f"change.{key}"] = interval((ours - theirs) / people_d * per)
             rows.append(row)
         out[dim] = rows
+    return out
+
+
+# Published totals the model's status quo is checked against (not calibrated to), by jurisdiction.
+CHECKS = {
+    "england_and_wales": [
+        {
+            "measure": "custody_receptions",
+            "words": "prison receptions a year of people with problem drug use",
+            "low": 45_000,
+            "high": 65_000,
+            "source": "UKDPC 2008: 45,000 to 65,000 problem drug users among prison receptions,"
+            " 2006/07 (receptions include remand)",
+        }
+    ]
+}
+
+
+def calibration(result: RunResult) -> dict[str, Any]:
+    """Each target the inflow is calibrated to, and each published total the model is only
+    checked against, with its source and the model's figure (means over draws, per year)."""
+    scen = result.scenario
+    years = scen.horizon_years
+    out: dict[str, Any] = {"targets": [], "checks": []}
+    if scen.arrivals_per_year is not None:
+        out["targets"].append(
+            {
+                "measure": "arrivals at the disposal decision a year (status quo, first year)",
+                "target": scen.arrivals_per_year,
+                "how": "new people a year derived in every draw from that draw's parameters, so"
+                " the status quo meets the target exactly in each draw",
+                "new_people_per_year": interval(result.totals["entrants_per_year"]),
+                "source": scen.sources.get("inflow", ""),
+            }
+        )
+    for check in CHECKS.get(scen.jurisdiction, []):
+        per_year = result.totals[f"by_group.{check['measure']}"].sum(axis=1) / years
+        cell = interval(per_year)
+        out["checks"].append(
+            {
+                **check,
+                "model": cell,
+                "inside": check["low"] <= cell["mean"] <= check["high"],
+            }
+        )
     return out
 
 
@@ -425,6 +475,7 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
     }
     out["equity"] = equity(result, baseline)
     out["contrasts"] = contrasts(result, baseline)
+    out["calibration"] = calibration(result)
     out["provenance"] = provenance(result)
     return out
 

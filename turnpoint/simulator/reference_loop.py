@@ -53,6 +53,9 @@ def run_people(
 
     # A person is [group, state, detail]: state "ref", "hist" (detail (h, weeks in the window)),
     # "prog" (p), "custody", "rel" (detail (k, ost)), "desisted". Dead people are dropped.
+    entrants_per_week = float(np.asarray(inputs.entrants_per_week).reshape(-1)[0])
+    if np.ndim(inputs.entrants_per_week):
+        entrants_per_week = float(np.asarray(inputs.entrants_per_week)[draw])
     people: list[list] = []
     waiting: list[int] = []  # groups of people reconvicted last week, back at the decision
     occupancy = [0] * P
@@ -77,7 +80,7 @@ def run_people(
             people.append([g, "prog", p])
 
     for _week in range(inputs.weeks):
-        carry += inputs.entrants_per_week * scale
+        carry += entrants_per_week * scale
         arriving = int(carry)
         carry -= arriving
         for g in rnd.choices(groups, shares, k=arriving) + waiting:

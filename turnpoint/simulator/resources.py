@@ -72,7 +72,10 @@ def _duration(seconds: float) -> str:
 
 
 def _simulated_weeks(scenario: Scenario) -> int:
-    return runner.weeks(scenario.warm_up_years) + scenario.weeks
+    """Warm-up and horizon, and the year of the status quo that calibrates an arrivals-based
+    inflow in each draw."""
+    calibration = runner.weeks(1) if scenario.arrivals_per_year is not None else 0
+    return runner.weeks(scenario.warm_up_years) + scenario.weeks + calibration
 
 
 def states_per_subgroup(scenario: Scenario) -> int:
