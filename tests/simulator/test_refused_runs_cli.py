@@ -99,6 +99,7 @@ def test_refused_options_and_missing_files_have_no_traceback(tmp_path):
     for args, words in (
         (["--runs", "0"], "--runs"),
         (["--runs", "2", "--max-minutes", "nan"], "--max-minutes"),
+        (["--runs", "2", "--max-minutes", "0"], "--max-minutes"),
         (["--runs", "x"], "invalid int value"),
     ):
         proc = _simulate(str(path), *args, "--json")

@@ -304,6 +304,11 @@ def _parse_threshold(file: str, spec: str) -> tuple[str, tuple[float, float] | N
     return name.strip(), (low, high)
 
 
+def _limit(options: dict[str, Any]) -> float:
+    given = options.get("max_minutes")
+    return resources.DEFAULT_MAX_MINUTES if given is None else float(given)
+
+
 def side_by_side(paths: list[str], options: dict[str, Any]) -> dict[str, Any]:
     """Several policies against their one baseline, same seed and draws, baseline run once."""
     runs, seed = options["runs"], options["seed"]
@@ -321,7 +326,11 @@ def side_by_side(paths: list[str], options: dict[str, Any]) -> dict[str, Any]:
             f" (got {', '.join(sorted(str(t) for t in targets))})",
         )
     baseline_scenario = load_scenario(scenarios[0].compare_to)
-    limit = options.get("max_minutes") or resources.DEFAULT_MAX_MINUTES
+    limit = _limit(options)
+    if not (math.isfinite(limit) and limit > 0):
+        raise SimulatorInputError(
+            str(paths[0]), "--max-minutes", f"must be a positive number (got {limit!r})"
+        )
     ests = [resources.estimate(s, None, runs=runs) for s in [*scenarios, baseline_scenario]]
     resources.check(
         resources.combine(ests),
@@ -403,7 +412,7 @@ def execute(options: dict[str, Any]) -> str:
         runs=options["runs"],
         seed=options["seed"],
         compare=not options.get("no_compare", False),
-        max_minutes=options.get("max_minutes") or resources.DEFAULT_MAX_MINUTES,
+        max_minutes=_limit(options),
         max_memory_mib=options.get("max_memory_mib"),
         rows=bool(options.get("csv") or options.get("parquet")),
     )
