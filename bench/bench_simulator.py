@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from turnpoint.simulator import reference_loop  # noqa: E402
+from turnpoint.simulator.model import WEEKS_PER_YEAR  # noqa: E402
 from turnpoint.simulator.runner import model_inputs, resolve_inflow, simulate  # noqa: E402
 from turnpoint.simulator.scenario import load_scenario  # noqa: E402
 
@@ -59,6 +60,8 @@ def main() -> int:
     reconv = result.totals["by_group.reconvictions"].sum(axis=1)[0]
 
     inputs = model_inputs(scenario, result.draws)
+    # The same new people a week as the model's draws (calibrated per draw on the arrivals).
+    inputs.entrants_per_week = result.totals["entrants_per_year"] / WEEKS_PER_YEAR
     start = time.perf_counter()
     loop = reference_loop.run_people(inputs, draw=0, seed=args.seed, scale=args.loop_fraction)
     loop_time = time.perf_counter() - start

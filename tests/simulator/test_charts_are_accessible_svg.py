@@ -2,6 +2,8 @@
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from turnpoint.simulator import charts
 
 NS = "{http://www.w3.org/2000/svg}"
@@ -37,3 +39,27 @@ def test_interval_chart_skips_empty_cells():
     rows = [("Net cost", {"mean": 5.0, "low": 1.0, "high": 9.0}), ("Ratio", {"mean": None})]
     root = _parse(charts.interval_chart(rows, title="t", desc="d"))
     assert len(list(root.iter(f"{NS}rect"))) == 1
+
+
+def test_one_way_bars_run_from_the_base_result_to_each_end():
+    rows = [
+        {"label": "Prison cost <a year>", "result_at_low": -10.0, "result_at_high": 30.0},
+        {"label": "Effect", "result_at_low": 5.0, "result_at_high": 0.0},
+    ]
+    root = _parse(charts.one_way_chart(rows, base=0.0, title="t", desc="d", x_label="NPV"))
+    widths = [float(r.get("width")) for r in root.iter(f"{NS}rect")]
+    assert widths[0] * 3 == pytest.approx(widths[1])  # 10 below and 30 above the base
+    assert widths[2] * 2 == pytest.approx(widths[0], rel=0.01)  # 5 above, half of 10
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert "Prison cost <a year>" in texts  # escaped, then parsed back
+    assert any(t and t.startswith("NPV") for t in texts)  # the axis has its label
+
+
+def test_acceptability_curve_has_both_axes_labelled():
+    svg = charts.curve_chart(
+        [(0.0, 0.2), (1e6, 0.5), (2e6, 0.9)], title="t", desc="d", x_label="x", y_label="y"
+    )
+    root = _parse(svg)
+    texts = [t.text for t in root.iter(f"{NS}text")]
+    assert "x" in texts and "y" in texts and "100%" in texts
+    assert len(root.findall(f"{NS}polyline")) == 1

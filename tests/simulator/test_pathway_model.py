@@ -73,7 +73,7 @@ def test_a_stronger_drug_court_effect_means_fewer_reconvictions():
 
 def test_nobody_enters_nothing_happens():
     scenario = baseline()
-    scenario.entrants_per_year = 0.0
+    scenario.entrants_per_year, scenario.arrivals_per_year = 0.0, None  # new people: none
     out = _run(scenario, runs=2, years=1)
     assert out.totals["prison_bed_days"].sum() == 0
     assert out.totals["by_group.deaths_drug"].sum() == 0

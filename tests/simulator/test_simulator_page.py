@@ -53,8 +53,15 @@ def test_running_shows_charts_tables_and_assumptions(client, analyst):
     response = client.post(URL, {"scenario_yaml": EDITED, "runs": "3", "seed": "5"})
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.count("<svg") == 3  # costs and benefits, prison population, sensitivity
+    # costs and benefits, acceptability curve, prison population, one-way tornado
+    assert body.count("<svg") == 4
     assert "chance that benefits exceed costs" in body
+    assert "Monte Carlo standard error" in body and "Standard error" in body
+    assert "Chance the policy is worth it, by the value put on a death avoided" in body
+    assert "chance net present value &gt; 0" in body  # the curve's vertical axis is labelled
+    # The tornado's rows are figures in words, with the result at each end of their range.
+    assert "Deaths in 4 weeks after release, without OST" in body and "Result at low" in body
+    assert "Rank correlation of each figure with the net present value" in body
     assert "govuk-table" in body
     assert "custody.weeks_served" in body  # an assumption is listed with its reason
     assert "Every figure used" in body and "govuk-tag--yellow" in body  # statuses are visible

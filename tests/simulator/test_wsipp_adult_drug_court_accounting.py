@@ -2,7 +2,11 @@
 
 import numpy as np
 
-from turnpoint.simulator.economics import wsipp_accounting, wsipp_chance_benefits_exceed_costs
+from turnpoint.simulator.economics import (
+    wsipp_accounting,
+    wsipp_chance_benefits_exceed_costs,
+    wsipp_monte_carlo,
+)
 from turnpoint.simulator.outputs import comparison_columns
 from turnpoint.simulator.runner import simulate
 from turnpoint.simulator.scenario import load_scenario
@@ -37,22 +41,43 @@ def test_every_published_figure_is_reproduced_to_the_dollar():
     assert abs(float(rounded.total_benefits) - TOTAL) <= 1.5  # three inputs, each +/- 0.5
 
 
+MONTE_CARLO = dict(
+    runs=200_000,
+    taxpayer_benefits=TAXPAYERS,
+    other_benefits=OTHERS,
+    net_cost=NET_COST,
+    effect_size=-0.255,
+    effect_se=0.025,
+    cost_range_fraction=0.30,
+)
+
+
 def test_chance_benefits_exceed_costs_is_about_97_percent():
     """WSIPP reports a 97% chance that benefits exceed costs. Its crime model is not public, so
-    only two sources of uncertainty are reproduced: the effect size (-0.255, SE 0.025, benefits
-    scaled in proportion to the sampled effect) and the net cost (WSIPP's +/-30% range, read as a
-    normal SD of 30%). Tolerance: +/-2 percentage points. With 200,000 draws the Monte Carlo error
-    is about 0.04 points, so the tolerance covers the model difference, not sampling noise."""
-    p = wsipp_chance_benefits_exceed_costs(
-        rng=np.random.default_rng(14),
-        runs=200_000,
-        total_benefits=TOTAL,
-        net_cost=NET_COST,
-        effect_size=-0.255,
-        effect_se=0.025,
-        cost_sd_fraction=0.30,
-    )
+    only two sources of uncertainty are reproduced: the effect size (-0.255, SE 0.025, benefits to
+    taxpayers and others scaled in proportion to the sampled effect) and the net cost (WSIPP's
+    +/-30% range, read as uniform within it), with the indirect cost recomputed in each draw.
+    Tolerance: +/-2 percentage points. With 200,000 draws the Monte Carlo error is about 0.04
+    points, so the tolerance covers the model difference, not sampling noise. (Reading the range
+    as a normal SD of 30% instead gives about 90% once the identity holds in each draw.)"""
+    p = wsipp_chance_benefits_exceed_costs(rng=np.random.default_rng(14), **MONTE_CARLO)
     assert abs(p - 0.97) <= 0.02
+
+
+def test_every_draw_keeps_the_indirect_cost_identity():
+    """In every draw: indirect = 0.5 x taxpayer benefits - 0.5 x net cost, total = taxpayers +
+    others + indirect, net = total - cost (to 1e-9 of a dollar); the indirect cost is not simply
+    scaled with the benefits (it moves with each draw's cost)."""
+    acc = wsipp_monte_carlo(rng=np.random.default_rng(3), **MONTE_CARLO)
+    tb, ob, cost = acc.taxpayer_benefits, acc.other_benefits, acc.net_cost
+    assert np.allclose(acc.indirect, 0.5 * tb - 0.5 * cost, rtol=0, atol=1e-9)
+    assert np.allclose(acc.total_benefits, tb + ob + acc.indirect, rtol=0, atol=1e-9)
+    assert np.allclose(acc.net_benefit, acc.total_benefits - cost, rtol=0, atol=1e-9)
+    scaled = INDIRECT * tb / TAXPAYERS  # what scaling the published indirect would give
+    assert np.abs(acc.indirect - scaled).max() > 100
+    # The draws centre on the published figures (means within 1% of each).
+    assert abs(tb.mean() / TAXPAYERS - 1) < 0.01 and abs(cost.mean() / NET_COST - 1) < 0.01
+    assert abs(acc.indirect.mean() / INDIRECT - 1) < 0.01
 
 
 def test_ratio_is_undefined_when_the_programme_saves_money():

@@ -35,7 +35,9 @@ def _open(title: str, desc: str, height: int = HEIGHT) -> list[str]:
     ]
 
 
-def line_chart(series: dict[str, list[float]], *, title: str, x_label: str, desc: str) -> str:
+def line_chart(
+    series: dict[str, list[float]], *, title: str, x_label: str, desc: str, y_label: str = ""
+) -> str:
     """Lines over weeks (x = index), one per named series, with a legend."""
     values = [v for line in series.values() for v in line]
     if not values:
@@ -71,6 +73,12 @@ def line_chart(series: dict[str, list[float]], *, title: str, x_label: str, desc
         f'<text x="{MARGIN_LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle"'
         f' font-size="12">{escape(x_label)}</text>'
     )
+    if y_label:
+        mid = MARGIN_TOP + plot_h / 2
+        out.append(
+            f'<text x="14" y="{mid:.1f}" text-anchor="middle" font-size="12"'
+            f' transform="rotate(-90 14 {mid:.1f})">{escape(y_label)}</text>'
+        )
     for idx, (name, line) in enumerate(series.items()):
         colour = COLOURS[idx % len(COLOURS)]
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(line))
@@ -118,6 +126,99 @@ def tornado_chart(items: list[dict], *, title: str, desc: str) -> str:
             f"{escape(item['parameter'])}</text>"
             f'<rect x="{bx:.1f}" y="{cy + 3}" width="{w:.1f}" height="{row - 6}" fill="{colour}"/>'
         )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def one_way_chart(rows: list[dict], *, base: float, title: str, desc: str, x_label: str) -> str:
+    """One-way tornado: for each parameter, a bar from the result at its low value to the result
+    at its high value, around the result with every parameter at its point value (the line).
+    Bars are drawn widest first; the label is in words, not the parameter's name."""
+    if not rows:
+        return ""
+    row, label_w = 24, 300
+    height = MARGIN_TOP + row * len(rows) + 46
+    values = [base] + [r["result_at_low"] for r in rows] + [r["result_at_high"] for r in rows]
+    lo, hi = min(values), max(values)
+    span = (hi - lo) or 1.0
+    plot_w = WIDTH - label_w - MARGIN_RIGHT - 10
+
+    def x(v: float) -> float:
+        return label_w + plot_w * (v - lo) / span
+
+    out = _open(title, desc, height)
+    bottom = MARGIN_TOP + row * len(rows)
+    for i, r in enumerate(rows):
+        cy = MARGIN_TOP + row * i
+        for key, colour in (("result_at_low", COLOURS[1]), ("result_at_high", COLOURS[0])):
+            x0, x1 = sorted((x(base), x(r[key])))
+            out.append(
+                f'<rect x="{x0:.1f}" y="{cy + 4}" width="{max(x1 - x0, 1):.1f}"'
+                f' height="{row - 8}" fill="{colour}" fill-opacity="0.85"/>'
+            )
+        out.append(
+            f'<text x="{label_w - 8}" y="{cy + 16}" text-anchor="end" font-size="11">'
+            f"{escape(r['label'])}</text>"
+        )
+    out.append(
+        f'<line x1="{x(base):.1f}" x2="{x(base):.1f}" y1="{MARGIN_TOP - 6}" y2="{bottom}"'
+        ' stroke="#0b0c0c" stroke-width="1.5"/>'
+    )
+    for tick in (lo, base, hi):
+        out.append(
+            f'<text x="{x(tick):.1f}" y="{bottom + 14}" text-anchor="middle" font-size="11">'
+            f"{escape(_fmt(tick))}</text>"
+        )
+    out.append(
+        f'<text x="{label_w + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle"'
+        f' font-size="12">{escape(x_label)} (red: figure at its low end; blue: at its high'
+        " end)</text>"
+    )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def curve_chart(
+    points: list[tuple[float, float]], *, title: str, desc: str, x_label: str, y_label: str
+) -> str:
+    """A line through (x, y) points with y a probability from 0 to 1; both axes labelled."""
+    if not points:
+        return ""
+    xs = [p[0] for p in points]
+    x_lo, x_hi = min(xs), max(xs)
+    x_span = (x_hi - x_lo) or 1.0
+    plot_w = WIDTH - MARGIN_LEFT - MARGIN_RIGHT
+    plot_h = HEIGHT - MARGIN_TOP - MARGIN_BOTTOM
+
+    def px(v: float) -> float:
+        return MARGIN_LEFT + plot_w * (v - x_lo) / x_span
+
+    def py(v: float) -> float:
+        return MARGIN_TOP + plot_h * (1 - v)
+
+    out = _open(title, desc)
+    for k in range(5):
+        v = k / 4
+        out.append(
+            f'<line x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{py(v):.1f}"'
+            f' y2="{py(v):.1f}" stroke="#b1b4b6" stroke-width="0.5"/>'
+            f'<text x="{MARGIN_LEFT - 6}" y="{py(v) + 4:.1f}" text-anchor="end" font-size="11">'
+            f"{v:.0%}</text>"
+        )
+    for k in range(5):
+        v = x_lo + x_span * k / 4
+        out.append(
+            f'<text x="{px(v):.1f}" y="{HEIGHT - MARGIN_BOTTOM + 16}" text-anchor="middle"'
+            f' font-size="11">{escape(_fmt(v))}</text>'
+        )
+    out.append(
+        f'<text x="{MARGIN_LEFT + plot_w / 2}" y="{HEIGHT - 6}" text-anchor="middle"'
+        f' font-size="12">{escape(x_label)}</text>'
+        f'<text x="14" y="{MARGIN_TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="12"'
+        f' transform="rotate(-90 14 {MARGIN_TOP + plot_h / 2:.1f})">{escape(y_label)}</text>'
+    )
+    line = " ".join(f"{px(a):.1f},{py(b):.1f}" for a, b in points)
+    out.append(f'<polyline fill="none" stroke="{COLOURS[0]}" stroke-width="2" points="{line}"/>')
     out.append("</svg>")
     return "".join(out)
 

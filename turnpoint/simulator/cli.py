@@ -1,17 +1,27 @@
 """The ``simulate`` command's core, callable without Django (the management command wraps it).
 
 turnpoint simulate SCENARIO.yaml [--runs N] [--seed S] [--json] [--csv FILE] [--parquet FILE]
+turnpoint simulate SCENARIO.yaml --threshold cost.programme.drug_court.per_order[=LOW:HIGH]
+turnpoint simulate POLICY_A.yaml POLICY_B.yaml ...   # side by side against their one baseline
+
+Exit status: 0 when the run finished; 2 when the input was refused (a bad scenario or option, or a
+run too large for the time and memory allowed), with one line naming the file, the key and the
+reason (and, with --json, the same as a JSON object on standard output); 1 when the simulation
+failed for another reason, with a one-line message. No traceback is printed either way.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from turnpoint.simulator import outputs
+from turnpoint.simulator import analysis, outputs, resources
 from turnpoint.simulator.errors import SimulatorInputError
 from turnpoint.simulator.runner import RunResult, simulate
 from turnpoint.simulator.scenario import load_scenario
@@ -25,16 +35,25 @@ MAX_RUNS = 1_000_000
 class Simulation:
     result: RunResult
     baseline: RunResult | None
+    estimate: resources.Estimate | None = None
+    seconds: float | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         return outputs.run_rows(self.result, self.baseline)
 
     def summary(self) -> dict[str, Any]:
-        return outputs.summary(self.result, self.baseline)
+        out = outputs.summary(self.result, self.baseline)
+        if self.estimate is not None:
+            out["resources"] = {**self.estimate.as_dict(), "elapsed_seconds": self.seconds}
+        return out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", help="scenario YAML file")
+    parser.add_argument(
+        "scenario",
+        nargs="+",
+        help="scenario YAML file; several policies with one baseline give a side-by-side table",
+    )
     parser.add_argument(
         "--runs", type=int, default=DEFAULT_RUNS, help="Monte Carlo draws (default 1000)"
     )
@@ -49,23 +68,76 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-compare", action="store_true", help="do not run the scenario's baseline"
     )
+    parser.add_argument(
+        "--threshold",
+        action="append",
+        metavar="PARAMETER[=LOW:HIGH]",
+        help="find the value of PARAMETER at which the policy breaks even (repeatable)",
+    )
+    parser.add_argument(
+        "--threshold-runs",
+        type=int,
+        default=200,
+        help="runs for each evaluation of a threshold search (default 200)",
+    )
+    parser.add_argument(
+        "--no-tornado", action="store_true", help="skip the one-way sensitivity (tornado)"
+    )
+    parser.add_argument(
+        "--max-minutes",
+        type=float,
+        default=resources.DEFAULT_MAX_MINUTES,
+        help="refuse a run estimated to take longer (default 120)",
+    )
+    parser.add_argument(
+        "--max-memory-mib",
+        type=float,
+        default=None,
+        help="refuse a run estimated to need more memory (default 80%% of the memory available)",
+    )
 
 
-def run_simulation(path: Path | str, *, runs: int, seed: int, compare: bool = True) -> Simulation:
-    """Load, validate and simulate a scenario and (if it names one) its baseline, same draws."""
+def run_simulation(
+    path: Path | str,
+    *,
+    runs: int,
+    seed: int,
+    compare: bool = True,
+    max_minutes: float | None = None,
+    max_memory_mib: float | None = None,
+    rows: bool = False,
+) -> Simulation:
+    """Load, validate and simulate a scenario and (if it names one) its baseline, same draws.
+
+    With ``max_minutes`` (or ``max_memory_mib``) the time and memory the run needs are estimated
+    first (resources.py) and a run that does not fit is refused before it starts.
+    """
     if not 1 <= runs <= MAX_RUNS:
         raise SimulatorInputError(
             str(path), "--runs", f"must be between 1 and {MAX_RUNS} (got {runs})"
         )
     if seed < 0:
         raise SimulatorInputError(str(path), "--seed", f"must not be negative (got {seed})")
+    for key, limit in (("--max-minutes", max_minutes), ("--max-memory-mib", max_memory_mib)):
+        if limit is not None and not (math.isfinite(limit) and limit > 0):
+            raise SimulatorInputError(str(path), key, f"must be a positive number (got {limit!r})")
     scenario = load_scenario(path)
     baseline_scenario = (
         load_scenario(scenario.compare_to) if compare and scenario.compare_to else None
     )
+    estimate = None
+    if max_minutes is not None or max_memory_mib is not None:
+        estimate = resources.estimate(scenario, baseline_scenario, runs=runs, rows=rows)
+        resources.check(
+            estimate,
+            file=str(path),
+            max_minutes=max_minutes if max_minutes is not None else resources.DEFAULT_MAX_MINUTES,
+            max_memory_mib=max_memory_mib,
+        )
+    began = time.perf_counter()
     result = simulate(scenario, runs=runs, seed=seed)
     baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
-    return Simulation(result, baseline)
+    return Simulation(result, baseline, estimate, time.perf_counter() - began)
 
 
 def _money(x: float | None) -> str:
@@ -73,6 +145,10 @@ def _money(x: float | None) -> str:
         return "n/a"
     millions = round(x / 1e6, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
     return f"{'-' if millions < 0 else ''}£{abs(millions):,.1f}m"
+
+
+def _figure(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def _count(x: float | None) -> str:
@@ -88,8 +164,15 @@ def format_text(summary: dict[str, Any]) -> str:
         "",
     ]
 
+    lines[-1:-1] = ["  mean (Monte Carlo standard error) and 95% interval of the runs"]
+
     def line(label: str, cell: dict, fmt) -> str:
-        return f"  {label:<34}{fmt(cell['mean']):>16}   ({fmt(cell['low'])} to {fmt(cell['high'])})"
+        se = cell.get("se")
+        se_text = f"(SE {fmt(se)})" if se is not None else ""
+        return (
+            f"  {label:<34}{fmt(cell['mean']):>16} {se_text:<16}"
+            f" ({fmt(cell['low'])} to {fmt(cell['high'])})"
+        )
 
     o = summary["outcomes"]
     for key, label, fmt in (
@@ -124,12 +207,48 @@ def format_text(summary: dict[str, Any]) -> str:
             ("npv", "net present value"),
         ):
             lines.append(line(label, e[key], _money))
-        lines.append(
-            line("benefit-cost ratio", e["bcr"], lambda x: "n/a" if x is None else f"{x:.2f}")
-        )
+        bcr = e["bcr"]
+        ratio = "n/a (the policy saves money)" if bcr["mean"] is None else f"{bcr['mean']:.2f}"
+        if bcr.get("se") is not None:
+            ratio += f" (SE {bcr['se']:.2f})"
+        lines.append(f"  {'benefit-cost ratio':<34}{ratio:>16}")
         lines.append(
             f"  chance benefits exceed costs: {comp['probability_benefits_exceed_costs']:.0%}"
+            f" (SE {comp['probability_benefits_exceed_costs_se']:.1%})"
         )
+        for note in (comp["npv_sign"]["message"], (comp["rests_on"] or {}).get("message")):
+            if note:
+                lines.append(f"  {note}.")
+        curve = comp.get("acceptability")
+        if curve:
+            lines += ["", "Chance the net present value is positive, by value of a death avoided:"]
+            for row in curve["points"][::3]:
+                lines.append(
+                    f"  {_money(row['value_of_a_prevented_death']):>10}:"
+                    f" {row['probability']:.0%} (SE {row['se']:.1%})"
+                )
+    tornado = summary.get("one_way")
+    if tornado:
+        lines += [
+            "",
+            f"One-way sensitivity: {tornado['target']} with each figure at the low and high end"
+            f" of its 95% range, the others at their point values (all at point values:"
+            f" {_money(tornado['base_result'])})",
+        ]
+        for row in tornado["parameters"][:10]:
+            low = f"{_money(row['result_at_low'])} at {_figure(row['low_value'])}"
+            high = f"{_money(row['result_at_high'])} at {_figure(row['high_value'])}"
+            lines.append(f"  {row['label']:<56} {low:>22}  {high:>22}")
+    for th in summary.get("thresholds", []):
+        if th["breaks_even_at"] is None:
+            lines += ["", f"Threshold: {th['message']}."]
+        else:
+            lines += [
+                "",
+                f"Threshold: the policy breaks even when {th['label'].lower()} is"
+                f" {th['breaks_even_at']:,.6g} (point value {th['point_value']});"
+                f" {th['runs']} runs per evaluation, {len(th['evaluations'])} evaluations.",
+            ]
     prov = summary["provenance"]
     lines += ["", f"Assumptions (no published figure): {len(prov['assumptions'])}"]
     lines += [f"  {a['parameter']} = {a['value']}: {a['source']}" for a in prov["assumptions"]]
@@ -148,19 +267,154 @@ def main(argv: list[str] | None = None, *, stdout: TextIO | None = None) -> int:
     try:
         text = execute(vars(args))
     except SimulatorInputError as exc:
+        if args.json:
+            stdout.write(error_json(exc) + "\n")
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except Exception as exc:  # no traceback reaches the user; the message says what failed
+        message = failure_message(exc)
+        if args.json:
+            stdout.write(json.dumps({"error": {"reason": message}}) + "\n")
+        print(f"error: {message}", file=sys.stderr)
+        return 1
     stdout.write(text + "\n")
     return 0
 
 
+def error_json(exc: SimulatorInputError) -> str:
+    return json.dumps({"error": exc.as_dict()})
+
+
+def failure_message(exc: Exception) -> str:
+    if isinstance(exc, MemoryError):
+        return "the simulation ran out of memory; ask for fewer --runs"
+    return f"the simulation failed ({type(exc).__name__}: {exc})"
+
+
+def _parse_threshold(file: str, spec: str) -> tuple[str, tuple[float, float] | None]:
+    name, _, bounds = spec.partition("=")
+    if not bounds:
+        return name.strip(), None
+    try:
+        low, high = (float(x) for x in bounds.split(":"))
+    except ValueError:
+        raise SimulatorInputError(
+            file, "--threshold", f"give PARAMETER=LOW:HIGH with two numbers (got {spec!r})"
+        ) from None
+    return name.strip(), (low, high)
+
+
+def _limit(options: dict[str, Any]) -> float:
+    given = options.get("max_minutes")
+    return resources.DEFAULT_MAX_MINUTES if given is None else float(given)
+
+
+def side_by_side(paths: list[str], options: dict[str, Any]) -> dict[str, Any]:
+    """Several policies against their one baseline, same seed and draws, baseline run once."""
+    runs, seed = options["runs"], options["seed"]
+    if not 1 <= runs <= MAX_RUNS:
+        raise SimulatorInputError(
+            str(paths[0]), "--runs", f"must be between 1 and {MAX_RUNS} (got {runs})"
+        )
+    scenarios = [load_scenario(p) for p in paths]
+    targets = {str(s.compare_to) if s.compare_to else None for s in scenarios}
+    if len(targets) != 1 or None in targets:
+        raise SimulatorInputError(
+            str(paths[0]),
+            "compare_to",
+            "every scenario in a side-by-side table must compare to the same baseline"
+            f" (got {', '.join(sorted(str(t) for t in targets))})",
+        )
+    baseline_scenario = load_scenario(scenarios[0].compare_to)
+    limit = _limit(options)
+    if not (math.isfinite(limit) and limit > 0):
+        raise SimulatorInputError(
+            str(paths[0]), "--max-minutes", f"must be a positive number (got {limit!r})"
+        )
+    ests = [resources.estimate(s, None, runs=runs) for s in [*scenarios, baseline_scenario]]
+    resources.check(
+        resources.combine(ests),
+        file=str(paths[0]),
+        max_minutes=limit,
+        max_memory_mib=options.get("max_memory_mib"),
+    )
+    baseline = simulate(baseline_scenario, runs=runs, seed=seed)
+    rows = []
+    for scenario in scenarios:
+        summary = outputs.summary(simulate(scenario, runs=runs, seed=seed), baseline)
+        comp = summary["comparison"]
+        rows.append(
+            {
+                "name": scenario.name,
+                "title": scenario.title,
+                "changes": {
+                    k: comp["changes"][k]
+                    for k in ("reconvictions", "prison_bed_days", "deaths_drug", "completions")
+                },
+                "economics": {
+                    k: comp["economics"][k]
+                    for k in ("net_cost", "benefits_total", "npv", "bcr", "benefits_deaths_valued")
+                },
+                "probability_benefits_exceed_costs": comp["probability_benefits_exceed_costs"],
+                "probability_benefits_exceed_costs_se": comp[
+                    "probability_benefits_exceed_costs_se"
+                ],
+                "npv_sign": comp["npv_sign"],
+                "rests_on": comp["rests_on"],
+            }
+        )
+    return {
+        "baseline": {"name": baseline_scenario.name, "title": baseline_scenario.title},
+        "runs": runs,
+        "seed": seed,
+        "policies": rows,
+    }
+
+
+def format_table(table: dict[str, Any]) -> str:
+    head = (
+        f"{'policy':<40}{'reconvictions':>14}{'bed-days':>14}{'drug deaths':>12}"
+        f"{'net cost':>12}{'NPV (SE)':>24}{'P(NPV>0)':>10}{'ratio':>7}"
+    )
+    lines = [
+        f"Against {table['baseline']['title']} ({table['baseline']['name']}),"
+        f" {table['runs']} runs, seed {table['seed']}; means over runs, scenario minus baseline",
+        "",
+        head,
+    ]
+    for row in table["policies"]:
+        ch, ec = row["changes"], row["economics"]
+        npv = f"{_money(ec['npv']['mean'])} ({_money(ec['npv']['se'])})"
+        ratio = "n/a" if ec["bcr"]["mean"] is None else f"{ec['bcr']['mean']:.2f}"
+        lines.append(
+            f"{row['name'][:39]:<40}{_count(ch['reconvictions']['mean']):>14}"
+            f"{_count(ch['prison_bed_days']['mean']):>14}{ch['deaths_drug']['mean']:>12,.1f}"
+            f"{_money(ec['net_cost']['mean']):>12}{npv:>24}"
+            f"{row['probability_benefits_exceed_costs']:>10.0%}{ratio:>7}"
+        )
+    for row in table["policies"]:
+        for note in (row["npv_sign"]["message"], (row["rests_on"] or {}).get("message")):
+            if note:
+                lines.append(f"{row['name']}: {note}.")
+    return "\n".join(lines)
+
+
 def execute(options: dict[str, Any]) -> str:
     """Shared by ``main`` and the management command: run, write files, return what to print."""
+    paths = options["scenario"]
+    paths = [paths] if isinstance(paths, str | Path) else list(paths)
+    if len(paths) > 1:
+        table = side_by_side(paths, options)
+        return outputs.to_json(table) if options.get("json") else format_table(table)
+    options = {**options, "scenario": paths[0]}
     sim = run_simulation(
         options["scenario"],
         runs=options["runs"],
         seed=options["seed"],
         compare=not options.get("no_compare", False),
+        max_minutes=_limit(options),
+        max_memory_mib=options.get("max_memory_mib"),
+        rows=bool(options.get("csv") or options.get("parquet")),
     )
     if options.get("csv") or options.get("parquet"):
         rows = sim.rows()
@@ -169,6 +423,25 @@ def execute(options: dict[str, Any]) -> str:
         if options.get("parquet"):
             outputs.write_parquet(rows, options["parquet"])
     summary = sim.summary()
+    scenario = sim.result.scenario
+    base = sim.baseline.scenario if sim.baseline is not None else None
+    if not options.get("no_tornado"):
+        summary["one_way"] = analysis.one_way(scenario, base, seed=options["seed"])
+    for spec in options.get("threshold") or []:
+        name, bracket = _parse_threshold(scenario.file, spec)
+        if base is None:
+            raise SimulatorInputError(
+                scenario.file, "--threshold", "needs a scenario with a baseline (compare_to)"
+            )
+        runs = options.get("threshold_runs") or 200
+        if not 1 <= runs <= MAX_RUNS:
+            raise SimulatorInputError(
+                scenario.file, "--threshold-runs", f"must be between 1 and {MAX_RUNS}"
+            )
+        found = analysis.threshold(
+            scenario, base, name, runs=runs, seed=options["seed"], bracket=bracket
+        )
+        summary.setdefault("thresholds", []).append(found)
     return outputs.to_json(summary) if options.get("json") else format_text(summary)
 
 

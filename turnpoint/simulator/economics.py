@@ -10,15 +10,26 @@ model as its published adult drug court page shows it (December 2024 methods):
 
 with WSIPP's deadweight cost of taxation of 50%. UK appraisal (HM Treasury Green Book) does not add
 a deadweight cost, so scenarios default to 0 and report it only when asked.
+
+Discounting follows the Green Book (2022, Annex A6): money at the social time preference rate,
+3.5% a year for years 0-30, then the declining long-term schedule (3.0% for years 31-75, 2.5% for
+76-125, 2.0% for 126-200, 1.5% for 201-300, 1.0% after); health effects (here, deaths valued at the
+value of a prevented fatality) at the health rate, 1.5% for years 0-30, declining in the same
+proportions (1.286%, 1.071%, 0.857%, 0.643%, 0.429%). A scenario's rates replace the first-band
+rate; later bands keep the schedule's proportions to it.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 WSIPP_DEADWEIGHT = 0.5
+# Green Book declining schedule: band ends in years, and each band's rate as a share of the first.
+DISCOUNT_BAND_ENDS = (30.0, 75.0, 125.0, 200.0, 300.0, math.inf)
+DISCOUNT_BAND_RATIOS = (1.0, 3.0 / 3.5, 2.5 / 3.5, 2.0 / 3.5, 1.5 / 3.5, 1.0 / 3.5)
 PAYER_LINES = {
     "taxpayer_justice": ("cost_prison", "cost_programmes", "cost_cjs"),
     "taxpayer_health": ("cost_ost",),
@@ -52,26 +63,56 @@ def wsipp_accounting(
     return Accounting(tb, ob, indirect, total, cost, total - cost, ratio)
 
 
-def wsipp_chance_benefits_exceed_costs(
+def discount_factor(rate: np.ndarray | float, years: np.ndarray | float) -> np.ndarray:
+    """Present value of 1 received ``years`` from now, on the Green Book's declining schedule
+    whose first band (years 0-30) has ``rate``; later bands keep the schedule's proportions."""
+    rate = np.asarray(rate, dtype=float)
+    years = np.asarray(years, dtype=float)
+    log_factor = np.zeros(np.broadcast(rate, years).shape)
+    start = 0.0
+    for end, ratio in zip(DISCOUNT_BAND_ENDS, DISCOUNT_BAND_RATIOS, strict=True):
+        span = np.clip(years - start, 0.0, end - start)
+        log_factor -= span * np.log1p(rate * ratio)
+        start = end
+    return np.exp(log_factor)
+
+
+def wsipp_monte_carlo(
     *,
     rng: np.random.Generator,
     runs: int,
-    total_benefits: float,
+    taxpayer_benefits: float,
+    other_benefits: float,
     net_cost: float,
     effect_size: float,
     effect_se: float,
-    cost_sd_fraction: float,
-) -> float:
-    """Monte Carlo share of draws with benefits above costs, WSIPP-style.
+    cost_range_fraction: float,
+    deadweight: float = WSIPP_DEADWEIGHT,
+) -> Accounting:
+    """WSIPP-style risk analysis: the accounting of every draw, with the identities in each.
 
-    Benefits scale in proportion to the sampled effect size (normal, mean ``effect_size``, SD
-    ``effect_se``); the net programme cost is normal with SD ``cost_sd_fraction`` of its value.
-    WSIPP's crime model is not public, so its other sources of uncertainty are not reproduced.
+    Benefits to taxpayers and to others scale in proportion to the sampled effect size (normal,
+    mean ``effect_size``, SD ``effect_se``); the net programme cost is uniform within
+    ``cost_range_fraction`` of its value (WSIPP gives a range, +/-30%, not a distribution). The
+    indirect cost is then recomputed in each draw from that draw's taxpayer benefits and cost
+    (indirect = deadweight x taxpayer benefits - deadweight x net cost), not scaled with the
+    benefits. WSIPP's crime model is not public, so its other sources of uncertainty are not
+    reproduced.
     """
-    d = rng.normal(effect_size, effect_se, runs)
-    benefits = total_benefits * d / effect_size
-    cost = rng.normal(net_cost, cost_sd_fraction * net_cost, runs)
-    return float(np.mean(benefits > cost))
+    scale = rng.normal(effect_size, effect_se, runs) / effect_size
+    cost = net_cost * rng.uniform(1 - cost_range_fraction, 1 + cost_range_fraction, runs)
+    return wsipp_accounting(
+        taxpayer_benefits=taxpayer_benefits * scale,
+        other_benefits=other_benefits * scale,
+        net_cost=cost,
+        deadweight=deadweight,
+    )
+
+
+def wsipp_chance_benefits_exceed_costs(**kwargs) -> float:
+    """Share of draws of :func:`wsipp_monte_carlo` with total benefits above the net cost."""
+    acc = wsipp_monte_carlo(**kwargs)
+    return float(np.mean(acc.net_benefit > 0))
 
 
 def payer_totals(totals: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -12,6 +12,8 @@ States (all counts of people)::
 
     free_ref   (D, G)        at liberty, no recent disposal: reference reoffending hazard
     free_hist  (D, G, H)     at liberty within the persistence window of disposal h
+    hist_ring  (R, D, G, H)  people who entered that window each of the last R weeks (a ring
+                             indexed by ``clock % R``), as they entered, to end the window on time
     desisted   (D, G)        left the pathway (stopped offending); other-cause deaths only
     prog       (D, G, P)     in programme p (diversion, dtto, cpo, drug_court)
     custody    (D, G)        in prison
@@ -19,8 +21,17 @@ States (all counts of people)::
 
 Order of events within a week: arrivals are allocated to disposals (within programme capacity),
 then deaths (drug-related and other), then reconvictions, then exits (programme completion or
-breach, release, end of the post-release and persistence windows). People reconvicted at liberty
-come back to the disposal decision the next week ("arrivals" counts new and returning people).
+breach, release, end of the post-release window), desistance, and the end of the persistence
+window. People reconvicted at liberty come back to the disposal decision the next week
+("arrivals" counts new and returning people).
+
+**Persistence is a fixed window.** A disposal's effect lasts "up to three years" (Mitchell et al.
+2012), so it applies for exactly ``reoffending.persistence_weeks`` weeks after a person leaves the
+programme (or the 12-week release window) and then stops; it is not a geometric stay with that
+mean. People in the window are tracked in weekly cohorts: every hazard a person in the window faces
+(death, reconviction, desistance) is constant over the window, so the share of a cohort that is
+still in it after ``W`` weeks is ``f ** W`` with ``f`` the weekly share staying, and the model only
+has to remember how many entered each week (``hist_ring``), not move every cohort every week.
 """
 
 from __future__ import annotations
@@ -29,6 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from turnpoint.simulator.economics import discount_factor
 from turnpoint.simulator.effects import (
     probability_from_effect,
     rate_to_weekly_probability,
@@ -71,15 +83,17 @@ class ModelInputs:
     """Everything one chunk of draws needs, already sampled. Shapes: (D,) unless stated."""
 
     weeks: int
-    entrants_per_week: float
+    entrants_per_week: float | np.ndarray  # one value, or one per draw (D,)
     shares: np.ndarray  # (G,) subgroup composition of entrants, sums to 1
     mix: np.ndarray  # (G, 6) disposal shares in DISPOSALS order, for each subgroup
     capacity: dict[str, float]  # programme -> maximum people at once
     overflow: dict[str, str]  # programme -> disposal taking people when it is full
     draws: dict[str, np.ndarray]  # parameter name -> (D,) sampled values
-    discount_rate: np.ndarray  # (D,)
+    discount_rate: np.ndarray  # (D,) money, years 0-30 of the Green Book schedule
+    health_discount_rate: np.ndarray | None = None  # (D,) deaths valued; money's rate if None
     value_deaths: bool = True
     keep_series: bool = True
+    comparisons: dict[str, str] | None = None  # parameter -> disposal its source compared with
 
 
 @dataclass
@@ -96,6 +110,8 @@ class State:
     desisted: np.ndarray
     released: np.ndarray
     resentence: np.ndarray
+    hist_ring: np.ndarray | None = None  # (R, D, G, H) weekly entries to the persistence window
+    clock: int = 0  # weeks simulated so far (the ring's position)
 
     @classmethod
     def empty(cls, n_draws: int) -> State:
@@ -110,9 +126,59 @@ class State:
             resentence=np.zeros((n_draws, G)),
         )
 
+    def scaled(self, factor: np.ndarray) -> State:
+        """Every count multiplied by ``factor`` (D,): the state a proportionally larger inflow
+        reaches, since the model is linear in its inflow while no programme is full."""
+
+        def times(a: np.ndarray | None, draw_axis: int = 0) -> np.ndarray | None:
+            if a is None:
+                return None
+            shape = [1] * a.ndim
+            shape[draw_axis] = -1
+            return a * factor.reshape(shape)
+
+        return State(
+            free_ref=times(self.free_ref),
+            free_hist=times(self.free_hist),
+            prog=times(self.prog),
+            custody=times(self.custody),
+            desisted=times(self.desisted),
+            released=times(self.released),
+            resentence=times(self.resentence),
+            hist_ring=times(self.hist_ring, draw_axis=1),
+            clock=self.clock,
+        )
+
     def people(self) -> np.ndarray:
         """Everyone alive, per draw."""
-        return sum(a.reshape(a.shape[0], -1).sum(axis=1) for a in vars(self).values())
+        counts = (
+            self.free_ref,
+            self.free_hist,
+            self.prog,
+            self.custody,
+            self.desisted,
+            self.released,
+            self.resentence,
+        )
+        return sum(a.reshape(a.shape[0], -1).sum(axis=1) for a in counts)
+
+
+def persistence_weeks(draws: dict[str, np.ndarray]) -> np.ndarray:
+    """The window of each draw in whole weeks (at least one), as integers."""
+    return np.maximum(np.rint(draws["reoffending.persistence_weeks"]), 1).astype(np.int64)
+
+
+def _ring(state: State, n_draws: int, size: int) -> np.ndarray:
+    """The state's ring of weekly entries, resized to ``size`` weeks (entries keep their age)."""
+    ring = np.zeros((size, n_draws, N_SUBGROUPS, len(HISTORIES)))
+    old = state.hist_ring
+    if old is None:
+        return ring
+    if old.shape[0] == size:
+        return old.copy()
+    for age in range(min(size, old.shape[0])):
+        ring[(state.clock - age) % size] = old[(state.clock - age) % old.shape[0]]
+    return ring
 
 
 def _by(draws: dict[str, np.ndarray], stem: str, labels: tuple[str, ...], dim: str) -> np.ndarray:
@@ -125,15 +191,55 @@ def _weekly_exit(mean_weeks: np.ndarray) -> np.ndarray:
     return -np.expm1(-1.0 / np.maximum(mean_weeks, 1e-9))
 
 
-def hazards(draws: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Weekly reconviction hazards for the reference state and after each disposal."""
-    p_ref = _by(draws, "reoffending.reference_one_year", RISKS, "risk")  # (D, G)
+def effect_offsets(
+    draws: dict[str, np.ndarray], comparisons: dict[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """Each disposal's effect against no treatment disposal ("none"), in d units (D,).
+
+    An effect measured against another disposal (``comparisons["effect.<h>"]``) is that
+    disposal's effect against none plus its own: effects chain back to one reference.
+    """
+    comparisons = comparisons or {}
+    out: dict[str, np.ndarray] = {"none": np.zeros_like(draws["effect.custody"])}
+
+    def offset(h: str, seen: tuple[str, ...] = ()) -> np.ndarray:
+        if h not in out:
+            against = comparisons.get(f"effect.{h}", "none")
+            if against in seen:  # validated on load; a guard, not a path users reach
+                raise ValueError(f"effect comparisons form a loop at {h}")
+            out[h] = draws[f"effect.{h}"] + offset(against, (*seen, h))
+        return out[h]
+
+    for h in HISTORIES:
+        offset(h)
+    return out
+
+
+def hazards(
+    draws: dict[str, np.ndarray], comparisons: dict[str, str] | None = None
+) -> dict[str, np.ndarray]:
+    """Weekly reconviction hazards for the reference state and after each disposal.
+
+    Every figure is applied against the condition its source compared with
+    (``comparisons``, parameter name -> disposal; "none" when not given). A reference rate
+    observed after custody is first taken back to no treatment disposal by removing custody's
+    effect, and each disposal's rate is that reference moved by its effect against none.
+    """
+    comparisons = comparisons or {}
+    offsets = effect_offsets(draws, comparisons)
+    observed = _by(draws, "reoffending.reference_one_year", RISKS, "risk")  # (D, G)
+    after = np.stack(
+        [offsets[comparisons.get(f"reoffending.reference_one_year.{r}", "none")] for r in RISKS],
+        axis=1,
+    )[:, SUBGROUPS["risk"]]  # (D, G) the effect already in each observed rate
+    p_ref = probability_from_effect(observed, -after)  # no treatment disposal
     lam_ref = weekly_hazard(p_ref, WEEKS_PER_YEAR)
-    d = np.stack([draws[f"effect.{h}"] for h in HISTORIES], axis=1)  # (D, H)
+    d = np.stack([offsets[h] for h in HISTORIES], axis=1)  # (D, H) against none
     lam_hist = weekly_hazard(
         probability_from_effect(p_ref[:, :, None], d[:, None, :]), WEEKS_PER_YEAR
     )
-    lam_high = weekly_hazard(draws["reoffending.reference_one_year.high"], WEEKS_PER_YEAR)
+    high = SUBGROUPS["risk"] == RISKS.index("high")
+    lam_high = lam_ref[:, np.argmax(high)]
     return {"ref": lam_ref, "hist": lam_hist, "high": lam_high}
 
 
@@ -185,7 +291,7 @@ def run_with_state(
     dr = inputs.draws
     n_draws = dr["effect.drug_court"].shape[0]
     P, K = len(PROGRAMMES), RELEASE_WINDOW_WEEKS
-    lam = hazards(dr)
+    lam = hazards(dr, inputs.comparisons)
     mort = mortality(dr)
     q_ref = -np.expm1(-lam["ref"])  # (D, G)
     q_hist = -np.expm1(-lam["hist"])  # (D, G, H)
@@ -203,8 +309,8 @@ def run_with_state(
     complete_p = np.stack([dr[f"programme.{p}.completion"] for p in PROGRAMMES], axis=1)
     breach_custody = dr["programme.breach_to_custody"]
     release_p = _weekly_exit(dr["custody.weeks_served"])
-    decay = _weekly_exit(dr["reoffending.persistence_weeks"])
     desist = -np.expm1(np.log1p(-dr["reoffending.desistance_per_year"]) / WEEKS_PER_YEAR)[:, None]
+    window = persistence_weeks(dr)  # (D,) whole weeks
     opioid = SUBGROUPS["drug"] == DRUGS.index("opioid")
     ost_share = np.where(opioid[None, :], dr["custody.ost_at_release"][:, None], 0.0)  # (D, G)
 
@@ -223,6 +329,14 @@ def run_with_state(
     free_ref, free_hist, prog = start.free_ref.copy(), start.free_hist.copy(), start.prog.copy()
     custody, desisted = start.custody.copy(), start.desisted.copy()
     released, resentence = start.released.copy(), start.resentence.copy()
+    ring_size = int(window.max()) + 1
+    ring = _ring(start, n_draws, ring_size)
+    # Weekly share of people in a persistence window who stay in it (not dead, reconvicted or
+    # desisted); a cohort's survivors after its whole window are its entries x stay ** window.
+    stay = survive_lib[:, :, None] * (1.0 - q_hist) * (1.0 - desist[:, :, None])
+    stay_window = stay ** window[:, None, None]
+    same_window = bool(np.all(window == window[0]))
+    draw_index = np.arange(n_draws)
 
     tot = {
         name: np.zeros((n_draws, N_SUBGROUPS))
@@ -259,11 +373,17 @@ def run_with_state(
     series_reconv = np.zeros((n_draws, inputs.weeks)) if inputs.keep_series else None
     mix = inputs.mix
     capped = [(PROGRAMMES.index(p), DISPOSALS.index(p), cap) for p, cap in inputs.capacity.items()]
-    weekly_entrants = inputs.entrants_per_week * inputs.shares  # (G,)
+    entrants = np.asarray(inputs.entrants_per_week, dtype=float).reshape(-1, 1)  # (1 or D, 1)
+    weekly_entrants = np.broadcast_to(entrants * inputs.shares[None, :], (n_draws, N_SUBGROUPS))
 
+    health_rate = (
+        inputs.discount_rate if inputs.health_discount_rate is None else inputs.health_discount_rate
+    )
     for t in range(inputs.weeks):
-        disc = (1.0 + inputs.discount_rate) ** (-t / WEEKS_PER_YEAR)  # (D,)
-        arrivals = weekly_entrants[None, :] + resentence
+        clock = start.clock + t
+        disc = discount_factor(inputs.discount_rate, t / WEEKS_PER_YEAR)  # (D,)
+        disc_health = discount_factor(health_rate, t / WEEKS_PER_YEAR)
+        arrivals = weekly_entrants + resentence
         alloc = arrivals[:, :, None] * mix[None, :, :]  # (D, G, 6)
         for pi, di, cap in capped:
             want = alloc[:, :, di].sum(axis=1)
@@ -300,7 +420,7 @@ def run_with_state(
         custody *= survive_other
         desisted *= survive_other
         released *= survive_rel
-        money["cost_deaths"] += disc * vpf * d_drug.sum(axis=1)
+        money["cost_deaths"] += disc_health * vpf * d_drug.sum(axis=1)
 
         # Reconvictions and the crimes behind them.
         r_ref = free_ref * q_ref
@@ -330,7 +450,8 @@ def run_with_state(
         breach = exits - done
         to_custody = breach * breach_custody[:, None, None]
         prog -= exits
-        free_hist[:, :, :P] += exits - to_custody
+        entering = np.zeros_like(free_hist)  # into a persistence window this week
+        entering[:, :, :P] = exits - to_custody
         custody += to_custody.sum(axis=2)
         tot["custody_receptions"] += to_custody.sum(axis=2)
         tot["completions"] += done.sum(axis=2)
@@ -348,16 +469,25 @@ def run_with_state(
         released[:, :, 0, 1] = out * ost_share
         released[:, :, 0, 0] = out * (1.0 - ost_share)
 
-        # End of the persistence window of a disposal's effect.
-        ending = free_hist * decay[:, None, None]
-        free_hist -= ending
-        free_hist[:, :, HISTORIES.index("custody")] += leaving_window
-        free_ref += ending.sum(axis=2)
+        entering[:, :, HISTORIES.index("custody")] = leaving_window
+
         # Leaving the pathway: stopping problem drug use and offending (no longer at risk).
         stop_ref, stop_hist = free_ref * desist, free_hist * desist[:, :, None]
         free_ref -= stop_ref
         free_hist -= stop_hist
         desisted += stop_ref + stop_hist.sum(axis=2)
+
+        # End of the persistence window: the people who entered it ``window`` weeks ago and are
+        # still in it go back to the reference hazard; this week's entrants start their window.
+        if same_window:
+            entered = ring[(clock - int(window[0])) % ring_size]
+        else:
+            entered = ring[(clock - window) % ring_size, draw_index]
+        ending = np.minimum(entered * stay_window, free_hist)
+        free_hist -= ending
+        free_ref += ending.sum(axis=2)
+        ring[clock % ring_size] = entering
+        free_hist += entering
 
         if series_prison is not None:
             series_prison[:, t] = custody.sum(axis=1)
@@ -370,10 +500,20 @@ def run_with_state(
         result[f"completions.{p}"] = completions_p[:, i]
         result[f"peak_places.{p}"] = peak_p[:, i]
     result["desisted_at_end"] = desisted.sum(axis=1)
-    final = State(free_ref, free_hist, prog, custody, desisted, released, resentence)
+    final = State(
+        free_ref,
+        free_hist,
+        prog,
+        custody,
+        desisted,
+        released,
+        resentence,
+        hist_ring=ring,
+        clock=start.clock + inputs.weeks,
+    )
     result["alive_at_end"] = final.people()
     result["prison_bed_days"] = tot["custody_weeks"].sum(axis=1) * 7.0
-    result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / inputs.weeks
+    result["prison_population_avg"] = tot["custody_weeks"].sum(axis=1) / max(inputs.weeks, 1)
     if series_prison is not None:
         result["series.prison_population"] = series_prison
         result["series.reconvictions"] = series_reconv

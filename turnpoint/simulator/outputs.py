@@ -12,7 +12,9 @@ import numpy as np
 
 from turnpoint.simulator import model
 from turnpoint.simulator.economics import compare, payer_totals
-from turnpoint.simulator.runner import RunResult
+from turnpoint.simulator.effects import probability_from_effect
+from turnpoint.simulator.labels import label as parameter_label
+from turnpoint.simulator.runner import RunResult, point_draws
 
 OUTCOMES = (
     "arrivals",
@@ -93,12 +95,119 @@ def _plain(x: Any) -> float | None:
 
 
 def interval(values: np.ndarray) -> dict[str, float | None]:
+    """Mean, its Monte Carlo standard error (SD / sqrt(runs)) and the 95% interval of the runs."""
     values = np.asarray(values, dtype=float)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
-        return {"mean": None, "low": None, "high": None}
+        return {"mean": None, "se": None, "low": None, "high": None}
     low, high = np.percentile(finite, INTERVAL)
-    return {"mean": float(finite.mean()), "low": float(low), "high": float(high)}
+    se = float(finite.std(ddof=1) / math.sqrt(finite.size)) if finite.size > 1 else None
+    return {"mean": float(finite.mean()), "se": se, "low": float(low), "high": float(high)}
+
+
+def probability(event: np.ndarray) -> dict[str, float]:
+    """Share of runs in which ``event`` holds, with its binomial standard error."""
+    event = np.asarray(event, dtype=bool)
+    p = float(event.mean())
+    return {"probability": p, "se": math.sqrt(p * (1 - p) / event.size)}
+
+
+def ratio_of_means(benefits: np.ndarray, cost: np.ndarray) -> dict[str, float | None]:
+    """Mean benefits / mean net cost, with a delta-method standard error (None if the policy
+    saves money on average, when the ratio is undefined)."""
+    n = benefits.size
+    b, c = float(benefits.mean()), float(cost.mean())
+    if c <= 0:
+        return {"mean": None, "se": None}
+    r = b / c
+    if n < 2:
+        return {"mean": r, "se": None}
+    cov = np.cov(benefits, cost)
+    var = (cov[0, 0] + r * r * cov[1, 1] - 2 * r * cov[0, 1]) / (c * c * n)
+    return {"mean": r, "se": math.sqrt(max(var, 0.0))}
+
+
+def npv_sign(npv: np.ndarray) -> dict[str, Any]:
+    """Whether Monte Carlo error leaves the sign of the mean net present value in doubt
+    (|mean| < 2 standard errors) and, if so, about how many runs would settle it."""
+    cell = interval(npv)
+    mean, se, runs = cell["mean"], cell["se"], npv.size
+    if mean is None or se is None:
+        return {"settled": False, "runs_needed": None, "message": "too few runs to tell"}
+    if abs(mean) >= 2 * se:
+        return {"settled": True, "runs_needed": None, "message": None}
+    if mean == 0:
+        return {
+            "settled": False,
+            "runs_needed": None,
+            "message": "The mean net present value is zero: no number of runs settles its sign",
+        }
+    needed = math.ceil(runs * (2 * se / abs(mean)) ** 2)
+    return {
+        "settled": False,
+        "runs_needed": needed,
+        "message": (
+            f"Warning: the sign of the net present value is not settled: its mean"
+            f" ({mean:,.0f}) is within two Monte Carlo standard errors ({se:,.0f}) of zero."
+            f" About {needed:,} runs would settle it, if the mean stays where it is"
+        ),
+    }
+
+
+BENEFIT_LINES = {
+    "benefits_taxpayers": "benefits to taxpayers",
+    "benefits_victims": "benefits to victims",
+    "benefits_deaths_valued": "deaths avoided, valued",
+    "benefits_indirect": "indirect (deadweight) costs",
+}
+
+
+def rests_on(comp: dict[str, np.ndarray]) -> dict[str, Any] | None:
+    """The benefit line making up more than half of the benefits (by absolute size), if any."""
+    sizes = {k: abs(float(np.mean(comp[f"economics.{k}"]))) for k in BENEFIT_LINES}
+    total = sum(sizes.values())
+    if total == 0:
+        return None
+    line, size = max(sizes.items(), key=lambda kv: kv[1])
+    share = size / total
+    if share <= 0.5:
+        return None
+    return {
+        "line": line,
+        "label": BENEFIT_LINES[line],
+        "share": share,
+        "message": (
+            f"The result rests mostly on one line: {BENEFIT_LINES[line]} make up {share:.0%}"
+            " of the benefits (by absolute size), so its figures matter most"
+        ),
+    }
+
+
+def acceptability(
+    result: RunResult, comp: dict[str, np.ndarray], *, points: int = 13
+) -> dict[str, Any] | None:
+    """Cost-effectiveness acceptability curve: the chance the net present value is positive
+    for values of a prevented death from 0 to 3 times the cited figure.
+
+    Each run's deaths avoided, valued, is its discounted deaths avoided times that run's value
+    of a prevented fatality, so the same runs are revalued at each value: no new simulation.
+    """
+    param = result.scenario.params["value.prevented_fatality"]
+    if not result.scenario.value_deaths or param.value is None:
+        return None
+    vpf = result.draws["value.prevented_fatality"]
+    deaths_valued = comp["economics.benefits_deaths_valued"]
+    without = comp["economics.npv"] - deaths_valued
+    discounted_deaths = np.divide(deaths_valued, vpf, out=np.zeros_like(vpf), where=vpf > 0)
+    rows = []
+    for value in np.linspace(0.0, 3.0 * float(param.value), points):
+        cell = probability(without + discounted_deaths * value > 0)
+        rows.append({"value_of_a_prevented_death": float(value), **cell})
+    return {
+        "cited_value": float(param.value),
+        "price_base": param.price_base,
+        "points": rows,
+    }
 
 
 def _ranks(x: np.ndarray) -> np.ndarray:
@@ -116,7 +225,7 @@ def sensitivity(draws: dict[str, np.ndarray], target: np.ndarray, top: int = 12)
         if np.ptp(values) == 0 or np.ptp(rt) == 0:
             continue
         rho = float(np.corrcoef(_ranks(values), rt)[0, 1])
-        out.append({"parameter": name, "correlation": rho})
+        out.append({"parameter": name, "label": parameter_label(name), "correlation": rho})
     out.sort(key=lambda item: -abs(item["correlation"]))
     return out[:top]
 
@@ -124,7 +233,11 @@ def sensitivity(draws: dict[str, np.ndarray], target: np.ndarray, top: int = 12)
 def equity(result: RunResult, baseline: RunResult | None = None) -> dict[str, list[dict]]:
     """Rates per person entering, by each subgroup dimension (sex, age band, risk, drug)."""
     scen = result.scenario
-    new_people = scen.entrants_per_year * scen.horizon_years * scen.shares  # (G,)
+    per_draw = result.totals.get("entrants_per_year")
+    if per_draw is None:
+        per_draw = np.full(result.runs, scen.entrants_per_year)
+    new_people_d = per_draw[:, None] * scen.horizon_years * scen.shares[None, :]  # (D, G)
+    new_people = new_people_d.mean(axis=0)
     dims = {"sex": model.SEXES, "age": model.AGES, "risk": model.RISKS, "drug": model.DRUGS}
     measures = {
         "reconvictions_per_100": ("reconvictions", 100.0),
@@ -138,16 +251,137 @@ def equity(result: RunResult, baseline: RunResult | None = None) -> dict[str, li
         for i, label in enumerate(labels):
             mask = model.SUBGROUPS[dim] == i
             people = new_people[mask].sum()
+            people_d = new_people_d[:, mask].sum(axis=1)
             row: dict[str, Any] = {"group": label, "people_entering": float(people)}
             for key, (total, per) in measures.items():
                 ours = result.totals[f"by_group.{total}"][:, mask].sum(axis=1)
-                rate = ours / people * per if people else np.full(result.runs, np.nan)
+                rate = ours / people_d * per if people else np.full(result.runs, np.nan)
                 row[key] = interval(rate)
                 if baseline is not None and people:
                     theirs = baseline.totals[f"by_group.{total}"][:, mask].sum(axis=1)
-                    row[f"change.{key}"] = interval((ours - theirs) / people * per)
+                    row[f"change.{key}"] = interval((ours - theirs) / people_d * per)
             rows.append(row)
         out[dim] = rows
+    return out
+
+
+# Published totals the model's status quo is checked against (not calibrated to), by jurisdiction.
+CHECKS = {
+    "england_and_wales": [
+        {
+            "measure": "custody_receptions",
+            "words": "prison receptions a year of people with problem drug use",
+            "low": 45_000,
+            "high": 65_000,
+            "source": "UKDPC 2008: 45,000 to 65,000 problem drug users among prison receptions,"
+            " 2006/07 (receptions include remand)",
+        }
+    ]
+}
+
+
+def calibration(result: RunResult) -> dict[str, Any]:
+    """Each target the inflow is calibrated to, and each published total the model is only
+    checked against, with its source and the model's figure (means over draws, per year)."""
+    scen = result.scenario
+    years = scen.horizon_years
+    out: dict[str, Any] = {"targets": [], "checks": []}
+    if scen.arrivals_per_year is not None:
+        out["targets"].append(
+            {
+                "measure": "arrivals at the disposal decision a year (status quo, first year)",
+                "target": scen.arrivals_per_year,
+                "how": "new people a year derived in every draw from that draw's parameters, so"
+                " the status quo meets the target exactly in each draw",
+                "new_people_per_year": interval(result.totals["entrants_per_year"]),
+                "source": scen.sources.get("inflow", ""),
+            }
+        )
+    for check in CHECKS.get(scen.jurisdiction, []):
+        per_year = result.totals[f"by_group.{check['measure']}"].sum(axis=1) / years
+        cell = interval(per_year)
+        out["checks"].append(
+            {
+                **check,
+                "model": cell,
+                "inside": check["low"] <= cell["mean"] <= check["high"],
+            }
+        )
+    return out
+
+
+COMPARISON_WORDS = {
+    "none": "no treatment disposal (usual processing, a court order)",
+    "custody": "short custody",
+    "diversion": "pre-trial diversion",
+    "dtto": "a DTTO-like order",
+    "cpo": "a CPO-like order",
+    "drug_court": "a drug treatment court",
+}
+
+
+def contrasts(result: RunResult, baseline: RunResult | None = None) -> dict[str, Any]:
+    """Which comparison every effect and reference rate rests on, and for a policy against its
+    baseline, the contrasts its moved disposal shares rest on (point values, d units)."""
+    scen = result.scenario
+    point = {n: float(v[0]) for n, v in point_draws(scen).items()}
+    offsets = {k: float(v[0]) for k, v in model.effect_offsets(
+        {n: np.array([v]) for n, v in point.items()}, scen.comparisons).items()}  # fmt: skip
+    effects = []
+    for h in model.HISTORIES:
+        param = scen.params[f"effect.{h}"]
+        against = param.comparison or "none"
+        effects.append(
+            {
+                "disposal": h,
+                "effect": point[f"effect.{h}"],
+                "measured_against": against,
+                "measured_against_words": COMPARISON_WORDS[against],
+                "effect_against_none": offsets[h],
+                "status": param.status,
+                "source": param.source,
+            }
+        )
+    rates = []
+    for r in model.RISKS:
+        param = scen.params[f"reoffending.reference_one_year.{r}"]
+        after = param.comparison or "none"
+        observed = point[f"reoffending.reference_one_year.{r}"]
+        rates.append(
+            {
+                "risk": r,
+                "observed": observed,
+                "observed_after": after,
+                "observed_after_words": COMPARISON_WORDS[after],
+                "no_treatment_disposal_rate": float(
+                    probability_from_effect(observed, -offsets[after])
+                ),
+            }
+        )
+    out: dict[str, Any] = {"effects": effects, "reference_rates": rates}
+    if baseline is not None:
+        moved = (scen.mix * scen.shares[:, None]).sum(0) - (
+            baseline.scenario.mix * baseline.scenario.shares[:, None]
+        ).sum(0)
+        losers = [d for d, x in zip(model.DISPOSALS, moved, strict=True) if x < -1e-9]
+        gainers = [d for d, x in zip(model.DISPOSALS, moved, strict=True) if x > 1e-9]
+        rows = []
+        for to in gainers:
+            for frm in losers:
+                d_to, d_from = offsets.get(to, 0.0), offsets.get(frm, 0.0)
+                rows.append(
+                    {
+                        "from": frm,
+                        "to": to,
+                        "d": d_to - d_from,
+                        "words": (
+                            f"{COMPARISON_WORDS[to]} instead of {COMPARISON_WORDS[frm]}:"
+                            f" d = {d_to - d_from:+.3f} ({d_to:+.3f} against no treatment"
+                            f" disposal, minus {d_from:+.3f})"
+                        ),
+                    }
+                )
+        out["policy"] = rows
     return out
 
 
@@ -215,25 +449,33 @@ def summary(result: RunResult, baseline: RunResult | None = None) -> dict[str, A
         }
         # The mean of per-run ratios is unstable when a run's net cost is near zero; report the
         # ratio of mean benefits to mean net cost, with the per-run interval beside it.
-        cost, benefits = comp["economics.net_cost"].mean(), comp["economics.benefits_total"].mean()
-        economics["bcr"]["mean"] = float(benefits / cost) if cost > 0 else None
+        economics["bcr"].update(
+            ratio_of_means(comp["economics.benefits_total"], comp["economics.net_cost"])
+        )
+        chance = probability(npv > 0)
         out["comparison"] = {
             "baseline": baseline.scenario.name,
             "changes": {
                 k.split(".", 1)[1]: interval(v) for k, v in comp.items() if k.startswith("change.")
             },
             "economics": economics,
-            "probability_benefits_exceed_costs": float(np.mean(npv > 0)),
+            "probability_benefits_exceed_costs": chance["probability"],
+            "probability_benefits_exceed_costs_se": chance["se"],
+            "npv_sign": npv_sign(npv),
+            "rests_on": rests_on(comp),
+            "acceptability": acceptability(result, comp),
             "baseline_series": {k: v.tolist() for k, v in baseline.series.items()},
         }
         target = npv
     out["sensitivity"] = {
-        "target": "economics.npv" if baseline is not None else "taxpayer cost",
+        "target": "net present value" if baseline is not None else "cost to taxpayers",
         "parameters": sensitivity(result.draws, target),
         # Rank correlations smaller than about 2 / sqrt(runs) cannot be told apart from noise.
         "noise_level": 2.0 / math.sqrt(result.runs),
     }
     out["equity"] = equity(result, baseline)
+    out["contrasts"] = contrasts(result, baseline)
+    out["calibration"] = calibration(result)
     out["provenance"] = provenance(result)
     return out
 

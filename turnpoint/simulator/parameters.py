@@ -44,7 +44,9 @@ REQUIRED_KEYS = (
     "basis",
     "status",
 )
-OPTIONAL_KEYS = ("url", "note", "if_missing")
+OPTIONAL_KEYS = ("url", "note", "if_missing", "comparison")
+# What a rate was observed after, or what an effect was measured against (a disposal).
+COMPARISONS = ("none", "diversion", "dtto", "cpo", "drug_court", "custody")
 STATUSES = ("read", "verify", "derived", "not_found", "assumption")
 BASES = ("average", "marginal", "n/a")
 PROBABILITY_UNITS = ("probability",)
@@ -65,6 +67,8 @@ NON_NEGATIVE_UNITS = (
     "discount_rate",
 )
 UNITS = PROBABILITY_UNITS + SIGNED_UNITS + NON_NEGATIVE_UNITS
+MONEY_PREFIXES = ("GBP", "USD")
+MONEY_DISTRIBUTIONS = ("gamma", "fixed")
 DISTRIBUTIONS = {
     "fixed": (),
     "normal": ("sd",),
@@ -93,6 +97,7 @@ class Parameter:
     url: str | None = None
     note: str | None = None
     if_missing: str | None = None
+    comparison: str | None = None  # the disposal the source compared with (rates: observed after)
     origin: str = field(default="", compare=False)
 
     @property
@@ -147,7 +152,99 @@ def parameter_rng(seed: int, name: str) -> np.random.Generator:
 def _check_number(file: str, key: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
         raise SimulatorInputError(file, key, f"must be a number (got {value!r})")
+    if not math.isfinite(value):
+        raise SimulatorInputError(file, key, f"must be a finite number (got {value!r})")
     return float(value)
+
+
+# Plausible ranges: a value outside is refused, with the reason, before anything runs.
+# (low, high, low_open, high_open, reason); an open end excludes the end itself.
+EFFECT_LIMIT = 1.0
+EFFECT_SD_LIMIT = 0.5
+PLAUSIBLE: dict[str, tuple[float, float, bool, bool, str]] = {
+    "reoffending.reference_one_year.": (
+        0.0,
+        1.0,
+        True,
+        True,
+        "a reconviction hazard is derived from it as -ln(1 - p) and effects act on its logit, "
+        "so it must be strictly between 0 and 1",
+    ),
+    "reoffending.desistance_per_year": (
+        0.0,
+        1.0,
+        False,
+        True,
+        "a weekly rate is derived from it as -ln(1 - p), so it must be below 1",
+    ),
+    "custody.weeks_served": (
+        1.0,
+        260.0,
+        False,
+        False,
+        "time served is plausible from 1 week (less is remand, not a sentence) to 260 weeks "
+        "(five years served means a sentence of about ten years, since a standard determinate "
+        "sentence is served half in custody; no sentence for the offending in this pathway is "
+        "that long)",
+    ),
+    "economics.discount_rate": (
+        0.0,
+        0.10,
+        False,
+        False,
+        "a social discount rate is plausible from 0 to 10% a year (the Green Book's is 3.5%, "
+        "declining after 30 years)",
+    ),
+    "economics.health_discount_rate": (
+        0.0,
+        0.10,
+        False,
+        False,
+        "a discount rate for health effects is plausible from 0 to 10% a year (the Green "
+        "Book's is 1.5%)",
+    ),
+    "reoffending.persistence_weeks": (
+        1.0,
+        520.0,
+        False,
+        False,
+        "the effect window is plausible from 1 week to 10 years (the source says effects last "
+        "up to three years)",
+    ),
+}
+EFFECT_REASON = (
+    f"an effect size d is plausible between -{EFFECT_LIMIT:g} and {EFFECT_LIMIT:g}: d = 1 is an "
+    "odds ratio of 5.2 (exp(1.65)), moving a 50% reconviction rate to 84% or 16%; the largest "
+    "adult criminal-justice effects in WSIPP's inventory are about 0.3 (adult drug courts -0.255)"
+)
+
+
+def _plausible(file: str, key: str, name: str, unit: str, value: float, dist: dict) -> None:
+    """Refuse a value (or a distribution's bounds) outside the parameter's plausible range."""
+    checks = [("value", value)]
+    checks += [(end, dist[end]) for end in ("low", "high") if end in dist]
+    if unit in SIGNED_UNITS:
+        for where, x in checks:
+            if abs(x) > EFFECT_LIMIT:
+                at = f"{key}.value" if where == "value" else f"{key}.distribution.{where}"
+                raise SimulatorInputError(file, at, f"{EFFECT_REASON} (got {x:g})")
+        if dist.get("sd", 0.0) > EFFECT_SD_LIMIT:
+            raise SimulatorInputError(
+                file,
+                f"{key}.distribution.sd",
+                f"a standard deviation above {EFFECT_SD_LIMIT:g} for an effect size puts most "
+                f"draws outside the plausible range ({EFFECT_REASON}) (got {dist['sd']:g})",
+            )
+        return
+    for stem, (low, high, low_open, high_open, reason) in PLAUSIBLE.items():
+        if not (name == stem or (stem.endswith(".") and name.startswith(stem))):
+            continue
+        for where, x in checks:
+            below = x <= low if low_open else x < low
+            above = x >= high if high_open else x > high
+            if below or above:
+                at = f"{key}.value" if where == "value" else f"{key}.distribution.{where}"
+                raise SimulatorInputError(file, at, f"{reason} (got {x:g})")
 
 
 def _check_value(file: str, key: str, unit: str, value: float) -> None:
@@ -184,6 +281,13 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
         )
     if kind in ("beta",) and entry["unit"] not in PROBABILITY_UNITS:
         raise SimulatorInputError(file, f"{key}.type", "a beta distribution is for probabilities")
+    if str(entry["unit"]).startswith(MONEY_PREFIXES) and kind not in MONEY_DISTRIBUTIONS:
+        raise SimulatorInputError(
+            file,
+            f"{key}.type",
+            f"a cost or value must be gamma (its mean is the value), or fixed, so that the mean "
+            f"of the draws is the cited figure; a {kind} distribution centres elsewhere",
+        )
     v = entry["value"]
     if v is None:
         return out
@@ -205,8 +309,13 @@ def _check_distribution(file: str, key: str, entry: dict[str, Any]) -> dict[str,
     return out
 
 
-def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
-    """Validate one library entry (or a fully merged override) and build a :class:`Parameter`."""
+def parameter_from_entry(
+    file: str, name: str, entry: Any, param_name: str | None = None
+) -> Parameter:
+    """Validate one library entry (or a fully merged override) and build a :class:`Parameter`.
+
+    ``name`` is the key errors name; ``param_name`` the parameter's own name when they differ.
+    """
     if not isinstance(entry, dict):
         raise SimulatorInputError(
             file, name, "must be a mapping of value, unit, distribution, source, ..."
@@ -248,7 +357,26 @@ def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
         _check_value(file, f"{name}.value", unit, value)
     if entry.get("if_missing") not in (None, "zero"):
         raise SimulatorInputError(file, f"{name}.if_missing", "may only be 'zero'")
+    comparison = entry.get("comparison")
+    if comparison is not None:
+        own = (param_name or name).rsplit(".", 1)[-1]
+        if comparison not in COMPARISONS:
+            raise SimulatorInputError(
+                file, f"{name}.comparison", f"must be one of {', '.join(COMPARISONS)}"
+            )
+        if unit not in SIGNED_UNITS and not (param_name or name).startswith(
+            "reoffending.reference_one_year."
+        ):
+            raise SimulatorInputError(
+                file, f"{name}.comparison", "only effects and reference rates have a comparison"
+            )
+        if unit in SIGNED_UNITS and comparison == own:
+            raise SimulatorInputError(
+                file, f"{name}.comparison", "an effect cannot be measured against itself"
+            )
     dist = _check_distribution(file, f"{name}.distribution", {**entry, "value": value})
+    if value is not None:
+        _plausible(file, name, param_name or name, unit, value, dist)
     return Parameter(
         name=name,
         value=value,
@@ -263,6 +391,7 @@ def parameter_from_entry(file: str, name: str, entry: Any) -> Parameter:
         url=entry.get("url"),
         note=entry.get("note"),
         if_missing=entry.get("if_missing"),
+        comparison=comparison,
         origin=file,
     )
 
@@ -326,7 +455,10 @@ def override_parameter(base: Parameter | None, file: str, name: str, entry: Any)
             file, f"{key}.status", "is missing: say read, verify, derived or assumption"
         )
     if "value" in entry and "distribution" not in entry:
-        merged["distribution"] = {"type": "fixed"}
+        # A new value alone is a point value, except for a cost or value whose library spread is
+        # a gamma: its shape is kept (a gamma's spread is relative to its mean).
+        keep = str(base.unit).startswith(MONEY_PREFIXES) and base.distribution["type"] == "gamma"
+        merged["distribution"] = dict(base.distribution) if keep else {"type": "fixed"}
     merged.update(entry)
-    param = parameter_from_entry(file, key, merged)
+    param = parameter_from_entry(file, key, merged, param_name=name)
     return replace(param, name=name)

@@ -27,7 +27,7 @@ def run_people(
     ``scale`` so they estimate the full population's."""
     rnd = random.Random(seed)
     d = _scalar_draws(inputs.draws, draw)
-    lam, mort = model.hazards(d), model.mortality(d)
+    lam, mort = model.hazards(d, inputs.comparisons), model.mortality(d)
     G, P, K = model.N_SUBGROUPS, len(model.PROGRAMMES), model.RELEASE_WINDOW_WEEKS
     q_ref = (-np.expm1(-lam["ref"][0])).tolist()
     q_hist = (-np.expm1(-lam["hist"][0])).tolist()
@@ -42,7 +42,7 @@ def run_people(
     p_complete = [float(d[f"programme.{p}.completion"][0]) for p in model.PROGRAMMES]
     p_breach_custody = float(d["programme.breach_to_custody"][0])
     p_release = exit_prob(float(d["custody.weeks_served"][0]))
-    p_decay = exit_prob(float(d["reoffending.persistence_weeks"][0]))
+    window = int(model.persistence_weeks(d)[0])  # weeks an effect lasts after leaving
     p_desist = -math.expm1(math.log1p(-float(d["reoffending.desistance_per_year"][0])) / 52.1786)
     p_ost = float(d["custody.ost_at_release"][0])
     opioid = (model.SUBGROUPS["drug"] == model.DRUGS.index("opioid")).tolist()
@@ -51,8 +51,11 @@ def run_people(
     caps = {model.PROGRAMMES.index(p): c for p, c in inputs.capacity.items()}
     overflow = {model.PROGRAMMES.index(p): t for p, t in inputs.overflow.items()}
 
-    # A person is [group, state, detail]: state "ref", "hist" (detail h), "prog" (p), "custody",
-    # "rel" (detail (k, ost)), "desisted". Dead people are dropped.
+    # A person is [group, state, detail]: state "ref", "hist" (detail (h, weeks in the window)),
+    # "prog" (p), "custody", "rel" (detail (k, ost)), "desisted". Dead people are dropped.
+    entrants_per_week = float(np.asarray(inputs.entrants_per_week).reshape(-1)[0])
+    if np.ndim(inputs.entrants_per_week):
+        entrants_per_week = float(np.asarray(inputs.entrants_per_week)[draw])
     people: list[list] = []
     waiting: list[int] = []  # groups of people reconvicted last week, back at the decision
     occupancy = [0] * P
@@ -77,7 +80,7 @@ def run_people(
             people.append([g, "prog", p])
 
     for _week in range(inputs.weeks):
-        carry += inputs.entrants_per_week * scale
+        carry += entrants_per_week * scale
         arriving = int(carry)
         carry -= arriving
         for g in rnd.choices(groups, shares, k=arriving) + waiting:
@@ -101,36 +104,40 @@ def run_people(
                 continue
             if state in ("ref", "hist", "rel", "prog"):
                 q = {"ref": q_ref[g], "rel": q_hist[g][custody_h]}.get(state)
-                q = q_hist[g][detail] if q is None else q
+                if q is None:
+                    q = q_hist[g][detail[0] if state == "hist" else detail]
                 if rnd.random() < q:
                     totals["reconvictions"] += 1
                     if state != "prog":
                         waiting.append(g)
                         continue
-            left_window = False
             if state == "prog" and rnd.random() < p_exit[detail]:
                 occupancy[detail] -= 1
                 if rnd.random() < p_complete[detail]:
                     totals["completions"] += 1
-                    person[1] = "hist"
+                    person[1], person[2] = "hist", (detail, 0)
                 elif rnd.random() < p_breach_custody:
                     person[1], person[2] = "custody", None
                 else:
-                    person[1] = "hist"
+                    person[1], person[2] = "hist", (detail, 0)
             elif state == "rel":
                 k, ost = detail
                 left_window = k + 1 == K
-                person[1], person[2] = ("hist", custody_h) if left_window else ("rel", (k + 1, ost))
+                person[1], person[2] = (
+                    ("hist", (custody_h, 0)) if left_window else ("rel", (k + 1, ost))
+                )
+            elif state == "hist":
+                person[2] = (detail[0], detail[1] + 1)  # one more week in the window
             if person[1] == "custody":
                 totals["custody_weeks"] += 1
                 if rnd.random() < p_release:
                     person[1], person[2] = "rel", (0, int(opioid[g] and rnd.random() < p_ost))
                 survivors.append(person)
                 continue
-            if person[1] == "hist" and not left_window and rnd.random() < p_decay:
-                person[1], person[2] = "ref", None
             if person[1] in ("ref", "hist") and rnd.random() < p_desist:
                 person[1] = "desisted"
+            if person[1] == "hist" and person[2][1] == window:  # the effect stops
+                person[1], person[2] = "ref", None
             survivors.append(person)
         people = survivors
     return {k: v / scale for k, v in totals.items()}

@@ -89,40 +89,114 @@ def model_inputs(scenario: Scenario, draws: dict[str, np.ndarray], *, keep_serie
         overflow=scenario.overflow,
         draws=draws,
         discount_rate=draws["economics.discount_rate"],
+        health_discount_rate=draws["economics.health_discount_rate"],
         value_deaths=scenario.value_deaths,
         keep_series=keep_series,
+        comparisons=scenario.comparisons,
     )
+
+
+def calibrate_inflow(
+    status_quo_scenario: Scenario,
+    draws: dict[str, np.ndarray],
+    *,
+    arrivals_per_year: float,
+    warm_up_years: int,
+) -> tuple[np.ndarray, model.State | None]:
+    """New people a week for each draw, so that the status quo has exactly ``arrivals_per_year``
+    arrivals in the horizon's first year in every draw, and the state the warm-up reaches.
+
+    The model is linear in its inflow while no programme is full: the status quo is run once
+    with one new person a week, and each draw's inflow and warm state are that run scaled. When
+    the status quo caps a programme, the warm-up is run again at each draw's own inflow.
+    """
+    unit = model_inputs(
+        replace(status_quo_scenario, entrants_per_year=model.WEEKS_PER_YEAR, capacity={}),
+        draws,
+        keep_series=False,
+    )
+    state = None
+    if warm_up_years:
+        unit.weeks = weeks(warm_up_years)
+        state = model.run_with_state(unit)[1]
+    unit.weeks = weeks(1)
+    per_weekly_entrant = model.run(unit, state)["by_group.arrivals"].sum(axis=1)  # (D,)
+    factor = arrivals_per_year / per_weekly_entrant  # new people a week, per draw
+    if state is None:
+        return factor, None
+    if status_quo_scenario.capacity:
+        warm = model_inputs(status_quo_scenario, draws, keep_series=False)
+        warm.entrants_per_week, warm.weeks = factor, weeks(warm_up_years)
+        return factor, model.run_with_state(warm)[1]
+    return factor, state.scaled(factor)
 
 
 @dataclass
 class Plan:
-    """Everything needed to run any chunk of draws, anywhere (a Dask task gets one of these)."""
+    """Everything needed to run any chunk of draws, anywhere (a Dask task gets one of these).
+
+    With ``status_quo_draws`` (a scenario given by its arrivals), each draw's inflow is
+    calibrated on the status quo with that draw's own parameters (``calibrate_inflow``).
+    """
 
     scenario: Scenario
     draws: dict[str, np.ndarray]
     warm_scenario: Scenario | None = None
     warm_draws: dict[str, np.ndarray] | None = None
+    status_quo: Scenario | None = None
+    status_quo_draws: dict[str, np.ndarray] | None = None
 
     def chunk(self, start: int, stop: int, *, keep_series: bool = True) -> dict[str, np.ndarray]:
         initial = None
-        if self.warm_scenario is not None:
+        inputs = model_inputs(self.scenario, slice_draws(self.draws, start, stop))
+        inputs.keep_series = keep_series
+        if self.status_quo is not None:
+            factor, initial = calibrate_inflow(
+                self.status_quo,
+                slice_draws(self.status_quo_draws, start, stop),
+                arrivals_per_year=self.scenario.arrivals_per_year,
+                warm_up_years=self.scenario.warm_up_years,
+            )
+            inputs.entrants_per_week = factor
+        elif self.warm_scenario is not None:
             warm = model_inputs(
                 self.warm_scenario, slice_draws(self.warm_draws, start, stop), keep_series=False
             )
             warm.weeks = weeks(self.scenario.warm_up_years)
             initial = model.run_with_state(warm)[1]
-        inputs = model_inputs(self.scenario, slice_draws(self.draws, start, stop))
-        inputs.keep_series = keep_series
-        return model.run(inputs, initial)
+        out = model.run(inputs, initial)
+        out["entrants_per_year"] = np.broadcast_to(
+            inputs.entrants_per_week * model.WEEKS_PER_YEAR, (stop - start,)
+        ).copy()
+        return out
 
 
-def plan(scenario: Scenario, *, runs: int, seed: int) -> Plan:
+def plan(
+    scenario: Scenario,
+    *,
+    runs: int,
+    seed: int,
+    overrides: dict[str, np.ndarray] | None = None,
+) -> Plan:
+    """Sample the draws; ``overrides`` replaces named parameters' draws (arrays of ``runs``
+    values) in the scenario and its warm-up alike, keeping every other draw as sampled."""
     resolve_inflow(scenario)
+    overrides = overrides or {}
+
+    def drawn(s: Scenario) -> dict[str, np.ndarray]:
+        draws = s.draw(runs, seed)
+        for name, values in overrides.items():
+            draws[name] = np.broadcast_to(np.asarray(values, dtype=float), (runs,)).copy()
+        return draws
+
+    if scenario.arrivals_per_year is not None:
+        base = status_quo(scenario)
+        return Plan(scenario, drawn(scenario), status_quo=base, status_quo_draws=drawn(base))
     if not scenario.warm_up_years:
-        return Plan(scenario, scenario.draw(runs, seed))
+        return Plan(scenario, drawn(scenario))
     base = status_quo(scenario)
     base.entrants_per_year = scenario.entrants_per_year
-    return Plan(scenario, scenario.draw(runs, seed), base, base.draw(runs, seed))
+    return Plan(scenario, drawn(scenario), base, drawn(base))
 
 
 def slice_draws(draws: dict[str, np.ndarray], start: int, stop: int) -> dict[str, np.ndarray]:
@@ -140,6 +214,7 @@ def simulate(
     seed: int,
     chunk_size: int = DEFAULT_CHUNK,
     keep_series: bool = True,
+    overrides: dict[str, np.ndarray] | None = None,
 ) -> RunResult:
     """Simulate ``runs`` Monte Carlo draws. The same seed gives the same numbers, to the last digit.
 
@@ -148,7 +223,7 @@ def simulate(
     """
     if runs < 1:
         raise ValueError("runs must be at least 1")
-    p = plan(scenario, runs=runs, seed=seed)
+    p = plan(scenario, runs=runs, seed=seed, overrides=overrides)
     parts, series = [], {}
     for start in range(0, runs, chunk_size):
         part = p.chunk(start, min(start + chunk_size, runs), keep_series=keep_series)

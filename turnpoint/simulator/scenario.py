@@ -7,6 +7,7 @@ the reason, before any simulation runs.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,7 @@ def required_parameter_names() -> list[str]:
         "crime.cost_per_crime",
         "value.prevented_fatality",
         "economics.discount_rate",
+        "economics.health_discount_rate",
     ]
     return names
 
@@ -116,6 +118,15 @@ class Scenario:
         return round(self.horizon_years * 365.25 / 7)
 
     @property
+    def comparisons(self) -> dict[str, str]:
+        """Parameter name -> the disposal its source compared with, where one is stated."""
+        return {
+            name: p.comparison
+            for name, p in self.params.items()
+            if p.comparison is not None and p.comparison != "none"
+        }
+
+    @property
     def assumptions(self) -> list[Parameter]:
         return [p for p in self.params.values() if p.status == "assumption"]
 
@@ -136,6 +147,8 @@ def _number(
 ) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise SimulatorInputError(file, key, f"must be a number (got {value!r})")
+    if not math.isfinite(value):
+        raise SimulatorInputError(file, key, f"must be a finite number (got {value!r})")
     if value < low:
         what = "a count or cost" if high is None else "a probability"
         raise SimulatorInputError(file, key, f"is {what} and must not be below {low} (got {value})")
@@ -257,12 +270,30 @@ def _unused(name: str, programmes: set[str]) -> bool:
     ) or (parts[:2] == ["cost", "programme"] and parts[2] not in programmes)
 
 
+def _comparison_loop(params: dict[str, Parameter]) -> str | None:
+    """The first effect whose chain of comparisons comes back to itself, if any."""
+    for h in HISTORIES:
+        seen, at = [], h
+        while at != "none":
+            if at in seen:
+                return f"effect.{h}"
+            seen.append(at)
+            param = params.get(f"effect.{at}")
+            at = (param.comparison if param is not None else None) or "none"
+    return None
+
+
 def _parameters(
     file: str, jurisdiction: str, overrides: Any, programmes: set[str]
 ) -> tuple[dict[str, Parameter], list[str]]:
     params = load_library(jurisdiction)
     for name, entry in _mapping(file, "parameters", overrides or {}).items():
         params[str(name)] = override_parameter(params.get(str(name)), file, str(name), entry)
+    seen_loop = _comparison_loop(params)
+    if seen_loop:
+        raise SimulatorInputError(
+            file, f"parameters.{seen_loop}.comparison", "effects' comparisons form a loop"
+        )
     missing = []
     for name in required_parameter_names():
         param = params.get(name)

@@ -19,7 +19,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from turnpoint.simulator import charts, outputs
+from turnpoint.simulator import analysis, charts, outputs
 from turnpoint.simulator.errors import SimulatorInputError
 from turnpoint.simulator.limits import (
     SimulationRefused,
@@ -99,18 +99,34 @@ def _charts(summary: dict) -> dict[str, str]:
             title="Costs and benefits against the baseline (GBP, discounted)",
             desc="Mean and 95% Monte Carlo interval of each line; the table below has the numbers.",
         )
+        curve = comp.get("acceptability")
+        if curve:
+            out["acceptability"] = charts.curve_chart(
+                [(p["value_of_a_prevented_death"], p["probability"]) for p in curve["points"]],
+                title="Chance the policy is worth it, by the value put on a death avoided",
+                desc="Share of runs with a positive net present value when each death avoided "
+                "is valued at the amount on the horizontal axis; the table below has the numbers.",
+                x_label=f"value of a death avoided (GBP, {curve['price_base']})",
+                y_label="chance net present value > 0",
+            )
     out["prison"] = charts.line_chart(
         series,
         title="People in prison, average over runs",
         x_label="years from start",
+        y_label="people in prison",
         desc="Weekly prison population of this scenario and its baseline, averaged over the runs.",
     )
-    out["sensitivity"] = charts.tornado_chart(
-        summary["sensitivity"]["parameters"],
-        title="Which parameters move the result most",
-        desc="Rank correlation of each uncertain parameter with "
-        + summary["sensitivity"]["target"],
-    )
+    tornado = summary.get("one_way")
+    if tornado:
+        out["sensitivity"] = charts.one_way_chart(
+            tornado["parameters"],
+            base=tornado["base_result"],
+            title=f"Which figures move the {tornado['target']} most",
+            desc=f"The {tornado['target']} with each figure at the low and then the high end of "
+            "its 95% range, every other figure at its point value; the table below has the "
+            "numbers.",
+            x_label=f"{tornado['target']} (GBP, discounted)",
+        )
     return out
 
 
@@ -169,6 +185,9 @@ def simulator_page(request):
     try:
         result = simulate(scenario, runs=runs, seed=seed)
         baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
+        one_way = None
+        if request.POST.get("format") != "csv":  # one deterministic run per figure's two ends
+            one_way = analysis.one_way(scenario, baseline_scenario, seed=seed)
     finally:
         web_simulation_finish(started)
     if request.POST.get("format") == "csv":
@@ -180,6 +199,7 @@ def simulator_page(request):
         writer.writerows(rows)
         return response
     summary = outputs.summary(result, baseline)
+    summary["one_way"] = one_way
     context.update(summary=summary, charts=_charts(summary), tables=_tables(summary))
     return render(request, "simulator/page.html", context)
 

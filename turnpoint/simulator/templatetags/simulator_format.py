@@ -31,8 +31,28 @@ def sim_interval(cell, kind="count"):
 
 
 @register.filter
+def sim_se(cell, kind="count"):
+    return _one(cell.get("se"), kind)
+
+
+@register.filter
+def sim_money(value):
+    return _one(value, "money")
+
+
+@register.filter
+def sim_figure(value):
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+@register.filter
 def sim_percent(value):
     return f"{value:.0%}"
+
+
+@register.filter
+def sim_percent_points(value):
+    return f"{value * 100:.1f} points"
 
 
 @register.filter
