@@ -46,6 +46,12 @@ def barc(user, referral, on, value):
                                    answers={f"barc_{n}": value for n in range(1, 11)})  # fmt: skip
 
 
+def points(page: str, chart_id: str) -> int:
+    """The points drawn in one chart of the page."""
+    start = page.index(f'id="{chart_id}"')
+    return page[start : page.index("</svg>", start)].count("<circle")
+
+
 @pytest.mark.django_db
 def test_the_recovery_capital_chart_gains_a_point_and_court_roles_see_none(
     page_as, users, make_referral
@@ -55,9 +61,13 @@ def test_the_recovery_capital_chart_gains_a_point_and_court_roles_see_none(
     url = reverse("web:participant", args=[person.pk])
     barc(users["coordinator"], referral, date.today() - timedelta(days=60), 3)
     first = text(page_as("coordinator").get(url))
-    assert 'id="chart-capital"' in first and first.count("<circle") == 1
+    assert 'id="chart-capital"' in first and points(first, "chart-capital") == 1
+    # Turnpoint's grouping of the items: personal, social and community, labelled as such.
+    groups = first[first.index('id="chart-capital-groups"') :]
+    assert all(f"{kind} (Turnpoint" in groups for kind in ("Personal", "Social",
+                                                                      "Community"))  # fmt: skip
     barc(users["coordinator"], referral, date.today(), 5)
     second = text(page_as("coordinator").get(url))
-    assert second.count("<circle") == 2 and "up 20 since the first" in second
+    assert points(second, "chart-capital") == 2 and "up 20 since the first" in second
     judge = text(page_as("judge").get(url))
     assert 'id="chart-capital"' not in judge and "No assessments you can see yet" in judge
