@@ -25,6 +25,7 @@ from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reach import participant_for_user, participants_visible_to
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.custody import custody_record
 
 TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
 
@@ -84,6 +85,11 @@ def pair(make_referral, users):
     ExternalAssessment.objects.create(
         participant=duplicate, tool="LS/CMI", level="medium", assessed_on=date.today(),
         recorded_by=coordinator,
+    )  # fmt: skip
+    custody_record(
+        acting_user=coordinator, participant=duplicate, referral=referral, kind="remand",
+        establishment="HMP Leeds", started_on=date.today() - timedelta(days=10),
+        expected_release_on=date.today() + timedelta(days=20),
     )  # fmt: skip
     return kept, duplicate
 

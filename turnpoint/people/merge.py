@@ -47,6 +47,7 @@ MOVES = (
     ("portal.PortalAccount", "participant"),
     ("assessments.Administration", "participant"),
     ("assessments.ExternalAssessment", "participant"),
+    ("supervision.CustodyEpisode", "participant"),  # its release plan moves with it
 )
 # The foreign keys to the participant that stay where they are: history, and the merge itself.
 # A record's field history (earlier names and dates of birth) is of that record's own fields: on
