@@ -221,6 +221,52 @@ PAGES: dict[str, dict[str, str]] = {
         )
         for name in ("web:court_orders", "web:court_order_new", "web:court_order_end")
     },
+    # Custody and release (docs/supervision.md): custody episodes are legal facts, a release
+    # plan and its release day pathway, its treatment tasks clinical. The page of a
+    # participant's custody opens to readers of legal facts or the pathway (the safeguarding
+    # lead reads neither); the release plan to readers of the pathway (the clinician among
+    # them); recording custody and release to the roles that write legal facts; the world's
+    # task (the first community appointment, pathway) to the roles that write the pathway, not
+    # the clinician, who sets the treatment tasks.
+    "web:custody": where(
+        RECORDING | COURT | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    "web:release_plan": where(
+        RECORDING | COURT | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    **{
+        name: where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:custody_new", "web:custody_release", "web:release_task")
+    },
+    # The release list: those who act on release plans (the programme team and the treatment
+    # provider); a coordinator of another team sees their own team's, here none.
+    "web:releases": where(
+        RECORDING | {Role.CLINICIAN, "outsider"},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=OK,
+    ),
     # Household: case work and treatment roles, never the court (R19).
     "web:household": where(
         RECORDING | {Role.CLINICIAN, Role.SAFEGUARDING_LEAD},

@@ -141,6 +141,8 @@ def page_ids(name: str, objects: dict) -> dict:
         "pk": objects[first],
         "consent_pk": objects[consent],
         "order_pk": objects["court_order"],
+        "custody_pk": objects["custody"],
+        "item": "first_appointment",
         "fmt": "json",
         "code": objects["statutory_report"],
         "step_pk": objects["step"],
@@ -346,6 +348,7 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "participant_id": world["participant"].pk,
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
+        "custody_id": world["custody"].pk,
         "slug": "ghent-dtc",
     }
     got, bodies = {}, {}

@@ -513,18 +513,20 @@ class ReleaseListRow:
     plan_started: bool
     open_items: list
     hidden_open: int  # open items of categories the reader may not read
+    legal: bool  # whether the reader may see the episode's own facts (kind, establishment)
 
 
 def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
     """The participants within the user's reach whose release from custody is expected in the
     next `UPCOMING_WEEKS` weeks or who left custody in the last 14 days, and who have tasks of
-    their release plan still open (or no plan yet), soonest release first; decided per
-    participant's programme (legal facts and the pathway; the open items only of categories the
-    user may read), read and recorded in one transaction."""
+    their release plan still open (or no plan yet): those in the 14 days after release first,
+    then the soonest release. Decided per participant's programme: the release day and the plan
+    with the pathway, the episode's own facts only with legal facts, the open items only of
+    categories the user may read. Read and recorded in one transaction."""
     today = today or timezone.localdate()
     team = team_programmes(user)
     by_programme = {pk: readable(user, programme=p) for pk, p in team.items()}
-    may = {pk for pk, cats in by_programme.items() if {C.LEGAL, C.PATHWAY} <= cats}
+    may = {pk for pk, cats in by_programme.items() if C.PATHWAY in cats}
     if not may:
         return []
     with transaction.atomic():
@@ -565,15 +567,14 @@ def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
             rows.append(ReleaseListRow(
                 episode.participant, episode, team[pid],
                 release_window(episode.released_on, today), plan is not None, visible,
-                len(open_all) - len(visible),
+                len(open_all) - len(visible), C.LEGAL in cats,
             ))  # fmt: skip
         rows.sort(key=lambda r: (r.window is None, r.episode.released_on
                                  or r.episode.expected_release_on, r.participant.family_name,
                                  r.participant.pk))  # fmt: skip
         if rows:
-            shown = {C.IDENTITY, C.LEGAL, C.PATHWAY} | {
-                i.category for r in rows for i in r.open_items
-            }
+            shown = {C.IDENTITY, C.PATHWAY} | {i.category for r in rows for i in r.open_items}
+            shown |= {C.LEGAL} if any(r.legal for r in rows) else set()
             read_recorded(
                 user, participants=[r.participant for r in rows], categories=sorted(shown),
                 detail={"page": "releases"},

@@ -26,9 +26,17 @@ from turnpoint.sharing.reach import team_programme_ids
 from turnpoint.sharing.rules import decide, require
 from turnpoint.text import text_problems, texts_problems
 
-from .models import CustodyEpisode, CustodyKind, ItemStatus, ReleasePlan, ReleasePlanItem
+from .models import (
+    CustodyEpisode,
+    CustodyKind,
+    ItemStatus,
+    ReleaseItem,
+    ReleasePlan,
+    ReleasePlanItem,
+)
 
 C = Category
+R = ReleaseItem
 
 # The high overdose-risk window: the day of release (day 0) and the 14 days after it.
 RELEASE_WINDOW_DAYS = 14
@@ -58,14 +66,14 @@ class Item:
 # the treatment provider and seen only by the roles that read the clinical record; the others
 # are steps of the participant's pathway back into the community.
 ITEMS = (
-    Item("ost_continued", "Opioid substitution treatment continued", C.CLINICAL,
+    Item(R.OST_CONTINUED, R.OST_CONTINUED.label, C.CLINICAL,
          "the community prescriber's appointment"),
-    Item("naloxone_supplied", "Naloxone supplied", C.CLINICAL),
-    Item("first_appointment", "First community appointment booked", C.PATHWAY,
+    Item(R.NALOXONE_SUPPLIED, R.NALOXONE_SUPPLIED.label, C.CLINICAL),
+    Item(R.FIRST_APPOINTMENT, R.FIRST_APPOINTMENT.label, C.PATHWAY,
          "the first community appointment"),
-    Item("housing", "Housing on release", C.PATHWAY),
-    Item("benefits_id", "Benefits and identification", C.PATHWAY),
-    Item("gp_registration", "Registered with a GP", C.PATHWAY),
+    Item(R.HOUSING, R.HOUSING.label, C.PATHWAY),
+    Item(R.BENEFITS_ID, R.BENEFITS_ID.label, C.PATHWAY),
+    Item(R.GP_REGISTRATION, R.GP_REGISTRATION.label, C.PATHWAY),
 )  # fmt: skip
 ITEM_BY_CODE = {i.code: i for i in ITEMS}
 ITEM_CATEGORIES = frozenset(i.category for i in ITEMS)

@@ -67,6 +67,18 @@ class ReleasePlan(models.Model):
         return f"Release plan for {self.custody_episode}"
 
 
+class ReleaseItem(models.TextChoices):
+    """The tasks of every release plan, in the order shown (their categories:
+    `supervision.custody.ITEMS`)."""
+
+    OST_CONTINUED = "ost_continued", "Opioid substitution treatment continued"
+    NALOXONE_SUPPLIED = "naloxone_supplied", "Naloxone supplied"
+    FIRST_APPOINTMENT = "first_appointment", "First community appointment booked"
+    HOUSING = "housing", "Housing on release"
+    BENEFITS_ID = "benefits_id", "Benefits and identification"
+    GP_REGISTRATION = "gp_registration", "Registered with a GP"
+
+
 class ItemStatus(models.TextChoices):
     OPEN = "open", "Open"
     DONE = "done", "Done"
@@ -77,7 +89,7 @@ class ReleasePlanItem(models.Model):
     """One task of a release plan: its status and who set it, when, and why."""
 
     plan = models.ForeignKey(ReleasePlan, on_delete=models.PROTECT, related_name="items")
-    item = models.CharField(max_length=30)  # a code of supervision.custody.ITEMS
+    item = models.CharField(max_length=30, choices=ReleaseItem.choices)
     # The item's category, copied from supervision.custody.ITEMS so that counts in the
     # database can keep to what the reader may see.
     category = models.CharField(max_length=30, choices=Category.choices)

@@ -47,6 +47,12 @@ def _may_refer(user) -> bool:
     return _staff(user) and all(decide(user, c, action="write") for c in categories)
 
 
+def _works_releases(user) -> bool:
+    # The release list is for those who act on release plans (turnpoint/web/custody_views.py).
+    writes = (Category.PATHWAY, Category.CLINICAL)
+    return _staff(user) and any(decide(user, c, action="write") for c in writes)
+
+
 def _safeguarding_lead(user) -> bool:
     return user.role == Role.SAFEGUARDING_LEAD and not user.is_superuser
 
@@ -68,12 +74,14 @@ PARTICIPANT_PAGES = (
     "web:share_consent_new", "web:share_consent_revoke", "web:participation_consent_new",
     "web:participation_consent_withdraw", "web:household", "web:court_orders",
     "web:court_order_new", "web:court_order_end", "web:break_glass_new", "web:statutory_report",
-    "web:portal_access",
+    "web:portal_access", "web:custody", "web:custody_new", "web:custody_release",
+    "web:release_plan", "web:release_task",
 )  # fmt: skip
 
 LINKS = (
     Link("My caseload", "web:caseload", _has_caseload, section=PARTICIPANT_PAGES),
     Link("New referral", "web:referral_new", _may_refer),
+    Link("Releases", "web:releases", _works_releases),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),

@@ -57,7 +57,12 @@ from turnpoint.sharing.reach import (
     participants_visible_to,
     referrals_visible_to,
 )
-from turnpoint.sharing.reads import field_history_read, participant_record, participants_list
+from turnpoint.sharing.reads import (
+    custody_read,
+    field_history_read,
+    participant_record,
+    participants_list,
+)
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
@@ -354,6 +359,9 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "may_change_details": bool(may_change_details(user, {r.programme for r in referrals})),
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
+    # Custody and the 14 days after release (docs/supervision.md), read and recorded.
+    context["custody_rows"] = custody_read(user, person, openings=found.openings)
+    context["may_record_custody"] = bool(decide(user, C.LEGAL, action="write"))
     return render(request, "web/participant.html", context, status=status)
 
 
