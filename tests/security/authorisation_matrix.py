@@ -364,6 +364,7 @@ UNVERIFIED_EXCEPTIONS: dict[str, str] = {
 }
 
 _LIST = row(OK, anonymous=UNAUTHENTICATED)
+_CUSTODY = "/api/participants/{participant_id}/custody-episodes/{custody_id}"
 _DETAIL = where(REACHING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND)
 
 OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
@@ -527,6 +528,43 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
             ("GET", "/api/participants/{participant_id}/court-orders"),
             ("POST", "/api/participants/{participant_id}/court-orders"),
             ("POST", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
+        )
+    },
+    # Custody and release (docs/supervision.md), as on the pages: custody episodes and the
+    # release plan are read by readers of legal facts or the pathway (the clinician reads the
+    # plan and its release day, not the episode's own facts); custody and release are recorded,
+    # and a plan started, by the roles that write legal facts and the pathway; the body's task
+    # (the first community appointment, pathway) is set by those roles, not the clinician.
+    **{
+        (method, path): where(
+            RECORDING | COURT | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("GET", "/api/participants/{participant_id}/custody-episodes"),
+            ("GET", f"{_CUSTODY}/release-plan"),
+        )
+    },
+    **{
+        (method, path): where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("POST", "/api/participants/{participant_id}/custody-episodes"),
+            ("POST", f"{_CUSTODY}/release"),
+            ("POST", f"{_CUSTODY}/release-plan"),
+            ("PUT", f"{_CUSTODY}/release-plan/items/{{item}}"),
         )
     },
     # Household (R19): read by case work and treatment roles, never the court; the safeguarding

@@ -186,6 +186,31 @@ def shared_category(user) -> str:
     return (Category.MENTAL_HEALTH if treatment else Category.ATTENDANCE).value
 
 
+def custody_body(method, path, referral, coordinator, base):
+    """Custody and release: the fresh participant's custody episode, started by the
+    coordinator (and its release plan, for a task), for the operation to act on."""
+    from turnpoint.supervision.custody import custody_record, release_plan_start
+
+    today = date.today()
+    facts = {"kind": "remand", "establishment": "HMP Leeds",
+             "started_on": today - timedelta(days=10),
+             "expected_release_on": today + timedelta(days=20)}  # fmt: skip
+    if (method, path) == ("POST", "/api/participants/{participant_id}/custody-episodes"):
+        return f"{base}/custody-episodes", {k: str(v) for k, v in facts.items()}
+    custody = custody_record(acting_user=coordinator, participant=referral.participant,
+                             referral=referral, **facts)  # fmt: skip
+    url = f"{base}/custody-episodes/{custody.pk}"
+    if path.endswith("/release"):
+        return f"{url}/release", {"released_on": today.isoformat(), "expected_version": 1}
+    if path.endswith("/release-plan"):
+        return f"{url}/release-plan", {}
+    release_plan_start(custody, acting_user=coordinator)
+    appointment = (facts["expected_release_on"] + timedelta(days=1)).isoformat()
+    body = {"status": "done", "appointment_on": appointment, "expected_version": 1,
+            "note": "With the key worker at the community hub."}  # fmt: skip
+    return f"{url}/release-plan/items/first_appointment", body
+
+
 def write_body(method, path, world, make_referral, coordinator, user=None):
     """A fresh, valid request for a write operation, by `user` (None: not signed in): (path,
     body). Each call makes its own referral, participant and consent or order to act on, so an
@@ -270,6 +295,8 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
         return f"{consents}/{consent.pk}/withdraw", {"how": "Told their key worker."}
     participant = referral.participant
     base = f"/api/participants/{participant.pk}"
+    if "/custody-episodes" in path:
+        return custody_body(method, path, referral, coordinator, base)
     if (method, path) == ("POST", "/api/participants/{participant_id}/share-consents"):
         # Only the agency that holds a category records a consent to share it (SEC-39): the
         # treatment provider shares mental health, the programme team attendance.

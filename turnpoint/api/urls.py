@@ -11,6 +11,7 @@ from . import (
     consents,
     corrections,
     court_orders,
+    custody,
     episodes,
     errors,
     household,
@@ -28,7 +29,7 @@ api = NinjaAPI(
     title="Turnpoint API",
     version="1",
     description="Participants, referrals, transitions, episodes, programmes, and what staff record "
-    "about participants: consents, court orders, households. See docs/api.md.",
+    "about participants: consents, court orders, custody and release, households. See docs/api.md.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
@@ -43,6 +44,7 @@ api.add_router("/referrals", corrections.router)
 api.add_router("/referrals", participation_consents.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
+api.add_router("/participants", custody.router)
 api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
 api.add_router("/episodes", episodes.router)
