@@ -344,3 +344,23 @@ def test_the_release_list_holds_the_window_and_the_next_four_weeks_with_tasks_op
     assert not clinician_first.legal and clinician_first.hidden_open == 0
     assert release_list_read(outsider) == []
     assert release_list_read(users["safeguarding"]) == []
+
+
+# What needs attention --------------------------------------------------------------------------
+
+
+def test_the_14_days_after_release_come_first_in_what_needs_attention():
+    from turnpoint.journeys.attention import OVERDUE, RELEASE_WINDOW, Facts, attention
+
+    facts = dict(state="referral", referral_date=days(-60), offence_date=days(-90))
+    targets = {"referral_to_assessment_days": 21}
+    overdue = attention(Facts(**facts), targets=targets, phase_days={}, today=TODAY)
+    assert overdue.rank == OVERDUE
+    released = attention(Facts(**facts, release_tasks_open=2), targets=targets, phase_days={},
+                         today=TODAY)  # fmt: skip
+    assert released.rank == RELEASE_WINDOW < OVERDUE
+    assert released.text == "In the 14 days after release with 2 tasks open: high overdose risk"
+    one = attention(Facts(**facts, release_tasks_open=1), targets={}, phase_days={}, today=TODAY)
+    assert one.text.startswith("In the 14 days after release with 1 task open")
+    none = attention(Facts(**facts, release_tasks_open=0), targets={}, phase_days={}, today=TODAY)
+    assert none.text.startswith("In the 14 days after release with no tasks open")

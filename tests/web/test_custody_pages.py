@@ -29,7 +29,7 @@ def referral(make_referral):
 def custody(referral, coordinator):
     return custody_record(
         acting_user=coordinator, participant=referral.participant, referral=referral,
-        kind="sanction", establishment="HMP Leeds", started_on=TODAY - timedelta(days=12),
+        kind="sanction", establishment="HMP Leeds", started_on=TODAY - timedelta(days=20),
         expected_release_on=TODAY - timedelta(days=3),
     )  # fmt: skip
 
@@ -123,3 +123,26 @@ def test_the_release_list_shows_the_window_and_the_open_tasks(page_as, custody, 
         "First community appointment booked" in body and "2 kept by the treatment provider" in body
     )
     assert page_as("judge").get(reverse("web:releases")).status_code == 403
+
+
+def test_the_caseload_lists_the_14_days_after_release_first_with_the_tasks_open(
+    page_as, custody, users, make_referral
+):
+    make_referral(given_name="Aaron", family_name="Abbott")  # first by name otherwise
+    plan = release_plan_start(custody, acting_user=users["coordinator"])
+    release_task_set(plan, "housing", acting_user=users["coordinator"], status="done")
+    release_record(
+        custody, acting_user=users["coordinator"], released_on=TODAY - timedelta(days=14)
+    )
+    body = text(page_as("coordinator").get(reverse("web:caseload") + "?view=team"))
+    assert body.index("Robin Example") < body.index("Aaron Abbott")
+    assert "In the 14 days after release with 3 tasks open" in body
+    # The treatment provider counts its own tasks as well.
+    clinician = text(page_as("clinician").get(reverse("web:caseload") + "?view=team"))
+    assert "In the 14 days after release with 5 tasks open" in clinician
+    # From day 15 the row is ordered by name again.
+    custody.released_on = TODAY - timedelta(days=15)
+    custody.save(update_fields=["released_on"])
+    body = text(page_as("coordinator").get(reverse("web:caseload") + "?view=team"))
+    assert "after release" not in body
+    assert body.index("Aaron Abbott") < body.index("Robin Example")
