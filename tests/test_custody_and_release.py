@@ -364,3 +364,18 @@ def test_the_14_days_after_release_come_first_in_what_needs_attention():
     assert one.text.startswith("In the 14 days after release with 1 task open")
     none = attention(Facts(**facts, release_tasks_open=0), targets={}, phase_days={}, today=TODAY)
     assert none.text.startswith("In the 14 days after release with no tasks open")
+
+
+def test_the_command_starts_the_release_plans_due(coordinator, referral):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    due = record(coordinator, referral, expected_release_on=days(20))
+    out = StringIO()
+    call_command("supervision", "start-release-plans", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {"started": 1, "custody_episode_ids": [due.pk]}
+    out = StringIO()
+    call_command("supervision", "start-release-plans", stdout=out)
+    assert out.getvalue().strip() == "Release plans started: 0"

@@ -23,7 +23,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from turnpoint.sharing.models import ParticipationConsent
-from turnpoint.supervision.models import CustodyEpisode, ItemStatus, ReleasePlanItem
+from turnpoint.supervision.models import (
+    RELEASE_WINDOW_DAYS,
+    CustodyEpisode,
+    ItemStatus,
+    ReleasePlanItem,
+)
 
 from .attention import (
     CONSENT_MISSING,
@@ -76,10 +81,6 @@ def _per_programme(pairs) -> Case:
     applies, so a comparison with it is never true."""
     return Case(*(When(cond, then=Value(day)) for cond, day in pairs), default=Value(None),
                 output_field=DateField())  # fmt: skip
-
-
-# The day of release and the 14 days after it (supervision.custody.RELEASE_WINDOW_DAYS).
-RELEASE_WINDOW_DAYS = 14
 
 
 def release_window_facts(today: date, categories) -> dict:

@@ -27,6 +27,7 @@ from turnpoint.sharing.rules import decide, require
 from turnpoint.text import text_problems, texts_problems
 
 from .models import (
+    RELEASE_WINDOW_DAYS,
     CustodyEpisode,
     CustodyKind,
     ItemStatus,
@@ -38,8 +39,6 @@ from .models import (
 C = Category
 R = ReleaseItem
 
-# The high overdose-risk window: the day of release (day 0) and the 14 days after it.
-RELEASE_WINDOW_DAYS = 14
 # A release plan is started this many weeks before the expected release date (a local setting:
 # the sources ask for aftercare planned before release, and give no number of weeks).
 PLAN_WEEKS_BEFORE_RELEASE = 12

@@ -7,6 +7,11 @@ from django.utils import timezone
 
 from turnpoint.sharing.categories import Category
 
+# The high overdose-risk window after release: the day of release (day 0) and the 14 days after
+# it (evidence.md R20). Here so that the caseload's order (journeys/caseload.py) and the
+# release plan's rules (supervision/custody.py) use the one number.
+RELEASE_WINDOW_DAYS = 14
+
 
 class CustodyKind(models.TextChoices):
     REMAND = "remand", "Remand"
