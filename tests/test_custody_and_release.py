@@ -379,3 +379,26 @@ def test_the_command_starts_the_release_plans_due(coordinator, referral):
     out = StringIO()
     call_command("supervision", "start-release-plans", stdout=out)
     assert out.getvalue().strip() == "Release plans started: 0"
+
+
+def test_the_demo_gives_three_prison_to_community_participants_custody(
+    users, coordinator, make_referral, programmes
+):
+    from turnpoint.supervision.synth import synth_custody
+
+    programme = programmes["england-prison-to-community"]
+    for user in users.values():
+        user.programmes.add(programme)
+    for name in ("Ana", "Ben", "Cai", "Dee"):
+        person = make_referral(given_name=name, programme=programme).participant
+        person.synthetic = True
+        person.save(update_fields=["synthetic"])
+    counts = synth_custody(programme_team=coordinator, treatment_provider=users["clinician"])
+    assert counts == {"custody_episodes": 3, "release_plans": 2, "in_release_window": 1}
+    rows = release_list_read(users["clinician"])
+    assert [(r.participant.given_name, r.window.day if r.window else None) for r in rows] == [
+        ("Ana", 4), ("Ben", None)
+    ]  # fmt: skip
+    assert [i.item for i in rows[0].open_items] == [
+        "naloxone_supplied", "housing", "benefits_id", "gp_registration"
+    ]  # fmt: skip

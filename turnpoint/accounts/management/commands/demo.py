@@ -15,6 +15,7 @@ from turnpoint.journeys.synth import synth_assign, synth_caseload
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
+from turnpoint.supervision.synth import synth_custody
 
 
 class Command(BaseCommand):
@@ -64,6 +65,9 @@ class Command(BaseCommand):
                       name=str(judge.agency))  # fmt: skip
         synthetic = synthetic_participants()
         openings = synth_openings(synthetic, court)
+        # A few in custody with a release plan, one in the 14 days after release.
+        custody = synth_custody(programme_team=coordinator,
+                                treatment_provider=by_name["clinician"])  # fmt: skip
         # One participant signs in to the portal with the same password (docs/portal.md).
         portal_user = None
         if synthetic:
@@ -79,6 +83,9 @@ class Command(BaseCommand):
             "progress to the judge.\n"
             f"{assigned} people on a programme have a key worker (clinician or probation) and a "
             "case manager (casemanager): their own caseloads show them first.\n"
+            f"{custody['custody_episodes']} people on the prison-to-community programme have a "
+            f"custody episode, {custody['release_plans']} a release plan; "
+            f"{custody['in_release_window']} in the 14 days after release (see Releases).\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:
