@@ -15,13 +15,15 @@ from turnpoint.accounts.personas import PERSONAS
 
 SESSIONS = "Your sessions"
 STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
-CASEWORK = ["My caseload", "New referral", *STAFF_EVERYWHERE]
+CASEWORK = ["My caseload", "New referral", "Releases", *STAFF_EVERYWHERE]
 READING = ["My caseload", *STAFF_EVERYWHERE]
+# The treatment provider works on the release plans' treatment tasks.
+TREATMENT = ["My caseload", "Releases", *STAFF_EVERYWHERE]
 EXPECTED = {
     "coordinator": CASEWORK,
     "casemanager": CASEWORK,
     "probation": CASEWORK,
-    "clinician": READING,
+    "clinician": TREATMENT,
     "judge": READING,
     "prosecutor": READING,
     "defence": READING,
