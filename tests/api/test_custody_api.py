@@ -47,7 +47,7 @@ def test_custody_is_recorded_listed_released_once_and_a_stale_version_is_409(api
     twice = client.post(
         url(pid, episode.pk, "release"), {"released_on": TODAY.isoformat(), "expected_version": 2}
     )
-    assert twice.status_code == 400 and "released_on" in errors_by_field(twice)
+    assert twice.status_code == 409 and "already recorded" in errors_by_field(twice)["released_on"]
 
 
 def test_bad_custody_is_refused_naming_each_field(api_as, referral):

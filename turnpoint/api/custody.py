@@ -10,6 +10,7 @@ from datetime import date, datetime
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router
 
+from turnpoint import dates
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.reach import participant_for_user
@@ -38,6 +39,7 @@ from .common import (
     refuse_oracles,
     responses,
 )
+from .errors import ApiError
 from .idempotency import idempotent
 
 router = Router(tags=["custody and release"])
@@ -229,14 +231,18 @@ def create_custody(request: HttpRequest, participant_id: int, payload: CustodyIn
 )
 def record_release(request: HttpRequest, participant_id: int, custody_id: int,
                    payload: ReleaseIn):  # fmt: skip
-    """A release already recorded is refused (400, naming `released_on`); a stale
-    `expected_version` is 409. Accepts `Idempotency-Key`."""
+    """A release already recorded is refused (409, naming `released_on`), as is a stale
+    `expected_version`. Accepts `Idempotency-Key`."""
     user = request.auth
 
     def effect():
         person = participant_for_user(user, reachable_id(participant_id))
         require(user, C.LEGAL, action="write")
         row = _row(user, person, custody_id)
+        if row.episode.released_on is not None:
+            when = dates.spoken(row.episode.released_on)
+            raise ApiError(409, Problem("released_on", f"is already recorded ({when}). Nothing "
+                                        "was saved."))  # fmt: skip
         release_record(row.episode, acting_user=user, released_on=payload.released_on,
                        expected_version=payload.expected_version)  # fmt: skip
         return 200, as_json(CustodyOut, _custody_body(_row(user, person, custody_id))), {}
