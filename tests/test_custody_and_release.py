@@ -327,21 +327,36 @@ def test_the_release_list_holds_the_window_and_the_next_four_weeks_with_tasks_op
         user = users["clinician"] if spec.category == "clinical" else coordinator
         release_task_set(done_plan, spec.code, acting_user=user, status="not_needed",
                          note="Arranged by the prison.")  # fmt: skip
+    # The programme team's tasks all done, the treatment provider's open: listed for the
+    # treatment provider only, and the programme team cannot tell that any is open.
+    theirs = person("Theirs", expected_release_on=days(20))
+    theirs_plan = release_plan_start(theirs, acting_user=coordinator)
+    for spec in ITEMS:
+        if spec.category == "pathway":
+            release_task_set(
+                theirs_plan,
+                spec.code,
+                acting_user=coordinator,
+                status="done",
+                appointment_on=days(20) if spec.appointment else None,
+            )
     rows = release_list_read(coordinator)
     assert [r.episode.pk for r in rows] == [out.pk, soon.pk]
+    clinician_rows = release_list_read(users["clinician"])
+    assert [r.episode.pk for r in clinician_rows] == [out.pk, soon.pk, theirs.pk]
     first, second = rows
-    assert first.window.day == 3 and first.plan_started and first.hidden_open == 2
+    assert first.window.day == 3 and first.plan_started and first.hidden
     assert [i.item for i in first.open_items] == [
         "first_appointment", "housing", "benefits_id", "gp_registration"
     ]  # fmt: skip
     assert second.window is None and not second.plan_started
     assert long_out.pk not in {r.episode.pk for r in rows}
-    (clinician_first, _) = release_list_read(users["clinician"])
+    clinician_first = clinician_rows[0]
     assert [i.item for i in clinician_first.open_items][:2] == [
         "ost_continued",
         "naloxone_supplied",
     ]
-    assert not clinician_first.legal and clinician_first.hidden_open == 0
+    assert not clinician_first.legal and not clinician_first.hidden
     assert release_list_read(outsider) == []
     assert release_list_read(users["safeguarding"]) == []
 

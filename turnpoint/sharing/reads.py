@@ -512,17 +512,19 @@ class ReleaseListRow:
     window: object  # in the 14 days after release, else None (release expected)
     plan_started: bool
     open_items: list
-    hidden_open: int  # open items of categories the reader may not read
+    # Whether the plan has tasks of categories the reader may not read (never how many are open).
+    hidden: bool
     legal: bool  # whether the reader may see the episode's own facts (kind, establishment)
 
 
 def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
     """The participants within the user's reach whose release from custody is expected in the
     next `UPCOMING_WEEKS` weeks or who left custody in the last 14 days, and who have tasks of
-    their release plan still open (or no plan yet): those in the 14 days after release first,
-    then the soonest release. Decided per participant's programme: the release day and the plan
-    with the pathway, the episode's own facts only with legal facts, the open items only of
-    categories the user may read. Read and recorded in one transaction."""
+    their release plan still open that the user may see (or no plan yet): those in the 14 days
+    after release first, then the soonest release. Decided per participant's programme: the
+    release day and the plan with the pathway, the episode's own facts only with legal facts,
+    the open items only of categories the user may read. Read and recorded in one
+    transaction."""
     today = today or timezone.localdate()
     team = team_programmes(user)
     by_programme = {pk: readable(user, programme=p) for pk, p in team.items()}
@@ -560,14 +562,13 @@ def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
             cats = by_programme[pid]
             plan = getattr(episode, "release_plan", None)
             items = list(plan.items.all()) if plan else []
-            open_all = open_release_tasks(items)
-            visible = [i for i in open_all if i.category in cats]
-            if plan is not None and not open_all:
-                continue  # everything done: nothing to list
+            visible = open_release_tasks(items, categories=cats)
+            if plan is not None and not visible:
+                continue  # everything the reader may see is done: nothing to list
             rows.append(ReleaseListRow(
                 episode.participant, episode, team[pid],
                 release_window(episode.released_on, today), plan is not None, visible,
-                len(open_all) - len(visible), C.LEGAL in cats,
+                any(i.category not in cats for i in items), C.LEGAL in cats,
             ))  # fmt: skip
         rows.sort(key=lambda r: (r.window is None, r.episode.released_on
                                  or r.episode.expected_release_on, r.participant.family_name,
