@@ -67,6 +67,7 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         "participant_id": world["participant"].pk,
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
+        "custody_id": world["custody"].pk,
     }
     client = api_as("outsider")
     if method == "GET":
