@@ -26,8 +26,9 @@ SUMMARY = "Took bread from a shop, twice"
 # the earlier values of edited fields (a savepoint pair around one read of the participant's and
 # one of all the referrals'); the session save (with its savepoint pair): 25 whatever the number
 # of referrals and steps. On PostgreSQL the audit append first takes the chain's advisory lock, so
-# one more. Then the participant's identifiers and contact details, one query each.
-PARTICIPANT_QUERIES = 27 + (connection.vendor == "postgresql")
+# one more. Then the participant's identifiers and contact details, one query each; then the
+# custody episodes with their release plans (docs/supervision.md), in a savepoint pair.
+PARTICIPANT_QUERIES = 30 + (connection.vendor == "postgresql")
 # A coordinator's page also lists the merges into the record, which a coordinator may undo.
 MERGES_QUERY = 1
 # What a read across agencies adds: the act and its backlog row, inserted in the record's

@@ -446,22 +446,25 @@ def _custody_programme(episode, team: dict):
     return team.get(None)
 
 
-def custody_read(user, participant, *, today=None, openings=None) -> list[CustodyRow]:
+def custody_read(user, participant, *, today=None, openings=None, referrals=None
+                 ) -> list[CustodyRow]:  # fmt: skip
     """A participant's custody episodes, newest first, with their release plans, as this user
     may see them (decided per episode in its programme with the participant's openings), read
     and recorded. Episodes are legal facts; a plan and the release day it prepares for are
     pathway; each item is of its own category (the treatment items clinical). A reader of
-    neither legal facts nor the pathway gets nothing, and nothing is recorded."""
+    neither legal facts nor the pathway gets nothing, and nothing is recorded. `openings` and
+    `referrals` (the participant's referrals to the user's team, with their programmes), when
+    the caller has read them already (the participant page), save reading them again."""
     today = today or timezone.localdate()
     if openings is None:
         openings = openings_of(user, participant)
     openings = replace(openings, court_orders=())
     with transaction.atomic():
-        referrals = list(
-            participant.referrals.filter(programme__in=team_programme_ids(user))
-            .select_related("programme")
-            .order_by("-referral_date", "-id")
-        )
+        if referrals is None:
+            referrals = participant.referrals.filter(
+                programme__in=team_programme_ids(user)
+            ).select_related("programme")
+        referrals = sorted(referrals, key=lambda r: (r.referral_date, r.pk), reverse=True)
         team: dict = {r.pk: r.programme for r in referrals}
         team[None] = referrals[0].programme if referrals else None
         episodes = list(

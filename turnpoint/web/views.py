@@ -374,7 +374,8 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
     # Custody and the 14 days after release (docs/supervision.md), read and recorded.
-    context["custody_rows"] = custody_read(user, person, openings=found.openings)
+    context["custody_rows"] = custody_read(user, person, openings=found.openings,
+                                           referrals=referrals)  # fmt: skip
     context["may_record_custody"] = bool(decide(user, C.LEGAL, action="write"))
     return render(request, "web/participant.html", context, status=status)
 
