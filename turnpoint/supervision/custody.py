@@ -273,7 +273,7 @@ def release_plans_start_due(*, today: date | None = None) -> list[ReleasePlan]:
     horizon = today + timedelta(weeks=PLAN_WEEKS_BEFORE_RELEASE)
     started = []
     with transaction.atomic():
-        due = CustodyEpisode.objects.select_for_update().filter(
+        due = CustodyEpisode.objects.select_for_update(of=("self",)).filter(
             released_on__isnull=True, expected_release_on__lte=horizon,
             release_plan__isnull=True,
         ).order_by("pk")  # fmt: skip
