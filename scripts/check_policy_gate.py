@@ -24,6 +24,7 @@ PROTECTED = (
     "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange", "Administration",
     "ExternalAssessment", "MatchDecision", "RecoveryPlan", "PlanVersion", "Goal", "AgreedService",
     "Appointment", "DrugTest", "DrugTestResult",
+    "CustodyEpisode", "ReleasePlan", "ReleasePlanItem",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"

@@ -44,6 +44,12 @@ from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.custody import (
+    custody_record,
+    release_plan_start,
+    release_record,
+    release_task_set,
+)
 from turnpoint.supervision.services import (
     appointment_book,
     appointment_outcome_record,
@@ -83,6 +89,8 @@ class Page:
 
 
 P = {"pk": "participant"}
+ROBIN_CUSTODY = {"pk": "participant", "custody_pk": "custody"}
+DARA_CUSTODY = {"pk": "drr_participant", "custody_pk": "open_custody"}
 R = {"pk": "referral"}
 STEP = {"pk": "referral", "step_pk": "step"}
 WITHDRAW_PHONE = {"pk": "participant", "kind": "contact", "detail_pk": "phone"}
@@ -203,6 +211,30 @@ PAGES = (
     Page("consent to share, revoke", "clinician", "web:share_consent_revoke",
          {"pk": "participant", "consent_pk": "share_consent"}),
     Page("household", "coordinator", "web:household", P),
+    # Custody and release: Robin left custody 5 days ago (in the 14 days after release), Dara
+    # is in custody with a release expected in 3 weeks and no plan yet.
+    Page("custody and release", "coordinator", "web:custody", P),
+    Page("custody and release, clinician", "clinician", "web:custody", P),
+    Page("record custody", "coordinator", "web:custody_new", P),
+    Page("record custody, refused", "coordinator", "web:custody_new", P,
+         submit="Record custody", status=400, post={"kind": "remand"}),
+    Page("record release", "coordinator", "web:custody_release", DARA_CUSTODY),
+    Page("record release, refused", "coordinator", "web:custody_release", DARA_CUSTODY,
+         submit="Record release", status=400,
+         post={"expected_version": "1", "released_on-day": "1", "released_on-month": "1",
+               "released_on-year": str(_DAY.year + 1)}),
+    Page("release plan", "coordinator", "web:release_plan", ROBIN_CUSTODY),
+    Page("release plan, clinician", "clinician", "web:release_plan", ROBIN_CUSTODY),
+    Page("release plan, not started", "coordinator", "web:release_plan", DARA_CUSTODY),
+    Page("release task", "coordinator", "web:release_task",
+         {**ROBIN_CUSTODY, "item": "first_appointment"}),
+    Page("release task, clinician", "clinician", "web:release_task",
+         {**ROBIN_CUSTODY, "item": "ost_continued"}),
+    Page("release task, refused", "coordinator", "web:release_task",
+         {**ROBIN_CUSTODY, "item": "housing"}, submit="Save", status=400,
+         post={"expected_version": "{custody_plan_version}", "status": "not_needed"}),
+    Page("releases", "coordinator", "web:releases"),
+    Page("releases, clinician", "clinician", "web:releases"),
     Page("household, safeguarding lead", "safeguarding", "web:household", P),
     Page("safeguarding record, open", "safeguarding", "web:break_glass_new",
          {"pk": "drr_participant"}),
@@ -498,7 +530,29 @@ def build_world(users: dict, programmes: dict) -> dict:
     portal_set_up(reference=robin.reference, code=code, password=PORTAL_PASSWORD,
                   password_again=PORTAL_PASSWORD)  # fmt: skip
     account.refresh_from_db()
+    custody = custody_record(
+        acting_user=coordinator, participant=robin, referral=referral, kind="sanction",
+        establishment="HMP Leeds", started_on=date.today() - timedelta(days=40),
+        expected_release_on=date.today() - timedelta(days=5),
+    )  # fmt: skip
+    plan = release_plan_start(custody, acting_user=coordinator)
+    release_task_set(plan, "naloxone_supplied", acting_user=users["clinician"], status="done",
+                     note="Nasal kit and how to use it.")  # fmt: skip
+    release_task_set(plan, "first_appointment", acting_user=coordinator, status="done",
+                     appointment_on=date.today() - timedelta(days=4),
+                     note="With the key worker at the community hub.")  # fmt: skip
+    release_record(custody, acting_user=coordinator, released_on=date.today() - timedelta(days=5))
+    open_custody = custody_record(
+        acting_user=coordinator, participant=drr_referral.participant, referral=drr_referral,
+        kind="remand", establishment="HMP Manchester",
+        started_on=date.today() - timedelta(days=20),
+        expected_release_on=date.today() + timedelta(days=21),
+    )  # fmt: skip
+    plan.refresh_from_db()
     return {
+        "custody": custody.pk,
+        "custody_plan_version": plan.version,
+        "open_custody": open_custody.pk,
         "participant": robin.pk,
         "referral": referral.pk,
         "step": referral.transitions.order_by("-occurred_on", "-id").first().pk,

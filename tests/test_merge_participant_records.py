@@ -26,6 +26,7 @@ from turnpoint.sharing.models import AuditEntry
 from turnpoint.sharing.reach import participant_for_user, participants_visible_to
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.custody import custody_record
 from turnpoint.supervision.services import appointment_book, drug_test_record
 
 TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
@@ -106,6 +107,11 @@ def pair(make_referral, users):
         purpose="forensic",
         collected_at=timezone.now() - timedelta(hours=2),
     )
+    custody_record(
+        acting_user=coordinator, participant=duplicate, referral=referral, kind="remand",
+        establishment="HMP Leeds", started_on=date.today() - timedelta(days=10),
+        expected_release_on=date.today() + timedelta(days=20),
+    )  # fmt: skip
     return kept, duplicate
 
 

@@ -50,6 +50,11 @@ class ApiClient:
             path, json.dumps(body), content_type="application/json", headers=headers
         )
 
+    def put(self, path, body, **headers):
+        return self.client.put(
+            path, json.dumps(body), content_type="application/json", headers=headers
+        )
+
 
 def walk(client, referral_id, steps=TO_EPISODE):
     for step in steps:

@@ -231,6 +231,52 @@ PAGES: dict[str, dict[str, str]] = {
         )
         for name in ("web:court_orders", "web:court_order_new", "web:court_order_end")
     },
+    # Custody and release (docs/supervision.md): custody episodes are legal facts, a release
+    # plan and its release day pathway, its treatment tasks clinical. The page of a
+    # participant's custody opens to readers of legal facts or the pathway (the safeguarding
+    # lead reads neither); the release plan to readers of the pathway (the clinician among
+    # them); recording custody and release to the roles that write legal facts; the world's
+    # task (the first community appointment, pathway) to the roles that write the pathway, not
+    # the clinician, who sets the treatment tasks.
+    "web:custody": where(
+        RECORDING | COURT | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    "web:release_plan": where(
+        RECORDING | COURT | {Role.CLINICIAN},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    **{
+        name: where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=SIGN_IN,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for name in ("web:custody_new", "web:custody_release", "web:release_task")
+    },
+    # The release list: those who act on release plans (the programme team and the treatment
+    # provider); a coordinator of another team sees their own team's, here none.
+    "web:releases": where(
+        RECORDING | {Role.CLINICIAN, "outsider"},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=OK,
+    ),
     # Matching (docs/matching.md): readers and writers of the recovery plan, case work and
     # treatment roles; court roles and the safeguarding lead reach the referral but are refused.
     "web:matching": where(
@@ -445,6 +491,7 @@ UNVERIFIED_EXCEPTIONS: dict[str, str] = {
 }
 
 _LIST = row(OK, anonymous=UNAUTHENTICATED)
+_CUSTODY = "/api/participants/{participant_id}/custody-episodes/{custody_id}"
 _DETAIL = where(REACHING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND)
 
 OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
@@ -626,6 +673,43 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         for method, path, roles in (
             ("GET", "/api/referrals/{referral_id}/matching", PLANNING),
             ("POST", "/api/referrals/{referral_id}/matching/decisions", PLAN_WRITING),
+        )
+    },
+    # Custody and release (docs/supervision.md), as on the pages: custody episodes and the
+    # release plan are read by readers of legal facts or the pathway (the clinician reads the
+    # plan and its release day, not the episode's own facts); custody and release are recorded,
+    # and a plan started, by the roles that write legal facts and the pathway; the body's task
+    # (the first community appointment, pathway) is set by those roles, not the clinician.
+    **{
+        (method, path): where(
+            RECORDING | COURT | {Role.CLINICIAN},
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("GET", "/api/participants/{participant_id}/custody-episodes"),
+            ("GET", f"{_CUSTODY}/release-plan"),
+        )
+    },
+    **{
+        (method, path): where(
+            RECORDING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("POST", "/api/participants/{participant_id}/custody-episodes"),
+            ("POST", f"{_CUSTODY}/release"),
+            ("POST", f"{_CUSTODY}/release-plan"),
+            ("PUT", f"{_CUSTODY}/release-plan/items/{{item}}"),
         )
     },
     # Household (R19): read by case work and treatment roles, never the court; the safeguarding

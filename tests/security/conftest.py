@@ -111,10 +111,24 @@ def world(make_referral, coordinator, programme, outsider, other_programme):
         offence_date=date.today().replace(day=1),
         referral_date=date.today(),
     )
+    # In custody, release expected in 3 weeks, the release plan started.
+    from turnpoint.supervision.custody import custody_record, release_plan_start
+
+    custody = custody_record(
+        acting_user=coordinator,
+        participant=referral.participant,
+        referral=referral,
+        kind="remand",
+        establishment="HMP Leeds",
+        started_on=date.today() - timedelta(days=20),
+        expected_release_on=date.today() + timedelta(days=21),
+    )
+    release_plan_start(custody, acting_user=coordinator)
     return {
         "participant": referral.participant,
         "referral": referral,
         "episode": episode,
+        "custody": custody,
         "their_participant": kim,
         "their_referral": theirs,
         "programme": programme,
@@ -231,6 +245,7 @@ def objects(world, users, programmes, make_referral):
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,
         "court_order": order.pk,
+        "custody": world["custody"].pk,
         "participant": participant.pk,
         "referral": world["referral"].pk,
         "participation_consent": participation.pk,

@@ -142,6 +142,8 @@ def page_ids(name: str, objects: dict) -> dict:
         "pk": objects[first],
         "consent_pk": objects[consent],
         "order_pk": objects["court_order"],
+        "custody_pk": objects["custody"],
+        "item": "first_appointment",
         "fmt": "json",
         "code": objects["statutory_report"],
         "step_pk": objects["step"],
@@ -193,6 +195,31 @@ def shared_category(user) -> str:
     """A category `user`'s agency holds, so may record a consent to share (SEC-39)."""
     treatment = user is not None and user.agency_id and user.agency.kind in TREATMENT_KINDS
     return (Category.MENTAL_HEALTH if treatment else Category.ATTENDANCE).value
+
+
+def custody_body(method, path, referral, coordinator, base):
+    """Custody and release: the fresh participant's custody episode, started by the
+    coordinator (and its release plan, for a task), for the operation to act on."""
+    from turnpoint.supervision.custody import custody_record, release_plan_start
+
+    today = date.today()
+    facts = {"kind": "remand", "establishment": "HMP Leeds",
+             "started_on": today - timedelta(days=10),
+             "expected_release_on": today + timedelta(days=20)}  # fmt: skip
+    if (method, path) == ("POST", "/api/participants/{participant_id}/custody-episodes"):
+        return f"{base}/custody-episodes", {k: str(v) for k, v in facts.items()}
+    custody = custody_record(acting_user=coordinator, participant=referral.participant,
+                             referral=referral, **facts)  # fmt: skip
+    url = f"{base}/custody-episodes/{custody.pk}"
+    if path.endswith("/release"):
+        return f"{url}/release", {"released_on": today.isoformat(), "expected_version": 1}
+    if path.endswith("/release-plan"):
+        return f"{url}/release-plan", {}
+    release_plan_start(custody, acting_user=coordinator)
+    appointment = (facts["expected_release_on"] + timedelta(days=1)).isoformat()
+    body = {"status": "done", "appointment_on": appointment, "expected_version": 1,
+            "note": "With the key worker at the community hub."}  # fmt: skip
+    return f"{url}/release-plan/items/first_appointment", body
 
 
 def write_body(method, path, world, make_referral, coordinator, user=None):
@@ -285,6 +312,8 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
         return f"{consents}/{consent.pk}/withdraw", {"how": "Told their key worker."}
     participant = referral.participant
     base = f"/api/participants/{participant.pk}"
+    if "/custody-episodes" in path:
+        return custody_body(method, path, referral, coordinator, base)
     if (method, path) == ("POST", "/api/participants/{participant_id}/share-consents"):
         # Only the agency that holds a category records a consent to share it (SEC-39): the
         # treatment provider shares mental health, the programme team attendance.
@@ -468,6 +497,7 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "participant_id": world["participant"].pk,
         "referral_id": world["referral"].pk,
         "episode_id": world["episode"].pk,
+        "custody_id": world["custody"].pk,
         "slug": "ghent-dtc",
         "number": 1,
         "instrument_id": "barc-10",

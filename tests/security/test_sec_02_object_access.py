@@ -85,6 +85,7 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         "episode_id": world["episode"].pk,
         "administration_id": objects_administration(world, coordinator),
         "number": 1,
+        "custody_id": world["custody"].pk,
     }
     client = api_as("outsider")
     if method == "GET":

@@ -35,6 +35,7 @@ LISTS = {
     "/api/referrals/{referral_id}/participation-consents": (None, {}),
     "/api/participants/{participant_id}/share-consents": (None, {}),
     "/api/participants/{participant_id}/court-orders": (None, {}),
+    "/api/participants/{participant_id}/custody-episodes": (None, {}),
     "/api/participants/{participant_id}/household": (None, {}),
     "/api/participants/{participant_id}/appointments": (None, {}),
     "/api/participants/{participant_id}/drug-tests": (None, {}),

@@ -17,13 +17,14 @@ SESSIONS = "Your sessions"
 STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
 # Those who record attendance keep a calendar and the day's call-in list for testing.
 SUPERVISING = ["Calendar", "Call-in list"]
-CASEWORK = ["My caseload", "New referral", *SUPERVISING, *STAFF_EVERYWHERE]
+CASEWORK = ["My caseload", "New referral", *SUPERVISING, "Releases", *STAFF_EVERYWHERE]
 READING = ["My caseload", *STAFF_EVERYWHERE]
 EXPECTED = {
     "coordinator": CASEWORK,
     "casemanager": CASEWORK,
     "probation": CASEWORK,
-    "clinician": ["My caseload", *SUPERVISING, *STAFF_EVERYWHERE],
+    # The treatment provider also works on the release plans' treatment tasks.
+    "clinician": ["My caseload", *SUPERVISING, "Releases", *STAFF_EVERYWHERE],
     "judge": READING,
     "prosecutor": READING,
     "defence": READING,

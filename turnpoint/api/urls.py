@@ -12,6 +12,7 @@ from . import (
     consents,
     corrections,
     court_orders,
+    custody,
     episodes,
     errors,
     household,
@@ -32,7 +33,8 @@ api = NinjaAPI(
     title="Turnpoint API",
     version="1",
     description="Participants, referrals, transitions, episodes, programmes, and what staff record "
-    "about participants: consents, court orders, households, recovery plans. See docs/api.md.",
+    "about participants: consents, court orders, custody and release, households, recovery "
+    "plans. See docs/api.md.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
@@ -48,6 +50,7 @@ api.add_router("/referrals", participation_consents.router)
 api.add_router("/referrals", matching.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
+api.add_router("/participants", custody.router)
 api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
 api.add_router("/participants", plans.router)

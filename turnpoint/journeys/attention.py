@@ -5,6 +5,9 @@ rows in the database by the same rules (`journeys/caseload.py`, `attention_rank`
 is paged; this module says in words what each shown row needs.
 
 In order of urgency:
+0. the 14 days after release from custody, a high overdose-risk window (evidence.md R20;
+   `supervision/custody.py`), with the number of the release plan's tasks still open that the
+   reader may see;
 1. a step overdue against the programme's timeliness targets (`timeliness:` in the programme
    file; R4: slow processing is made visible, since delay breaks the person's link between their
    drug use and its consequences);
@@ -20,7 +23,7 @@ from .models import State
 
 S = State
 
-OVERDUE, CONSENT_MISSING, PHASE_MINIMUM, NOTHING = 1, 2, 3, 9
+RELEASE_WINDOW, OVERDUE, CONSENT_MISSING, PHASE_MINIMUM, NOTHING = 0, 1, 2, 3, 9
 
 # Before the assessment is complete (the step to Recommendation completes it, as in
 # selectors.referral_timeliness), before the referral reaches the decision stage, before the start.
@@ -76,6 +79,9 @@ class Facts:
     # Whether a current consent to take part is recorded; None when the reader may not know
     # (the consent is a legal fact), so it is never asked.
     has_participation_consent: bool | None = None
+    # In the 14 days after release: how many tasks of the release plan are open (of the
+    # categories the reader may see); None when not in the window or the reader may not know.
+    release_tasks_open: int | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,12 @@ def attention(
     today: date,
 ) -> Attention | None:  # fmt: skip
     """The most urgent thing the row needs, in words, or None."""
+    if facts.release_tasks_open is not None:
+        n = facts.release_tasks_open
+        tasks = "no tasks" if n == 0 else f"{n} task{'s' if n != 1 else ''}"
+        return Attention(
+            RELEASE_WINDOW, f"In the 14 days after release with {tasks} open: high overdose risk"
+        )
     overdue = [
         (due_date(t, facts, targets[t.key]), t)
         for t in TARGETS

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 from django.db.models import (
     Case,
+    Count,
     DateField,
     Exists,
     IntegerField,
@@ -22,12 +23,19 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from turnpoint.sharing.models import ParticipationConsent
+from turnpoint.supervision.models import (
+    RELEASE_WINDOW_DAYS,
+    CustodyEpisode,
+    ItemStatus,
+    ReleasePlanItem,
+)
 
 from .attention import (
     CONSENT_MISSING,
     NOTHING,
     OVERDUE,
     PHASE_MINIMUM,
+    RELEASE_WINDOW,
     TARGETS,
     phase_minimums,
     targets_of,
@@ -75,9 +83,37 @@ def _per_programme(pairs) -> Case:
                 output_field=DateField())  # fmt: skip
 
 
-def with_attention(referrals, *, programmes, today: date, consent_known: bool):
-    """`referrals` annotated with `attention_rank` (1 most urgent, 9 nothing), `phase_started_on`
-    and, when `consent_known`, `has_participation_consent`.
+def release_window_facts(today: date, categories) -> dict:
+    """The annotations of the 14 days after release, over referrals: `in_release_window`
+    (the participant left custody in the window) and `release_tasks_open` (their release plan's
+    open tasks of `categories`, the ones the reader may see)."""
+    since = today - timedelta(days=RELEASE_WINDOW_DAYS)
+    released = {"released_on__gte": since, "released_on__lte": today}
+    window = CustodyEpisode.objects.filter(participant=OuterRef("participant_id"), **released)
+    open_tasks = (
+        ReleasePlanItem.objects.filter(
+            plan__custody_episode__participant=OuterRef("participant_id"),
+            status=ItemStatus.OPEN,
+            category__in=sorted(categories),
+            **{f"plan__custody_episode__{k}": v for k, v in released.items()},
+        )
+        .order_by()
+        .values("plan__custody_episode__participant")
+        .annotate(n=Count("pk"))
+        .values("n")[:1]
+    )
+    return {
+        "in_release_window": Exists(window),
+        "release_tasks_open": Coalesce(Subquery(open_tasks), Value(0)),
+    }
+
+
+def with_attention(referrals, *, programmes, today: date, consent_known: bool,
+                   release_categories=None):  # fmt: skip
+    """`referrals` annotated with `attention_rank` (0 most urgent, 9 nothing), `phase_started_on`
+    and, when `consent_known`, `has_participation_consent`; with `release_categories` (the
+    categories of release tasks the reader may see; None: the reader may not know of a
+    release), `in_release_window` and `release_tasks_open`.
 
     Each target and phase minimum becomes, before the query, the date a referral or phase must
     have started after (today less the days), chosen by programme in the query; each condition
@@ -85,6 +121,9 @@ def with_attention(referrals, *, programmes, today: date, consent_known: bool):
     rows at the state that needs them."""
     referrals = referrals.annotate(phase_started_on=phase_started_on())
     whens = []
+    if release_categories is not None:
+        referrals = referrals.annotate(**release_window_facts(today, release_categories))
+        whens.append(When(in_release_window=True, then=Value(RELEASE_WINDOW)))
     for target in TARGETS:
         # Overdue when the due date (start + days) is before today: start < today - days.
         cutoff = _per_programme(
@@ -111,12 +150,13 @@ def with_attention(referrals, *, programmes, today: date, consent_known: bool):
 
 
 def participants_by_attention(participants, row_referrals, *, programmes, today: date,
-                              consent_known: bool):  # fmt: skip
+                              consent_known: bool, release_categories=None):  # fmt: skip
     """`participants` ordered by the attention their row's referral needs (the latest of
     `row_referrals` for each), most urgent first, then in the list's usual name order."""
     ranked = with_attention(
         row_referrals.filter(participant=OuterRef("pk")).order_by("-referral_date", "-id"),
         programmes=programmes, today=today, consent_known=consent_known,
+        release_categories=release_categories,
     )  # fmt: skip
     return participants.annotate(
         attention_rank=Coalesce(Subquery(ranked.values("attention_rank")[:1]), Value(NOTHING))

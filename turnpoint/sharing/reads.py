@@ -12,9 +12,12 @@ statutory report (`statutory.statutory_report_generate`) and the accounting of d
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 
 from turnpoint.assessments.models import Administration
 from turnpoint.journeys.models import ReferralFieldChange
@@ -27,7 +30,13 @@ from turnpoint.people.models import (
     ParticipantMerge,
 )
 from turnpoint.plans.models import RecoveryPlan
-from turnpoint.supervision.models import Appointment, AppointmentKind, DrugTest
+from turnpoint.supervision.custody import (
+    RELEASE_WINDOW_DAYS,
+    UPCOMING_WEEKS,
+    open_release_tasks,
+    release_window,
+)
+from turnpoint.supervision.models import Appointment, AppointmentKind, CustodyEpisode, DrugTest
 
 from .audit import audit_write
 from .categories import Category
@@ -37,6 +46,7 @@ from .reach import (
     openings_of,
     participant_for_user,
     participants_visible_to,
+    referrals_visible_to,
     team_programme_ids,
     team_programmes,
 )
@@ -806,3 +816,175 @@ def call_in_read(user, day) -> list:
             "participant__family_name", "participant__given_name", "starts_at", "id"
         )  # fmt: skip
         return _appointments_recorded(user, rows, "call-in list")
+
+
+# Custody and release (docs/supervision.md, "Custody and release") -------------------------------
+
+
+@dataclass
+class CustodyRow:
+    """One custody episode as a reader may see it: the episode's own facts only with `legal`;
+    its release plan (None when not started) and the plan's items of the categories the reader
+    may read; the release day the plan prepares for; the 14-day window when in it."""
+
+    episode: object
+    legal: bool
+    plan: object = None
+    items: list = field(default_factory=list)  # the plan's items the reader may read
+    hidden_items: int = 0  # items of categories the reader may not read
+    open_items: list = field(default_factory=list)
+    window: object = None  # supervision.custody.ReleaseWindow, or None
+    categories: frozenset = frozenset()
+
+    @property
+    def release_day(self):
+        return self.episode.released_on or self.episode.expected_release_on
+
+
+def _custody_programme(episode, team: dict):
+    """The programme a custody episode's categories are decided in: its referral's when it has
+    one in the user's team, else the participant's latest referral to the user's team."""
+    if episode.referral_id is not None and episode.referral_id in team:
+        return team[episode.referral_id]
+    return team.get(None)
+
+
+def custody_read(user, participant, *, today=None, openings=None, referrals=None
+                 ) -> list[CustodyRow]:  # fmt: skip
+    """A participant's custody episodes, newest first, with their release plans, as this user
+    may see them (decided per episode in its programme with the participant's openings), read
+    and recorded. Episodes are legal facts; a plan and the release day it prepares for are
+    pathway; each item is of its own category (the treatment items clinical). A reader of
+    neither legal facts nor the pathway gets nothing, and nothing is recorded. `openings` and
+    `referrals` (the participant's referrals to the user's team, with their programmes), when
+    the caller has read them already (the participant page), save reading them again."""
+    today = today or timezone.localdate()
+    if openings is None:
+        openings = openings_of(user, participant)
+    openings = replace(openings, court_orders=())
+    with transaction.atomic():
+        if referrals is None:
+            referrals = participant.referrals.filter(
+                programme__in=team_programme_ids(user)
+            ).select_related("programme")
+        referrals = sorted(referrals, key=lambda r: (r.referral_date, r.pk), reverse=True)
+        team: dict = {r.pk: r.programme for r in referrals}
+        team[None] = referrals[0].programme if referrals else None
+        episodes = list(
+            CustodyEpisode.objects.filter(participant=participant)
+            .select_related("release_plan", "recorded_by")
+            .prefetch_related("release_plan__items__changed_by")
+            .order_by("-started_on", "-id")
+        )
+        decided: dict = {}
+        rows, shown = [], set()
+        for episode in episodes:
+            programme = _custody_programme(episode, team)
+            key = programme.pk if programme else None
+            if key not in decided:
+                decided[key] = readable(user, programme=programme, openings=openings)
+            cats = decided[key]
+            legal, pathway = C.LEGAL in cats, C.PATHWAY in cats
+            if not (legal or pathway):
+                continue
+            plan = getattr(episode, "release_plan", None) if pathway else None
+            row = CustodyRow(episode, legal, plan, categories=cats)
+            if plan is not None:
+                every = list(plan.items.all())
+                row.items = [i for i in every if i.category in cats]
+                row.hidden_items = len(every) - len(row.items)
+                row.open_items = open_release_tasks(row.items)
+                shown |= {i.category for i in row.items}
+                shown.add(C.PATHWAY)
+            row.window = release_window(episode.released_on, today)
+            shown.add(C.LEGAL if legal else C.PATHWAY)
+            rows.append(row)
+        if rows:
+            read_recorded(
+                user, participants=[participant], categories=sorted(shown), obj=participant,
+                detail={"page": "custody and release",
+                        "custody_episode_ids": [r.episode.pk for r in rows]},
+                programme_by_participant={participant.pk: team[None]} if team[None] else None,
+                openings={participant.pk: openings},
+            )  # fmt: skip
+    return rows
+
+
+@dataclass
+class ReleaseListRow:
+    participant: object
+    episode: object
+    programme: object
+    window: object  # in the 14 days after release, else None (release expected)
+    plan_started: bool
+    open_items: list
+    # Whether the plan has tasks of categories the reader may not read (never how many are open).
+    hidden: bool
+    legal: bool  # whether the reader may see the episode's own facts (kind, establishment)
+
+
+def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
+    """The participants within the user's reach whose release from custody is expected in the
+    next `UPCOMING_WEEKS` weeks or who left custody in the last 14 days, and who have tasks of
+    their release plan still open that the user may see (or no plan yet): those in the 14 days
+    after release first, then the soonest release. Decided per participant's programme: the
+    release day and the plan with the pathway, the episode's own facts only with legal facts,
+    the open items only of categories the user may read. Read and recorded in one
+    transaction."""
+    today = today or timezone.localdate()
+    team = team_programmes(user)
+    by_programme = {pk: readable(user, programme=p) for pk, p in team.items()}
+    may = {pk for pk, cats in by_programme.items() if C.PATHWAY in cats}
+    if not may:
+        return []
+    with transaction.atomic():
+        reach = participants_visible_to(user)
+        expected = Q(released_on__isnull=True, expected_release_on__gte=today,
+                     expected_release_on__lte=today + timedelta(weeks=UPCOMING_WEEKS))  # fmt: skip
+        released = Q(released_on__gte=today - timedelta(days=RELEASE_WINDOW_DAYS),
+                     released_on__lte=today)  # fmt: skip
+        episodes = list(
+            CustodyEpisode.objects.filter(participant__in=reach)
+            .filter(expected | released)
+            .select_related("participant", "referral", "release_plan")
+            .prefetch_related("release_plan__items")
+            .order_by("participant_id", "-started_on", "-id")
+        )
+        latest = {}
+        for r in referrals_visible_to(user).filter(
+            participant__in={e.participant_id for e in episodes}
+        ).order_by("participant_id", "-referral_date", "-id"):  # fmt: skip
+            latest.setdefault(r.participant_id, r.programme_id)
+        rows, seen = [], set()
+        for episode in episodes:
+            if episode.participant_id in seen:
+                continue  # the latest episode only
+            seen.add(episode.participant_id)
+            referral = episode.referral
+            pid = referral.programme_id if referral and referral.programme_id in team else (
+                latest.get(episode.participant_id))  # fmt: skip
+            if pid not in may:
+                continue
+            cats = by_programme[pid]
+            plan = getattr(episode, "release_plan", None)
+            items = list(plan.items.all()) if plan else []
+            visible = open_release_tasks(items, categories=cats)
+            if plan is not None and not visible:
+                continue  # everything the reader may see is done: nothing to list
+            rows.append(ReleaseListRow(
+                episode.participant, episode, team[pid],
+                release_window(episode.released_on, today), plan is not None, visible,
+                any(i.category not in cats for i in items), C.LEGAL in cats,
+            ))  # fmt: skip
+        rows.sort(key=lambda r: (r.window is None, r.episode.released_on
+                                 or r.episode.expected_release_on, r.participant.family_name,
+                                 r.participant.pk))  # fmt: skip
+        if rows:
+            shown = {C.IDENTITY, C.PATHWAY} | {i.category for r in rows for i in r.open_items}
+            shown |= {C.LEGAL} if any(r.legal for r in rows) else set()
+            read_recorded(
+                user, participants=[r.participant for r in rows], categories=sorted(shown),
+                detail={"page": "releases"},
+                programme_by_participant={r.participant.pk: r.programme for r in rows},
+            )  # fmt: skip
+    return rows

@@ -47,6 +47,12 @@ def _may_refer(user) -> bool:
     return _staff(user) and all(decide(user, c, action="write") for c in categories)
 
 
+def _works_releases(user) -> bool:
+    # The release list is for those who act on release plans (turnpoint/web/custody_views.py).
+    writes = (Category.PATHWAY, Category.CLINICAL)
+    return _staff(user) and any(decide(user, c, action="write") for c in writes)
+
+
 def _safeguarding_lead(user) -> bool:
     return user.role == Role.SAFEGUARDING_LEAD and not user.is_superuser
 
@@ -76,6 +82,8 @@ PARTICIPANT_PAGES = (
     "web:administration_self", "web:administration_result", "web:external_assessment_new",
     "web:portal_access", "web:appointment_new", "web:appointment_outcome", "web:drug_tests",
     "web:drug_test_new", "web:drug_test_schedule", "web:drug_test_interpretation",
+    "web:portal_access", "web:custody", "web:custody_new", "web:custody_release",
+    "web:release_plan", "web:release_task",
 )  # fmt: skip
 
 LINKS = (
@@ -83,6 +91,7 @@ LINKS = (
     Link("New referral", "web:referral_new", _may_refer),
     Link("Calendar", "web:calendar", _keeps_attendance),
     Link("Call-in list", "web:call_in", _keeps_attendance),
+    Link("Releases", "web:releases", _works_releases),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),

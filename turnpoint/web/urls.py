@@ -286,3 +286,27 @@ urlpatterns += [
         name="drug_test_interpretation",
     ),
 ]
+
+# Custody and release (turnpoint/web/custody_views.py).
+from . import custody_views  # noqa: E402
+
+urlpatterns += [
+    path("participants/<int:pk>/custody/", custody_views.custody, name="custody"),
+    path("participants/<int:pk>/custody/new/", custody_views.custody_new, name="custody_new"),
+    path(
+        "participants/<int:pk>/custody/<int:custody_pk>/release/",
+        custody_views.custody_release,
+        name="custody_release",
+    ),
+    path(
+        "participants/<int:pk>/custody/<int:custody_pk>/release-plan/",
+        custody_views.release_plan,
+        name="release_plan",
+    ),
+    path(
+        "participants/<int:pk>/custody/<int:custody_pk>/release-plan/<slug:item>/",
+        custody_views.release_task,
+        name="release_task",
+    ),
+    path("releases/", custody_views.releases, name="releases"),
+]

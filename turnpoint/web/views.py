@@ -57,7 +57,12 @@ from turnpoint.sharing.reach import (
     participants_visible_to,
     referrals_visible_to,
 )
-from turnpoint.sharing.reads import field_history_read, participant_record, participants_list
+from turnpoint.sharing.reads import (
+    custody_read,
+    field_history_read,
+    participant_record,
+    participants_list,
+)
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
@@ -180,10 +185,18 @@ def caseload(request):
     consent_known = show_stage and not filter_refusals(
         user, {"consent": C.LEGAL}, programmes=spanned
     )
+    # The 14 days after release are pathway; its open tasks counted only of the categories
+    # the user may read in every programme spanned (the treatment tasks are clinical).
+    release_categories = (
+        frozenset(c for c in (C.PATHWAY, C.CLINICAL)
+                  if not filter_refusals(user, {"task": c}, programmes=spanned))
+        if show_stage else None
+    )  # fmt: skip
     if show_stage:
         rows = participants_by_attention(
-            rows, referrals, programmes=spanned, today=today, consent_known=consent_known
-        )
+            rows, referrals, programmes=spanned, today=today, consent_known=consent_known,
+            release_categories=release_categories,
+        )  # fmt: skip
 
     page = CappedPaginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     # The list shows identity and the stage reached: a disclosure when the user's agency does
@@ -191,7 +204,8 @@ def caseload(request):
     shown = [C.IDENTITY] + ([C.PATHWAY] if show_stage else [])
     people = participants_list(user, page.object_list, shown)
     results = _caseload_rows(people, referrals, by_id, show_stage=show_stage,
-                             consent_known=consent_known, today=today)  # fmt: skip
+                             consent_known=consent_known, today=today,
+                             release_categories=release_categories)  # fmt: skip
     # A row saying the consent to take part is missing shows a legal fact: read and recorded as
     # such, for those rows, before anything is shown.
     told = {r["participant"].pk: r["programme"] for r in results if r["consent_item"]}
@@ -226,14 +240,16 @@ def caseload(request):
     return response
 
 
-def _caseload_rows(people, referrals, by_id, *, show_stage, consent_known, today) -> list[dict]:
+def _caseload_rows(people, referrals, by_id, *, show_stage, consent_known, today,
+                   release_categories=None) -> list[dict]:  # fmt: skip
     """Each participant with the referral their row shows (the latest of `referrals`), its days
     since referral while the pathway is open and, for readers of the pathway, what needs
     attention: one query for the page, whatever its length."""
     found = referrals.filter(participant_id__in=[p.pk for p in people]).select_related("episode")
     if show_stage:
         found = with_attention(found, programmes=list(by_id.values()), today=today,
-                               consent_known=consent_known)  # fmt: skip
+                               consent_known=consent_known,
+                               release_categories=release_categories)  # fmt: skip
     latest: dict = {}
     for referral in found.order_by("participant_id", "-referral_date", "-id"):
         latest.setdefault(referral.participant_id, referral)
@@ -268,6 +284,9 @@ def _attention_of(referral, programme, today, consent_known):
         phase_number=phase_number,
         phase_started_on=referral.phase_started_on,
         has_participation_consent=referral.has_participation_consent if consent_known else None,
+        release_tasks_open=referral.release_tasks_open
+        if getattr(referral, "in_release_window", False)
+        else None,
     )
     return attention(
         facts, targets=targets_of(programme.definition),
@@ -361,6 +380,10 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     context.update(
         supervision_views.participant_page_context(user, person, referrals, found.openings)
     )
+    # Custody and the 14 days after release (docs/supervision.md), read and recorded.
+    context["custody_rows"] = custody_read(user, person, openings=found.openings,
+                                           referrals=referrals)  # fmt: skip
+    context["may_record_custody"] = bool(decide(user, C.LEGAL, action="write"))
     return render(request, "web/participant.html", context, status=status)
 
 

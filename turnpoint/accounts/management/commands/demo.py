@@ -17,6 +17,7 @@ from turnpoint.plans.synth import synth_plans
 from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
+from turnpoint.supervision.custody_synth import synth_custody
 from turnpoint.supervision.synth import synth_supervision
 
 
@@ -77,6 +78,9 @@ class Command(BaseCommand):
                       name=str(judge.agency))  # fmt: skip
         synthetic = synthetic_participants()
         openings = synth_openings(synthetic, court)
+        # A few in custody with a release plan, one in the 14 days after release.
+        custody = synth_custody(programme_team=coordinator,
+                                treatment_provider=by_name["clinician"])  # fmt: skip
         # One participant signs in to the portal with the same password (docs/portal.md).
         portal_user = None
         if synthetic:
@@ -97,6 +101,9 @@ class Command(BaseCommand):
             f"{plans} of them have a recovery plan with two versions.\n"
             f"{supervised['appointments']} appointments, {supervised['tests']} drug tests and "
             f"{supervised['scheduled']} random test days: see Calendar and Call-in list.\n"
+            f"{custody['custody_episodes']} people on the prison-to-community programme have a "
+            f"custody episode, {custody['release_plans']} a release plan; "
+            f"{custody['in_release_window']} in the 14 days after release (see Releases).\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:

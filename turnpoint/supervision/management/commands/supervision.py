@@ -1,6 +1,9 @@
 """`turnpoint supervision test-schedule --per-week N --weeks W [--start DATE] --seed S [--json]`:
 print a random drug-test schedule from the same generator the call-in list uses
-(docs/supervision.md, "Random test schedules")."""
+(docs/supervision.md, "Random test schedules").
+
+`turnpoint supervision start-release-plans [--json]`: start the release plans due (docs/
+supervision.md, "Custody and release"); run daily."""
 
 from datetime import date
 
@@ -8,6 +11,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from turnpoint.cli import emit, fail
+from turnpoint.supervision.custody import release_plans_start_due
 from turnpoint.supervision.schedule import drug_test_schedule, schedule_problems
 
 # The option that carries each parameter, to name it in a refusal.
@@ -37,8 +41,16 @@ class Command(BaseCommand):
         schedule.add_argument("--seed", help="a whole number, 0 or more")
         schedule.add_argument("--participant", help="the participant's id (optional)")
         schedule.add_argument("--json", action="store_true")
+        plans = sub.add_parser(
+            "start-release-plans",
+            help="start the release plan of each custody episode whose expected release is "
+            "12 weeks away or nearer (the daily task)",
+        )
+        plans.add_argument("--json", action="store_true")
 
     def handle(self, *args, action, **options):
+        if action == "start-release-plans":
+            return self.start_release_plans(as_json=options["json"])
         as_json = options["json"]
         problems = []
         values = {"per_week": _whole(options["per_week"]), "weeks": _whole(options["weeks"]),
@@ -73,3 +85,9 @@ class Command(BaseCommand):
             "dates": dates,
         }
         emit(self, payload, as_json=as_json, text="\n".join(dates))
+
+    def start_release_plans(self, *, as_json: bool) -> None:
+        started = release_plans_start_due()
+        ids = [plan.custody_episode_id for plan in started]
+        text = f"Release plans started: {len(ids)}"
+        emit(self, {"started": len(ids), "custody_episode_ids": ids}, as_json=as_json, text=text)
