@@ -22,14 +22,14 @@ PROTECTED = (
     "ParticipationConsent", "CourtOrder", "BreakGlass", "Disclosure", "DisclosureAct",
     "DisclosedParticipant", "DisclosureBacklog", "ExternalIdentifier", "ContactDetail",
     "ParticipantMerge", "ParticipantFieldChange", "ReferralFieldChange", "Administration",
-    "ExternalAssessment", "MatchDecision",
+    "ExternalAssessment", "MatchDecision", "OutcomeEvent", "FollowUp",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"
 )
 OWNERS = (
     "turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/", "turnpoint/assessments/",
-    "turnpoint/plans/",
+    "turnpoint/plans/", "turnpoint/outcomes/",
 )  # fmt: skip
 
 

@@ -48,6 +48,8 @@ MOVES = (
     ("portal.PortalAccount", "participant"),
     ("assessments.Administration", "participant"),
     ("assessments.ExternalAssessment", "participant"),
+    ("outcomes.OutcomeEvent", "participant"),
+    ("outcomes.FollowUp", "participant"),
 )
 # The foreign keys to the participant that stay where they are: history, and the merge itself.
 # A record's field history (earlier names and dates of birth) is of that record's own fields: on

@@ -12,10 +12,12 @@ statutory report (`statutory.statutory_report_generate`) and the accounting of d
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
 
 from django.db import transaction
 
 from turnpoint.journeys.models import ReferralFieldChange
+from turnpoint.outcomes.models import FollowUp, FollowUpStatus
 from turnpoint.people.duplicates import Person, likely_duplicates
 from turnpoint.people.identifiers import normalise
 from turnpoint.people.models import (
@@ -32,6 +34,7 @@ from .reach import (
     openings_of,
     participant_for_user,
     participants_visible_to,
+    referrals_visible_to,
     team_programme_ids,
     team_programmes,
 )
@@ -402,3 +405,104 @@ def merges_kept(participant) -> list:
         .select_related("merged", "merged_by", "unmerged_by")
         .order_by("-merged_at", "-id")
     )
+
+
+# Outcomes (docs/outcomes.md) ----------------------------------------------------------------------
+
+
+@dataclass
+class ParticipantOutcomes:
+    """A participant's outcome events and follow-ups that the user may read: each event decided
+    by its own category (a reconviction is a legal fact, a housing status an outcome) in the
+    programme of its referral, or in the participant's programmes of the user's team when it
+    has none (an imported record); follow-ups of the team's referrals, as outcomes."""
+
+    events: list = field(default_factory=list)
+    follow_ups: list = field(default_factory=list)
+    readable: frozenset = frozenset()  # the categories the user may read anywhere here
+
+
+def participant_outcomes_read(user, participant) -> ParticipantOutcomes:
+    """A reached participant's outcome events and follow-ups, decided per category with the
+    rules per programme, fetched within the user's team and recorded, in one transaction. As on
+    the participant page, a court order opens nothing here (it leaves as the export)."""
+    with transaction.atomic():
+        openings = replace(openings_of(user, participant), court_orders=())
+        referrals = list(
+            participant.referrals.filter(programme__in=team_programme_ids(user)).select_related(
+                "programme"
+            )
+        )
+        by_referral = {
+            r.pk: readable(user, programme=r.programme, openings=openings) for r in referrals
+        }
+        anywhere: frozenset = frozenset().union(*by_referral.values())
+        events = [
+            e for e in participant.outcome_events.filter(category__in=anywhere)
+            .select_related("referral__programme", "recorded_by")
+            .order_by("-outcome_date", "-effective_on", "-id")
+            if e.category in by_referral.get(e.referral_id, anywhere)
+        ]  # fmt: skip
+        with_outcomes = [pk for pk, cats in by_referral.items() if C.OUTCOMES in cats]
+        follow_ups = list(
+            FollowUp.objects.filter(participant=participant, referral__in=with_outcomes)
+            .select_related("referral__programme", "administration", "updated_by")
+            .order_by("due_on", "id")
+        )
+        shown = {e.category for e in events} | ({C.OUTCOMES} if follow_ups else set())
+        if shown:
+            read_recorded(
+                user, participants=[participant], categories=sorted(shown), obj=participant,
+                detail={"page": "outcomes"},
+                programme_by_participant={participant.pk: referrals[0].programme},
+                openings={participant.pk: openings},
+            )  # fmt: skip
+    return ParticipantOutcomes(events, follow_ups, anywhere)
+
+
+def follow_up_read(user, participant, pk) -> FollowUp:
+    """One follow-up of a reached participant, in a referral of the user's team, that the user
+    may read; Http404 alike when there is none and when the user may not read it."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        pk = 0
+    row = (
+        FollowUp.objects.filter(
+            participant=participant, pk=pk, referral__programme__in=team_programme_ids(user)
+        )
+        .select_related("referral__programme", "episode", "administration")
+        .first()
+    )
+    if row is None or not decide(user, C.OUTCOMES, programme=row.referral.programme):
+        raise not_found(FollowUp, pk, "follow-up")
+    read_recorded(user, participants=[participant], categories=[C.OUTCOMES], obj=row,
+                  detail={"page": "follow-up"},
+                  programme_by_participant={participant.pk: row.referral.programme})  # fmt: skip
+    return row
+
+
+def follow_ups_due_read(user, *, today: date, days: int = 30, limit: int = 500) -> list:
+    """Follow-ups still due on or before `days` after `today` (the overdue among them), of
+    referrals the user reaches in programmes where the user may read outcomes, soonest first,
+    with their participant (identity) and programme; read and recorded."""
+    team = team_programmes(user)
+    programmes = [pk for pk, p in team.items() if decide(user, C.OUTCOMES, programme=p)]
+    with transaction.atomic():
+        rows = list(
+            FollowUp.objects.filter(
+                referral__in=referrals_visible_to(user).filter(programme__in=programmes),
+                participant__merged_into__isnull=True,
+                status=FollowUpStatus.DUE,
+                due_on__lte=today + timedelta(days=days),
+            )
+            .select_related("participant", "referral__programme")
+            .order_by("due_on", "id")[:limit]
+        )
+        if rows:
+            read_recorded(
+                user, participants=[r.participant for r in rows],
+                categories=[C.IDENTITY, C.OUTCOMES], detail={"page": "follow-ups due"},
+                programme_by_participant={r.participant_id: r.referral.programme for r in rows},
+            )  # fmt: skip
+    return rows

@@ -60,13 +60,14 @@ ROLE_READ: dict[str, frozenset[str]] = {
 }
 
 # The recovery plan (matching decisions among it) is written by those who read it: case work
-# and treatment roles, never the court.
+# and treatment roles, never the court. Outcomes (overdoses, housing, follow-ups) likewise: a
+# reconviction is a legal fact, written by the case work roles.
 ROLE_WRITE: dict[str, frozenset[str]] = {
-    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}),
-    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN}),
-    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN}),
+    Role.COORDINATOR: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN, C.OUTCOMES}),
+    Role.CASE_MANAGER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN, C.OUTCOMES}),
+    Role.PROBATION_OFFICER: frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN, C.OUTCOMES}),
     Role.CLINICIAN: frozenset(
-        {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH, C.PLAN}
+        {C.CLINICAL, C.TREATMENT_PROGRESS, C.COUNSELLING_NOTES, C.MENTAL_HEALTH, C.PLAN, C.OUTCOMES}
     ),
     Role.SAFEGUARDING_LEAD: frozenset({C.SAFEGUARDING}),
 }
