@@ -112,8 +112,10 @@ def test_who_may_not_write_the_category_is_refused(referral, users, role, kind):
 
 
 def test_a_clinician_records_an_overdose(referral, users):
-    event = outcome_event_record(acting_user=users["clinician"], participant=referral.participant,
-                                 kind="overdose", effective_on=TODAY - timedelta(days=2))  # fmt: skip
+    event = outcome_event_record(
+        acting_user=users["clinician"], participant=referral.participant, kind="overdose",
+        effective_on=TODAY - timedelta(days=2),
+    )  # fmt: skip
     assert event.category == Category.OUTCOMES
 
 
@@ -223,7 +225,8 @@ def history(follow_up, coordinator):
     legal = outcome_event_record(acting_user=coordinator, participant=participant,
                                  **conviction())  # fmt: skip
     housing = outcome_event_record(acting_user=coordinator, participant=participant,
-                                   kind="housing", status="settled", effective_on=TODAY)  # fmt: skip
+                                   kind="housing", status="settled",
+                                   effective_on=TODAY)  # fmt: skip
     return participant, legal, housing
 
 
