@@ -264,10 +264,9 @@ def test_follow_ups_due_lists_the_next_thirty_days_and_the_overdue(follow_up, us
     assert follow_ups_due_read(coordinator, today=six.due_on) == [six]
 
 
-def test_one_follow_up_is_404_for_those_who_may_not_read_it(follow_up, users):
-    participant = follow_up.participant
-    assert follow_up_read(users["casemanager"], participant, follow_up.pk) == follow_up
+def test_one_follow_up_is_404_for_those_who_may_not_read_it(follow_up, users, outsider):
+    assert follow_up_read(users["casemanager"], follow_up.pk) == follow_up
     for who, pk in ((users["judge"], follow_up.pk), (users["coordinator"], "nope"),
-                    (users["coordinator"], 99999)):  # fmt: skip
+                    (users["coordinator"], 99999), (outsider, follow_up.pk)):  # fmt: skip
         with pytest.raises(Http404):
-            follow_up_read(who, participant, pk)
+            follow_up_read(who, pk)

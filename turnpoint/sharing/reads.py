@@ -422,11 +422,14 @@ class ParticipantOutcomes:
     readable: frozenset = frozenset()  # the categories the user may read anywhere here
 
 
-def participant_outcomes_read(user, participant) -> ParticipantOutcomes:
+def participant_outcomes_read(user, participant, record: ParticipantRecord | None = None
+                              ) -> ParticipantOutcomes:  # fmt: skip
     """A reached participant's outcome events and follow-ups, decided per category with the
-    rules per programme, fetched within the user's team and recorded, in one transaction. As on
-    the participant page, a court order opens nothing here (it leaves as the export)."""
-    with transaction.atomic():
+    rules per programme of the user's team, fetched and recorded before anything is returned
+    (if the record fails, nothing is). `record`, the participant page's `participant_record`,
+    saves reading the referrals and openings again. As on the participant page, a court order
+    opens nothing here (it leaves as the export)."""
+    if record is None:
         openings = replace(openings_of(user, participant), court_orders=())
         referrals = list(
             participant.referrals.filter(programme__in=team_programme_ids(user)).select_related(
@@ -436,49 +439,55 @@ def participant_outcomes_read(user, participant) -> ParticipantOutcomes:
         by_referral = {
             r.pk: readable(user, programme=r.programme, openings=openings) for r in referrals
         }
-        anywhere: frozenset = frozenset().union(*by_referral.values())
-        events = [
-            e for e in participant.outcome_events.filter(category__in=anywhere)
-            .select_related("referral__programme", "recorded_by")
-            .order_by("-outcome_date", "-effective_on", "-id")
-            if e.category in by_referral.get(e.referral_id, anywhere)
-        ]  # fmt: skip
-        with_outcomes = [pk for pk, cats in by_referral.items() if C.OUTCOMES in cats]
-        follow_ups = list(
-            FollowUp.objects.filter(participant=participant, referral__in=with_outcomes)
-            .select_related("referral__programme", "administration", "updated_by")
-            .order_by("due_on", "id")
-        )
-        shown = {e.category for e in events} | ({C.OUTCOMES} if follow_ups else set())
-        if shown:
-            read_recorded(
-                user, participants=[participant], categories=sorted(shown), obj=participant,
-                detail={"page": "outcomes"},
-                programme_by_participant={participant.pk: referrals[0].programme},
-                openings={participant.pk: openings},
-            )  # fmt: skip
+    else:
+        openings = replace(record.openings, court_orders=()) if record.openings else None
+        referrals, by_referral = record.referrals, record.categories
+    anywhere: frozenset = frozenset().union(*by_referral.values())
+    kinds = anywhere & {C.LEGAL, C.OUTCOMES}
+    events = [
+        e for e in participant.outcome_events.filter(category__in=kinds)
+        .select_related("referral__programme")
+        .order_by("-outcome_date", "-effective_on", "-id")
+        if e.category in by_referral.get(e.referral_id, anywhere)
+    ] if kinds else []  # fmt: skip
+    with_outcomes = [pk for pk, cats in by_referral.items() if C.OUTCOMES in cats]
+    follow_ups = list(
+        FollowUp.objects.filter(participant=participant, referral__in=with_outcomes)
+        .select_related("referral__programme")
+        .order_by("due_on", "id")
+    ) if with_outcomes else []  # fmt: skip
+    shown = {e.category for e in events} | ({C.OUTCOMES} if follow_ups else set())
+    if shown:
+        read_recorded(
+            user, participants=[participant], categories=sorted(shown), obj=participant,
+            detail={"page": "outcomes"},
+            programme_by_participant={participant.pk: referrals[0].programme},
+            openings={participant.pk: openings} if openings else None,
+        )  # fmt: skip
     return ParticipantOutcomes(events, follow_ups, anywhere)
 
 
-def follow_up_read(user, participant, pk) -> FollowUp:
-    """One follow-up of a reached participant, in a referral of the user's team, that the user
-    may read; Http404 alike when there is none and when the user may not read it."""
+def follow_up_read(user, pk) -> FollowUp:
+    """One follow-up of a referral the user reaches, of a participant not merged away, that the
+    user may read; Http404 alike when there is none and when the user may not read it."""
     try:
         pk = int(pk)
     except (ValueError, TypeError):
         pk = 0
     row = (
         FollowUp.objects.filter(
-            participant=participant, pk=pk, referral__programme__in=team_programme_ids(user)
+            pk=pk, referral__in=referrals_visible_to(user), participant__merged_into__isnull=True
         )
-        .select_related("referral__programme", "episode", "administration")
+        .select_related("participant", "referral__programme", "episode", "administration")
         .first()
     )
     if row is None or not decide(user, C.OUTCOMES, programme=row.referral.programme):
         raise not_found(FollowUp, pk, "follow-up")
-    read_recorded(user, participants=[participant], categories=[C.OUTCOMES], obj=row,
-                  detail={"page": "follow-up"},
-                  programme_by_participant={participant.pk: row.referral.programme})  # fmt: skip
+    read_recorded(
+        user, participants=[row.participant], categories=[C.IDENTITY, C.OUTCOMES], obj=row,
+        detail={"page": "follow-up"},
+        programme_by_participant={row.participant_id: row.referral.programme},
+    )  # fmt: skip
     return row
 
 
