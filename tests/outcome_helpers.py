@@ -33,3 +33,12 @@ def exit_episode(referral, user, *, on=None):
     )  # fmt: skip
     referral.refresh_from_db()
     return step
+
+
+def left_programme(referral, user, *, days_ago: int = 100):
+    """Walk a referral made at least `days_ago` + 8 days ago into its episode and end it
+    `days_ago` days ago: its 3-month follow-up is then overdue, the 6-month one due later."""
+    from datetime import date
+
+    walk_to_episode(referral, user)
+    return exit_episode(referral, user, on=date.today() - timedelta(days=days_ago))

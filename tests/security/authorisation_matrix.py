@@ -223,6 +223,23 @@ PAGES: dict[str, dict[str, str]] = {
         )
         for name in ("web:court_orders", "web:court_order_new", "web:court_order_end")
     },
+    # Outcomes (docs/outcomes.md): recorded by the roles that write legal facts or outcomes
+    # (case work and the clinician, who records only the kinds of outcome it writes); court
+    # roles and the safeguarding lead reach the participant but are refused.
+    "web:outcome_event_new": where(
+        PLANNING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # A follow-up is outcomes: who may not read it gets the same 404 as for a missing one.
+    "web:follow_up_mark": where(PLANNING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
+    # The follow-ups due of the user's own team, for the roles that read outcomes (the
+    # outsider's list is of their own team, and empty).
+    "web:follow_ups_due": where(PLANNING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
     # Matching (docs/matching.md): readers and writers of the recovery plan, case work and
     # treatment roles; court roles and the safeguarding lead reach the referral but are refused.
     "web:matching": where(

@@ -192,7 +192,17 @@ def objects(world, users, programmes, make_referral):
     # A phone number of the participant: the one the withdraw page offers to withdraw.
     phone = contact_add(acting_user=users["coordinator"], participant=participant, kind="phone",
                         value="0123 456789")  # fmt: skip
+    # Jordan left the programme 100 days ago: the follow-up the mark page answers.
+    from outcome_helpers import left_programme
+
+    from turnpoint.outcomes.models import FollowUp
+
+    jordan = make_referral(given_name="Jordan", family_name="Reyes",
+                           offence_date=date.today() - timedelta(days=160),
+                           referral_date=date.today() - timedelta(days=150))  # fmt: skip
+    left_programme(jordan, users["coordinator"])
     return {
+        "follow_up": FollowUp.objects.get(referral=jordan, months=3).pk,
         "contact_detail": phone.pk,
         "other_participant": on_order.participant.pk,
         "merge": merge.pk,

@@ -131,6 +131,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:offence_edit": "referral",
         "web:participant_unmerge": "other_participant",
         "web:matching": "referral",
+        "web:follow_up_mark": "follow_up",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (

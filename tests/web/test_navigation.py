@@ -15,13 +15,14 @@ from turnpoint.accounts.personas import PERSONAS
 
 SESSIONS = "Your sessions"
 STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
-CASEWORK = ["My caseload", "New referral", *STAFF_EVERYWHERE]
+FOLLOW_UPS = "Follow-ups due"  # for the roles that read outcomes
+CASEWORK = ["My caseload", "New referral", FOLLOW_UPS, *STAFF_EVERYWHERE]
 READING = ["My caseload", *STAFF_EVERYWHERE]
 EXPECTED = {
     "coordinator": CASEWORK,
     "casemanager": CASEWORK,
     "probation": CASEWORK,
-    "clinician": READING,
+    "clinician": ["My caseload", FOLLOW_UPS, *STAFF_EVERYWHERE],
     "judge": READING,
     "prosecutor": READING,
     "defence": READING,

@@ -34,6 +34,16 @@ REASON_MAX = 2000
 REFERENCE_MAX = 100
 
 
+def _choice(field: str, value: str, values, missing: str) -> list[Problem]:
+    """Required, and one of `values`: the codes are named only for a value that is not one
+    (an import or an API call), never to someone who chose from a list."""
+    if not value:
+        return [Problem(field, f"is required: {missing}")]
+    if value not in values:
+        return [Problem(field, f"'{value}' is not one of: {', '.join(values)}")]
+    return []
+
+
 def outcome_event_problems(
     *, participant, kind: str, offence_date: date | None = None, outcome_date: date | None = None,
     offence_category: str = "", outcome: str = "", effective_on: date | None = None,
@@ -58,14 +68,12 @@ def outcome_event_problems(
         problems += outcome_problems or dates.in_order(
             "outcome_date", outcome_date, offence_date, "the offence date"
         )
-        if offence_category not in OffenceCategory.values:
-            allowed = ", ".join(OffenceCategory.values)
-            problems.append(Problem("offence_category", f"must be one of: {allowed}"))
-        if outcome not in JusticeOutcome.values:
-            problems.append(
-                Problem("outcome", f"must be one of: {', '.join(JusticeOutcome.values)}")
-            )
-        elif kind == EventKind.CONVICTION and outcome != JusticeOutcome.CONVICTED:
+        problems += _choice("offence_category", offence_category, OffenceCategory.values,
+                            "select the offence")  # fmt: skip
+        problems += _choice("outcome", outcome, JusticeOutcome.values, "select the outcome")
+        if outcome in JusticeOutcome.values and kind == EventKind.CONVICTION and (
+            outcome != JusticeOutcome.CONVICTED
+        ):
             problems.append(Problem("outcome", "must be 'convicted' for a conviction"))
         for name, value in (("effective_on", effective_on), ("status", status)):
             if value:
@@ -75,8 +83,8 @@ def outcome_event_problems(
         problems.append(Problem("effective_on", "is required: the day it happened or took effect"))
     problems += dates.entered_date("effective_on", effective_on, today=today, born=born)
     choices = STATUS_CHOICES.get(kind)
-    if choices is not None and status not in choices.values:
-        problems.append(Problem("status", f"must be one of: {', '.join(choices.values)}"))
+    if choices is not None:
+        problems += _choice("status", status, choices.values, "select the status")
     elif choices is None and status:
         problems.append(Problem("status", "is only for housing and employment status"))
     for name, value in (("offence_date", offence_date), ("outcome_date", outcome_date),

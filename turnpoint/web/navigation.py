@@ -59,6 +59,10 @@ def _configures(user) -> bool:
     return _staff(user) and user.is_staff
 
 
+def _reads_outcomes(user) -> bool:
+    return _staff(user) and bool(decide(user, Category.OUTCOMES))
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -68,12 +72,13 @@ PARTICIPANT_PAGES = (
     "web:share_consent_new", "web:share_consent_revoke", "web:participation_consent_new",
     "web:participation_consent_withdraw", "web:household", "web:court_orders",
     "web:court_order_new", "web:court_order_end", "web:break_glass_new", "web:statutory_report",
-    "web:portal_access",
+    "web:portal_access", "web:outcome_event_new",
 )  # fmt: skip
 
 LINKS = (
     Link("My caseload", "web:caseload", _has_caseload, section=PARTICIPANT_PAGES),
     Link("New referral", "web:referral_new", _may_refer),
+    Link("Follow-ups due", "web:follow_ups_due", _reads_outcomes, section=("web:follow_up_mark",)),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),

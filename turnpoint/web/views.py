@@ -61,7 +61,7 @@ from turnpoint.sharing.reads import field_history_read, participant_record, part
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
-from . import merge_views
+from . import merge_views, outcome_views
 from .actions import referral_actions
 from .forms import ReferralIntakeForm, TransitionForm
 from .identity_views import may_change_details
@@ -354,6 +354,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
         "may_change_details": bool(may_change_details(user, {r.programme for r in referrals})),
     }
     context.update(merge_views.participant_page_context(user, person, found.openings))
+    context.update(outcome_views.outcomes_context(user, person, found))
     return render(request, "web/participant.html", context, status=status)
 
 
