@@ -30,6 +30,11 @@ SUMMARY = "Took bread from a shop, twice"
 PARTICIPANT_QUERIES = 27 + (connection.vendor == "postgresql")
 # A coordinator's page also lists the merges into the record, which a coordinator may undo.
 MERGES_QUERY = 1
+# The "Outcomes" section: the participant's outcome events of the categories the role reads
+# (legal facts and outcomes) and the follow-ups of their referrals (outcomes): one query each,
+# for a role that reads those categories; a court role reads legal facts only, so one.
+OUTCOMES_QUERIES = 2
+COURT_OUTCOMES_QUERY = 1
 # What a read across agencies adds: the act and its backlog row, inserted in the record's
 # transaction (sharing/record.py). The participant's court orders, which may open the household
 # link to a court role, are among the openings every page reads.
@@ -167,7 +172,7 @@ def test_participant_page_query_count_does_not_grow_with_the_journey(
 ):
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("coordinator")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + MERGES_QUERY):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + MERGES_QUERY + OUTCOMES_QUERIES):
         assert client.get(url(first)).status_code == 200
     walk(first, coordinator, "episode")
     second = make_referral(given_name="Alex", family_name="Smith")
@@ -182,7 +187,7 @@ def test_participant_page_query_count_does_not_grow_with_the_journey(
         referral_date=first.referral_date,
     )
     # One more for the running episode's "Assign" form: the team members it offers.
-    with django_assert_num_queries(PARTICIPANT_QUERIES + 1 + MERGES_QUERY):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + 1 + MERGES_QUERY + OUTCOMES_QUERIES):
         html = text(client.get(url(first)))
     assert html.count('class="moj-timeline__item"') == 8
     assert second.participant.display_name not in html
@@ -199,10 +204,10 @@ def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queri
     read."""
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("judge")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         assert client.get(url(first)).status_code == 200
     walk(first, coordinator, "episode")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         assert client.get(url(first)).status_code == 200
     assert Disclosure.objects.filter(participant=first.participant).count() == 2
 
@@ -231,13 +236,13 @@ def test_sec_08_judge_with_the_participants_consent_is_told_clinical_is_shared_u
         signed_on=date.today(),
     )
     client = page_as("judge")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
     assert Category.CLINICAL.label in listed
     assert Category.MENTAL_HEALTH.label not in listed
     share_consent_revoke(consent, acting_user=users["coordinator"], how="said so in court")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
     assert Category.CLINICAL.label not in listed
@@ -264,10 +269,10 @@ def test_sec_16_a_court_order_in_force_opens_the_household_link_on_the_judges_pa
         covers_to=date.today(), recipient_role="judge", purposes=["court_review"],
         expires_at=timezone.now() + timedelta(days=30),
     )  # fmt: skip
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     assert 'id="household"' in html
     court_order_end(order, acting_user=users["coordinator"], reason="discharged on appeal")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     assert 'id="household"' not in html
