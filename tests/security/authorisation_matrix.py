@@ -513,6 +513,37 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
             ("POST", "/api/participants/{participant_id}/court-orders/{order_id}/end"),
         )
     },
+    # Outcomes (docs/outcomes.md): events are listed to the roles that read legal facts or
+    # outcomes (each sees its own categories), and the body records a housing status, which
+    # case work and the clinician write; follow-ups are outcomes, and one a role may not read
+    # is not found.
+    ("GET", "/api/participants/{participant_id}/outcome-events"): where(
+        REACHING - {Role.SAFEGUARDING_LEAD},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    **{
+        (method, path): where(
+            PLANNING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("POST", "/api/participants/{participant_id}/outcome-events"),
+            ("GET", "/api/participants/{participant_id}/follow-ups"),
+        )
+    },
+    ("POST", "/api/participants/{participant_id}/follow-ups/{follow_up_id}/mark"): where(
+        PLANNING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
     # Matching (docs/matching.md): the recovery plan's readers see it and decide; the body's
     # referral is fresh, with a needs checklist naming housing, so every planner sees the
     # housing proposal.

@@ -36,6 +36,8 @@ LISTS = {
     "/api/participants/{participant_id}/share-consents": (None, {}),
     "/api/participants/{participant_id}/court-orders": (None, {}),
     "/api/participants/{participant_id}/household": (None, {}),
+    "/api/participants/{participant_id}/outcome-events": (None, {}),
+    "/api/participants/{participant_id}/follow-ups": (None, {}),
 }
 
 

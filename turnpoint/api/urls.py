@@ -15,6 +15,7 @@ from . import (
     errors,
     household,
     matching,
+    outcomes,
     participant_records,
     participants,
     participation_consents,
@@ -29,7 +30,7 @@ api = NinjaAPI(
     title="Turnpoint API",
     version="1",
     description="Participants, referrals, transitions, episodes, programmes, and what staff record "
-    "about participants: consents, court orders, households. See docs/api.md.",
+    "about participants: consents, court orders, households, outcomes. See docs/api.md.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
@@ -45,6 +46,7 @@ api.add_router("/referrals", participation_consents.router)
 api.add_router("/referrals", matching.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
+api.add_router("/participants", outcomes.router)
 api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
 api.add_router("/episodes", episodes.router)
