@@ -71,8 +71,10 @@ def outcome_event_problems(
         problems += _choice("offence_category", offence_category, OffenceCategory.values,
                             "select the offence")  # fmt: skip
         problems += _choice("outcome", outcome, JusticeOutcome.values, "select the outcome")
-        if outcome in JusticeOutcome.values and kind == EventKind.CONVICTION and (
-            outcome != JusticeOutcome.CONVICTED
+        if (
+            outcome in JusticeOutcome.values
+            and kind == EventKind.CONVICTION
+            and (outcome != JusticeOutcome.CONVICTED)
         ):
             problems.append(Problem("outcome", "must be 'convicted' for a conviction"))
         for name, value in (("effective_on", effective_on), ("status", status)):
