@@ -429,6 +429,7 @@ def participant_outcomes_read(user, participant, record: ParticipantRecord | Non
     (if the record fails, nothing is). `record`, the participant page's `participant_record`,
     saves reading the referrals and openings again. As on the participant page, a court order
     opens nothing here (it leaves as the export)."""
+    openings: Openings | None
     if record is None:
         openings = replace(openings_of(user, participant), court_orders=())
         referrals = list(
