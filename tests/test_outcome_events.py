@@ -270,3 +270,23 @@ def test_one_follow_up_is_404_for_those_who_may_not_read_it(follow_up, users, ou
                     (users["coordinator"], 99999), (outsider, follow_up.pk)):  # fmt: skip
         with pytest.raises(Http404):
             follow_up_read(who, pk)
+
+
+def test_follow_ups_move_with_a_corrected_exit_and_go_with_a_withdrawn_one(referral, coordinator):
+    from turnpoint.journeys.corrections import transition_correct, transition_withdraw
+
+    walk_to_episode(referral, coordinator)
+    step = exit_episode(referral, coordinator)
+    later = step.occurred_on + timedelta(days=2)
+    transition_correct(step, acting_user=coordinator, reason="Typed the wrong day",
+                       occurred_on=later,
+                       override_reason="Completed early with the court")  # fmt: skip
+    assert sorted(FollowUp.objects.values_list("months", "due_on")) == [
+        (m, _months(later, m)) for m in (3, 6, 12)
+    ]
+    three = FollowUp.objects.get(months=3)
+    follow_up_mark(three, acting_user=coordinator, status="missed", reason="No answer")
+    referral.refresh_from_db()
+    transition_withdraw(step, acting_user=coordinator, reason="Recorded in error")
+    # The episode runs again: what is still due goes, what was answered stays.
+    assert list(FollowUp.objects.values_list("months", "status")) == [(3, "missed")]

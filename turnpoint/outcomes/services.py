@@ -170,6 +170,23 @@ def follow_ups_schedule(episode: Episode) -> list[FollowUp]:
     return rows
 
 
+def follow_ups_follow_exit(episode: Episode) -> None:
+    """After a correction or withdrawal of a step changed an episode (journeys/corrections.py),
+    in its transaction: the follow-ups still due move with a corrected exit date, go when the
+    exit is withdrawn, and come when an exit is in effect again. Those already answered stay
+    as they are: they record what happened."""
+    due = FollowUp.objects.filter(episode=episode, status=FollowUpStatus.DUE)
+    if episode.ended_on is None:
+        due.delete()
+        return
+    for follow_up in due:
+        on = dates.add_months(episode.ended_on, follow_up.months)
+        if follow_up.due_on != on:
+            follow_up.due_on, follow_up.version = on, follow_up.version + 1
+            follow_up.save(update_fields=["due_on", "version"])
+    follow_ups_schedule(episode)
+
+
 def follow_up_mark(
     follow_up: FollowUp, *, acting_user, status: str, done_on: date | None = None,
     administration=None, reason: str = "", expected_version: int | None = None,
