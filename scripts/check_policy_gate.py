@@ -25,13 +25,14 @@ PROTECTED = (
     "ExternalAssessment", "MatchDecision", "RecoveryPlan", "PlanVersion", "Goal", "AgreedService",
     "Appointment", "DrugTest", "DrugTestResult",
     "CustodyEpisode", "ReleasePlan", "ReleasePlanItem",
+    "OutcomeEvent", "FollowUp",
 )  # fmt: skip
 MANAGER = re.compile(
     r"\b(" + "|".join(PROTECTED) + r")\.(objects|_default_manager|_base_manager)\b"
 )
 OWNERS = (
     "turnpoint/sharing/", "turnpoint/people/", "turnpoint/journeys/", "turnpoint/assessments/",
-    "turnpoint/plans/", "turnpoint/supervision/",
+    "turnpoint/plans/", "turnpoint/supervision/", "turnpoint/outcomes/",
 )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from matching_helpers import assess
+from outcome_helpers import left_programme
 from participation_helpers import consent_to_take_part
 
 from turnpoint.accounts import totp
@@ -33,6 +34,8 @@ from turnpoint.assessments.services import (
     external_assessment_record,
 )
 from turnpoint.journeys.services import referral_create, referral_transition
+from turnpoint.outcomes.models import FollowUp
+from turnpoint.outcomes.services import outcome_event_record
 from turnpoint.people.identifiers import contact_add
 from turnpoint.people.merge import participant_merge
 from turnpoint.people.services import household_child_add, participant_create
@@ -326,6 +329,15 @@ PAGES = (
          query="from=yesterday", status=400),
     Page("caseload, administrator", "administrator", "web:caseload"),
     Page("your sessions", "coordinator", "web:account_sessions"),
+    # Outcomes: events on the participant page, recording one, follow-ups
+    Page("outcome, new", "coordinator", "web:outcome_event_new", P),
+    Page("outcome, new, clinician", "clinician", "web:outcome_event_new", P),
+    Page("outcome, refused", "coordinator", "web:outcome_event_new", P, submit="Record it",
+         status=400, post={"kind": "conviction"}),
+    Page("follow-ups due", "casemanager", "web:follow_ups_due"),
+    Page("follow-up, mark", "coordinator", "web:follow_up_mark", {"pk": "follow_up"}),
+    Page("follow-up, refused", "coordinator", "web:follow_up_mark", {"pk": "follow_up"},
+         submit="Save", status=400, post={"status": "missed"}),
     # Refusals and missing pages, in the staff voice
     Page("refused (403)", "clinician", "web:court_orders", P, status=403),
     Page("not found (404)", "coordinator", "web:participant", {"pk": 999999}, status=404),
@@ -549,7 +561,26 @@ def build_world(users: dict, programmes: dict) -> dict:
         expected_release_on=date.today() + timedelta(days=21),
     )  # fmt: skip
     plan.refresh_from_db()
+    # Robin's outcomes; Jordan left Ghent's programme 100 days ago: a follow-up is overdue.
+    outcome_event_record(
+        acting_user=coordinator, participant=robin, referral=referral, kind="arrest",
+        offence_date=date.today() - timedelta(days=12),
+        outcome_date=date.today() - timedelta(days=11),
+        offence_category="acquisitive", outcome="pending", source_reference="PNC-2026-0001",
+    )  # fmt: skip
+    outcome_event_record(acting_user=coordinator, participant=robin, kind="housing",
+                         status="temporary", effective_on=date.today())  # fmt: skip
+    jordan = referral_create(
+        acting_user=coordinator, programme=ghent, source="court",
+        offence_category="drug_possession",
+        participant=participant_create(acting_user=coordinator, given_name="Jordan",
+                                       family_name="Reyes", date_of_birth=date(1988, 8, 8)),
+        drug_related_type="drug_law", offence_date=date.today() - timedelta(days=160),
+        referral_date=date.today() - timedelta(days=150),
+    )  # fmt: skip
+    left_programme(jordan, coordinator)
     return {
+        "follow_up": FollowUp.objects.get(referral=jordan, months=3).pk,
         "custody": custody.pk,
         "custody_plan_version": plan.version,
         "open_custody": open_custody.pk,

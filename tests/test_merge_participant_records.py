@@ -13,6 +13,8 @@ from turnpoint.accounts.models import Role
 from turnpoint.assessments.models import Administration, ExternalAssessment
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.services import referral_transition
+from turnpoint.outcomes.models import FollowUp
+from turnpoint.outcomes.services import outcome_event_record
 from turnpoint.people.identifiers import contact_add, identifier_add
 from turnpoint.people.merge import MOVES, UNMERGE_PERIOD, participant_merge, participant_unmerge
 from turnpoint.people.models import Participant, ParticipantMerge
@@ -112,6 +114,11 @@ def pair(make_referral, users):
         establishment="HMP Leeds", started_on=date.today() - timedelta(days=10),
         expected_release_on=date.today() + timedelta(days=20),
     )  # fmt: skip
+    outcome_event_record(acting_user=coordinator, participant=duplicate, kind="housing",
+                         status="settled", effective_on=date.today())  # fmt: skip
+    referral.refresh_from_db()
+    FollowUp.objects.create(participant=duplicate, referral=referral, episode=referral.episode,
+                            months=3, due_on=date.today())  # fmt: skip
     return kept, duplicate
 
 

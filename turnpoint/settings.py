@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "turnpoint.people",
     "turnpoint.programmes",
     "turnpoint.journeys",
+    "turnpoint.outcomes",
     "turnpoint.assessments",
     "turnpoint.plans",
     "turnpoint.supervision",

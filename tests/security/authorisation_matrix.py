@@ -312,6 +312,23 @@ PAGES: dict[str, dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # Outcomes (docs/outcomes.md): recorded by the roles that write legal facts or outcomes
+    # (case work and the clinician, who records only the kinds of outcome it writes); court
+    # roles and the safeguarding lead reach the participant but are refused.
+    "web:outcome_event_new": where(
+        PLANNING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # A follow-up is outcomes: who may not read it gets the same 404 as for a missing one.
+    "web:follow_up_mark": where(PLANNING, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND),
+    # The follow-ups due of the user's own team, for the roles that read outcomes (the
+    # outsider's list is of their own team, and empty).
+    "web:follow_ups_due": where(PLANNING, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
     # Household: case work and treatment roles, never the court (R19).
     "web:household": where(
         RECORDING | {Role.CLINICIAN, Role.SAFEGUARDING_LEAD},
@@ -712,6 +729,37 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
             ("PUT", f"{_CUSTODY}/release-plan/items/{{item}}"),
         )
     },
+    # Outcomes (docs/outcomes.md): events are listed to the roles that read legal facts or
+    # outcomes (each sees its own categories), and the body records a housing status, which
+    # case work and the clinician write; follow-ups are outcomes, and one a role may not read
+    # is not found.
+    ("GET", "/api/participants/{participant_id}/outcome-events"): where(
+        REACHING - {Role.SAFEGUARDING_LEAD},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    **{
+        (method, path): where(
+            PLANNING,
+            OK,
+            FORBIDDEN,
+            anonymous=UNAUTHENTICATED,
+            outsider=NOT_FOUND,
+            analyst=NOT_FOUND,
+            administrator=NOT_FOUND,
+        )
+        for method, path in (
+            ("POST", "/api/participants/{participant_id}/outcome-events"),
+            ("GET", "/api/participants/{participant_id}/follow-ups"),
+        )
+    },
+    ("POST", "/api/participants/{participant_id}/follow-ups/{follow_up_id}/mark"): where(
+        PLANNING, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
     # Household (R19): read by case work and treatment roles, never the court; the safeguarding
     # lead only through a break-glass, and the world has none.
     ("GET", "/api/participants/{participant_id}/household"): where(

@@ -236,7 +236,17 @@ def objects(world, users, programmes, make_referral):
         results_received_at=timezone.now() - timedelta(hours=2),
         results=[{"substance": "opiates", "result": "positive"}],
     )
+    # Jordan left the programme 100 days ago: the follow-up the mark page answers.
+    from outcome_helpers import left_programme
+
+    from turnpoint.outcomes.models import FollowUp
+
+    jordan = make_referral(given_name="Jordan", family_name="Reyes",
+                           offence_date=date.today() - timedelta(days=160),
+                           referral_date=date.today() - timedelta(days=150))  # fmt: skip
+    left_programme(jordan, users["coordinator"])
     return {
+        "follow_up": FollowUp.objects.get(referral=jordan, months=3).pk,
         "administration": administration.pk,
         "self_administration": for_them.pk,
         "appointment": appointment.pk,

@@ -131,6 +131,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:offence_edit": "referral",
         "web:participant_unmerge": "other_participant",
         "web:matching": "referral",
+        "web:follow_up_mark": "follow_up",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (
@@ -413,6 +414,21 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
         return f"/api/administrations/{given.pk}/complete", {"answers": answers, "version": 1}
     if "/appointments" in path or "/drug-tests" in path:
         return supervision_body(method, path, referral, coordinator)
+    if (method, path) == ("POST", "/api/participants/{participant_id}/outcome-events"):
+        return f"{base}/outcome-events", {"kind": "housing", "status": "temporary",
+                                          "effective_on": today.isoformat()}  # fmt: skip
+    if path.endswith("/follow-ups/{follow_up_id}/mark"):
+        from outcome_helpers import left_programme
+
+        from turnpoint.outcomes.models import FollowUp
+
+        left = make_referral(given_name="Jordan", family_name="Reyes",
+                             offence_date=today - timedelta(days=160),
+                             referral_date=today - timedelta(days=150))  # fmt: skip
+        left_programme(left, coordinator)
+        due = FollowUp.objects.get(referral=left, months=3)
+        url = f"/api/participants/{left.participant_id}/follow-ups/{due.pk}/mark"
+        return url, {"status": "missed", "reason": "Could not be reached."}
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 

@@ -37,6 +37,8 @@ LISTS = {
     "/api/participants/{participant_id}/court-orders": (None, {}),
     "/api/participants/{participant_id}/custody-episodes": (None, {}),
     "/api/participants/{participant_id}/household": (None, {}),
+    "/api/participants/{participant_id}/outcome-events": (None, {}),
+    "/api/participants/{participant_id}/follow-ups": (None, {}),
     "/api/participants/{participant_id}/appointments": (None, {}),
     "/api/participants/{participant_id}/drug-tests": (None, {}),
 }

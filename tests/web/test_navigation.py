@@ -17,14 +17,15 @@ SESSIONS = "Your sessions"
 STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
 # Those who record attendance keep a calendar and the day's call-in list for testing.
 SUPERVISING = ["Calendar", "Call-in list"]
-CASEWORK = ["My caseload", "New referral", *SUPERVISING, "Releases", *STAFF_EVERYWHERE]
+FOLLOW_UPS = "Follow-ups due"  # for the roles that read outcomes
+CASEWORK = ["My caseload", "New referral", *SUPERVISING, "Releases", FOLLOW_UPS, *STAFF_EVERYWHERE]
 READING = ["My caseload", *STAFF_EVERYWHERE]
 EXPECTED = {
     "coordinator": CASEWORK,
     "casemanager": CASEWORK,
     "probation": CASEWORK,
     # The treatment provider also works on the release plans' treatment tasks.
-    "clinician": ["My caseload", *SUPERVISING, "Releases", *STAFF_EVERYWHERE],
+    "clinician": ["My caseload", *SUPERVISING, "Releases", FOLLOW_UPS, *STAFF_EVERYWHERE],
     "judge": READING,
     "prosecutor": READING,
     "defence": READING,

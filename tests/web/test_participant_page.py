@@ -37,6 +37,13 @@ MERGES_QUERY = 1
 # A user who may read the recovery plan (the coordinator) looks for one: one query. One who may
 # not (a court role without consent) costs none: the rules decide with what the page read.
 PLAN_QUERY = 1
+# The "Outcomes" section: the participant's outcome events of the categories the role reads
+# (legal facts and outcomes) and the follow-ups of their referrals (outcomes): one query each,
+# for a role that reads those categories; a court role reads legal facts only, so one.
+OUTCOMES_QUERIES = 2
+COURT_OUTCOMES_QUERY = 1
+# Everything a coordinator's page reads.
+COORDINATOR_QUERIES = PARTICIPANT_QUERIES + MERGES_QUERY + OUTCOMES_QUERIES + PLAN_QUERY
 # What a read across agencies adds: the act and its backlog row, inserted in the record's
 # transaction (sharing/record.py). The participant's court orders, which may open the household
 # link to a court role, are among the openings every page reads.
@@ -174,7 +181,7 @@ def test_participant_page_query_count_does_not_grow_with_the_journey(
 ):
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("coordinator")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + MERGES_QUERY + PLAN_QUERY):
+    with django_assert_num_queries(COORDINATOR_QUERIES):
         assert client.get(url(first)).status_code == 200
     walk(first, coordinator, "episode")
     second = make_referral(given_name="Alex", family_name="Smith")
@@ -189,7 +196,7 @@ def test_participant_page_query_count_does_not_grow_with_the_journey(
         referral_date=first.referral_date,
     )
     # One more for the running episode's "Assign" form: the team members it offers.
-    with django_assert_num_queries(PARTICIPANT_QUERIES + 1 + MERGES_QUERY + PLAN_QUERY):
+    with django_assert_num_queries(COORDINATOR_QUERIES + 1):
         html = text(client.get(url(first)))
     assert html.count('class="moj-timeline__item"') == 8
     assert second.participant.display_name not in html
@@ -206,10 +213,10 @@ def test_sec_13_judges_page_reads_the_consents_once_and_discloses_in_fixed_queri
     read."""
     first = make_referral(given_name="Robin", family_name="Example")
     client = page_as("judge")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         assert client.get(url(first)).status_code == 200
     walk(first, coordinator, "episode")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         assert client.get(url(first)).status_code == 200
     assert Disclosure.objects.filter(participant=first.participant).count() == 2
 
@@ -238,13 +245,13 @@ def test_sec_08_judge_with_the_participants_consent_is_told_clinical_is_shared_u
         signed_on=date.today(),
     )
     client = page_as("judge")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
     assert Category.CLINICAL.label in listed
     assert Category.MENTAL_HEALTH.label not in listed
     share_consent_revoke(consent, acting_user=users["coordinator"], how="said so in court")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     listed = html.split('id="readable-categories"')[1].split("</ul>")[0]
     assert Category.CLINICAL.label not in listed
@@ -271,10 +278,10 @@ def test_sec_16_a_court_order_in_force_opens_the_household_link_on_the_judges_pa
         covers_to=date.today(), recipient_role="judge", purposes=["court_review"],
         expires_at=timezone.now() + timedelta(days=30),
     )  # fmt: skip
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     assert 'id="household"' in html
     court_order_end(order, acting_user=users["coordinator"], reason="discharged on appeal")
-    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES):
+    with django_assert_num_queries(PARTICIPANT_QUERIES + CROSSING_QUERIES + COURT_OUTCOMES_QUERY):
         html = text(client.get(url(referral)))
     assert 'id="household"' not in html

@@ -17,6 +17,7 @@ from . import (
     errors,
     household,
     matching,
+    outcomes,
     participant_records,
     participants,
     participation_consents,
@@ -33,8 +34,8 @@ api = NinjaAPI(
     title="Turnpoint API",
     version="1",
     description="Participants, referrals, transitions, episodes, programmes, and what staff record "
-    "about participants: consents, court orders, custody and release, households, recovery "
-    "plans. See docs/api.md.",
+    "about participants: consents, court orders, custody and release, households, outcomes, "
+    "recovery plans. See docs/api.md.",
     openapi_url="/openapi.json",
     docs_url="/docs",
     auth=BearerToken(),
@@ -51,6 +52,7 @@ api.add_router("/referrals", matching.router)
 api.add_router("/participants", household.router)
 api.add_router("/participants", court_orders.router)
 api.add_router("/participants", custody.router)
+api.add_router("/participants", outcomes.router)
 api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
 api.add_router("/participants", plans.router)

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from turnpoint.accounts.models import Role
 from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.outcomes.services import follow_ups_follow_exit
 from turnpoint.sharing.audit import audit_write
 from turnpoint.sharing.categories import Category
 from turnpoint.sharing.rules import PolicyDenied, require
@@ -385,6 +386,8 @@ def _apply(referral: Referral, episode: Episode | None, derived: Derived) -> Non
         if episode.pk is not None:
             episode.version += 1
         episode.save()
+        # The follow-ups the exit scheduled move, go or come with it (docs/outcomes.md).
+        follow_ups_follow_exit(episode)
 
 
 # Offence facts ---------------------------------------------------------------------------------

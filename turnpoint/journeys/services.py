@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from turnpoint.errors import Conflict, InvalidInput, Problem
+from turnpoint.outcomes.services import follow_ups_schedule
 from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.sharing.audit import audit_entry
 from turnpoint.sharing.categories import Category
@@ -245,6 +246,9 @@ def referral_transition(
         locked.save(update_fields=rows.referral_fields)
         if rows.episode is not None:
             rows.episode.save(update_fields=rows.episode_fields or None)
+            if step.to_state == State.EXIT:
+                # The 3-, 6- and 12-month follow-ups, in the transaction of the exit (R13).
+                follow_ups_schedule(rows.episode)
         transition = rows.transition
         transition_audit(transition, acting_user=acting_user).save()
     referral.refresh_from_db()

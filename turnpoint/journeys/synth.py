@@ -23,6 +23,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from turnpoint.errors import InvalidInput, Problem
+from turnpoint.outcomes.models import FollowUp, OutcomeEvent
+from turnpoint.outcomes.synth import ExitOutcomes, exit_outcomes, exit_outcomes_audit
 from turnpoint.people.models import Ethnicity, Participant, Sex
 from turnpoint.programmes.eligibility import eligibility_check
 from turnpoint.programmes.models import Programme
@@ -273,6 +275,8 @@ class SynthSummary(TypedDict):
     left: dict[str, int]
     exits: dict[str, int]
     audit_entries: int
+    follow_ups: int
+    outcome_events: int
     seed: int
     elapsed_seconds: NotRequired[float]
 
@@ -318,6 +322,10 @@ def synth_caseload(
             )
     facts = [_programme_facts(p) for p in programmes]
     rng = np.random.default_rng(seed)
+    # Outcomes after exit draw from their own generator: the pathways stay those of the seed.
+    after = _After(np.random.default_rng([seed, 30]), today or timezone.localdate(),
+                   frozenset(c for f in facts for c, o in f.exit_outcomes.items()
+                             if o == "completed"))  # fmt: skip
     today = today or timezone.localdate()
     summary: SynthSummary = {
         "participants": 0,
@@ -330,6 +338,8 @@ def synth_caseload(
         "left": {},
         "exits": {},
         "audit_entries": 0,
+        "follow_ups": 0,
+        "outcome_events": 0,
         "seed": seed,
     }
     # One request context for the run: every audit row carries the same request id.
@@ -341,7 +351,7 @@ def synth_caseload(
             batch = _Batch()
             for _ in range(size):
                 _one_participant(rng, facts, today, acting_user, batch, summary)
-            _write(batch, acting_user, summary)
+            _write(batch, acting_user, summary, after)
             done += size
             if progress is not None:
                 progress(done, participants)
@@ -615,8 +625,19 @@ def _episode(rng, f: _Facts, w: _Walker, summary) -> None:
         w.step(S.CLOSED, exit_on + _days(rng, 14, 60), reason=CLOSE_WITHOUT_FOLLOW_UP)
 
 
-def _write(batch: _Batch, user, summary) -> None:
-    """Save one batch as the services would, in bulk: the same rows, one transaction.
+@dataclass
+class _After:
+    """What the outcomes after exit need: their generator, today and the exit types that are
+    completions."""
+
+    rng: np.random.Generator
+    today: date
+    completed: frozenset
+
+
+def _write(batch: _Batch, user, summary, after: _After) -> None:
+    """Save one batch as the services would, in bulk: the same rows, one transaction, with the
+    follow-ups the exit step schedules and some reoffending after exit (outcomes/synth.py).
 
     bulk_create fills each foreign key from the (now saved) object it points to."""
     with transaction.atomic():
@@ -640,7 +661,18 @@ def _write(batch: _Batch, user, summary) -> None:
                     consent = batch.consents[id(t.referral)]
                     entries.append(participation_consent_audit(consent, acting_user=user))
                 entries.append(transition_audit(t, acting_user=user))
+        outcomes = ExitOutcomes()
+        for episode in batch.episodes:
+            if episode.ended_on is not None:
+                exit_outcomes(after.rng, episode, completed=episode.exit_type in after.completed,
+                              offence_category=episode.referral.offence_category,
+                              today=after.today, acting_user=user, out=outcomes)  # fmt: skip
+        FollowUp.objects.bulk_create(outcomes.follow_ups, batch_size=INSERT_ROWS)
+        OutcomeEvent.objects.bulk_create(outcomes.events, batch_size=INSERT_ROWS)
+        entries += exit_outcomes_audit(outcomes, acting_user=user)
         AuditEntry.objects.bulk_create(entries, batch_size=INSERT_ROWS)
+    summary["follow_ups"] += len(outcomes.follow_ups)
+    summary["outcome_events"] += len(outcomes.events)
     summary["transitions"] += len(batch.transitions)
     summary["participation_consents"] += len(batch.consents)
     summary["audit_entries"] += len(entries)

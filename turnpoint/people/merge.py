@@ -52,6 +52,8 @@ MOVES = (
     ("supervision.Appointment", "participant"),
     ("supervision.DrugTest", "participant"),
     ("supervision.CustodyEpisode", "participant"),  # its release plan moves with it
+    ("outcomes.OutcomeEvent", "participant"),
+    ("outcomes.FollowUp", "participant"),
 )
 # The foreign keys to the participant that stay where they are: history, and the merge itself.
 # A record's field history (earlier names and dates of birth) is of that record's own fields: on

@@ -12,7 +12,7 @@ statutory report (`statutory.statutory_report_generate`) and the accounting of d
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from turnpoint.assessments.models import Administration
 from turnpoint.journeys.models import ReferralFieldChange
+from turnpoint.outcomes.models import FollowUp, FollowUpStatus
 from turnpoint.people.duplicates import Person, likely_duplicates
 from turnpoint.people.identifiers import normalise
 from turnpoint.people.models import (
@@ -986,5 +987,116 @@ def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
                 user, participants=[r.participant for r in rows], categories=sorted(shown),
                 detail={"page": "releases"},
                 programme_by_participant={r.participant.pk: r.programme for r in rows},
+            )  # fmt: skip
+    return rows
+
+
+# Outcomes (docs/outcomes.md) ----------------------------------------------------------------------
+
+
+@dataclass
+class ParticipantOutcomes:
+    """A participant's outcome events and follow-ups that the user may read: each event decided
+    by its own category (a reconviction is a legal fact, a housing status an outcome) in the
+    programme of its referral, or in the participant's programmes of the user's team when it
+    has none (an imported record); follow-ups of the team's referrals, as outcomes."""
+
+    events: list = field(default_factory=list)
+    follow_ups: list = field(default_factory=list)
+    readable: frozenset = frozenset()  # the categories the user may read anywhere here
+
+
+def participant_outcomes_read(user, participant, record: ParticipantRecord | None = None
+                              ) -> ParticipantOutcomes:  # fmt: skip
+    """A reached participant's outcome events and follow-ups, decided per category with the
+    rules per programme of the user's team, fetched and recorded before anything is returned
+    (if the record fails, nothing is). `record`, the participant page's `participant_record`,
+    saves reading the referrals and openings again. As on the participant page, a court order
+    opens nothing here (it leaves as the export)."""
+    openings: Openings | None
+    if record is None:
+        openings = replace(openings_of(user, participant), court_orders=())
+        referrals = list(
+            participant.referrals.filter(programme__in=team_programme_ids(user)).select_related(
+                "programme"
+            )
+        )
+        by_referral = {
+            r.pk: readable(user, programme=r.programme, openings=openings) for r in referrals
+        }
+    else:
+        openings = replace(record.openings, court_orders=()) if record.openings else None
+        referrals, by_referral = record.referrals, record.categories
+    anywhere: frozenset = frozenset().union(*by_referral.values())
+    kinds = anywhere & {C.LEGAL, C.OUTCOMES}
+    events = [
+        e for e in participant.outcome_events.filter(category__in=kinds)
+        .select_related("referral__programme")
+        .order_by("-outcome_date", "-effective_on", "-id")
+        if e.category in by_referral.get(e.referral_id, anywhere)
+    ] if kinds else []  # fmt: skip
+    with_outcomes = [pk for pk, cats in by_referral.items() if C.OUTCOMES in cats]
+    follow_ups = list(
+        FollowUp.objects.filter(participant=participant, referral__in=with_outcomes)
+        .select_related("referral__programme")
+        .order_by("due_on", "id")
+    ) if with_outcomes else []  # fmt: skip
+    shown = {e.category for e in events} | ({C.OUTCOMES} if follow_ups else set())
+    if shown:
+        read_recorded(
+            user, participants=[participant], categories=sorted(shown), obj=participant,
+            detail={"page": "outcomes"},
+            programme_by_participant={participant.pk: referrals[0].programme},
+            openings={participant.pk: openings} if openings else None,
+        )  # fmt: skip
+    return ParticipantOutcomes(events, follow_ups, anywhere)
+
+
+def follow_up_read(user, pk) -> FollowUp:
+    """One follow-up of a referral the user reaches, of a participant not merged away, that the
+    user may read; Http404 alike when there is none and when the user may not read it."""
+    try:
+        pk = int(pk)
+    except (ValueError, TypeError):
+        pk = 0
+    row = (
+        FollowUp.objects.filter(
+            pk=pk, referral__in=referrals_visible_to(user), participant__merged_into__isnull=True
+        )
+        .select_related("participant", "referral__programme", "episode", "administration")
+        .first()
+    )
+    if row is None or not decide(user, C.OUTCOMES, programme=row.referral.programme):
+        raise not_found(FollowUp, pk, "follow-up")
+    read_recorded(
+        user, participants=[row.participant], categories=[C.IDENTITY, C.OUTCOMES], obj=row,
+        detail={"page": "follow-up"},
+        programme_by_participant={row.participant_id: row.referral.programme},
+    )  # fmt: skip
+    return row
+
+
+def follow_ups_due_read(user, *, today: date, days: int = 30, limit: int = 500) -> list:
+    """Follow-ups still due on or before `days` after `today` (the overdue among them), of
+    referrals the user reaches in programmes where the user may read outcomes, soonest first,
+    with their participant (identity) and programme; read and recorded."""
+    team = team_programmes(user)
+    programmes = [pk for pk, p in team.items() if decide(user, C.OUTCOMES, programme=p)]
+    with transaction.atomic():
+        rows = list(
+            FollowUp.objects.filter(
+                referral__in=referrals_visible_to(user).filter(programme__in=programmes),
+                participant__merged_into__isnull=True,
+                status=FollowUpStatus.DUE,
+                due_on__lte=today + timedelta(days=days),
+            )
+            .select_related("participant", "referral__programme")
+            .order_by("due_on", "id")[:limit]
+        )
+        if rows:
+            read_recorded(
+                user, participants=[r.participant for r in rows],
+                categories=[C.IDENTITY, C.OUTCOMES], detail={"page": "follow-ups due"},
+                programme_by_participant={r.participant_id: r.referral.programme for r in rows},
             )  # fmt: skip
     return rows

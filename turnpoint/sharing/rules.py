@@ -65,9 +65,10 @@ ROLE_READ: dict[str, frozenset[str]] = {
 # (docs/supervision.md). The recovery plan is made with the participant by those who work with
 # them week to week: the coordinator, the case manager and the treatment provider's key worker
 # (docs/plans.md); the probation officer and the court read it where their role or a consent
-# allows, and change none.
+# allows, and change none. Outcomes (overdoses, housing, follow-ups) are recorded by case work
+# and treatment roles; a reconviction is a legal fact, written by the case work roles.
 _ASSESSING = frozenset({C.RISK_NEED, C.STRENGTHS})
-_SUPERVISING = frozenset({C.ATTENDANCE, C.DRUG_TESTS})
+_SUPERVISING = frozenset({C.ATTENDANCE, C.DRUG_TESTS, C.OUTCOMES})
 _CASE_RECORD = frozenset({C.IDENTITY, C.LEGAL, C.PATHWAY, C.HOUSEHOLD, C.PLAN})
 ROLE_WRITE: dict[str, frozenset[str]] = {
     Role.COORDINATOR: _CASE_RECORD | _ASSESSING | _SUPERVISING,

@@ -69,6 +69,10 @@ def _keeps_attendance(user) -> bool:
     return _staff(user) and bool(decide(user, Category.ATTENDANCE, action="write"))
 
 
+def _reads_outcomes(user) -> bool:
+    return _staff(user) and bool(decide(user, Category.OUTCOMES))
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -84,6 +88,7 @@ PARTICIPANT_PAGES = (
     "web:drug_test_new", "web:drug_test_schedule", "web:drug_test_interpretation",
     "web:portal_access", "web:custody", "web:custody_new", "web:custody_release",
     "web:release_plan", "web:release_task",
+    "web:portal_access", "web:outcome_event_new",
 )  # fmt: skip
 
 LINKS = (
@@ -92,6 +97,7 @@ LINKS = (
     Link("Calendar", "web:calendar", _keeps_attendance),
     Link("Call-in list", "web:call_in", _keeps_attendance),
     Link("Releases", "web:releases", _works_releases),
+    Link("Follow-ups due", "web:follow_ups_due", _reads_outcomes, section=("web:follow_up_mark",)),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),

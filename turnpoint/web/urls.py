@@ -168,6 +168,19 @@ urlpatterns += [
     path("participants/<int:pk>/plan/compare/", plan_views.plan_compare, name="plan_compare"),
 ]
 
+# Outcomes: events, follow-ups and the follow-ups due (turnpoint/web/outcome_views.py).
+from . import outcome_views  # noqa: E402
+
+urlpatterns += [
+    path(
+        "participants/<int:pk>/outcomes/new/",
+        outcome_views.outcome_event_new,
+        name="outcome_event_new",
+    ),
+    path("follow-ups/", outcome_views.follow_ups_due, name="follow_ups_due"),
+    path("follow-ups/<int:pk>/", outcome_views.follow_up_mark_page, name="follow_up_mark"),
+]
+
 # The second sign-in step (turnpoint/web/mfa_views.py, security.md SEC-25).
 from . import mfa_views  # noqa: E402
 
