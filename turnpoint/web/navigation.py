@@ -55,6 +55,10 @@ def _administrator(user) -> bool:
     return user.role == Role.ADMINISTRATOR
 
 
+def _analyst(user) -> bool:
+    return user.role == Role.ANALYST
+
+
 def _configures(user) -> bool:
     return _staff(user) and user.is_staff
 
@@ -75,6 +79,7 @@ LINKS = (
     Link("My caseload", "web:caseload", _has_caseload, section=PARTICIPANT_PAGES),
     Link("New referral", "web:referral_new", _may_refer),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
+    Link("Programme dashboard", "web:analytics", _analyst),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),
     Link("Configuration", "admin:index", _configures),

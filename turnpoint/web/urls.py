@@ -215,3 +215,8 @@ from . import matching_views  # noqa: E402
 urlpatterns += [
     path("referrals/<int:pk>/matching/", matching_views.matching_page, name="matching"),
 ]
+
+# The programme dashboard for analysts (turnpoint/web/analytics_views.py).
+from . import analytics_views  # noqa: E402
+
+urlpatterns += [path("analytics/", analytics_views.dashboard, name="analytics")]
