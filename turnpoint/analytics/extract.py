@@ -5,9 +5,9 @@
 into Arrow tables of one fixed shape (`SCHEMAS`):
 
 - `participants`: pid, gender, ethnicity;
-- `referrals`: rid, pid, programme, site, age_band (at referral), offence_category,
+- `referrals`: rid, pid, programme, site, age_band and age (at referral), offence_category,
   drug_related_type, offence_date, referral_date, recommended_disposal, imposed_disposal,
-  risk_level (the latest external risk-need level recorded by the referral date or after);
+  risk_level (the latest external risk-need level of the referral, else of the participant);
 - `transitions`: rid, from_state, to_state, occurred_on, reason_code (effective steps only:
   corrections applied, withdrawn steps left out);
 - `episodes`: rid, pid, programme, site, started_on, phase, ended_on, exit_type, exit_outcome

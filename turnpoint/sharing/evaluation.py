@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db import transaction
 
 from turnpoint.assessments.models import Administration, ExternalAssessment, Status
@@ -219,8 +220,9 @@ def _effective_steps(programme_ids: list[int]) -> list[tuple]:
 
 
 def _outcome_events(people: list[int]) -> list[tuple]:
-    try:
-        from turnpoint.outcomes.models import OutcomeEvent
-    except ImportError:  # the outcomes app is not installed: no events recorded
+    """Outcome events of these participants; none while the outcomes app is not installed."""
+    if not apps.is_installed("turnpoint.outcomes"):
         return []
+    from turnpoint.outcomes.models import OutcomeEvent
+
     return _all(OutcomeEvent.objects.filter(participant_id__in=people), EVENT_FIELDS)
