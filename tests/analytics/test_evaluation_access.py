@@ -279,6 +279,21 @@ def test_a_refusal_exits_1_with_no_traceback():
     assert "from: 'yesterday' is not a date" in done.stderr
 
 
+def test_research_extract_command(world, users, tmp_path):
+    out = StringIO()
+    call_command("research_extract", str(tmp_path / "x"), "--user", "analyst", "--json",
+                 stdout=out)  # fmt: skip
+    assert json.loads(out.getvalue())["rows"]["referrals"] == 7
+    referrals = pq.read_table(tmp_path / "x" / "referrals.parquet")
+    assert all(len(p) == 64 for p in referrals.column("participant").to_pylist())
+    assert exports()[-1].detail["research_extract"] is True
+    with pytest.raises(CommandError, match="refused: .*does not see analytics"):
+        call_command("research_extract", str(tmp_path / "y"), "--user", "coordinator")
+    assert not (tmp_path / "y").exists()
+    with pytest.raises(CommandError, match="is not an empty folder"):
+        call_command("research_extract", str(tmp_path / "x"), "--user", "analyst")
+
+
 # The dashboard -------------------------------------------------------------------------------
 
 
