@@ -287,7 +287,7 @@ def test_research_extract_command(world, users, tmp_path):
     referrals = pq.read_table(tmp_path / "x" / "referrals.parquet")
     assert all(len(p) == 64 for p in referrals.column("participant").to_pylist())
     assert exports()[-1].detail["research_extract"] is True
-    with pytest.raises(CommandError, match="refused: .*does not see analytics"):
+    with pytest.raises(CommandError, match=r"refused: .*does not see analytics"):
         call_command("research_extract", str(tmp_path / "y"), "--user", "coordinator")
     assert not (tmp_path / "y").exists()
     with pytest.raises(CommandError, match="is not an empty folder"):
