@@ -17,7 +17,7 @@ Targets (issue 30): the ten-year report under 10 s on the 2-core machine, at lea
 than pandas, under 4 GB. A benchmark, not a test: it prints figures and never fails on them.
 
     .venv/bin/python bench/bench_evaluation_measures.py               # 1,000,000 participants
-    .venv/bin/python bench/bench_evaluation_measures.py -n 100000 --keep /tmp/extract
+    .venv/bin/python bench/bench_evaluation_measures.py -n 100000 --keep DIR
 """
 
 from __future__ import annotations
