@@ -96,8 +96,11 @@ else:
     ALLOWED_HOSTS = env_str("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 
 # Keys the pseudonyms of de-identified research extracts (docs/analytics.md): at least 32
-# characters, not SECRET_KEY. Unset, no extract can be made; it is checked when one is.
-TURNPOINT_PSEUDONYM_KEY = os.environ.get("TURNPOINT_PSEUDONYM_KEY", "")
+# characters, not SECRET_KEY. Unset in production, no extract can be made; it is checked when
+# one is. Development and tests use a fixed, public key: their pseudonyms protect nothing.
+TURNPOINT_PSEUDONYM_KEY = os.environ.get("TURNPOINT_PSEUDONYM_KEY", "") or (
+    "" if PRODUCTION else "turnpoint-development-pseudonym-key-not-secret"
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

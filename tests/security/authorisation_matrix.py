@@ -440,6 +440,8 @@ PAGES: dict[str, dict[str, str]] = {
             "web:administration_print",
         )
     },
+    # The programme dashboard: de-identified, aggregated measures for analysts only.
+    "web:analytics": where({Role.ANALYST}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN),
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN

@@ -30,7 +30,7 @@ EXPECTED = {
     "prosecutor": READING,
     "defence": READING,
     "safeguarding": ["My caseload", "Safeguarding reviews", *STAFF_EVERYWHERE],
-    "analyst": STAFF_EVERYWHERE,
+    "analyst": ["Programme dashboard", *STAFF_EVERYWHERE],
     "administrator": ["Policy simulator", "Audit log", "Configuration", SESSIONS],
     "participant": [
         "Your record",

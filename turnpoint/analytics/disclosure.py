@@ -94,29 +94,55 @@ def _pick(full: np.ndarray, hidden: np.ndarray, candidates: list[tuple[int, int]
 
 
 def recoverable(full: np.ndarray, hidden: np.ndarray) -> list[tuple[int, int]]:
-    """Withheld entries of an augmented table that every solution of its sums agrees on.
+    """Withheld entries of an augmented table that every solution of its sums agrees on, in
+    row-major order.
 
-    Unknowns are the withheld entries; each line of the table is one equation. An unknown is
-    fixed by the equations exactly when it does not move along any direction of the solution
-    space, i.e. its row of the null space of the equations is zero.
+    Unknowns are the withheld entries; each line of the table is one equation, and each unknown
+    is in exactly two: its row's and its column's. So the equations are the incidence matrix of
+    a bipartite graph, lines as vertices and withheld entries as edges (negating the equations
+    of the total row and total column, and the unknowns that are totals, makes every
+    coefficient +1). The solutions move along the graph's cycles, so an unknown is fixed exactly
+    when its edge lies on no cycle: when it is a bridge. Bridges are found by one depth-first
+    search (Tarjan), in time linear in the number of withheld entries.
     """
     unknowns = [tuple(int(x) for x in cell) for cell in np.argwhere(hidden)]
     if not unknowns:
         return []
-    position = {cell: k for k, cell in enumerate(unknowns)}
-    lines = _lines(full.shape)
-    system = np.zeros((len(lines), len(unknowns)))
-    for row, line in enumerate(lines):
-        # The interior entries of a line add up to its last entry, its total.
-        for n, cell in enumerate(line):
-            if cell in position:
-                system[row, position[cell]] = -1.0 if n == len(line) - 1 else 1.0
-    _, singular, vt = np.linalg.svd(system)
-    rank = int((singular > 1e-9).sum())
-    null = vt[rank:].T
-    if null.shape[1] == 0:
-        return unknowns
-    return [cell for cell, k in position.items() if np.abs(null[k]).max() < 1e-9]
+    rows = full.shape[0]
+    adjacent: dict[int, list[tuple[int, int]]] = {}
+    for k, (i, j) in enumerate(unknowns):
+        adjacent.setdefault(i, []).append((rows + j, k))
+        adjacent.setdefault(rows + j, []).append((i, k))
+    order: dict[int, int] = {}
+    low: dict[int, int] = {}
+    bridges: set[int] = set()
+    for root in adjacent:
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack = [(root, -1, iter(adjacent[root]))]
+        while stack:
+            vertex, via, edges = stack[-1]
+            advanced = False
+            for other, k in edges:
+                if k == via:
+                    continue
+                if other in order:
+                    low[vertex] = min(low[vertex], order[other])
+                else:
+                    order[other] = low[other] = len(order)
+                    stack.append((other, k, iter(adjacent[other])))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            if stack:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[vertex])
+                if low[vertex] > order[parent]:
+                    bridges.add(via)
+    return [cell for k, cell in enumerate(unknowns) if k in bridges]
 
 
 def suppress(table: Sequence[Sequence[int]]) -> dict[str, Any]:

@@ -314,6 +314,35 @@ def _decide_in_report(user, category, *, programme, action, purpose, openings, r
     )
 
 
+# Analytics -------------------------------------------------------------------------------------
+
+# Who computes the evaluation measures and makes the de-identified extract they run on: the
+# analyst, for evaluation, and only over the programmes of their team. What they see is
+# de-identified and aggregated (counts suppressed, pseudonyms, coarse dates: docs/analytics.md),
+# which is why no identifiable category needs opening for it.
+ANALYTICS_ROLES = frozenset({Role.ANALYST})
+
+
+def decide_analytics(user, programme=None, *, team=frozenset(), purpose=None) -> Decision:
+    """May this user compute evaluation measures (and make the extract behind them), for
+    `programme` when given (a Programme; None: the programmes of the user's team)? `team` is
+    the keys of the programmes of the user's team (loaded by the caller: no query here)."""
+    refused, purpose = _refused(user, purpose)
+    if refused is not None:
+        return refused
+    if user.role not in ANALYTICS_ROLES:
+        return Decision(
+            False,
+            f"the {Role(user.role).label.lower()} role does not see analytics; evaluation "
+            "measures are for analysts, and only de-identified",
+        )
+    if purpose != Purpose.EVALUATION:
+        return Decision(False, "analytics are made for evaluation only")
+    if programme is not None and programme.pk not in team:
+        return Decision(False, f"{programme.name} is not one of your team's programmes")
+    return Decision(True, "Analyst role may see de-identified, aggregated measures", "role")
+
+
 # Across agencies ---------------------------------------------------------------------------------
 
 

@@ -61,6 +61,10 @@ def _administrator(user) -> bool:
     return user.role == Role.ADMINISTRATOR
 
 
+def _analyst(user) -> bool:
+    return user.role == Role.ANALYST
+
+
 def _configures(user) -> bool:
     return _staff(user) and user.is_staff
 
@@ -99,6 +103,7 @@ LINKS = (
     Link("Releases", "web:releases", _works_releases),
     Link("Follow-ups due", "web:follow_ups_due", _reads_outcomes, section=("web:follow_up_mark",)),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
+    Link("Programme dashboard", "web:analytics", _analyst),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),
     Link("Configuration", "admin:index", _configures),

@@ -323,3 +323,8 @@ urlpatterns += [
     ),
     path("releases/", custody_views.releases, name="releases"),
 ]
+
+# The programme dashboard for analysts (turnpoint/web/analytics_views.py).
+from . import analytics_views  # noqa: E402
+
+urlpatterns += [path("analytics/", analytics_views.dashboard, name="analytics")]
