@@ -249,6 +249,7 @@ def format_text(summary: dict[str, Any]) -> str:
                 f" {th['breaks_even_at']:,.6g} (point value {th['point_value']});"
                 f" {th['runs']} runs per evaluation, {len(th['evaluations'])} evaluations.",
             ]
+    lines += format_calibration(summary["calibration"])
     prov = summary["provenance"]
     lines += ["", f"Assumptions (no published figure): {len(prov['assumptions'])}"]
     lines += [f"  {a['parameter']} = {a['value']}: {a['source']}" for a in prov["assumptions"]]
@@ -397,6 +398,41 @@ def format_table(table: dict[str, Any]) -> str:
             if note:
                 lines.append(f"{row['name']}: {note}.")
     return "\n".join(lines)
+
+
+def format_calibration(cal: dict[str, Any]) -> list[str]:
+    """The calibration section of the text report: each target with its source."""
+    lines = ["", "Calibration of the status quo to observed totals:"]
+    for t in cal["targets"]:
+        lines.append(
+            f"  {t['measure']}: {t['target']:,.0f} in every draw ({t['how']});"
+            f" new people a year {_count(t['new_people_per_year']['mean'])}. Source: {t['source']}"
+        )
+    for t in cal["weighted_targets"]:
+        weighted = t["weighted_mean"]
+        lines.append(
+            f"  {t['words']}: {t['low']:,} to {t['high']:,}; model {_count(t['model']['mean'])}"
+            + (f", weighted {_count(weighted)}" if weighted is not None else "")
+            + f" ({t['how']}). Source: {t['source']}"
+        )
+    lines.append(
+        f"  effective sample size of the weighted draws: {cal['effective_sample_size']:,.0f}"
+    )
+    weighted = cal.get("weighted_results")
+    if weighted:
+        lines.append(
+            f"  under these weights: net present value {_money(weighted['npv_mean'])}, chance"
+            f" benefits exceed costs {weighted['probability_benefits_exceed_costs']:.0%}"
+        )
+    for t in cal["no_total"]:
+        lines.append(f"  {t['measure']}: {t['message']}")
+    for c in cal["checks"]:
+        verdict = "consistent" if c["consistent"] else "NOT consistent"
+        lines.append(
+            f"  check, {c['words']}: model {c['model']:,.0f}, published at least"
+            f" {c['published_at_least']:,.0f} ({verdict}). Source: {c['source']}"
+        )
+    return lines
 
 
 def execute(options: dict[str, Any]) -> str:
