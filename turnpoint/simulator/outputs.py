@@ -537,8 +537,8 @@ def provenance(result: RunResult) -> dict[str, Any]:
         ],
         "price_bases": sorted({str(p.price_base) for p in used if p.currency and not p.is_missing}),
         "warning": (
-            "Money values are in the price bases of their sources and are not uprated (no deflator "
-            "series was read); treat totals as indicative."
+            "Money values are in the price bases of their sources and are not uprated (no GDP "
+            "deflator series was given: see --deflator); treat totals as indicative."
         ),
     }
 
