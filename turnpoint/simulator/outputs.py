@@ -285,12 +285,12 @@ TARGETS = {
 # Totals the issue asks to calibrate to for which no published figure for this group was read.
 NO_TOTAL = {
     "england_and_wales": [
-        ("new people entering the pathway a year", "derived from arrivals instead (above)"),
+        ("new people entering the pathway a year", "the number is derived from arrivals instead"),
         ("prison population attributable to this group", ""),
         ("drug-related deaths a year in this group", ""),
     ],
     "scotland": [
-        ("new people entering the pathway a year", "derived from arrivals instead (above)"),
+        ("new people entering the pathway a year", "the number is derived from arrivals instead"),
         ("prison receptions a year of people with problem drug use", ""),
         ("prison population attributable to this group", ""),
         ("drug-related deaths a year in this group", ""),
@@ -410,7 +410,7 @@ def calibration(result: RunResult, baseline: RunResult | None = None) -> dict[st
             {
                 "measure": words,
                 "message": "no published total for this group was found in the sources read;"
-                " not calibrated" + (f" ({note})" if note else ""),
+                " not calibrated" + (f"; {note}" if note else ""),
             }
         )
     crime = CRIME_CHECK.get(scen.jurisdiction)
