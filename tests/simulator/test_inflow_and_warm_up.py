@@ -61,8 +61,8 @@ def test_every_draw_has_the_published_arrivals_in_the_status_quo():
     summary = outputs.summary(result)
     target = summary["calibration"]["targets"][0]
     assert target["target"] == 125_000 and "UKDPC 2008" in target["source"]
-    check = summary["calibration"]["checks"][0]
-    assert check["measure"] == "custody_receptions" and check["model"]["mean"] > 0
+    weighted = summary["calibration"]["weighted_targets"][0]
+    assert weighted["measure"] == "custody_receptions" and weighted["model"]["mean"] > 0
 
 
 def test_the_scaled_warm_state_equals_a_warm_up_run_at_that_inflow():

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from turnpoint.simulator import analysis, outputs, resources
+from turnpoint.simulator import analysis, outputs, prices, resources
 from turnpoint.simulator.errors import SimulatorInputError
 from turnpoint.simulator.runner import RunResult, simulate
 from turnpoint.simulator.scenario import load_scenario
@@ -37,6 +37,7 @@ class Simulation:
     baseline: RunResult | None
     estimate: resources.Estimate | None = None
     seconds: float | None = None
+    prices: dict[str, Any] | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         return outputs.run_rows(self.result, self.baseline)
@@ -45,7 +46,34 @@ class Simulation:
         out = outputs.summary(self.result, self.baseline)
         if self.estimate is not None:
             out["resources"] = {**self.estimate.as_dict(), "elapsed_seconds": self.seconds}
+        apply_prices(out, self.prices)
         return out
+
+
+def apply_prices(summary: dict[str, Any], uprating: dict[str, Any] | None) -> None:
+    """State the price year used (or that nothing was uprated) in the summary."""
+    if uprating is None:
+        return
+    summary["prices"] = uprating
+    left = ", ".join(f"{k} ({v})" for k, v in uprating["not_uprated"].items()) or "none"
+    summary["provenance"]["warning"] = (
+        f"Money values in pounds are in {uprating['price_year']} prices, uprated with"
+        f" {uprating['deflator']}; not uprated: {left}."
+    )
+
+
+def resolve_prices(file: str, options: dict[str, Any]) -> prices.Deflator | None:
+    """The deflator series given with --deflator, or None; --price-year needs one."""
+    if options.get("deflator"):
+        return prices.load_deflator(options["deflator"])
+    if options.get("price_year") is not None:
+        raise SimulatorInputError(
+            file,
+            "--price-year",
+            "needs a GDP deflator series (--deflator FILE): no series is shipped, so without"
+            " one money stays in each source's price base",
+        )
+    return None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +112,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-tornado", action="store_true", help="skip the one-way sensitivity (tornado)"
     )
     parser.add_argument(
+        "--deflator",
+        metavar="FILE",
+        help="GDP deflator series (YAML: source, url, index by year) to uprate costs with",
+    )
+    parser.add_argument(
+        "--price-year",
+        metavar="YYYY",
+        help="uprate costs in pounds to this year's prices (default: the series' latest year)",
+    )
+    parser.add_argument(
         "--max-minutes",
         type=float,
         default=resources.DEFAULT_MAX_MINUTES,
@@ -106,6 +144,8 @@ def run_simulation(
     max_minutes: float | None = None,
     max_memory_mib: float | None = None,
     rows: bool = False,
+    deflator: prices.Deflator | None = None,
+    price_year: str | None = None,
 ) -> Simulation:
     """Load, validate and simulate a scenario and (if it names one) its baseline, same draws.
 
@@ -125,6 +165,14 @@ def run_simulation(
     baseline_scenario = (
         load_scenario(scenario.compare_to) if compare and scenario.compare_to else None
     )
+    uprating = None
+    if deflator is not None:
+        uprating = prices.uprate(
+            [s for s in (scenario, baseline_scenario) if s is not None],
+            deflator,
+            price_year,
+            file=str(path),
+        )
     estimate = None
     if max_minutes is not None or max_memory_mib is not None:
         estimate = resources.estimate(scenario, baseline_scenario, runs=runs, rows=rows)
@@ -137,7 +185,7 @@ def run_simulation(
     began = time.perf_counter()
     result = simulate(scenario, runs=runs, seed=seed)
     baseline = simulate(baseline_scenario, runs=runs, seed=seed) if baseline_scenario else None
-    return Simulation(result, baseline, estimate, time.perf_counter() - began)
+    return Simulation(result, baseline, estimate, time.perf_counter() - began, uprating)
 
 
 def _money(x: float | None) -> str:
@@ -249,11 +297,14 @@ def format_text(summary: dict[str, Any]) -> str:
                 f" {th['breaks_even_at']:,.6g} (point value {th['point_value']});"
                 f" {th['runs']} runs per evaluation, {len(th['evaluations'])} evaluations.",
             ]
+    lines += format_calibration(summary["calibration"])
     prov = summary["provenance"]
     lines += ["", f"Assumptions (no published figure): {len(prov['assumptions'])}"]
     lines += [f"  {a['parameter']} = {a['value']}: {a['source']}" for a in prov["assumptions"]]
     for m in prov["missing_counted_as_zero"]:
         lines.append(f"Missing, counted as zero: {m['parameter']}")
+    if summary.get("prices"):
+        lines.append(f"Price year: {summary['prices']['price_year']}.")
     lines.append(prov["warning"])
     return "\n".join(lines)
 
@@ -326,6 +377,12 @@ def side_by_side(paths: list[str], options: dict[str, Any]) -> dict[str, Any]:
             f" (got {', '.join(sorted(str(t) for t in targets))})",
         )
     baseline_scenario = load_scenario(scenarios[0].compare_to)
+    deflator = resolve_prices(str(paths[0]), options)
+    uprating = None
+    if deflator is not None:
+        uprating = prices.uprate(
+            [*scenarios, baseline_scenario], deflator, options.get("price_year"), file=str(paths[0])
+        )
     limit = _limit(options)
     if not (math.isfinite(limit) and limit > 0):
         raise SimulatorInputError(
@@ -368,6 +425,7 @@ def side_by_side(paths: list[str], options: dict[str, Any]) -> dict[str, Any]:
         "runs": runs,
         "seed": seed,
         "policies": rows,
+        "prices": uprating,
     }
 
 
@@ -396,7 +454,48 @@ def format_table(table: dict[str, Any]) -> str:
         for note in (row["npv_sign"]["message"], (row["rests_on"] or {}).get("message")):
             if note:
                 lines.append(f"{row['name']}: {note}.")
+    up = table.get("prices")
+    lines.append(
+        f"Money in {up['price_year']} prices, uprated with {up['deflator']}."
+        if up
+        else "Money is in each source's price base, not uprated (no deflator series given)."
+    )
     return "\n".join(lines)
+
+
+def format_calibration(cal: dict[str, Any]) -> list[str]:
+    """The calibration section of the text report: each target with its source."""
+    lines = ["", "Calibration of the status quo to observed totals:"]
+    for t in cal["targets"]:
+        lines.append(
+            f"  {t['measure']}: {t['target']:,.0f} in every draw ({t['how']});"
+            f" new people a year {_count(t['new_people_per_year']['mean'])}. Source: {t['source']}"
+        )
+    for t in cal["weighted_targets"]:
+        weighted = t["weighted_mean"]
+        lines.append(
+            f"  {t['words']}: {t['low']:,} to {t['high']:,}; model {_count(t['model']['mean'])}"
+            + (f", weighted {_count(weighted)}" if weighted is not None else "")
+            + f" ({t['how']}). Source: {t['source']}"
+        )
+    lines.append(
+        f"  effective sample size of the weighted draws: {cal['effective_sample_size']:,.0f}"
+    )
+    weighted = cal.get("weighted_results")
+    if weighted:
+        lines.append(
+            f"  under these weights: net present value {_money(weighted['npv_mean'])}, chance"
+            f" benefits exceed costs {weighted['probability_benefits_exceed_costs']:.0%}"
+        )
+    for t in cal["no_total"]:
+        lines.append(f"  {t['measure']}: {t['message']}")
+    for c in cal["checks"]:
+        verdict = "consistent" if c["consistent"] else "NOT consistent"
+        lines.append(
+            f"  check, {c['words']}: model {c['model']:,.0f}, published at least"
+            f" {c['published_at_least']:,.0f} ({verdict}). Source: {c['source']}"
+        )
+    return lines
 
 
 def execute(options: dict[str, Any]) -> str:
@@ -415,6 +514,8 @@ def execute(options: dict[str, Any]) -> str:
         max_minutes=_limit(options),
         max_memory_mib=options.get("max_memory_mib"),
         rows=bool(options.get("csv") or options.get("parquet")),
+        deflator=resolve_prices(str(options["scenario"]), options),
+        price_year=options.get("price_year"),
     )
     if options.get("csv") or options.get("parquet"):
         rows = sim.rows()
