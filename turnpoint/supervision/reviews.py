@@ -178,7 +178,7 @@ def review_hearing_request(*, acting_user, referral, judge, held_on, place: str)
     if programme.review_mode == ReviewMode.NONE:
         problems.append(Problem("referral", f"{programme.name} has no court reviews"))
     episode = _episode(referral)
-    if episode is None or not episode.is_active:
+    if programme.review_mode != ReviewMode.NONE and (episode is None or not episode.is_active):
         problems.append(Problem("referral", "has no running episode: reviews are for a "
                                 "participant on the programme"))  # fmt: skip
     problems += _judge_problems(judge, programme)
