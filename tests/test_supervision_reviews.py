@@ -171,7 +171,9 @@ def test_on_request_and_its_refusals(cpo, users, coordinator, programmes, make_r
     # A programme with no court reviews has none.
     for user in (coordinator, judge):
         user.programmes.add(programmes["england-police-drug-intervention"])
+    assert ReviewHearing.objects.count() == count and AuditEntry.objects.count() == entries
     police = make_referral(programme=programmes["england-police-drug-intervention"])
+    entries = AuditEntry.objects.count()
     with pytest.raises(InvalidInput) as exc:
         review_hearing_request(acting_user=coordinator, referral=police, judge=judge,
                                held_on=TODAY, place="Court 1")  # fmt: skip
