@@ -60,6 +60,8 @@ ASSESSING = RECORDING | {Role.CLINICIAN}
 # interpret a test result (the probation officer and the key worker).
 KEEPING = RECORDING | {Role.CLINICIAN}
 INTERPRETING = {Role.PROBATION_OFFICER, Role.CLINICIAN}
+# Roles that schedule review hearings and prepare the court's progress reports.
+SCHEDULING = {Role.COORDINATOR, Role.CASE_MANAGER}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -777,6 +779,34 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         outsider=NOT_FOUND,
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
+    ),
+    # Reviews (docs/supervision.md, "Reviews"): the coordinator and case manager schedule
+    # hearings and prepare the court's progress reports; the judge reads their own docket and
+    # records their hearings, as the coordinator may. The outsider, a coordinator elsewhere,
+    # sees and schedules only their own team's (none here).
+    ("GET", "/api/dockets"): where(
+        SCHEDULING | {Role.JUDGE}, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=OK
+    ),
+    ("POST", "/api/dockets/schedule"): where(
+        SCHEDULING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=OK
+    ),
+    ("POST", "/api/review-hearings"): where(
+        SCHEDULING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
+    ("PATCH", "/api/review-hearings/{hearing_id}"): where(
+        {Role.JUDGE, Role.COORDINATOR},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    ("POST", "/api/review-hearings/{hearing_id}/progress-reports"): where(
+        SCHEDULING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
+    ("GET", "/api/progress-reports/{report_id}"): where(
+        SCHEDULING | {Role.JUDGE}, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
     ),
 }
 # The API is for staff and integrations: a participant's token, even one written to the table by

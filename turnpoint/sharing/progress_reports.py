@@ -278,20 +278,21 @@ def latest_reports(hearings) -> dict[int, ProgressReport]:
     return found
 
 
-def docket_read(user, *, judge, day: date) -> list:
-    """The hearings before `judge` on `day` among the referrals the user reaches (a judge reads
-    only their own docket), each with `latest_report` (its newest progress report or None),
-    recorded as one read of the participants' identity and pathway."""
-    if user.role == Role.JUDGE and judge.pk != user.pk:
-        raise PolicyDenied("a judge sees their own docket")
+def docket_read(user, *, judge=None, day: date) -> list:
+    """The hearings before `judge` (None: every judge) on `day` among the referrals the user
+    reaches (a judge reads only their own docket), each with `latest_report` (its newest
+    progress report or None), recorded as one read of the participants' identity and pathway."""
+    if user.role == Role.JUDGE:
+        if judge is not None and judge.pk != user.pk:
+            raise PolicyDenied("a judge sees their own docket")
+        judge = user
     if user.role not in PREPARERS | {Role.JUDGE}:
         raise PolicyDenied("dockets are for the judge and the programme coordinator or case "
                            "manager")  # fmt: skip
     with transaction.atomic():
         hearings = list(
-            ReviewHearing.objects.filter(
-                judge=judge, held_on=day, referral__in=referrals_visible_to(user)
-            )
+            ReviewHearing.objects.filter(held_on=day, referral__in=referrals_visible_to(user))
+            .filter(**({"judge": judge} if judge is not None else {}))
             .select_related("participant", "referral__programme", "judge")
             .order_by("participant__family_name", "participant__given_name", "id")
         )

@@ -273,7 +273,7 @@ def review_docket_schedule(*, acting_user, judge, held_on, place: str) -> Docket
     return done
 
 
-def _reached_hearing(user, hearing) -> ReviewHearing:
+def review_hearing_reached(user, hearing) -> ReviewHearing:
     pk = getattr(hearing, "pk", hearing)
     rows = ReviewHearing.objects.select_related(
         "referral__programme", "participant", "judge"
@@ -312,7 +312,7 @@ def review_hearing_record(
     words), adjourned (minutes and decision optional) or cancelled (neither). The judge records
     their own hearings; the coordinator any of the team's."""
     _role_may(acting_user, RECORDERS, "recorded")
-    hearing = _reached_hearing(acting_user, hearing)
+    hearing = review_hearing_reached(acting_user, hearing)
     decision = (decision or "").strip()
     outcome = (outcome or "").strip()
     minutes, problems = _parse_minutes(minutes_with_judge)
