@@ -383,6 +383,26 @@ PAGES: dict[str, dict[str, str]] = {
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
     ),
+    # Reviews (docs/supervision.md, "Reviews"): the docket is for the judge (their own) and the
+    # coordinator and case manager (their team's; the outsider sees their own, empty); a hearing
+    # is recorded by its judge or the coordinator; the progress report is prepared (POST only)
+    # by the coordinator or case manager and read by them and the hearing's judge.
+    "web:docket": where(SCHEDULING | {Role.JUDGE}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
+    "web:review_hearing": where(
+        {Role.JUDGE, Role.COORDINATOR},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    "web:progress_report_new": where(
+        (), OK, METHOD_NOT_ALLOWED, anonymous=SIGN_IN, outsider=METHOD_NOT_ALLOWED
+    ),
+    "web:progress_report": where(
+        SCHEDULING | {Role.JUDGE}, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND
+    ),
     # Supervision (docs/supervision.md). The calendar and the call-in list are for the roles
     # that record attendance (KEEPING); the outsider, a coordinator elsewhere, sees their own.
     **{

@@ -15,8 +15,10 @@ from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.participation import participation_consent_record
+from turnpoint.sharing.progress_reports import progress_report_generate
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.reviews import review_hearing_request
 from turnpoint.supervision.services import appointment_book, drug_test_record
 
 from .helpers import As
@@ -222,7 +224,15 @@ def objects(world, users, programmes, make_referral):
         results_received_at=timezone.now() - timedelta(hours=2),
         results=[{"substance": "opiates", "result": "positive"}],
     )
+    # A review hearing today before the Ghent judge, with its progress report.
+    hearing = review_hearing_request(
+        acting_user=users["coordinator"], referral=world["referral"], judge=users["judge"],
+        held_on=date.today(), place="Court 1",
+    )  # fmt: skip
+    report = progress_report_generate(acting_user=users["coordinator"], hearing=hearing)
     return {
+        "hearing": hearing.pk,
+        "progress_report": report.pk,
         "administration": administration.pk,
         "self_administration": for_them.pk,
         "appointment": appointment.pk,

@@ -131,6 +131,9 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:offence_edit": "referral",
         "web:participant_unmerge": "other_participant",
         "web:matching": "referral",
+        "web:review_hearing": "hearing",
+        "web:progress_report_new": "hearing",
+        "web:progress_report": "progress_report",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (

@@ -286,3 +286,17 @@ urlpatterns += [
         name="drug_test_interpretation",
     ),
 ]
+
+# Reviews: dockets, hearings and the court's progress reports (turnpoint/web/review_views.py).
+from . import review_views  # noqa: E402
+
+urlpatterns += [
+    path("dockets/", review_views.docket, name="docket"),
+    path("review-hearings/<int:pk>/", review_views.review_hearing, name="review_hearing"),
+    path(
+        "review-hearings/<int:pk>/progress-report/",
+        review_views.progress_report_new,
+        name="progress_report_new",
+    ),
+    path("progress-reports/<int:pk>/", review_views.progress_report, name="progress_report"),
+]
