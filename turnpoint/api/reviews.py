@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import Conflict, InvalidInput, Problem
@@ -282,7 +282,7 @@ def record_hearing(request: HttpRequest, hearing_id: int, payload: RecordIn):
 def create_report(request: HttpRequest, hearing_id: int):
     """Drawn only from what the judge may read; recorded as a disclosure to the judge."""
     report = progress_report_generate(acting_user=request.auth, hearing=reachable_id(hearing_id))
-    return 201, as_json(ReportOut, dump_report(report))
+    return Status(201, as_json(ReportOut, dump_report(report)))
 
 
 @router.get(
