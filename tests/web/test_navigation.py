@@ -18,13 +18,15 @@ STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
 # Those who record attendance keep a calendar and the day's call-in list for testing.
 SUPERVISING = ["Calendar", "Call-in list"]
 CASEWORK = ["My caseload", "New referral", *SUPERVISING, *STAFF_EVERYWHERE]
+# The coordinator and the case manager schedule the judge's dockets.
+DOCKETS = ["My caseload", "New referral", *SUPERVISING, "Dockets", *STAFF_EVERYWHERE]
 READING = ["My caseload", *STAFF_EVERYWHERE]
 EXPECTED = {
-    "coordinator": CASEWORK,
-    "casemanager": CASEWORK,
+    "coordinator": DOCKETS,
+    "casemanager": DOCKETS,
     "probation": CASEWORK,
     "clinician": ["My caseload", *SUPERVISING, *STAFF_EVERYWHERE],
-    "judge": READING,
+    "judge": ["My caseload", "Dockets", *STAFF_EVERYWHERE],
     "prosecutor": READING,
     "defence": READING,
     "safeguarding": ["My caseload", "Safeguarding reviews", *STAFF_EVERYWHERE],

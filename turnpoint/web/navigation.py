@@ -63,6 +63,12 @@ def _keeps_attendance(user) -> bool:
     return _staff(user) and bool(decide(user, Category.ATTENDANCE, action="write"))
 
 
+def _reads_dockets(user) -> bool:
+    # The review pages' own check (review_views.docket): the judge, the coordinator and the
+    # case manager.
+    return user.role in (Role.JUDGE, Role.COORDINATOR, Role.CASE_MANAGER)
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -83,6 +89,12 @@ LINKS = (
     Link("New referral", "web:referral_new", _may_refer),
     Link("Calendar", "web:calendar", _keeps_attendance),
     Link("Call-in list", "web:call_in", _keeps_attendance),
+    Link(
+        "Dockets",
+        "web:docket",
+        _reads_dockets,
+        section=("web:review_hearing", "web:progress_report"),
+    ),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),
