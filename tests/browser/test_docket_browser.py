@@ -61,7 +61,7 @@ def test_the_coordinator_schedules_a_docket_and_the_judge_records_the_hearing(
     sign_in(page, "coordinator")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Docket for")
     check_accessibility(page)
-    page.get_by_label("Court or place").fill("Court 3")
+    page.get_by_label("Court or place", exact=True).fill("Court 3")
     page.get_by_role("button", name="Schedule the docket").click()
     expect(page.get_by_text("1 hearing scheduled by rule")).to_be_visible()
     expect(page.locator("#docket")).to_contain_text("Robin Example")

@@ -60,3 +60,19 @@ def test_only_the_judge_s_own_docket_and_no_scheduling_by_the_judge(page_as, ghe
     client = page_as("judge")
     assert client.post(reverse("web:docket"), {"place": "Court 3"}).status_code == 403
     assert page_as("clinician").get(reverse("web:docket")).status_code == 403
+
+
+def test_a_hearing_at_the_court_s_request(page_as, ghent, users):
+    judge = users["judge"]
+    url = reverse("web:docket") + f"?day={TODAY:%Y-%m-%d}&judge={judge.pk}"
+    client = page_as("casemanager")
+    page = client.get(url).content.decode()
+    assert "Gert Claes, " in page and "Schedule the hearing" in page
+    refused = client.post(url, {"action": "request", "request-referral": "",
+                                "request-place": "Court 2"})  # fmt: skip
+    assert refused.status_code == 400 and 'href="#id_request-referral"' in refused.content.decode()
+    done = client.post(url, {"action": "request", "request-referral": str(ghent.pk),
+                             "request-place": "Court 2"}, follow=True)  # fmt: skip
+    assert "A hearing of Gert Claes is on the docket." in done.content.decode()
+    hearing = ReviewHearing.objects.get()
+    assert (hearing.how_scheduled, hearing.place, hearing.judge) == ("request", "Court 2", judge)

@@ -44,3 +44,16 @@ class HearingForm(GovukForm):
         help_text="What the judge said and decided, as it will be read back to the participant.",
     )  # fmt: skip
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class RequestForm(GovukForm):
+    referral = forms.ChoiceField(
+        label="Participant", error_messages=_choose("Participant", "Select the participant")
+    )
+    place = forms.CharField(label="Court or place of this hearing", max_length=200)
+
+    def __init__(self, *args, referrals, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["referral"].choices = [("", "Choose the participant")] + [
+            (str(r.pk), f"{r.participant.display_name}, {r.programme.name}") for r in referrals
+        ]

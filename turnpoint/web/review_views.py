@@ -21,12 +21,16 @@ from django.views.decorators.http import require_http_methods
 
 from turnpoint.accounts.models import Role, User
 from turnpoint.errors import Conflict, InvalidInput
+from turnpoint.programmes.models import ReviewMode
+from turnpoint.sharing.categories import Category
 from turnpoint.sharing.progress_reports import (
     PREPARERS,
     docket_read,
     progress_report_generate,
     progress_report_read,
 )
+from turnpoint.sharing.reach import referrals_visible_to
+from turnpoint.sharing.reads import participants_list
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.supervision.models import HearingStatus
 from turnpoint.supervision.reviews import (
@@ -36,9 +40,10 @@ from turnpoint.supervision.reviews import (
     review_docket_schedule,
     review_hearing_reached,
     review_hearing_record,
+    review_hearing_request,
 )
 
-from .review_forms import HearingForm, ScheduleForm
+from .review_forms import HearingForm, RequestForm, ScheduleForm
 
 
 def _parse_day(value, default: date) -> tuple[date, str]:
@@ -63,6 +68,22 @@ def _docket_url(day, judge) -> str:
     return reverse("web:docket") + query
 
 
+def _requestable(user, judge) -> list:
+    """The running episodes the user reaches, in programmes of the judge's team with court
+    reviews, for a hearing at the court's request; their names read and recorded as a list."""
+    rows = list(
+        referrals_visible_to(user)
+        .filter(programme__in=judge.programmes.exclude(review_mode=ReviewMode.NONE),
+                episode__isnull=False, episode__ended_on__isnull=True)
+        .select_related("participant", "programme")
+        .order_by("participant__family_name", "participant__given_name", "pk")
+    )  # fmt: skip
+    programmes = {r.participant_id: r.programme for r in rows}
+    participants_list(user, [r.participant for r in rows], [Category.IDENTITY],
+                      programme_by_participant=programmes)  # fmt: skip
+    return rows
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def docket(request):
@@ -81,11 +102,33 @@ def docket(request):
         judge = next((j for j in judges if str(j.pk) == request.GET["judge"]), None)
         if judge is None:
             notice = "That judge is not in your team, so every judge's hearings are shown."
-    form = ScheduleForm(request.POST if request.method == "POST" else None)
+    requesting = request.method == "POST" and request.POST.get("action") == "request"
+    form = ScheduleForm(request.POST if request.method == "POST" and not requesting else None)
+    referrals = _requestable(user, judge) if user.role in PREPARERS and judge else []
+    asked = RequestForm(request.POST if requesting else None, prefix="request",
+                        referrals=referrals)  # fmt: skip
     errors = []
-    if request.method == "POST":
-        if user.role not in PREPARERS:
-            raise PermissionDenied("dockets are scheduled by the coordinator or case manager")
+    if request.method == "POST" and user.role not in PREPARERS:
+        raise PermissionDenied("dockets are scheduled by the coordinator or case manager")
+    if requesting:
+        if judge is None:
+            asked.add_error(
+                None, "Choose the judge before scheduling a hearing. Nothing was saved."
+            )
+        elif asked.is_valid():
+            try:
+                hearing = review_hearing_request(
+                    acting_user=user, referral=int(asked.cleaned_data["referral"]), judge=judge,
+                    held_on=day, place=asked.cleaned_data["place"],
+                )  # fmt: skip
+            except InvalidInput as exc:
+                asked.add_problems(exc.problems)
+            else:
+                name = hearing.participant.display_name
+                messages.success(request, f"A hearing of {name} is on the docket.")
+                return redirect(_docket_url(day, judge))
+        errors = asked.error_list(id_prefix="id_request-")
+    elif request.method == "POST":
         if judge is None:
             form.add_error(None, "Choose the judge before scheduling a docket. Nothing was saved.")
         elif form.is_valid():
@@ -106,6 +149,7 @@ def docket(request):
     context = {
         "day": day, "judge": judge, "judges": judges, "hearings": hearings, "form": form,
         "errors": errors, "notice": notice, "mean": mean, "target": MINUTES_TARGET,
+        "asked": asked, "requestable": referrals,
         "below_target": mean is not None and mean < MINUTES_TARGET,
         "schedules": user.role in PREPARERS, "records": user.role in RECORDERS,
         "previous": _docket_url(day - timedelta(days=1), judge),
