@@ -44,6 +44,7 @@ from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.court_orders import court_order_record
+from turnpoint.sharing.progress_reports import progress_report_generate
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.record import read_recorded
 from turnpoint.sharing.safeguarding import break_glass_open
@@ -53,6 +54,7 @@ from turnpoint.supervision.custody import (
     release_record,
     release_task_set,
 )
+from turnpoint.supervision.reviews import review_hearing_record, review_hearing_request
 from turnpoint.supervision.services import (
     appointment_book,
     appointment_outcome_record,
@@ -269,6 +271,18 @@ PAGES = (
     Page("calendar, a team member's week", "coordinator", "web:calendar",
          query="worker={clinician}&week={next_week}"),
     Page("call-in list", "probation", "web:call_in"),
+    Page("docket, the judge's", "judge", "web:docket"),
+    Page("docket, a judge's for the coordinator", "coordinator", "web:docket",
+         query="judge={judge}"),
+    Page("docket, schedule refused", "coordinator", "web:docket", query="judge={judge}",
+         submit="Schedule the docket", status=400, post={"place": ""}),
+    Page("docket, request refused", "casemanager", "web:docket", query="judge={judge}",
+         submit="Schedule the hearing", status=400,
+         post={"action": "request", "request-place": "Court 2"}),
+    Page("review hearing, record", "judge", "web:review_hearing", {"pk": "hearing"}),
+    Page("review hearing, refused", "judge", "web:review_hearing", {"pk": "hearing"},
+         submit="Save the hearing", status=400, post={"status": "held", "version": "1"}),
+    Page("progress report", "judge", "web:progress_report", {"pk": "progress_report"}),
     Page("appointment, book", "coordinator", "web:appointment_new", P),
     Page("appointment, book, refused", "coordinator", "web:appointment_new", P,
          submit="Book it", status=400, post={"place": "Room 4"}),
@@ -387,6 +401,21 @@ def _decide_housing(referral, user) -> None:
     housing = next(p for p in proposals if p.rule_id == "housing-need")
     match_decide(acting_user=user, referral=referral, proposal=housing, facts=facts,
                  outcome="rejected", reason="Housed by the council last month.")  # fmt: skip
+
+
+def _reviews(referral, drr_referral, users):
+    """Today's docket before the judge: Robin's review (Ghent, by rule) with a progress report,
+    and Dara's (the DRR), held for four minutes with a decision."""
+    coordinator, judge = users["coordinator"], users["judge"]
+    hearing = review_hearing_request(acting_user=coordinator, referral=referral, judge=judge,
+                                     held_on=date.today(), place="Court 3")  # fmt: skip
+    report = progress_report_generate(acting_user=coordinator, hearing=hearing)
+    dara = review_hearing_request(acting_user=coordinator, referral=drr_referral, judge=judge,
+                                  held_on=date.today(), place="Court 3")  # fmt: skip
+    review_hearing_record(dara, acting_user=judge, status="held", minutes_with_judge="4",
+                          outcome="incentive", decision="Praised for a month of attendance.",
+                          expected_version=1)  # fmt: skip
+    return hearing, report
 
 
 def _supervision(referral, users):
@@ -543,6 +572,7 @@ def build_world(users: dict, programmes: dict) -> dict:
     external_assessment_record(acting_user=users["probation"], participant=robin,
                                referral=referral, tool="LS/CMI", level="medium", total="19",
                                assessed_on=date.today() - timedelta(days=50))  # fmt: skip
+    hearing, report = _reviews(referral, drr_referral, users)
     account, code = portal_setup_code_issue(acting_user=coordinator, participant=robin)
     portal_set_up(reference=robin.reference, code=code, password=PORTAL_PASSWORD,
                   password_again=PORTAL_PASSWORD)  # fmt: skip
@@ -612,6 +642,9 @@ def build_world(users: dict, programmes: dict) -> dict:
         "barc": barc.pk,
         "readiness": readiness.pk,
         "self_barc": self_barc.pk,
+        "hearing": hearing.pk,
+        "progress_report": report.pk,
+        "judge": users["judge"].pk,
     }
 
 

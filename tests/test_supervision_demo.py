@@ -40,3 +40,25 @@ def test_demo_supervision_is_recorded_through_the_services(users, programmes):
     assert [t.pk for t in shown] == [test.pk] and shown[0].results.count() == 4
     positive = DrugTest.objects.filter(results__result="positive").distinct()
     assert all(t.interpretation for t in positive)
+
+
+def test_demo_dockets_are_recorded_through_the_services_and_repeat_alike(users, programmes):
+    from turnpoint.supervision.models import ProgressReport, ReviewHearing
+    from turnpoint.supervision.synth import synth_reviews
+
+    _demo(users, programmes, seed=11)
+    counts = synth_reviews(coordinator=users["coordinator"], judge=users["judge"], seed=11)
+    assert counts["hearings"] == ReviewHearing.objects.count() > 0
+    assert counts["reports"] == ProgressReport.objects.count() == counts["hearings"] // 2
+    today = timezone.localdate()
+    held = ReviewHearing.objects.filter(held_on__lt=today)
+    assert held.count() == counts["reports"]
+    assert not held.exclude(status="held").exists()
+    assert not held.filter(minutes_with_judge__isnull=True).exists()
+    assert not ReviewHearing.objects.filter(held_on=today).exclude(status="scheduled").exists()
+    first = [(h.referral_id, h.held_on, str(h.minutes_with_judge), h.outcome)
+             for h in held.order_by("pk")]  # fmt: skip
+    # The same seed again changes nothing: the hearings are the same ones.
+    synth_reviews(coordinator=users["coordinator"], judge=users["judge"], seed=11)
+    assert [(h.referral_id, h.held_on, str(h.minutes_with_judge), h.outcome)
+            for h in held.order_by("pk")] == first  # fmt: skip

@@ -71,6 +71,13 @@ EXPECTED = {
     ("get", "/api/participants/{participant_id}/drug-tests"),
     ("post", "/api/participants/{participant_id}/drug-tests"),
     ("post", "/api/participants/{participant_id}/drug-tests/{test_id}/interpretation"),
+    # docs/api.md, "Dockets, review hearings and progress reports"
+    ("get", "/api/dockets"),
+    ("post", "/api/dockets/schedule"),
+    ("post", "/api/review-hearings"),
+    ("patch", "/api/review-hearings/{hearing_id}"),
+    ("post", "/api/review-hearings/{hearing_id}/progress-reports"),
+    ("get", "/api/progress-reports/{report_id}"),
 }  # fmt: skip
 
 

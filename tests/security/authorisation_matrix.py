@@ -60,6 +60,8 @@ ASSESSING = RECORDING | {Role.CLINICIAN}
 # interpret a test result (the probation officer and the key worker).
 KEEPING = RECORDING | {Role.CLINICIAN}
 INTERPRETING = {Role.PROBATION_OFFICER, Role.CLINICIAN}
+# Roles that schedule review hearings and prepare the court's progress reports.
+SCHEDULING = {Role.COORDINATOR, Role.CASE_MANAGER}
 
 
 def row(default: str, *, anonymous: str, **by_role: str) -> dict[str, str]:
@@ -445,6 +447,26 @@ PAGES: dict[str, dict[str, str]] = {
     # The audit log is for the administrator (data-protection officer) only.
     "web:audit_log": where(
         {Role.ADMINISTRATOR}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=FORBIDDEN
+    ),
+    # Reviews (docs/supervision.md, "Reviews"): the docket is for the judge (their own) and the
+    # coordinator and case manager (their team's; the outsider sees their own, empty); a hearing
+    # is recorded by its judge or the coordinator; the progress report is prepared (POST only)
+    # by the coordinator or case manager and read by them and the hearing's judge.
+    "web:docket": where(SCHEDULING | {Role.JUDGE}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK),
+    "web:review_hearing": where(
+        {Role.JUDGE, Role.COORDINATOR},
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    "web:progress_report_new": where(
+        (), OK, METHOD_NOT_ALLOWED, anonymous=SIGN_IN, outsider=METHOD_NOT_ALLOWED
+    ),
+    "web:progress_report": where(
+        SCHEDULING | {Role.JUDGE}, OK, NOT_FOUND, anonymous=SIGN_IN, outsider=NOT_FOUND
     ),
     # Supervision (docs/supervision.md). The calendar and the call-in list are for the roles
     # that record attendance (KEEPING); the outsider, a coordinator elsewhere, sees their own.
@@ -911,6 +933,34 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         outsider=NOT_FOUND,
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
+    ),
+    # Reviews (docs/supervision.md, "Reviews"): the coordinator and case manager schedule
+    # hearings and prepare the court's progress reports; the judge reads their own docket and
+    # records their hearings, as the coordinator may. The outsider, a coordinator elsewhere,
+    # sees and schedules only their own team's (none here).
+    ("GET", "/api/dockets"): where(
+        SCHEDULING | {Role.JUDGE}, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=OK
+    ),
+    ("POST", "/api/dockets/schedule"): where(
+        SCHEDULING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=OK
+    ),
+    ("POST", "/api/review-hearings"): where(
+        SCHEDULING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
+    ("PATCH", "/api/review-hearings/{hearing_id}"): where(
+        {Role.JUDGE, Role.COORDINATOR},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    ("POST", "/api/review-hearings/{hearing_id}/progress-reports"): where(
+        SCHEDULING, OK, FORBIDDEN, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
+    ("GET", "/api/progress-reports/{report_id}"): where(
+        SCHEDULING | {Role.JUDGE}, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
     ),
 }
 # The API is for staff and integrations: a participant's token, even one written to the table by

@@ -15,8 +15,10 @@ from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.court_orders import court_order_record
 from turnpoint.sharing.participation import participation_consent_record
+from turnpoint.sharing.progress_reports import progress_report_generate
 from turnpoint.sharing.reach import participants_visible_to
 from turnpoint.sharing.safeguarding import break_glass_open
+from turnpoint.supervision.reviews import review_hearing_request
 from turnpoint.supervision.services import appointment_book, drug_test_record
 
 from .helpers import As
@@ -245,8 +247,16 @@ def objects(world, users, programmes, make_referral):
                            offence_date=date.today() - timedelta(days=160),
                            referral_date=date.today() - timedelta(days=150))  # fmt: skip
     left_programme(jordan, users["coordinator"])
+    # A review hearing today before the Ghent judge, with its progress report.
+    hearing = review_hearing_request(
+        acting_user=users["coordinator"], referral=world["referral"], judge=users["judge"],
+        held_on=date.today(), place="Court 1",
+    )  # fmt: skip
+    report = progress_report_generate(acting_user=users["coordinator"], hearing=hearing)
     return {
         "follow_up": FollowUp.objects.get(referral=jordan, months=3).pk,
+        "hearing": hearing.pk,
+        "progress_report": report.pk,
         "administration": administration.pk,
         "self_administration": for_them.pk,
         "appointment": appointment.pk,

@@ -132,6 +132,9 @@ def page_ids(name: str, objects: dict) -> dict:
         "web:participant_unmerge": "other_participant",
         "web:matching": "referral",
         "web:follow_up_mark": "follow_up",
+        "web:review_hearing": "hearing",
+        "web:progress_report_new": "hearing",
+        "web:progress_report": "progress_report",
     }.get(name, "participant")
     # The portal's consents are the participant's consents to share.
     consent = (
@@ -429,6 +432,8 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
         due = FollowUp.objects.get(referral=left, months=3)
         url = f"/api/participants/{left.participant_id}/follow-ups/{due.pk}/mark"
         return url, {"status": "missed", "reason": "Could not be reached."}
+    if "/dockets" in path or "/review-hearings" in path:
+        return review_body(method, path, world, coordinator)
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 
@@ -482,6 +487,41 @@ def supervision_body(method, path, referral, coordinator):
         }
 
 
+def review_objects(world, coordinator, judge=None):
+    """A review hearing today for the world's participant before the Ghent judge, and a
+    progress report for it."""
+    from turnpoint.sharing.progress_reports import progress_report_generate
+    from turnpoint.supervision.reviews import review_hearing_request
+
+    judge = judge or User.objects.get(username="judge")
+    hearing = review_hearing_request(
+        acting_user=coordinator,
+        referral=world["referral"],
+        judge=judge,
+        held_on=date.today(),
+        place="Court 1",
+    )
+    return hearing, progress_report_generate(acting_user=coordinator, hearing=hearing)
+
+
+def review_body(method, path, world, coordinator):
+    """Dockets and review hearings of the world's participant before the Ghent judge."""
+    today = date.today().isoformat()
+    if path == "/api/dockets/schedule":
+        return path, {"held_on": today, "judge": "judge", "place": "Court 1"}
+    if path == "/api/review-hearings":
+        return path, {"referral_id": world["referral"].pk, "held_on": today, "judge": "judge",
+                      "place": "Court 1"}  # fmt: skip
+    hearing, _ = review_objects(world, coordinator)
+    hearing.refresh_from_db()
+    if method == "PATCH":
+        return f"/api/review-hearings/{hearing.pk}", {
+            "status": "held", "minutes_with_judge": "3.5", "outcome": "continue",
+            "decision": "Keep going.", "version": hearing.version,
+        }  # fmt: skip
+    return f"/api/review-hearings/{hearing.pk}/progress-reports", {}
+
+
 def make_plan(referral, user):
     """A first version of a recovery plan for `referral`."""
     from turnpoint.plans.services import GoalIn, plan_create
@@ -521,6 +561,8 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
     }
     if "/plan" in path and method == "GET":
         make_plan(world["referral"], coordinator)  # the world's participant has a plan to read
+    if "/progress-reports/" in path:
+        ids["report_id"] = review_objects(world, coordinator, persona("judge"))[1].pk
     got, bodies = {}, {}
     for key in matrix.PERSONA_KEYS:
         client = api_as(key)

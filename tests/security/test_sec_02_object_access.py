@@ -17,6 +17,7 @@ from .test_sec_01_authorisation_matrix import (
     objects_administration,
     page_ids,
     page_routes,
+    review_objects,
     write_body,
 )
 
@@ -87,6 +88,8 @@ def test_sec_02_outsider_gets_404_on_every_api_operation_naming_anothers_object(
         "number": 1,
         "custody_id": world["custody"].pk,
     }
+    if "/progress-reports/" in path:
+        ids["report_id"] = review_objects(world, coordinator)[1].pk
     client = api_as("outsider")
     if method == "GET":
         url = re.sub(r"\{(\w+)\}", lambda m: str(ids[m.group(1)]), path)

@@ -19,6 +19,7 @@ from turnpoint.sharing.models import AuditEntry, Disclosure, LegalBasis
 from turnpoint.sharing.reach import decide_for
 from turnpoint.sharing.rules import PolicyDenied, crosses, decide
 from turnpoint.sharing.statutory import statutory_report_generate, statutory_report_plan
+from turnpoint.supervision.services import appointment_book, drug_test_interpret, drug_test_record
 
 from .conftest import start_episode
 
@@ -89,9 +90,12 @@ def test_sec_15_drr_review_report_contains_exactly_the_statutory_set(on_order, u
     assert "Sentencing Act 2020, Schedule 9, paragraph 21(2)(d) and (e)" in text
     assert participant.reference in text and "Whitfield" in text  # identity
     assert "Progress under the order" in text and "On the programme since" in text  # pathway
-    # Drug tests and the provider's views are required but not recorded yet: said, not invented.
-    assert "Drug test results Not recorded in Turnpoint" in text
-    assert "Treatment provider's views on treatment progress Not recorded in Turnpoint" in text
+    # Drug tests come from the supervision records: none yet, and the report says so.
+    assert "Not recorded in Turnpoint" not in text
+    assert "Drug test results No drug or alcohol tests in the period." in text
+    # The provider's views are recorded only as their readings of test results: said, not invented.
+    assert "No reading of a test result by the treatment provider is recorded." in text
+    assert "No other views of the treatment provider are recorded in Turnpoint." in text
     # Nothing the statute does not require: not even the legal facts the judge reads by role.
     assert "copper cable" not in text
     assert "Offence:" not in text
@@ -101,6 +105,40 @@ def test_sec_15_drr_review_report_contains_exactly_the_statutory_set(on_order, u
         # Named once, in the scope's list of what was left out; never as a section.
         assert text.count(label) == 1, label
     assert "Do not pass it on" in text  # the re-disclosure notice
+
+
+def test_sec_15_the_report_carries_the_tests_recorded_and_the_provider_s_reading(on_order, users):
+    """Drug test results from the supervision records, forensic only, each with its reading;
+    a clinician's reading is the treatment provider's view; attendance only with consent."""
+    probation, clinician = users["probation"], users["clinician"]
+    now = timezone.now()
+    test = drug_test_record(
+        acting_user=probation, referral=on_order, collected_at=now - timedelta(hours=3),
+        specimen="urine", purpose="forensic", results_received_at=now - timedelta(hours=1),
+        results=[{"substance": "opiates", "result": "positive"}],
+    )  # fmt: skip
+    reading = "Early in treatment; prescribing reviewed, engagement good."
+    drug_test_interpret(test, acting_user=clinician, expected_version=test.version, note=reading)
+    drug_test_record(
+        acting_user=clinician, referral=on_order, collected_at=now - timedelta(hours=2),
+        specimen="oral_fluid", purpose="clinical", results_received_at=now - timedelta(hours=1),
+        results=[{"substance": "cocaine", "result": "positive"}],
+    )  # fmt: skip
+    appointment_book(acting_user=probation, referral=on_order, kind="supervision_meeting",
+                     starts_at=timezone.now() - timedelta(minutes=30))  # fmt: skip
+
+    text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
+    assert "1 tests, 1 with a positive result." in text
+    assert "Urine: opiates positive" in text
+    assert "prescribing reviewed, engagement good" in text  # the reading travels with the result
+    assert "On the test of" in text  # ... and, a clinician's, is the provider's view
+    assert "Oral fluid" not in text and "cocaine" not in text  # a clinical test stays in treatment
+    assert "Supervision meeting" not in text  # attendance is not in the statutory set
+
+    consent(users, on_order.participant, categories=[C.ATTENDANCE])
+    text = pdf_text(statutory_report_generate(acting_user=probation, referral=on_order, code=CODE))
+    assert "Attendance and contacts 1 appointments: 1 with no outcome recorded yet." in text
+    assert "Supervision meeting: no outcome recorded yet" in text
 
 
 def test_sec_15_report_records_the_statute_as_legal_basis(on_order, users, drr):

@@ -19,14 +19,17 @@ STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
 SUPERVISING = ["Calendar", "Call-in list"]
 FOLLOW_UPS = "Follow-ups due"  # for the roles that read outcomes
 CASEWORK = ["My caseload", "New referral", *SUPERVISING, "Releases", FOLLOW_UPS, *STAFF_EVERYWHERE]
+# The coordinator and the case manager schedule the judge's dockets.
+DOCKETS = ["My caseload", "New referral", *SUPERVISING, "Releases", FOLLOW_UPS, "Dockets",
+           *STAFF_EVERYWHERE]  # fmt: skip
 READING = ["My caseload", *STAFF_EVERYWHERE]
 EXPECTED = {
-    "coordinator": CASEWORK,
-    "casemanager": CASEWORK,
+    "coordinator": DOCKETS,
+    "casemanager": DOCKETS,
     "probation": CASEWORK,
     # The treatment provider also works on the release plans' treatment tasks.
     "clinician": ["My caseload", *SUPERVISING, "Releases", FOLLOW_UPS, *STAFF_EVERYWHERE],
-    "judge": READING,
+    "judge": ["My caseload", "Dockets", *STAFF_EVERYWHERE],
     "prosecutor": READING,
     "defence": READING,
     "safeguarding": ["My caseload", "Safeguarding reviews", *STAFF_EVERYWHERE],

@@ -25,6 +25,7 @@ from . import (
     portal_access,
     programmes,
     referrals,
+    reviews,
     supervision,
     transitions,
 )
@@ -57,6 +58,7 @@ api.add_router("/participants", consents.router)
 api.add_router("/participants", portal_access.router)
 api.add_router("/participants", plans.router)
 api.add_router("/participants", supervision.router)
+api.add_router("", reviews.router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)
 api.add_router("/instruments", assessments.router)

@@ -3,20 +3,27 @@
 A programme definition declares each one under `statutory_disclosures` (docs/programmes.md): the
 English DRR review report, for example, must carry the test results and the treatment provider's
 views on the treatment and testing (Sentencing Act 2020 Sch. 9 para 21(2)(e)). The responsible
-officer prepares it for a participant in a running episode; it goes to the members of the
-programme team who hold a recipient role (the judges of the court), and it contains:
+officer prepares it for a participant in a running episode; it goes to the members of the programme
+team who hold a recipient role (the judges of the court), and it contains:
 
 - every declared category, on the basis of the statute;
 - any other category only where an active consent covers it for every recipient, and the author
   may read it too (Caldicott 3, 6);
 - nothing else: role defaults and programme switches do not add to a statutory report.
 
-Categories Turnpoint does not record yet (drug test results, the treatment provider's views) say
-so in the report instead of inventing content. Risk and need, strengths, mental health and
-clinical information are recorded as assessments (docs/assessments.md): where the report carries
-one of them, it lists the participant's finished administrations and external assessments of it,
-and nothing else of that category. Preparing the report writes one `export` audit
-entry and, for each recipient agency, one disclosure per legal basis, in one transaction.
+Attendance and drug test results come from the supervision records (appointments and their
+outcomes, forensic tests with their results and the interpretation that travels with each) since
+the episode started, through the same section builders as the court's progress report
+(`progress_reports.attendance_lines`, `drug_test_lines`). The treatment provider's views are
+recorded in Turnpoint only as a treatment provider's readings of forensic test results, so the
+report carries those and says that nothing else of them is recorded. Categories Turnpoint does not
+record say so in the report instead of inventing content.
+
+Risk and need, strengths, mental health and clinical information are recorded as assessments
+(docs/assessments.md): where the report carries one of them, it lists the participant's finished
+administrations and external assessments of it, and nothing else of that category. Preparing the
+report writes one `export` audit entry and, for each recipient agency, one disclosure per legal
+basis, in one transaction.
 """
 
 from dataclasses import dataclass, field
@@ -32,11 +39,13 @@ from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.effective import effective_steps
 from turnpoint.journeys.models import Episode
 from turnpoint.plans.models import RecoveryPlan
+from turnpoint.supervision.models import DrugTest, TestPurpose
 
 from .audit import audit_write
 from .categories import Category
 from .documents import Section, notice_for, outbound_pdf
 from .models import LegalBasis
+from .progress_reports import attendance_lines, drug_test_lines
 from .reach import active_consents
 from .record import disclosure_write
 from .rules import (
@@ -52,7 +61,9 @@ C = Category
 # The categories Turnpoint records today (as turnpoint.sharing.exports.RECORDED, and the recovery
 # plan, which a report carries when the participant's consent covers it for the court); every
 # other category in a report appears as "not recorded in Turnpoint".
-RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN)
+RECORDED = (C.IDENTITY, C.LEGAL, C.PATHWAY, C.PLAN, C.ATTENDANCE, C.DRUG_TESTS)
+# The treatment provider's views: recorded only as their readings of forensic test results.
+PARTLY_RECORDED = (C.TREATMENT_PROGRESS,)
 # The categories Turnpoint records only as assessments (instruments given, external assessments).
 ASSESSED = (C.RISK_NEED, C.STRENGTHS, C.MENTAL_HEALTH, C.CLINICAL)
 
@@ -251,7 +262,17 @@ def report_scope(plan: ReportPlan) -> str:
             "Recorded in Turnpoint only as assessments, so the report lists those and nothing "
             f"else of them: {'; '.join(assessed)}."
         )
-    unrecorded = [C(c).label for c in plan.categories if c not in RECORDED and c not in ASSESSED]
+    partly = [C(c).label for c in plan.categories if c in PARTLY_RECORDED]
+    if partly:
+        parts.append(
+            "Recorded in Turnpoint only as the treatment provider's readings of test results, "
+            f"so the report carries those and nothing else of them: {'; '.join(partly)}."
+        )
+    unrecorded = [
+        C(c).label
+        for c in plan.categories
+        if c not in RECORDED and c not in ASSESSED and c not in PARTLY_RECORDED
+    ]
     if unrecorded:
         parts.append(
             "Not recorded in Turnpoint, so the report says so and carries none: "
@@ -315,13 +336,22 @@ def _render(plan: ReportPlan, author) -> bytes:
         sections.append(Section(C.LEGAL.label, lines))
     if C.PLAN in included:
         sections.append(Section(C.PLAN.label, _plan_lines(referral)))
+    since, today = (episode.started_on if episode else None), timezone.localdate()
+    if C.ATTENDANCE in included:
+        summary, lines = attendance_lines(referral, since, today)
+        sections.append(Section(C.ATTENDANCE.label, [summary, *lines]))
+    if C.DRUG_TESTS in included:
+        summary, lines = drug_test_lines(referral, since, today)
+        sections.append(Section(C.DRUG_TESTS.label, [summary, *lines]))
+    if C.TREATMENT_PROGRESS in included:
+        sections.append(Section(C.TREATMENT_PROGRESS.label, _provider_lines(referral, since)))
     for category in plan.categories:
         if category in ASSESSED:
             lines = assessment_lines(participant, category) or [
                 "No assessments of this kind recorded in Turnpoint."
             ]
             sections.append(Section(f"{C(category).label}: assessments", lines))
-        elif category not in RECORDED:
+        elif category not in RECORDED and category not in PARTLY_RECORDED:
             sections.append(
                 Section(C(category).label, ["Not recorded in Turnpoint: this report carries none."])
             )
@@ -359,6 +389,23 @@ def _plan_lines(referral) -> list[str]:
                      f"{svc.intensity_hours_per_week} hours a week from "
                      f"{svc.starts_on:%d %B %Y}{ends}")  # fmt: skip
     return lines
+
+
+def _provider_lines(referral, since) -> list[str]:
+    """The treatment provider's views as Turnpoint records them: a clinician's reading of each
+    forensic test result in the light of the participant's wider engagement (R14)."""
+    rows = DrugTest.objects.filter(
+        referral=referral, purpose=TestPurpose.FORENSIC, interpreted_by__role=Role.CLINICIAN
+    ).exclude(interpretation="")
+    if since is not None:
+        rows = rows.filter(collected_at__date__gte=since)
+    lines = [
+        f"On the test of {t.collected_at:%d %B %Y}: {t.interpretation}"
+        for t in rows.order_by("collected_at", "id")
+    ]
+    return (lines or ["No reading of a test result by the treatment provider is recorded."]) + [
+        "No other views of the treatment provider are recorded in Turnpoint."
+    ]
 
 
 def _episode_of(referral):

@@ -294,3 +294,94 @@ class ReleasePlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.item}: {self.status}"
+
+
+# Review hearings (docs/supervision.md, "Reviews") ------------------------------------------------
+
+
+class HowScheduled(models.TextChoices):
+    RULE = "rule", "By the programme's rule"
+    REQUEST = "request", "At the court's request"
+
+
+class HearingStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    HELD = "held", "Held"
+    ADJOURNED = "adjourned", "Adjourned"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class DecisionOutcome(models.TextChoices):
+    CONTINUE = "continue", "Continue on the programme as now"
+    ADVANCE_PHASE = "advance_phase", "Advance to the next phase proposed"
+    INCENTIVE = "incentive", "Incentive"
+    SERVICE_ADJUSTMENT = "service_adjustment", "Service adjustment"
+    SANCTION = "sanction", "Sanction"
+    OTHER = "other", "Other"
+
+
+class ReviewHearing(models.Model):
+    """One participant's review before a judge on a day. A docket is the set of hearings on one
+    date before one judge. The hearing, its minutes and the court's decision are pathway
+    information: where the participant is on the programme and what the court decided."""
+
+    data_category = Category.PATHWAY
+
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="review_hearings"
+    )
+    referral = models.ForeignKey(
+        "journeys.Referral", on_delete=models.PROTECT, related_name="review_hearings"
+    )
+    judge = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                              related_name="review_hearings")  # fmt: skip
+    held_on = models.DateField()
+    place = models.CharField(max_length=200)
+    how_scheduled = models.CharField(max_length=20, choices=HowScheduled.choices)
+    status = models.CharField(
+        max_length=20, choices=HearingStatus.choices, default=HearingStatus.SCHEDULED
+    )
+    # Time the participant spent before the judge, in minutes (standards: about 3 on average).
+    minutes_with_judge = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    decision = models.TextField(blank=True)
+    outcome = models.CharField(max_length=30, choices=DecisionOutcome.choices, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")  # fmt: skip
+    created_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["held_on", "participant__family_name", "id"]
+        indexes = [models.Index(fields=["judge", "held_on"])]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "held_on"], name="review_once_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Review hearing on {self.held_on:%Y-%m-%d}"
+
+
+class ProgressReport(models.Model):
+    """What the court was given for one hearing, as it was when generated: the sections as
+    JSON and the categories they carry (each decided for the judge when it was generated)."""
+
+    data_category = Category.PATHWAY
+
+    hearing = models.ForeignKey(ReviewHearing, on_delete=models.PROTECT,
+                                related_name="progress_reports")  # fmt: skip
+    generated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                     related_name="+")  # fmt: skip
+    generated_at = models.DateTimeField(default=timezone.now)
+    content = models.JSONField()
+    categories = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Progress report {self.pk} for hearing {self.hearing_id}"

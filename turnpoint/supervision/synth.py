@@ -99,3 +99,50 @@ def synth_supervision(*, coordinator, probation, seed: int = 0, episodes: int = 
         )
         counts["scheduled"] += plan.created
     return counts
+
+
+MINUTES = ("2.5", "3", "3.5", "4", "5")
+DECISIONS = (
+    ("continue", "Keep going as you are; the team reports steady attendance."),
+    ("incentive", "Praised in court for a month of sessions attended."),
+    ("service_adjustment", "More frequent treatment contact agreed, not a sanction."),
+)
+
+
+def synth_reviews(*, coordinator, judge, seed: int = 0, hearings: int = 6) -> dict:
+    """Two dockets before the demo's judge for the first `hearings` running synthetic episodes
+    (by id) in programmes with court reviews in the judge's team: last week's, held, with the
+    minutes and the decision, and today's, scheduled, each with its progress report. Through
+    the services staff use; deterministic for a seed. Returns counts."""
+    from turnpoint.programmes.models import ReviewMode
+    from turnpoint.sharing.progress_reports import progress_report_generate
+
+    from .reviews import review_hearing_record, review_hearing_request
+
+    rng = random.Random(seed)
+    today = timezone.localdate()
+    last_week = today - timedelta(days=7)
+    counts = {"hearings": 0, "reports": 0}
+    running = (
+        Episode.objects.filter(
+            participant__synthetic=True, ended_on__isnull=True,
+            programme__in=judge.programmes.exclude(review_mode=ReviewMode.NONE),
+            referral__referral_date__lte=last_week,
+        )
+        .select_related("referral")
+        .order_by("pk")[:hearings]
+    )  # fmt: skip
+    for episode in running:
+        referral = episode.referral
+        held = review_hearing_request(acting_user=coordinator, referral=referral, judge=judge,
+                                      held_on=last_week, place="Court 1")  # fmt: skip
+        outcome, decision = rng.choice(DECISIONS)
+        review_hearing_record(held, acting_user=judge, status="held",
+                              minutes_with_judge=rng.choice(MINUTES), outcome=outcome,
+                              decision=decision, expected_version=held.version)  # fmt: skip
+        coming = review_hearing_request(acting_user=coordinator, referral=referral, judge=judge,
+                                        held_on=today, place="Court 1")  # fmt: skip
+        progress_report_generate(acting_user=coordinator, hearing=coming)
+        counts["hearings"] += 2
+        counts["reports"] += 1
+    return counts

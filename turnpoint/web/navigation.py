@@ -77,6 +77,12 @@ def _reads_outcomes(user) -> bool:
     return _staff(user) and bool(decide(user, Category.OUTCOMES))
 
 
+def _reads_dockets(user) -> bool:
+    # The review pages' own check (review_views.docket): the judge, the coordinator and the
+    # case manager.
+    return user.role in (Role.JUDGE, Role.COORDINATOR, Role.CASE_MANAGER)
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -102,6 +108,12 @@ LINKS = (
     Link("Call-in list", "web:call_in", _keeps_attendance),
     Link("Releases", "web:releases", _works_releases),
     Link("Follow-ups due", "web:follow_ups_due", _reads_outcomes, section=("web:follow_up_mark",)),
+    Link(
+        "Dockets",
+        "web:docket",
+        _reads_dockets,
+        section=("web:review_hearing", "web:progress_report"),
+    ),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Programme dashboard", "web:analytics", _analyst),
     Link("Policy simulator", "simulator:page", _staff),

@@ -328,3 +328,17 @@ urlpatterns += [
 from . import analytics_views  # noqa: E402
 
 urlpatterns += [path("analytics/", analytics_views.dashboard, name="analytics")]
+
+# Reviews: dockets, hearings and the court's progress reports (turnpoint/web/review_views.py).
+from . import review_views  # noqa: E402
+
+urlpatterns += [
+    path("dockets/", review_views.docket, name="docket"),
+    path("review-hearings/<int:pk>/", review_views.review_hearing, name="review_hearing"),
+    path(
+        "review-hearings/<int:pk>/progress-report/",
+        review_views.progress_report_new,
+        name="progress_report_new",
+    ),
+    path("progress-reports/<int:pk>/", review_views.progress_report, name="progress_report"),
+]

@@ -18,7 +18,7 @@ from turnpoint.portal.services import portal_set_up, portal_setup_code_issue
 from turnpoint.programmes.models import Programme
 from turnpoint.sharing.synth import Court, synth_openings, synthetic_participants
 from turnpoint.supervision.custody_synth import synth_custody
-from turnpoint.supervision.synth import synth_supervision
+from turnpoint.supervision.synth import synth_reviews, synth_supervision
 
 
 class Command(BaseCommand):
@@ -73,6 +73,8 @@ class Command(BaseCommand):
         supervised = synth_supervision(coordinator=coordinator, probation=by_name["probation"],
                                        seed=seed or 0)  # fmt: skip
         judge = by_name["judge"]
+        # Last week's docket before the judge, held, and today's with progress reports.
+        reviewed = synth_reviews(coordinator=coordinator, judge=judge, seed=seed or 0)
         court = Court(programme_team=coordinator, treatment_provider=by_name["clinician"],
                       recipient_agency=judge.agency, recipient_role=judge.role,
                       name=str(judge.agency))  # fmt: skip
@@ -104,6 +106,8 @@ class Command(BaseCommand):
             f"{custody['custody_episodes']} people on the prison-to-community programme have a "
             f"custody episode, {custody['release_plans']} a release plan; "
             f"{custody['in_release_window']} in the 14 days after release (see Releases).\n"
+            f"{reviewed['hearings']} review hearings on two dockets before {judge.username}, "
+            f"{reviewed['reports']} with a progress report: see Dockets.\n"
         )
         self.stdout.write("Demo sign-ins (every user has the same password):")
         for persona in PERSONAS:
