@@ -27,7 +27,14 @@ from turnpoint.people.models import (
     ParticipantMerge,
 )
 from turnpoint.plans.models import RecoveryPlan
-from turnpoint.supervision.models import Appointment, AppointmentKind, DrugTest
+from turnpoint.supervision.models import (
+    Appointment,
+    AppointmentKind,
+    DrugTest,
+    PhaseProposal,
+    ProposalStatus,
+    Response,
+)
 
 from .audit import audit_write
 from .categories import Category
@@ -806,3 +813,87 @@ def call_in_read(user, day) -> list:
             "participant__family_name", "participant__given_name", "starts_at", "id"
         )  # fmt: skip
         return _appointments_recorded(user, rows, "call-in list")
+
+
+# Supervision: responses and phase proposals (docs/supervision.md) -----------------------------
+
+
+@dataclass
+class ResponsesRead:
+    """A participant's recorded responses the user may read (a response to substance use or to
+    a test is drug test information, any other pathway information, each in its referral's
+    programme), and the categories the user may read in any of those referrals."""
+
+    responses: list = field(default_factory=list)
+    readable: frozenset = frozenset()
+
+
+def responses_read(user, participant) -> ResponsesRead:
+    """The responses recorded for a reached participant, newest first, decided per referral's
+    programme with the participant's openings (a court order opens nothing on a list), fetched
+    and recorded in one transaction."""
+    kinds = {C.PATHWAY, C.DRUG_TESTS}
+    with transaction.atomic():
+        openings = replace(openings_of(user, participant), court_orders=())
+        by_referral = {}
+        for r in _team_referrals(user, participant):
+            may = {c for c in kinds if decide(user, c, programme=r.programme, openings=openings)}
+            if may:
+                by_referral[r.pk] = (r.programme, may)
+        if not by_referral:
+            return ResponsesRead()
+        found = [
+            x for x in Response.objects.filter(participant=participant,
+                                               referral__in=list(by_referral))
+            .select_related("referral__programme", "recorded_by", "drug_test", "appointment")
+            if x.category in by_referral[x.referral_id][1]
+        ]  # fmt: skip
+        readable_kinds = frozenset().union(*(may for _, may in by_referral.values()))
+        if found:
+            read_recorded(
+                user, participants=[participant], categories=sorted({x.category for x in found}),
+                obj=participant, detail={"page": "responses", "responses": [x.pk for x in found]},
+                programme_by_participant={participant.pk: found[0].referral.programme},
+                openings={participant.pk: openings},
+            )  # fmt: skip
+    return ResponsesRead(found, readable_kinds)
+
+
+def _proposal_shown(user, proposal, openings=None):
+    """The proposal with `shown_criteria`: only the criteria whose category the user may read
+    in the programme (a judge who does not receive test results does not see the test one)."""
+    programme = proposal.referral.programme
+    proposal.shown_criteria = [
+        c for c in proposal.criteria
+        if decide(user, c["category"], programme=programme, openings=openings)
+    ]  # fmt: skip
+    return proposal
+
+
+def phase_proposals_read(user, *, participant=None, status=ProposalStatus.OPEN) -> list:
+    """Phase proposals of the daily evaluation (`status`: one status, or None for every one),
+    of the participants the user reaches in the team's programmes whose pathway the user's role
+    reads; one participant's with `participant`. Fetched and recorded as one read."""
+    with transaction.atomic():
+        programmes = [
+            p for p in team_programmes(user).values() if decide(user, C.PATHWAY, programme=p)
+        ]
+        rows = PhaseProposal.objects.filter(
+            referral__programme__in=programmes, participant__in=participants_visible_to(user)
+        )
+        if participant is not None:
+            rows = rows.filter(participant=participant)
+        if status is not None:
+            rows = rows.filter(status=status)
+        found = [
+            _proposal_shown(user, p)
+            for p in rows.select_related("participant", "referral__programme", "decided_by")
+            .order_by("-proposed_on", "-id")
+        ]  # fmt: skip
+        if found:
+            read_recorded(
+                user, participants=list({p.participant_id: p.participant for p in found}.values()),
+                categories=[C.IDENTITY, C.PATHWAY], detail={"page": "phase proposals"},
+                programme_by_participant={p.participant_id: p.referral.programme for p in found},
+            )  # fmt: skip
+    return found

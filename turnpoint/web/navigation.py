@@ -63,6 +63,10 @@ def _keeps_attendance(user) -> bool:
     return _staff(user) and bool(decide(user, Category.ATTENDANCE, action="write"))
 
 
+def _reads_pathway(user) -> bool:
+    return _staff(user) and bool(decide(user, Category.PATHWAY))
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -76,6 +80,7 @@ PARTICIPANT_PAGES = (
     "web:administration_self", "web:administration_result", "web:external_assessment_new",
     "web:portal_access", "web:appointment_new", "web:appointment_outcome", "web:drug_tests",
     "web:drug_test_new", "web:drug_test_schedule", "web:drug_test_interpretation",
+    "web:responses", "web:response_new",
 )  # fmt: skip
 
 LINKS = (
@@ -83,6 +88,12 @@ LINKS = (
     Link("New referral", "web:referral_new", _may_refer),
     Link("Calendar", "web:calendar", _keeps_attendance),
     Link("Call-in list", "web:call_in", _keeps_attendance),
+    Link(
+        "Phase proposals",
+        "web:phase_proposals",
+        _reads_pathway,
+        section=("web:phase_proposal_decision", "web:response_ratios"),
+    ),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Policy simulator", "simulator:page", _staff),
     Link("Audit log", "web:audit_log", _administrator),

@@ -61,7 +61,7 @@ from turnpoint.sharing.reads import field_history_read, participant_record, part
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
-from . import merge_views, plan_views, supervision_views
+from . import merge_views, plan_views, response_views, supervision_views
 from .actions import referral_actions
 from .assessment_views import profile_context
 from .forms import ReferralIntakeForm, TransitionForm
@@ -361,6 +361,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     context.update(
         supervision_views.participant_page_context(user, person, referrals, found.openings)
     )
+    context.update(response_views.participant_page_context(user, person))
     return render(request, "web/participant.html", context, status=status)
 
 
