@@ -428,6 +428,41 @@ PAGES: dict[str, dict[str, str]] = {
         coordinator=FORBIDDEN,
         case_manager=FORBIDDEN,
     ),
+    # Responses (docs/supervision.md): read by whoever reads the pathway or test results in the
+    # programme (each response by its own category); recorded by the roles that write either.
+    "web:responses": where(
+        REACHING,
+        OK,
+        NOT_FOUND,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        safeguarding_lead=FORBIDDEN,
+    ),
+    "web:response_new": where(
+        KEEPING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Counts only, per programme of the user's team whose pathway the role reads.
+    # The safeguarding lead reads no pathway.
+    "web:response_ratios": where(
+        REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK
+    ),
+    # Phase proposals: seen by the pathway's readers, decided by its writers.
+    "web:phase_proposals": where(
+        REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK
+    ),
+    "web:phase_proposal_decision": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+    ),
 }
 
 # A session signed in with a password but not yet past the security-code step (SEC-25), of a

@@ -222,7 +222,17 @@ def objects(world, users, programmes, make_referral):
         results_received_at=timezone.now() - timedelta(hours=2),
         results=[{"substance": "opiates", "result": "positive"}],
     )
+    # A phase proposal open for the team (the daily evaluation's, made here directly).
+    from turnpoint.supervision.models import PhaseProposal
+
+    proposal = PhaseProposal.objects.create(
+        episode=world["referral"].episode, referral=world["referral"], participant=participant,
+        phase_number=1, to_phase_number=2, proposed_on=date.today(),
+        criteria=[{"criterion": "days_in_phase", "met": True, "category": "pathway",
+                   "text": "44 days in the phase of the 42 needed"}],
+    )  # fmt: skip
     return {
+        "proposal": proposal.pk,
         "administration": administration.pk,
         "self_administration": for_them.pk,
         "appointment": appointment.pk,
