@@ -813,6 +813,46 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
         analyst=NOT_FOUND,
         administrator=NOT_FOUND,
     ),
+    # Responses: read where the pathway or test results are read; recorded by the roles that
+    # write either (as the pages).
+    ("GET", "/api/participants/{participant_id}/responses"): where(
+        REACHING,
+        OK,
+        NOT_FOUND,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        safeguarding_lead=FORBIDDEN,
+    ),
+    # The body answers attendance (pathway): the clinician, who writes drug test responses but
+    # not the pathway, is refused by the service.
+    ("POST", "/api/participants/{participant_id}/responses"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    ("GET", "/api/phase-proposals"): where(
+        REACHING - {Role.SAFEGUARDING_LEAD},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=OK,
+    ),
+    # Readers of the pathway see the proposal but may not decide it: 403; others do not see it.
+    ("POST", "/api/phase-proposals/{proposal_id}/decision"): where(
+        RECORDING,
+        OK,
+        NOT_FOUND,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        clinician=FORBIDDEN,
+        judge=FORBIDDEN,
+        prosecutor=FORBIDDEN,
+        defence=FORBIDDEN,
+    ),
 }
 # The API is for staff and integrations: a participant's token, even one written to the table by
 # hand, signs no one in (turnpoint/api/auth.py).

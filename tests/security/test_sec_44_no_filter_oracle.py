@@ -38,6 +38,8 @@ LISTS = {
     "/api/participants/{participant_id}/household": (None, {}),
     "/api/participants/{participant_id}/appointments": (None, {}),
     "/api/participants/{participant_id}/drug-tests": (None, {}),
+    "/api/participants/{participant_id}/responses": (None, {}),
+    "/api/phase-proposals": (None, {}),
 }
 
 
