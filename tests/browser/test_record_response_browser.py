@@ -77,7 +77,7 @@ def record(page, *, behaviour: str, on: date, choose_first_of: str) -> str:
     returns the labels of the options in the order shown."""
     from playwright.sync_api import expect
 
-    page.get_by_role("link", name="Record a response").first.click()
+    page.locator("#record-response").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Record a response")
     page.get_by_label("Behaviour").select_option(label=behaviour)
     when = page.get_by_role("group", name="When it happened")
@@ -111,7 +111,7 @@ def test_an_early_positive_test_proposes_a_service_adjustment_first_and_the_rati
     expect(page.locator("#ratio-value")).to_contain_text("Nothing recorded yet")
 
     # A positive test three days ago, 17 days into the programme: early substance use.
-    page.get_by_role("link", name="Record a response").first.click()
+    page.locator("#record-response").click()
     page.get_by_label("Behaviour").select_option(label="Positive test result")
     tested = date.today() - timedelta(days=3)
     when = page.get_by_role("group", name="When it happened")
