@@ -28,6 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import TURNPOINT, PostgresDb, env_for, load_average, prepare, run, run_measured
 
+DB_NAME = "turnpoint_bench_daily"
+
 FILL = r"""
 import json, random, sys
 from datetime import datetime, time, timedelta
@@ -186,6 +188,23 @@ print(json.dumps(out))
 """
 
 
+def measure(url: str, args, *, synth_seconds, filled) -> None:
+    env = env_for(url)
+    load = load_average()
+    measured = run_measured([sys.executable, "-c", MEASURE, str(args.baseline_sample)], env=env)
+    result = json.loads(measured.stdout)
+    result.update(
+        participants=args.participants,
+        synth_seconds=synth_seconds,
+        filled=filled,
+        load_average=load,
+        peak_mb=round(measured.peak_mb),
+    )
+    bulk, base = result["bulk_all"], result["baseline"]
+    result["speed_up"] = round(base["extrapolated_seconds"] / max(bulk["seconds"], 0.01), 1)
+    print(json.dumps(result, indent=2), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--participants", type=int, default=100_000)
@@ -194,36 +213,24 @@ def main() -> None:
         "--baseline-sample", type=int, default=2000, help="episodes evaluated one by one (0: all)"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure again on a database kept with --keep"
+    )
     args = parser.parse_args()
-    with PostgresDb("turnpoint_bench_daily", keep=args.keep) as db:
+    if args.reuse:
+        measure(PostgresDb(DB_NAME).url, args, synth_seconds=None, filled=None)
+        return
+    with PostgresDb(DB_NAME, keep=args.keep) as db:
         prepare(db.url)
         env = env_for(db.url)
         synth = run_measured(
-            [
-                *TURNPOINT,
-                "synth",
-                "--participants",
-                str(args.participants),
-                "--seed",
-                str(args.seed),
-                "--json",
-            ],
+            [*TURNPOINT, "synth", "--participants", str(args.participants), "--seed",
+             str(args.seed), "--json"],
             env=env,
-        )
+        )  # fmt: skip
         filled = run([sys.executable, "-c", FILL, str(args.seed)], env=env)
-        load = load_average()
-        measured = run_measured([sys.executable, "-c", MEASURE, str(args.baseline_sample)], env=env)
-        result = json.loads(measured.stdout)
-        result.update(
-            participants=args.participants,
-            synth_seconds=round(synth.seconds, 1),
-            filled=json.loads(filled),
-            load_average=load,
-            peak_mb=round(measured.peak_mb),
-        )
-        bulk, base = result["bulk_all"], result["baseline"]
-        result["speed_up"] = round(base["extrapolated_seconds"] / max(bulk["seconds"], 0.01), 1)
-        print(json.dumps(result, indent=2))
+        print(f"built: synth {synth.seconds:.1f} s; {filled.strip()}", flush=True)
+        measure(db.url, args, synth_seconds=round(synth.seconds, 1), filled=json.loads(filled))
 
 
 if __name__ == "__main__":
