@@ -60,6 +60,11 @@ EXPECTED = {
     ("get", "/api/participants/{participant_id}/drug-tests"),
     ("post", "/api/participants/{participant_id}/drug-tests"),
     ("post", "/api/participants/{participant_id}/drug-tests/{test_id}/interpretation"),
+    # docs/api.md, "Responses and phase proposals"
+    ("get", "/api/participants/{participant_id}/responses"),
+    ("post", "/api/participants/{participant_id}/responses"),
+    ("get", "/api/phase-proposals"),
+    ("post", "/api/phase-proposals/{proposal_id}/decision"),
 }  # fmt: skip
 
 

@@ -29,8 +29,9 @@ SUMMARY = "Took bread from a shop, twice"
 # one more. Then the participant's identifiers and contact details, one query each; then the
 # profile's assessments (reads.assessments_read, reusing the page's openings and referrals): a
 # savepoint pair around one read of the administrations and one of the external assessments;
-# and the appointments of the last 90 days (the attendance section).
-PARTICIPANT_QUERIES = 32 + (connection.vendor == "postgresql")
+# and the appointments of the last 90 days (the attendance section); the responses and the
+# open phase proposals (the responses section).
+PARTICIPANT_QUERIES = 34 + (connection.vendor == "postgresql")
 # A coordinator's page also lists the merges into the record, which a coordinator may undo.
 MERGES_QUERY = 1
 # A user who may read the recovery plan (the coordinator) looks for one: one query. One who may

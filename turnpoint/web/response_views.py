@@ -44,17 +44,22 @@ KIND_LABELS = {
 }
 
 
-def _responding_referrals(user, person) -> list:
+def _responding_referrals(user, person, referrals=None) -> list:
     """The participant's referrals with a running episode in the user's team whose programme
-    lets the user write pathway or drug test information, newest first."""
-    team = team_programmes(user)
+    lets the user write pathway or drug test information, newest first (of `referrals`, the
+    team's referrals the participant page holds, when given)."""
+    if referrals is None:
+        team = team_programmes(user)
+        referrals = person.referrals.filter(programme__in=list(team)).select_related(
+            "programme", "episode"
+        )
     return [
         r
-        for r in person.referrals.filter(programme__in=list(team)).select_related("programme")
+        for r in referrals
         if getattr(r, "episode", None) is not None
         and r.episode.ended_on is None
         and any(
-            decide(user, c, programme=team[r.programme_id], action="write")
+            decide(user, c, programme=r.programme, action="write")
             for c in (C.PATHWAY, C.DRUG_TESTS)
         )
     ]
@@ -288,16 +293,17 @@ def phase_proposal_decision(request, proposal_pk):
     )
 
 
-def participant_page_context(user, person) -> dict:
-    """The participant page's responses section: the ratio and the open phase proposals."""
-    read = responses_read(user, person)
+def participant_page_context(user, person, referrals, openings) -> dict:
+    """The participant page's responses section: the ratio and the open phase proposals. Read
+    with the referrals and openings the page already holds: two queries more."""
+    read = responses_read(user, person, referrals=referrals, openings=openings)
     if not read.readable:
         return {"responses_section": None}
     return {
         "responses_section": {
             "ratio": _ratio_row(incentive_sanction_ratio(read.responses)),
             "count": len(read.responses),
-            "proposals": phase_proposals_read(user, participant=person),
-            "may_record": bool(_responding_referrals(user, person)),
+            "proposals": phase_proposals_read(user, participant=person, referrals=referrals),
+            "may_record": bool(_responding_referrals(user, person, referrals)),
         }
     }

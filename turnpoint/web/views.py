@@ -361,7 +361,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
     context.update(
         supervision_views.participant_page_context(user, person, referrals, found.openings)
     )
-    context.update(response_views.participant_page_context(user, person))
+    context.update(response_views.participant_page_context(user, person, referrals, found.openings))
     return render(request, "web/participant.html", context, status=status)
 
 
