@@ -103,6 +103,9 @@ def episode_facts_bulk(
         )
     )
     referral_ids = running.values("referral_id")
+    # The windowed queries below are bounded by their dates, not by `referral_ids`: a semi-join
+    # with the running episodes cost more than the few rows of ended episodes in the window,
+    # which are simply not looked up (measured on 100,000 participants, docs/benchmarks.md).
     now = timezone.now()
     tomorrow = _start(today + timedelta(days=1))
 
@@ -123,7 +126,6 @@ def episode_facts_bulk(
         earliest = _start(today - timedelta(days=max(days_windows) - 1))
         for row in (
             Appointment.objects.filter(
-                referral_id__in=referral_ids,
                 starts_at__gte=earliest,
                 starts_at__lt=min(tomorrow, now),
             )
@@ -145,11 +147,7 @@ def episode_facts_bulk(
         forensic = Q(
             purpose=TestPurpose.FORENSIC, collected_at__gte=earliest, collected_at__lt=tomorrow
         )
-        for row in (
-            DrugTest.objects.filter(forensic, referral_id__in=referral_ids)
-            .values("referral_id")
-            .annotate(**weekly)
-        ):
+        for row in DrugTest.objects.filter(forensic).values("referral_id").annotate(**weekly):
             tests[row["referral_id"]] = row
         not_negative = {
             f"o{n}": Count(
@@ -164,7 +162,6 @@ def episode_facts_bulk(
                 test__purpose=TestPurpose.FORENSIC,
                 test__collected_at__gte=earliest,
                 test__collected_at__lt=tomorrow,
-                test__referral_id__in=referral_ids,
             )
             .exclude(result=Result.NEGATIVE)
             .values("test__referral_id")
