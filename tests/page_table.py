@@ -96,6 +96,11 @@ class Page:
 P = {"pk": "participant"}
 ROBIN_CUSTODY = {"pk": "participant", "custody_pk": "custody"}
 DARA_CUSTODY = {"pk": "drr_participant", "custody_pk": "open_custody"}
+# Substance use Robin told the team about today: the response page shows the guide's options.
+TODAY_BEHAVIOUR = (
+    f"behaviour=substance_use_disclosed&behaviour_on-day={date.today().day}"
+    f"&behaviour_on-month={date.today().month}&behaviour_on-year={date.today().year}"
+)
 R = {"pk": "referral"}
 STEP = {"pk": "referral", "step_pk": "step"}
 WITHDRAW_PHONE = {"pk": "participant", "kind": "contact", "detail_pk": "phone"}
@@ -299,6 +304,20 @@ PAGES = (
     Page("drug test, interpretation", "probation", "web:drug_test_interpretation",
          {"pk": "participant", "test_pk": "drug_test"}),
     Page("drug test, schedule", "coordinator", "web:drug_test_schedule", P),
+    Page("responses", "coordinator", "web:responses", P),
+    Page("responses, judge", "judge", "web:responses", P),
+    Page("response, record", "coordinator", "web:response_new", P),
+    Page("response, record, options", "coordinator", "web:response_new", P,
+         query=TODAY_BEHAVIOUR),
+    Page("response, record, refused", "coordinator", "web:response_new", P,
+         submit="Show the responses on offer", status=400, post={"behaviour": ""}),
+    Page("response ratios", "coordinator", "web:response_ratios"),
+    Page("phase proposals", "coordinator", "web:phase_proposals"),
+    Page("phase proposal, decide", "coordinator", "web:phase_proposal_decision",
+         {"proposal_pk": "proposal"}),
+    Page("phase proposal, decide, refused", "coordinator", "web:phase_proposal_decision",
+         {"proposal_pk": "proposal"}, submit="Save the decision", status=400,
+         post={"decision": "decline", "version": "1"}),
     Page("who has seen this record", "coordinator", "web:participant_disclosures", P),
     Page("who has seen this record, judge", "judge", "web:participant_disclosures", P),
     Page("who has seen this record, refused period", "coordinator",
@@ -446,6 +465,24 @@ def _supervision(referral, users):
     return ahead, test
 
 
+def _responses(referral, user):
+    """A response to Robin's attendance, and a phase proposal open for the team."""
+    from turnpoint.supervision.models import PhaseProposal
+    from turnpoint.supervision.response_services import response_options, response_record
+
+    option = response_options(referral, "attended_all_sessions", date.today()).options[0]
+    response_record(acting_user=user, referral=referral, behaviour="attended_all_sessions",
+                    behaviour_on=date.today(), option=option.text)  # fmt: skip
+    return PhaseProposal.objects.create(
+        episode=referral.episode, referral=referral, participant=referral.participant,
+        phase_number=1, to_phase_number=2, proposed_on=date.today(),
+        criteria=[{"criterion": "days_in_phase", "met": True, "category": "pathway",
+                   "text": "44 days in the phase of the 42 needed"},
+                  {"criterion": "attendance", "met": True, "category": "attendance",
+                   "text": "attended 9 of 10 appointments in the last 28 days (90%; 75% needed)"}],
+    )  # fmt: skip
+
+
 def build_world(users: dict, programmes: dict) -> dict:
     """Robin on the Ghent drug treatment court with a running episode, a consent to share, a
     court order, a child in the household and a read by the judge; Dara on a DRR whose review
@@ -541,6 +578,7 @@ def build_world(users: dict, programmes: dict) -> dict:
            phq_band="Moderate")  # fmt: skip
     _decide_housing(referral, coordinator)
     appointment, test = _supervision(referral, users)
+    proposal = _responses(referral, coordinator)
     TotpDevice.objects.create(user=users["judge"], secret=totp.secret_new(),
                               confirmed_at=timezone.now())  # fmt: skip
     # Robin's assessments: BARC-10 at intake and review, readiness in progress, the needs
@@ -627,6 +665,7 @@ def build_world(users: dict, programmes: dict) -> dict:
         "court_order": order.pk,
         "appointment": appointment.pk,
         "drug_test": test.pk,
+        "proposal": proposal.pk,
         "clinician": users["clinician"].pk,
         "next_week": (date.today() + timedelta(days=7)).isoformat(),
         "drr_participant": drr_referral.participant_id,

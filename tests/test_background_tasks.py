@@ -31,6 +31,10 @@ CALLS: dict[str, int] = {}
 BROKEN = {"always": True}
 
 
+# The daily tasks registered (turnpoint/tasks/jobs.py), in name order.
+DAILY = ["disclosures.index", "phases.evaluate"]
+
+
 def echo(*, text: str) -> dict:
     return {"echoed": text}
 
@@ -243,11 +247,12 @@ def test_registration_refuses_a_name_taken_by_another_function():
 def test_the_daily_run_is_idempotent():
     today = timezone.localdate()
     first = daily_schedule(today)
-    assert [j.name for j in first.enqueued] == ["disclosures.index"] and first.already == []
+    assert [j.name for j in first.enqueued] == DAILY and first.already == []
     second = daily_schedule(today)
-    assert second.enqueued == [] and second.already == ["disclosures.index"]
+    assert second.enqueued == [] and second.already == DAILY
     assert sorted(DailyRun.objects.values_list("name", "day")) == [
-        ("disclosures.index", today), (SCHEDULER, today + timedelta(days=1)),
+        ("disclosures.index", today), ("phases.evaluate", today),
+        (SCHEDULER, today + timedelta(days=1)),
     ]  # fmt: skip
     assert Job.objects.filter(name="disclosures.index").count() == 1
     # The scheduler's own run waits for the next midnight, once.
@@ -258,11 +263,11 @@ def test_the_daily_run_is_idempotent():
     out = StringIO()
     call_command("tasks", "schedule", "--json", stdout=out)
     assert json.loads(out.getvalue())["enqueued"] == []
-    assert Job.objects.count() == 2
+    assert Job.objects.count() == 3
 
     # Another day is another run.
     later = daily_schedule(today + timedelta(days=1))
-    assert [j.name for j in later.enqueued] == ["disclosures.index"]
+    assert [j.name for j in later.enqueued] == DAILY
     assert Job.objects.filter(name="disclosures.index").count() == 2
 
 
@@ -271,22 +276,22 @@ def test_two_schedule_runs_at_once_enqueue_the_days_task_once(monkeypatch):
     and it enqueues nothing."""
     today = timezone.localdate()
     first = daily_schedule(today)
-    assert [j.name for j in first.enqueued] == ["disclosures.index"]
+    assert [j.name for j in first.enqueued] == DAILY
     monkeypatch.setattr(daily_module, "_already", lambda name, day: False)
     second = daily_schedule(today)
-    assert second.enqueued == [] and second.already == ["disclosures.index"]
+    assert second.enqueued == [] and second.already == DAILY
     assert Job.objects.filter(name="disclosures.index").count() == 1
     assert Job.objects.filter(name=SCHEDULER).count() == 1
-    assert DailyRun.objects.count() == 2
+    assert DailyRun.objects.count() == 3
 
 
 def test_the_daily_schedule_command_says_what_it_enqueued():
     out = StringIO()
     call_command("tasks", "schedule", stdout=out)
-    assert "enqueued disclosures.index; already enqueued none." in out.getvalue()
+    assert "enqueued disclosures.index, phases.evaluate; already enqueued none." in out.getvalue()
     out = StringIO()
     call_command("tasks", "schedule", stdout=out)
-    assert "enqueued none; already enqueued disclosures.index." in out.getvalue()
+    assert "enqueued none; already enqueued disclosures.index, phases.evaluate." in out.getvalue()
 
 
 def _backlog(users, make_referral):

@@ -78,6 +78,11 @@ EXPECTED = {
     ("patch", "/api/review-hearings/{hearing_id}"),
     ("post", "/api/review-hearings/{hearing_id}/progress-reports"),
     ("get", "/api/progress-reports/{report_id}"),
+    # docs/api.md, "Responses and phase proposals"
+    ("get", "/api/participants/{participant_id}/responses"),
+    ("post", "/api/participants/{participant_id}/responses"),
+    ("get", "/api/phase-proposals"),
+    ("post", "/api/phase-proposals/{proposal_id}/decision"),
 }  # fmt: skip
 
 

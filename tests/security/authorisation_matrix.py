@@ -515,6 +515,41 @@ PAGES: dict[str, dict[str, str]] = {
         coordinator=FORBIDDEN,
         case_manager=FORBIDDEN,
     ),
+    # Responses (docs/supervision.md): read by whoever reads the pathway or test results in the
+    # programme (each response by its own category); recorded by the roles that write either.
+    "web:responses": where(
+        REACHING,
+        OK,
+        NOT_FOUND,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        safeguarding_lead=FORBIDDEN,
+    ),
+    "web:response_new": where(
+        KEEPING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    # Counts only, per programme of the user's team whose pathway the role reads.
+    # The safeguarding lead reads no pathway.
+    "web:response_ratios": where(
+        REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK
+    ),
+    # Phase proposals: seen by the pathway's readers, decided by its writers.
+    "web:phase_proposals": where(
+        REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK
+    ),
+    "web:phase_proposal_decision": where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=SIGN_IN,
+        outsider=NOT_FOUND,
+    ),
 }
 
 # A session signed in with a password but not yet past the security-code step (SEC-25), of a
@@ -961,6 +996,46 @@ OPERATIONS: dict[tuple[str, str], dict[str, str]] = {
     ),
     ("GET", "/api/progress-reports/{report_id}"): where(
         SCHEDULING | {Role.JUDGE}, OK, NOT_FOUND, anonymous=UNAUTHENTICATED, outsider=NOT_FOUND
+    ),
+    # Responses: read where the pathway or test results are read; recorded by the roles that
+    # write either (as the pages).
+    ("GET", "/api/participants/{participant_id}/responses"): where(
+        REACHING,
+        OK,
+        NOT_FOUND,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        safeguarding_lead=FORBIDDEN,
+    ),
+    # The body answers attendance (pathway): the clinician, who writes drug test responses but
+    # not the pathway, is refused by the service.
+    ("POST", "/api/participants/{participant_id}/responses"): where(
+        RECORDING,
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        analyst=NOT_FOUND,
+        administrator=NOT_FOUND,
+    ),
+    ("GET", "/api/phase-proposals"): where(
+        REACHING - {Role.SAFEGUARDING_LEAD},
+        OK,
+        FORBIDDEN,
+        anonymous=UNAUTHENTICATED,
+        outsider=OK,
+    ),
+    # Readers of the pathway see the proposal but may not decide it: 403; others do not see it.
+    ("POST", "/api/phase-proposals/{proposal_id}/decision"): where(
+        RECORDING,
+        OK,
+        NOT_FOUND,
+        anonymous=UNAUTHENTICATED,
+        outsider=NOT_FOUND,
+        clinician=FORBIDDEN,
+        judge=FORBIDDEN,
+        prosecutor=FORBIDDEN,
+        defence=FORBIDDEN,
     ),
 }
 # The API is for staff and integrations: a participant's token, even one written to the table by

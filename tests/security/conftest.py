@@ -253,10 +253,20 @@ def objects(world, users, programmes, make_referral):
         held_on=date.today(), place="Court 1",
     )  # fmt: skip
     report = progress_report_generate(acting_user=users["coordinator"], hearing=hearing)
+    # A phase proposal open for the team (the daily evaluation's, made here directly).
+    from turnpoint.supervision.models import PhaseProposal
+
+    proposal = PhaseProposal.objects.create(
+        episode=world["referral"].episode, referral=world["referral"], participant=participant,
+        phase_number=1, to_phase_number=2, proposed_on=date.today(),
+        criteria=[{"criterion": "days_in_phase", "met": True, "category": "pathway",
+                   "text": "44 days in the phase of the 42 needed"}],
+    )  # fmt: skip
     return {
         "follow_up": FollowUp.objects.get(referral=jordan, months=3).pk,
         "hearing": hearing.pk,
         "progress_report": report.pk,
+        "proposal": proposal.pk,
         "administration": administration.pk,
         "self_administration": for_them.pk,
         "appointment": appointment.pk,

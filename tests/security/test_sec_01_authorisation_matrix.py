@@ -161,6 +161,7 @@ def page_ids(name: str, objects: dict) -> dict:
         ],
         "appointment_pk": objects["appointment"],
         "test_pk": objects["drug_test"],
+        "proposal_pk": objects["proposal"],
     }
 
 
@@ -434,6 +435,8 @@ def write_body(method, path, world, make_referral, coordinator, user=None):
         return url, {"status": "missed", "reason": "Could not be reached."}
     if "/dockets" in path or "/review-hearings" in path:
         return review_body(method, path, world, coordinator)
+    if path.endswith("/responses") or path.startswith("/api/phase-proposals"):
+        return responses_body(method, path, referral, coordinator)
     raise AssertionError(f"no valid body known for {method} {path}: add one here")
 
 
@@ -522,6 +525,35 @@ def review_body(method, path, world, coordinator):
     return f"/api/review-hearings/{hearing.pk}/progress-reports", {}
 
 
+def responses_body(method, path, referral, coordinator):
+    """A response to the fresh participant's attendance (on a running episode), or a decision
+    on a phase proposal made for them."""
+    from supervision_helpers import on_episode
+
+    from turnpoint.supervision.models import PhaseProposal
+    from turnpoint.supervision.response_services import response_options
+
+    referral = on_episode(referral, coordinator)
+    episode = referral.episode
+    if (method, path) == ("POST", "/api/participants/{participant_id}/responses"):
+        option = response_options(referral, "attended_all_sessions", date.today()).options[0]
+        return f"/api/participants/{referral.participant_id}/responses", {
+            "referral_id": referral.pk,
+            "behaviour": "attended_all_sessions",
+            "behaviour_on": date.today().isoformat(),
+            "option": option.text,
+        }
+    proposal = PhaseProposal.objects.create(
+        episode=episode, referral=referral, participant=referral.participant, phase_number=1,
+        to_phase_number=2, proposed_on=date.today(), criteria=[],
+    )  # fmt: skip
+    return f"/api/phase-proposals/{proposal.pk}/decision", {
+        "decision": "decline",
+        "reason": "Agreed with the participant to wait for the review.",
+        "version": 1,
+    }
+
+
 def make_plan(referral, user):
     """A first version of a recovery plan for `referral`."""
     from turnpoint.plans.services import GoalIn, plan_create
@@ -558,6 +590,7 @@ def test_sec_01_each_role_gets_the_matrix_outcome_on_each_api_operation(
         "number": 1,
         "instrument_id": "barc-10",
         "administration_id": objects_administration(world, coordinator),
+        "proposal_id": 0,
     }
     if "/plan" in path and method == "GET":
         make_plan(world["referral"], coordinator)  # the world's participant has a plan to read

@@ -43,6 +43,8 @@ LISTS = {
     "/api/participants/{participant_id}/drug-tests": (None, {}),
     # A docket: the date and the judge name the docket itself, no participant's information.
     "/api/dockets": (None, {"date": None, "judge": None}),
+    "/api/participants/{participant_id}/responses": (None, {}),
+    "/api/phase-proposals": (None, {}),
 }
 
 

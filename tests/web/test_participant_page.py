@@ -30,8 +30,9 @@ SUMMARY = "Took bread from a shop, twice"
 # profile's assessments (reads.assessments_read, reusing the page's openings and referrals): a
 # savepoint pair around one read of the administrations and one of the external assessments;
 # the appointments of the last 90 days (the attendance section); and the custody episodes
-# with their release plans (docs/supervision.md), in a savepoint pair.
-PARTICIPANT_QUERIES = 35 + (connection.vendor == "postgresql")
+# with their release plans (docs/supervision.md), in a savepoint pair; the responses and the
+# open phase proposals (the responses section).
+PARTICIPANT_QUERIES = 37 + (connection.vendor == "postgresql")
 # A coordinator's page also lists the merges into the record, which a coordinator may undo.
 MERGES_QUERY = 1
 # A user who may read the recovery plan (the coordinator) looks for one: one query. One who may

@@ -25,6 +25,7 @@ from . import (
     portal_access,
     programmes,
     referrals,
+    responses,
     reviews,
     supervision,
     transitions,
@@ -59,6 +60,8 @@ api.add_router("/participants", portal_access.router)
 api.add_router("/participants", plans.router)
 api.add_router("/participants", supervision.router)
 api.add_router("", reviews.router)
+api.add_router("/participants", responses.router)
+api.add_router("/phase-proposals", responses.proposals_router)
 api.add_router("/episodes", episodes.router)
 api.add_router("/programmes", programmes.router)
 api.add_router("/instruments", assessments.router)

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from turnpoint.accounts.models import STAFF_ROLES, Role
 
-from . import eligibility, matching_rules, responses
+from . import advancement, eligibility, matching_rules, responses
 from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
 ELIGIBILITY_FIELDS = eligibility.FIELDS
@@ -61,6 +61,8 @@ PHASE_KEYS = {
     "contacts_per_week": ((int, float), True),
     "tests_per_week": ((int, float), True),
     "reviews_per_month": ((int, float), True),
+    # Checked by advancement.advancement_check (docs/programmes.md, "Advancement criteria").
+    "advancement": (dict, False),
 }
 POLICY_KEYS = {
     "court_receives_test_results": (bool, True),
@@ -243,6 +245,7 @@ def validate_definition(data, file: str) -> list[FileProblem]:
     if isinstance(data.get("overrides"), dict):
         _check_overrides(data["overrides"], say)
     responses.responses_check(data, say)
+    advancement.advancement_check(data, say)
     _check_person_first(data, say)
     if isinstance(data.get("timeliness"), dict):
         _check_timeliness(data["timeliness"], say)

@@ -37,7 +37,15 @@ from turnpoint.supervision.custody import (
     open_release_tasks,
     release_window,
 )
-from turnpoint.supervision.models import Appointment, AppointmentKind, CustodyEpisode, DrugTest
+from turnpoint.supervision.models import (
+    Appointment,
+    AppointmentKind,
+    CustodyEpisode,
+    DrugTest,
+    PhaseProposal,
+    ProposalStatus,
+    Response,
+)
 
 from .audit import audit_write
 from .categories import Category
@@ -1100,3 +1108,95 @@ def follow_ups_due_read(user, *, today: date, days: int = 30, limit: int = 500) 
                 programme_by_participant={r.participant_id: r.referral.programme for r in rows},
             )  # fmt: skip
     return rows
+
+
+# Supervision: responses and phase proposals (docs/supervision.md) -----------------------------
+
+
+@dataclass
+class ResponsesRead:
+    """A participant's recorded responses the user may read (a response to substance use or to
+    a test is drug test information, any other pathway information, each in its referral's
+    programme), and the categories the user may read in any of those referrals."""
+
+    responses: list = field(default_factory=list)
+    readable: frozenset = frozenset()
+
+
+def responses_read(user, participant, *, referrals=None, openings=None) -> ResponsesRead:
+    """The responses recorded for a reached participant, newest first, decided per referral's
+    programme with the participant's openings (a court order opens nothing on a list), fetched
+    and recorded. The participant page passes the team's `referrals` and the `openings` it has
+    already read, so this adds one query; as in `attendance_read`, the record is written (in its
+    own transaction, joining the caller's) before anything is returned."""
+    kinds = {C.PATHWAY, C.DRUG_TESTS}
+    openings = replace(openings or openings_of(user, participant), court_orders=())
+    if referrals is None:
+        referrals = _team_referrals(user, participant)
+    by_referral = {}
+    for r in referrals:
+        may = {c for c in kinds if decide(user, c, programme=r.programme, openings=openings)}
+        if may:
+            by_referral[r.pk] = (r.programme, may)
+    if not by_referral:
+        return ResponsesRead()
+    found = [
+        x for x in Response.objects.filter(participant=participant,
+                                           referral__in=list(by_referral))
+        .select_related("recorded_by", "referral__programme")
+        if x.category in by_referral[x.referral_id][1]
+    ]  # fmt: skip
+    readable_kinds = frozenset().union(*(may for _, may in by_referral.values()))
+    if found:
+        read_recorded(
+            user, participants=[participant], categories=sorted({x.category for x in found}),
+            obj=participant, detail={"page": "responses", "responses": [x.pk for x in found]},
+            programme_by_participant={participant.pk: by_referral[found[0].referral_id][0]},
+            openings={participant.pk: openings},
+        )  # fmt: skip
+    return ResponsesRead(found, readable_kinds)
+
+
+def _proposal_shown(user, proposal, openings=None):
+    """The proposal with `shown_criteria`: only the criteria whose category the user may read
+    in the programme (a judge who does not receive test results does not see the test one)."""
+    programme = proposal.referral.programme
+    proposal.shown_criteria = [
+        c for c in proposal.criteria
+        if decide(user, c["category"], programme=programme, openings=openings)
+    ]  # fmt: skip
+    return proposal
+
+
+def phase_proposals_read(user, *, participant=None, status=ProposalStatus.OPEN,
+                         referrals=None) -> list:  # fmt: skip
+    """Phase proposals of the daily evaluation (`status`: one status, or None for every one),
+    of the participants the user reaches in the team's programmes whose pathway the user's role
+    reads; one participant's with `participant` (the participant page passes the team's
+    `referrals` it holds, so this is one query). Fetched and recorded as one read."""
+    if referrals is not None:
+        programmes = {r.programme_id: r.programme for r in referrals}
+    else:
+        programmes = team_programmes(user)
+    programmes = {pk: p for pk, p in programmes.items() if decide(user, C.PATHWAY, programme=p)}
+    if not programmes:
+        return []
+    rows = PhaseProposal.objects.filter(referral__programme__in=list(programmes))
+    if participant is not None:
+        rows = rows.filter(participant=participant)
+    else:
+        rows = rows.filter(participant__in=participants_visible_to(user))
+    if status is not None:
+        rows = rows.filter(status=status)
+    found = [
+        _proposal_shown(user, p)
+        for p in rows.select_related("participant", "referral__programme", "decided_by")
+        .order_by("-proposed_on", "-id")
+    ]  # fmt: skip
+    if found:
+        read_recorded(
+            user, participants=list({p.participant_id: p.participant for p in found}.values()),
+            categories=[C.IDENTITY, C.PATHWAY], detail={"page": "phase proposals"},
+            programme_by_participant={p.participant_id: p.referral.programme for p in found},
+        )  # fmt: skip
+    return found

@@ -385,3 +385,121 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"Progress report {self.pk} for hearing {self.hearing_id}"
+
+
+class ResponseKind(models.TextChoices):
+    INCENTIVE = "incentive", "Incentive"
+    SERVICE_ADJUSTMENT = "service_adjustment", "Service adjustment"
+    SANCTION = "sanction", "Sanction"
+
+
+class Response(models.Model):
+    """A response the team gave to a behaviour, chosen from the programme's response guide
+    (docs/supervision.md, "Recording a response"). Its category is the behaviour's: a response
+    to substance use or to a test (a positive test, a specimen not provided, negative tests,
+    substance use the participant disclosed) tells of test results and substance use, so it is
+    `drug_tests` and reaches whom test results reach; any other is `pathway`."""
+
+    # The class default; each response's own is `category`, from its behaviour.
+    data_category = Category.PATHWAY
+
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="responses"
+    )
+    referral = models.ForeignKey(
+        "journeys.Referral", on_delete=models.PROTECT, related_name="responses"
+    )
+    episode = models.ForeignKey(
+        "journeys.Episode", on_delete=models.PROTECT, related_name="responses"
+    )
+    behaviour = models.CharField(max_length=40)  # a code of programmes.responses.BEHAVIOURS
+    behaviour_label = models.CharField(max_length=200)
+    behaviour_on = models.DateField()
+    # The record that shows the behaviour, when there is one.
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.PROTECT, related_name="responses"
+    )
+    drug_test = models.ForeignKey(
+        DrugTest, null=True, blank=True, on_delete=models.PROTECT, related_name="responses"
+    )
+    phase = models.CharField(max_length=100)  # the phase's name when the behaviour happened
+    days_in_programme = models.PositiveIntegerField()
+    goal = models.CharField(max_length=10)  # proximal or distal, from the guide
+    early_substance_use = models.BooleanField(default=False)
+    kind = models.CharField(max_length=20, choices=ResponseKind.choices)
+    grade = models.CharField(max_length=10)  # low, moderate or high
+    option = models.CharField(max_length=300)  # the option's text in the guide
+    option_position = (
+        models.PositiveSmallIntegerField()
+    )  # its place in the proposed order (0 first)
+    responded_on = models.DateField()
+    days_between = models.PositiveIntegerField()  # from the behaviour to the response
+    category = models.CharField(max_length=30, choices=Category.choices)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")  # fmt: skip
+    recorded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-responded_on", "-id"]
+        indexes = [
+            models.Index(fields=["participant", "responded_on"]),
+            models.Index(fields=["referral", "kind"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.behaviour} on {self.responded_on}"
+
+
+class ProposalStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+
+
+class PhaseProposal(models.Model):
+    """A proposal, made by the daily evaluation, that an episode move to its next phase because
+    the phase's advancement criteria are met (docs/supervision.md, "Phases"). The team accepts
+    (the episode moves on, through the journey service) or declines it with a reason. The
+    criteria snapshot lists each criterion with its category, so a reader who may not read test
+    results does not see the test criterion."""
+
+    data_category = Category.PATHWAY
+
+    episode = models.ForeignKey(
+        "journeys.Episode", on_delete=models.PROTECT, related_name="phase_proposals"
+    )
+    referral = models.ForeignKey(
+        "journeys.Referral", on_delete=models.PROTECT, related_name="phase_proposals"
+    )
+    participant = models.ForeignKey(
+        "people.Participant", on_delete=models.PROTECT, related_name="phase_proposals"
+    )
+    phase_number = models.PositiveSmallIntegerField()  # the phase the episode is in
+    to_phase_number = models.PositiveSmallIntegerField()
+    proposed_on = models.DateField()
+    # [{"criterion", "met", "text", "category"}, ...] as evaluated that day.
+    criteria = models.JSONField(default=list)
+    status = models.CharField(
+        max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )  # fmt: skip
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-proposed_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "proposed_on"], name="supervision_phase_proposal_once_a_day"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "episode"])]
+
+    def __str__(self) -> str:
+        return f"Phase {self.to_phase_number} proposed on {self.proposed_on}"

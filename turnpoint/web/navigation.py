@@ -83,6 +83,10 @@ def _reads_dockets(user) -> bool:
     return user.role in (Role.JUDGE, Role.COORDINATOR, Role.CASE_MANAGER)
 
 
+def _reads_pathway(user) -> bool:
+    return _staff(user) and bool(decide(user, Category.PATHWAY))
+
+
 def _anyone(user) -> bool:
     return True
 
@@ -99,6 +103,7 @@ PARTICIPANT_PAGES = (
     "web:portal_access", "web:custody", "web:custody_new", "web:custody_release",
     "web:release_plan", "web:release_task",
     "web:portal_access", "web:outcome_event_new",
+    "web:responses", "web:response_new",
 )  # fmt: skip
 
 LINKS = (
@@ -113,6 +118,12 @@ LINKS = (
         "web:docket",
         _reads_dockets,
         section=("web:review_hearing", "web:progress_report"),
+    ),
+    Link(
+        "Phase proposals",
+        "web:phase_proposals",
+        _reads_pathway,
+        section=("web:phase_proposal_decision", "web:response_ratios"),
     ),
     Link("Safeguarding reviews", "web:break_glass_reviews", _safeguarding_lead),
     Link("Programme dashboard", "web:analytics", _analyst),

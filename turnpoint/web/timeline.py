@@ -10,6 +10,7 @@ from datetime import date
 from turnpoint.journeys.effective import FIX_KINDS, journey_of
 from turnpoint.journeys.machine import LEAVE_REASONS, role_label
 from turnpoint.journeys.models import Disposal, Source, State, Transition
+from turnpoint.supervision.advancement import ADVANCEMENT_REASON
 
 K = Transition.Kind
 
@@ -25,6 +26,9 @@ class Entry:
     status: str = ""  # "corrected", "withdrawn" or "" for a step; "correction", "withdrawal"
     may_correct: bool = False
     may_withdraw: bool = False
+    # A phase reached because its advancement criteria were met: celebrated with the
+    # participant (R22; docs/supervision.md, "Phases").
+    milestone: bool = False
 
 
 def timeline_entries(transitions, *, programme, phase_names: dict[int, str],
@@ -113,6 +117,8 @@ def _entry(t, programme, phase_names) -> Entry:
         title = f"Moved to phase {number}: {phase_names.get(number, '')}".rstrip(": ")
         if data.get("from_phase"):
             details.append(f"From phase {data['from_phase']}")
+        if t.reason_code == ADVANCEMENT_REASON:
+            details.append("Every advancement criterion of the phase was met")
     elif t.to_state == State.EPISODE:
         title = "Started on the programme"
         details.append(f"Phase 1: {phase_names.get(1, '')}".rstrip(": "))
@@ -131,7 +137,8 @@ def _entry(t, programme, phase_names) -> Entry:
             details.append(f"{label}: {Disposal(data[key]).label}")
     details += _override_details(data)
     by = str(t.acting_user) if t.acting_user_id else "Recorded by the system"
-    return Entry(title, t.occurred_on, by, tuple(details), t.reason)
+    milestone = t.kind == K.PHASE and t.reason_code == ADVANCEMENT_REASON
+    return Entry(title, t.occurred_on, by, tuple(details), t.reason, milestone=milestone)
 
 
 def _override_details(data: dict) -> list[str]:

@@ -342,3 +342,18 @@ urlpatterns += [
     ),
     path("progress-reports/<int:pk>/", review_views.progress_report, name="progress_report"),
 ]
+
+# Responses and phases (turnpoint/web/response_views.py).
+from . import response_views  # noqa: E402
+
+urlpatterns += [
+    path("participants/<int:pk>/responses/", response_views.responses, name="responses"),
+    path("participants/<int:pk>/responses/new/", response_views.response_new, name="response_new"),
+    path("responses/ratios/", response_views.response_ratios, name="response_ratios"),
+    path("phase-proposals/", response_views.phase_proposals, name="phase_proposals"),
+    path(
+        "phase-proposals/<int:proposal_pk>/",
+        response_views.phase_proposal_decision,
+        name="phase_proposal_decision",
+    ),
+]

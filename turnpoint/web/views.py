@@ -66,7 +66,7 @@ from turnpoint.sharing.reads import (
 from turnpoint.sharing.rules import PolicyDenied, decide
 from turnpoint.sharing.statutory import statutory_reports_for
 
-from . import merge_views, outcome_views, plan_views, supervision_views
+from . import merge_views, outcome_views, plan_views, response_views, supervision_views
 from .actions import referral_actions
 from .assessment_views import profile_context
 from .forms import ReferralIntakeForm, TransitionForm
@@ -385,6 +385,7 @@ def _participant_page(request, pk, *, failed=None, problems=(), status=200):
                                            referrals=referrals)  # fmt: skip
     context["may_record_custody"] = bool(decide(user, C.LEGAL, action="write"))
     context.update(outcome_views.outcomes_context(user, person, found))
+    context.update(response_views.participant_page_context(user, person, referrals, found.openings))
     return render(request, "web/participant.html", context, status=status)
 
 
