@@ -18,18 +18,20 @@ STAFF_EVERYWHERE = ["Policy simulator", SESSIONS]
 # Those who record attendance keep a calendar and the day's call-in list for testing.
 SUPERVISING = ["Calendar", "Call-in list"]
 FOLLOW_UPS = "Follow-ups due"  # for the roles that read outcomes
-CASEWORK = ["My caseload", "New referral", *SUPERVISING, "Releases", FOLLOW_UPS, *STAFF_EVERYWHERE]
+PHASES = "Phase proposals"  # for the roles that read the pathway
+CASEWORK = ["My caseload", "New referral", *SUPERVISING, "Releases", FOLLOW_UPS, PHASES,
+            *STAFF_EVERYWHERE]  # fmt: skip
 # The coordinator and the case manager schedule the judge's dockets.
 DOCKETS = ["My caseload", "New referral", *SUPERVISING, "Releases", FOLLOW_UPS, "Dockets",
-           *STAFF_EVERYWHERE]  # fmt: skip
-READING = ["My caseload", *STAFF_EVERYWHERE]
+           PHASES, *STAFF_EVERYWHERE]  # fmt: skip
+READING = ["My caseload", PHASES, *STAFF_EVERYWHERE]
 EXPECTED = {
     "coordinator": DOCKETS,
     "casemanager": DOCKETS,
     "probation": CASEWORK,
     # The treatment provider also works on the release plans' treatment tasks.
-    "clinician": ["My caseload", *SUPERVISING, "Releases", FOLLOW_UPS, *STAFF_EVERYWHERE],
-    "judge": ["My caseload", "Dockets", *STAFF_EVERYWHERE],
+    "clinician": ["My caseload", *SUPERVISING, "Releases", FOLLOW_UPS, PHASES, *STAFF_EVERYWHERE],
+    "judge": ["My caseload", "Dockets", PHASES, *STAFF_EVERYWHERE],
     "prosecutor": READING,
     "defence": READING,
     "safeguarding": ["My caseload", "Safeguarding reviews", *STAFF_EVERYWHERE],
@@ -51,6 +53,7 @@ NOT_IN_NAVIGATION = {
     "api-1:openapi-json": "the API's description, for integrations (docs/api.md)",
     "api-1:openapi-view": "the API's description, for integrations (docs/api.md)",
     "portal:disclosures_pdf": "a download, linked from the page it prints",
+    "web:response_ratios": "incentives and sanctions by programme, linked from the phase proposals",
 }
 # Analysts and administrators reach no participant: "/" only explains that they have no caseload.
 NO_CASELOAD = {Role.ANALYST, Role.ADMINISTRATOR}
