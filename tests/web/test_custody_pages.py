@@ -78,6 +78,9 @@ def test_release_recorded_then_the_plan_worked_then_the_banner(page_as, custody,
     # Twice is refused.
     again = client.post(release_url, {"expected_version": "2", **date_fields("released_on", TODAY)})
     assert again.status_code == 400 and "already recorded" in text(again)
+    # Opening the page again says so too, with no form to fill in first.
+    opened = client.get(release_url)
+    assert opened.status_code == 400 and "already recorded" in text(opened)
     task_url = reverse("web:release_task", args=[participant, custody.pk, "first_appointment"])
     response = client.post(task_url, {"expected_version": "1", "status": "done",
                                       **date_fields("appointment_on", TODAY - timedelta(days=2)),

@@ -136,9 +136,11 @@ def custody_release(request, pk, custody_pk):
         initial={"expected_version": episode.version, "released_on": timezone.localdate()},
     )
     status = 200
+    # A release already recorded is said once, above the form, whether or not a form came in.
+    already = []
     if episode.released_on is not None:
-        form.add_error(None, f"The release on {dates.spoken(episode.released_on)} is already "
-                       "recorded. Nothing was saved.")  # fmt: skip
+        already = [("", f"The release on {dates.spoken(episode.released_on)} is already "
+                        "recorded. Nothing was saved.")]  # fmt: skip
     elif request.method == "POST" and form.is_valid():
         try:
             release_record(episode, acting_user=user, released_on=form.cleaned_data["released_on"],
@@ -151,7 +153,7 @@ def custody_release(request, pk, custody_pk):
         else:
             messages.success(request, f"Release recorded for {person.display_name}.")
             return redirect("web:release_plan", pk=person.pk, custody_pk=episode.pk)
-    errors = form.error_list()
+    errors = already or form.error_list()
     context = {"participant": person, "row": row, "form": form, "errors": errors}
     if errors and status == 200:
         status = 400
