@@ -3,15 +3,18 @@ reconviction by group, follow-ups and client-reported outcomes, outcomes recorde
 extracts worked out by hand here, and agreement with independent computations."""
 
 import datetime
+import math
+import statistics
 
 import numpy as np
 import pytest
 from statsmodels.duration.hazard_regression import PHReg
 
 from turnpoint.analytics import measures as M
+from turnpoint.analytics.extract import Extract
 from turnpoint.analytics.synthetic_extract import generate
 
-from .test_measures import YEAR, hand_built
+from .test_measures import YEAR, _table, hand_built
 
 D = datetime.date
 Z = 1.959963984540054
@@ -95,3 +98,139 @@ def test_small_groups_are_left_out_of_the_hazard_ratios():
     # Everyone is white and 25-34: one group, nothing to compare.
     assert out["ethnicity"]["reconviction_hazard_ratios"]["estimated"] is False
     assert out["ethnicity"]["reconviction_hazard_ratios"]["withheld_groups"] == []
+
+
+# Follow-ups, client-reported outcomes and outcomes recorded, by hand -------------------------
+
+
+def followed_up() -> Extract:
+    """Sixteen people referred on 1 January 2024, all started on 1 February 2024. Episodes 1-10
+    ended on 1 June 2024 and their follow-ups were all due by the extract's day (1 January
+    2026): at 3 months 1-5 done and 6-10 declined; at 6 months all ten done; at 12 months 1-5
+    done and 6-10 missed. Episodes 11-16 ended on 1 November 2025: their 3-month follow-ups
+    are due after the extract's day and are not counted.
+
+    The 6-month follow-ups were answered with a WHO-5 (percentage 40 + 4i for person i), and
+    1-6 gave a WHO-5 at intake of 40; the 3-month ones of 1-5 with a BAM (use 3), none of them
+    at intake; 1-4 of the 12-month ones with days of use (alcohol 2 days)."""
+    start = D(2024, 2, 1)
+    people = [(i, "female", "white") for i in range(1, 17)]
+    referrals = [
+        (i, i, "p", "north", "25-34", 30, "acquisitive", "economic_compulsive",
+         D(2023, 12, 1), D(2024, 1, 1), "", "", "medium")
+        for i in range(1, 17)
+    ]  # fmt: skip
+    episodes = [
+        (i, i, "p", "north", start, 1, D(2024, 6, 1) if i <= 10 else D(2025, 11, 1),
+         "completed", "completed")
+        for i in range(1, 17)
+    ]  # fmt: skip
+    follow_ups, scores = [], []
+    aid = 0
+    for i in range(1, 11):
+        for months, due, status in (
+            (3, D(2024, 9, 1), "done" if i <= 5 else "declined"),
+            (6, D(2024, 12, 1), "done"),
+            (12, D(2025, 6, 1), "done" if i <= 5 else "missed"),
+        ):
+            answered = None
+            if status == "done" and (months != 12 or i <= 4):
+                aid += 1
+                answered = aid
+                instrument, measure, score = {
+                    3: ("bam", "use", 3.0),
+                    6: ("who-5", "percentage", 40.0 + 4 * i),
+                    12: ("tp-substance-days", "days_alcohol", 2.0),
+                }[months]
+                scores.append((aid, i, i, instrument, "follow_up", due, measure, score))
+            done_on = due if status == "done" else None
+            follow_ups.append((i, i, months, due, status, done_on, answered))
+    for i in range(1, 7):
+        aid += 1
+        scores.append((aid, i, i, "who-5", "intake", start, "percentage", 40.0))
+    for i in range(11, 17):
+        follow_ups.append((i, i, 3, D(2026, 2, 1), "due", None, None))
+    events = [
+        (11, "housing", None, None, D(2025, 12, 1), "", "settled"),  # after the start
+        (12, "conviction", D(2019, 1, 1), D(2019, 6, 1), None, "convicted", ""),  # before
+    ]
+    tables = {
+        "participants": _table("participants", people),
+        "referrals": _table("referrals", referrals),
+        "transitions": _table("transitions", []),
+        "episodes": _table("episodes", episodes),
+        "outcome_events": _table("outcome_events", events),
+        "recovery_capital": _table("recovery_capital", []),
+        "follow_ups": _table("follow_ups", follow_ups),
+        "client_reported": _table("client_reported", scores),
+    }
+    return Extract(tables, D(2026, 1, 1))
+
+
+def test_follow_ups_and_client_reported_outcomes_by_hand():
+    out = M.Measures(followed_up()).run("recovery-capital", YEAR)["recovery-capital"]
+    (everyone,) = out["follow_ups"]["groups"]
+    counts = everyone["counts"]
+    assert counts["rows"] == ["3 months", "6 months", "12 months"]
+    assert counts["columns"] == ["done", "missed", "declined", "not recorded"]
+    # Episodes 11-16's follow-ups are not yet due: only 1-10's are counted.
+    assert counts["cells"] == [[5, 0, 5, 0], [10, 0, 0, 0], [5, 5, 0, 0]]
+    assert counts["row_totals"] == [10, 10, 10] and counts["withheld"] == 0
+    assert everyone["shares"] == [
+        {"follow_up": "3 months", "done": 0.5, "missed": 0.0, "declined": 0.5,
+         "not recorded": 0.0},
+        {"follow_up": "6 months", "done": 1.0, "missed": 0.0, "declined": 0.0,
+         "not recorded": 0.0},
+        {"follow_up": "12 months", "done": 0.5, "missed": 0.5, "declined": 0.0,
+         "not recorded": 0.0},
+    ]  # fmt: skip
+
+    scored = {(g["instrument"], g["measure"], g["follow_up"]): g for g in
+              out["client_reported"]["groups"]}  # fmt: skip
+    assert set(scored) == {
+        ("who-5", "percentage", "6 months"),
+        ("bam", "use", "3 months"),
+        ("tp-substance-days", "days_alcohol", "12 months"),
+    }
+    who = scored[("who-5", "percentage", "6 months")]
+    after = [40 + 4 * i for i in range(1, 11)]
+    assert (who["n"], who["mean"], who["median"]) == (10, 62.0, 62.0)
+    assert who["mean"] == statistics.mean(after)
+    # Six of them gave a WHO-5 at intake (40): changes 4, 8, ..., 24.
+    change = [4 * i for i in range(1, 7)]
+    se = statistics.stdev(change) / math.sqrt(6)
+    assert who["from_intake"] == {
+        "n": 6,
+        "mean_before": 40.0,
+        "mean_after": 54.0,
+        "mean_change": 14.0,
+        "lower": round(14 - Z * se, 2),
+        "upper": round(14 + Z * se, 2),
+        "median_change": 14.0,
+    }
+    bam = scored[("bam", "use", "3 months")]
+    assert (bam["n"], bam["mean"]) == (5, 3.0)
+    assert bam["from_intake"] == {"n": None, "withheld": True}  # nobody at intake
+    # Days of use answered by four people: fewer than 5, withheld.
+    days = scored[("tp-substance-days", "days_alcohol", "12 months")]
+    assert days["n"] is None and days["withheld"] is True and "mean" not in days
+
+
+def test_outcomes_recorded_of_those_who_left_by_hand():
+    out = M.Measures(followed_up()).run("completeness", YEAR)["completeness"]
+    (everyone,) = out["groups"]
+    # Sixteen left: 1-10 have a done follow-up, 11 a housing status after the start; 12's
+    # conviction was before the start and 13-16 have nothing: 11 of 16.
+    assert everyone["exited_counts"]["cells"] == [[11, 5]]
+    assert everyone["share"]["outcomes_recorded_of_exited"] == round(11 / 16, 4)
+    # Any outcome event at all (of the referrals): 11 and 12 only: 2 of 16, withheld.
+    assert everyone["share"]["any_outcome_recorded"] is None
+
+
+def test_few_who_left_withhold_the_outcomes_recorded_share():
+    # The first hand-built extract: four left (1-4), one of them (1) reconvicted after the
+    # start: both counts under 5, withheld.
+    out = M.Measures(hand_built()).run("completeness", YEAR)["completeness"]
+    (everyone,) = out["groups"]
+    assert everyone["exited_counts"]["cells"] == [[None, None]]
+    assert everyone["share"]["outcomes_recorded_of_exited"] is None

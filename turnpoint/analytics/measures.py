@@ -105,7 +105,10 @@ def _published(rows: list[str], columns: list[str], counts) -> dict[str, Any]:
         "row_totals": safe["row_totals"],
         "column_totals": safe["column_totals"],
         "grand_total": safe["grand_total"],
-        "withheld": len(safe["withheld"]),
+        # How many published values (cells and totals) are withheld.
+        "withheld": sum(v is None for row in safe["cells"] for v in row)
+        + sum(v is None for v in [*safe["row_totals"], *safe["column_totals"]])
+        + (safe["grand_total"] is None),
     }
 
 
