@@ -5,10 +5,14 @@ administrations that answered them, and BARC-10 totals as the assessments app st
 
 import datetime
 import json
+import math
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
 from outcome_helpers import exit_episode, walk_to_episode
 
 from turnpoint.analytics import measures as M
@@ -109,8 +113,6 @@ def test_reoffending_report_shows_the_reconviction(recorded, users):
          "upper": curve["rows"][0]["upper"]}
     ]  # fmt: skip
     # Log-log interval of S = 0.8 with 5 at risk, by hand: Greenwood sum 1/(5*4) = 0.05.
-    import math
-
     se = math.sqrt(0.05) / math.log(0.8)
     z = 1.959963984540054
     assert curve["rows"][0]["lower"] == pytest.approx(0.8 ** math.exp(-z * se), abs=1e-4)
@@ -156,3 +158,30 @@ def test_prior_convictions_and_follow_ups_in_the_measures(recorded, users):
     (shares,) = result["completeness"]["groups"]
     assert shares["exited_counts"]["cells"] == [[5, 0]]
     assert shares["share"]["outcomes_recorded_of_exited"] == 1.0
+
+
+# The dashboard's site selector ---------------------------------------------------------------
+
+
+def test_the_dashboard_offers_the_sites_of_the_teams_programmes(recorded, users):
+    client = Client()
+    client.force_login(users["analyst"])
+    site = users["coordinator"].agency.name  # who made the referrals; no case manager
+    period = {"from": (TODAY - 500 * DAY).isoformat(), "to": TODAY.isoformat()}
+    page = client.get(reverse("web:analytics"), {**period, "site": site})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert '<label class="govuk-label" for="site">Site</label>' in html
+    assert '<option value="">All sites</option>' in html
+    assert f'<option value="{site}" selected>{site}</option>' in html
+    assert re.findall(
+        r'<option value="([^"]*)"', html.split('id="site"')[1].split("</select>")[0]
+    ) == ["", site]
+    assert AuditEntry.objects.filter(action="export").latest("id").detail["site"] == site
+    exports = AuditEntry.objects.filter(action="export").count()
+    refused = client.get(reverse("web:analytics"), {**period, "site": "Nowhere"})
+    assert refused.status_code == 400
+    text = refused.content.decode()
+    assert '<a href="#site">Choose a site from the list.</a>' in text
+    assert 'aria-describedby="site-hint site-error"' in text
+    assert AuditEntry.objects.filter(action="export").count() == exports  # nothing computed

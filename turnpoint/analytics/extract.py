@@ -206,6 +206,7 @@ def build_extract(rows, *, as_of: datetime.date, key: bytes | None = None) -> Ex
     aids, aid_names = _numbering(
         sorted({r[0] for r in rows.client_reported}), "administration:", key
     )
+    # As `sharing.evaluation.site_of` (not imported: the extract's shape needs no Django).
     site_of = {r[0]: r[3] or r[4] or NOT_RECORDED for r in rows.referrals}
 
     # The latest risk-need level of each referral (or of the participant, when not linked).

@@ -30,6 +30,7 @@ from .categories import Category, Purpose
 from .rules import PolicyDenied, decide_analytics
 
 CHUNK = 20_000
+NOT_RECORDED = "not recorded"
 BARC_10 = "barc-10"
 # What an extract draws on (named in its audit entry): read, never shown as it is.
 CATEGORIES = (
@@ -139,6 +140,23 @@ def evaluation_programmes(user, slug: str | None = None, *, route: str = "analyt
     if programme is not None:
         return [programme]
     return list(Programme.objects.filter(pk__in=team).order_by("slug"))
+
+
+def site_of(case_manager_agency: str | None, recorder_agency: str | None) -> str:
+    """A referral's site: the agency of its episode's case manager, else the agency of whoever
+    recorded the referral, else "not recorded"."""
+    return case_manager_agency or recorder_agency or NOT_RECORDED
+
+
+def evaluation_sites(programmes: list) -> list[str]:
+    """The sites of the referrals to `programmes` (as `evaluation_programmes` decided them), for
+    choosing one: agency names only, nothing about any participant."""
+    pairs = (
+        Referral.objects.filter(programme__in=programmes)
+        .values_list("episode__case_manager__agency__name", "created_by__agency__name")
+        .distinct()
+    )
+    return sorted({site_of(a, b) for a, b in pairs})
 
 
 def _chunks(queryset, fields: Iterable[str]) -> Iterable[list[tuple]]:
