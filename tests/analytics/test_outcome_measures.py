@@ -234,3 +234,19 @@ def test_few_who_left_withhold_the_outcomes_recorded_share():
     (everyone,) = out["groups"]
     assert everyone["exited_counts"]["cells"] == [[None, None]]
     assert everyone["share"]["outcomes_recorded_of_exited"] is None
+
+
+def test_the_hazard_ratios_are_charted_with_their_numbers(synthetic):
+    from turnpoint.analytics import outputs
+
+    scope = M.Scope(D(2018, 1, 1), D(2020, 12, 31))
+    result = M.Measures(synthetic).run("equity", scope)
+    charts = {c.caption: c for _, c in outputs.chart_set(result)}
+    chart = charts["Hazard of reconviction by gender"]
+    assert chart.head == ["group", "ratio", "lower 95%", "upper 95%"]
+    hazards = result["equity"]["gender"]["reconviction_hazard_ratios"]["groups"]
+    assert [row[0] for row in chart.rows] == [outputs.label(g["group"]) for g in hazards]
+    assert chart.rows[1][1] == f"{hazards[1]['hazard_ratio']:.2f}"
+    assert "<title" in chart.svg and "hazard ratio to the reference group" in chart.svg
+    reference = result["equity"]["gender"]["reconviction_hazard_ratios"]["reference"]
+    assert chart.rows[0] == [outputs.label(reference), "1.00", "reference group", "reference group"]

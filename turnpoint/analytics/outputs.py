@@ -208,7 +208,10 @@ def chart_set(result: dict) -> list[tuple[str, charts.Chart]]:
     if "equity" in result:
         for g in ("gender", "ethnicity"):
             body = result["equity"][g]["completion"]
-            items = [{**x, "label": label(x["group"])} for x in body["groups"]]
+            items = [
+                {**x, "label": label(x["group"]), "reference": x["group"] == body["reference"]}
+                for x in body["groups"]
+            ]
             out.append(
                 (
                     "equity",
@@ -217,6 +220,29 @@ def chart_set(result: dict) -> list[tuple[str, charts.Chart]]:
                         f"Completion rate of each group divided by that of the "
                         f"reference group ({label(body['reference'])}), with 95% intervals.",
                         items,
+                    ),
+                )
+            )
+        for g in ("gender", "ethnicity", "age_band"):
+            body = result["equity"][g]["reconviction_hazard_ratios"]
+            if not body["estimated"]:
+                continue
+            items = [
+                {"label": label(x["group"]), "ratio": x["hazard_ratio"], "lower": x["lower"],
+                 "upper": x["upper"], "reference": x["group"] == body["reference"]}
+                for x in body["groups"]
+            ]  # fmt: skip
+            out.append(
+                (
+                    "equity",
+                    charts.ratios(
+                        f"Hazard of reconviction by {label(g).lower()}",
+                        "Hazard ratio of a first reconviction from entry against the "
+                        f"reference group ({label(body['reference'])}), with 95% intervals "
+                        "(Cox model); groups of fewer than 5 people are left out.",
+                        items,
+                        x_label="hazard ratio to the reference group",
+                        with_rate=False,
                     ),
                 )
             )
