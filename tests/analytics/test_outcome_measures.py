@@ -250,3 +250,23 @@ def test_the_hazard_ratios_are_charted_with_their_numbers(synthetic):
     assert "<title" in chart.svg and "hazard ratio to the reference group" in chart.svg
     reference = result["equity"]["gender"]["reconviction_hazard_ratios"]["reference"]
     assert chart.rows[0] == [outputs.label(reference), "1.00", "reference group", "reference group"]
+
+
+def test_the_long_tables_name_every_number_once():
+    """CSV and Parquet rows: each client-reported score and follow-up share is told apart by
+    its row label (group / instrument / measure / follow-up)."""
+    from turnpoint.analytics import outputs
+
+    rows = outputs.flat_rows(M.Measures(followed_up()).run("all", YEAR))
+    keys = [r[:4] for r in rows]
+    assert len(keys) == len(set(keys))
+    assert (
+        "recovery-capital",
+        "client_reported/groups",
+        "all / who-5 / percentage / 6 months",
+        "mean",
+        62.0,
+        False,
+    ) in rows
+    assert ("recovery-capital", "follow_ups/groups/all/shares", "12 months", "missed", 0.5,
+            False) in rows  # fmt: skip

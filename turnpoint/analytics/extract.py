@@ -208,6 +208,7 @@ def build_extract(rows, *, as_of: datetime.date, key: bytes | None = None) -> Ex
     )
     # As `sharing.evaluation.site_of` (not imported: the extract's shape needs no Django).
     site_of = {r[0]: r[3] or r[4] or NOT_RECORDED for r in rows.referrals}
+    person_of = {r[0]: r[1] for r in rows.referrals}
 
     # The latest risk-need level of each referral (or of the participant, when not linked).
     risk: dict[int, tuple] = {}
@@ -286,8 +287,9 @@ def build_extract(rows, *, as_of: datetime.date, key: bytes | None = None) -> Ex
         "follow_ups": columns(
             "follow_ups",
             (
-                (rids[r], pids[p], months, due, status, done, aids.get(a) if a else None)
-                for _, p, r, months, due, status, done, a in rows.follow_ups
+                # The referral's participant (a merged record's follow-ups stay with it).
+                (rids[r], pids[person_of[r]], months, due, status, done, aids.get(a) if a else None)
+                for _, _, r, months, due, status, done, a in rows.follow_ups
             ),
         ),
         "client_reported": columns(

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from . import charts
 
+LABEL_KEYS = ("group", "instrument", "measure", "follow_up")
 COLUMNS = ("measure", "table", "row", "column", "value", "withheld")
 _MEASURE_TITLES = {
     "census": "Census, admissions and exits",
@@ -72,9 +73,14 @@ def flat_rows(result: dict[str, Any]) -> list[tuple]:
                 v = node["grand_total"]
                 out.append((measure, table, "total", "total", v, v is None))
         elif isinstance(node, dict):
-            label = node.get("group", node.get("time"))
+            # A row's label: its group (or time), with what else names it (an instrument's
+            # measure at a follow-up).
+            names = [str(node[k]) for k in LABEL_KEYS if k in node and node[k] is not None]
+            label = " / ".join(names) if "group" in node or "follow_up" in node else None
+            label = label if label is not None else node.get("time")
             for k, v in node.items():
-                if k in ("group", "rows") and not isinstance(v, list | dict):
+                named = k in LABEL_KEYS and ("group" in node or "follow_up" in node)
+                if (k in ("group", "rows") or named) and not isinstance(v, list | dict):
                     continue
                 if isinstance(v, dict | list):
                     step = [*path, k] if label is None else [*path, str(label), k]
