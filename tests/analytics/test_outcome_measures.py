@@ -270,3 +270,9 @@ def test_the_long_tables_name_every_number_once():
     ) in rows
     assert ("recovery-capital", "follow_ups/groups/all/shares", "12 months", "missed", 0.5,
             False) in rows  # fmt: skip
+
+
+def test_no_hazard_ratios_by_site():
+    out = M.Measures(hand_built()).run("equity", YEAR)["equity"]
+    assert "reconviction_hazard_ratios" not in out["site"]
+    assert "completion" in out["site"]

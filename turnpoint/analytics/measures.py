@@ -31,6 +31,9 @@ from .extract import SCHEMAS, TABLES, Extract
 
 T = disclosure.THRESHOLD
 GROUPS = ("gender", "ethnicity", "age_band", "site")
+# Hazard ratios by group (one Cox model each): not by site, where tens of indicators would
+# make the model the slowest part of a national report.
+HAZARD_GROUPS = ("gender", "ethnicity", "age_band")
 NAMES = (
     "census",
     "funnel",
@@ -589,7 +592,8 @@ class Measures:
                 ),
             }
             out[g] = {name: _ratios(counts) for name, counts in rates.items()}
-            out[g]["reconviction_hazard_ratios"] = self._group_hazards(g)
+            if g in HAZARD_GROUPS:
+                out[g]["reconviction_hazard_ratios"] = self._group_hazards(g)
         return out
 
     def _group_hazards(self, column: str) -> dict[str, Any]:
