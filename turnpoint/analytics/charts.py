@@ -220,9 +220,16 @@ def ranges(title: str, desc: str, items: list[dict], *, x_label: str = "days") -
 
 
 def ratios(
-    title: str, desc: str, items: list[dict], *, x_label: str = "ratio to the reference group"
+    title: str,
+    desc: str,
+    items: list[dict],
+    *,
+    x_label: str = "ratio to the reference group",
+    with_rate: bool = True,
 ) -> Chart:
-    """Disparity ratios as points with their intervals, and a line at 1 (no difference)."""
+    """Disparity ratios as points with their intervals, and a line at 1 (no difference).
+    `with_rate=False` for ratios that have no rate behind them (hazard ratios); an item with
+    `reference` true is the reference group (its ratio is 1 by definition, with no interval)."""
     values = [v for i in items for v in (i.get("ratio"), i.get("upper")) if v is not None]
     high = max([*values, 2.0])
     band = (H - TOP - BOTTOM) / max(len(items), 1)
@@ -255,16 +262,15 @@ def ratios(
     rows = [
         [
             str(i["label"]),
-            _fmt(i.get("rate"), 3),
+            *([_fmt(i.get("rate"), 3)] if with_rate else []),
             _fmt(i.get("ratio"), 2),
-            _fmt(i.get("lower"), 2),
-            _fmt(i.get("upper"), 2),
+            *(
+                ["reference group"] * 2
+                if i.get("reference")
+                else [_fmt(i.get("lower"), 2), _fmt(i.get("upper"), 2)]
+            ),
         ]
         for i in items
     ]
-    return Chart(
-        _frame(title, desc, body, x_label, ""),
-        title,
-        ["group", "rate", "ratio", "lower 95%", "upper 95%"],
-        rows,
-    )
+    head = ["group", *(["rate"] if with_rate else []), "ratio", "lower 95%", "upper 95%"]
+    return Chart(_frame(title, desc, body, x_label, ""), title, head, rows)

@@ -14,9 +14,14 @@ into Arrow tables of one fixed shape (`SCHEMAS`):
   (completed, unsuccessful or neutral, from the programme's exit types);
 - `outcome_events`: pid, kind, offence_date, outcome_date, effective_on, outcome, status;
 - `recovery_capital`: pid, rid, setting (intake, review, exit, follow_up), administered_on, total
-  (BARC-10 total of complete administrations).
+  (BARC-10 total of complete administrations);
+- `follow_ups`: rid, pid, months (3, 6, 12), due_on, status (due, done, missed, declined),
+  done_on, aid (the administration that answered it);
+- `client_reported`: aid, pid, rid, instrument, setting, administered_on, measure (a scale, or
+  an item of an instrument whose items are outcomes), score: the administrations that answered
+  done follow-ups and the intake administrations of the same instruments.
 
-Identifiers never enter the extract: `pid` and `rid` are numbers given in the order of the
+Identifiers never enter the extract: `pid`, `rid` and `aid` are numbers given in the order of the
 participant's (or referral's) keyed pseudonym (`disclosure.pseudonymise`), so they say nothing
 about database keys or the order records were made. Dates of birth become age bands.
 
@@ -111,6 +116,29 @@ SCHEMAS: dict[str, pa.Schema] = {
             ("total", pa.float64()),
         ]
     ),
+    "follow_ups": pa.schema(
+        [
+            ("rid", _i),
+            ("pid", _i),
+            ("months", pa.int16()),
+            ("due_on", _d),
+            ("status", _s),
+            ("done_on", _d),
+            ("aid", _i),
+        ]
+    ),
+    "client_reported": pa.schema(
+        [
+            ("aid", _i),
+            ("pid", _i),
+            ("rid", _i),
+            ("instrument", _s),
+            ("setting", _s),
+            ("administered_on", _d),
+            ("measure", _s),
+            ("score", pa.float64()),
+        ]
+    ),
 }
 TABLES = tuple(SCHEMAS)
 
@@ -137,7 +165,15 @@ class Extract:
     @classmethod
     def read_parquet(cls, directory: Path) -> Extract:
         as_of = datetime.date.fromisoformat((directory / "as_of.txt").read_text().strip())
-        return cls({n: pq.read_table(directory / f"{n}.parquet") for n in TABLES}, as_of)
+        return cls(
+            {
+                n: pq.read_table(directory / f"{n}.parquet")
+                if (directory / f"{n}.parquet").exists()
+                else SCHEMAS[n].empty_table()  # written before the table existed
+                for n in TABLES
+            },
+            as_of,
+        )
 
 
 def age_band(age: int | None) -> str:
@@ -167,7 +203,12 @@ def build_extract(rows, *, as_of: datetime.date, key: bytes | None = None) -> Ex
     programme's exit types."""
     pids, pid_names = _numbering(sorted({r[1] for r in rows.referrals}), "participant:", key)
     rids, rid_names = _numbering([r[0] for r in rows.referrals], "referral:", key)
+    aids, aid_names = _numbering(
+        sorted({r[0] for r in rows.client_reported}), "administration:", key
+    )
+    # As `sharing.evaluation.site_of` (not imported: the extract's shape needs no Django).
     site_of = {r[0]: r[3] or r[4] or NOT_RECORDED for r in rows.referrals}
+    person_of = {r[0]: r[1] for r in rows.referrals}
 
     # The latest risk-need level of each referral (or of the participant, when not linked).
     risk: dict[int, tuple] = {}
@@ -243,8 +284,27 @@ def build_extract(rows, *, as_of: datetime.date, key: bytes | None = None) -> Ex
                 for _, p, r, setting, on, total in rows.barc_10
             ),
         ),
+        "follow_ups": columns(
+            "follow_ups",
+            (
+                # The referral's participant (a merged record's follow-ups stay with it).
+                (rids[r], pids[person_of[r]], months, due, status, done, aids.get(a) if a else None)
+                for _, _, r, months, due, status, done, a in rows.follow_ups
+            ),
+        ),
+        "client_reported": columns(
+            "client_reported",
+            (
+                (aids[a], pids[p], rids.get(r), *rest)
+                for a, p, r, *rest in rows.client_reported
+                if p in pids
+            ),
+        ),
     }
-    return Extract(tables, as_of, {"pid": pid_names, "rid": rid_names})
+    return Extract(tables, as_of, {"pid": pid_names, "rid": rid_names, "aid": aid_names})
+
+
+_PSEUDONYMISED = {"pid": "participant", "rid": "referral", "aid": "administration"}
 
 
 def research_tables(extract: Extract, key: bytes | None = None) -> dict[str, pa.Table]:
@@ -256,8 +316,8 @@ def research_tables(extract: Extract, key: bytes | None = None) -> dict[str, pa.
         columns, fields = [], []
         for field in table.schema:
             column = table.column(field.name)
-            if field.name in ("pid", "rid"):
-                kind = "participant" if field.name == "pid" else "referral"
+            if field.name in _PSEUDONYMISED:
+                kind = _PSEUDONYMISED[field.name]
                 values = column.to_pylist()
                 known = (extract.pseudonyms or {}).get(field.name)
                 if known is not None:

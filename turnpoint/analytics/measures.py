@@ -27,10 +27,13 @@ import numpy as np
 from turnpoint.errors import InvalidInput, Problem
 
 from . import disclosure, equity, survival
-from .extract import TABLES, Extract
+from .extract import SCHEMAS, TABLES, Extract
 
 T = disclosure.THRESHOLD
 GROUPS = ("gender", "ethnicity", "age_band", "site")
+# Hazard ratios by group (one Cox model each): not by site, where tens of indicators would
+# make the model the slowest part of a national report.
+HAZARD_GROUPS = ("gender", "ethnicity", "age_band")
 NAMES = (
     "census",
     "funnel",
@@ -60,6 +63,9 @@ INTERVALS = (
     ("assessment_to_start", "assessed_on", "started_on"),
     ("referral_to_start", "referral_date", "started_on"),
 )
+FOLLOW_UP_MONTHS = (3, 6, 12)
+FOLLOW_UP_COLUMNS = ("done", "missed", "declined", "not recorded")
+FOLLOW_UP_LABELS = {"due": "not recorded"}  # still marked due after its due date
 WAIT_BINS = ((0, 7), (8, 14), (15, 28), (29, 56), (57, 91), (92, None))
 
 
@@ -102,7 +108,10 @@ def _published(rows: list[str], columns: list[str], counts) -> dict[str, Any]:
         "row_totals": safe["row_totals"],
         "column_totals": safe["column_totals"],
         "grand_total": safe["grand_total"],
-        "withheld": len(safe["withheld"]),
+        # How many published values (cells and totals) are withheld.
+        "withheld": sum(v is None for row in safe["cells"] for v in row)
+        + sum(v is None for v in [*safe["row_totals"], *safe["column_totals"]])
+        + (safe["grand_total"] is None),
     }
 
 
@@ -126,7 +135,8 @@ class Measures:
         if con is None:
             con = duckdb.connect()
             for name in TABLES:
-                con.register(name, extract.tables[name])
+                # An extract made before a table existed has none: an empty one of its shape.
+                con.register(name, extract.tables.get(name, SCHEMAS[name].empty_table()))
             as_of = extract.as_of
         con.execute("SET enable_progress_bar = false")
         self.con = con
@@ -138,7 +148,12 @@ class Measures:
         if threads:
             con.execute(f"SET threads = {int(threads)}")
         for name in TABLES:
-            path = str(directory / f"{name}.parquet").replace("'", "''")
+            file = directory / f"{name}.parquet"
+            if not file.exists():  # written before the table existed
+                con.register(f"{name}_empty", SCHEMAS[name].empty_table())
+                con.execute(f"CREATE VIEW {name} AS SELECT * FROM {name}_empty")
+                continue
+            path = str(file).replace("'", "''")
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{path}')")
         as_of = datetime.date.fromisoformat((directory / "as_of.txt").read_text().strip())
         return cls(con=con, as_of=as_of)
@@ -463,7 +478,89 @@ class Measures:
                 )
                 entry[label] = _change(pairs)
             out.append(entry)
-        return {"instrument": "barc-10", "groups": out}
+        return {
+            "instrument": "barc-10",
+            "groups": out,
+            "follow_ups": self._follow_ups(),
+            "client_reported": self._client_reported(),
+        }
+
+    def _follow_ups(self) -> dict[str, Any]:
+        """What happened to the follow-ups of the episodes in scope that were due by the
+        extract's day: per group, a table of 3, 6 and 12 months by done, missed, declined and
+        not recorded (still marked due), and each share of its row."""
+        rows = self._q(
+            """SELECT ep.grp, f.months, f.status, count(*) FROM ep JOIN follow_ups f USING (rid)
+            WHERE f.due_on <= $as_of GROUP BY ALL""",
+            {"as_of": self.as_of},
+        )
+        months = [f"{m} months" for m in FOLLOW_UP_MONTHS]
+        out = []
+        for g in sorted({r[0] for r in rows}, key=str):
+            mine = [(f"{m} months", FOLLOW_UP_LABELS.get(st, st), n) for gg, m, st, n in rows
+                    if gg == g]  # fmt: skip
+            _, _, grid = _pivot(mine, rows=months, cols=list(FOLLOW_UP_COLUMNS))
+            table = _published(months, list(FOLLOW_UP_COLUMNS), grid)
+            shares = []
+            for label, cells, total in zip(months, table["cells"], table["row_totals"],
+                                           strict=True):  # fmt: skip
+                share = {
+                    c: (round(v / total, 4) if v is not None and total and total >= T else None)
+                    for c, v in zip(FOLLOW_UP_COLUMNS, cells, strict=True)
+                }
+                shares.append({"follow_up": label, **share})
+            out.append({"group": g, "counts": table, "shares": shares})
+        return {"groups": out}
+
+    def _client_reported(self) -> dict[str, Any]:
+        """Scores of the administrations that answered done follow-ups (due by the extract's
+        day) of the episodes in scope, by instrument, measure and follow-up, with the change
+        from the first intake administration of the same instrument for the same referral
+        (or for the participant, when the intake named no referral)."""
+        rows = self._q(
+            """WITH fu AS (
+                SELECT ep.grp, ep.rid, ep.pid, f.months, f.aid FROM ep
+                JOIN follow_ups f USING (rid)
+                WHERE f.status = 'done' AND f.aid IS NOT NULL AND f.due_on <= $as_of),
+            ans AS (
+                SELECT fu.grp, fu.rid, fu.pid, fu.months, c.instrument, c.measure, c.score
+                FROM fu JOIN client_reported c ON c.aid = fu.aid),
+            intake AS (
+                SELECT ans.rid, ans.months, ans.instrument, ans.measure,
+                       arg_min(i.score, i.administered_on) AS score
+                FROM ans JOIN client_reported i ON i.pid = ans.pid
+                    AND i.instrument = ans.instrument AND i.measure = ans.measure
+                    AND i.setting = 'intake' AND (i.rid = ans.rid OR i.rid IS NULL)
+                GROUP BY ALL)
+            SELECT ans.grp, ans.instrument, ans.measure, ans.months, ans.score, intake.score
+            FROM ans LEFT JOIN intake USING (rid, months, instrument, measure)""",
+            {"as_of": self.as_of},
+        )
+        out = []
+        for key in sorted({r[:4] for r in rows}, key=lambda k: tuple(map(str, k))):
+            g, instrument, measure, months = key
+            mine = [r for r in rows if r[:4] == key]
+            scores = np.array([r[4] for r in mine], dtype=float)
+            entry: dict[str, Any] = {
+                "group": g,
+                "instrument": instrument,
+                "measure": measure,
+                "follow_up": f"{months} months",
+            }
+            if len(scores) < T:
+                entry.update({"n": None, "withheld": True})
+            else:
+                entry.update(
+                    {
+                        "n": len(scores),
+                        "mean": _round(float(scores.mean()), 2),
+                        "median": _round(float(np.median(scores)), 2),
+                    }
+                )
+            pairs = np.array([(r[5], r[4]) for r in mine if r[5] is not None], dtype=float)
+            entry["from_intake"] = _change(pairs.reshape(-1, 2))
+            out.append(entry)
+        return {"groups": out}
 
     # Equity ---------------------------------------------------------------------------------
 
@@ -495,7 +592,24 @@ class Measures:
                 ),
             }
             out[g] = {name: _ratios(counts) for name, counts in rates.items()}
+            if g in HAZARD_GROUPS:
+                out[g]["reconviction_hazard_ratios"] = self._group_hazards(g)
         return out
+
+    def _group_hazards(self, column: str) -> dict[str, Any]:
+        """Hazard ratios of reconviction (time from entry to the first offence that led to a
+        conviction) of each group against the largest, from one Cox model with an indicator
+        per group (`equity.group_hazard_ratios`)."""
+        self._episode_outcomes()
+        rows = self._exec(
+            f"""SELECT coalesce(CAST(ep.{column} AS VARCHAR), 'not recorded') AS g,
+                   (epo.conviction_after_started_on IS NOT NULL)::INT AS event,
+                   datediff('day', ep.started_on,
+                            coalesce(epo.conviction_after_started_on, $as_of)) AS days
+            FROM ep LEFT JOIN epo USING (rid) WHERE $as_of >= ep.started_on""",
+            {"as_of": self.as_of},
+        ).fetchnumpy()
+        return _hazard_ratios(rows["days"], rows["event"], rows["g"])
 
     # Completeness ---------------------------------------------------------------------------
 
@@ -512,6 +626,23 @@ class Measures:
                 count(*)
             FROM ref GROUP BY grp ORDER BY grp"""
         )
+        # Of the referrals in scope whose episode has ended: any outcome event dated on or
+        # after the start, or a follow-up done.
+        exited = {
+            g: (recorded, total)
+            for g, recorded, total in self._q(
+                """SELECT ref.grp,
+                    count(*) FILTER (WHERE EXISTS (
+                        SELECT 1 FROM outcome_events o WHERE o.pid = ref.pid
+                        AND coalesce(o.outcome_date, o.effective_on) >= e.started_on)
+                      OR EXISTS (SELECT 1 FROM follow_ups f WHERE f.rid = ref.rid
+                        AND f.status = 'done')),
+                    count(*)
+                FROM ref JOIN episodes e USING (rid)
+                WHERE e.ended_on IS NOT NULL AND e.ended_on <= $as_of GROUP BY ALL""",
+                {"as_of": self.as_of},
+            )
+        }
         names = [
             "drug_use_recorded",
             "risk_level_recorded",
@@ -530,12 +661,22 @@ class Measures:
             for name, cells in zip(names, table["cells"], strict=True):
                 ok = cells[0] is not None and cells[1] is not None and total >= T
                 shares[name] = round(cells[0] / total, 4) if ok and total else None
+            # Its own denominator (those whose episode has ended), so its own table.
+            done, left = exited.get(g, (0, 0))
+            after = _published(
+                ["outcomes_recorded_of_exited"], ["recorded", "not recorded"],
+                [[done, left - done]],
+            )  # fmt: skip
+            cells = after["cells"][0] if after["cells"] else [None, None]
+            ok = None not in cells and left >= T
+            shares["outcomes_recorded_of_exited"] = round(done / left, 4) if ok else None
             out.append(
                 {
                     "group": g,
                     "referrals": total if total >= T else None,
                     "share": shares,
                     "counts": table,
+                    "exited_counts": after,
                 }
             )
         return {"groups": out}
@@ -641,6 +782,54 @@ def _cox(rows: dict) -> dict[str, Any]:
     except InvalidInput as exc:
         return {"estimated": False, "reason": "; ".join(str(p) for p in exc.problems)}
     return {"estimated": True, "reference_levels": "the commonest level of each", **model}
+
+
+def _hazard_ratios(days, events, groups) -> dict[str, Any]:
+    """Each group's hazard ratio against the largest group, with its 95% Wald interval and p.
+    A group of fewer than THRESHOLD people is left out of the model and named in
+    `withheld_groups`; a group with no event has no ratio (`without_events`); with fewer than
+    THRESHOLD events, or fewer than two groups left, no model is fitted. No count is
+    published (the counts are in the suppressed tables)."""
+    days = np.asarray(days, dtype=float)
+    events = np.asarray(events, dtype=int)
+    labels = np.asarray([str(g) for g in np.asarray(groups, dtype=object)], dtype=object)
+    sizes = {g: int((labels == g).sum()) for g in sorted(set(labels.tolist()))}
+    withheld = [g for g, n in sizes.items() if n < T]
+    shown = [g for g, n in sizes.items() if n >= T]
+    without = [g for g in shown if events[labels == g].sum() == 0]
+    fitted = [g for g in shown if g not in without]
+    out: dict[str, Any] = {
+        "conf_level": 0.95,
+        "ties": survival.DEFAULT_TIES,
+        "withheld_groups": withheld,
+        "without_events": without,
+    }
+    keep = np.isin(labels, fitted)
+    if len(fitted) < 2 or int(events[keep].sum()) < T:
+        reason = "fewer than two groups of 5 or more people with a reconviction"
+        if len(fitted) >= 2:
+            reason = "too few reconvictions"
+        return {"estimated": False, "reason": reason, "reference": None, "groups": [], **out}
+    reference = max(fitted, key=lambda g: (sizes[g], g))
+    try:
+        result = equity.group_hazard_ratios(
+            days[keep], events[keep], labels[keep].tolist(), reference=reference
+        )
+    except InvalidInput as exc:
+        reason = "; ".join(str(p) for p in exc.problems)
+        return {"estimated": False, "reason": reason, "reference": None, "groups": [], **out}
+    groups = [{"group": reference, "hazard_ratio": 1.0, "lower": None, "upper": None, "p": None}]
+    groups += [
+        {
+            "group": g["group"],
+            "hazard_ratio": _round(g["hazard_ratio"], 6),
+            "lower": _round(g["lower"], 6),
+            "upper": _round(g["upper"], 6),
+            "p": float(f"{g['p']:.4g}"),
+        }
+        for g in result["groups"]
+    ]
+    return {"estimated": True, "reference": reference, "groups": groups, **out}
 
 
 def _change(pairs: np.ndarray) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from . import charts
 
+LABEL_KEYS = ("group", "instrument", "measure", "follow_up")
 COLUMNS = ("measure", "table", "row", "column", "value", "withheld")
 _MEASURE_TITLES = {
     "census": "Census, admissions and exits",
@@ -72,9 +73,14 @@ def flat_rows(result: dict[str, Any]) -> list[tuple]:
                 v = node["grand_total"]
                 out.append((measure, table, "total", "total", v, v is None))
         elif isinstance(node, dict):
-            label = node.get("group", node.get("time"))
+            # A row's label: its group (or time), with what else names it (an instrument's
+            # measure at a follow-up).
+            names = [str(node[k]) for k in LABEL_KEYS if k in node and node[k] is not None]
+            label = " / ".join(names) if "group" in node or "follow_up" in node else None
+            label = label if label is not None else node.get("time")
             for k, v in node.items():
-                if k in ("group", "rows") and not isinstance(v, list | dict):
+                named = k in LABEL_KEYS and ("group" in node or "follow_up" in node)
+                if (k in ("group", "rows") or named) and not isinstance(v, list | dict):
                     continue
                 if isinstance(v, dict | list):
                     step = [*path, k] if label is None else [*path, str(label), k]
@@ -208,7 +214,10 @@ def chart_set(result: dict) -> list[tuple[str, charts.Chart]]:
     if "equity" in result:
         for g in ("gender", "ethnicity"):
             body = result["equity"][g]["completion"]
-            items = [{**x, "label": label(x["group"])} for x in body["groups"]]
+            items = [
+                {**x, "label": label(x["group"]), "reference": x["group"] == body["reference"]}
+                for x in body["groups"]
+            ]
             out.append(
                 (
                     "equity",
@@ -217,6 +226,29 @@ def chart_set(result: dict) -> list[tuple[str, charts.Chart]]:
                         f"Completion rate of each group divided by that of the "
                         f"reference group ({label(body['reference'])}), with 95% intervals.",
                         items,
+                    ),
+                )
+            )
+        for g in ("gender", "ethnicity", "age_band"):
+            body = result["equity"][g]["reconviction_hazard_ratios"]
+            if not body["estimated"]:
+                continue
+            items = [
+                {"label": label(x["group"]), "ratio": x["hazard_ratio"], "lower": x["lower"],
+                 "upper": x["upper"], "reference": x["group"] == body["reference"]}
+                for x in body["groups"]
+            ]  # fmt: skip
+            out.append(
+                (
+                    "equity",
+                    charts.ratios(
+                        f"Hazard of reconviction by {label(g).lower()}",
+                        "Hazard ratio of a first reconviction from entry against the "
+                        f"reference group ({label(body['reference'])}), with 95% intervals "
+                        "(Cox model); groups of fewer than 5 people are left out.",
+                        items,
+                        x_label="hazard ratio to the reference group",
+                        with_rate=False,
                     ),
                 )
             )

@@ -195,4 +195,57 @@ def generate(
         ],
         schema=SCHEMAS["recovery_capital"],
     )
+    # Follow-ups 3, 6 and 12 months after each exit: those due by `end` done, missed or
+    # declined; about half the done ones answered with a WHO-5 (a percentage 0-100), which the
+    # participant also gave at intake.
+    x = e[e_ended]
+    x_end = e_end[e_ended]
+    f_rid = np.repeat(pid[x], 3)
+    f_months = np.tile(np.array([3, 6, 12], dtype=np.int16), len(x))
+    f_due = np.repeat(x_end, 3) + np.tile(np.array([91, 182, 365]), len(x))
+    past = f_due <= hi
+    f_status = np.where(
+        past, rng.choice(np.array(["done", "missed", "declined"]), len(f_rid), p=[0.55, 0.3, 0.15]),
+        "due",
+    )  # fmt: skip
+    done = f_status == "done"
+    f_done_on = np.minimum(f_due + rng.integers(0, 20, len(f_rid)), hi)
+    answered = done & (rng.random(len(f_rid)) < 0.5)
+    f_aid = np.zeros(len(f_rid), dtype=np.int64)
+    f_aid[answered] = np.arange(1, answered.sum() + 1)
+    tables["follow_ups"] = pa.Table.from_arrays(
+        [
+            pa.array(f_rid),
+            pa.array(f_rid),
+            pa.array(f_months),
+            _date_array(f_due),
+            _str(f_status),
+            _date_array(f_done_on, done),
+            pa.array(f_aid, mask=~answered),
+        ],
+        schema=SCHEMAS["follow_ups"],
+    )
+    a = int(answered.sum())
+    who = np.clip(rng.normal(52, 20, a), 0, 100).round()
+    at_intake = np.unique(f_rid[answered])
+    c_aid = np.concatenate([f_aid[answered], np.arange(a + 1, a + 1 + len(at_intake))])
+    c_rid = np.concatenate([f_rid[answered], at_intake])
+    start_of = dict(zip(pid[e].tolist(), when[e, 6].tolist(), strict=True))
+    c_on = np.concatenate(
+        [f_done_on[answered], np.array([start_of[r] for r in at_intake.tolist()], dtype=np.int64)]
+    )
+    c_score = np.concatenate([who, np.clip(rng.normal(40, 20, len(at_intake)), 0, 100).round()])
+    tables["client_reported"] = pa.Table.from_arrays(
+        [
+            pa.array(c_aid),
+            pa.array(c_rid),
+            pa.array(c_rid),
+            _str(np.full(len(c_aid), "who-5")),
+            _str(np.concatenate([np.full(a, "follow_up"), np.full(len(at_intake), "intake")])),
+            _date_array(c_on),
+            _str(np.full(len(c_aid), "percentage")),
+            pa.array(c_score.astype(float)),
+        ],
+        schema=SCHEMAS["client_reported"],
+    )
     return Extract(tables, end)

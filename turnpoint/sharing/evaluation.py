@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.apps import apps
 from django.db import transaction
 
-from turnpoint.assessments.models import Administration, ExternalAssessment, Status
+from turnpoint.assessments.models import Administration, ExternalAssessment, Setting, Status
 from turnpoint.errors import InvalidInput, Problem
 from turnpoint.journeys.effective import effective_steps
 from turnpoint.journeys.models import Episode, Referral, Transition
+from turnpoint.outcomes.models import FollowUp, FollowUpStatus, OutcomeEvent
 from turnpoint.people.models import Participant
 from turnpoint.programmes.models import Programme
 
@@ -30,6 +30,7 @@ from .categories import Category, Purpose
 from .rules import PolicyDenied, decide_analytics
 
 CHUNK = 20_000
+NOT_RECORDED = "not recorded"
 BARC_10 = "barc-10"
 # What an extract draws on (named in its audit entry): read, never shown as it is.
 CATEGORIES = (
@@ -62,6 +63,18 @@ EPISODE_FIELDS = (
     "ended_on",
     "exit_type",
 )
+FOLLOW_UP_FIELDS = (
+    "participant_id",
+    "referral_id",
+    "months",
+    "due_on",
+    "status",
+    "done_on",
+    "administration_id",
+)
+# Instruments whose items are themselves outcomes: each answered item is published as a measure
+# beside the scales (tp-substance-days: days of use of each substance in the past 28 days).
+ITEM_MEASURES = frozenset({"tp-substance-days"})
 EVENT_FIELDS = (
     "participant_id",
     "kind",
@@ -87,6 +100,10 @@ class EvaluationRows:
     barc_10: list[tuple] = field(
         default_factory=list
     )  # pk, participant, referral, setting, on, total
+    follow_ups: list[tuple] = field(default_factory=list)  # pk, *FOLLOW_UP_FIELDS
+    # administration pk, participant, referral, instrument, setting, on, measure, score
+    client_reported: list[tuple] = field(default_factory=list)
+    client_categories: set = field(default_factory=set)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -99,6 +116,8 @@ class EvaluationRows:
                 "episodes",
                 "outcome_events",
                 "barc_10",
+                "follow_ups",
+                "client_reported",
             )
         }
 
@@ -121,6 +140,23 @@ def evaluation_programmes(user, slug: str | None = None, *, route: str = "analyt
     if programme is not None:
         return [programme]
     return list(Programme.objects.filter(pk__in=team).order_by("slug"))
+
+
+def site_of(case_manager_agency: str | None, recorder_agency: str | None) -> str:
+    """A referral's site: the agency of its episode's case manager, else the agency of whoever
+    recorded the referral, else "not recorded"."""
+    return case_manager_agency or recorder_agency or NOT_RECORDED
+
+
+def evaluation_sites(programmes: list) -> list[str]:
+    """The sites of the referrals to `programmes` (as `evaluation_programmes` decided them), for
+    choosing one: agency names only, nothing about any participant."""
+    pairs = (
+        Referral.objects.filter(programme__in=programmes)
+        .values_list("episode__case_manager__agency__name", "created_by__agency__name")
+        .distinct()
+    )
+    return sorted({site_of(a, b) for a, b in pairs})
 
 
 def _chunks(queryset, fields: Iterable[str]) -> Iterable[list[tuple]]:
@@ -163,13 +199,17 @@ def evaluation_rows(
         for pk, participant, referral, setting, on, scores in _all(
             done, ("participant_id", "referral_id", "setting", "administered_on", "scores")
         ):
-            total = (scores or {}).get("total")
-            if isinstance(total, int | float) and not isinstance(total, bool):
-                out.barc_10.append((pk, participant, referral, setting, on, float(total)))
+            total = scale_scores(scores).get("total")
+            if total is not None:
+                out.barc_10.append((pk, participant, referral, setting, on, total))
+        out.follow_ups = _all(FollowUp.objects.filter(referral__programme_id__in=ids),
+                              FOLLOW_UP_FIELDS)  # fmt: skip
+        out.client_reported, out.client_categories = _client_reported(out.follow_ups)
+        categories = [*CATEGORIES, *sorted(out.client_categories - set(CATEGORIES))]
         audit_write(
             acting_user=user,
             action="export",
-            categories=[str(c) for c in CATEGORIES],
+            categories=[str(c) for c in categories],
             purpose=Purpose.EVALUATION,
             detail={
                 "kind": "evaluation_extract",
@@ -179,6 +219,55 @@ def evaluation_rows(
                 **(detail or {}),
             },
         )
+    return out
+
+
+def _client_reported(follow_ups: list[tuple]) -> tuple[list[tuple], set]:
+    """The scores of the administrations that answered done follow-ups, and of the intake
+    administrations of the same instruments for the same participants (to measure change
+    from intake): one row per administration and measure (each scale; for `ITEM_MEASURES`
+    each answered item too). Returns the rows and the data categories they came from."""
+    answered = sorted({f[7] for f in follow_ups if f[5] == FollowUpStatus.DONE and f[7]})
+    if not answered:
+        return [], set()
+    linked = Administration.objects.filter(pk__in=answered, status=Status.COMPLETE)
+    instruments = sorted(set(linked.values_list("instrument_id", flat=True)))
+    people = sorted({f[1] for f in follow_ups})
+    intake = Administration.objects.filter(
+        participant_id__in=people,
+        instrument_id__in=instruments,
+        setting=Setting.INTAKE,
+        status=Status.COMPLETE,
+    )
+    fields = ("participant_id", "referral_id", "instrument_id", "category", "setting",
+              "administered_on", "scores", "answers")  # fmt: skip
+    rows, categories, seen = [], set(), set()
+    for queryset in (linked, intake):
+        for pk, participant, referral, instrument, category, setting, on, scores, answers in _all(
+            queryset, fields
+        ):
+            if pk in seen:
+                continue
+            seen.add(pk)
+            categories.add(category)
+            measures = scale_scores(scores)
+            if instrument in ITEM_MEASURES:
+                for item, value in (answers or {}).items():
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        measures.setdefault(str(item), float(value))
+            for name, value in sorted(measures.items()):
+                rows.append((pk, participant, referral, instrument, setting, on, name, value))
+    return rows, categories
+
+
+def scale_scores(scores) -> dict[str, float]:
+    """{scale id: score} of a complete administration's stored scores (`Scored.as_json`:
+    `{"scales": [{"id", "score", ...}], ...}`); scales without a number are left out."""
+    out = {}
+    for scale in (scores or {}).get("scales") or []:
+        value = scale.get("score") if isinstance(scale, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            out[str(scale.get("id"))] = float(value)
     return out
 
 
@@ -220,9 +309,5 @@ def _effective_steps(programme_ids: list[int]) -> list[tuple]:
 
 
 def _outcome_events(people: list[int]) -> list[tuple]:
-    """Outcome events of these participants; none while the outcomes app is not installed."""
-    if not apps.is_installed("turnpoint.outcomes"):
-        return []
-    from turnpoint.outcomes.models import OutcomeEvent
-
+    """Outcome events of these participants (every kind, whoever recorded or imported them)."""
     return _all(OutcomeEvent.objects.filter(participant_id__in=people), EVENT_FIELDS)

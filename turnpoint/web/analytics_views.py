@@ -7,7 +7,8 @@ is published: aggregated, suppressed numbers, as charts (server-rendered SVG wit
 description and the numbers in a visually hidden table) and tables.
 
 Query parameters: `programme` (a slug of the team's programmes), `from` and `to` (dates; the
-last whole calendar year by default), `site`, `group` (gender, ethnicity, age_band or site).
+last whole calendar year by default), `site` (one of the sites of the team's programmes, offered
+in a list; empty: every site), `group` (gender, ethnicity, age_band or site).
 """
 
 from django.contrib.auth.decorators import login_required
@@ -21,6 +22,7 @@ from turnpoint.analytics import outputs
 from turnpoint.analytics.measures import GROUPS
 from turnpoint.analytics.reports import measure_report, programmes_for
 from turnpoint.errors import InvalidInput
+from turnpoint.sharing.evaluation import evaluation_sites
 from turnpoint.sharing.rules import PolicyDenied
 
 GROUP_LABELS = {
@@ -62,8 +64,12 @@ def dashboard(request):
         errors.append(("from", "The start date must be on or before the end date."))
     if values["group"] and values["group"] not in GROUPS:
         errors.append(("group", "Choose a grouping from the list."))
+    sites = evaluation_sites(programmes) if programmes else []
+    if values["site"] and values["site"] not in sites:
+        errors.append(("site", "Choose a site from the list."))
     context = {
         "programmes": programmes,
+        "sites": sites,
         "groups": [(g, GROUP_LABELS[g]) for g in GROUPS],
         "values": values,
         "errors": errors,
