@@ -32,7 +32,7 @@ BROKEN = {"always": True}
 
 
 # The daily tasks registered (turnpoint/tasks/jobs.py), in name order.
-DAILY = ["disclosures.index", "phases.evaluate"]
+DAILY = ["disclosures.index", "fidelity.evaluate", "phases.evaluate", "release.window_alerts"]
 
 
 def echo(*, text: str) -> dict:
@@ -250,10 +250,9 @@ def test_the_daily_run_is_idempotent():
     assert [j.name for j in first.enqueued] == DAILY and first.already == []
     second = daily_schedule(today)
     assert second.enqueued == [] and second.already == DAILY
-    assert sorted(DailyRun.objects.values_list("name", "day")) == [
-        ("disclosures.index", today), ("phases.evaluate", today),
-        (SCHEDULER, today + timedelta(days=1)),
-    ]  # fmt: skip
+    assert sorted(DailyRun.objects.values_list("name", "day")) == sorted(
+        [(name, today) for name in DAILY] + [(SCHEDULER, today + timedelta(days=1))]
+    )
     assert Job.objects.filter(name="disclosures.index").count() == 1
     # The scheduler's own run waits for the next midnight, once.
     tick = Job.objects.get(name=SCHEDULER)
@@ -263,7 +262,7 @@ def test_the_daily_run_is_idempotent():
     out = StringIO()
     call_command("tasks", "schedule", "--json", stdout=out)
     assert json.loads(out.getvalue())["enqueued"] == []
-    assert Job.objects.count() == 3
+    assert Job.objects.count() == len(DAILY) + 1  # and the scheduler's own
 
     # Another day is another run.
     later = daily_schedule(today + timedelta(days=1))
@@ -282,16 +281,16 @@ def test_two_schedule_runs_at_once_enqueue_the_days_task_once(monkeypatch):
     assert second.enqueued == [] and second.already == DAILY
     assert Job.objects.filter(name="disclosures.index").count() == 1
     assert Job.objects.filter(name=SCHEDULER).count() == 1
-    assert DailyRun.objects.count() == 3
+    assert DailyRun.objects.count() == len(DAILY) + 1
 
 
 def test_the_daily_schedule_command_says_what_it_enqueued():
     out = StringIO()
     call_command("tasks", "schedule", stdout=out)
-    assert "enqueued disclosures.index, phases.evaluate; already enqueued none." in out.getvalue()
+    assert f"enqueued {', '.join(DAILY)}; already enqueued none." in out.getvalue()
     out = StringIO()
     call_command("tasks", "schedule", stdout=out)
-    assert "enqueued none; already enqueued disclosures.index, phases.evaluate." in out.getvalue()
+    assert f"enqueued none; already enqueued {', '.join(DAILY)}." in out.getvalue()
 
 
 def _backlog(users, make_referral):

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from turnpoint.accounts.models import STAFF_ROLES, Role
 
-from . import advancement, eligibility, matching_rules, responses
+from . import advancement, eligibility, fidelity_rules, matching_rules, responses
 from .models import ConsentRevocation, Phase, Programme, ReviewMode, Stage
 
 ELIGIBILITY_FIELDS = eligibility.FIELDS
@@ -45,6 +45,8 @@ TOP_LEVEL = {
     "timeliness": (dict, False),
     # Matching rules (docs/matching.md): checked by matching_rules.check_matching.
     "matching": (dict, False),
+    # Fidelity provisions (docs/programmes.md, "Fidelity"): checked by fidelity_rules.
+    "fidelity": (list, False),
 }
 # Timeliness targets in days (R4; docs/programmes.md): each optional, each step no earlier than the
 # one before it. A programme without a target for a step is never shown as overdue for it.
@@ -251,6 +253,8 @@ def validate_definition(data, file: str) -> list[FileProblem]:
         _check_timeliness(data["timeliness"], say)
     if isinstance(data.get("matching"), dict):
         matching_rules.check_matching(data["matching"], say)
+    if isinstance(data.get("fidelity"), list):
+        fidelity_rules.check_fidelity(data["fidelity"], say)
     return problems
 
 

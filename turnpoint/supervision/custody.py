@@ -358,3 +358,10 @@ def may_write_items(user, programme=None) -> frozenset[str]:
     return frozenset(
         i.code for i in ITEMS if decide(user, i.category, programme=programme, action="write")
     )
+
+
+def release_window_alerts(*, today: date | None = None) -> dict:
+    """The daily task (turnpoint/tasks/jobs.py): start the release plans now due, and say how
+    many, as JSON can carry it."""
+    started = release_plans_start_due(today=today)
+    return {"started": len(started)}

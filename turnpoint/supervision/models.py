@@ -503,3 +503,25 @@ class PhaseProposal(models.Model):
 
     def __str__(self) -> str:
         return f"Phase {self.to_phase_number} proposed on {self.proposed_on}"
+
+
+class FidelitySnapshot(models.Model):
+    """A programme's fidelity to its provisions on one day, stored by the daily task
+    (docs/supervision.md, "Fidelity"): the programme's and each caseload's findings as JSON.
+    Counts only: no participant is named in it."""
+
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.PROTECT, related_name="fidelity_snapshots"
+    )
+    day = models.DateField()
+    results = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-day", "programme_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "day"], name="fidelity_snapshot_one_a_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"Fidelity of {self.programme_id} on {self.day}"

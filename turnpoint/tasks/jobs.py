@@ -5,6 +5,8 @@ backoff default to TURNPOINT_TASK_ATTEMPTS and TURNPOINT_TASK_BACKOFF_SECONDS; p
 or `backoff_seconds=` to change them for one task."""
 
 from turnpoint.sharing.record import disclosures_index
+from turnpoint.supervision.custody import release_window_alerts
+from turnpoint.supervision.fidelity import fidelity_evaluate
 from turnpoint.supervision.phases import phases_evaluate
 from turnpoint.tasks.daily import SCHEDULER, daily_scheduler_run
 from turnpoint.tasks.registry import register
@@ -15,3 +17,5 @@ register(SCHEDULER, daily_scheduler_run)
 # Daily tasks.
 register("disclosures.index", disclosures_index, daily=True)
 register("phases.evaluate", phases_evaluate, daily=True)
+register("fidelity.evaluate", fidelity_evaluate, daily=True)
+register("release.window_alerts", release_window_alerts, daily=True)
