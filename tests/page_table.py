@@ -313,6 +313,8 @@ PAGES = (
          submit="Show the responses on offer", status=400, post={"behaviour": ""}),
     Page("response ratios", "coordinator", "web:response_ratios"),
     Page("phase proposals", "coordinator", "web:phase_proposals"),
+    Page("fidelity", "coordinator", "web:fidelity", {"slug": "ghent-dtc"}),
+    Page("fidelity, judge", "judge", "web:fidelity", {"slug": "ghent-dtc"}),
     Page("phase proposal, decide", "coordinator", "web:phase_proposal_decision",
          {"proposal_pk": "proposal"}),
     Page("phase proposal, decide, refused", "coordinator", "web:phase_proposal_decision",

@@ -284,3 +284,50 @@ def test_the_daily_task_stores_one_snapshot_a_programme_a_day(world):
     assert "participant" not in str(snapshot.results).replace("participants", "")
     fm.fidelity_evaluate(today=TODAY() + timedelta(days=1))
     assert FidelitySnapshot.objects.filter(programme=programme).count() == 2
+
+
+# The page and its alerts -------------------------------------------------------------------
+
+
+def test_the_fidelity_page_shows_the_findings_and_alerts_and_records_the_read(world, client):
+    from turnpoint.sharing.models import AuditEntry
+
+    programme, (_robin, sam, alex) = _fill(world)
+    users = world[2]
+    client.force_login(users["coordinator"])
+    page = client.get(f"/programmes/{programme.slug}/fidelity/").content.decode()
+    assert "Fidelity to the standards: Adult drug court" in page
+    assert "1 of 3 participants tested as often as their phase sets" in page
+    assert "(Verify)" in page and "(Seen)" in page and "allrise.org" in page
+    alerts = page[page.index('id="fidelity-alerts"') :]
+    assert "Alex" in alerts and "Sam" in alerts and "Robin" not in alerts.split("Caseloads")[0]
+    assert "1 overdue now" in alerts
+    entry = AuditEntry.objects.filter(action="read").order_by("-id").first()
+    assert entry.detail["page"] == "fidelity"
+    assert sorted(entry.participant_ids) == sorted([sam.participant_id, alex.participant_id])
+    # The ratios page links to it; another team's programme is not found.
+    ratios = client.get("/responses/ratios/").content.decode()
+    assert f"/programmes/{programme.slug}/fidelity/" in ratios
+    users["coordinator"].programmes.remove(programme)
+    assert client.get(f"/programmes/{programme.slug}/fidelity/").status_code == 404
+
+
+def test_alerts_leave_out_the_categories_the_role_does_not_read(world, monkeypatch):
+    from turnpoint.sharing import reads
+
+    programme, (_robin, sam, alex) = _fill(world)
+    real = reads.decide
+
+    def no_tests(user, category, **kw):
+        return False if category == "drug_tests" else real(user, category, **kw)
+
+    everything = reads.fidelity_read(world[2]["coordinator"], programme)
+    sam_alerts = next(a for a in everything.alerts if a.participant.pk == sam.participant_id)
+    assert {f.provision for f in sam_alerts.findings} == {"testing-frequency", "result-turnaround",
+                                                         "review-frequency"}  # fmt: skip
+    monkeypatch.setattr(reads, "decide", no_tests)
+    read = reads.fidelity_read(world[2]["coordinator"], programme)
+    # Sam's and Alex's reviews are overdue (20 and 30 days, 15 allowed); the test alerts are
+    # left out.
+    assert [a.participant.pk for a in read.alerts] == [alex.participant_id, sam.participant_id]
+    assert all([f.provision for f in a.findings] == ["review-frequency"] for a in read.alerts)

@@ -539,6 +539,11 @@ PAGES: dict[str, dict[str, str]] = {
     "web:response_ratios": where(
         REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK
     ),
+    # A programme's fidelity: counts for its pathway's readers in the team, alerts within reach
+    # and the categories the role reads; another team's programme is not found.
+    "web:fidelity": where(
+        REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=NOT_FOUND
+    ),
     # Phase proposals: seen by the pathway's readers, decided by its writers.
     "web:phase_proposals": where(
         REACHING - {Role.SAFEGUARDING_LEAD}, OK, FORBIDDEN, anonymous=SIGN_IN, outsider=OK

@@ -162,6 +162,7 @@ def page_ids(name: str, objects: dict) -> dict:
         "appointment_pk": objects["appointment"],
         "test_pk": objects["drug_test"],
         "proposal_pk": objects["proposal"],
+        "slug": "ghent-dtc",
     }
 
 

@@ -1200,3 +1200,80 @@ def phase_proposals_read(user, *, participant=None, status=ProposalStatus.OPEN,
             programme_by_participant={p.participant_id: p.referral.programme for p in found},
         )  # fmt: skip
     return found
+
+
+# Fidelity (docs/supervision.md, "Fidelity") ------------------------------------------------
+
+
+# The category each participant-level provision's alert tells of: tests and their results are
+# drug-test information; how often reviews are held is the pathway.
+FIDELITY_ALERT_CATEGORY = {
+    "testing-frequency": C.DRUG_TESTS,
+    "result-turnaround": C.DRUG_TESTS,
+    "review-frequency": C.PATHWAY,
+}
+
+
+@dataclass
+class FidelityAlert:
+    participant: object  # a Participant
+    phase: str
+    findings: list  # the participant's findings not met, of the categories the user reads
+
+
+@dataclass
+class FidelityRead:
+    programme: object
+    provisions: list
+    findings: list  # the programme's: counts only
+    caseloads: list  # [(key worker's name, participants, findings)]: counts only
+    alerts: list[FidelityAlert]
+
+
+def fidelity_read(user, programme) -> FidelityRead:
+    """A programme of the user's team (else not found): its fidelity to its provisions (counts,
+    for readers of its pathway; else refused) and the alerts for staff, the participants the
+    user reaches whose provisions are not met, each alert only where the user's role reads its
+    category in the programme. Decided, fetched and the alerts' read recorded together."""
+    from turnpoint.accounts.models import User
+    from turnpoint.supervision.fidelity import NOT_MET, programme_fidelity
+
+    if programme.pk not in team_programmes(user):
+        raise Http404("No such programme")
+    decision = decide(user, C.PATHWAY, programme=programme)
+    if not decision:
+        raise PolicyDenied(decision.reason)
+    shown = {pid for pid, c in FIDELITY_ALERT_CATEGORY.items()
+             if decide(user, c, programme=programme)}  # fmt: skip
+    with transaction.atomic():
+        result = programme_fidelity(programme)
+        names = {
+            u.pk: str(u)
+            for u in User.objects.filter(
+                pk__in=[w for w, _, _ in result.caseloads if w is not None]
+            )
+        }
+        caseloads = [(names.get(w, "No key worker") if w else "No key worker", n, found)
+                     for w, n, found in result.caseloads]  # fmt: skip
+        flagged = {
+            row.participant_id: (row.phase_name, unmet)
+            for row, found in result.participants
+            if (unmet := [f for f in found if f.outcome == NOT_MET and f.provision in shown])
+        }
+        people = {
+            p.pk: p
+            for p in participants_visible_to(user).filter(pk__in=list(flagged))
+        }  # fmt: skip
+        alerts = sorted(
+            (FidelityAlert(people[pk], *flagged[pk]) for pk in people),
+            key=lambda a: (a.participant.family_name, a.participant.given_name, a.participant.pk),
+        )
+        if alerts:
+            categories = {FIDELITY_ALERT_CATEGORY[f.provision] for a in alerts for f in a.findings}
+            read_recorded(
+                user, participants=[a.participant for a in alerts],
+                categories=sorted({C.IDENTITY, *categories}),
+                detail={"page": "fidelity", "programme": programme.slug},
+                programme_by_participant={a.participant.pk: programme for a in alerts},
+            )  # fmt: skip
+    return FidelityRead(programme, result.provisions, result.findings, caseloads, alerts)

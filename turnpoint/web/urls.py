@@ -357,3 +357,10 @@ urlpatterns += [
         name="phase_proposal_decision",
     ),
 ]
+
+# Fidelity to the practice standards (turnpoint/web/fidelity_views.py).
+from . import fidelity_views  # noqa: E402
+
+urlpatterns += [
+    path("programmes/<slug:slug>/fidelity/", fidelity_views.fidelity, name="fidelity"),
+]
