@@ -331,3 +331,17 @@ def test_alerts_leave_out_the_categories_the_role_does_not_read(world, monkeypat
     # left out.
     assert [a.participant.pk for a in read.alerts] == [alex.participant_id, sam.participant_id]
     assert all([f.provision for f in a.findings] == ["review-frequency"] for a in read.alerts)
+
+
+def test_the_release_window_task_starts_the_due_plans_once(users, programmes, make_referral):
+    from turnpoint.supervision.custody import release_window_alerts
+    from turnpoint.supervision.models import CustodyEpisode
+
+    referral = make_referral()
+    CustodyEpisode.objects.create(
+        participant_id=referral.participant_id, referral=referral, kind="remand",
+        establishment="HMP Example", started_on=TODAY() - timedelta(days=30),
+        expected_release_on=TODAY() + timedelta(weeks=4), recorded_by=users["coordinator"],
+    )  # fmt: skip
+    assert release_window_alerts() == {"started": 1}
+    assert release_window_alerts() == {"started": 0}
