@@ -64,10 +64,10 @@ def attendance_lines(referral, since: date | None, until: date) -> tuple[str, li
     """(summary, one line per appointment) of the referral's appointments from `since` (None:
     all) to `until`, each with its kind, day and outcome. No note: attendance notes stay with
     the team."""
-    rows = Appointment.objects.filter(referral=referral, starts_at__lte=_end(until))
+    found = Appointment.objects.filter(referral=referral, starts_at__lte=_end(until))
     if since is not None:
-        rows = rows.filter(starts_at__gte=_start(since))
-    rows = list(rows.order_by("starts_at", "id"))
+        found = found.filter(starts_at__gte=_start(since))
+    rows = list(found.order_by("starts_at", "id"))
     counts = Counter(a.outcome for a in rows if a.outcome)
     if not rows:
         return "No appointments in the period.", []
@@ -195,12 +195,14 @@ def progress_report_generate(*, acting_user, hearing) -> ProgressReport:
         participant_id=participant.pk,
     )  # fmt: skip
     since, until = _period_start(hearing), hearing.held_on
-    sections, carried, bases = [], [], {}
+    sections: list[dict] = []
+    carried: list[str] = []
+    bases: dict = {}
     for key, title, category in SECTIONS:
         for_court = decide(judge, category, programme=programme, purpose=Purpose.COURT_REVIEW,
                            openings=openings)  # fmt: skip
         by_author = decide(acting_user, category, programme=programme, openings=openings)
-        section = {"key": key, "title": title, "category": str(category)}
+        section: dict[str, object] = {"key": key, "title": title, "category": str(category)}
         if not for_court or not by_author:
             why = for_court.reason if not for_court else by_author.reason
             section.update(shared=False, summary=NOT_SHARED + why, lines=[])
@@ -298,7 +300,7 @@ def docket_read(user, *, judge=None, day: date) -> list:
         )
         reports = latest_reports(hearings)
         for h in hearings:
-            h.latest_report = reports.get(h.pk)
+            h.latest_report = reports.get(h.pk)  # type: ignore[attr-defined]
         if hearings:
             read_recorded(
                 user, participants=[h.participant for h in hearings],

@@ -13,6 +13,7 @@ statutory report (`statutory.statutory_report_generate`) and the accounting of d
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -438,8 +439,8 @@ class PlanRead:
     goals and services prefetched), and what opened it (`Decision.basis`). A court order opens
     only the versions agreed within its date range."""
 
-    plan: object = None
-    referral: object = None
+    plan: Any = None
+    referral: Any = None
     versions: list = field(default_factory=list)
     basis: str = ""
 
@@ -558,7 +559,7 @@ class AssessmentsRead:
     assessments (newest first), only of the categories the user may read for each, with the
     openings the decisions used."""
 
-    participant: object
+    participant: Any
     administrations: list = field(default_factory=list)
     external: list = field(default_factory=list)
     openings: Openings | None = None
@@ -836,13 +837,13 @@ class CustodyRow:
     its release plan (None when not started) and the plan's items of the categories the reader
     may read; the release day the plan prepares for; the 14-day window when in it."""
 
-    episode: object
+    episode: Any
     legal: bool
-    plan: object = None
+    plan: Any = None
     items: list = field(default_factory=list)  # the plan's items the reader may read
     hidden_items: int = 0  # items of categories the reader may not read
     open_items: list = field(default_factory=list)
-    window: object = None  # supervision.custody.ReleaseWindow, or None
+    window: Any = None  # supervision.custody.ReleaseWindow, or None
     categories: frozenset = frozenset()
 
     @property
@@ -921,10 +922,10 @@ def custody_read(user, participant, *, today=None, openings=None, referrals=None
 
 @dataclass
 class ReleaseListRow:
-    participant: object
-    episode: object
-    programme: object
-    window: object  # in the 14 days after release, else None (release expected)
+    participant: Any
+    episode: Any
+    programme: Any
+    window: Any  # in the 14 days after release, else None (release expected)
     plan_started: bool
     open_items: list
     # Whether the plan has tasks of categories the reader may not read (never how many are open).
@@ -959,7 +960,7 @@ def release_list_read(user, *, today=None) -> list[ReleaseListRow]:
             .prefetch_related("release_plan__items")
             .order_by("participant_id", "-started_on", "-id")
         )
-        latest = {}
+        latest: dict = {}
         for r in referrals_visible_to(user).filter(
             participant__in={e.participant_id for e in episodes}
         ).order_by("participant_id", "-referral_date", "-id"):  # fmt: skip
@@ -1216,14 +1217,14 @@ FIDELITY_ALERT_CATEGORY = {
 
 @dataclass
 class FidelityAlert:
-    participant: object  # a Participant
+    participant: Any  # a Participant
     phase: str
     findings: list  # the participant's findings not met, of the categories the user reads
 
 
 @dataclass
 class FidelityRead:
-    programme: object
+    programme: Any
     provisions: list
     findings: list  # the programme's: counts only
     caseloads: list  # [(key worker's name, participants, findings)]: counts only
