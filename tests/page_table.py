@@ -230,7 +230,7 @@ PAGES = (
          submit="Record custody", status=400, post={"kind": "remand"}),
     Page("record release", "coordinator", "web:custody_release", DARA_CUSTODY),
     Page("record release, refused", "coordinator", "web:custody_release", DARA_CUSTODY,
-         submit="Record release", status=400,
+         submit="Record release", status=400, fill={"#id_released_on-year": str(_DAY.year + 1)},
          post={"expected_version": "1", "released_on-day": "1", "released_on-month": "1",
                "released_on-year": str(_DAY.year + 1)}),
     Page("release plan", "coordinator", "web:release_plan", ROBIN_CUSTODY),

@@ -23,7 +23,7 @@ def test_a_chart_has_its_title_description_axes_and_a_table_of_the_same_numbers(
     assert '<desc id="c-desc">BARC-10 total over time.</desc>' in chart
     assert ">5 Jan 2026<" in chart and ">2 Mar 2026<" in chart  # dates along the bottom
     assert ">10<" in chart and ">60<" in chart and ">Total score<" in chart  # the scale's range
-    assert 'class="govuk-table govuk-visually-hidden"' in chart
+    assert '<div class="govuk-visually-hidden"><table class="govuk-table"' in chart
     table = chart.split("<table", 1)[1]
     assert ">30<" in table and ">42<" in table
     assert chart.count("<circle") == 2

@@ -148,11 +148,13 @@ def line_chart(*, chart_id: str, title: str, description: str, series, y_min: fl
         for d in days
     )
     table = (
-        f'<table class="govuk-table govuk-visually-hidden" id="{cid}-data">'
+        # Hidden by its wrapper: a table ignores a width narrower than its content, so hiding
+        # the table itself would still widen the page on a small screen.
+        f'<div class="govuk-visually-hidden"><table class="govuk-table" id="{cid}-data">'
         f'<caption class="govuk-table__caption">{escape(title)}</caption>'
         f'<thead class="govuk-table__head"><tr class="govuk-table__row">'
         f'<th scope="col" class="govuk-table__header">Date</th>{header}</tr></thead>'
-        f'<tbody class="govuk-table__body">{body}</tbody></table>'
+        f'<tbody class="govuk-table__body">{body}</tbody></table></div>'
     )
     figure = f'<figure class="tp-chart-figure">{"".join(parts)}{legend}</figure>'
     return mark_safe(figure + table)  # noqa: S308 - every value above is escaped
