@@ -29,6 +29,15 @@ from turnpoint.sharing.reach import participant_for_user, participants_visible_t
 from turnpoint.sharing.rules import PolicyDenied
 from turnpoint.sharing.safeguarding import break_glass_open
 from turnpoint.supervision.custody import custody_record
+from turnpoint.supervision.models import (
+    HearingStatus,
+    HowScheduled,
+    PhaseProposal,
+    ProposalStatus,
+    Response,
+    ResponseKind,
+    ReviewHearing,
+)
 from turnpoint.supervision.services import appointment_book, drug_test_record
 
 TO_EPISODE = ("screening", "eligibility", "assessment", "recommendation", "decision", "episode")
@@ -119,6 +128,24 @@ def pair(make_referral, users):
     referral.refresh_from_db()
     FollowUp.objects.create(participant=duplicate, referral=referral, episode=referral.episode,
                             months=3, due_on=date.today())  # fmt: skip
+    # A hearing, a response and a phase proposal of the duplicate's running episode.
+    ReviewHearing.objects.create(
+        participant=duplicate, referral=referral, judge=users["judge"], held_on=date.today(),
+        place="Court 1", how_scheduled=HowScheduled.REQUEST, status=HearingStatus.SCHEDULED,
+        created_by=coordinator,
+    )  # fmt: skip
+    Response.objects.create(
+        participant=duplicate, referral=referral, episode=referral.episode,
+        behaviour="attended_all", behaviour_label="Attended every session",
+        behaviour_on=date.today(), phase="1", days_in_programme=0, goal="proximal",
+        kind=ResponseKind.INCENTIVE, grade="low", option="Praise from the team", option_position=1,
+        responded_on=date.today(), days_between=0, category=Category.PATHWAY,
+        recorded_by=coordinator,
+    )  # fmt: skip
+    PhaseProposal.objects.create(
+        episode=referral.episode, referral=referral, participant=duplicate, phase_number=1,
+        to_phase_number=2, proposed_on=date.today(), status=ProposalStatus.OPEN,
+    )  # fmt: skip
     return kept, duplicate
 
 

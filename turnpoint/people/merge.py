@@ -52,6 +52,9 @@ MOVES = (
     ("supervision.Appointment", "participant"),
     ("supervision.DrugTest", "participant"),
     ("supervision.CustodyEpisode", "participant"),  # its release plan moves with it
+    ("supervision.ReviewHearing", "participant"),  # its progress reports move with it
+    ("supervision.Response", "participant"),
+    ("supervision.PhaseProposal", "participant"),
     ("outcomes.OutcomeEvent", "participant"),
     ("outcomes.FollowUp", "participant"),
 )
