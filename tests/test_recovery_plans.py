@@ -13,7 +13,14 @@ from turnpoint.accounts.models import Role
 from turnpoint.errors import Conflict, InvalidInput
 from turnpoint.language import WordingToCheck
 from turnpoint.plans.models import AgreedService, Goal, PlanVersion, RecoveryPlan
-from turnpoint.plans.services import GoalIn, PlanUnchanged, ServiceIn, plan_create, plan_revise
+from turnpoint.plans.services import (
+    GoalIn,
+    PlanUnchanged,
+    ServiceIn,
+    plan_create,
+    plan_revise,
+    version_described,
+)
 from turnpoint.sharing.categories import Category, Purpose
 from turnpoint.sharing.consents import share_consent_create
 from turnpoint.sharing.court_orders import court_order_record
@@ -57,37 +64,7 @@ def first_plan(referral, user, **overrides):
 
 def described(version, **changes):
     """The full description of `version`, each goal and service carried on by its key."""
-    values = dict(
-        agreed_on=version.agreed_on,
-        review_on=version.review_on,
-        agreed_with_participant=version.agreed_with_participant,
-        summary=version.summary,
-        staff_note=version.staff_note,
-        goals=[
-            GoalIn(
-                g.domain,
-                g.in_their_words,
-                g.harm_reduction,
-                g.who_helps,
-                g.by_when,
-                g.status,
-                g.key,
-            )
-            for g in version.goals.all()
-        ],
-        services=[
-            ServiceIn(
-                s.modality,
-                s.provider,
-                s.intensity_hours_per_week,
-                s.starts_on,
-                s.ends_on,
-                s.note,
-                s.key,
-            )
-            for s in version.services.all()
-        ],
-    )
+    values = version_described(version)
     values.update(changes)
     return values
 

@@ -257,8 +257,10 @@ def _describe(
     )
 
 
-def _described(version: PlanVersion) -> tuple:
-    return _describe(
+def version_described(version: PlanVersion) -> dict:
+    """Everything `version` says, as the keyword arguments of `plan_revise` (goals and services
+    carried on by their keys): a revision starts from it and changes what it changes."""
+    return dict(
         agreed_on=version.agreed_on,
         review_on=version.review_on,
         agreed_with_participant=version.agreed_with_participant,
@@ -289,6 +291,10 @@ def _described(version: PlanVersion) -> tuple:
             for s in version.services.all()
         ],
     )
+
+
+def _described(version: PlanVersion) -> tuple:
+    return _describe(**version_described(version))
 
 
 def _write_version(
