@@ -4,6 +4,7 @@ show: every `every`-th running synthetic episode (by position, no random draw) g
 two versions, the second a review a few weeks later that marks a goal achieved and adds one.
 The goals are illustrative, in the first person as a participant would say them."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils import timezone
 from turnpoint.journeys.models import Episode
 
 from .models import RecoveryPlan
-from .services import GoalIn, ServiceIn, plan_create, plan_revise
+from .services import GoalIn, ServiceIn, plan_create, plan_revise, version_described
 
 GOALS = (
     ("housing", "Somewhere of my own, near my sister", False),
@@ -49,18 +50,13 @@ def synth_plans(*, acting_user, every: int = 3) -> int:
             goals=goals, services=[ServiceIn(modality, provider, hours, first)],
         )  # fmt: skip
         version = plan.versions.prefetch_related("goals", "services").get()
-        kept = [GoalIn(g.domain, g.in_their_words, g.harm_reduction, g.who_helps, g.by_when,
-                       "achieved" if n == 0 else g.status, g.key)
-                for n, g in enumerate(version.goals.all())]  # fmt: skip
+        was = version_described(version)
+        kept = [replace(g, status="achieved") if n == 0 else g for n, g in enumerate(was["goals"])]
         domain, words, harm = GOALS[(i + 2) % len(GOALS)]
-        service = version.services.get()
         plan_revise(
             plan, acting_user=acting_user, expected_version=plan.version, agreed_on=second,
             review_on=second + timedelta(days=90), agreed_with_participant=True,
-            goals=[*kept, GoalIn(domain, words, harm)],
-            services=[ServiceIn(service.modality, service.provider,
-                                service.intensity_hours_per_week, service.starts_on,
-                                key=service.key)],
+            goals=[*kept, GoalIn(domain, words, harm)], services=was["services"],
             staff_note="Reviewed together; the first goal is done.",
         )  # fmt: skip
         made += 1
